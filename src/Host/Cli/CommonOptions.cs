@@ -1,0 +1,58 @@
+using System.CommandLine;
+
+namespace Faultsim.Host.Cli;
+
+/// <summary>Options that several commands share, so each is spelled and described once.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Config() => new("--config", "-c")
+    {
+        Description = "HOCON config file layered over the embedded default (config/faultsim.conf)",
+        HelpName = "FILE",
+    };
+
+    public static Option<ulong?> Seed() => new("--seed")
+    {
+        Description = "Seed of every random choice of the run (same as --set seed=N)",
+        HelpName = "N",
+        CustomParser = r => ulong.TryParse(r.Tokens.Single().Value, out var n) ? n : Fail<ulong?>(r, "a whole number from 0"),
+    };
+
+    /// <summary>An integer option whose bad values get a plain message rather than the parser's type names.</summary>
+    public static Option<int?> Count(string name, string description, int min, int max) => new(name)
+    {
+        Description = description,
+        HelpName = "N",
+        CustomParser = r => int.TryParse(r.Tokens.Single().Value, out var n) && n >= min && n <= max
+            ? n
+            : Fail<int?>(r, $"a whole number from {min} to {max}"),
+    };
+
+    private static T? Fail<T>(System.CommandLine.Parsing.ArgumentResult result, string expected)
+    {
+        result.AddError($"{((System.CommandLine.Parsing.OptionResult)result.Parent!).Option.Name} takes {expected}, not '{result.Tokens.Single().Value}'");
+        return default;
+    }
+
+    public static Option<string?> Json() => new("--json")
+    {
+        Description = "Also write the figures as JSON to FILE, or to standard output with -",
+        HelpName = "FILE|-",
+    };
+
+    public static Option<string[]> Set() => new("--set")
+    {
+        Description = "Override a config key, e.g. --set machine.cpus=8 (repeatable; 'faultsim.' may be left out)",
+        HelpName = "key=value",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>Writes <paramref name="json"/> to the file named by --json, or to <paramref name="output"/> for "-".</summary>
+    public static void WriteJson(string target, string json, TextWriter output)
+    {
+        if (target == "-")
+            output.WriteLine(json);
+        else
+            File.WriteAllText(target, json + Environment.NewLine);
+    }
+}

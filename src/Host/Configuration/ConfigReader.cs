@@ -1,0 +1,103 @@
+using System.Globalization;
+using Akka.Configuration;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Host.Configuration;
+
+/// <summary>Typed reads of config values; a bad value becomes a <see cref="ConfigException"/> at the line that set it.</summary>
+internal sealed class ConfigReader(LoadedConfig loaded, Config config, string prefix)
+{
+    public LoadedConfig Loaded => loaded;
+
+    public ConfigReader Section(string path) => new(loaded, config.GetConfig(path), Full(path));
+
+    public bool Has(string path) => config.HasPath(path);
+
+    /// <summary>The names of the entries of an object, in file order.</summary>
+    public IReadOnlyList<string> Names(string path)
+    {
+        if (!config.HasPath(path))
+            return [];
+        var value = config.GetValue(path);
+        if (!value.IsObject())
+            throw Error(path, "should be an object { … } of named entries");
+        return [.. value.GetObject().Items.Keys];
+    }
+
+    public string String(string path)
+    {
+        var value = Value(path);
+        if (!value.IsString())
+            throw Error(path, "should be a single value, not an object or a list");
+        return value.GetString();
+    }
+
+    public string? OptionalString(string path) => config.HasPath(path) ? String(path) : null;
+
+    public string Choice(string path, params string[] options)
+    {
+        var value = String(path).ToLowerInvariant();
+        return options.Contains(value) ? value : throw Error(path, $"is '{value}'; use one of {string.Join(", ", options)}");
+    }
+
+    public int Int(string path, int min, int max)
+    {
+        var text = String(path);
+        if (!Quantity.TryParse(text, out var value) || value < (ulong)Math.Max(min, 0) || value > (ulong)max)
+            throw Error(path, $"is '{text}'; use a whole number from {min} to {max}");
+        return (int)value;
+    }
+
+    public ulong Seed(string path)
+    {
+        var text = String(path);
+        return Quantity.TryParse(text, out var value) ? value : throw Error(path, $"is '{text}'; use a whole number from 0 to {ulong.MaxValue}");
+    }
+
+    public ulong Size(string path)
+    {
+        var text = String(path);
+        return Quantity.TryParse(text, out var value) ? value : throw Error(path, $"is '{text}'; write {Quantity.Describe}");
+    }
+
+    public ulong? SizeOrOff(string path) =>
+        String(path).Equals("off", StringComparison.OrdinalIgnoreCase) ? null : Size(path);
+
+    public bool Bool(string path, bool fallback = false)
+    {
+        if (!config.HasPath(path))
+            return fallback;
+        return String(path).ToLowerInvariant() switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            var other => throw Error(path, $"is '{other}'; use on or off"),
+        };
+    }
+
+    public double Fraction(string path)
+    {
+        var text = String(path);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 1
+            ? value
+            : throw Error(path, $"is '{text}'; use a number from 0 to 1");
+    }
+
+    public IReadOnlyList<string> Strings(string path)
+    {
+        var value = Value(path);
+        if (value.IsObject() || (value.IsString() && !value.IsArray()))
+            throw Error(path, "should be a list [ … ]");
+        return [.. config.GetStringList(path)];
+    }
+
+    /// <summary>The line in the workload's file where the value of <paramref name="path"/> starts.</summary>
+    public int ValueLine(string path) => loaded.WorkloadValueLine(Full(path));
+
+    public ConfigException Error(string path, string message) => loaded.Error(Full(path), $"{Full(path)} {message}");
+
+    private Akka.Configuration.Hocon.HoconValue Value(string path) =>
+        config.HasPath(path) ? config.GetValue(path) : throw loaded.Error(Full(path), $"{Full(path)} is missing; add it (see config/faultsim.conf)");
+
+    private string Full(string path) => prefix.Length == 0 ? path : prefix + "." + path;
+}

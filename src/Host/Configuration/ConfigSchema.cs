@@ -1,0 +1,78 @@
+namespace Faultsim.Host.Configuration;
+
+/// <summary>
+/// The keys faultsim understands. Fixed keys are those of the embedded default config; the
+/// workload section has named entries whose keys are listed here. Anything else is a typo to
+/// report, never to ignore.
+/// </summary>
+public static class ConfigSchema
+{
+    public const string Root = "faultsim";
+    public const string WorkloadPath = "faultsim.workload";
+
+    private static readonly string[] WorkloadPatterns =
+    [
+        "faultsim.workload.files.*.size",
+        "faultsim.workload.processes.*.stack-pointer",
+        "faultsim.workload.processes.*.regions.*.start",
+        "faultsim.workload.processes.*.regions.*.end",
+        "faultsim.workload.processes.*.regions.*.size",
+        "faultsim.workload.processes.*.regions.*.prot",
+        "faultsim.workload.processes.*.regions.*.file",
+        "faultsim.workload.processes.*.regions.*.offset",
+        "faultsim.workload.processes.*.regions.*.shared",
+        "faultsim.workload.processes.*.regions.*.grows-down",
+        "faultsim.workload.cpus.*",
+    ];
+
+    /// <summary>Whether <paramref name="path"/> is a key, or an object on the way to one, that faultsim reads.</summary>
+    public static bool IsKnown(string path, IReadOnlySet<string> defaultKeys)
+    {
+        if (path == "akka" || path.StartsWith("akka.", StringComparison.Ordinal))
+            return true; // passed through to Akka.NET
+        if (path.StartsWith(WorkloadPath, StringComparison.Ordinal))
+            return path == WorkloadPath || WorkloadPatterns.Any(p => MatchesPrefix(path, p));
+        return defaultKeys.Contains(path);
+    }
+
+    /// <summary>The known key closest to a misspelt one, to suggest.</summary>
+    public static string? Suggest(string path, IReadOnlySet<string> defaultKeys)
+    {
+        var candidates = defaultKeys.Where(k => !k.StartsWith(WorkloadPath + ".", StringComparison.Ordinal))
+            .Concat(WorkloadPatterns);
+        var best = candidates.Select(k => (Key: k, Distance: Distance(path, k))).MinBy(c => c.Distance);
+        return best.Key is not null && best.Distance <= Math.Max(3, path.Length / 4) ? best.Key : null;
+    }
+
+    /// <summary>Whether the segments of <paramref name="path"/> match the start of <paramref name="pattern"/> ('*' matches any one segment).</summary>
+    private static bool MatchesPrefix(string path, string pattern)
+    {
+        var segments = path.Split('.');
+        var expected = pattern.Split('.');
+        if (segments.Length > expected.Length)
+            return false;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            if (expected[i] != "*" && expected[i] != segments[i])
+                return false;
+        }
+        return true;
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var previous = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.Length];
+    }
+}

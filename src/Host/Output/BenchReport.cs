@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Faultsim.Host.Bench;
+using Spectre.Console;
+
+namespace Faultsim.Host.Output;
+
+/// <summary>The measured figures of one benchmark workload on one engine.</summary>
+public sealed record BenchResult(string Engine, BenchCase Case, int Runs, double MedianSeconds, long AllocatedBytes)
+{
+    public double FaultsPerSecond => Case.Faults / MedianSeconds;
+    public double AccessesPerSecond => Case.Accesses / MedianSeconds;
+    public double BytesPerAccess => AllocatedBytes / (double)Case.Accesses;
+}
+
+/// <summary>Prints benchmark figures as a table, or as JSON for scripts.</summary>
+public static class BenchReport
+{
+    public static void Write(TextWriter writer, IReadOnlyList<BenchResult> results)
+    {
+        var console = Terminal.On(writer);
+        var table = new Table().Border(TableBorder.Rounded).Title("faultsim bench (median of the timed runs)");
+        table.AddColumn("engine");
+        table.AddColumn("workload");
+        foreach (var name in new[] { "faults", "accesses", "median", "faults/s", "accesses/s", "alloc B/access" })
+            table.AddColumn(name, c => c.RightAligned());
+        foreach (var r in results)
+        {
+            table.AddRow(
+                r.Engine, r.Case.Name, N(r.Case.Faults), N(r.Case.Accesses),
+                $"{r.MedianSeconds * 1000:F1} ms", N(r.FaultsPerSecond), N(r.AccessesPerSecond),
+                r.BytesPerAccess.ToString("F1", CultureInfo.InvariantCulture));
+        }
+        console.Write(table);
+        foreach (var r in results.DistinctBy(r => r.Case.Name))
+            console.MarkupLine($"  {r.Case.Name}: {Markup.Escape(r.Case.Description)}");
+        console.MarkupLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
+    }
+
+    public static string Json(IReadOnlyList<BenchResult> results)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("cores", Environment.ProcessorCount);
+            json.WriteStartArray("results");
+            foreach (var r in results)
+            {
+                json.WriteStartObject();
+                json.WriteString("engine", r.Engine);
+                json.WriteString("workload", r.Case.Name);
+                json.WriteNumber("faults", r.Case.Faults);
+                json.WriteNumber("accesses", r.Case.Accesses);
+                json.WriteNumber("runs", r.Runs);
+                json.WriteNumber("median_seconds", r.MedianSeconds);
+                json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
+                json.WriteNumber("accesses_per_second", Math.Round(r.AccessesPerSecond));
+                json.WriteNumber("allocated_bytes_per_access", Math.Round(r.BytesPerAccess, 1));
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

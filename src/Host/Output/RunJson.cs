@@ -1,0 +1,88 @@
+using System.Text;
+using System.Text.Json;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+
+namespace Faultsim.Host.Output;
+
+/// <summary>
+/// The figures of a run as JSON for scripts. The names are a contract: engine, seed, cpus,
+/// faults.{minor,major,total,cow,segv,…}, disk.reads, tlb.{hits,misses,shootdowns}, ipis, and
+/// the same per process under processes[i].
+/// </summary>
+public static class RunJson
+{
+    public static string Serialize(RunResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("engine", result.Engine);
+            json.WriteNumber("seed", result.Seed);
+            json.WriteNumber("cpus", result.Cpus);
+            json.WriteNumber("steps", result.Steps);
+            WriteCounters(json, result.Totals);
+            if (result.Memory is { } memory)
+            {
+                json.WriteStartObject("memory");
+                json.WriteNumber("pages", memory.Pages.Length);
+                json.WriteString("hash", $"{memory.Hash:x16}");
+                json.WriteEndObject();
+            }
+            if (result.Panic is { } panic)
+                json.WriteString("panic", panic);
+            else
+                json.WriteNull("panic");
+            json.WriteStartArray("processes");
+            foreach (var process in result.Processes)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("pid", process.Pid.Value);
+                json.WriteString("name", process.Name);
+                json.WriteString("fate", Names.Of(process.Fate));
+                WriteCounters(json, process.Counters);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteCounters(Utf8JsonWriter json, Counters c)
+    {
+        json.WriteStartObject("faults");
+        json.WriteNumber("minor", c.Minor);
+        json.WriteNumber("major", c.Major);
+        json.WriteNumber("total", c.Total);
+        json.WriteNumber("cow", c.Cow);
+        json.WriteNumber("segv", c.Segv);
+        json.WriteNumber("bus", c.Bus);
+        json.WriteNumber("efault", c.Efault);
+        json.WriteNumber("oops", c.Oops);
+        json.WriteNumber("spurious", c.Spurious);
+        json.WriteStartObject("by_resolution");
+        foreach (var kind in Enum.GetValues<ResolutionKind>())
+            json.WriteNumber(Names.Of(kind), c[kind]);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteStartObject("pages");
+        json.WriteNumber("zeroed", c.PagesZeroed);
+        json.WriteNumber("copied", c.PagesCopied);
+        json.WriteNumber("evicted", c.PagesEvicted);
+        json.WriteEndObject();
+        json.WriteStartObject("disk");
+        json.WriteNumber("reads", c.DiskReads);
+        json.WriteNumber("writes", c.DiskWrites);
+        json.WriteEndObject();
+        json.WriteStartObject("tlb");
+        json.WriteNumber("hits", c.TlbHits);
+        json.WriteNumber("misses", c.TlbMisses);
+        json.WriteNumber("shootdowns", c.Shootdowns);
+        json.WriteEndObject();
+        json.WriteNumber("ipis", c.Ipis);
+        json.WriteNumber("accesses", c.Accesses);
+        json.WriteNumber("syscall_errors", c.SyscallErrors);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Workloads;
+using Spectre.Console;
+
+namespace Faultsim.Host.Output;
+
+/// <summary>The human summary of a run: what ran, per-process fault counts, and faults by resolution.</summary>
+public static class RunSummary
+{
+    public static void Write(TextWriter writer, RunResult result, Workload workload, string source)
+    {
+        var console = Terminal.On(writer);
+        var machine = workload.Machine;
+        console.MarkupLine($"[bold]faultsim run[/] — {Markup.Escape(source)}");
+        console.MarkupLine(
+            $"engine [bold]{result.Engine}[/] (the sequential reference machine; the actor engine has not landed yet), " +
+            $"seed {result.Seed}, {result.Cpus} CPUs, {FramesText(machine)}, {machine.Policy.ToString().ToUpperInvariant()} replacement, " +
+            $"{InterleavingText(machine.Interleaving)}");
+        console.WriteLine();
+        console.Write(ProcessTable(result));
+        console.Write(ResolutionTable(result.Totals));
+        var t = result.Totals;
+        console.MarkupLine(
+            $"{result.Steps:N0} steps, {t.Accesses:N0} accesses; TLB {t.TlbHits:N0} hits / {t.TlbMisses:N0} misses ({HitRate(t)}); " +
+            $"{t.Shootdowns:N0} shootdowns, {t.Ipis:N0} IPIs; disk {t.DiskReads:N0} reads / {t.DiskWrites:N0} writes; " +
+            $"pages {t.PagesZeroed:N0} zeroed, {t.PagesCopied:N0} copied, {t.PagesEvicted:N0} evicted");
+        if (result.Memory is { } memory)
+            console.MarkupLine($"final memory: {memory.Pages.Length:N0} pages, hash {memory.Hash:x16}");
+        if (result.Panic is { } panic)
+            console.MarkupLine($"[red bold]kernel panic:[/] {Markup.Escape(panic)}");
+    }
+
+    private static Table ProcessTable(RunResult result)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("faults by process");
+        table.AddColumn("pid", c => c.RightAligned());
+        table.AddColumn("process");
+        table.AddColumn("fate");
+        foreach (var name in new[] { "minor", "major", "total", "cow", "copies", "segv", "bus", "efault", "disk reads", "TLB hit rate", "shootdowns", "IPIs" })
+            table.AddColumn(name, c => c.RightAligned());
+        foreach (var p in result.Processes)
+            table.AddRow([p.Pid.Value.ToString(CultureInfo.InvariantCulture), Markup.Escape(p.Name), FateMarkup(p.Fate), .. Cells(p.Counters)]);
+        table.AddEmptyRow();
+        table.AddRow(["", "[bold]total[/]", "", .. Cells(result.Totals)]);
+        return table;
+    }
+
+    private static string[] Cells(Counters c) =>
+    [
+        N(c.Minor), N(c.Major), N(c.Total), N(c.Cow), N(c.PagesCopied), N(c.Segv), N(c.Bus), N(c.Efault),
+        N(c.DiskReads), HitRate(c), N(c.Shootdowns), N(c.Ipis),
+    ];
+
+    private static Table ResolutionTable(Counters totals)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("faults by resolution");
+        table.AddColumn("resolution");
+        table.AddColumn("faults", c => c.RightAligned());
+        table.AddColumn("counted as");
+        foreach (var kind in Enum.GetValues<ResolutionKind>().Where(k => totals[k] > 0))
+            table.AddRow(Names.Of(kind), N(totals[kind]), CountedAs(kind));
+        return table;
+    }
+
+    private static string CountedAs(ResolutionKind kind) => kind switch
+    {
+        ResolutionKind.Major => "major",
+        ResolutionKind.SigSegv or ResolutionKind.SigBus => "signal (not counted)",
+        ResolutionKind.EfaultFixup => "EFAULT (not counted)",
+        ResolutionKind.KernelOops => "panic (not counted)",
+        _ => "minor",
+    };
+
+    private static string FateMarkup(ProcessFate fate) => fate switch
+    {
+        ProcessFate.Running or ProcessFate.Exited => Names.Of(fate),
+        _ => $"[red]{Names.Of(fate)}[/]",
+    };
+
+    private static string HitRate(Counters c) =>
+        c.TlbHits + c.TlbMisses == 0 ? "-" : (c.TlbHits / (double)(c.TlbHits + c.TlbMisses)).ToString("P1", CultureInfo.InvariantCulture);
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string FramesText(MachineSpec machine) => machine.Frames == 0 ? "unlimited frames" : $"{machine.Frames:N0} frames";
+
+    private static string InterleavingText(Interleaving interleaving) => interleaving switch
+    {
+        Interleaving.Random => "random interleaving",
+        Interleaving.Sequential => "sequential interleaving",
+        _ => "round-robin interleaving",
+    };
+}

@@ -1,0 +1,3 @@
+using Faultsim.Host.Cli;
+
+return FaultsimCli.Run(args, Console.Out, Console.Error);

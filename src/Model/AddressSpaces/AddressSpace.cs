@@ -1,0 +1,133 @@
+using Faultsim.Model.Addressing;
+using Faultsim.Model.PageTables;
+using Faultsim.Model.Vmas;
+
+namespace Faultsim.Model.AddressSpaces;
+
+/// <summary>
+/// One address space (Linux's mm_struct): its VMAs, its page table and the CPUs that have run it.
+/// Operations change VMAs and PTEs and return the PTEs they changed; frames, swap slots and TLB
+/// shootdowns are the caller's to settle, because other owners hold those.
+/// </summary>
+public sealed class AddressSpace(Asid asid)
+{
+    public Asid Asid { get; } = asid;
+    public VmaTree Vmas { get; private init; } = new();
+    public PageTable Pages { get; } = new();
+    public CpuMask Cpus { get; } = new();
+
+    /// <summary>The PTE flags a fault installs for <paramref name="vma"/>; <paramref name="writable"/> when the page may be written now.</summary>
+    public static PteFlags FlagsFor(Vma vma, bool writable) =>
+        PteFlags.User | PteFlags.Accessed
+        | (writable && vma.CanWrite ? PteFlags.Writable | PteFlags.Dirty : PteFlags.None)
+        | (vma.CanExec ? PteFlags.None : PteFlags.NoExecute);
+
+    /// <summary>mmap(MAP_FIXED): maps <paramref name="vma"/>, unmapping what was there.</summary>
+    public IReadOnlyList<PteChange> Map(Vma vma)
+    {
+        var changes = Zap(vma.FirstPage, vma.EndPage);
+        Vmas.Map(vma);
+        return changes;
+    }
+
+    /// <summary>munmap: removes the VMAs and PTEs of [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    public IReadOnlyList<PteChange> Unmap(VirtualAddress start, VirtualAddress end)
+    {
+        Vmas.Unmap(start, end);
+        return Zap(start.Page, end.Page);
+    }
+
+    /// <summary>madvise(MADV_DONTNEED): drops the PTEs, keeps the VMAs; the next touch faults afresh.</summary>
+    public IReadOnlyList<PteChange> DontNeed(VirtualAddress start, VirtualAddress end) => Zap(start.Page, end.Page);
+
+    /// <summary>
+    /// mprotect: sets the protection of the range. Present PTEs lose what the new protection forbids
+    /// at once; what it newly allows is granted on the next fault (a write upgrades through do_wp_page).
+    /// Returns null when part of the range is unmapped (ENOMEM), changing nothing.
+    /// </summary>
+    public IReadOnlyList<PteChange>? Protect(VirtualAddress start, VirtualAddress end, VmaFlags protection)
+    {
+        if (Vmas.Protect(start, end, protection) is null)
+            return null;
+        var changes = new List<PteChange>();
+        foreach (var (page, old) in Pages.Entries(start.Page, end.Page))
+        {
+            if (!old.HoldsFrame)
+                continue;
+            var updated = Reprotect(old, protection);
+            if (updated != old)
+            {
+                Pages[page] = updated;
+                changes.Add(new PteChange(page, old, updated));
+            }
+        }
+        return changes;
+    }
+
+    /// <summary>
+    /// fork: a copy of this address space under <paramref name="childAsid"/>. Private pages become
+    /// copy-on-write in both (write-protected, marked COW); shared pages stay shared. Returns the
+    /// child and the parent's PTEs that lost their write permission (they need a shootdown). The
+    /// caller adds a frame reference or swap reference for each of the child's entries.
+    /// </summary>
+    public (AddressSpace Child, IReadOnlyList<PteChange> ParentChanges) Fork(Asid childAsid)
+    {
+        var child = new AddressSpace(childAsid) { Vmas = Vmas.Clone() };
+        var changes = new List<PteChange>();
+        foreach (var vma in Vmas.All)
+        {
+            foreach (var (page, pte) in Pages.Entries(vma.FirstPage, vma.EndPage))
+            {
+                var shared = pte;
+                if (!vma.IsShared && pte.HoldsFrame)
+                {
+                    shared = pte.Without(PteFlags.Writable).With(PteFlags.Cow);
+                    if (shared != pte)
+                    {
+                        Pages[page] = shared;
+                        changes.Add(new PteChange(page, pte, shared));
+                    }
+                }
+                child.Pages[page] = shared;
+            }
+        }
+        return (child, changes);
+    }
+
+    /// <summary>Process exit: every VMA and PTE goes.</summary>
+    public IReadOnlyList<PteChange> Teardown() =>
+        Vmas.Count == 0 ? [] : Unmap(Vmas.All[0].Start, Vmas.All[^1].End);
+
+    /// <summary>Installs <paramref name="pte"/> for <paramref name="page"/>, returning what it replaced.</summary>
+    public PteChange Install(PageNumber page, Pte pte)
+    {
+        var old = Pages[page];
+        Pages[page] = pte;
+        return new PteChange(page, old, pte);
+    }
+
+    private IReadOnlyList<PteChange> Zap(PageNumber from, PageNumber to)
+    {
+        var changes = new List<PteChange>();
+        foreach (var (page, old) in Pages.Entries(from, to))
+            changes.Add(new PteChange(page, old, Pte.None));
+        foreach (var change in changes)
+            Pages[change.Page] = Pte.None;
+        return changes;
+    }
+
+    private static Pte Reprotect(Pte pte, VmaFlags protection)
+    {
+        var accessible = (protection & VmaFlags.Protection) != 0;
+        var updated = pte;
+        if (!accessible)
+            return new Pte((updated.Raw & ~(ulong)PteFlags.Present) | (ulong)PteFlags.ProtNone);
+        if (updated.Has(PteFlags.ProtNone))
+            updated = updated.Without(PteFlags.ProtNone).With(PteFlags.Present);
+        if ((protection & VmaFlags.Write) == 0)
+            updated = updated.Without(PteFlags.Writable);
+        return (protection & VmaFlags.Exec) != 0
+            ? updated.Without(PteFlags.NoExecute)
+            : updated.With(PteFlags.NoExecute);
+    }
+}

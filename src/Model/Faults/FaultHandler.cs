@@ -1,0 +1,85 @@
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Vmas;
+
+namespace Faultsim.Model.Faults;
+
+/// <summary>
+/// The page-fault decision: from the error code, the address and the kernel's state it yields
+/// exactly one <see cref="Resolution"/> (x86's do_user_addr_fault → handle_mm_fault, as a pure function).
+/// </summary>
+public static class FaultHandler
+{
+    private static readonly Resolution.SigSegv SegvNoVma = new(SegvReason.NoVma), SegvDenied = new(SegvReason.AccessDenied);
+
+    public static Resolution Resolve(in FaultInput f)
+    {
+        if (!f.Address.IsUser)
+            return f.Code.User ? SegvNoVma : new Resolution.KernelOops($"kernel-mode fault at kernel address {f.Address}");
+        if (!f.Code.User && !f.InUserCopy)
+            return new Resolution.KernelOops($"kernel-mode fault at user address {f.Address} outside a user-copy region");
+
+        var resolution = ResolveUserAddress(f);
+        return !f.Code.User && resolution is Resolution.SigSegv or Resolution.SigBus
+            ? new Resolution.EfaultFixup(resolution)
+            : resolution;
+    }
+
+    private static Resolution ResolveUserAddress(in FaultInput f)
+    {
+        var access = f.Code.Access;
+        if (f.Vma is not { } vma)
+            return SegvNoVma;
+        if (f.Address < vma.Start)
+            return GrowStack(f, vma);
+        if (!vma.Permits(access))
+            return SegvDenied;
+
+        var pte = f.Pte;
+        if (pte.IsPresent)
+        {
+            if (pte.Allows(access, userMode: true))
+                return Resolution.Spurious.Instance;
+            if (access != AccessKind.Write)
+                return Resolution.Spurious.Instance; // cannot stay so: mprotect keeps NX in step with VM_EXEC
+            // A write to a present, write-protected page of a writable VMA: do_wp_page.
+            if (vma.IsShared || (f.Frame.IsAnonymous && !f.Frame.IsZeroPage && f.Frame.RefCount == 1))
+                return Resolution.CowReuse.Instance;
+            return new Resolution.CowBreak(pte.Frame);
+        }
+        if (pte.IsSwapped)
+            return f.CachedFrame is { } swapCached
+                ? new Resolution.PageCacheHit(swapCached, FromSwapCache: true, CopyForWrite: false)
+                : new Resolution.Major(new PageSource.FromSwap(pte.Slot), CopyForWrite: false);
+
+        if (vma.Backing is Backing.Anonymous)
+            return MapsZeroPage(f, vma) ? Resolution.DemandZero.ZeroPage : Resolution.DemandZero.NewFrame;
+
+        var filePage = vma.FilePageOf(f.Address.Page)!.Value;
+        if (filePage.Index * VirtualAddress.PageSize >= f.FileSize)
+            return new Resolution.SigBus(BusReason.BeyondEndOfFile);
+        var copy = access == AccessKind.Write && !vma.IsShared;
+        return f.CachedFrame is { } cached
+            ? new Resolution.PageCacheHit(cached, FromSwapCache: false, copy)
+            : new Resolution.Major(new PageSource.FromFile(filePage), copy);
+    }
+
+    /// <summary>An access below a grows-down VMA: expand_stack's checks, then a demand-zero fault.</summary>
+    private static Resolution GrowStack(in FaultInput f, Vma vma)
+    {
+        if (!vma.GrowsDown)
+            return SegvNoVma;
+        if (f.Stack.SpWindow is { } window && f.Address.Value + window < f.StackPointer.Value)
+            return new Resolution.SigSegv(SegvReason.StackBelowSp);
+        var newStart = f.Address.PageAlignedDown;
+        if (vma.End - newStart > f.Stack.Limit)
+            return new Resolution.SigSegv(SegvReason.StackLimit);
+        if (f.PreviousVmaEnd is { } below && newStart.Value - Math.Min(newStart.Value, below.Value) < f.Stack.GuardGap)
+            return new Resolution.SigSegv(SegvReason.StackGuardGap);
+        if (!vma.Permits(f.Code.Access))
+            return SegvDenied;
+        return new Resolution.StackGrowth(newStart, MapsZeroPage(f, vma));
+    }
+
+    private static bool MapsZeroPage(in FaultInput f, Vma vma) =>
+        f.ZeroPageEnabled && f.Code.Access == AccessKind.Read && !vma.IsShared;
+}

@@ -1,0 +1,75 @@
+using Faultsim.Model.Faults;
+
+namespace Faultsim.Model.Machine;
+
+/// <summary>
+/// What a run counts, per process and in total. Minor and major follow getrusage: a fault that
+/// needed disk I/O is major, any other handled fault minor, and a fault that ended in a signal,
+/// EFAULT or an oops is neither.
+/// </summary>
+public sealed class Counters
+{
+    private readonly long[] _byResolution = new long[Enum.GetValues<ResolutionKind>().Length];
+
+    public long Minor { get; set; }
+    public long Major { get; set; }
+    public long Total => Minor + Major;
+
+    /// <summary>Write faults on write-protected pages: COW breaks plus reuses.</summary>
+    public long Cow => this[ResolutionKind.CowBreak] + this[ResolutionKind.CowReuse];
+    public long Segv => this[ResolutionKind.SigSegv];
+    public long Bus => this[ResolutionKind.SigBus];
+    public long Efault => this[ResolutionKind.EfaultFixup];
+    public long Oops => this[ResolutionKind.KernelOops];
+    public long Spurious => this[ResolutionKind.Spurious];
+
+    public long Accesses { get; set; }
+    public long PagesZeroed { get; set; }
+    public long PagesCopied { get; set; }
+    public long PagesEvicted { get; set; }
+    public long DiskReads { get; set; }
+    public long DiskWrites { get; set; }
+    public long TlbHits { get; set; }
+    public long TlbMisses { get; set; }
+    public long Shootdowns { get; set; }
+    public long Ipis { get; set; }
+    public long SyscallErrors { get; set; }
+
+    /// <summary>Faults by how they ended.</summary>
+    public long this[ResolutionKind kind]
+    {
+        get => _byResolution[(int)kind];
+        set => _byResolution[(int)kind] = value;
+    }
+
+    /// <summary>Counts a finished fault by its final resolution, and as getrusage would.</summary>
+    public void CountFault(ResolutionKind kind, bool major)
+    {
+        _byResolution[(int)kind]++;
+        if (kind is ResolutionKind.SigSegv or ResolutionKind.SigBus or ResolutionKind.EfaultFixup or ResolutionKind.KernelOops)
+            return;
+        if (major)
+            Major++;
+        else
+            Minor++;
+    }
+
+    public void Add(Counters other)
+    {
+        for (var i = 0; i < _byResolution.Length; i++)
+            _byResolution[i] += other._byResolution[i];
+        Minor += other.Minor;
+        Major += other.Major;
+        Accesses += other.Accesses;
+        PagesZeroed += other.PagesZeroed;
+        PagesCopied += other.PagesCopied;
+        PagesEvicted += other.PagesEvicted;
+        DiskReads += other.DiskReads;
+        DiskWrites += other.DiskWrites;
+        TlbHits += other.TlbHits;
+        TlbMisses += other.TlbMisses;
+        Shootdowns += other.Shootdowns;
+        Ipis += other.Ipis;
+        SyscallErrors += other.SyscallErrors;
+    }
+}

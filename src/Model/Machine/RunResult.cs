@@ -1,0 +1,31 @@
+using System.Collections.Immutable;
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Model.Machine;
+
+/// <summary>How a process ended, if it did.</summary>
+public enum ProcessFate
+{
+    Running,
+    Exited,
+    KilledBySigSegv,
+    KilledBySigBus,
+    /// <summary>Killed by the OOM killer: no frame could be freed for its fault.</summary>
+    KilledByOom,
+}
+
+public sealed record ProcessReport(ProcessId Pid, string Name, ProcessFate Fate, Counters Counters);
+
+/// <summary>The outcome of a run: counts in total and per process, the final memory, and a panic if the kernel oopsed.</summary>
+/// <param name="Steps">Script steps executed (an access or a system call each).</param>
+/// <param name="Memory">The final memory, unless the run was asked not to capture it (benchmarks).</param>
+/// <param name="Panic">The oops message when the simulated kernel panicked; the run stopped there.</param>
+public sealed record RunResult(
+    string Engine,
+    ulong Seed,
+    int Cpus,
+    Counters Totals,
+    ImmutableArray<ProcessReport> Processes,
+    MemoryImage? Memory,
+    long Steps,
+    string? Panic);

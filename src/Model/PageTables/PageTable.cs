@@ -1,0 +1,117 @@
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Model.PageTables;
+
+/// <summary>
+/// A 4-level x86-64 page table (PML4 → PDPT → PD → PT) for one address space. Tables are
+/// created when an entry below them is first set, as the kernel allocates them on demand.
+/// </summary>
+public sealed class PageTable
+{
+    internal const int EntriesPerTable = 512;
+    private readonly Node _root = new(Level.Pml4);
+    private int _tables = 1;
+    private long _presentOrSwapped;
+
+    /// <summary>Page-table pages allocated, the root included.</summary>
+    public int TablePages => _tables;
+
+    /// <summary>Leaf entries that are present or swapped out.</summary>
+    public long MappedEntries => _presentOrSwapped;
+
+    internal Node Root => _root;
+
+    /// <summary>The leaf entry for <paramref name="page"/>; <see cref="Pte.None"/> where no table exists.</summary>
+    public Pte this[PageNumber page]
+    {
+        get
+        {
+            var leaf = FindLeaf(page);
+            return leaf is null ? Pte.None : new Pte(leaf.Ptes![page.Index(Level.Pt)]);
+        }
+        set
+        {
+            var leaf = value.IsNone ? FindLeaf(page) : LeafFor(page);
+            if (leaf is null)
+                return;
+            ref var slot = ref leaf.Ptes![page.Index(Level.Pt)];
+            _presentOrSwapped += (value.IsNone ? 0 : 1) - (slot == 0 ? 0 : 1);
+            slot = value.Raw;
+        }
+    }
+
+    /// <summary>Walks the tables for <paramref name="address"/> the way the MMU does.</summary>
+    public WalkResult Walk(VirtualAddress address)
+    {
+        var walk = PageWalk.Start(this, address);
+        while (walk.Step()) { }
+        return walk.Result;
+    }
+
+    /// <summary>Every non-empty leaf entry with a page in [<paramref name="from"/>, <paramref name="to"/>), in page order.</summary>
+    public IEnumerable<(PageNumber Page, Pte Pte)> Entries(PageNumber from, PageNumber to)
+    {
+        if (from >= to)
+            yield break;
+        foreach (var entry in EntriesBelow(_root, 0, from.Value, to.Value))
+            yield return entry;
+    }
+
+    private static IEnumerable<(PageNumber, Pte)> EntriesBelow(Node node, ulong basePage, ulong from, ulong to)
+    {
+        var span = 1UL << (9 * (int)node.Level);   // pages covered by one entry of this node
+        var first = from > basePage ? (int)((from - basePage) / span) : 0;
+        for (var i = first; i < EntriesPerTable; i++)
+        {
+            var entryBase = basePage + (ulong)i * span;
+            if (entryBase >= to)
+                yield break;
+            if (node.Ptes is { } ptes)
+            {
+                if (ptes[i] != 0)
+                    yield return (new PageNumber(entryBase), new Pte(ptes[i]));
+            }
+            else if (node.Children![i] is { } child)
+            {
+                foreach (var entry in EntriesBelow(child, entryBase, from, to))
+                    yield return entry;
+            }
+        }
+    }
+
+    private Node? FindLeaf(PageNumber page)
+    {
+        var node = _root;
+        for (var level = Level.Pml4; level > Level.Pt; level--)
+        {
+            node = node.Children![page.Index(level)];
+            if (node is null)
+                return null;
+        }
+        return node;
+    }
+
+    private Node LeafFor(PageNumber page)
+    {
+        var node = _root;
+        for (var level = Level.Pml4; level > Level.Pt; level--)
+        {
+            ref var child = ref node.Children![page.Index(level)];
+            if (child is null)
+            {
+                child = new Node(level - 1);
+                _tables++;
+            }
+            node = child;
+        }
+        return node;
+    }
+
+    /// <summary>One page-table page: child tables above the leaf level, PTEs at it.</summary>
+    internal sealed class Node(Level level)
+    {
+        public Level Level { get; } = level;
+        public Node?[]? Children { get; } = level == Level.Pt ? null : new Node?[EntriesPerTable];
+        public ulong[]? Ptes { get; } = level == Level.Pt ? new ulong[EntriesPerTable] : null;
+    }
+}

@@ -1,0 +1,55 @@
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Model.Storage;
+
+/// <summary>
+/// Swap space: slots holding the content of swapped-out anonymous pages. A slot counts the PTEs
+/// that name it (fork shares swapped-out pages too) and is freed when the last one lets go.
+/// </summary>
+public sealed class SwapSpace(int wordsPerPage)
+{
+    private readonly Dictionary<uint, Slot> _slots = [];
+    private readonly Stack<uint> _free = new();
+    private uint _next = 1;
+
+    public int InUse => _slots.Count;
+
+    /// <summary>A new slot holding <paramref name="content"/>, referenced by <paramref name="references"/> PTEs.</summary>
+    public SwapSlot Allocate(ReadOnlySpan<ulong> content, int references)
+    {
+        if (content.Length != wordsPerPage)
+            throw new ArgumentException($"a page has {wordsPerPage} words, not {content.Length}", nameof(content));
+        var id = _free.Count > 0 ? _free.Pop() : _next++;
+        _slots[id] = new Slot(content.ToArray(), references);
+        return new SwapSlot(id);
+    }
+
+    /// <summary>Rewrites the content of a slot still in use (a dirty swap-cache page swapped out again).</summary>
+    public void Write(SwapSlot slot, ReadOnlySpan<ulong> content) => content.CopyTo(Get(slot).Content);
+
+    public ReadOnlySpan<ulong> Read(SwapSlot slot) => Get(slot).Content;
+
+    public int References(SwapSlot slot) => Get(slot).References;
+
+    public void AddReference(SwapSlot slot) => Get(slot).References++;
+
+    /// <summary>One PTE no longer names the slot. Returns true when the slot was freed.</summary>
+    public bool Release(SwapSlot slot)
+    {
+        var s = Get(slot);
+        if (--s.References > 0)
+            return false;
+        _slots.Remove(slot.Value);
+        _free.Push(slot.Value);
+        return true;
+    }
+
+    private Slot Get(SwapSlot slot) =>
+        _slots.TryGetValue(slot.Value, out var s) ? s : throw new InvalidOperationException($"{slot} is not in use");
+
+    private sealed class Slot(ulong[] content, int references)
+    {
+        public ulong[] Content { get; } = content;
+        public int References { get; set; } = references;
+    }
+}

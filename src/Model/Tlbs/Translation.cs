@@ -1,0 +1,13 @@
+using Faultsim.Model.Addressing;
+using Faultsim.Model.PageTables;
+
+namespace Faultsim.Model.Tlbs;
+
+/// <summary>
+/// What a TLB entry caches: the frame, the permissions of the PTE it was filled from, and the
+/// frame's generation then, so that a use after the frame was freed or reused can be detected.
+/// </summary>
+public readonly record struct Translation(FrameNumber Frame, uint Generation, PteFlags Flags)
+{
+    public bool Allows(AccessKind kind, bool userMode) => Pte.Mapped(Frame, Flags).Allows(kind, userMode);
+}

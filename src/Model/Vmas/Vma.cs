@@ -1,0 +1,56 @@
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Model.Vmas;
+
+/// <summary>A virtual memory area: the page-aligned range [<see cref="Start"/>, <see cref="End"/>) with one set of flags and one backing.</summary>
+public sealed record Vma(VirtualAddress Start, VirtualAddress End, VmaFlags Flags, Backing Backing)
+{
+    public ulong Length => End - Start;
+    public PageNumber FirstPage => Start.Page;
+    public PageNumber EndPage => End.Page;
+    public bool IsShared => (Flags & VmaFlags.Shared) != 0;
+    public bool IsAnonymous => Backing is Backing.Anonymous;
+    public bool GrowsDown => (Flags & VmaFlags.GrowsDown) != 0;
+    public bool CanRead => (Flags & VmaFlags.Read) != 0;
+    public bool CanWrite => (Flags & VmaFlags.Write) != 0;
+    public bool CanExec => (Flags & VmaFlags.Exec) != 0;
+
+    public bool Contains(VirtualAddress address) => address >= Start && address < End;
+
+    /// <summary>Whether an access of <paramref name="kind"/> is allowed by this VMA (x86 reads are allowed by any of r, w, x).</summary>
+    public bool Permits(AccessKind kind) => kind switch
+    {
+        AccessKind.Write => CanWrite,
+        AccessKind.Fetch => CanExec,
+        _ => (Flags & VmaFlags.Protection) != 0,
+    };
+
+    /// <summary>The file page behind <paramref name="page"/>, for a file mapping.</summary>
+    public FilePage? FilePageOf(PageNumber page) =>
+        Backing is Backing.File file ? new FilePage(file.Id, file.PageOffset + (page - FirstPage)) : null;
+
+    /// <summary>This VMA restricted to [<paramref name="start"/>, <paramref name="end"/>), with the file offset moved along.</summary>
+    public Vma Slice(VirtualAddress start, VirtualAddress end) => this with
+    {
+        Start = start,
+        End = end,
+        Backing = Backing is Backing.File file
+            ? file with { PageOffset = file.PageOffset + (start.Page - FirstPage) }
+            : Backing,
+    };
+
+    /// <summary>Whether <paramref name="next"/> continues this VMA seamlessly, so the two merge into one (vma_merge).</summary>
+    public bool CanMergeWith(Vma next) =>
+        End == next.Start
+        && Flags == next.Flags
+        && Backing switch
+        {
+            Backing.Anonymous => next.Backing is Backing.Anonymous,
+            Backing.File file => next.Backing is Backing.File other
+                                 && other.Id == file.Id
+                                 && other.PageOffset == file.PageOffset + (EndPage - FirstPage),
+            _ => false,
+        };
+
+    public override string ToString() => $"[{Start}, {End}) {Flags} {Backing}";
+}

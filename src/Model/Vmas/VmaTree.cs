@@ -1,0 +1,149 @@
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Model.Vmas;
+
+/// <summary>
+/// The VMAs of one address space, sorted and non-overlapping. Lookups are binary searches;
+/// map, unmap and protect split VMAs at the range's edges and merge neighbours that became
+/// compatible, as Linux's vma_merge / split_vma do.
+/// </summary>
+public sealed class VmaTree
+{
+    private readonly List<Vma> _vmas = [];
+
+    public int Count => _vmas.Count;
+    public IReadOnlyList<Vma> All => _vmas;
+
+    /// <summary>Linux's find_vma: the first VMA that ends above <paramref name="address"/>, which may start above it.</summary>
+    public Vma? Find(VirtualAddress address)
+    {
+        var i = FirstEndingAbove(address);
+        return i < _vmas.Count ? _vmas[i] : null;
+    }
+
+    /// <summary>The VMA that contains <paramref name="address"/>, if any.</summary>
+    public Vma? FindContaining(VirtualAddress address) =>
+        Find(address) is { } vma && vma.Contains(address) ? vma : null;
+
+    /// <summary>The VMA just below <paramref name="vma"/>, if any (for the stack guard gap).</summary>
+    public Vma? Previous(Vma vma)
+    {
+        var i = FirstEndingAbove(vma.Start);
+        return i > 0 ? _vmas[i - 1] : null;
+    }
+
+    /// <summary>Maps <paramref name="vma"/> over whatever was there (MAP_FIXED). Returns what it replaced.</summary>
+    public IReadOnlyList<Vma> Map(Vma vma)
+    {
+        var removed = Unmap(vma.Start, vma.End);
+        var at = FirstEndingAbove(vma.Start);
+        _vmas.Insert(at, vma);
+        MergeBetween(at - 1, at + 1);
+        return removed;
+    }
+
+    /// <summary>Removes [<paramref name="start"/>, <paramref name="end"/>), splitting VMAs at its edges. Returns the removed pieces.</summary>
+    public IReadOnlyList<Vma> Unmap(VirtualAddress start, VirtualAddress end)
+    {
+        var removed = new List<Vma>();
+        var i = FirstEndingAbove(start);
+        while (i < _vmas.Count && _vmas[i].Start < end)
+        {
+            var vma = _vmas[i];
+            removed.Add(vma.Slice(Max(vma.Start, start), Min(vma.End, end)));
+            var pieces = new List<Vma>(2);
+            if (vma.Start < start)
+                pieces.Add(vma.Slice(vma.Start, start));
+            if (vma.End > end)
+                pieces.Add(vma.Slice(end, vma.End));
+            _vmas.RemoveAt(i);
+            _vmas.InsertRange(i, pieces);
+            i += pieces.Count;
+        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Sets the protection of [<paramref name="start"/>, <paramref name="end"/>) to <paramref name="protection"/>.
+    /// Returns the pieces as they were before, or null when part of the range is unmapped (ENOMEM; nothing changes).
+    /// </summary>
+    public IReadOnlyList<Vma>? Protect(VirtualAddress start, VirtualAddress end, VmaFlags protection)
+    {
+        if (!IsFullyMapped(start, end))
+            return null;
+        var before = Unmap(start, end);
+        var first = FirstEndingAbove(start);
+        var at = first;
+        foreach (var piece in before)
+            _vmas.Insert(at++, piece with { Flags = (piece.Flags & ~VmaFlags.Protection) | (protection & VmaFlags.Protection) });
+        MergeBetween(first - 1, at);
+        return before;
+    }
+
+    /// <summary>Moves the start of the grows-down <paramref name="vma"/> down to <paramref name="newStart"/> (expand_stack).</summary>
+    public Vma GrowDown(Vma vma, VirtualAddress newStart)
+    {
+        var i = _vmas.IndexOf(vma);
+        if (i < 0 || !vma.GrowsDown || newStart >= vma.Start || (i > 0 && _vmas[i - 1].End > newStart))
+            throw new InvalidOperationException($"cannot grow {vma} down to {newStart}");
+        var grown = vma with { Start = newStart };
+        _vmas[i] = grown;
+        return grown;
+    }
+
+    /// <summary>Whether every address in [<paramref name="start"/>, <paramref name="end"/>) lies in some VMA.</summary>
+    public bool IsFullyMapped(VirtualAddress start, VirtualAddress end)
+    {
+        var cursor = start;
+        for (var i = FirstEndingAbove(start); i < _vmas.Count && cursor < end; i++)
+        {
+            if (_vmas[i].Start > cursor)
+                return false;
+            cursor = _vmas[i].End;
+        }
+        return cursor >= end;
+    }
+
+    /// <summary>Copies every VMA (fork).</summary>
+    public VmaTree Clone()
+    {
+        var copy = new VmaTree();
+        copy._vmas.AddRange(_vmas);
+        return copy;
+    }
+
+    private int FirstEndingAbove(VirtualAddress address)
+    {
+        int lo = 0, hi = _vmas.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_vmas[mid].End > address)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return lo;
+    }
+
+    /// <summary>Merges each compatible neighbour pair among the VMAs at indexes <paramref name="from"/>..<paramref name="to"/>.</summary>
+    private void MergeBetween(int from, int to)
+    {
+        for (var i = Math.Max(from, 0); i < to && i + 1 < _vmas.Count;)
+        {
+            if (_vmas[i].CanMergeWith(_vmas[i + 1]))
+            {
+                _vmas[i] = _vmas[i] with { End = _vmas[i + 1].End };
+                _vmas.RemoveAt(i + 1);
+                to--;
+            }
+            else
+            {
+                i++;
+            }
+        }
+    }
+
+    private static VirtualAddress Max(VirtualAddress a, VirtualAddress b) => a > b ? a : b;
+    private static VirtualAddress Min(VirtualAddress a, VirtualAddress b) => a < b ? a : b;
+}

@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Replacement;
+using Faultsim.Model.Vmas;
+
+namespace Faultsim.Model.Workloads;
+
+/// <summary>How the reference machine interleaves the CPUs' scripts, one step (an access or a system call) at a time.</summary>
+public enum Interleaving
+{
+    /// <summary>CPU 0, 1, 2, … in turn.</summary>
+    RoundRobin,
+    /// <summary>A CPU chosen at random (from the run's seed) each step.</summary>
+    Random,
+    /// <summary>Each CPU runs until it finishes or waits, lowest first.</summary>
+    Sequential,
+}
+
+/// <summary>Injected disk failures: every read of a listed page fails, and any read fails with the given probability.</summary>
+public sealed record DiskFailures(double ReadErrorRate, ImmutableArray<(string File, ulong Page)> BadPages)
+{
+    public static readonly DiskFailures None = new(0, []);
+}
+
+/// <summary>The simulated machine's hardware and kernel parameters.</summary>
+public sealed record MachineSpec
+{
+    public int Cpus { get; init; } = 4;
+    /// <summary>Frames for pages; 0 for no limit.</summary>
+    public int Frames { get; init; }
+    public ReplacementPolicyKind Policy { get; init; } = ReplacementPolicyKind.Lru;
+    public bool ZeroPage { get; init; } = true;
+    public int TlbEntries { get; init; } = 64;
+    public int TlbWays { get; init; } = 4;
+    public int WordsPerPage { get; init; } = 8;
+    public StackRules Stack { get; init; } = StackRules.Linux;
+    public Interleaving Interleaving { get; init; } = Interleaving.RoundRobin;
+    public DiskFailures Disk { get; init; } = DiskFailures.None;
+}
+
+public sealed record FileSpec(string Name, ulong Size);
+
+/// <summary>A region a process starts with (as if exec had mapped it). <see cref="File"/> null means anonymous.</summary>
+public sealed record RegionSpec(string Name, VirtualAddress Start, ulong Length, VmaFlags Flags, string? File, ulong FileOffset);
+
+/// <summary>A process the machine starts with.</summary>
+/// <param name="StackPointer">The initial saved stack pointer; null: the top of the first grows-down region.</param>
+public sealed record ProcessSpec(string Name, ImmutableArray<RegionSpec> Regions, VirtualAddress? StackPointer)
+{
+    /// <summary>The initial stack pointer: as given, else just below the top of the first grows-down region.</summary>
+    public VirtualAddress InitialStackPointer =>
+        StackPointer
+        ?? Regions.Where(r => (r.Flags & VmaFlags.GrowsDown) != 0).Select(r => r.Start + r.Length - 64).FirstOrDefault();
+}
+
+public sealed record CpuScript(CpuId Cpu, ImmutableArray<Op> Ops);
+
+/// <summary>A whole workload: machine, files, the processes it starts with, and one script per CPU.</summary>
+public sealed record Workload(MachineSpec Machine, ImmutableArray<FileSpec> Files, ImmutableArray<ProcessSpec> Processes, ImmutableArray<CpuScript> Scripts)
+{
+    /// <summary>
+    /// Every process name with its pid: the starting processes get 1, 2, … in order, then each
+    /// forked child the next pid in the order its fork appears (CPU by CPU, line by line), so
+    /// pids do not depend on how a run interleaves.
+    /// </summary>
+    public ImmutableArray<string> ProcessNames =>
+        [.. Processes.Select(p => p.Name)
+            .Concat(Scripts.SelectMany(s => s.Ops).OfType<Op.Fork>().Select(f => f.Child))
+            .Distinct()];
+
+    public ProcessId PidOf(string process) => new(ProcessNames.IndexOf(process) + 1);
+}
