@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Faultsim.Host.Configuration;
 using Faultsim.Host.Output;
+using Faultsim.Actors.Machine;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Workloads;
 
@@ -15,7 +16,7 @@ internal static class RunCommand
         var seed = CommonOptions.Seed();
         var json = CommonOptions.Json();
         var set = CommonOptions.Set();
-        var engine = new Option<string?>("--engine") { Description = "Engine to run (same as --set engine=NAME)", HelpName = "reference" };
+        var engine = new Option<string?>("--engine") { Description = "Engine to run (same as --set engine=NAME)", HelpName = "actors|reference" };
         engine.AcceptOnlyFromAmong(SimSettings.Engines);
         var refs = new Option<string?>("--refs")
         {
@@ -52,7 +53,9 @@ internal static class RunCommand
             RunResult result;
             try
             {
-                result = ReferenceMachine.Run(workload, settings.Seed);
+                result = settings.Engine == ReferenceMachine.EngineName
+                    ? ReferenceMachine.Run(workload, settings.Seed)
+                    : ActorEngine.Run(workload, settings.Actors, settings.Seed, TimeSpan.FromMinutes(10));
             }
             catch (WorkloadException ex) when (ex.Line is not null)
             {

@@ -1,13 +1,16 @@
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Shootdown;
 using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Workloads;
 
 namespace Faultsim.Host.Configuration;
 
 /// <summary>Everything a run needs, read once from the config into immutable values.</summary>
-public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, string WorkloadOrigin)
+public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, string WorkloadOrigin, EngineSettings Actors)
 {
-    public static readonly string[] Engines = ["reference"];
+    public static readonly string[] Engines = [MachineActor.EngineName, ReferenceMachine.EngineName];
 
     public static SimSettings From(LoadedConfig loaded)
     {
@@ -16,7 +19,11 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         var seed = root.Seed("seed");
         var machine = ReadMachine(root);
         var workload = new WorkloadReader(new ConfigReader(loaded, loaded.Workload, ConfigSchema.WorkloadPath), machine).Read();
-        return new SimSettings(engine, seed, workload, loaded.WorkloadSource.Origin);
+        var actors = new EngineSettings(
+            root.Int("actors.quantum", 1, 1 << 16),
+            Enum.Parse<ShootdownMode>(root.Choice("shootdown", "eager", "batched", "lazy"), ignoreCase: true),
+            root.Int("machine.disk.queue-depth", 1, 1 << 16));
+        return new SimSettings(engine, seed, workload, loaded.WorkloadSource.Origin, actors);
     }
 
     private static MachineSpec ReadMachine(ConfigReader root)

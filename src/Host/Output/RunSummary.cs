@@ -15,7 +15,7 @@ public static class RunSummary
         var machine = workload.Machine;
         console.MarkupLine($"[bold]faultsim run[/] — {Markup.Escape(source)}");
         console.MarkupLine(
-            $"engine [bold]{result.Engine}[/] (the sequential reference machine; the actor engine has not landed yet), " +
+            $"engine [bold]{result.Engine}[/] ({EngineText(result.Engine)}), " +
             $"seed {result.Seed}, {result.Cpus} CPUs, {FramesText(machine)}, {machine.Policy.ToString().ToUpperInvariant()} replacement, " +
             $"{InterleavingText(machine.Interleaving)}");
         console.WriteLine();
@@ -28,6 +28,10 @@ public static class RunSummary
             $"pages {t.PagesZeroed:N0} zeroed, {t.PagesCopied:N0} copied, {t.PagesEvicted:N0} evicted");
         if (result.Memory is { } memory)
             console.MarkupLine($"final memory: {memory.Pages.Length:N0} pages, hash {memory.Hash:x16}");
+        if (result.Messages > 0)
+            console.MarkupLine($"{result.Messages:N0} actor messages ({(t.Total == 0 ? 0 : result.Messages / (double)t.Total):F1} per fault)");
+        foreach (var violation in result.Violations)
+            console.MarkupLine($"[red bold]violation:[/] {Markup.Escape(violation)}");
         if (result.Panic is { } panic)
             console.MarkupLine($"[red bold]kernel panic:[/] {Markup.Escape(panic)}");
     }
@@ -83,6 +87,9 @@ public static class RunSummary
         c.TlbHits + c.TlbMisses == 0 ? "-" : (c.TlbHits / (double)(c.TlbHits + c.TlbMisses)).ToString("P1", CultureInfo.InvariantCulture);
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string EngineText(string engine) =>
+        engine == "reference" ? "the sequential reference machine" : "CPUs, TLBs, mms, page loaders, memory and disk as actors";
 
     private static string FramesText(MachineSpec machine) => machine.Frames == 0 ? "unlimited frames" : $"{machine.Frames:N0} frames";
 

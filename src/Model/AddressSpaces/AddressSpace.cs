@@ -1,4 +1,5 @@
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Vmas;
 
@@ -21,6 +22,30 @@ public sealed class AddressSpace(Asid asid)
         PteFlags.User | PteFlags.Accessed
         | (writable && vma.CanWrite ? PteFlags.Writable | PteFlags.Dirty : PteFlags.None)
         | (vma.CanExec ? PteFlags.None : PteFlags.NoExecute);
+
+    /// <summary>
+    /// What this address space tells the fault decision about a fault at <paramref name="address"/>: the VMA,
+    /// the one below it, the PTE, and the file size behind a file mapping. Memory facts (frame reference
+    /// counts, caches) are the caller's to add.
+    /// </summary>
+    public FaultInput FaultInputFor(VirtualAddress address, FaultErrorCode code, VirtualAddress stackPointer,
+        StackRules stack, bool inUserCopy, bool zeroPage, Func<FileId, ulong> fileSize)
+    {
+        var vma = Vmas.Find(address);
+        return new FaultInput
+        {
+            Address = address,
+            Code = code,
+            Vma = vma,
+            PreviousVmaEnd = vma is null ? null : Vmas.Previous(vma)?.End,
+            Pte = Pages[address.Page],
+            FileSize = vma is { Backing: Backing.File file } ? fileSize(file.Id) : 0,
+            StackPointer = stackPointer,
+            Stack = stack,
+            InUserCopy = inUserCopy,
+            ZeroPageEnabled = zeroPage,
+        };
+    }
 
     /// <summary>mmap(MAP_FIXED): maps <paramref name="vma"/>, unmapping what was there.</summary>
     public IReadOnlyList<PteChange> Map(Vma vma)

@@ -1,5 +1,6 @@
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
+using Faultsim.Model.PageTables;
 using Faultsim.Model.Replacement;
 
 namespace Faultsim.Model.Frames;
@@ -63,6 +64,9 @@ public sealed class PhysicalMemory
 
     public FrameUse UseOf(FrameNumber frame) => _use[frame.Value];
     public uint Generation(FrameNumber frame) => _generation[frame.Value];
+
+    /// <summary>The generation as a PTE records it (modulo <see cref="Pte.GenerationTags"/>).</summary>
+    public uint GenerationTag(FrameNumber frame) => _generation[frame.Value] % Pte.GenerationTags;
     public int MapCount(FrameNumber frame) => _mapCount[frame.Value];
     public bool IsDirty(FrameNumber frame) => (_flags[frame.Value] & DirtyFlag) != 0;
     public bool IsSwapCached(FrameNumber frame) => (_flags[frame.Value] & SwapCachedFlag) != 0;

@@ -42,7 +42,7 @@ public sealed partial class ReferenceMachine
                 var pte = mm.Pages.Walk(address).Pte;
                 if (pte.Allows(kind, userMode))
                 {
-                    var fill = new Translation(pte.Frame, _memory.Generation(pte.Frame), pte.Flags);
+                    var fill = new Translation(pte.Frame, _memory.GenerationTag(pte.Frame), pte.Flags);
                     cpu.Tlb.Fill(mm.Asid, page, fill);
                     Perform(process, fill, address, kind, value);
                     return Outcome.Done;
@@ -59,7 +59,7 @@ public sealed partial class ReferenceMachine
 
     private void Perform(ProcessState process, Translation translation, VirtualAddress address, AccessKind kind, ulong value)
     {
-        if (translation.Generation != _memory.Generation(translation.Frame))
+        if (translation.Generation != _memory.GenerationTag(translation.Frame))
             throw new InvalidOperationException($"stale translation used: {translation.Frame} was freed after it was cached");
         process.Counters.Accesses++;
         _memory.Referenced(translation.Frame, new PageKey(process.Mm.Asid, address.Page));
@@ -69,33 +69,13 @@ public sealed partial class ReferenceMachine
 
     private FaultInput GatherFaultInput(CpuState cpu, AddressSpace mm, VirtualAddress address, FaultErrorCode code, AccessMode mode)
     {
-        var vma = mm.Vmas.Find(address);
-        var pte = mm.Pages[address.Page];
-        FrameNumber? cached = null;
-        ulong fileSize = 0;
-        if (pte.IsSwapped)
+        var f = mm.FaultInputFor(address, code, cpu.StackPointer, _spec.Stack, mode == AccessMode.UserCopy, _spec.ZeroPage, _files.Size);
+        return MemoryQuery.For(f) switch
         {
-            cached = _memory.LookupSwapCache(pte.Slot);
-        }
-        else if (pte.IsNone && vma is not null && vma.Contains(address) && vma.FilePageOf(address.Page) is { } filePage)
-        {
-            cached = _memory.LookupPageCache(filePage);
-            fileSize = _files.Size(filePage.File);
-        }
-        return new FaultInput
-        {
-            Address = address,
-            Code = code,
-            Vma = vma,
-            PreviousVmaEnd = vma is null ? null : mm.Vmas.Previous(vma)?.End,
-            Pte = pte,
-            Frame = pte.HoldsFrame ? _memory.Facts(pte.Frame) : default,
-            CachedFrame = cached,
-            FileSize = fileSize,
-            StackPointer = cpu.StackPointer,
-            Stack = _spec.Stack,
-            InUserCopy = mode == AccessMode.UserCopy,
-            ZeroPageEnabled = _spec.ZeroPage,
+            MemoryQuery.OfFrame frame => f with { Frame = _memory.Facts(frame.Frame) },
+            MemoryQuery.OfSwap swap => f with { CachedFrame = _memory.LookupSwapCache(swap.Slot) },
+            MemoryQuery.OfFile file => f with { CachedFrame = _memory.LookupPageCache(file.Page) },
+            _ => f,
         };
     }
 
@@ -136,7 +116,7 @@ public sealed partial class ReferenceMachine
                     return cowOutcome;
                 break;
             case Resolution.CowReuse:
-                mm.Install(page, f.Pte.Without(PteFlags.Cow).With(PteFlags.Writable | PteFlags.Dirty));
+                mm.Install(page, InstallRules.Reused(f.Pte));
                 cpu.Tlb.Invalidate(mm.Asid, page); // other CPUs' read-only entries only cause spurious faults
                 break;
             case Resolution.SigSegv:
@@ -177,7 +157,7 @@ public sealed partial class ReferenceMachine
         var key = new PageKey(process.Mm.Asid, f.Address.Page);
         if (zeroPage)
         {
-            process.Mm.Install(key.Page, Pte.Mapped(FrameNumber.Zero, AddressSpace.FlagsFor(vma, writable: false)));
+            process.Mm.Install(key.Page, Pte.Mapped(FrameNumber.Zero, InstallRules.ZeroPage(vma)));
             return true;
         }
         if (AllocateAnonymous(cpu, process) is not { } frame)
@@ -191,7 +171,7 @@ public sealed partial class ReferenceMachine
             return false;
         }
         process.Counters.PagesZeroed++;
-        Map(process.Mm, key, frame, AddressSpace.FlagsFor(vma, writable: true));
+        Map(process.Mm, key, frame, InstallRules.NewPage(vma));
         return true;
     }
 
@@ -201,21 +181,18 @@ public sealed partial class ReferenceMachine
         var mm = process.Mm;
         var vma = f.Vma!;
         var key = new PageKey(mm.Asid, f.Address.Page);
-        var write = f.Code.Access == AccessKind.Write;
         if (fromSwap)
         {
             // do_swap_page: this PTE gives up its slot; the last one to do so takes the page out of the swap cache.
             var exclusive = _swap.Release(f.Pte.Slot);
-            var writable = vma.IsShared || (exclusive && write);
-            Map(mm, key, frame, AddressSpace.FlagsFor(vma, writable) | CowMark(vma, writable));
+            Map(mm, key, frame, InstallRules.SwappedIn(vma, f.Code.Access, exclusive));
             if (exclusive)
                 _memory.RemoveFromSwapCache(frame);
             return null;
         }
         if (!copyForWrite)
         {
-            var writable = vma.IsShared && write;
-            Map(mm, key, frame, AddressSpace.FlagsFor(vma, writable) | CowMark(vma, writable));
+            Map(mm, key, frame, InstallRules.CachedPage(vma, f.Code.Access));
             return null;
         }
         // A write to a private file mapping (do_cow_fault): the process gets its own copy of the file page.
@@ -226,13 +203,9 @@ public sealed partial class ReferenceMachine
             return Outcome.Killed;
         _memory.Copy(frame, target);
         process.Counters.PagesCopied++;
-        Map(mm, key, target, AddressSpace.FlagsFor(vma, writable: true));
+        Map(mm, key, target, InstallRules.NewPage(vma));
         return null;
     }
-
-    /// <summary>A private, writable mapping of a shared page is marked copy-on-write.</summary>
-    private static PteFlags CowMark(Vma vma, bool writable) =>
-        !writable && !vma.IsShared && vma.CanWrite ? PteFlags.Cow : PteFlags.None;
 
     /// <summary>The disk read of a major fault: a new frame filled from the file or swap, entered in the page or swap cache.</summary>
     private FrameNumber? ReadIn(CpuState cpu, ProcessState process, PageSource source)
@@ -278,7 +251,7 @@ public sealed partial class ReferenceMachine
             _memory.Copy(old, copy);
             process.Counters.PagesCopied++;
         }
-        var change = mm.Install(key.Page, Pte.Mapped(copy, AddressSpace.FlagsFor(f.Vma!, writable: true)));
+        var change = mm.Install(key.Page, Pte.Mapped(copy, InstallRules.NewPage(f.Vma!)));
         _memory.Map(copy, key);
         _memory.Activate(copy);
         Shootdown(cpu, process, mm, [change]);  // nobody may still reach the old frame through this page...

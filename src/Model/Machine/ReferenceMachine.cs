@@ -36,7 +36,6 @@ public sealed partial class ReferenceMachine
     private readonly Dictionary<Asid, ProcessState> _byAsid = [];
     private readonly Dictionary<string, int[]> _barrierArrivals = [];
     private readonly Dictionary<string, bool[]> _barrierParticipants = [];
-    private int _nextAsid = 1;
     private int _lastCpu = -1;
     private long _steps;
     private string? _panic;
@@ -291,7 +290,8 @@ public sealed partial class ReferenceMachine
 
     private void DoFork(CpuState cpu, ProcessState parent, string childName)
     {
-        var (childMm, parentChanges) = parent.Mm.Fork(new Asid(_nextAsid++));
+        var childPid = _workload.PidOf(childName);
+        var (childMm, parentChanges) = parent.Mm.Fork(AsidOf(childPid));
         foreach (var (page, pte) in childMm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page))
         {
             if (pte.HoldsFrame)
@@ -300,7 +300,7 @@ public sealed partial class ReferenceMachine
                 _swap.AddReference(pte.Slot);
         }
         Shootdown(cpu, parent, parent.Mm, parentChanges);
-        var child = new ProcessState(_workload.PidOf(childName), childName, childMm, cpu.StackPointer)
+        var child = new ProcessState(childPid, childName, childMm, cpu.StackPointer)
         {
             Regions = new Dictionary<string, (VirtualAddress, ulong)>(parent.Regions),
         };
@@ -309,8 +309,9 @@ public sealed partial class ReferenceMachine
 
     private void StartProcess(ProcessSpec spec)
     {
-        var mm = new AddressSpace(new Asid(_nextAsid++));
-        var process = new ProcessState(_workload.PidOf(spec.Name), spec.Name, mm, spec.InitialStackPointer);
+        var pid = _workload.PidOf(spec.Name);
+        var mm = new AddressSpace(AsidOf(pid));
+        var process = new ProcessState(pid, spec.Name, mm, spec.InitialStackPointer);
         foreach (var region in spec.Regions)
         {
             Backing backing = region.File is { } file
@@ -321,6 +322,9 @@ public sealed partial class ReferenceMachine
         }
         AddProcess(process);
     }
+
+    /// <summary>A process's address-space id is its pid, so every engine tags the same pages alike.</summary>
+    public static Asid AsidOf(ProcessId pid) => new(pid.Value);
 
     private void AddProcess(ProcessState process)
     {

@@ -28,4 +28,11 @@ public sealed record RunResult(
     ImmutableArray<ProcessReport> Processes,
     MemoryImage? Memory,
     long Steps,
-    string? Panic);
+    string? Panic)
+{
+    /// <summary>Invariant violations seen during the run (a stale translation used, …); empty for a correct run.</summary>
+    public ImmutableArray<string> Violations { get; init; } = [];
+
+    /// <summary>Messages the engine's actors received (0 for the reference machine, which sends none).</summary>
+    public long Messages { get; init; }
+}

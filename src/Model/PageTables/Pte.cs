@@ -8,18 +8,32 @@ namespace Faultsim.Model.PageTables;
 /// </summary>
 public readonly record struct Pte(ulong Raw)
 {
-    private const int FieldShift = 12;
+    private const int FieldShift = 12, TagShift = 52;
     private const ulong FieldMask = 0xFF_FFFF_FFFFUL << FieldShift;
+    private const ulong TagMask = 0x7FUL << TagShift;
+
+    /// <summary>How many distinct generation tags a PTE can hold (bits 52–58, free for software).</summary>
+    public const uint GenerationTags = 128;
 
     public static readonly Pte None;
 
     public static Pte Mapped(FrameNumber frame, PteFlags flags) =>
         new(((ulong)frame.Value << FieldShift) | (ulong)(flags | PteFlags.Present));
 
+    /// <summary>
+    /// A mapping that also records the low bits of the frame's generation when it was installed,
+    /// so that a translation cached from it can be checked against a later reuse of the frame.
+    /// </summary>
+    public static Pte Mapped(FrameNumber frame, PteFlags flags, uint generation) =>
+        new(Mapped(frame, flags).Raw | ((ulong)(generation % GenerationTags) << TagShift));
+
     public static Pte Swapped(SwapSlot slot) =>
         new(((ulong)slot.Value << FieldShift) | (ulong)PteFlags.SwappedOut);
 
-    public PteFlags Flags => (PteFlags)(Raw & ~FieldMask);
+    public PteFlags Flags => (PteFlags)(Raw & ~FieldMask & ~TagMask);
+
+    /// <summary>The frame generation recorded at install, modulo <see cref="GenerationTags"/>.</summary>
+    public uint GenerationTag => (uint)((Raw & TagMask) >> TagShift);
     public bool IsNone => Raw == 0;
     public bool IsPresent => (Raw & (ulong)PteFlags.Present) != 0;
     public bool IsSwapped => !IsPresent && (Raw & (ulong)PteFlags.SwappedOut) != 0;

@@ -1,0 +1,317 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Memory;
+using Faultsim.Actors.Paging;
+using Faultsim.Actors.Shootdown;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.PageTables;
+using Faultsim.Model.Tlbs;
+using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Actors.AddressSpaces;
+
+/// <summary>
+/// One process's address space (mm): its VMAs, page table and CPU mask. It answers page walks,
+/// turns failed walks into faults for the page loaders, installs the PTEs loaders bring, and runs
+/// system calls. Whatever changes or removes a valid translation is shot down on every CPU in the
+/// mask before memory may free the frame.
+/// </summary>
+// Ready ──Syscall──▶ Locked (mmap lock held for writing: walks, installs, syscalls wait) ──done──▶ Ready
+// Ready | Locked ──exit, fatal signal──▶ Ended (walks refused, installs rejected)
+public sealed class AddressSpaceActor : ReceiveActor, IWithStash
+{
+    private readonly AddressSpaceSetup _setup;
+    private readonly AddressSpaceSettings _settings;
+    private readonly IActorRef _machine, _memory, _loaders;
+    private readonly ImmutableArray<IActorRef> _tlbs;
+    private readonly AddressSpace _mm;
+    private readonly Dictionary<string, (VirtualAddress Start, ulong Length)> _regions;
+    private readonly Dictionary<ShootdownId, Action> _rounds = [];
+    private readonly Dictionary<long, Action> _requests = [];
+    private long _sequence, _nextRound, _nextRequest;
+    private long _shootdowns, _ipis, _syscallErrors, _messages;
+
+    public AddressSpaceActor(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders, ImmutableArray<IActorRef> tlbs)
+    {
+        _setup = setup;
+        _settings = settings;
+        (_machine, _memory, _loaders, _tlbs) = (machine, memory, loaders, tlbs);
+        _mm = new AddressSpace(setup.Asid);
+        foreach (var vma in setup.Vmas)
+            _mm.Vmas.Map(vma);
+        foreach (var (page, pte) in setup.Entries)
+            _mm.Pages[page] = pte;
+        _regions = new Dictionary<string, (VirtualAddress, ulong)>(setup.Regions);
+        Ready();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    public static Props Props(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders, ImmutableArray<IActorRef> tlbs) =>
+        Akka.Actor.Props.Create(typeof(AddressSpaceActor), setup, settings, machine, memory, loaders, tlbs);
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _messages++;
+        return base.AroundReceive(receive, message);
+    }
+
+    private void Ready()
+    {
+        Receive<Walk>(OnWalk);
+        Receive<InstallPte>(OnInstall);
+        Receive<Syscall>(OnSyscall);
+        Receive<KillProcess>(kill => End(kill.Fate, kill.Cpu, reply: null));
+        Receive<LookupRegion>(OnLookupRegion);
+        CommonReceives();
+    }
+
+    /// <summary>While a system call holds the mmap lock: its own replies go on, everything else waits.</summary>
+    private void Locked()
+    {
+        Receive<Walk>(_ => Stash.Stash());
+        Receive<InstallPte>(_ => Stash.Stash());
+        Receive<Syscall>(_ => Stash.Stash());
+        Receive<KillProcess>(_ => Stash.Stash());
+        Receive<LookupRegion>(_ => Stash.Stash());
+        CommonReceives();
+    }
+
+    private void Ended(ProcessFate fate)
+    {
+        Receive<Walk>(walk => Sender.Tell(new WalkRefused(walk.Id, fate)));
+        Receive<InstallPte>(install => Sender.Tell(new PteInstalled(install.Id, Installed: false)));
+        Receive<Syscall>(call => Sender.Tell(new SyscallReturned(call.Id, Failed: true, fate)));
+        Receive<KillProcess>(_ => { });
+        Receive<LookupRegion>(OnLookupRegion);
+        CommonReceives();
+    }
+
+    private void CommonReceives()
+    {
+        Receive<ShootdownCompleted>(done =>
+        {
+            _ipis += done.Ipis;
+            if (done.Ipis > 0) _shootdowns++;
+            if (_rounds.Remove(done.Id, out var then))
+                then();
+        });
+        Receive<ReferencesAdded>(added => Continue(added.Id));
+        Receive<ProcessSpawned>(spawned => Continue(spawned.RequestId));
+        Receive<ReportAddressSpace>(_ => Sender.Tell(new AddressSpaceReport(
+            _setup.Pid, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
+            _shootdowns, _ipis, _syscallErrors, _messages)));
+    }
+
+    private void OnWalk(Walk walk)
+    {
+        _mm.Cpus.Add(walk.Cpu); // a CPU that walks may cache: it joins the shootdown targets
+        var pte = _mm.Pages[walk.Address.Page];
+        var user = walk.Mode == AccessMode.User;
+        if (!walk.ProtectionFault && pte.Allows(walk.Access, user))
+        {
+            Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
+            return;
+        }
+        var code = FaultErrorCode.For(walk.Access, walk.ProtectionFault || pte.IsPresent, user);
+        var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
+            walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, f => _settings.FileSizes[f.Value]);
+        var page = new PageKey(_setup.Asid, walk.Address.Page);
+        _loaders.Tell(new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _sequence, Self, Sender));
+    }
+
+    private void OnInstall(InstallPte install)
+    {
+        if (_mm.Pages[install.Page] != install.Expected || install.Sequence != _sequence)
+        {
+            Sender.Tell(new PteInstalled(install.Id, Installed: false)); // the page or its VMA changed: fault again
+            return;
+        }
+        if (install.GrowStackTo is { } newStart)
+        {
+            _mm.Vmas.GrowDown(_mm.Vmas.Find(newStart)!, newStart);
+            _sequence++;
+        }
+        var change = _mm.Install(install.Page, install.New);
+        var loader = Sender;
+        var reply = new PteInstalled(install.Id, Installed: true);
+        if (!change.Old.IsPresent || change.Old.Frame == change.New.Frame)
+        {
+            loader.Tell(reply);
+            return;
+        }
+        // A frame replaced (COW break): other CPUs may still reach the old frame through this page. The faulting
+        // CPU's own entry is replaced when it is woken with the new translation.
+        var released = Release([change]);
+        Shootdown([change], install.Cpu, includeInitiator: false, () =>
+        {
+            _memory.Tell(released);
+            loader.Tell(reply);
+        });
+    }
+
+    private void OnLookupRegion(LookupRegion lookup) =>
+        Sender.Tell(_regions.TryGetValue(lookup.Name, out var region)
+            ? new RegionFound(lookup.Name, region.Start, region.Length)
+            : new RegionFound(lookup.Name, default, 0));
+
+    private void OnSyscall(Syscall call)
+    {
+        var caller = Sender;
+        switch (call.Request)
+        {
+            case SyscallRequest.Mmap map when !map.Vma.Start.IsPageAligned || map.Vma.End > VirtualAddress.UserEnd:
+                Fail(call, caller); // EINVAL
+                break;
+            case SyscallRequest.Mmap map:
+                _regions[map.Name] = (map.Vma.Start, map.Vma.Length);
+                Settle(call, caller, _mm.Map(map.Vma));
+                break;
+            case SyscallRequest.Munmap unmap:
+                Settle(call, caller, _mm.Unmap(unmap.Start, unmap.End));
+                break;
+            case SyscallRequest.Mprotect protect:
+                if (_mm.Protect(protect.Start, protect.End, protect.Protection) is { } changes)
+                    Settle(call, caller, changes);
+                else
+                    Fail(call, caller); // ENOMEM: part of the range is unmapped
+                break;
+            case SyscallRequest.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.DontNeed:
+                Settle(call, caller, _mm.DontNeed(advise.Start, advise.End));
+                break;
+            case SyscallRequest.Madvise:
+                Fail(call, caller);
+                break;
+            case SyscallRequest.Fork fork:
+                Fork(call, caller, fork);
+                break;
+            case SyscallRequest.Exit:
+                End(ProcessFate.Exited, call.Cpu, () => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Exited)));
+                break;
+        }
+    }
+
+    private void Fail(Syscall call, IActorRef caller)
+    {
+        _syscallErrors++;
+        caller.Tell(new SyscallReturned(call.Id, Failed: true, ProcessFate.Running));
+    }
+
+    /// <summary>A system call's PTE changes: shoot down what TLBs may hold, release what is gone, return.</summary>
+    private void Settle(Syscall call, IActorRef caller, IReadOnlyList<PteChange> changes)
+    {
+        _sequence++;
+        var released = Release(changes);
+        Lock(() => Shootdown(changes, call.Cpu, includeInitiator: true, () =>
+        {
+            _memory.Tell(released);
+            Unlock(() => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running)));
+        }));
+    }
+
+    /// <summary>
+    /// fork under the mmap lock: write-protect the parent's private pages and shoot them down, make memory count the
+    /// child's references, have the machine start the child, then return.
+    /// </summary>
+    private void Fork(Syscall call, IActorRef caller, SyscallRequest.Fork fork)
+    {
+        _sequence++;
+        var (child, parentChanges) = _mm.Fork(fork.ChildAsid);
+        var entries = child.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page).ToImmutableArray();
+        var references = entries.Select(e => new PageRelease(new PageKey(fork.ChildAsid, e.Page),
+            e.Pte.HoldsFrame ? e.Pte.Frame : null, e.Pte.IsSwapped ? e.Pte.Slot : null)).ToImmutableArray();
+        var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, fork.ChildAsid, [.. child.Vmas.All], entries,
+            _regions.ToImmutableDictionary(), fork.StackPointer);
+        Lock(() => Shootdown(parentChanges, call.Cpu, includeInitiator: true, () =>
+            Request(id => _memory.Tell(new AddReferences(id, references)), () =>
+                Request(id => _machine.Tell(new SpawnProcess(id, setup)), () =>
+                    Unlock(() => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running)))))));
+    }
+
+    /// <summary>Exit or a fatal signal: every translation goes from every CPU that ran the mm, then every page.</summary>
+    private void End(ProcessFate fate, CpuId initiator, Action? reply)
+    {
+        var changes = _mm.Teardown();
+        _sequence++;
+        Become(() => Ended(fate));
+        var released = Release(changes);
+        var targets = Targets(initiator, includeInitiator: true);
+        RunRound(new ShootdownScope(_setup.Asid, default, default, All: true), targets, initiator, () =>
+        {
+            _memory.Tell(released);
+            _machine.Tell(new ProcessEnded(_setup.Pid, fate));
+            reply?.Invoke();
+        });
+        Stash.UnstashAll(); // whatever waited for the lock now meets the ended process
+    }
+
+    /// <summary>Shoots down the changes that need it, grouped by the configured mode, then runs <paramref name="then"/>.</summary>
+    private void Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, Action then)
+    {
+        var pages = changes.Where(c => c.NeedsShootdown).Select(c => c.Page).ToList();
+        var targets = Targets(initiator, includeInitiator);
+        if (pages.Count == 0 || targets.IsEmpty)
+        {
+            then();
+            return;
+        }
+        var scopes = _settings.Shootdown == ShootdownMode.Eager
+            ? pages.Select(p => new ShootdownScope(_setup.Asid, p, p + 1, All: false)).ToList()
+            : [new ShootdownScope(_setup.Asid, pages.Min(), pages.Max() + 1, All: false)];
+        var remaining = scopes.Count;
+        foreach (var scope in scopes)
+            RunRound(scope, targets, initiator, () => { if (--remaining == 0) then(); });
+    }
+
+    private ImmutableArray<ShootdownTarget> Targets(CpuId initiator, bool includeInitiator) =>
+        [.. _mm.Cpus.Cpus.Where(c => includeInitiator || c != initiator).Select(c => new ShootdownTarget(c, _tlbs[c.Value]))];
+
+    private void RunRound(ShootdownScope scope, ImmutableArray<ShootdownTarget> targets, CpuId initiator, Action then)
+    {
+        if (targets.IsEmpty)
+        {
+            then();
+            return;
+        }
+        var id = new ShootdownId(++_nextRound);
+        _rounds[id] = then;
+        Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown)));
+    }
+
+    /// <summary>The references the changed PTEs held and no longer hold: frames replaced or gone, swap slots gone.</summary>
+    private ReleasePages Release(IEnumerable<PteChange> changes) => new([.. changes
+        .Where(c => (c.Old.HoldsFrame && !(c.New.HoldsFrame && c.New.Frame == c.Old.Frame)) || (c.Old.IsSwapped && !c.New.IsSwapped))
+        .Select(c => new PageRelease(new PageKey(_setup.Asid, c.Page), c.Old.HoldsFrame ? c.Old.Frame : null, c.Old.IsSwapped ? c.Old.Slot : null))]);
+
+    /// <summary>Sends a request with a fresh id and runs <paramref name="then"/> when its reply names that id.</summary>
+    private void Request(Action<long> send, Action then)
+    {
+        var id = ++_nextRequest;
+        _requests[id] = then;
+        send(id);
+    }
+
+    private void Continue(long id)
+    {
+        if (_requests.Remove(id, out var then))
+            then();
+    }
+
+    private void Lock(Action body)
+    {
+        Become(Locked);
+        body();
+    }
+
+    private void Unlock(Action reply)
+    {
+        reply();
+        Become(Ready);
+        Stash.UnstashAll();
+    }
+}

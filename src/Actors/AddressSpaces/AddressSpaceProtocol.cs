@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Machine;
+using Faultsim.Model.PageTables;
+using Faultsim.Model.Tlbs;
+using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Actors.AddressSpaces;
+
+// Address-space protocol. The mm actor owns the VMAs and the page table of one process.
+//   TLB ──Walk──▶ mm ──Walked──▶ TLB                         the PTE allows the access: a TLB fill
+//   TLB ──Walk──▶ mm ──ResolveFault──▶ page loader            it does not: a fault (FaultProtocol)
+//   TLB ──Walk──▶ mm ──WalkRefused──▶ TLB                     the process is gone
+//   loader ──InstallPte──▶ mm [shootdown, release] ──PteInstalled──▶ loader
+//   CPU ──Syscall──▶ mm [PTE changes, shootdown, release] ──SyscallReturned──▶ CPU
+// Syscalls take the mmap lock for writing: walks, installs and other syscalls wait until they end.
+public interface IAddressSpaceProtocol;
+
+/// <summary>
+/// TLB → mm: the MMU's page walk for an access that missed the TLB, or the fault an access raised when its
+/// cached translation forbade it (<see cref="ProtectionFault"/>). Answered by <see cref="Walked"/>, <see cref="WalkRefused"/>, or a fault.
+/// </summary>
+public sealed record Walk(FaultId Id, CpuId Cpu, VirtualAddress Address, AccessKind Access, AccessMode Mode, VirtualAddress StackPointer, bool ProtectionFault) : IAddressSpaceProtocol;
+
+/// <summary>mm → TLB: the translation to cache for the walked page.</summary>
+public sealed record Walked(FaultId Id, Translation Translation) : IAddressSpaceProtocol;
+
+/// <summary>mm → TLB: the process has ended; nothing of it may run.</summary>
+public sealed record WalkRefused(FaultId Id, ProcessFate Fate) : IAddressSpaceProtocol;
+
+/// <summary>
+/// Loader → mm: install <see cref="New"/> for <see cref="Page"/> if the entry is still <see cref="Expected"/> and no
+/// VMA change happened since <see cref="Sequence"/>; first grow the stack down to <see cref="GrowStackTo"/> if given.
+/// Answered by <see cref="PteInstalled"/>, after the old translation is shot down when a frame is replaced.
+/// </summary>
+public sealed record InstallPte(FaultId Id, CpuId Cpu, PageNumber Page, Pte Expected, Pte New, long Sequence, VirtualAddress? GrowStackTo) : IAddressSpaceProtocol;
+
+/// <summary>mm → loader: whether the PTE was installed; when not, the fault is retried from the walk.</summary>
+public sealed record PteInstalled(FaultId Id, bool Installed) : IAddressSpaceProtocol;
+
+/// <summary>Loader → mm: a fatal signal (SIGSEGV, SIGBUS, OOM): the process ends.</summary>
+public sealed record KillProcess(ProcessFate Fate, CpuId Cpu) : IAddressSpaceProtocol;
+
+/// <summary>A system call a CPU makes on the process it runs.</summary>
+public abstract record SyscallRequest
+{
+    private SyscallRequest() { }
+
+    /// <summary>mmap(MAP_FIXED) of <paramref name="Vma"/>, remembered under <paramref name="Name"/>.</summary>
+    public sealed record Mmap(string Name, Vma Vma) : SyscallRequest;
+
+    public sealed record Munmap(VirtualAddress Start, VirtualAddress End) : SyscallRequest;
+
+    public sealed record Mprotect(VirtualAddress Start, VirtualAddress End, VmaFlags Protection) : SyscallRequest;
+
+    public sealed record Madvise(VirtualAddress Start, VirtualAddress End, Advice Advice) : SyscallRequest;
+
+    /// <summary>fork: a child process <paramref name="Child"/> with copy-on-write copies of every private page.</summary>
+    public sealed record Fork(string Child, ProcessId ChildPid, Asid ChildAsid, VirtualAddress StackPointer) : SyscallRequest;
+
+    public sealed record Exit : SyscallRequest
+    {
+        public static readonly Exit Instance = new();
+    }
+}
+
+/// <summary>CPU → mm. Answered by <see cref="SyscallReturned"/>.</summary>
+public sealed record Syscall(SyscallId Id, CpuId Cpu, SyscallRequest Request) : IAddressSpaceProtocol;
+
+/// <summary>mm → CPU: the call returned; <see cref="Failed"/> for an error return (EINVAL, ENOMEM), <see cref="Fate"/> when the process is gone.</summary>
+public sealed record SyscallReturned(SyscallId Id, bool Failed, ProcessFate Fate) : IAddressSpaceProtocol;
+
+/// <summary>Machine → mm at the end of a run: every PTE and what it counted. Answered by <see cref="AddressSpaceReport"/>.</summary>
+public sealed record ReportAddressSpace : IAddressSpaceProtocol
+{
+    public static readonly ReportAddressSpace Instance = new();
+}
+
+/// <summary>mm → Machine: the final page table and the counts the mm keeps (shootdowns, IPIs, syscall errors).</summary>
+public sealed record AddressSpaceReport(ProcessId Pid, ImmutableArray<(PageNumber Page, Pte Pte)> Entries, long Shootdowns, long Ipis, long SyscallErrors, long MessagesReceived) : IAddressSpaceProtocol;
+
+/// <summary>CPU → mm: where a named region of the process lies (a region another thread mapped). Answered by <see cref="RegionFound"/>.</summary>
+public sealed record LookupRegion(string Name) : IAddressSpaceProtocol;
+
+/// <summary>mm → CPU: <see cref="Length"/> is 0 when the process has no such region.</summary>
+public sealed record RegionFound(string Name, VirtualAddress Start, ulong Length) : IAddressSpaceProtocol;
+
+/// <summary>Everything an mm actor starts from: a process from the workload, or a forked child.</summary>
+public sealed record AddressSpaceSetup(
+    ProcessId Pid, string Name, Asid Asid,
+    ImmutableArray<Vma> Vmas, ImmutableArray<(PageNumber Page, Pte Pte)> Entries,
+    ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, VirtualAddress StackPointer);
+
+/// <summary>The kernel parameters an mm needs to describe a fault.</summary>
+public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, ImmutableArray<ulong> FileSizes, Faultsim.Actors.Shootdown.ShootdownMode Shootdown);

@@ -1,0 +1,318 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Tlb;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Actors.Cpu;
+
+/// <summary>
+/// One simulated CPU running its script for the process scheduled on it. Accesses go to its TLB a
+/// quantum at a time (the TLB raises and waits out the faults); system calls go to the process's mm.
+/// The CPU itself never resolves a fault, allocates a frame or counts an acknowledgement.
+/// </summary>
+// Stepping ──access──▶ AwaitingQuantum ──QuantumExecuted──▶ Stepping
+// Stepping ──syscall──▶ AwaitingSyscall;  ──run──▶ AwaitingProcess;  ──barrier──▶ AwaitingBarrier
+// Stepping ──script done | Halt──▶ Finished
+public sealed class CpuActor : ReceiveActor
+{
+    private readonly CpuId _id;
+    private readonly ImmutableArray<Op> _ops;
+    private readonly IActorRef _tlb, _machine;
+    private readonly CpuSettings _settings;
+    private readonly Dictionary<ProcessId, QuantumStats> _stats = [];
+    private Dictionary<string, (VirtualAddress Start, ulong Length)> _regions = [];
+    private Running? _process;
+    private int _pc;
+    private long _sub, _steps, _messages, _requests;
+    private ulong _stores;
+
+    public CpuActor(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings)
+    {
+        (_id, _ops, _tlb, _machine, _settings) = (id, ops, tlb, machine, settings);
+        Receive<Start>(_ => Step());
+        Receive<Halt>(_ => Finish());
+    }
+
+    public static Props Props(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings) =>
+        Akka.Actor.Props.Create(typeof(CpuActor), id, ops, tlb, machine, settings);
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _messages++;
+        return base.AroundReceive(receive, message);
+    }
+
+    /// <summary>Runs operations until one has to wait for another actor.</summary>
+    private void Step()
+    {
+        while (_pc < _ops.Length)
+        {
+            var op = _ops[_pc];
+            _steps++;
+            switch (op)
+            {
+                case Op.Run run:
+                    _machine.Tell(new FindProcess(_id, run.Process));
+                    Await(() => Receive<ProcessFound>(found => Resume(() => Switch(found))));
+                    return;
+                case Op.Barrier barrier:
+                    _machine.Tell(new ArriveAtBarrier(_id, barrier.Name));
+                    Await(() => Receive<BarrierPassed>(_ => Resume(Advance)));
+                    return;
+                case var _ when _process is not { Alive: true }:
+                    Advance(); // the process this CPU ran is gone: its remaining operations are skipped
+                    continue;
+                case Op.SetStackPointer sp:
+                    if (!TryResolve(sp.Address, out var address))
+                        return;
+                    _process.StackPointer = address;
+                    Advance();
+                    continue;
+                case Op.Access:
+                    if (BuildQuantum() is { } quantum)
+                        Execute(quantum);
+                    return;
+                default:
+                    if (SyscallFor(op) is { } request)
+                        Call(request);
+                    return;
+            }
+        }
+        Finish();
+    }
+
+    private void Switch(ProcessFound found)
+    {
+        _process = new Running(found.Pid, found.Asid, found.AddressSpace, found.Alive) { StackPointer = found.StackPointer };
+        _regions = new Dictionary<string, (VirtualAddress, ulong)>(found.Regions);
+        Advance();
+    }
+
+    /// <summary>The next accesses, up to a quantum, from this op and the access ops after it.</summary>
+    private PendingQuantum? BuildQuantum()
+    {
+        var accesses = ImmutableArray.CreateBuilder<MemoryAccess>(_settings.Quantum);
+        var positions = new List<(int Pc, long Sub, ulong StoresAfter)>(_settings.Quantum);
+        var (pc, sub, stores) = (_pc, _sub, _stores);
+        while (accesses.Count < _settings.Quantum && pc < _ops.Length && _ops[pc] is Op.Access access)
+        {
+            if (!TryAddress(access, sub, lookUp: accesses.Count == 0, out var address))
+                return accesses.Count == 0 ? null : new PendingQuantum(accesses.ToImmutable(), positions);
+            var value = access.Kind == AccessKind.Write ? access.Value ?? (((ulong)(_id.Value + 1) << 40) | ++(stores)) : 0;
+            accesses.Add(new MemoryAccess(address, access.Kind, access.Mode, value));
+            positions.Add((pc, sub, stores));
+            if (++sub >= access.Target.Count)
+                (pc, sub) = (pc + 1, 0);
+        }
+        return new PendingQuantum(accesses.ToImmutable(), positions);
+    }
+
+    private void Execute(PendingQuantum quantum)
+    {
+        var p = _process!;
+        var id = new QuantumId(++_requests);
+        _tlb.Tell(new ExecuteQuantum(id, p.Pid, p.Asid, p.AddressSpace, p.StackPointer, quantum.Accesses));
+        Await(() => Receive<QuantumExecuted>(e => e.Id == id, executed => Executed(quantum, executed)));
+    }
+
+    private void Executed(PendingQuantum quantum, QuantumExecuted executed)
+    {
+        var p = _process!;
+        _stats[p.Pid] = (_stats.TryGetValue(p.Pid, out var s) ? s : QuantumStats.Zero).Plus(executed.Stats);
+        _steps += executed.Completed;
+        var done = executed.Completed;
+        if (executed.End == QuantumEnd.Completed)
+        {
+            var last = quantum.Positions[^1];
+            (_pc, _sub, _stores) = (last.Pc, last.Sub, last.StoresAfter);
+            AdvanceAccess();
+        }
+        else
+        {
+            // The access at `done` was attempted: its store value is spent, and its operation ends with it.
+            var at = quantum.Positions[done];
+            (_pc, _sub, _stores) = (at.Pc + 1, 0, at.StoresAfter);
+            if (executed.End == QuantumEnd.ProcessEnded)
+                p.Alive = false;
+            if (executed.End == QuantumEnd.Panic)
+            {
+                Finish();
+                return;
+            }
+        }
+        Resume(() => { });
+    }
+
+    private void AdvanceAccess()
+    {
+        var access = (Op.Access)_ops[_pc];
+        if (++_sub >= access.Target.Count)
+            Advance();
+    }
+
+    private SyscallRequest? SyscallFor(Op op)
+    {
+        var p = _process!;
+        switch (op)
+        {
+            case Op.Map map:
+                if (!TryResolve(map.Start, out var start))
+                    return null;
+                if (start.IsPageAligned && start.Value + map.Length <= VirtualAddress.UserEnd.Value)
+                    _regions[map.Name] = (start, map.Length); // the mm refuses the rest (EINVAL)
+                Backing backing = map.File is { } file
+                    ? new Backing.File(_settings.FileIds[file], map.FileOffset / VirtualAddress.PageSize)
+                    : Backing.Anonymous.Instance;
+                return new SyscallRequest.Mmap(map.Name, new Vma(start, start + map.Length, map.Flags, backing));
+            case Op.Unmap unmap:
+                return TryRange(unmap.Range, out var u) ? new SyscallRequest.Munmap(u.Start, u.End) : null;
+            case Op.Protect protect:
+                return TryRange(protect.Range, out var r) ? new SyscallRequest.Mprotect(r.Start, r.End, protect.Protection) : null;
+            case Op.Advise advise:
+                return TryRange(advise.Range, out var a) ? new SyscallRequest.Madvise(a.Start, a.End, advise.Advice) : null;
+            case Op.Fork fork:
+                var child = _settings.Pids[fork.Child];
+                return new SyscallRequest.Fork(fork.Child, child, new Asid(child.Value), p.StackPointer);
+            case Op.Exit:
+                return SyscallRequest.Exit.Instance;
+            default:
+                throw new InvalidOperationException($"not a system call: {op}");
+        }
+    }
+
+    private void Call(SyscallRequest request)
+    {
+        var id = new SyscallId(++_requests);
+        _process!.AddressSpace.Tell(new Syscall(id, _id, request));
+        Await(() => Receive<SyscallReturned>(r => r.Id == id, returned => Resume(() =>
+        {
+            if (returned.Fate != ProcessFate.Running || request is SyscallRequest.Exit)
+                _process!.Alive = false;
+            Advance();
+        })));
+    }
+
+    /// <summary>The address of an access; a region not known yet is looked up only when <paramref name="lookUp"/> (the step then waits).</summary>
+    private bool TryAddress(Op.Access access, long sub, bool lookUp, out VirtualAddress address)
+    {
+        var expr = access.Target switch
+        {
+            AccessTarget.Pages pages => new AddressExpr(pages.Region, 0),
+            AccessTarget.At at => at.Address,
+            _ => throw new InvalidOperationException(),
+        };
+        address = default;
+        if (!lookUp && expr.Region is { } name && !_regions.ContainsKey(name))
+            return false;
+        switch (access.Target)
+        {
+            case AccessTarget.Pages pages when TryResolve(expr, out var start):
+                address = start + (pages.First + (ulong)sub) * VirtualAddress.PageSize + OwnWordOffset;
+                return true;
+            case AccessTarget.At:
+                return TryResolve(expr, out address);
+            default:
+                address = default;
+                return false;
+        }
+    }
+
+    private ulong OwnWordOffset => (ulong)(_id.Value % _settings.WordsPerPage) * sizeof(ulong);
+
+    private bool TryRange(RangeExpr range, out (VirtualAddress Start, VirtualAddress End) resolved)
+    {
+        resolved = default;
+        if (!TryResolve(range.Start, out var start))
+            return false;
+        var length = range.Length ?? _regions[range.Start.Region!].Length;
+        resolved = (start.PageAlignedDown, new VirtualAddress(start.Value + length + VirtualAddress.OffsetMask).PageAlignedDown);
+        return true;
+    }
+
+    /// <summary>Resolves a script address; a region this CPU does not know yet is asked of the mm (and the step waits).</summary>
+    private bool TryResolve(AddressExpr expr, out VirtualAddress address)
+    {
+        address = default;
+        if (expr.Region is null)
+        {
+            address = new VirtualAddress((ulong)expr.Offset);
+            return true;
+        }
+        if (_regions.TryGetValue(expr.Region, out var region))
+        {
+            address = new VirtualAddress((ulong)((long)region.Start.Value + expr.Offset));
+            return true;
+        }
+        var line = _ops[_pc].Line;
+        _process!.AddressSpace.Tell(new LookupRegion(expr.Region));
+        Await(() => Receive<RegionFound>(found => found.Name == expr.Region, found =>
+        {
+            if (found.Length == 0)
+            {
+                _machine.Tell(new WorkloadFailed(line, $"a process has no region '{found.Name}' at this point; declare or mmap it in this process first"));
+                Become(() => Receive<Halt>(_ => Finish()));
+                return;
+            }
+            Resume(() => _regions[found.Name] = (found.Start, found.Length));
+        }));
+        return false;
+    }
+
+    private void Advance()
+    {
+        _pc++;
+        _sub = 0;
+    }
+
+    private void Stepping() => Receive<Halt>(_ => Finish());
+
+    /// <summary>A reply arrived: take it in, then go on stepping.</summary>
+    private void Resume(Action takeIn)
+    {
+        takeIn();
+        Become(Stepping);
+        Step();
+    }
+
+    /// <summary>Waits for one reply; a halt ends the CPU whatever it waits for.</summary>
+    private void Await(Action reply)
+    {
+        Become(() =>
+        {
+            reply();
+            Receive<Halt>(_ => Finish());
+        });
+    }
+
+    private void Finish()
+    {
+        _machine.Tell(new CpuFinished(_id, _stats.ToImmutableDictionary(), _steps, _messages));
+        Become(() => ReceiveAny(_ => { })); // late replies after a halt are of no use
+    }
+
+    /// <summary>The process this CPU runs.</summary>
+    private sealed class Running(ProcessId pid, Asid asid, IActorRef addressSpace, bool alive)
+    {
+        public ProcessId Pid { get; } = pid;
+        public Asid Asid { get; } = asid;
+        public IActorRef AddressSpace { get; } = addressSpace;
+        public bool Alive { get; set; } = alive;
+        public VirtualAddress StackPointer { get; set; }
+    }
+
+    private sealed record PendingQuantum(ImmutableArray<MemoryAccess> Accesses, List<(int Pc, long Sub, ulong StoresAfter)> Positions);
+
+    /// <summary>Machine → CPU: begin the script.</summary>
+    public sealed record Start
+    {
+        public static readonly Start Instance = new();
+    }
+}
+
+/// <summary>What a CPU needs besides its script.</summary>
+public sealed record CpuSettings(int Quantum, int WordsPerPage, ImmutableDictionary<string, ProcessId> Pids, ImmutableDictionary<string, FileId> FileIds);

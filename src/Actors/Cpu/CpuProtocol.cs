@@ -1,0 +1,33 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.Tlb;
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Actors.Cpu;
+
+// CPU protocol. CPUs ⇄ the machine, for what spans CPUs: finding processes and barriers.
+//   CPU ──FindProcess──▶ machine ──ProcessFound──▶ CPU      at once, or when a fork creates it
+//   CPU ──ArriveAtBarrier──▶ machine ──BarrierPassed──▶ CPU  when every CPU naming it has arrived
+//   CPU ──CpuFinished──▶ machine                              its script is done
+public interface ICpuProtocol;
+
+/// <summary>CPU → machine: the process a script line runs. Answered by <see cref="ProcessFound"/>.</summary>
+public sealed record FindProcess(CpuId Cpu, string Name) : ICpuProtocol;
+
+/// <summary>Machine → CPU: the process, its mm and its regions. <see cref="Alive"/> is false if it has already ended.</summary>
+public sealed record ProcessFound(string Name, ProcessId Pid, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer,
+    ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, bool Alive) : ICpuProtocol;
+
+/// <summary>CPU → machine. Answered by <see cref="BarrierPassed"/>.</summary>
+public sealed record ArriveAtBarrier(CpuId Cpu, string Name) : ICpuProtocol;
+
+public sealed record BarrierPassed(string Name) : ICpuProtocol;
+
+/// <summary>CPU → machine: the script is done (or the machine halted it); what the CPU and its TLB counted for each process it ran.</summary>
+public sealed record CpuFinished(CpuId Cpu, ImmutableDictionary<ProcessId, QuantumStats> ByProcess, long Steps, long MessagesReceived) : ICpuProtocol;
+
+/// <summary>Machine → CPU: stop now (the kernel panicked). Answered by <see cref="CpuFinished"/> unless it already finished.</summary>
+public sealed record Halt : ICpuProtocol
+{
+    public static readonly Halt Instance = new();
+}

@@ -1,0 +1,94 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Model.Common;
+using Faultsim.Model.Storage;
+
+namespace Faultsim.Actors.Disk;
+
+/// <summary>
+/// The disk: it serves reads and writes in arrival order, at most <see cref="DiskSettings.QueueDepth"/>
+/// at a time, the rest queued. It holds the files (page contents, pages written back) and fails the
+/// reads the settings say to fail. Swap space lives with memory; the disk only serves its requests.
+/// </summary>
+// each request: Queued ──a slot frees──▶ InService ──complete──▶ reply
+public sealed class DiskActor : ReceiveActor
+{
+    private readonly DiskSettings _settings;
+    private readonly FileStore _files = new();
+    private readonly SimRandom _random;
+    private readonly Queue<(object Request, IActorRef ReplyTo)> _queue = new();
+    private readonly int _wordsPerPage;
+    private int _inService;
+    private long _messages;
+
+    public DiskActor(DiskSettings settings, int wordsPerPage)
+    {
+        _settings = settings;
+        _wordsPerPage = wordsPerPage;
+        _random = new SimRandom(settings.Seed);
+        foreach (var (name, size) in settings.Files)
+            _files.Add(name, size);
+        Receive<ReadPage>(read => Enqueue(read));
+        Receive<WritePage>(write => Enqueue(write));
+        Receive<Completed>(done => Complete(done));
+    }
+
+    public static Props Props(DiskSettings settings, int wordsPerPage) => Akka.Actor.Props.Create(typeof(DiskActor), settings, wordsPerPage);
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _messages++;
+        return base.AroundReceive(receive, message);
+    }
+
+    private void Enqueue(object request)
+    {
+        _queue.Enqueue((request, Sender));
+        StartNext();
+    }
+
+    private void StartNext()
+    {
+        while (_inService < _settings.QueueDepth && _queue.TryDequeue(out var next))
+        {
+            _inService++;
+            Self.Tell(new Completed(next.Request, next.ReplyTo)); // served in arrival order; time is the scheduler's
+        }
+    }
+
+    private void Complete(Completed done)
+    {
+        _inService--;
+        done.ReplyTo.Tell(Serve(done.Request));
+        StartNext();
+    }
+
+    private object Serve(object request)
+    {
+        switch (request)
+        {
+            case ReadPage read when Fails(read.Block):
+                return new PageReadFailed(read.Id);
+            case ReadPage { Block: DiskBlock.OfFile file } read:
+                var content = new ulong[_wordsPerPage];
+                _files.Read(file.Page, content);
+                return new PageRead(read.Id, [.. content]);
+            case ReadPage read:
+                return new PageRead(read.Id, []);
+            case WritePage { Block: DiskBlock.OfFile file } write:
+                _files.Write(file.Page, write.Content.AsSpan());
+                return new PageWritten(write.Id);
+            case WritePage write:
+                return new PageWritten(write.Id);
+            default:
+                throw new InvalidOperationException($"not a disk request: {request}");
+        }
+    }
+
+    private bool Fails(DiskBlock block) =>
+        (block is DiskBlock.OfFile file && _settings.BadPages.Contains(file.Page))
+        || (_settings.ReadErrorRate > 0 && _random.NextDouble() < _settings.ReadErrorRate);
+
+    /// <summary>A request whose service time has passed.</summary>
+    private sealed record Completed(object Request, IActorRef ReplyTo);
+}

@@ -1,0 +1,106 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Memory;
+using Faultsim.Actors.Paging;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+
+namespace Faultsim.Actors.Machine;
+
+// The end of a run: every mm reports its page table and counts, memory the content of the live
+// processes' pages, the router its loaders; the machine adds them up into the RunResult.
+public sealed partial class MachineActor
+{
+    public const string EngineName = "actors";
+
+    private void Collect()
+    {
+        var reports = new Dictionary<ProcessId, AddressSpaceReport>();
+        foreach (var process in _processes.Values)
+            process.AddressSpace.Tell(ReportAddressSpace.Instance);
+        Become(() =>
+        {
+            Receive<AddressSpaceReport>(report =>
+            {
+                reports[report.Pid] = report;
+                if (reports.Count == _processes.Count)
+                    ReadMemory(reports);
+            });
+            Receive<ViolationFound>(v => _violations.Add(v.Description));
+            Receive<ProcessEnded>(ended =>
+            {
+                var entry = _processes.Values.First(p => p.Pid == ended.Pid);
+                _processes[entry.Name] = entry with { Fate = ended.Fate };
+            });
+        });
+    }
+
+    private void ReadMemory(Dictionary<ProcessId, AddressSpaceReport> reports)
+    {
+        var live = _processes.Values.Where(p => p.Fate == ProcessFate.Running).OrderBy(p => p.Pid.Value).ToList();
+        var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page, e.Pte))).ToList();
+        _memory.Tell(new ReadContents([.. pages.Select(e => new PageRelease(new PageKey(ReferenceMachine.AsidOf(e.Pid), e.Page),
+            e.Pte.HoldsFrame ? e.Pte.Frame : null, e.Pte.IsSwapped ? e.Pte.Slot : null))]));
+        Become(() =>
+        {
+            Receive<Contents>(contents =>
+            {
+                var image = new MemoryImage([.. pages.Select((e, i) => new PageImage(e.Pid, e.Page, contents.Words[i]))]);
+                _loaders.Tell(GetRouterStats.Instance);
+                Become(() => Receive<RouterStats>(stats => Finish(reports, contents.Report, stats, image)));
+            });
+            Receive<ViolationFound>(v => _violations.Add(v.Description));
+        });
+    }
+
+    private void Finish(Dictionary<ProcessId, AddressSpaceReport> reports, MemoryReport memory, RouterStats router, MemoryImage image)
+    {
+        var processes = _processes.Values.OrderBy(p => p.Pid.Value).Select(p =>
+        {
+            var counters = new Counters();
+            foreach (var cpu in _finished.Values)
+            {
+                if (cpu.ByProcess.TryGetValue(p.Pid, out var s))
+                    AddQuantumStats(counters, s);
+            }
+            var mm = reports[p.Pid];
+            counters.Shootdowns = mm.Shootdowns;
+            counters.Ipis = mm.Ipis;
+            counters.SyscallErrors = mm.SyscallErrors;
+            if (memory.ByProcess.TryGetValue(p.Pid, out var m))
+            {
+                counters.PagesZeroed = m.Zeroed;
+                counters.PagesCopied = m.Copied;
+                counters.PagesEvicted = m.Evicted;
+                counters.DiskWrites = m.DiskWrites;
+            }
+            return new ProcessReport(p.Pid, p.Name, p.Fate, counters);
+        }).ToImmutableArray();
+        var totals = new Counters();
+        foreach (var p in processes)
+            totals.Add(p.Counters);
+        var messages = _messages + memory.MessagesReceived + router.Routed
+                       + reports.Values.Sum(r => r.MessagesReceived) + _finished.Values.Sum(c => c.MessagesReceived);
+        var result = new RunResult(EngineName, _seed, _cpus.Length, totals, processes, image, _finished.Values.Sum(c => c.Steps), _panic)
+        {
+            Violations = [.. _violations],
+            Messages = messages,
+        };
+        _requester.Tell(new RunFinished(result));
+        Become(() => ReceiveAny(_ => { }));
+    }
+
+    private static void AddQuantumStats(Counters counters, Tlb.QuantumStats stats)
+    {
+        counters.TlbHits += stats.Hits;
+        counters.TlbMisses += stats.Misses;
+        counters.Accesses += stats.Accesses;
+        counters.DiskReads += stats.DiskReads;
+        counters.Minor += stats.Minor;
+        counters.Major += stats.Major;
+        foreach (var kind in Enum.GetValues<ResolutionKind>())
+            counters[kind] += stats.FaultsByKind[(int)kind];
+    }
+}

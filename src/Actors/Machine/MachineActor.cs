@@ -1,0 +1,199 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Cpu;
+using Faultsim.Actors.Disk;
+using Faultsim.Actors.Memory;
+using Faultsim.Actors.Paging;
+using Faultsim.Actors.Tlb;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Actors.Machine;
+
+/// <summary>
+/// The simulated machine: parent of every simulation actor and driver of a run. It starts memory,
+/// the disk, the loader router, a TLB and a CPU per CPU and an mm per process; finds processes and
+/// passes barriers for the CPUs; starts forked children; and when every CPU is done, gathers the
+/// counts and the final memory into the run's result.
+/// </summary>
+// Waiting ──StartRun──▶ Running ──all CPUs finished | panic──▶ Collecting ──reports in──▶ done (RunFinished)
+public sealed partial class MachineActor : ReceiveActor
+{
+    private readonly Workload _workload;
+    private readonly EngineSettings _settings;
+    private readonly ulong _seed;
+    private readonly Dictionary<string, ProcessEntry> _processes = [];
+    private readonly Dictionary<string, List<(IActorRef Cpu, CpuId Id)>> _awaitingProcess = [];
+    private readonly Dictionary<string, int[]> _arrivals = [];
+    private readonly Dictionary<string, bool[]> _participants = [];
+    private readonly Dictionary<CpuId, (IActorRef Cpu, string Barrier)> _atBarrier = [];
+    private readonly Dictionary<CpuId, CpuFinished> _finished = [];
+    private readonly List<string> _violations = [];
+    private IActorRef _requester = ActorRefs.Nobody, _memory = ActorRefs.Nobody, _disk = ActorRefs.Nobody, _loaders = ActorRefs.Nobody;
+    private ImmutableArray<IActorRef> _tlbs = [], _cpus = [];
+    private AddressSpaceSettings _mmSettings = null!;
+    private string? _panic;
+    private long _messages;
+
+    public MachineActor(Workload workload, EngineSettings settings, ulong seed)
+    {
+        (_workload, _settings, _seed) = (workload, settings, seed);
+        Receive<StartRun>(_ => Start());
+    }
+
+    public static Props Props(Workload workload, EngineSettings settings, ulong seed) =>
+        Akka.Actor.Props.Create(typeof(MachineActor), workload, settings, seed);
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _messages++;
+        return base.AroundReceive(receive, message);
+    }
+
+    /// <summary>Every simulation actor is created here, in a handler, so the run starts only once all exist.</summary>
+    private void Start()
+    {
+        _requester = Sender;
+        var spec = _workload.Machine;
+        var fileIds = _workload.Files.Select((f, i) => (f.Name, Id: new FileId(i))).ToImmutableDictionary(f => f.Name, f => f.Id);
+        _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, [.. _workload.Files.Select(f => f.Size)], _settings.Shootdown);
+        _memory = Context.ActorOf(MemoryActor.Props(spec.Frames, spec.WordsPerPage, Self), "memory");
+        var badPages = spec.Disk.BadPages.Select(b => new FilePage(fileIds[b.File], b.Page)).ToImmutableHashSet();
+        _disk = Context.ActorOf(DiskActor.Props(new DiskSettings([.. _workload.Files.Select(f => (f.Name, f.Size))],
+            _settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed), spec.WordsPerPage), "disk");
+        _loaders = Context.ActorOf(PageLoaderRouter.Props(PageLoaderActor.Props(_memory, _disk, Self)), "loaders");
+        _tlbs = [.. Enumerable.Range(0, spec.Cpus).Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, _memory), $"tlb{i}"))];
+        foreach (var process in _workload.Processes)
+            StartProcess(Setup(process, fileIds));
+
+        var cpuSettings = new CpuSettings(_settings.Quantum, spec.WordsPerPage,
+            _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf), fileIds);
+        _cpus = [.. Enumerable.Range(0, spec.Cpus).Select(i =>
+        {
+            var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
+            foreach (var barrier in ops.OfType<Op.Barrier>())
+            {
+                if (!_participants.TryGetValue(barrier.Name, out var who))
+                {
+                    _participants[barrier.Name] = who = new bool[spec.Cpus];
+                    _arrivals[barrier.Name] = new int[spec.Cpus];
+                }
+                who[i] = true;
+            }
+            return Context.ActorOf(CpuActor.Props(new CpuId(i), ops, _tlbs[i], Self, cpuSettings), $"cpu{i}");
+        })];
+        Become(Running);
+        foreach (var cpu in _cpus)
+            cpu.Tell(CpuActor.Start.Instance);
+    }
+
+    private AddressSpaceSetup Setup(ProcessSpec process, ImmutableDictionary<string, FileId> fileIds)
+    {
+        var pid = _workload.PidOf(process.Name);
+        var vmas = process.Regions.Select(r => new Vma(r.Start, r.Start + r.Length, r.Flags,
+            r.File is { } file ? new Backing.File(fileIds[file], r.FileOffset / VirtualAddress.PageSize) : Backing.Anonymous.Instance));
+        var tree = new VmaTree();
+        foreach (var vma in vmas)
+            tree.Map(vma);
+        return new AddressSpaceSetup(pid, process.Name, ReferenceMachine.AsidOf(pid), [.. tree.All], [],
+            process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer);
+    }
+
+    private void StartProcess(AddressSpaceSetup setup)
+    {
+        var mm = Context.ActorOf(AddressSpaceActor.Props(setup, _mmSettings, Self, _memory, _loaders, _tlbs), $"mm{setup.Pid.Value}");
+        _processes[setup.Name] = new ProcessEntry(setup.Pid, setup.Name, setup.Asid, mm, setup.StackPointer, setup.Regions);
+        if (_awaitingProcess.Remove(setup.Name, out var waiting))
+        {
+            foreach (var (cpu, _) in waiting)
+                cpu.Tell(Found(_processes[setup.Name]));
+        }
+    }
+
+    private static ProcessFound Found(ProcessEntry p) =>
+        new(p.Name, p.Pid, p.Asid, p.AddressSpace, p.StackPointer, p.Regions, p.Fate == ProcessFate.Running);
+
+    private void Running()
+    {
+        Receive<FindProcess>(find =>
+        {
+            if (_processes.TryGetValue(find.Name, out var process))
+            {
+                Sender.Tell(Found(process));
+                return;
+            }
+            (_awaitingProcess.TryGetValue(find.Name, out var list) ? list : _awaitingProcess[find.Name] = []).Add((Sender, find.Cpu));
+            CheckDeadlock();
+        });
+        Receive<ArriveAtBarrier>(arrive =>
+        {
+            _arrivals[arrive.Name][arrive.Cpu.Value]++;
+            _atBarrier[arrive.Cpu] = (Sender, arrive.Name);
+            ReleaseBarrier(arrive.Name);
+            CheckDeadlock();
+        });
+        Receive<SpawnProcess>(spawn =>
+        {
+            StartProcess(spawn.Setup);
+            Sender.Tell(new ProcessSpawned(spawn.RequestId));
+        });
+        Receive<ProcessEnded>(ended =>
+        {
+            var entry = _processes.Values.First(p => p.Pid == ended.Pid);
+            _processes[entry.Name] = entry with { Fate = ended.Fate };
+        });
+        Receive<CpuFinished>(finished =>
+        {
+            _finished[finished.Cpu] = finished;
+            if (_finished.Count == _cpus.Length)
+                Collect();
+            else
+                CheckDeadlock();
+        });
+        Receive<KernelPanic>(panic =>
+        {
+            _panic ??= panic.Message;
+            foreach (var cpu in _cpus)
+                cpu.Tell(Halt.Instance);
+        });
+        Receive<WorkloadFailed>(failed => Fail(failed.Line, failed.Message));
+        Receive<ViolationFound>(v => _violations.Add(v.Description));
+    }
+
+    private void ReleaseBarrier(string name)
+    {
+        var (arrivals, participants) = (_arrivals[name], _participants[name]);
+        var minimum = Enumerable.Range(0, arrivals.Length).Where(i => participants[i]).Min(i => arrivals[i]);
+        foreach (var (id, (cpu, barrier)) in _atBarrier.ToList())
+        {
+            if (barrier == name && arrivals[id.Value] <= minimum)
+            {
+                _atBarrier.Remove(id);
+                cpu.Tell(new BarrierPassed(name));
+            }
+        }
+    }
+
+    /// <summary>Every CPU still running waits here for a process never forked or a barrier never reached: the workload cannot go on.</summary>
+    private void CheckDeadlock()
+    {
+        var waiting = _atBarrier.Count + _awaitingProcess.Values.Sum(l => l.Count);
+        if (waiting == 0 || waiting + _finished.Count < _cpus.Length)
+            return;
+        var reasons = _awaitingProcess.SelectMany(kv => kv.Value.Select(w => $"cpu {w.Id.Value} waits for process '{kv.Key}', which is never forked"))
+            .Concat(_atBarrier.Select(kv => $"cpu {kv.Key.Value} waits at barrier '{kv.Value.Barrier}', which another CPU never reaches"));
+        var line = _workload.Scripts.SelectMany(s => s.Ops).FirstOrDefault(op =>
+            op is Op.Barrier b && _atBarrier.Values.Any(w => w.Barrier == b.Name) || op is Op.Run r && _awaitingProcess.ContainsKey(r.Process))?.Line;
+        Fail(line, "the workload deadlocks: " + string.Join("; ", reasons));
+    }
+
+    private void Fail(int? line, string message)
+    {
+        _requester.Tell(new RunFailed(line, message));
+        Become(() => ReceiveAny(_ => { }));
+    }
+}

@@ -1,0 +1,45 @@
+using System.Collections.Immutable;
+using Faultsim.Actors.AddressSpaces;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Machine;
+
+namespace Faultsim.Actors.Machine;
+
+// Machine protocol. The machine actor is the parent of every simulation actor and the run's driver.
+//   host ──StartRun──▶ machine ──RunFinished | RunFailed──▶ host
+//   mm ──SpawnProcess──▶ machine ──ProcessSpawned──▶ mm      fork: the machine starts the child's mm
+//   mm ──ProcessEnded──▶ machine                              exit or a fatal signal
+//   loader ──KernelPanic──▶ machine                           an oops: the run stops
+//   CPU ──WorkloadFailed──▶ machine                           the script cannot go on as written
+public interface IMachineProtocol;
+
+/// <summary>Host → machine: run the workload. Answered by <see cref="RunFinished"/> or <see cref="RunFailed"/>.</summary>
+public sealed record StartRun : IMachineProtocol
+{
+    public static readonly StartRun Instance = new();
+}
+
+public sealed record RunFinished(RunResult Result) : IMachineProtocol;
+
+/// <summary>The workload could not run as written (a deadlock, a region missing at run time). <see cref="Line"/> is its config line.</summary>
+public sealed record RunFailed(int? Line, string Message) : IMachineProtocol;
+
+/// <summary>mm → machine at fork. Answered by <see cref="ProcessSpawned"/> with the same <see cref="RequestId"/>.</summary>
+public sealed record SpawnProcess(long RequestId, AddressSpaceSetup Setup) : IMachineProtocol;
+
+public sealed record ProcessSpawned(long RequestId) : IMachineProtocol;
+
+public sealed record ProcessEnded(ProcessId Pid, ProcessFate Fate) : IMachineProtocol;
+
+public sealed record KernelPanic(string Message) : IMachineProtocol;
+
+public sealed record WorkloadFailed(int Line, string Message) : IMachineProtocol;
+
+/// <summary>Anyone → machine: an invariant was broken (a stale translation used, …). Recorded in the result.</summary>
+public sealed record ViolationFound(string Description) : IMachineProtocol;
+
+/// <summary>The machine's view of a process.</summary>
+internal sealed record ProcessEntry(ProcessId Pid, string Name, Asid Asid, Akka.Actor.IActorRef AddressSpace, VirtualAddress StackPointer, ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions)
+{
+    public ProcessFate Fate { get; init; } = ProcessFate.Running;
+}

@@ -1,0 +1,232 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.Machine;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Frames;
+using Faultsim.Model.Replacement;
+using Faultsim.Model.Storage;
+
+namespace Faultsim.Actors.Memory;
+
+/// <summary>
+/// Physical memory: frames with reference counts, generations, reverse maps and content, the page
+/// cache and swap cache (with the reads in flight that fill them: a page being read is a locked
+/// page, and whoever asks for it meanwhile waits), swap space and the replacement policy.
+/// </summary>
+public sealed class MemoryActor : ReceiveActor
+{
+    private readonly PhysicalMemory _memory;
+    private readonly SwapSpace _swap;
+    private readonly IActorRef _machine;
+    private readonly Dictionary<MemoryQuery, List<(IActorRef Loader, FaultId Id)>> _reading = [];
+    private readonly Dictionary<ProcessId, long[]> _byProcess = [];   // zeroed, copied, evicted, disk writes
+    private long _messages;
+
+    public MemoryActor(int frames, int wordsPerPage, IActorRef machine)
+    {
+        _memory = new PhysicalMemory(frames, wordsPerPage, new LruPolicy());
+        _swap = new SwapSpace(wordsPerPage);
+        _machine = machine;
+        Receive<LookUp>(OnLookUp);
+        Receive<Prepare>(OnPrepare);
+        Receive<CancelRead>(OnCancelRead);
+        Receive<Unprepare>(u => _memory.Unmap(u.Frame, u.Page));
+        Receive<SwapEntryDropped>(d => DropSwapReference(d.Slot));
+        Receive<Accessed>(OnAccessed);
+        Receive<ReleasePages>(r => { foreach (var page in r.Pages) Release(page); });
+        Receive<AddReferences>(OnAddReferences);
+        Receive<ReadContents>(OnReadContents);
+    }
+
+    public static Props Props(int frames, int wordsPerPage, IActorRef machine) =>
+        Akka.Actor.Props.Create(typeof(MemoryActor), frames, wordsPerPage, machine);
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _messages++;
+        return base.AroundReceive(receive, message);
+    }
+
+    private void OnLookUp(LookUp lookUp)
+    {
+        var query = lookUp.Query;
+        if (query is MemoryQuery.OfFrame frame)
+        {
+            Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Facts(_memory.Facts(frame.Frame))));
+            return;
+        }
+        if (_reading.TryGetValue(query, out var waiters))
+        {
+            waiters.Add((Sender, lookUp.Id)); // a locked page: answered when its read completes
+            return;
+        }
+        var cached = query switch
+        {
+            MemoryQuery.OfFile file => _memory.LookupPageCache(file.Page),
+            MemoryQuery.OfSwap swap => _memory.LookupSwapCache(swap.Slot),
+            _ => null,
+        };
+        if (cached is { } hit)
+        {
+            Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Hit(hit, _memory.Generation(hit), Waited: false)));
+            return;
+        }
+        // A miss: the asker reads the page into a frame entered in the cache now, locked until the read is done.
+        var reserved = query switch
+        {
+            MemoryQuery.OfFile file => _memory.AllocatePageCache(file.Page),
+            _ => AllocateSwapCache(((MemoryQuery.OfSwap)query).Slot),
+        };
+        _reading[query] = [];
+        Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Generation(reserved))));
+    }
+
+    private FrameNumber AllocateSwapCache(SwapSlot slot)
+    {
+        var frame = _memory.AllocateAnonymous();
+        _memory.AddToSwapCache(frame, slot);
+        return frame;
+    }
+
+    private void OnPrepare(Prepare prepare)
+    {
+        var counts = CountsOf(prepare.Pid);
+        switch (prepare.What)
+        {
+            case Preparation.ZeroFilled:
+                var zeroed = _memory.AllocateAnonymous();
+                counts[0]++;
+                MapAndReply(prepare, zeroed, exclusive: false);
+                break;
+            case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
+                MapAndReply(prepare, cached.Frame, exclusive: cached.Slot is { } slot && _swap.References(slot) == 1);
+                break;
+            case Preparation.CopyOf copy when CurrentTag(copy.Source, copy.Generation):
+                CopyAndReply(prepare, copy.Source, counts);
+                break;
+            case Preparation.ReadDone done when Current(done.Frame, done.Generation):
+                Fill(done);
+                if (done.CopyForWrite)
+                    CopyAndReply(prepare, done.Frame, counts);
+                else
+                    MapAndReply(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _swap.References(swap.Slot) == 1);
+                break;
+            default:
+                Sender.Tell(new PrepareFailed(prepare.Id, PrepareFailure.Stale));
+                break;
+        }
+    }
+
+    /// <summary>A read's content arrives: the frame is filled and unlocked, and whoever waited for it gets the page.</summary>
+    private void Fill(Preparation.ReadDone done)
+    {
+        if (done.Source is MemoryQuery.OfSwap swap)
+            _memory.Fill(done.Frame, _swap.Read(swap.Slot));
+        else
+            _memory.Fill(done.Frame, done.Content.AsSpan());
+        _memory.Activate(done.Frame);
+        if (_reading.Remove(done.Source, out var waiters))
+        {
+            foreach (var (loader, id) in waiters)
+                loader.Tell(new LookedUp(id, new CacheAnswer.Hit(done.Frame, done.Generation, Waited: true)));
+        }
+    }
+
+    private void CopyAndReply(Prepare prepare, FrameNumber source, long[] counts)
+    {
+        var copy = _memory.AllocateAnonymous();
+        if (source == FrameNumber.Zero)
+        {
+            counts[0]++;
+        }
+        else
+        {
+            _memory.Copy(source, copy);
+            counts[1]++;
+        }
+        MapAndReply(prepare, copy, exclusive: false);
+    }
+
+    private void MapAndReply(Prepare prepare, FrameNumber frame, bool exclusive)
+    {
+        _memory.Map(frame, prepare.Page);
+        _memory.Activate(frame);
+        Sender.Tell(new Prepared(prepare.Id, frame, _memory.Generation(frame), exclusive));
+    }
+
+    private void OnCancelRead(CancelRead cancel)
+    {
+        if (!_reading.Remove(cancel.Source, out var waiters))
+            return;
+        if (cancel.Source is MemoryQuery.OfFile)
+            _memory.RemoveFromPageCache(cancel.Frame);
+        else
+            _memory.RemoveFromSwapCache(cancel.Frame);
+        foreach (var (loader, id) in waiters)
+            loader.Tell(new LookedUp(id, CacheAnswer.Retry.Instance));
+    }
+
+    private void OnAccessed(Accessed accessed)
+    {
+        foreach (var access in accessed.Accesses)
+        {
+            if (!CurrentTag(access.Frame, access.Generation) || _memory.UseOf(access.Frame) == FrameUse.Free)
+            {
+                Violation($"stale translation used by {accessed.Cpu}: {access.Frame} of {access.Page} was freed or reused after it was cached");
+                continue;
+            }
+            _memory.Referenced(access.Frame, access.Page);
+            if (access.Write)
+                _memory.Write(access.Frame, access.Offset, access.Value);
+        }
+    }
+
+    private void Release(PageRelease page)
+    {
+        if (page.Frame is { } frame)
+            _memory.Unmap(frame, page.Page);
+        if (page.Slot is { } slot)
+            DropSwapReference(slot);
+    }
+
+    private void DropSwapReference(SwapSlot slot)
+    {
+        if (_swap.Release(slot) && _memory.LookupSwapCache(slot) is { } cached)
+            _memory.RemoveFromSwapCache(cached);
+    }
+
+    private void OnAddReferences(AddReferences add)
+    {
+        foreach (var page in add.Pages)
+        {
+            if (page.Frame is { } frame)
+                _memory.Map(frame, page.Page);
+            if (page.Slot is { } slot)
+                _swap.AddReference(slot);
+        }
+        Sender.Tell(new ReferencesAdded(add.Id));
+    }
+
+    private void OnReadContents(ReadContents read)
+    {
+        var words = read.Pages.Select(p => p.Frame is { } frame
+            ? _memory.Content(frame).ToImmutableArray()
+            : _memory.LookupSwapCache(p.Slot!.Value) is { } cached ? _memory.Content(cached).ToImmutableArray() : _swap.Read(p.Slot!.Value).ToImmutableArray());
+        var report = new MemoryReport(
+            _byProcess.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value[0], kv.Value[1], kv.Value[2], kv.Value[3])),
+            _memory.PeakInUse, _messages);
+        Sender.Tell(new Contents([.. words], report));
+    }
+
+    private bool Current(FrameNumber frame, uint generation) =>
+        _memory.UseOf(frame) != FrameUse.Free && _memory.Generation(frame) == generation;
+
+    private bool CurrentTag(FrameNumber frame, uint tag) =>
+        frame == FrameNumber.Zero || (_memory.UseOf(frame) != FrameUse.Free && _memory.GenerationTag(frame) == tag % Model.PageTables.Pte.GenerationTags);
+
+    private long[] CountsOf(ProcessId pid) =>
+        _byProcess.TryGetValue(pid, out var counts) ? counts : _byProcess[pid] = new long[4];
+
+    private void Violation(string description) => _machine.Tell(new ViolationFound(description));
+}

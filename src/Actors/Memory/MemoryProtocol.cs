@@ -1,0 +1,125 @@
+using System.Collections.Immutable;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+
+namespace Faultsim.Actors.Memory;
+
+// Memory protocol. The memory actor owns the physical frames (reference counts, generations,
+// reverse map, content), the page cache, the swap cache and swap space, and the replacement policy.
+//   loader ──LookUp──▶ memory ──LookedUp──▶ loader          frame facts, or a cache lookup; a miss
+//                                                           reserves the read for this loader (a locked page)
+//   loader ──Prepare──▶ memory ──Prepared──▶ loader         a frame for the PTE, referenced for that page
+//   loader ──Unprepare──▶ memory                            the PTE was not installed after all
+//   TLB ──Accessed──▶ memory                                 the accesses a TLB performed (content, recency,
+//                                                           and the stale-translation check)
+//   mm ──ReleasePages──▶ memory                              PTEs that are gone, after their shootdown
+//   mm ──AddReferences──▶ memory ──ReferencesAdded──▶ mm    fork: the child's PTEs share the frames
+public interface IMemoryProtocol;
+
+/// <summary>Loader → memory. Answered by <see cref="LookedUp"/>, at once or, for a page someone is reading, when the read ends.</summary>
+public sealed record LookUp(FaultId Id, PageKey Page, MemoryQuery Query) : IMemoryProtocol;
+
+/// <summary>What memory answers to a <see cref="LookUp"/>.</summary>
+public abstract record CacheAnswer
+{
+    private CacheAnswer() { }
+
+    public sealed record Facts(FrameFacts Frame) : CacheAnswer;
+
+    /// <summary>The page is in memory at <paramref name="Frame"/> (generation <paramref name="Generation"/>). <paramref name="Waited"/>: it was being read when asked.</summary>
+    public sealed record Hit(FrameNumber Frame, uint Generation, bool Waited) : CacheAnswer;
+
+    /// <summary>Not in memory: this loader reads it, into <paramref name="Frame"/>; others asking meanwhile wait.</summary>
+    public sealed record Reserved(FrameNumber Frame, uint Generation) : CacheAnswer;
+
+    /// <summary>A read someone had reserved was abandoned, or the frame went away: look up again.</summary>
+    public sealed record Retry : CacheAnswer
+    {
+        public static readonly Retry Instance = new();
+    }
+
+    /// <summary>No frame could be freed for the read: the OOM killer ends the process.</summary>
+    public sealed record OutOfMemory : CacheAnswer
+    {
+        public static readonly OutOfMemory Instance = new();
+    }
+}
+
+public sealed record LookedUp(FaultId Id, CacheAnswer Answer) : IMemoryProtocol;
+
+/// <summary>What the frame for a new PTE is to be.</summary>
+public abstract record Preparation
+{
+    private Preparation() { }
+
+    /// <summary>A fresh zero-filled anonymous frame (demand-zero).</summary>
+    public sealed record ZeroFilled : Preparation
+    {
+        public static readonly ZeroFilled Instance = new();
+    }
+
+    /// <summary>The cached frame itself (page-cache or swap-cache hit); for a swap-cache page, whether the slot is the PTE's alone decides its writability.</summary>
+    public sealed record Cached(FrameNumber Frame, uint Generation, SwapSlot? Slot) : Preparation;
+
+    /// <summary>A new anonymous frame with a copy of <paramref name="Source"/> (COW break, or a private copy of a file page).</summary>
+    public sealed record CopyOf(FrameNumber Source, uint Generation) : Preparation;
+
+    /// <summary>The content of a reserved read arrived: fill the frame, wake those waiting for it, then map it (or a private copy of it).</summary>
+    public sealed record ReadDone(FrameNumber Frame, uint Generation, MemoryQuery Source, ImmutableArray<ulong> Content, bool CopyForWrite) : Preparation;
+}
+
+/// <summary>Loader → memory: a frame for <see cref="Page"/>, referenced for its PTE. Answered by <see cref="Prepared"/> or <see cref="PrepareFailed"/>.</summary>
+public sealed record Prepare(FaultId Id, PageKey Page, ProcessId Pid, Preparation What) : IMemoryProtocol;
+
+/// <summary>Memory → loader: map <see cref="Frame"/>. <see cref="Exclusive"/>: for a swap-in, no other PTE names the slot.</summary>
+public sealed record Prepared(FaultId Id, FrameNumber Frame, uint Generation, bool Exclusive) : IMemoryProtocol;
+
+public enum PrepareFailure
+{
+    /// <summary>The frame changed (evicted, freed) since the lookup: the fault starts over.</summary>
+    Stale,
+    /// <summary>No frame could be freed: the OOM killer ends the process.</summary>
+    OutOfMemory,
+}
+
+public sealed record PrepareFailed(FaultId Id, PrepareFailure Reason) : IMemoryProtocol;
+
+/// <summary>Loader → memory: a reserved read failed (I/O error) or was abandoned; those waiting for it look up again.</summary>
+public sealed record CancelRead(MemoryQuery Source, FrameNumber Frame) : IMemoryProtocol;
+
+/// <summary>Loader → memory: the PTE for <see cref="Page"/> was not installed after all; drop the reference Prepare took.</summary>
+public sealed record Unprepare(PageKey Page, FrameNumber Frame) : IMemoryProtocol;
+
+/// <summary>
+/// Loader → memory, after installing a PTE for a swapped-out page: that PTE no longer names the slot. When no PTE
+/// does any more, the slot is freed and its page leaves the swap cache.
+/// </summary>
+public sealed record SwapEntryDropped(SwapSlot Slot) : IMemoryProtocol;
+
+/// <summary>One access a TLB performed through a cached translation.</summary>
+public readonly record struct FrameAccess(FrameNumber Frame, uint Generation, PageKey Page, ulong Offset, ulong Value, bool Write);
+
+/// <summary>TLB → memory: the accesses performed since the last flush, in order. Sent before the TLB acknowledges any IPI.</summary>
+public sealed record Accessed(CpuId Cpu, ImmutableArray<FrameAccess> Accesses) : IMemoryProtocol;
+
+/// <summary>A PTE that no longer exists: its frame reference, or its swap-slot reference, is dropped.</summary>
+public readonly record struct PageRelease(PageKey Page, FrameNumber? Frame, SwapSlot? Slot);
+
+/// <summary>mm → memory, after the shootdown of the pages: drop their references.</summary>
+public sealed record ReleasePages(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
+
+/// <summary>mm → memory at fork: the child's PTEs reference these frames and slots too. Answered by <see cref="ReferencesAdded"/>.</summary>
+public sealed record AddReferences(long Id, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
+
+public sealed record ReferencesAdded(long Id) : IMemoryProtocol;
+
+/// <summary>Machine → memory at the end of a run: the content of these frames and slots. Answered by <see cref="Contents"/>.</summary>
+public sealed record ReadContents(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
+
+public sealed record Contents(ImmutableArray<ImmutableArray<ulong>> Words, MemoryReport Report) : IMemoryProtocol;
+
+/// <summary>What memory counted, per process.</summary>
+public sealed record MemoryReport(
+    ImmutableDictionary<ProcessId, (long Zeroed, long Copied, long Evicted, long DiskWrites)> ByProcess,
+    int PeakFrames,
+    long MessagesReceived);

@@ -1,0 +1,40 @@
+using Akka.Actor;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Tlbs;
+
+namespace Faultsim.Actors.Paging;
+
+// Fault protocol. mm ⇄ page loader ⇄ TLB (one loader per page being resolved).
+//   mm ──ResolveFault──▶ loader         the first fault on a page makes its loader the leader's,
+//                                       later ones on the same page join its wait queue (followers)
+//   loader [memory, disk, mm: MemoryProtocol, DiskProtocol, InstallPte] installs the PTE, THEN
+//   loader ──FaultResolved──▶ every waiter's TLB (leader and followers)
+public interface IFaultProtocol : IPageMessage;
+
+/// <summary>What a woken fault does next.</summary>
+public enum FaultOutcome
+{
+    /// <summary>Retry the access (the PTE is in place, or the fault found the state changed and must start over).</summary>
+    Retry,
+    /// <summary>The system call that made the access fails with EFAULT.</summary>
+    Efault,
+    /// <summary>The process died of the fault.</summary>
+    Killed,
+    /// <summary>The kernel oopsed.</summary>
+    Panic,
+}
+
+/// <summary>
+/// mm → loader of <see cref="Page"/>: a fault, with what the mm knew when it raised it (<see cref="Input"/>; memory
+/// facts are filled in by the loader), the mm's VMA sequence, and the TLB to wake. Answered by <see cref="FaultResolved"/>.
+/// </summary>
+public sealed record ResolveFault(FaultId Id, CpuId Cpu, PageKey Page, ProcessId Pid, FaultInput Input, long Sequence,
+    IActorRef AddressSpace, IActorRef ReplyTo) : IFaultProtocol;
+
+/// <summary>
+/// Loader → TLB, only after the PTE is installed: how the fault ended. <see cref="Counted"/> is false when the fault
+/// is retried without having been resolved (the state changed under it); <see cref="Translation"/> is the new PTE's.
+/// </summary>
+public sealed record FaultResolved(FaultId Id, PageKey Page, ResolutionKind Kind, bool Major, bool Counted, bool DiskRead,
+    FaultOutcome Outcome, Translation? Translation) : IFaultProtocol;

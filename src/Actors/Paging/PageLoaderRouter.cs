@@ -1,0 +1,58 @@
+using Akka.Actor;
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Actors.Paging;
+
+/// <summary>
+/// The routing point of page messages: it binds a loader to a page on the page's first message and
+/// unbinds it when the loader reports idle, keeping the loader for the next page. So loaders exist
+/// only for pages being resolved, and a new page costs no actor creation. A loader that crashes is
+/// restarted; it wakes its waiters first, so none is lost.
+/// </summary>
+public sealed class PageLoaderRouter : ReceiveActor
+{
+    private readonly Props _loaderProps;
+    private readonly Dictionary<PageKey, (IActorRef Loader, long Last)> _bound = [];
+    private readonly Stack<IActorRef> _free = new();
+    private long _routed;
+    private int _created, _peak;
+
+    public PageLoaderRouter(Props loaderProps)
+    {
+        _loaderProps = loaderProps;
+        Receive<IPageMessage>(Route);
+        Receive<LoaderIdle>(idle =>
+        {
+            if (_bound.TryGetValue(idle.Page, out var binding) && binding.Loader.Equals(Sender) && binding.Last == idle.Sequence)
+            {
+                _bound.Remove(idle.Page);
+                _free.Push(Sender);
+            }
+        });
+        Receive<GetLoader>(get => Sender.Tell(new LoaderOf(get.Page, _bound.TryGetValue(get.Page, out var b) ? b.Loader : null)));
+        Receive<GetRouterStats>(_ => Sender.Tell(new RouterStats(_created, _peak, _routed)));
+    }
+
+    public static Props Props(Props loaderProps) => Akka.Actor.Props.Create(typeof(PageLoaderRouter), loaderProps);
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(Decider.From(Directive.Restart)); // a loader's waiters are woken in its PreRestart
+
+    private void Route(IPageMessage message)
+    {
+        if (!_bound.TryGetValue(message.Page, out var binding))
+        {
+            binding = (_free.Count > 0 ? _free.Pop() : NewLoader(), 0);
+            _peak = Math.Max(_peak, _bound.Count + 1);
+        }
+        var sequence = ++_routed;
+        _bound[message.Page] = (binding.Loader, sequence);
+        binding.Loader.Tell(new Routed(sequence, message), Sender);
+    }
+
+    private IActorRef NewLoader()
+    {
+        _created++;
+        return Context.ActorOf(_loaderProps, "loader-" + _created);
+    }
+}

@@ -1,0 +1,196 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Memory;
+using Faultsim.Actors.Paging;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Tlbs;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Actors.Tlb;
+
+/// <summary>
+/// One CPU's TLB with its hardware page walker. It performs a quantum of accesses: hits at once,
+/// a miss by a walk through the mm, a fault by waiting for the page's loader, then the retry.
+/// IPIs are handled between any two of these steps, after the accesses performed so far have
+/// reached memory, so a frame is never freed under an access still on its way.
+/// </summary>
+// Idle ──ExecuteQuantum──▶ Running ──miss──▶ AwaitingTranslation ──Walked | FaultResolved──▶ Running
+// Running ──last access | EFAULT | death | panic──▶ Idle (QuantumExecuted to the CPU)
+// Invalidate: in every state; lazy ones wait for the next flush point (the end of a quantum)
+public sealed class TlbActor : ReceiveActor
+{
+    private const int MaxFaultsPerAccess = 16;
+
+    private readonly CpuId _cpu;
+    private readonly Model.Tlbs.Tlb _tlb;
+    private readonly IActorRef _memory;
+    private readonly List<FrameAccess> _performed = [];
+    private readonly List<(Invalidate Order, IActorRef ReplyTo)> _deferred = [];
+    private long _faults;
+    private long _messages;
+
+    public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory)
+    {
+        _cpu = cpu;
+        _tlb = new Model.Tlbs.Tlb(entries, ways);
+        _memory = memory;
+        Idle();
+    }
+
+    public static Props Props(CpuId cpu, int entries, int ways, IActorRef memory) =>
+        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, memory);
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        _messages++;
+        return base.AroundReceive(receive, message);
+    }
+
+    private void Idle()
+    {
+        Receive<ExecuteQuantum>(quantum => Run(new Quantum(quantum, Sender)));
+        Receive<Invalidate>(order => Apply(order, Sender)); // an idle TLB is at a flush point: lazy orders apply too
+    }
+
+    /// <summary>Performs accesses until the quantum ends or one needs the mm.</summary>
+    private void Run(Quantum q)
+    {
+        var order = q.Order;
+        while (q.Next < order.Accesses.Length)
+        {
+            var access = order.Accesses[q.Next];
+            var user = access.Mode == AccessMode.User;
+            var hit = _tlb.TryLookup(order.Asid, access.Address.Page, out var translation);
+            if (hit && translation.Allows(access.Kind, user))
+            {
+                if (!q.JustFilled)
+                    q.Tally.Hits++; // an access completed by its own walk counts that walk's miss only
+                Perform(q, access, translation);
+                continue;
+            }
+            if (hit) q.Tally.Hits++; else q.Tally.Misses++;
+            var key = new PageKey(order.Asid, access.Address.Page);
+            if (_performed.Exists(p => p.Page == key))
+                FlushPerformed(); // this fault may replace the page's frame: what was done through it must reach memory first
+            var fault = new FaultId(((long)_cpu.Value << 40) | ++_faults);
+            order.AddressSpace.Tell(new Walk(fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit));
+            Become(() => AwaitingTranslation(q, fault, invalidated: false));
+            return;
+        }
+        End(q, QuantumEnd.Completed, ProcessFate.Running);
+    }
+
+    private void AwaitingTranslation(Quantum q, FaultId fault, bool invalidated)
+    {
+        Receive<Walked>(w => w.Id == fault, walked => Filled(q, walked.Translation, invalidated));
+        Receive<WalkRefused>(w => w.Id == fault, refused => End(q, QuantumEnd.ProcessEnded, refused.Fate));
+        Receive<FaultResolved>(r => r.Id == fault, resolved => Resolved(q, resolved, invalidated));
+        Receive<Invalidate>(order => order.Lazy, order => _deferred.Add((order, Sender)));
+        Receive<Invalidate>(order =>
+        {
+            var page = q.Order.Accesses[q.Next].Address.Page;
+            Apply(order, Sender);
+            if (order.Asid == q.Order.Asid && (order.All || (page >= order.From && page < order.To)))
+                Become(() => AwaitingTranslation(q, fault, invalidated: true)); // the reply may carry what this IPI revoked
+        });
+    }
+
+    private void Filled(Quantum q, Translation translation, bool invalidated)
+    {
+        if (!invalidated)
+        {
+            _tlb.Fill(q.Order.Asid, q.Order.Accesses[q.Next].Address.Page, translation);
+            q.JustFilled = true;
+        }
+        Become(Idle);
+        Run(q);
+    }
+
+    private void Resolved(Quantum q, FaultResolved resolved, bool invalidated)
+    {
+        if (resolved.Counted)
+            q.Tally.Fault(resolved.Kind, resolved.Major);
+        if (resolved.DiskRead)
+            q.Tally.DiskReads++;
+        var page = q.Order.Accesses[q.Next].Address.Page;
+        switch (resolved.Outcome)
+        {
+            case FaultOutcome.Efault:
+                End(q, QuantumEnd.Efault, ProcessFate.Running);
+                return;
+            case FaultOutcome.Killed:
+                End(q, QuantumEnd.ProcessEnded, ProcessFate.Running);
+                return;
+            case FaultOutcome.Panic:
+                End(q, QuantumEnd.Panic, ProcessFate.Running);
+                return;
+        }
+        if (++q.FaultsOnThisAccess > MaxFaultsPerAccess)
+            throw new InvalidOperationException($"{_cpu} faulted {MaxFaultsPerAccess} times in a row at {q.Order.Accesses[q.Next].Address}: the fault path does not converge");
+        if (resolved.Translation is { } translation && !invalidated)
+        {
+            q.Tally.Misses++; // the retry's walk, which finds the new PTE
+            _tlb.Fill(q.Order.Asid, page, translation);
+            q.JustFilled = true;
+        }
+        else
+        {
+            _tlb.Invalidate(q.Order.Asid, page); // a spurious fault flushes the stale local entry
+        }
+        Become(Idle);
+        Run(q);
+    }
+
+    private void Perform(Quantum q, MemoryAccess access, Translation translation)
+    {
+        var key = new PageKey(q.Order.Asid, access.Address.Page);
+        _performed.Add(new FrameAccess(translation.Frame, translation.Generation, key, access.Address.Offset, access.Value, access.Kind == AccessKind.Write));
+        q.Tally.Accesses++;
+        q.Next++;
+        q.FaultsOnThisAccess = 0;
+        q.JustFilled = false;
+    }
+
+    private void End(Quantum q, QuantumEnd end, ProcessFate fate)
+    {
+        FlushPerformed();
+        foreach (var (order, replyTo) in _deferred)
+            Apply(order, replyTo); // the end of a quantum is the lazy mode's flush point
+        _deferred.Clear();
+        q.ReplyTo.Tell(new QuantumExecuted(q.Order.Id, q.Next, end, fate, q.Tally.ToStats()));
+        Become(Idle);
+    }
+
+    /// <summary>An IPI: the accesses performed so far go to memory first, then the entries go, then the ack.</summary>
+    private void Apply(Invalidate order, IActorRef replyTo)
+    {
+        FlushPerformed();
+        if (order.All)
+            _tlb.InvalidateAsid(order.Asid);
+        else
+            _tlb.InvalidateRange(order.Asid, order.From, order.To);
+        replyTo.Tell(new InvalidateAcked(order.Id, _cpu));
+    }
+
+    private void FlushPerformed()
+    {
+        if (_performed.Count == 0)
+            return;
+        _memory.Tell(new Accessed(_cpu, [.. _performed]));
+        _performed.Clear();
+    }
+
+    /// <summary>A quantum in progress: where it is and what it counted.</summary>
+    private sealed class Quantum(ExecuteQuantum order, IActorRef replyTo)
+    {
+        public ExecuteQuantum Order { get; } = order;
+        public IActorRef ReplyTo { get; } = replyTo;
+        public QuantumTally Tally { get; } = new();
+        public int Next { get; set; }
+        public int FaultsOnThisAccess { get; set; }
+        public bool JustFilled { get; set; }
+    }
+}

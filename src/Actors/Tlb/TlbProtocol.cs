@@ -1,0 +1,77 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Actors.Tlb;
+
+// TLB protocol. CPU ⇄ its TLB, and shootdown rounds ⇄ every TLB.
+//   CPU ──ExecuteQuantum──▶ TLB            a quantum: accesses of one process, run in order
+//   TLB performs the hits itself; a miss walks the page table (AddressSpaceProtocol: Walk),
+//   a failed walk becomes a fault (FaultProtocol) whose resolution the TLB waits for, then retries.
+//   TLB ──QuantumExecuted──▶ CPU           how many accesses completed, and why it stopped
+//   Shootdown ──Invalidate──▶ TLB ──InvalidateAcked──▶ Shootdown   an IPI, handled between accesses
+public interface ITlbProtocol;
+
+/// <summary>One access of a CPU's script, as the TLB performs it.</summary>
+public readonly record struct MemoryAccess(VirtualAddress Address, AccessKind Kind, AccessMode Mode, ulong Value);
+
+/// <summary>CPU → its TLB: perform <see cref="Accesses"/> for process <see cref="Pid"/>. Answered by <see cref="QuantumExecuted"/>.</summary>
+public sealed record ExecuteQuantum(
+    QuantumId Id, ProcessId Pid, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer,
+    ImmutableArray<MemoryAccess> Accesses) : ITlbProtocol;
+
+/// <summary>Why a quantum stopped.</summary>
+public enum QuantumEnd
+{
+    /// <summary>Every access completed.</summary>
+    Completed,
+    /// <summary>The access at index Completed got EFAULT: its system call fails, the process goes on.</summary>
+    Efault,
+    /// <summary>The process died (a fatal signal, the OOM killer, or another thread's exit).</summary>
+    ProcessEnded,
+    /// <summary>The kernel oopsed: the machine panics.</summary>
+    Panic,
+}
+
+/// <summary>What a quantum counted, for the CPU to add to its process.</summary>
+public sealed record QuantumStats(long Hits, long Misses, long Accesses, long DiskReads, ImmutableArray<long> FaultsByKind, long Minor, long Major)
+{
+    public static readonly QuantumStats Zero = new(0, 0, 0, 0, [.. new long[Enum.GetValues<ResolutionKind>().Length]], 0, 0);
+
+    public QuantumStats Plus(QuantumStats other) => new(
+        Hits + other.Hits, Misses + other.Misses, Accesses + other.Accesses, DiskReads + other.DiskReads,
+        [.. FaultsByKind.Zip(other.FaultsByKind, (a, b) => a + b)], Minor + other.Minor, Major + other.Major);
+}
+
+/// <summary>TLB → CPU: the first <see cref="Completed"/> accesses are done; <see cref="End"/> says why it stopped.</summary>
+public sealed record QuantumExecuted(QuantumId Id, int Completed, QuantumEnd End, ProcessFate Fate, QuantumStats Stats) : ITlbProtocol;
+
+/// <summary>
+/// Shootdown → TLB: drop the translations of <see cref="Asid"/> for pages [<see cref="From"/>, <see cref="To"/>)
+/// (all of the address space when <see cref="All"/>). Eager and batched rounds are IPIs, handled at once;
+/// lazy ones wait for the TLB's next flush point (the end of a quantum). Answered by <see cref="InvalidateAcked"/>.
+/// </summary>
+public sealed record Invalidate(ShootdownId Id, Asid Asid, PageNumber From, PageNumber To, bool All, bool Lazy) : ITlbProtocol;
+
+/// <summary>TLB → shootdown round: the translations are gone from <see cref="Cpu"/>'s TLB.</summary>
+public sealed record InvalidateAcked(ShootdownId Id, CpuId Cpu) : ITlbProtocol;
+
+/// <summary>Counts a quantum adds up, by fault resolution.</summary>
+internal sealed class QuantumTally
+{
+    private readonly long[] _byKind = new long[Enum.GetValues<ResolutionKind>().Length];
+    public long Hits, Misses, Accesses, DiskReads, Minor, Major;
+
+    public void Fault(ResolutionKind kind, bool major)
+    {
+        _byKind[(int)kind]++;
+        if (kind is ResolutionKind.SigSegv or ResolutionKind.SigBus or ResolutionKind.EfaultFixup or ResolutionKind.KernelOops)
+            return;
+        if (major) Major++; else Minor++;
+    }
+
+    public QuantumStats ToStats() => new(Hits, Misses, Accesses, DiskReads, [.. _byKind], Minor, Major);
+}

@@ -1,0 +1,37 @@
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Model.Faults;
+
+/// <summary>What the fault decision needs to know from memory before it can decide, beyond the mm's VMA and PTE.</summary>
+public abstract record MemoryQuery
+{
+    private MemoryQuery() { }
+
+    /// <summary>Who else references the frame a write-protected PTE maps (COW break or reuse).</summary>
+    public sealed record OfFrame(FrameNumber Frame) : MemoryQuery;
+
+    /// <summary>Whether the file page is in the page cache.</summary>
+    public sealed record OfFile(FilePage Page) : MemoryQuery;
+
+    /// <summary>Whether the swapped-out page is still in the swap cache.</summary>
+    public sealed record OfSwap(SwapSlot Slot) : MemoryQuery;
+
+    /// <summary>
+    /// The memory facts <see cref="FaultHandler.Resolve"/> will read for <paramref name="f"/>: null when the
+    /// VMA and PTE alone decide (an anonymous page never touched, a signal, a spurious fault, …).
+    /// </summary>
+    public static MemoryQuery? For(in FaultInput f)
+    {
+        var pte = f.Pte;
+        if (pte.IsPresent)
+            return f.Code.Access == AccessKind.Write && f.Vma is { } v && v.Contains(f.Address) && v.CanWrite && !pte.IsWritable
+                ? new OfFrame(pte.Frame)
+                : null;
+        if (pte.IsSwapped)
+            return new OfSwap(pte.Slot);
+        if (pte.IsNone && f.Vma is { } vma && vma.Contains(f.Address) && vma.Permits(f.Code.Access)
+            && vma.FilePageOf(f.Address.Page) is { } page && page.Index * VirtualAddress.PageSize < f.FileSize)
+            return new OfFile(page);
+        return null;
+    }
+}
