@@ -23,7 +23,7 @@ namespace Faultsim.Actors.AddressSpaces;
 /// </summary>
 // Ready ──Syscall──▶ Locked (mmap lock held for writing: walks, installs, syscalls wait) ──done──▶ Ready
 // Ready | Locked ──exit, fatal signal──▶ Ended (walks refused, installs rejected)
-public sealed class AddressSpaceActor : ReceiveActor, IWithStash
+public sealed class AddressSpaceActor : SimulationActor, IWithStash
 {
     private readonly AddressSpaceSetup _setup;
     private readonly AddressSpaceSettings _settings;
@@ -34,7 +34,8 @@ public sealed class AddressSpaceActor : ReceiveActor, IWithStash
     private readonly Dictionary<ShootdownId, Action> _rounds = [];
     private readonly Dictionary<long, Action> _requests = [];
     private long _sequence, _nextRound, _nextRequest;
-    private long _shootdowns, _ipis, _syscallErrors, _messages;
+    private long _shootdowns, _ipis, _syscallErrors;
+    private ProcessFate _fate = ProcessFate.Running;
 
     public AddressSpaceActor(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders, ImmutableArray<IActorRef> tlbs)
     {
@@ -47,7 +48,6 @@ public sealed class AddressSpaceActor : ReceiveActor, IWithStash
         foreach (var (page, pte) in setup.Entries)
             _mm.Pages[page] = pte;
         _regions = new Dictionary<string, (VirtualAddress, ulong)>(setup.Regions);
-        Ready();
     }
 
     public IStash Stash { get; set; } = null!;
@@ -55,57 +55,93 @@ public sealed class AddressSpaceActor : ReceiveActor, IWithStash
     public static Props Props(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders, ImmutableArray<IActorRef> tlbs) =>
         Akka.Actor.Props.Create(typeof(AddressSpaceActor), setup, settings, machine, memory, loaders, tlbs);
 
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        _messages++;
-        return base.AroundReceive(receive, message);
-    }
+    protected override bool Receive(object message) => Ready(message);
 
-    private void Ready()
+    private bool Ready(object message)
     {
-        Receive<Walk>(OnWalk);
-        Receive<InstallPte>(OnInstall);
-        Receive<Syscall>(OnSyscall);
-        Receive<KillProcess>(kill => End(kill.Fate, kill.Cpu, reply: null));
-        Receive<LookupRegion>(OnLookupRegion);
-        CommonReceives();
+        switch (message)
+        {
+            case Walk walk:
+                OnWalk(walk);
+                return true;
+            case InstallPte install:
+                OnInstall(install);
+                return true;
+            case Syscall call:
+                OnSyscall(call);
+                return true;
+            case KillProcess kill:
+                End(kill.Fate, kill.Cpu, reply: null);
+                return true;
+            case LookupRegion lookup:
+                OnLookupRegion(lookup);
+                return true;
+            default:
+                return Common(message);
+        }
     }
 
     /// <summary>While a system call holds the mmap lock: its own replies go on, everything else waits.</summary>
-    private void Locked()
+    private bool Locked(object message)
     {
-        Receive<Walk>(_ => Stash.Stash());
-        Receive<InstallPte>(_ => Stash.Stash());
-        Receive<Syscall>(_ => Stash.Stash());
-        Receive<KillProcess>(_ => Stash.Stash());
-        Receive<LookupRegion>(_ => Stash.Stash());
-        CommonReceives();
-    }
-
-    private void Ended(ProcessFate fate)
-    {
-        Receive<Walk>(walk => Sender.Tell(new WalkRefused(walk.Id, fate)));
-        Receive<InstallPte>(install => Sender.Tell(new PteInstalled(install.Id, Installed: false)));
-        Receive<Syscall>(call => Sender.Tell(new SyscallReturned(call.Id, Failed: true, fate)));
-        Receive<KillProcess>(_ => { });
-        Receive<LookupRegion>(OnLookupRegion);
-        CommonReceives();
-    }
-
-    private void CommonReceives()
-    {
-        Receive<ShootdownCompleted>(done =>
+        if (message is Walk or InstallPte or Syscall or KillProcess or LookupRegion)
         {
-            _ipis += done.Ipis;
-            if (done.Ipis > 0) _shootdowns++;
-            if (_rounds.Remove(done.Id, out var then))
-                then();
-        });
-        Receive<ReferencesAdded>(added => Continue(added.Id));
-        Receive<ProcessSpawned>(spawned => Continue(spawned.RequestId));
-        Receive<ReportAddressSpace>(_ => Sender.Tell(new AddressSpaceReport(
-            _setup.Pid, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
-            _shootdowns, _ipis, _syscallErrors, _messages)));
+            Stash.Stash();
+            return true;
+        }
+        return Common(message);
+    }
+
+    private bool Ended(object message)
+    {
+        switch (message)
+        {
+            case Walk walk:
+                Sender.Tell(new WalkRefused(walk.Id, _fate));
+                return true;
+            case InstallPte install:
+                var page = new PageKey(_setup.Asid, install.Page);
+                if (install.FramePrepared)
+                    _memory.Tell(new Unprepare(page, install.New.Frame));
+                Wake.Retry(install.Waiters, page); // they walk again and find the process gone
+                return true;
+            case Syscall call:
+                Sender.Tell(new SyscallReturned(call.Id, Failed: true, _fate));
+                return true;
+            case KillProcess:
+                return true;
+            case LookupRegion lookup:
+                OnLookupRegion(lookup);
+                return true;
+            default:
+                return Common(message);
+        }
+    }
+
+    /// <summary>Replies to the mm's own requests, in every state.</summary>
+    private bool Common(object message)
+    {
+        switch (message)
+        {
+            case ShootdownCompleted done:
+                _ipis += done.Ipis;
+                if (done.Ipis > 0) _shootdowns++;
+                if (_rounds.Remove(done.Id, out var then))
+                    then();
+                return true;
+            case ReferencesAdded added:
+                Continue(added.Id);
+                return true;
+            case ProcessSpawned spawned:
+                Continue(spawned.RequestId);
+                return true;
+            case ReportAddressSpace:
+                Sender.Tell(new AddressSpaceReport(_setup.Pid, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
+                    _shootdowns, _ipis, _syscallErrors, MessagesReceived));
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void OnWalk(Walk walk)
@@ -127,9 +163,13 @@ public sealed class AddressSpaceActor : ReceiveActor, IWithStash
 
     private void OnInstall(InstallPte install)
     {
+        var page = new PageKey(_setup.Asid, install.Page);
         if (_mm.Pages[install.Page] != install.Expected || install.Sequence != _sequence)
         {
-            Sender.Tell(new PteInstalled(install.Id, Installed: false)); // the page or its VMA changed: fault again
+            // The page or its VMA changed since the fault was raised: nothing is installed, everyone faults again.
+            if (install.FramePrepared)
+                _memory.Tell(new Unprepare(page, install.New.Frame));
+            Wake.Retry(install.Waiters, page);
             return;
         }
         if (install.GrowStackTo is { } newStart)
@@ -138,11 +178,12 @@ public sealed class AddressSpaceActor : ReceiveActor, IWithStash
             _sequence++;
         }
         var change = _mm.Install(install.Page, install.New);
-        var loader = Sender;
-        var reply = new PteInstalled(install.Id, Installed: true);
+        if (change.Old.IsSwapped)
+            _memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
+        void WakeAll() => Wake.Installed(install.Waiters, page, install.Report, Translation.Of(install.New));
         if (!change.Old.IsPresent || change.Old.Frame == change.New.Frame)
         {
-            loader.Tell(reply);
+            WakeAll();
             return;
         }
         // A frame replaced (COW break): other CPUs may still reach the old frame through this page. The faulting
@@ -151,7 +192,7 @@ public sealed class AddressSpaceActor : ReceiveActor, IWithStash
         Shootdown([change], install.Cpu, includeInitiator: false, () =>
         {
             _memory.Tell(released);
-            loader.Tell(reply);
+            WakeAll();
         });
     }
 
@@ -238,7 +279,8 @@ public sealed class AddressSpaceActor : ReceiveActor, IWithStash
     {
         var changes = _mm.Teardown();
         _sequence++;
-        Become(() => Ended(fate));
+        _fate = fate;
+        Become(Ended);
         var released = Release(changes);
         var targets = Targets(initiator, includeInitiator: true);
         RunRound(new ShootdownScope(_setup.Asid, default, default, All: true), targets, initiator, () =>

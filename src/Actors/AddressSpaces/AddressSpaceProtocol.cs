@@ -12,10 +12,11 @@ namespace Faultsim.Actors.AddressSpaces;
 //   TLB ──Walk──▶ mm ──Walked──▶ TLB                         the PTE allows the access: a TLB fill
 //   TLB ──Walk──▶ mm ──ResolveFault──▶ page loader            it does not: a fault (FaultProtocol)
 //   TLB ──Walk──▶ mm ──WalkRefused──▶ TLB                     the process is gone
-//   loader ──InstallPte──▶ mm [shootdown, release] ──PteInstalled──▶ loader
+//   loader (or memory, for a frame it prepared) ──InstallPte──▶ mm [shootdown, release],
+//     then mm ──FaultResolved──▶ every waiter's TLB (FaultProtocol): the PTE first, then the wake-ups
 //   CPU ──Syscall──▶ mm [PTE changes, shootdown, release] ──SyscallReturned──▶ CPU
 // Syscalls take the mmap lock for writing: walks, installs and other syscalls wait until they end.
-public interface IAddressSpaceProtocol;
+public interface IAddressSpaceProtocol : ISimulationMessage;
 
 /// <summary>
 /// TLB → mm: the MMU's page walk for an access that missed the TLB, or the fault an access raised when its
@@ -30,14 +31,14 @@ public sealed record Walked(FaultId Id, Translation Translation) : IAddressSpace
 public sealed record WalkRefused(FaultId Id, ProcessFate Fate) : IAddressSpaceProtocol;
 
 /// <summary>
-/// Loader → mm: install <see cref="New"/> for <see cref="Page"/> if the entry is still <see cref="Expected"/> and no
-/// VMA change happened since <see cref="Sequence"/>; first grow the stack down to <see cref="GrowStackTo"/> if given.
-/// Answered by <see cref="PteInstalled"/>, after the old translation is shot down when a frame is replaced.
+/// Loader or memory → mm: install <see cref="New"/> for <see cref="Page"/> if the entry is still <see cref="Expected"/>
+/// and no VMA change happened since <see cref="Sequence"/> (growing the stack down to <see cref="GrowStackTo"/> first
+/// if given), shoot down the old translation if a frame is replaced, then wake <see cref="Waiters"/> with
+/// <see cref="Report"/>. If the page changed meanwhile, nothing is installed, the waiters fault again, and a frame
+/// memory prepared for it (<see cref="FramePrepared"/>) is given back.
 /// </summary>
-public sealed record InstallPte(FaultId Id, CpuId Cpu, PageNumber Page, Pte Expected, Pte New, long Sequence, VirtualAddress? GrowStackTo) : IAddressSpaceProtocol;
-
-/// <summary>mm → loader: whether the PTE was installed; when not, the fault is retried from the walk.</summary>
-public sealed record PteInstalled(FaultId Id, bool Installed) : IAddressSpaceProtocol;
+public sealed record InstallPte(FaultId Id, CpuId Cpu, PageNumber Page, Pte Expected, Pte New, long Sequence, VirtualAddress? GrowStackTo,
+    ImmutableArray<Paging.Waiter> Waiters, Paging.FaultReport Report, bool FramePrepared) : IAddressSpaceProtocol;
 
 /// <summary>Loader → mm: a fatal signal (SIGSEGV, SIGBUS, OOM): the process ends.</summary>
 public sealed record KillProcess(ProcessFate Fate, CpuId Cpu) : IAddressSpaceProtocol;

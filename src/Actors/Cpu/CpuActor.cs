@@ -18,7 +18,7 @@ namespace Faultsim.Actors.Cpu;
 // Stepping ──access──▶ AwaitingQuantum ──QuantumExecuted──▶ Stepping
 // Stepping ──syscall──▶ AwaitingSyscall;  ──run──▶ AwaitingProcess;  ──barrier──▶ AwaitingBarrier
 // Stepping ──script done | Halt──▶ Finished
-public sealed class CpuActor : ReceiveActor
+public sealed class CpuActor : SimulationActor
 {
     private readonly CpuId _id;
     private readonly ImmutableArray<Op> _ops;
@@ -28,24 +28,19 @@ public sealed class CpuActor : ReceiveActor
     private Dictionary<string, (VirtualAddress Start, ulong Length)> _regions = [];
     private Running? _process;
     private int _pc;
-    private long _sub, _steps, _messages, _requests;
+    private long _sub, _steps, _requests;
+    private Func<object, bool> _awaited = _ => false;
     private ulong _stores;
 
     public CpuActor(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings)
     {
         (_id, _ops, _tlb, _machine, _settings) = (id, ops, tlb, machine, settings);
-        Receive<Start>(_ => Step());
-        Receive<Halt>(_ => Finish());
     }
 
     public static Props Props(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings) =>
         Akka.Actor.Props.Create(typeof(CpuActor), id, ops, tlb, machine, settings);
 
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        _messages++;
-        return base.AroundReceive(receive, message);
-    }
+    protected override bool Receive(object message) => Stepping(message);
 
     /// <summary>Runs operations until one has to wait for another actor.</summary>
     private void Step()
@@ -58,11 +53,11 @@ public sealed class CpuActor : ReceiveActor
             {
                 case Op.Run run:
                     _machine.Tell(new FindProcess(_id, run.Process));
-                    Await(() => Receive<ProcessFound>(found => Resume(() => Switch(found))));
+                    Await(m => m is ProcessFound found && Resume(() => Switch(found)));
                     return;
                 case Op.Barrier barrier:
                     _machine.Tell(new ArriveAtBarrier(_id, barrier.Name));
-                    Await(() => Receive<BarrierPassed>(_ => Resume(Advance)));
+                    Await(m => m is BarrierPassed && Resume(Advance));
                     return;
                 case var _ when _process is not { Alive: true }:
                     Advance(); // the process this CPU ran is gone: its remaining operations are skipped
@@ -117,10 +112,10 @@ public sealed class CpuActor : ReceiveActor
         var p = _process!;
         var id = new QuantumId(++_requests);
         _tlb.Tell(new ExecuteQuantum(id, p.Pid, p.Asid, p.AddressSpace, p.StackPointer, quantum.Accesses));
-        Await(() => Receive<QuantumExecuted>(e => e.Id == id, executed => Executed(quantum, executed)));
+        Await(m => m is QuantumExecuted executed && executed.Id == id && Executed(quantum, executed));
     }
 
-    private void Executed(PendingQuantum quantum, QuantumExecuted executed)
+    private bool Executed(PendingQuantum quantum, QuantumExecuted executed)
     {
         var p = _process!;
         _stats[p.Pid] = (_stats.TryGetValue(p.Pid, out var s) ? s : QuantumStats.Zero).Plus(executed.Stats);
@@ -142,10 +137,10 @@ public sealed class CpuActor : ReceiveActor
             if (executed.End == QuantumEnd.Panic)
             {
                 Finish();
-                return;
+                return true;
             }
         }
-        Resume(() => { });
+        return Resume(() => { });
     }
 
     private void AdvanceAccess()
@@ -189,12 +184,12 @@ public sealed class CpuActor : ReceiveActor
     {
         var id = new SyscallId(++_requests);
         _process!.AddressSpace.Tell(new Syscall(id, _id, request));
-        Await(() => Receive<SyscallReturned>(r => r.Id == id, returned => Resume(() =>
+        Await(m => m is SyscallReturned returned && returned.Id == id && Resume(() =>
         {
             if (returned.Fate != ProcessFate.Running || request is SyscallRequest.Exit)
                 _process!.Alive = false;
             Advance();
-        })));
+        }));
     }
 
     /// <summary>The address of an access; a region not known yet is looked up only when <paramref name="lookUp"/> (the step then waits).</summary>
@@ -250,16 +245,9 @@ public sealed class CpuActor : ReceiveActor
         }
         var line = _ops[_pc].Line;
         _process!.AddressSpace.Tell(new LookupRegion(expr.Region));
-        Await(() => Receive<RegionFound>(found => found.Name == expr.Region, found =>
-        {
-            if (found.Length == 0)
-            {
-                _machine.Tell(new WorkloadFailed(line, $"a process has no region '{found.Name}' at this point; declare or mmap it in this process first"));
-                Become(() => Receive<Halt>(_ => Finish()));
-                return;
-            }
-            Resume(() => _regions[found.Name] = (found.Start, found.Length));
-        }));
+        Await(m => m is RegionFound found && found.Name == expr.Region && (found.Length > 0
+            ? Resume(() => _regions[found.Name] = (found.Start, found.Length))
+            : Stop(line, found.Name)));
         return false;
     }
 
@@ -269,30 +257,51 @@ public sealed class CpuActor : ReceiveActor
         _sub = 0;
     }
 
-    private void Stepping() => Receive<Halt>(_ => Finish());
+    private bool Stepping(object message)
+    {
+        switch (message)
+        {
+            case Start:
+                Step();
+                return true;
+            case Halt:
+                Finish();
+                return true;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>A reply arrived: take it in, then go on stepping.</summary>
-    private void Resume(Action takeIn)
+    private bool Resume(Action takeIn)
     {
         takeIn();
         Become(Stepping);
         Step();
+        return true;
     }
 
-    /// <summary>Waits for one reply; a halt ends the CPU whatever it waits for.</summary>
-    private void Await(Action reply)
+    private bool Stop(int line, string region)
     {
-        Become(() =>
-        {
-            reply();
-            Receive<Halt>(_ => Finish());
-        });
+        _machine.Tell(new WorkloadFailed(line, $"a process has no region '{region}' at this point; declare or mmap it in this process first"));
+        Become(m => m is Halt && Finish());
+        return true;
     }
 
-    private void Finish()
+    /// <summary>Waits for one reply (<paramref name="reply"/> says whether a message is it); a halt ends the CPU whatever it waits for.</summary>
+    private void Await(Func<object, bool> reply)
     {
-        _machine.Tell(new CpuFinished(_id, _stats.ToImmutableDictionary(), _steps, _messages));
-        Become(() => ReceiveAny(_ => { })); // late replies after a halt are of no use
+        _awaited = reply;
+        Become(Awaiting);
+    }
+
+    private bool Awaiting(object message) => message is Halt ? Finish() : _awaited(message);
+
+    private bool Finish()
+    {
+        _machine.Tell(new CpuFinished(_id, _stats.ToImmutableDictionary(), _steps, MessagesReceived));
+        Become(_ => true); // late replies after a halt are of no use
+        return true;
     }
 
     /// <summary>The process this CPU runs.</summary>
@@ -308,7 +317,7 @@ public sealed class CpuActor : ReceiveActor
     private sealed record PendingQuantum(ImmutableArray<MemoryAccess> Accesses, List<(int Pc, long Sub, ulong StoresAfter)> Positions);
 
     /// <summary>Machine → CPU: begin the script.</summary>
-    public sealed record Start
+    public sealed record Start : ICpuProtocol
     {
         public static readonly Start Instance = new();
     }

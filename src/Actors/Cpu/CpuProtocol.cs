@@ -9,7 +9,7 @@ namespace Faultsim.Actors.Cpu;
 //   CPU ──FindProcess──▶ machine ──ProcessFound──▶ CPU      at once, or when a fork creates it
 //   CPU ──ArriveAtBarrier──▶ machine ──BarrierPassed──▶ CPU  when every CPU naming it has arrived
 //   CPU ──CpuFinished──▶ machine                              its script is done
-public interface ICpuProtocol;
+public interface ICpuProtocol : ISimulationMessage;
 
 /// <summary>CPU → machine: the process a script line runs. Answered by <see cref="ProcessFound"/>.</summary>
 public sealed record FindProcess(CpuId Cpu, string Name) : ICpuProtocol;

@@ -11,7 +11,7 @@ namespace Faultsim.Actors.Disk;
 /// reads the settings say to fail. Swap space lives with memory; the disk only serves its requests.
 /// </summary>
 // each request: Queued ──a slot frees──▶ InService ──complete──▶ reply
-public sealed class DiskActor : ReceiveActor
+public sealed class DiskActor : SimulationActor
 {
     private readonly DiskSettings _settings;
     private readonly FileStore _files = new();
@@ -19,7 +19,6 @@ public sealed class DiskActor : ReceiveActor
     private readonly Queue<(object Request, IActorRef ReplyTo)> _queue = new();
     private readonly int _wordsPerPage;
     private int _inService;
-    private long _messages;
 
     public DiskActor(DiskSettings settings, int wordsPerPage)
     {
@@ -28,17 +27,23 @@ public sealed class DiskActor : ReceiveActor
         _random = new SimRandom(settings.Seed);
         foreach (var (name, size) in settings.Files)
             _files.Add(name, size);
-        Receive<ReadPage>(read => Enqueue(read));
-        Receive<WritePage>(write => Enqueue(write));
-        Receive<Completed>(done => Complete(done));
     }
 
     public static Props Props(DiskSettings settings, int wordsPerPage) => Akka.Actor.Props.Create(typeof(DiskActor), settings, wordsPerPage);
 
-    protected override bool AroundReceive(Receive receive, object message)
+    protected override bool Receive(object message)
     {
-        _messages++;
-        return base.AroundReceive(receive, message);
+        switch (message)
+        {
+            case ReadPage or WritePage:
+                Enqueue(message);
+                return true;
+            case Completed done:
+                Complete(done);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void Enqueue(object request)
@@ -89,6 +94,6 @@ public sealed class DiskActor : ReceiveActor
         (block is DiskBlock.OfFile file && _settings.BadPages.Contains(file.Page))
         || (_settings.ReadErrorRate > 0 && _random.NextDouble() < _settings.ReadErrorRate);
 
-    /// <summary>A request whose service time has passed.</summary>
-    private sealed record Completed(object Request, IActorRef ReplyTo);
+    /// <summary>A request whose service time has passed: a message to itself, never serialized.</summary>
+    private sealed record Completed(object Request, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
 }

@@ -7,7 +7,7 @@ namespace Faultsim.Actors.Disk;
 // its configured latency, queue depth and bandwidth, and fails the reads it is told to fail.
 //   loader ──ReadPage──▶ disk ──PageRead | PageReadFailed──▶ loader
 //   memory ──WritePage──▶ disk ──PageWritten──▶ memory
-public interface IDiskProtocol;
+public interface IDiskProtocol : ISimulationMessage;
 
 /// <summary>What a disk request reads or writes.</summary>
 public abstract record DiskBlock

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Faultsim.Actors.Serialization;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Workloads;
 
@@ -24,7 +25,9 @@ public static class ActorEngine
     {
         WorkloadValidator.Validate(workload);
         RefuseWhatIsNotBuiltYet(workload);
-        var config = ConfigurationFactory.ParseString(extraConfig ?? "").WithFallback(ConfigurationFactory.ParseString(LiveConfig));
+        var config = ConfigurationFactory.ParseString(extraConfig ?? "")
+            .WithFallback(ConfigurationFactory.ParseString(LiveConfig))
+            .WithFallback(ConfigurationFactory.ParseString(MessageSerializer.Config));
         using var system = ActorSystem.Create("faultsim", config);
         try
         {

@@ -15,6 +15,8 @@ public sealed partial class MachineActor
 {
     public const string EngineName = "actors";
 
+    private long _tlbMessages;
+
     private void Collect()
     {
         var reports = new Dictionary<ProcessId, AddressSpaceReport>();
@@ -49,7 +51,20 @@ public sealed partial class MachineActor
             {
                 var image = new MemoryImage([.. pages.Select((e, i) => new PageImage(e.Pid, e.Page, contents.Words[i]))]);
                 _loaders.Tell(GetRouterStats.Instance);
-                Become(() => Receive<RouterStats>(stats => Finish(reports, contents.Report, stats, image)));
+                foreach (var tlb in _tlbs)
+                    tlb.Tell(Tlb.GetTlbStats.Instance);
+                RouterStats? router = null;
+                var tlbs = 0;
+                void Done()
+                {
+                    if (router is not null && tlbs == _tlbs.Length)
+                        Finish(reports, contents.Report, router, image);
+                }
+                Become(() =>
+                {
+                    Receive<RouterStats>(stats => { router = stats; Done(); });
+                    Receive<Tlb.TlbStats>(stats => { _tlbMessages += stats.MessagesReceived; tlbs++; Done(); });
+                });
             });
             Receive<ViolationFound>(v => _violations.Add(v.Description));
         });
@@ -81,7 +96,7 @@ public sealed partial class MachineActor
         var totals = new Counters();
         foreach (var p in processes)
             totals.Add(p.Counters);
-        var messages = _messages + memory.MessagesReceived + router.Routed
+        var messages = _messages + memory.MessagesReceived + router.Messages + _tlbMessages
                        + reports.Values.Sum(r => r.MessagesReceived) + _finished.Values.Sum(c => c.MessagesReceived);
         var result = new RunResult(EngineName, _seed, _cpus.Length, totals, processes, image, _finished.Values.Sum(c => c.Steps), _panic)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Machine;
@@ -11,18 +12,21 @@ namespace Faultsim.Actors.Machine;
 //   mm ──ProcessEnded──▶ machine                              exit or a fatal signal
 //   loader ──KernelPanic──▶ machine                           an oops: the run stops
 //   CPU ──WorkloadFailed──▶ machine                           the script cannot go on as written
-public interface IMachineProtocol;
+public interface IMachineProtocol : ISimulationMessage;
+
+/// <summary>The host's messages to and from the machine. They stay in the host's process, so they are never serialized.</summary>
+public interface IRunControl : INoSerializationVerificationNeeded;
 
 /// <summary>Host → machine: run the workload. Answered by <see cref="RunFinished"/> or <see cref="RunFailed"/>.</summary>
-public sealed record StartRun : IMachineProtocol
+public sealed record StartRun : IRunControl
 {
     public static readonly StartRun Instance = new();
 }
 
-public sealed record RunFinished(RunResult Result) : IMachineProtocol;
+public sealed record RunFinished(RunResult Result) : IRunControl;
 
 /// <summary>The workload could not run as written (a deadlock, a region missing at run time). <see cref="Line"/> is its config line.</summary>
-public sealed record RunFailed(int? Line, string Message) : IMachineProtocol;
+public sealed record RunFailed(int? Line, string Message) : IRunControl;
 
 /// <summary>mm → machine at fork. Answered by <see cref="ProcessSpawned"/> with the same <see cref="RequestId"/>.</summary>
 public sealed record SpawnProcess(long RequestId, AddressSpaceSetup Setup) : IMachineProtocol;
@@ -39,7 +43,7 @@ public sealed record WorkloadFailed(int Line, string Message) : IMachineProtocol
 public sealed record ViolationFound(string Description) : IMachineProtocol;
 
 /// <summary>The machine's view of a process.</summary>
-internal sealed record ProcessEntry(ProcessId Pid, string Name, Asid Asid, Akka.Actor.IActorRef AddressSpace, VirtualAddress StackPointer, ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions)
+internal sealed record ProcessEntry(ProcessId Pid, string Name, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer, ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions)
 {
     public ProcessFate Fate { get; init; } = ProcessFate.Running;
 }

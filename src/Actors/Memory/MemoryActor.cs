@@ -1,9 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.Machine;
+using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Frames;
+using Faultsim.Model.PageTables;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Storage;
 
@@ -14,38 +16,43 @@ namespace Faultsim.Actors.Memory;
 /// cache and swap cache (with the reads in flight that fill them: a page being read is a locked
 /// page, and whoever asks for it meanwhile waits), swap space and the replacement policy.
 /// </summary>
-public sealed class MemoryActor : ReceiveActor
+public sealed class MemoryActor : SimulationActor
 {
     private readonly PhysicalMemory _memory;
     private readonly SwapSpace _swap;
     private readonly IActorRef _machine;
     private readonly Dictionary<MemoryQuery, List<(IActorRef Loader, FaultId Id)>> _reading = [];
     private readonly Dictionary<ProcessId, long[]> _byProcess = [];   // zeroed, copied, evicted, disk writes
-    private long _messages;
 
     public MemoryActor(int frames, int wordsPerPage, IActorRef machine)
     {
         _memory = new PhysicalMemory(frames, wordsPerPage, new LruPolicy());
         _swap = new SwapSpace(wordsPerPage);
         _machine = machine;
-        Receive<LookUp>(OnLookUp);
-        Receive<Prepare>(OnPrepare);
-        Receive<CancelRead>(OnCancelRead);
-        Receive<Unprepare>(u => _memory.Unmap(u.Frame, u.Page));
-        Receive<SwapEntryDropped>(d => DropSwapReference(d.Slot));
-        Receive<Accessed>(OnAccessed);
-        Receive<ReleasePages>(r => { foreach (var page in r.Pages) Release(page); });
-        Receive<AddReferences>(OnAddReferences);
-        Receive<ReadContents>(OnReadContents);
     }
 
     public static Props Props(int frames, int wordsPerPage, IActorRef machine) =>
         Akka.Actor.Props.Create(typeof(MemoryActor), frames, wordsPerPage, machine);
 
-    protected override bool AroundReceive(Receive receive, object message)
+    protected override bool Receive(object message)
     {
-        _messages++;
-        return base.AroundReceive(receive, message);
+        switch (message)
+        {
+            case Accessed accessed: OnAccessed(accessed); break;
+            case LookUp lookUp: OnLookUp(lookUp); break;
+            case Prepare prepare: OnPrepare(prepare); break;
+            case Unprepare unprepare: _memory.Unmap(unprepare.Frame, unprepare.Page); break;
+            case SwapEntryDropped dropped: DropSwapReference(dropped.Slot); break;
+            case ReleasePages release:
+                foreach (var page in release.Pages)
+                    Release(page);
+                break;
+            case CancelRead cancel: OnCancelRead(cancel); break;
+            case AddReferences add: OnAddReferences(add); break;
+            case ReadContents read: OnReadContents(read); break;
+            default: return false;
+        }
+        return true;
     }
 
     private void OnLookUp(LookUp lookUp)
@@ -95,27 +102,51 @@ public sealed class MemoryActor : ReceiveActor
         switch (prepare.What)
         {
             case Preparation.ZeroFilled:
-                var zeroed = _memory.AllocateAnonymous();
                 counts[0]++;
-                MapAndReply(prepare, zeroed, exclusive: false);
+                Install(prepare, _memory.AllocateAnonymous(), exclusive: false);
                 break;
             case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
-                MapAndReply(prepare, cached.Frame, exclusive: cached.Slot is { } slot && _swap.References(slot) == 1);
+                Install(prepare, cached.Frame, exclusive: cached.Slot is { } slot && _swap.References(slot) == 1);
                 break;
             case Preparation.CopyOf copy when CurrentTag(copy.Source, copy.Generation):
-                CopyAndReply(prepare, copy.Source, counts);
+                Install(prepare, Copy(copy.Source, counts), exclusive: false);
                 break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Fill(done);
                 if (done.CopyForWrite)
-                    CopyAndReply(prepare, done.Frame, counts);
+                    Install(prepare, Copy(done.Frame, counts), exclusive: false);
                 else
-                    MapAndReply(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _swap.References(swap.Slot) == 1);
+                    Install(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _swap.References(swap.Slot) == 1);
                 break;
             default:
-                Sender.Tell(new PrepareFailed(prepare.Id, PrepareFailure.Stale));
+                Wake.Retry(prepare.Then.Waiters, prepare.Page); // the frame went away since the lookup: fault again
                 break;
         }
+    }
+
+    private FrameNumber Copy(FrameNumber source, long[] counts)
+    {
+        var copy = _memory.AllocateAnonymous();
+        if (source == FrameNumber.Zero)
+        {
+            counts[0]++;
+        }
+        else
+        {
+            _memory.Copy(source, copy);
+            counts[1]++;
+        }
+        return copy;
+    }
+
+    /// <summary>The frame is referenced for the page's PTE, which goes to the mm to install (the model's install rules give its flags).</summary>
+    private void Install(Prepare prepare, FrameNumber frame, bool exclusive)
+    {
+        _memory.Map(frame, prepare.Page);
+        _memory.Activate(frame);
+        var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
+        var pte = Pte.Mapped(frame, flags, _memory.Generation(frame));
+        prepare.AddressSpace.Tell(prepare.Then with { New = pte, FramePrepared = true });
     }
 
     /// <summary>A read's content arrives: the frame is filled and unlocked, and whoever waited for it gets the page.</summary>
@@ -131,28 +162,6 @@ public sealed class MemoryActor : ReceiveActor
             foreach (var (loader, id) in waiters)
                 loader.Tell(new LookedUp(id, new CacheAnswer.Hit(done.Frame, done.Generation, Waited: true)));
         }
-    }
-
-    private void CopyAndReply(Prepare prepare, FrameNumber source, long[] counts)
-    {
-        var copy = _memory.AllocateAnonymous();
-        if (source == FrameNumber.Zero)
-        {
-            counts[0]++;
-        }
-        else
-        {
-            _memory.Copy(source, copy);
-            counts[1]++;
-        }
-        MapAndReply(prepare, copy, exclusive: false);
-    }
-
-    private void MapAndReply(Prepare prepare, FrameNumber frame, bool exclusive)
-    {
-        _memory.Map(frame, prepare.Page);
-        _memory.Activate(frame);
-        Sender.Tell(new Prepared(prepare.Id, frame, _memory.Generation(frame), exclusive));
     }
 
     private void OnCancelRead(CancelRead cancel)
@@ -215,7 +224,7 @@ public sealed class MemoryActor : ReceiveActor
             : _memory.LookupSwapCache(p.Slot!.Value) is { } cached ? _memory.Content(cached).ToImmutableArray() : _swap.Read(p.Slot!.Value).ToImmutableArray());
         var report = new MemoryReport(
             _byProcess.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value[0], kv.Value[1], kv.Value[2], kv.Value[3])),
-            _memory.PeakInUse, _messages);
+            _memory.PeakInUse, MessagesReceived);
         Sender.Tell(new Contents([.. words], report));
     }
 
@@ -223,7 +232,7 @@ public sealed class MemoryActor : ReceiveActor
         _memory.UseOf(frame) != FrameUse.Free && _memory.Generation(frame) == generation;
 
     private bool CurrentTag(FrameNumber frame, uint tag) =>
-        frame == FrameNumber.Zero || (_memory.UseOf(frame) != FrameUse.Free && _memory.GenerationTag(frame) == tag % Model.PageTables.Pte.GenerationTags);
+        frame == FrameNumber.Zero || (_memory.UseOf(frame) != FrameUse.Free && _memory.GenerationTag(frame) == tag % Pte.GenerationTags);
 
     private long[] CountsOf(ProcessId pid) =>
         _byProcess.TryGetValue(pid, out var counts) ? counts : _byProcess[pid] = new long[4];

@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.AddressSpaces;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
+using Faultsim.Model.Vmas;
 
 namespace Faultsim.Actors.Memory;
 
@@ -8,13 +11,14 @@ namespace Faultsim.Actors.Memory;
 // reverse map, content), the page cache, the swap cache and swap space, and the replacement policy.
 //   loader ──LookUp──▶ memory ──LookedUp──▶ loader          frame facts, or a cache lookup; a miss
 //                                                           reserves the read for this loader (a locked page)
-//   loader ──Prepare──▶ memory ──Prepared──▶ loader         a frame for the PTE, referenced for that page
-//   loader ──Unprepare──▶ memory                            the PTE was not installed after all
+//   loader ──Prepare──▶ memory ──InstallPte──▶ mm            a frame for the PTE, referenced for that page, handed
+//                                                           on to the mm to install (AddressSpaceProtocol)
+//   mm ──Unprepare──▶ memory                                 the PTE was not installed after all
 //   TLB ──Accessed──▶ memory                                 the accesses a TLB performed (content, recency,
 //                                                           and the stale-translation check)
 //   mm ──ReleasePages──▶ memory                              PTEs that are gone, after their shootdown
 //   mm ──AddReferences──▶ memory ──ReferencesAdded──▶ mm    fork: the child's PTEs share the frames
-public interface IMemoryProtocol;
+public interface IMemoryProtocol : ISimulationMessage;
 
 /// <summary>Loader → memory. Answered by <see cref="LookedUp"/>, at once or, for a page someone is reading, when the read ends.</summary>
 public sealed record LookUp(FaultId Id, PageKey Page, MemoryQuery Query) : IMemoryProtocol;
@@ -68,26 +72,19 @@ public abstract record Preparation
     public sealed record ReadDone(FrameNumber Frame, uint Generation, MemoryQuery Source, ImmutableArray<ulong> Content, bool CopyForWrite) : Preparation;
 }
 
-/// <summary>Loader → memory: a frame for <see cref="Page"/>, referenced for its PTE. Answered by <see cref="Prepared"/> or <see cref="PrepareFailed"/>.</summary>
-public sealed record Prepare(FaultId Id, PageKey Page, ProcessId Pid, Preparation What) : IMemoryProtocol;
-
-/// <summary>Memory → loader: map <see cref="Frame"/>. <see cref="Exclusive"/>: for a swap-in, no other PTE names the slot.</summary>
-public sealed record Prepared(FaultId Id, FrameNumber Frame, uint Generation, bool Exclusive) : IMemoryProtocol;
-
-public enum PrepareFailure
-{
-    /// <summary>The frame changed (evicted, freed) since the lookup: the fault starts over.</summary>
-    Stale,
-    /// <summary>No frame could be freed: the OOM killer ends the process.</summary>
-    OutOfMemory,
-}
-
-public sealed record PrepareFailed(FaultId Id, PrepareFailure Reason) : IMemoryProtocol;
+/// <summary>
+/// Loader → memory: a frame for <see cref="Page"/>, referenced for its PTE, then <see cref="Then"/> sent to
+/// <see cref="AddressSpace"/> with the PTE the model's install rules give (<see cref="Resolution"/>, <see cref="Vma"/>,
+/// <see cref="Access"/>). If the frame went away since the lookup, the waiters fault again; with no frame to be had,
+/// the OOM killer ends the process.
+/// </summary>
+public sealed record Prepare(FaultId Id, PageKey Page, ProcessId Pid, Preparation What,
+    IActorRef AddressSpace, InstallPte Then, Resolution Resolution, Vma Vma, AccessKind Access) : IMemoryProtocol;
 
 /// <summary>Loader → memory: a reserved read failed (I/O error) or was abandoned; those waiting for it look up again.</summary>
 public sealed record CancelRead(MemoryQuery Source, FrameNumber Frame) : IMemoryProtocol;
 
-/// <summary>Loader → memory: the PTE for <see cref="Page"/> was not installed after all; drop the reference Prepare took.</summary>
+/// <summary>mm → memory: the PTE for <see cref="Page"/> was not installed after all; drop the reference Prepare took.</summary>
 public sealed record Unprepare(PageKey Page, FrameNumber Frame) : IMemoryProtocol;
 
 /// <summary>

@@ -8,9 +8,11 @@ namespace Faultsim.Actors.Paging;
 // Fault protocol. mm ⇄ page loader ⇄ TLB (one loader per page being resolved).
 //   mm ──ResolveFault──▶ loader         the first fault on a page makes its loader the leader's,
 //                                       later ones on the same page join its wait queue (followers)
-//   loader [memory, disk, mm: MemoryProtocol, DiskProtocol, InstallPte] installs the PTE, THEN
-//   loader ──FaultResolved──▶ every waiter's TLB (leader and followers)
-public interface IFaultProtocol : IPageMessage;
+//   loader decides (the model), asks memory and the disk what it needs — the one disk read of a
+//   load is the leader's — and hands the PTE to the mm to install (AddressSpaceProtocol.InstallPte),
+//   directly or through memory when a frame must be prepared; the mm installs the PTE, THEN
+//   mm ──FaultResolved──▶ every waiter's TLB (leader and followers)
+public interface IFaultProtocol : IPageMessage, ISimulationMessage;
 
 /// <summary>What a woken fault does next.</summary>
 public enum FaultOutcome
@@ -33,7 +35,7 @@ public sealed record ResolveFault(FaultId Id, CpuId Cpu, PageKey Page, ProcessId
     IActorRef AddressSpace, IActorRef ReplyTo) : IFaultProtocol;
 
 /// <summary>
-/// Loader → TLB, only after the PTE is installed: how the fault ended. <see cref="Counted"/> is false when the fault
+/// mm (or loader, memory when the fault ends without a PTE) → TLB, only after the PTE is installed: how the fault ended. <see cref="Counted"/> is false when the fault
 /// is retried without having been resolved (the state changed under it); <see cref="Translation"/> is the new PTE's.
 /// </summary>
 public sealed record FaultResolved(FaultId Id, PageKey Page, ResolutionKind Kind, bool Major, bool Counted, bool DiskRead,

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Disk;
@@ -13,23 +14,22 @@ namespace Faultsim.Actors.Paging;
 
 /// <summary>
 /// The loader of one page being resolved: the only place where faults on that page meet. The first
-/// fault makes its CPU the leader, whose fault the loader resolves (asking memory, the disk and the
-/// mm); faults arriving meanwhile are followers on the page's wait queue. The PTE is installed
-/// first, then every waiter is woken. Bound to a page by the router and reused once idle.
+/// fault makes its CPU the leader, whose fault the loader resolves: the model decides, memory and
+/// the disk supply what is needed (the one disk read of a load is the leader's), and faults arriving
+/// meanwhile become followers on the page's wait queue. The loader hands the PTE and the wait queue
+/// to the mm — through memory when a frame must be prepared — which installs the PTE first and then
+/// wakes every waiter. Bound to a page by the router, and reused once it has handed off.
 /// </summary>
-// Idle ──ResolveFault──▶ [Gathering] ──▶ [Reading] ──▶ [Preparing] ──▶ [Installing] ──▶ wake all ──▶ Idle
-// every busy state: ResolveFault ──▶ the same state with one more follower; anything else is stashed
-public sealed class PageLoaderActor : ReceiveActor, IWithStash
+// Idle ──ResolveFault──▶ [Gathering] ──▶ [Reading] ──▶ hand-off (InstallPte, or Prepare then InstallPte) ──▶ Idle
+// every busy state: ResolveFault ──▶ one more follower; anything else is stashed until Idle
+public sealed class PageLoaderActor : SimulationActor, IWithStash
 {
     private readonly IActorRef _memory, _disk, _machine;
     private Job? _job;
-    private long _lastSequence, _reads;
+    private long _lastSequence, _reads, _reported;
 
-    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine)
-    {
+    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine) =>
         (_memory, _disk, _machine) = (memory, disk, machine);
-        Idle();
-    }
 
     public IStash Stash { get; set; } = null!;
 
@@ -38,12 +38,10 @@ public sealed class PageLoaderActor : ReceiveActor, IWithStash
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (message is Routed routed)
-        {
-            _lastSequence = routed.Sequence;
-            return base.AroundReceive(receive, routed.Message);
-        }
-        return base.AroundReceive(receive, message);
+        if (message is not Routed routed)
+            return base.AroundReceive(receive, message);
+        _lastSequence = routed.Sequence;
+        return base.AroundReceive(receive, routed.Message);
     }
 
     /// <summary>A crash must not strand a waiter: every one is told to fault again, and what the job held is given back.</summary>
@@ -52,29 +50,35 @@ public sealed class PageLoaderActor : ReceiveActor, IWithStash
         if (_job is { } job)
         {
             GiveBack(job);
-            foreach (var waiter in job.Waiters)
-                waiter.ReplyTo.Tell(Retry(waiter, job.Page));
+            Wake.Retry(job.WaitQueue, job.Page);
         }
         base.PreRestart(reason, message);
     }
 
-    private void Idle() => Receive<ResolveFault>(Start);
+    protected override bool Receive(object message) => Idle(message);
 
-    private void Start(ResolveFault leader)
+    private bool Idle(object message)
     {
+        if (message is not ResolveFault leader)
+            return false;
         var job = _job = new Job(leader);
         if (MemoryQuery.For(job.Input) is { } query)
         {
+            job.Query = query;
             _memory.Tell(new LookUp(leader.Id, leader.Page, query));
-            Busy(job, () => Receive<LookedUp>(l => l.Id == leader.Id, l => Gathered(job, query, l.Answer)));
-            return;
+            Become(Gathering);
+            return true;
         }
         Decide(job);
+        return true;
     }
 
-    private void Gathered(Job job, MemoryQuery query, CacheAnswer answer)
+    private bool Gathering(object message)
     {
-        switch (answer)
+        if (message is not LookedUp looked || looked.Id != _job!.Leader.Id)
+            return Busy(message);
+        var job = _job;
+        switch (looked.Answer)
         {
             case CacheAnswer.Facts facts:
                 job.Input = job.Input with { Frame = facts.Frame };
@@ -85,16 +89,17 @@ public sealed class PageLoaderActor : ReceiveActor, IWithStash
                 job.WaitedForRead = hit.Waited;
                 break;
             case CacheAnswer.Reserved reserved:
-                job.Reservation = (query, reserved.Frame, reserved.Generation);
+                job.Reservation = (job.Query!, reserved.Frame, reserved.Generation);
                 break;
             case CacheAnswer.Retry:
-                Wake(job, Resolution.Spurious.Instance, installed: null, counted: false); // the read it waited for was abandoned
-                return;
+                End(job, Resolution.Spurious.Instance, counted: false); // the read it waited for was abandoned
+                return true;
             case CacheAnswer.OutOfMemory:
-                Kill(job, ProcessFate.KilledByOom);
-                return;
+                Kill(job, ProcessFate.KilledByOom, Resolution.Spurious.Instance);
+                return true;
         }
         Decide(job);
+        return true;
     }
 
     /// <summary>The model decides; the loader carries the decision out.</summary>
@@ -105,7 +110,7 @@ public sealed class PageLoaderActor : ReceiveActor, IWithStash
         switch (resolution)
         {
             case Resolution.Spurious:
-                Wake(job, resolution, installed: null, counted: true);
+                End(job, resolution, counted: true); // the TLB flushes its stale entry and walks again
                 break;
             case Resolution.DemandZero { MapZeroPage: true }:
             case Resolution.StackGrowth { MapZeroPage: true }:
@@ -129,17 +134,17 @@ public sealed class PageLoaderActor : ReceiveActor, IWithStash
                 Install(job, InstallRules.Reused(job.Input.Pte));
                 break;
             case Resolution.SigSegv:
-                Kill(job, ProcessFate.KilledBySigSegv);
+                Kill(job, ProcessFate.KilledBySigSegv, resolution);
                 break;
             case Resolution.SigBus:
-                Kill(job, ProcessFate.KilledBySigBus);
+                Kill(job, ProcessFate.KilledBySigBus, resolution);
                 break;
             case Resolution.EfaultFixup:
-                Wake(job, resolution, installed: null, counted: true, FaultOutcome.Efault);
+                End(job, resolution, counted: true, FaultOutcome.Efault);
                 break;
             case Resolution.KernelOops oops:
                 _machine.Tell(new KernelPanic($"kernel oops on {job.Leader.Cpu} in pid {job.Leader.Pid.Value}: {oops.Reason}"));
-                Wake(job, resolution, installed: null, counted: true, FaultOutcome.Panic);
+                End(job, resolution, counted: true, FaultOutcome.Panic);
                 break;
         }
     }
@@ -147,152 +152,139 @@ public sealed class PageLoaderActor : ReceiveActor, IWithStash
     /// <summary>The one disk read of this load; followers arriving meanwhile wait for it.</summary>
     private void Read(Job job, Resolution.Major major)
     {
-        if (job.Reservation is not { } reservation)
+        if (job.Reservation is null)
         {
-            Wake(job, major, installed: null, counted: false); // memory did not reserve the read: look again
+            End(job, major, counted: false); // memory did not reserve the read: look again
             return;
         }
-        var request = new DiskRequestId(++_reads);
+        job.Request = new DiskRequestId(++_reads);
         DiskBlock block = major.Source switch
         {
             PageSource.FromFile file => new DiskBlock.OfFile(file.Page),
             PageSource.FromSwap swap => new DiskBlock.OfSwap(swap.Slot),
-            _ => throw new InvalidOperationException(),
+            _ => throw new InvalidOperationException($"no disk block for {major.Source}"),
         };
-        _disk.Tell(new ReadPage(request, block));
-        Busy(job, () =>
-        {
-            Receive<PageRead>(r => r.Id == request, read =>
-            {
-                job.DiskRead = true;
-                job.Reservation = null; // handed over to memory with the content
-                Prepare(job, new Preparation.ReadDone(reservation.Frame, reservation.Generation, reservation.Query, read.Content, major.CopyForWrite));
-            });
-            Receive<PageReadFailed>(r => r.Id == request, _ =>
-            {
-                job.DiskRead = true;
-                _memory.Tell(new CancelRead(reservation.Query, reservation.Frame));
-                job.Reservation = null;
-                var bus = new Resolution.SigBus(BusReason.IoError);
-                if (job.Input.InUserCopy)
-                    Wake(job, new Resolution.EfaultFixup(bus), installed: null, counted: true, FaultOutcome.Efault);
-                else
-                    Kill(job, ProcessFate.KilledBySigBus, bus);
-            });
-        });
+        _disk.Tell(new ReadPage(job.Request, block));
+        Become(Reading);
     }
 
+    private bool Reading(object message)
+    {
+        var job = _job!;
+        switch (message)
+        {
+            case PageRead read when read.Id == job.Request:
+                var reservation = job.Reservation!.Value;
+                job.DiskRead = true;
+                job.Reservation = null; // handed over to memory with the content
+                Prepare(job, new Preparation.ReadDone(reservation.Frame, reservation.Generation, reservation.Query, read.Content,
+                    ((Resolution.Major)job.Resolution!).CopyForWrite));
+                return true;
+            case PageReadFailed failed when failed.Id == job.Request:
+                job.DiskRead = true;
+                var bus = new Resolution.SigBus(BusReason.IoError);
+                if (job.Input.InUserCopy)
+                    End(job, new Resolution.EfaultFixup(bus), counted: true, FaultOutcome.Efault);
+                else
+                    Kill(job, ProcessFate.KilledBySigBus, bus);
+                return true;
+            default:
+                return Busy(message);
+        }
+    }
+
+    /// <summary>Hands the install to memory, which prepares the frame and passes the PTE on to the mm.</summary>
     private void Prepare(Job job, Preparation what)
     {
         var leader = job.Leader;
-        _memory.Tell(new Prepare(leader.Id, leader.Page, leader.Pid, what));
-        Busy(job, () =>
-        {
-            Receive<Prepared>(p => p.Id == leader.Id, prepared =>
-            {
-                job.Frame = prepared.Frame;
-                var flags = InstallRules.For(job.Resolution!, job.Input.Vma!, job.Input.Code.Access, prepared.Exclusive);
-                Install(job, Pte.Mapped(prepared.Frame, flags, prepared.Generation));
-            });
-            Receive<PrepareFailed>(p => p.Id == leader.Id, failed =>
-            {
-                if (failed.Reason == PrepareFailure.OutOfMemory)
-                    Kill(job, ProcessFate.KilledByOom);
-                else
-                    Wake(job, job.Resolution!, installed: null, counted: false); // the frame went away: fault again
-            });
-        });
+        _memory.Tell(new Prepare(leader.Id, leader.Page, leader.Pid, what, leader.AddressSpace,
+            InstallOrder(job, Pte.None), job.Resolution!, job.Input.Vma!, job.Input.Code.Access));
+        HandedOff(job);
     }
 
+    /// <summary>Hands the install of a PTE that needs no new frame (the zero page, a COW reuse) straight to the mm.</summary>
     private void Install(Job job, Pte pte)
+    {
+        job.Leader.AddressSpace.Tell(InstallOrder(job, pte));
+        HandedOff(job);
+    }
+
+    private InstallPte InstallOrder(Job job, Pte pte)
     {
         var leader = job.Leader;
         var grow = job.Resolution is Resolution.StackGrowth growth ? growth.NewStart : (VirtualAddress?)null;
-        leader.AddressSpace.Tell(new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, pte, leader.Sequence, grow));
-        Busy(job, () => Receive<PteInstalled>(i => i.Id == leader.Id, installed =>
-        {
-            if (installed.Installed)
-            {
-                job.Frame = null; // the PTE holds it now
-                if (job.Input.Pte.IsSwapped)
-                    _memory.Tell(new SwapEntryDropped(job.Input.Pte.Slot)); // the PTE names the frame now, not the slot
-                Wake(job, job.Resolution!, pte, counted: true);
-            }
-            else
-            {
-                Wake(job, job.Resolution!, installed: null, counted: false); // the page or its VMA changed: fault again
-            }
-        }));
+        return new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, pte, leader.Sequence, grow,
+            job.WaitQueue, Report(job, job.Resolution!), FramePrepared: false);
     }
 
-    private void Kill(Job job, ProcessFate fate, Resolution? resolution = null)
+    /// <summary>The waiters travel with the install: this page's load is over for the loader.</summary>
+    private void HandedOff(Job job)
+    {
+        job.Reservation = null;
+        Idle(job);
+    }
+
+    /// <summary>What every busy state does with messages that are not its reply.</summary>
+    private bool Busy(object message)
+    {
+        if (message is ResolveFault follower)
+            _job!.Followers.Add(follower);
+        else
+            Stash.Stash();
+        return true;
+    }
+
+    private void Kill(Job job, ProcessFate fate, Resolution resolution)
     {
         job.Leader.AddressSpace.Tell(new KillProcess(fate, job.Leader.Cpu));
-        Wake(job, resolution ?? job.Resolution ?? new Resolution.SigBus(BusReason.IoError), installed: null,
-            counted: fate != ProcessFate.KilledByOom, FaultOutcome.Killed);
+        End(job, resolution, counted: fate != ProcessFate.KilledByOom, FaultOutcome.Killed);
     }
 
-    /// <summary>
-    /// Wakes the leader with its outcome and every follower after it. Followers of an installed PTE count the
-    /// leader's kind (they waited for it); otherwise they fault again and resolve on their own.
-    /// </summary>
-    private void Wake(Job job, Resolution resolution, Pte? installed, bool counted, FaultOutcome outcome = FaultOutcome.Retry)
+    /// <summary>The fault ends without a new PTE: the leader gets its outcome, followers fault again on their own.</summary>
+    private void End(Job job, Resolution resolution, bool counted, FaultOutcome outcome = FaultOutcome.Retry)
     {
         GiveBack(job);
-        var major = resolution is Resolution.Major || job.WaitedForRead;
-        var kind = job.WaitedForRead ? ResolutionKind.Major : resolution.Kind;
-        var translation = installed is { } pte ? Translation.Of(pte) : (Translation?)null;
-        var leader = job.Leader;
-        leader.ReplyTo.Tell(new FaultResolved(leader.Id, leader.Page, kind, major, counted, job.DiskRead, outcome, translation));
-        foreach (var follower in job.Followers)
-        {
-            follower.ReplyTo.Tell(installed is null
-                ? Retry(follower, job.Page)
-                : new FaultResolved(follower.Id, follower.Page, kind, major, Counted: true, DiskRead: false, FaultOutcome.Retry, translation));
-        }
+        Wake.Ended(job.WaitQueue, job.Page, Report(job, resolution), counted, outcome);
+        Idle(job);
+    }
+
+    /// <summary>How the waiters count the fault. Waiting for someone else's read of the page is a major fault, as in Linux.</summary>
+    private static FaultReport Report(Job job, Resolution resolution) => new(
+        job.WaitedForRead ? ResolutionKind.Major : resolution.Kind,
+        resolution is Resolution.Major || job.WaitedForRead,
+        job.DiskRead);
+
+    private void Idle(Job job)
+    {
         _job = null;
         Become(Idle);
         Stash.UnstashAll();
-        Context.Parent.Tell(new LoaderIdle(job.Page, _lastSequence));
+        Context.Parent.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
+        _reported = MessagesReceived;
     }
 
-    private static FaultResolved Retry(ResolveFault waiter, PageKey page) =>
-        new(waiter.Id, page, ResolutionKind.Spurious, Major: false, Counted: false, DiskRead: false, FaultOutcome.Retry, null);
-
-    /// <summary>Returns what the job still holds: a reserved read, a frame prepared but not installed.</summary>
+    /// <summary>Returns what the job still holds: a read reserved but not done.</summary>
     private void GiveBack(Job job)
     {
         if (job.Reservation is { } reservation)
             _memory.Tell(new CancelRead(reservation.Query, reservation.Frame));
-        if (job.Frame is { } frame && frame != FrameNumber.Zero)
-            _memory.Tell(new Unprepare(job.Page, frame));
         job.Reservation = null;
-        job.Frame = null;
     }
 
-    /// <summary>A busy state: its own replies, plus followers joining and everything else waiting.</summary>
-    private void Busy(Job job, Action replies)
-    {
-        Become(() =>
-        {
-            replies();
-            Receive<ResolveFault>(job.Followers.Add);
-            ReceiveAny(_ => Stash.Stash());
-        });
-    }
-
-    /// <summary>The fault being resolved and those waiting for it.</summary>
+    /// <summary>The fault being resolved, those waiting for it, and what its resolution holds so far.</summary>
     private sealed class Job(ResolveFault leader)
     {
         public ResolveFault Leader { get; } = leader;
         public PageKey Page => Leader.Page;
         public List<ResolveFault> Followers { get; } = [];
-        public IEnumerable<ResolveFault> Waiters => Followers.Prepend(Leader);
+        /// <summary>The leader, then the followers in arrival order.</summary>
+        public ImmutableArray<Waiter> WaitQueue => [.. Followers.Prepend(Leader).Select(w => new Waiter(w.Id, w.ReplyTo))];
         public FaultInput Input { get; set; } = leader.Input;
         public Resolution? Resolution { get; set; }
+        public MemoryQuery? Query { get; set; }
         public (FrameNumber Frame, uint Generation) Cached { get; set; }
         public (MemoryQuery Query, FrameNumber Frame, uint Generation)? Reservation { get; set; }
-        public FrameNumber? Frame { get; set; }
+        public DiskRequestId Request { get; set; }
         public bool WaitedForRead { get; set; }
         public bool DiskRead { get; set; }
     }

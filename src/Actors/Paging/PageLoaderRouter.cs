@@ -9,28 +9,43 @@ namespace Faultsim.Actors.Paging;
 /// only for pages being resolved, and a new page costs no actor creation. A loader that crashes is
 /// restarted; it wakes its waiters first, so none is lost.
 /// </summary>
-public sealed class PageLoaderRouter : ReceiveActor
+public sealed class PageLoaderRouter : SimulationActor
 {
     private readonly Props _loaderProps;
     private readonly Dictionary<PageKey, (IActorRef Loader, long Last)> _bound = [];
     private readonly Stack<IActorRef> _free = new();
-    private long _routed;
+    private long _routed, _loaderMessages;
     private int _created, _peak;
 
     public PageLoaderRouter(Props loaderProps)
     {
         _loaderProps = loaderProps;
-        Receive<IPageMessage>(Route);
-        Receive<LoaderIdle>(idle =>
+    }
+
+    protected override bool Receive(object message)
+    {
+        switch (message)
         {
-            if (_bound.TryGetValue(idle.Page, out var binding) && binding.Loader.Equals(Sender) && binding.Last == idle.Sequence)
-            {
-                _bound.Remove(idle.Page);
-                _free.Push(Sender);
-            }
-        });
-        Receive<GetLoader>(get => Sender.Tell(new LoaderOf(get.Page, _bound.TryGetValue(get.Page, out var b) ? b.Loader : null)));
-        Receive<GetRouterStats>(_ => Sender.Tell(new RouterStats(_created, _peak, _routed)));
+            case IPageMessage page:
+                Route(page);
+                return true;
+            case LoaderIdle idle:
+                _loaderMessages += idle.Received;
+                if (_bound.TryGetValue(idle.Page, out var binding) && binding.Loader.Equals(Sender) && binding.Last == idle.Sequence)
+                {
+                    _bound.Remove(idle.Page);
+                    _free.Push(Sender);
+                }
+                return true;
+            case GetLoader get:
+                Sender.Tell(new LoaderOf(get.Page, _bound.TryGetValue(get.Page, out var b) ? b.Loader : null));
+                return true;
+            case GetRouterStats:
+                Sender.Tell(new RouterStats(_created, _peak, MessagesReceived + _loaderMessages));
+                return true;
+            default:
+                return false;
+        }
     }
 
     public static Props Props(Props loaderProps) => Akka.Actor.Props.Create(typeof(PageLoaderRouter), loaderProps);

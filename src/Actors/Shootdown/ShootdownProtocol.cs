@@ -8,7 +8,7 @@ namespace Faultsim.Actors.Shootdown;
 //   mm ──(creates)──▶ ShootdownRound ──Invalidate──▶ every TLB in the CPU mask (TlbProtocol)
 //   TLB ──InvalidateAcked──▶ round; after the last ack: round ──ShootdownCompleted──▶ mm
 // Only then does the mm let memory free or reuse the frames.
-public interface IShootdownProtocol;
+public interface IShootdownProtocol : ISimulationMessage;
 
 /// <summary>How translations are shot down (config faultsim.shootdown.mode).</summary>
 public enum ShootdownMode

@@ -1,10 +1,8 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
-using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Tlbs;
 using Faultsim.Model.Workloads;
@@ -17,10 +15,10 @@ namespace Faultsim.Actors.Tlb;
 /// IPIs are handled between any two of these steps, after the accesses performed so far have
 /// reached memory, so a frame is never freed under an access still on its way.
 /// </summary>
-// Idle ──ExecuteQuantum──▶ Running ──miss──▶ AwaitingTranslation ──Walked | FaultResolved──▶ Running
-// Running ──last access | EFAULT | death | panic──▶ Idle (QuantumExecuted to the CPU)
-// Invalidate: in every state; lazy ones wait for the next flush point (the end of a quantum)
-public sealed class TlbActor : ReceiveActor
+// Idle ──ExecuteQuantum──▶ (running) ──miss──▶ AwaitingTranslation ──Walked | FaultResolved──▶ (running)
+// (running) ──last access | EFAULT | death | panic──▶ Idle, QuantumExecuted to the CPU
+// Invalidate: in every state; lazy ones wait for the next flush point (the end of a quantum, or idle)
+public sealed class TlbActor : SimulationActor
 {
     private const int MaxFaultsPerAccess = 16;
 
@@ -29,30 +27,37 @@ public sealed class TlbActor : ReceiveActor
     private readonly IActorRef _memory;
     private readonly List<FrameAccess> _performed = [];
     private readonly List<(Invalidate Order, IActorRef ReplyTo)> _deferred = [];
+    private Quantum? _quantum;      // the quantum in progress, while AwaitingTranslation
     private long _faults;
-    private long _messages;
 
     public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory)
     {
         _cpu = cpu;
         _tlb = new Model.Tlbs.Tlb(entries, ways);
         _memory = memory;
-        Idle();
     }
 
     public static Props Props(CpuId cpu, int entries, int ways, IActorRef memory) =>
         Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, memory);
 
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        _messages++;
-        return base.AroundReceive(receive, message);
-    }
+    protected override bool Receive(object message) => Idle(message);
 
-    private void Idle()
+    private bool Idle(object message)
     {
-        Receive<ExecuteQuantum>(quantum => Run(new Quantum(quantum, Sender)));
-        Receive<Invalidate>(order => Apply(order, Sender)); // an idle TLB is at a flush point: lazy orders apply too
+        switch (message)
+        {
+            case ExecuteQuantum quantum:
+                Run(new Quantum(quantum, Sender));
+                return true;
+            case Invalidate order:
+                Apply(order, Sender); // an idle TLB is at a flush point: lazy orders apply at once too
+                return true;
+            case GetTlbStats:
+                Sender.Tell(new TlbStats(_cpu, MessagesReceived));
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>Performs accesses until the quantum ends or one needs the mm.</summary>
@@ -75,47 +80,60 @@ public sealed class TlbActor : ReceiveActor
             var key = new PageKey(order.Asid, access.Address.Page);
             if (_performed.Exists(p => p.Page == key))
                 FlushPerformed(); // this fault may replace the page's frame: what was done through it must reach memory first
-            var fault = new FaultId(((long)_cpu.Value << 40) | ++_faults);
-            order.AddressSpace.Tell(new Walk(fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit));
-            Become(() => AwaitingTranslation(q, fault, invalidated: false));
+            q.Fault = new FaultId(((long)_cpu.Value << 40) | ++_faults);
+            q.Invalidated = false;
+            order.AddressSpace.Tell(new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit));
+            _quantum = q;
+            Become(AwaitingTranslation);
             return;
         }
         End(q, QuantumEnd.Completed, ProcessFate.Running);
     }
 
-    private void AwaitingTranslation(Quantum q, FaultId fault, bool invalidated)
+    private bool AwaitingTranslation(object message)
     {
-        Receive<Walked>(w => w.Id == fault, walked => Filled(q, walked.Translation, invalidated));
-        Receive<WalkRefused>(w => w.Id == fault, refused => End(q, QuantumEnd.ProcessEnded, refused.Fate));
-        Receive<FaultResolved>(r => r.Id == fault, resolved => Resolved(q, resolved, invalidated));
-        Receive<Invalidate>(order => order.Lazy, order => _deferred.Add((order, Sender)));
-        Receive<Invalidate>(order =>
+        var q = _quantum!;
+        switch (message)
         {
-            var page = q.Order.Accesses[q.Next].Address.Page;
-            Apply(order, Sender);
-            if (order.Asid == q.Order.Asid && (order.All || (page >= order.From && page < order.To)))
-                Become(() => AwaitingTranslation(q, fault, invalidated: true)); // the reply may carry what this IPI revoked
-        });
+            case Walked walked when walked.Id == q.Fault:
+                Filled(q, walked.Translation);
+                return true;
+            case WalkRefused refused when refused.Id == q.Fault:
+                End(q, QuantumEnd.ProcessEnded, refused.Fate);
+                return true;
+            case FaultResolved resolved when resolved.Id == q.Fault:
+                Resolved(q, resolved);
+                return true;
+            case Invalidate { Lazy: true } order:
+                _deferred.Add((order, Sender));
+                return true;
+            case Invalidate order:
+                var page = q.Order.Accesses[q.Next].Address.Page;
+                Apply(order, Sender);
+                if (order.Asid == q.Order.Asid && (order.All || (page >= order.From && page < order.To)))
+                    q.Invalidated = true; // the reply may carry what this IPI revoked
+                return true;
+            default:
+                return false;
+        }
     }
 
-    private void Filled(Quantum q, Translation translation, bool invalidated)
+    private void Filled(Quantum q, Translation translation)
     {
-        if (!invalidated)
+        if (!q.Invalidated)
         {
             _tlb.Fill(q.Order.Asid, q.Order.Accesses[q.Next].Address.Page, translation);
             q.JustFilled = true;
         }
-        Become(Idle);
-        Run(q);
+        Resume(q);
     }
 
-    private void Resolved(Quantum q, FaultResolved resolved, bool invalidated)
+    private void Resolved(Quantum q, FaultResolved resolved)
     {
         if (resolved.Counted)
             q.Tally.Fault(resolved.Kind, resolved.Major);
         if (resolved.DiskRead)
             q.Tally.DiskReads++;
-        var page = q.Order.Accesses[q.Next].Address.Page;
         switch (resolved.Outcome)
         {
             case FaultOutcome.Efault:
@@ -128,9 +146,10 @@ public sealed class TlbActor : ReceiveActor
                 End(q, QuantumEnd.Panic, ProcessFate.Running);
                 return;
         }
+        var page = q.Order.Accesses[q.Next].Address.Page;
         if (++q.FaultsOnThisAccess > MaxFaultsPerAccess)
             throw new InvalidOperationException($"{_cpu} faulted {MaxFaultsPerAccess} times in a row at {q.Order.Accesses[q.Next].Address}: the fault path does not converge");
-        if (resolved.Translation is { } translation && !invalidated)
+        if (resolved.Translation is { } translation && !q.Invalidated)
         {
             q.Tally.Misses++; // the retry's walk, which finds the new PTE
             _tlb.Fill(q.Order.Asid, page, translation);
@@ -140,6 +159,12 @@ public sealed class TlbActor : ReceiveActor
         {
             _tlb.Invalidate(q.Order.Asid, page); // a spurious fault flushes the stale local entry
         }
+        Resume(q);
+    }
+
+    private void Resume(Quantum q)
+    {
+        _quantum = null;
         Become(Idle);
         Run(q);
     }
@@ -161,6 +186,7 @@ public sealed class TlbActor : ReceiveActor
             Apply(order, replyTo); // the end of a quantum is the lazy mode's flush point
         _deferred.Clear();
         q.ReplyTo.Tell(new QuantumExecuted(q.Order.Id, q.Next, end, fate, q.Tally.ToStats()));
+        _quantum = null;
         Become(Idle);
     }
 
@@ -183,7 +209,7 @@ public sealed class TlbActor : ReceiveActor
         _performed.Clear();
     }
 
-    /// <summary>A quantum in progress: where it is and what it counted.</summary>
+    /// <summary>A quantum in progress: where it is, what it counted, and the fault it waits on.</summary>
     private sealed class Quantum(ExecuteQuantum order, IActorRef replyTo)
     {
         public ExecuteQuantum Order { get; } = order;
@@ -192,5 +218,8 @@ public sealed class TlbActor : ReceiveActor
         public int Next { get; set; }
         public int FaultsOnThisAccess { get; set; }
         public bool JustFilled { get; set; }
+        public FaultId Fault { get; set; }
+        /// <summary>An IPI for the faulting page came while its walk or fault was out: its answer may be stale.</summary>
+        public bool Invalidated { get; set; }
     }
 }

@@ -13,7 +13,7 @@ namespace Faultsim.Actors.Tlb;
 //   a failed walk becomes a fault (FaultProtocol) whose resolution the TLB waits for, then retries.
 //   TLB ──QuantumExecuted──▶ CPU           how many accesses completed, and why it stopped
 //   Shootdown ──Invalidate──▶ TLB ──InvalidateAcked──▶ Shootdown   an IPI, handled between accesses
-public interface ITlbProtocol;
+public interface ITlbProtocol : ISimulationMessage;
 
 /// <summary>One access of a CPU's script, as the TLB performs it.</summary>
 public readonly record struct MemoryAccess(VirtualAddress Address, AccessKind Kind, AccessMode Mode, ulong Value);
@@ -75,3 +75,11 @@ internal sealed class QuantumTally
 
     public QuantumStats ToStats() => new(Hits, Misses, Accesses, DiskReads, [.. _byKind], Minor, Major);
 }
+
+/// <summary>Machine → TLB at the end of a run. Answered by <see cref="TlbStats"/>.</summary>
+public sealed record GetTlbStats : ITlbProtocol
+{
+    public static readonly GetTlbStats Instance = new();
+}
+
+public sealed record TlbStats(CpuId Cpu, long MessagesReceived) : ITlbProtocol;
