@@ -33,7 +33,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private readonly Dictionary<string, (VirtualAddress Start, ulong Length)> _regions;
     private readonly Dictionary<ShootdownId, Action> _rounds = [];
     private readonly Dictionary<long, Action> _requests = [];
-    private long _sequence, _nextRound, _nextRequest;
+    private long _forks, _nextRound, _nextRequest;
     private long _shootdowns, _ipis, _syscallErrors;
     private ProcessFate _fate = ProcessFate.Running;
 
@@ -136,7 +136,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Continue(spawned.RequestId);
                 return true;
             case ReportAddressSpace:
-                Sender.Tell(new AddressSpaceReport(_setup.Pid, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
+                Sender.Tell(new AddressSpaceReport(_setup.Pid, _fate, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
                     _shootdowns, _ipis, _syscallErrors, MessagesReceived));
                 return true;
             default:
@@ -158,15 +158,16 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
             walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, f => _settings.FileSizes[f.Value]);
         var page = new PageKey(_setup.Asid, walk.Address.Page);
-        _loaders.Tell(new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _sequence, Self, Sender));
+        _loaders.Tell(new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender));
     }
 
     private void OnInstall(InstallPte install)
     {
         var page = new PageKey(_setup.Asid, install.Page);
-        if (_mm.Pages[install.Page] != install.Expected || install.Sequence != _sequence)
+        if (_mm.Pages[install.Page] != install.Expected || _mm.Vmas.Find(install.Page.BaseAddress) != install.Vma || install.Forks != _forks)
         {
-            // The page or its VMA changed since the fault was raised: nothing is installed, everyone faults again.
+            // The page, its VMA or its sharing changed since the fault was raised (the per-VMA check of a kernel
+            // with per-VMA locks): nothing is installed, everyone faults again.
             if (install.FramePrepared)
                 _memory.Tell(new Unprepare(page, install.New.Frame));
             Wake.Retry(install.Waiters, page);
@@ -175,7 +176,6 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         if (install.GrowStackTo is { } newStart)
         {
             _mm.Vmas.GrowDown(_mm.Vmas.Find(newStart)!, newStart);
-            _sequence++;
         }
         var change = _mm.Install(install.Page, install.New);
         if (change.Old.IsSwapped)
@@ -246,7 +246,6 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// <summary>A system call's PTE changes: shoot down what TLBs may hold, release what is gone, return.</summary>
     private void Settle(Syscall call, IActorRef caller, IReadOnlyList<PteChange> changes)
     {
-        _sequence++;
         var released = Release(changes);
         Lock(() => Shootdown(changes, call.Cpu, includeInitiator: true, () =>
         {
@@ -261,7 +260,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// </summary>
     private void Fork(Syscall call, IActorRef caller, SyscallRequest.Fork fork)
     {
-        _sequence++;
+        _forks++; // a decision made before the fork may have seen a frame as unshared
         var (child, parentChanges) = _mm.Fork(fork.ChildAsid);
         var entries = child.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page).ToImmutableArray();
         var references = entries.Select(e => new PageRelease(new PageKey(fork.ChildAsid, e.Page),
@@ -278,7 +277,6 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void End(ProcessFate fate, CpuId initiator, Action? reply)
     {
         var changes = _mm.Teardown();
-        _sequence++;
         _fate = fate;
         Become(Ended);
         var released = Release(changes);

@@ -31,13 +31,14 @@ public sealed record Walked(FaultId Id, Translation Translation) : IAddressSpace
 public sealed record WalkRefused(FaultId Id, ProcessFate Fate) : IAddressSpaceProtocol;
 
 /// <summary>
-/// Loader or memory → mm: install <see cref="New"/> for <see cref="Page"/> if the entry is still <see cref="Expected"/>
-/// and no VMA change happened since <see cref="Sequence"/> (growing the stack down to <see cref="GrowStackTo"/> first
-/// if given), shoot down the old translation if a frame is replaced, then wake <see cref="Waiters"/> with
+/// Loader or memory → mm: install <see cref="New"/> for <see cref="Page"/> if the entry is still <see cref="Expected"/>,
+/// the page's VMA is still <see cref="Vma"/> and the mm has not forked since its fork count was <see cref="Forks"/>
+/// (growing the stack down to <see cref="GrowStackTo"/> first if given), shoot down the old translation if a frame
+/// is replaced, then wake <see cref="Waiters"/> with
 /// <see cref="Report"/>. If the page changed meanwhile, nothing is installed, the waiters fault again, and a frame
 /// memory prepared for it (<see cref="FramePrepared"/>) is given back.
 /// </summary>
-public sealed record InstallPte(FaultId Id, CpuId Cpu, PageNumber Page, Pte Expected, Pte New, long Sequence, VirtualAddress? GrowStackTo,
+public sealed record InstallPte(FaultId Id, CpuId Cpu, PageNumber Page, Pte Expected, Vma? Vma, long Forks, Pte New, VirtualAddress? GrowStackTo,
     ImmutableArray<Paging.Waiter> Waiters, Paging.FaultReport Report, bool FramePrepared) : IAddressSpaceProtocol;
 
 /// <summary>Loader → mm: a fatal signal (SIGSEGV, SIGBUS, OOM): the process ends.</summary>
@@ -78,8 +79,9 @@ public sealed record ReportAddressSpace : IAddressSpaceProtocol
     public static readonly ReportAddressSpace Instance = new();
 }
 
-/// <summary>mm → Machine: the final page table and the counts the mm keeps (shootdowns, IPIs, syscall errors).</summary>
-public sealed record AddressSpaceReport(ProcessId Pid, ImmutableArray<(PageNumber Page, Pte Pte)> Entries, long Shootdowns, long Ipis, long SyscallErrors, long MessagesReceived) : IAddressSpaceProtocol;
+/// <summary>mm → Machine: how the process ended (if it did), the final page table, and the counts the mm keeps.</summary>
+public sealed record AddressSpaceReport(ProcessId Pid, ProcessFate Fate, ImmutableArray<(PageNumber Page, Pte Pte)> Entries,
+    long Shootdowns, long Ipis, long SyscallErrors, long MessagesReceived) : IAddressSpaceProtocol;
 
 /// <summary>CPU → mm: where a named region of the process lies (a region another thread mapped). Answered by <see cref="RegionFound"/>.</summary>
 public sealed record LookupRegion(string Name) : IAddressSpaceProtocol;

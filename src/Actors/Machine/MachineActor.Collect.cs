@@ -27,6 +27,8 @@ public sealed partial class MachineActor
             Receive<AddressSpaceReport>(report =>
             {
                 reports[report.Pid] = report;
+                var entry = _processes.Values.First(p => p.Pid == report.Pid);
+                _processes[entry.Name] = entry with { Fate = report.Fate }; // the mm knows best how its process ended
                 if (reports.Count == _processes.Count)
                     ReadMemory(reports);
             });

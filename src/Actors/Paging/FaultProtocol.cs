@@ -29,9 +29,9 @@ public enum FaultOutcome
 
 /// <summary>
 /// mm → loader of <see cref="Page"/>: a fault, with what the mm knew when it raised it (<see cref="Input"/>; memory
-/// facts are filled in by the loader), the mm's VMA sequence, and the TLB to wake. Answered by <see cref="FaultResolved"/>.
+/// facts are filled in by the loader), the mm's fork count then, and the TLB to wake. Answered by <see cref="FaultResolved"/>.
 /// </summary>
-public sealed record ResolveFault(FaultId Id, CpuId Cpu, PageKey Page, ProcessId Pid, FaultInput Input, long Sequence,
+public sealed record ResolveFault(FaultId Id, CpuId Cpu, PageKey Page, ProcessId Pid, FaultInput Input, long Forks,
     IActorRef AddressSpace, IActorRef ReplyTo) : IFaultProtocol;
 
 /// <summary>

@@ -213,7 +213,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     {
         var leader = job.Leader;
         var grow = job.Resolution is Resolution.StackGrowth growth ? growth.NewStart : (VirtualAddress?)null;
-        return new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, pte, leader.Sequence, grow,
+        return new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, job.Input.Vma, leader.Forks, pte, grow,
             job.WaitQueue, Report(job, job.Resolution!), FramePrepared: false);
     }
 

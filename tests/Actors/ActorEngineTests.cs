@@ -1,0 +1,157 @@
+using Faultsim.Actors.Machine;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
+using Faultsim.Tests.Model;
+using Faultsim.Tests.Scenarios;
+
+namespace Faultsim.Tests.Actors;
+
+/// <summary>Whole runs of the actor engine, held against the reference machine.</summary>
+public sealed class ActorEngineTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
+    private const string SerializeEverything = "akka.actor.serialize-messages = on";
+
+    private static RunResult Actors(Workload workload, string? config = null) =>
+        ActorEngine.Run(workload, EngineSettings.Default, seed: 1, Timeout, config);
+
+    [Fact]
+    public void Four_processes_faulting_one_file_page_read_it_from_disk_once()
+    {
+        var processes = Enumerable.Range(0, 4).Select(i => Workloads.Process($"p{i}", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))).ToArray();
+        var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [.. processes],
+            "run p0\nload lib:0", "run p1\nload lib:0", "run p2\nload lib:0", "run p3\nload lib:0").WithFiles(new FileSpec("lib", 4096));
+        for (var run = 0; run < 5; run++)
+        {
+            var result = Actors(workload);
+            Assert.Equal(1, result.Totals.DiskReads);
+            Assert.Equal(4, result.Totals.Total);    // each process faults once: the reader, then waiters or page-cache hits
+            Assert.Empty(result.Violations);
+        }
+    }
+
+    [Fact]
+    public void Four_threads_faulting_one_page_read_it_once_and_every_thread_resumes()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
+            "run p\nload lib:0", "run p\nload lib:0", "run p\nload lib:0", "run p\nload lib:0").WithFiles(new FileSpec("lib", 4096));
+        for (var run = 0; run < 5; run++)
+        {
+            var result = Actors(workload);
+            Assert.Equal(1, result.Totals.DiskReads);
+            Assert.InRange(result.Totals.Total, 1, 4);   // followers count a fault; threads that walk after the install do not
+            Assert.Equal(4, result.Totals.Accesses);
+        }
+    }
+
+    [Theory]
+    [InlineData("run p\nstore buf:0..3", ResolutionKind.DemandZero, 4)]
+    [InlineData("run p\nload buf:0..3", ResolutionKind.ZeroPageMap, 4)]
+    [InlineData("run p\nstore buf:0\nfork c\nrun c\nstore buf:0", ResolutionKind.CowBreak, 1)]
+    [InlineData("run p\nstore buf:0\nfork c\nmunmap buf\nrun c\nstore buf:0", ResolutionKind.CowReuse, 1)]
+    [InlineData("run p\nsp stack-8\nstore stack-8", ResolutionKind.StackGrowth, 1)]
+    [InlineData("run p\nload lib:0\nstore lib:0", ResolutionKind.Major, 1)]
+    [InlineData("run p\nstore 0x10", ResolutionKind.SigSegv, 1)]
+    [InlineData("run p\nload lib:5", ResolutionKind.SigBus, 1)]
+    [InlineData("run p\nsys-read 0x10\nstore buf:0", ResolutionKind.EfaultFixup, 1)]
+    [InlineData("run p\nkernel-read 0x10", ResolutionKind.KernelOops, 1)]
+    public void Each_resolution_is_reached_and_counted_as_the_reference_machine_counts_it(string script, ResolutionKind kind, int count)
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 1 },
+        [
+            Workloads.Process("p",
+                Workloads.Anon("buf", Workloads.Heap, 16 * 4096),
+                Workloads.FileMap("lib", 0x2000_0000, 8 * 4096, "lib", VmaFlags.Read | VmaFlags.Write),
+                Workloads.Anon("stack", 0x7000_0000, 16 * 4096, VmaFlags.Read | VmaFlags.Write | VmaFlags.GrowsDown)),
+        ], script).WithFiles(new FileSpec("lib", 4 * 4096));
+        var reference = workload.Run();
+        var actors = Actors(workload);
+        Assert.Equal(count, actors.Totals[kind]);
+        AssertSameCounts(reference, actors);
+        Assert.Equal(reference.Panic is null, actors.Panic is null);
+    }
+
+    [Fact]
+    public void Sigsegv_ends_only_its_process()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 2 },
+            [Workloads.Process("bad", Workloads.Anon("buf", Workloads.Heap, 4096)), Workloads.Process("good", Workloads.Anon("buf", Workloads.Heap, 4 * 4096))],
+            "run bad\nstore 0x10\nstore buf:0", "run good\nstore buf:0..3");
+        var result = Actors(workload);
+        Assert.Equal(ProcessFate.KilledBySigSegv, result.Of("bad").Fate);
+        Assert.Equal(0, result.Of("bad").Counters.Accesses);      // its later store never ran
+        Assert.Equal(ProcessFate.Running, result.Of("good").Fate);
+        Assert.Equal(4, result.Of("good").Counters.Minor);
+    }
+
+    [Fact]
+    public void A_disk_error_gives_sigbus_and_the_machine_goes_on()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 2, Disk = new DiskFailures(0, [("lib", 0)]) },
+            [Workloads.Process("reader", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib")), Workloads.Process("other", Workloads.Anon("buf", Workloads.Heap, 4096))],
+            "run reader\nload lib:0", "run other\nstore buf:0").WithFiles(new FileSpec("lib", 4096));
+        var result = Actors(workload);
+        Assert.Equal(ProcessFate.KilledBySigBus, result.Of("reader").Fate);
+        Assert.Equal(1, result.Of("reader").Counters.Bus);
+        Assert.Equal(1, result.Of("other").Counters.Minor);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Race_free_workloads_give_the_reference_machines_counts_and_final_memory(int cpus)
+    {
+        for (ulong seed = 1; seed <= 12; seed++)
+        {
+            var workload = RaceFreeWorkloads.Generate(seed * 7919 + (ulong)cpus, cpus);
+            var reference = workload.Run(seed);
+            var actors = ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout);
+            AssertSameCounts(reference, actors, $"seed {seed}, {cpus} CPUs");
+            Assert.Empty(actors.Violations);
+        }
+    }
+
+    [Fact]
+    public void Every_message_crosses_a_serializer_unchanged()
+    {
+        for (ulong seed = 1; seed <= 4; seed++)
+        {
+            var workload = RaceFreeWorkloads.Generate(seed, 3);
+            AssertSameCounts(workload.Run(seed), ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout, SerializeEverything), $"seed {seed}");
+        }
+        var fork = Workloads.Make(new MachineSpec { Cpus = 2 }, [Workloads.Process("p", Workloads.Anon("buf", Workloads.Heap, 8 * 4096))],
+            "run p\nstore buf:0..7\nfork c\nbarrier forked\nstore buf:0..3", "barrier forked\nrun c\nstore buf:4..7\nexit");
+        AssertSameCounts(fork.Run(), Actors(fork, SerializeEverything));
+    }
+
+    [Fact]
+    public void A_deadlocked_workload_fails_with_the_line_of_the_barrier()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 2 }, [Workloads.Process("p", Workloads.Anon("buf", Workloads.Heap, 4096))],
+            "run p\nbarrier b\nbarrier b", "run p\nbarrier b\nstore buf:0");
+        var error = Assert.Throws<WorkloadException>(() => Actors(workload));
+        Assert.Equal(2, error.Line);
+        Assert.Contains("barrier 'b'", error.Message);
+    }
+
+    private static void AssertSameCounts(RunResult expected, RunResult actual, string context = "")
+    {
+        Assert.Equal(expected.Processes.Length, actual.Processes.Length);
+        foreach (var (e, a) in expected.Processes.Zip(actual.Processes))
+        {
+            var where = $"{context} process {e.Name}";
+            Assert.True(e.Fate == a.Fate, $"{where}: fate {e.Fate} vs {a.Fate}");
+            foreach (var kind in Enum.GetValues<ResolutionKind>())
+                Assert.True(e.Counters[kind] == a.Counters[kind], $"{where}: {kind} {e.Counters[kind]} vs {a.Counters[kind]}");
+            Assert.True(e.Counters.Minor == a.Counters.Minor, $"{where}: minor {e.Counters.Minor} vs {a.Counters.Minor}");
+            Assert.True(e.Counters.Major == a.Counters.Major, $"{where}: major {e.Counters.Major} vs {a.Counters.Major}");
+            Assert.True(e.Counters.Cow == a.Counters.Cow, $"{where}: cow {e.Counters.Cow} vs {a.Counters.Cow}");
+        }
+        Assert.True(expected.Memory!.FirstDifference(actual.Memory!) is null, $"{context}: final memory differs: {expected.Memory.FirstDifference(actual.Memory!)}");
+    }
+}

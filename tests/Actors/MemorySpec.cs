@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Faultsim.Actors;
+using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Memory;
+using Faultsim.Actors.Paging;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.PageTables;
+using Faultsim.Model.Vmas;
+
+namespace Faultsim.Tests.Actors;
+
+public sealed class MemorySpec : TestKit
+{
+    private static readonly FilePage Page = new(new FileId(0), 3);
+    private readonly TestProbe _machine = null!;
+    private readonly IActorRef _memory;
+
+    public MemorySpec()
+    {
+        _machine = CreateTestProbe();
+        _memory = Sys.ActorOf(MemoryActor.Props(0, 8, _machine.Ref));
+    }
+
+    [Fact]
+    public void A_second_reader_of_a_page_waits_for_the_first_read_and_gets_the_page()
+    {
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        _memory.Tell(new LookUp(new FaultId(1), new PageKey(new Asid(1), new PageNumber(1)), new MemoryQuery.OfFile(Page)), first.Ref);
+        var reserved = Assert.IsType<CacheAnswer.Reserved>(first.ExpectMsg<LookedUp>().Answer);
+        _memory.Tell(new LookUp(new FaultId(2), new PageKey(new Asid(2), new PageNumber(1)), new MemoryQuery.OfFile(Page)), second.Ref);
+        second.ExpectNoMsg(TimeSpan.FromMilliseconds(100));     // a locked page: it waits, it does not read too
+
+        var mm = CreateTestProbe();
+        var resolution = new Resolution.Major(new PageSource.FromFile(Page), CopyForWrite: false);
+        var vma = new Vma(new VirtualAddress(0x1000), new VirtualAddress(0x10000), VmaFlags.Read, new Backing.File(new FileId(0), 0));
+        var then = new InstallPte(new FaultId(1), new CpuId(0), new PageNumber(1), Pte.None, vma, 0, Pte.None, null, [], new FaultReport(ResolutionKind.Major, true, true), false);
+        _memory.Tell(new Prepare(new FaultId(1), new PageKey(new Asid(1), new PageNumber(1)), new ProcessId(1),
+            new Preparation.ReadDone(reserved.Frame, reserved.Generation, new MemoryQuery.OfFile(Page), [1, 2, 3, 4, 5, 6, 7, 8], false),
+            mm.Ref, then, resolution, vma, AccessKind.Read));
+
+        var hit = Assert.IsType<CacheAnswer.Hit>(second.ExpectMsg<LookedUp>().Answer);
+        Assert.Equal((reserved.Frame, true), (hit.Frame, hit.Waited));
+        var install = mm.ExpectMsg<InstallPte>();
+        Assert.Equal(reserved.Frame, install.New.Frame);
+        Assert.True(install.FramePrepared);
+    }
+
+    [Fact]
+    public void An_access_through_a_translation_to_a_freed_frame_is_reported_as_a_violation()
+    {
+        var access = new FrameAccess(new FrameNumber(4), 0, new PageKey(new Asid(1), new PageNumber(1)), 0, 42, Write: true);
+        _memory.Tell(new Accessed(new CpuId(2), [access]));
+        Assert.Contains("stale translation used by cpu2", _machine.ExpectMsg<ViolationFound>().Description);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Common;
+using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Tests.Scenarios;
+
+/// <summary>
+/// Generates race-free workloads from a seed: CPUs run threads of one or two processes, and each
+/// CPU touches only pages it owns (of an anonymous heap, a shared file mapping, a private file
+/// mapping and a region it maps itself), so every engine must give the same counts and the same
+/// final memory however it interleaves them.
+/// </summary>
+internal static class RaceFreeWorkloads
+{
+    private const int PagesPerCpu = 8;
+
+    public static Workload Generate(ulong seed, int cpus)
+    {
+        var random = new SimRandom(seed);
+        var processes = 1 + random.Next(2);
+        var heapPages = (ulong)(cpus * PagesPerCpu);
+        var specs = Enumerable.Range(0, processes).Select(p => new ProcessSpec($"p{p}",
+        [
+            new RegionSpec("heap", new VirtualAddress(0x1000_0000), heapPages * 4096, VmaFlags.Read | VmaFlags.Write, null, 0),
+            new RegionSpec("lib", new VirtualAddress(0x2000_0000), heapPages * 4096, VmaFlags.Read | VmaFlags.Write, "lib", 0),
+            new RegionSpec("data", new VirtualAddress(0x3000_0000), heapPages * 4096, VmaFlags.Read | VmaFlags.Write | VmaFlags.Shared, "data", 0),
+        ], null)).ToList();
+        var scripts = Enumerable.Range(0, cpus).Select(cpu => new CpuScript(new CpuId(cpu),
+            ScriptParser.Parse(Script(random, cpu, cpus, $"p{cpu % processes}"), 1))).ToList();
+        var files = new[] { new FileSpec("lib", heapPages * 4096), new FileSpec("data", heapPages * 4096) };
+        return new Workload(new MachineSpec { Cpus = cpus }, [.. files], [.. specs], [.. scripts]);
+    }
+
+    /// <summary>A script over the pages <paramref name="cpu"/> owns: page p of a shared region is its own when p mod cpus = cpu.</summary>
+    private static string Script(SimRandom random, int cpu, int cpus, string process)
+    {
+        var s = new StringBuilder($"run {process}\n");
+        var own = $"own{cpu}";
+        var ownStart = 0x4000_0000UL + (ulong)cpu * 0x10_0000;
+        var mapped = false;
+        int OwnPage() => cpu + cpus * random.Next(PagesPerCpu);
+        for (var i = 0; i < 12 + random.Next(24); i++)
+        {
+            switch (random.Next(10))
+            {
+                case 0 or 1: s.AppendLine($"store heap:{OwnPage()}"); break;
+                case 2: s.AppendLine($"load heap:{OwnPage()}"); break;
+                case 3: s.AppendLine($"load lib:{OwnPage()}"); break;
+                case 4: s.AppendLine($"store lib:{OwnPage()}"); break;
+                case 5: s.AppendLine($"store data:{OwnPage()}"); break;
+                case 6: s.AppendLine($"madvise heap+{OwnPage() * 4096} 4096 dontneed"); break;
+                case 7:
+                    var page = (ulong)OwnPage() * 4096;
+                    s.AppendLine($"mprotect heap+{page} 4096 r\nload heap+{page + (ulong)cpu * 8}\nmprotect heap+{page} 4096 rw");
+                    break;
+                case 8 when !mapped:
+                    s.AppendLine($"mmap {own} 0x{ownStart:x} 32K rw anon");
+                    mapped = true;
+                    break;
+                case 8:
+                    s.AppendLine($"store {own}:{random.Next(8)}");
+                    break;
+                default:
+                    if (mapped) s.AppendLine($"munmap {own}");
+                    mapped = false;
+                    break;
+            }
+        }
+        return s.ToString();
+    }
+}
