@@ -125,7 +125,8 @@ public sealed class ActorEngineTests
             AssertSameCounts(workload.Run(seed), ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout, SerializeEverything), $"seed {seed}");
         }
         var fork = Workloads.Make(new MachineSpec { Cpus = 2 }, [Workloads.Process("p", Workloads.Anon("buf", Workloads.Heap, 8 * 4096))],
-            "run p\nstore buf:0..7\nfork c\nbarrier forked\nstore buf:0..3", "barrier forked\nrun c\nstore buf:4..7\nexit");
+            "run p\nstore buf:0..7\nfork c\nbarrier forked\nstore buf:0..3\nbarrier done",
+            "barrier forked\nrun c\nstore buf:4..7\nbarrier done\nexit");
         AssertSameCounts(fork.Run(), Actors(fork, SerializeEverything));
     }
 
