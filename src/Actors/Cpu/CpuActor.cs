@@ -52,11 +52,11 @@ public sealed class CpuActor : SimulationActor
             switch (op)
             {
                 case Op.Run run:
-                    _machine.Tell(new FindProcess(_id, run.Process));
+                    _machine.Tell(new FindProcess(_id, run.Process, run.Line));
                     Await(m => m is ProcessFound found && Resume(() => Switch(found)));
                     return;
                 case Op.Barrier barrier:
-                    _machine.Tell(new ArriveAtBarrier(_id, barrier.Name));
+                    _machine.Tell(new ArriveAtBarrier(_id, barrier.Name, barrier.Line));
                     Await(m => m is BarrierPassed && Resume(Advance));
                     return;
                 case var _ when _process is not { Alive: true }:
@@ -83,7 +83,7 @@ public sealed class CpuActor : SimulationActor
 
     private void Switch(ProcessFound found)
     {
-        _process = new Running(found.Pid, found.Asid, found.AddressSpace, found.Alive) { StackPointer = found.StackPointer };
+        _process = new Running(found.Name, found.Pid, found.Asid, found.AddressSpace, found.Alive) { StackPointer = found.StackPointer };
         _regions = new Dictionary<string, (VirtualAddress, ulong)>(found.Regions);
         Advance();
     }
@@ -283,7 +283,7 @@ public sealed class CpuActor : SimulationActor
 
     private bool Stop(int line, string region)
     {
-        _machine.Tell(new WorkloadFailed(line, $"a process has no region '{region}' at this point; declare or mmap it in this process first"));
+        _machine.Tell(new WorkloadFailed(line, $"process '{_process!.Name}' has no region '{region}' at this point; declare or mmap it in this process first"));
         Become(m => m is Halt && Finish());
         return true;
     }
@@ -305,8 +305,9 @@ public sealed class CpuActor : SimulationActor
     }
 
     /// <summary>The process this CPU runs.</summary>
-    private sealed class Running(ProcessId pid, Asid asid, IActorRef addressSpace, bool alive)
+    private sealed class Running(string name, ProcessId pid, Asid asid, IActorRef addressSpace, bool alive)
     {
+        public string Name { get; } = name;
         public ProcessId Pid { get; } = pid;
         public Asid Asid { get; } = asid;
         public IActorRef AddressSpace { get; } = addressSpace;

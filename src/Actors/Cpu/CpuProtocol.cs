@@ -12,14 +12,14 @@ namespace Faultsim.Actors.Cpu;
 public interface ICpuProtocol : ISimulationMessage;
 
 /// <summary>CPU → machine: the process a script line runs. Answered by <see cref="ProcessFound"/>.</summary>
-public sealed record FindProcess(CpuId Cpu, string Name) : ICpuProtocol;
+public sealed record FindProcess(CpuId Cpu, string Name, int Line) : ICpuProtocol;
 
 /// <summary>Machine → CPU: the process, its mm and its regions. <see cref="Alive"/> is false if it has already ended.</summary>
 public sealed record ProcessFound(string Name, ProcessId Pid, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer,
     ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, bool Alive) : ICpuProtocol;
 
 /// <summary>CPU → machine. Answered by <see cref="BarrierPassed"/>.</summary>
-public sealed record ArriveAtBarrier(CpuId Cpu, string Name) : ICpuProtocol;
+public sealed record ArriveAtBarrier(CpuId Cpu, string Name, int Line) : ICpuProtocol;
 
 public sealed record BarrierPassed(string Name) : ICpuProtocol;
 

@@ -20,19 +20,41 @@ public static class ActorEngine
         }
         """;
 
+    /// <summary>The settings of an actor system that runs the engine: <see cref="LiveConfig"/> with <paramref name="extraConfig"/> over it, and the serializer binding.</summary>
+    public static Config SystemConfig(string? extraConfig = null) =>
+        ConfigurationFactory.ParseString(extraConfig ?? "")
+            .WithFallback(ConfigurationFactory.ParseString(LiveConfig))
+            .WithFallback(ConfigurationFactory.ParseString(MessageSerializer.Config));
+
+    /// <summary>Runs <paramref name="workload"/> in an actor system of its own, stopped afterwards.</summary>
     /// <param name="extraConfig">HOCON over <see cref="LiveConfig"/> (tests add serialize-messages = on).</param>
     public static RunResult Run(Workload workload, EngineSettings settings, ulong seed, TimeSpan timeout, string? extraConfig = null)
     {
-        WorkloadValidator.Validate(workload);
-        RefuseWhatIsNotBuiltYet(workload);
-        var config = ConfigurationFactory.ParseString(extraConfig ?? "")
-            .WithFallback(ConfigurationFactory.ParseString(LiveConfig))
-            .WithFallback(ConfigurationFactory.ParseString(MessageSerializer.Config));
-        using var system = ActorSystem.Create("faultsim", config);
+        using var system = ActorSystem.Create("faultsim", SystemConfig(extraConfig));
         try
         {
-            var machine = system.ActorOf(MachineActor.Props(workload, settings, seed), "machine");
+            return Run(system, workload, settings, seed, timeout);
+        }
+        finally
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="workload"/> in an existing actor system (benchmarks reuse one). The machine actor and its
+    /// children stay alive until <paramref name="keepAlive"/> is disposed, so their memory can be measured.
+    /// </summary>
+    public static RunResult Run(ActorSystem system, Workload workload, EngineSettings settings, ulong seed, TimeSpan timeout,
+        bool captureMemory = true, Action<IActorRef>? keepAlive = null)
+    {
+        WorkloadValidator.Validate(workload);
+        RefuseWhatIsNotBuiltYet(workload);
+        var machine = system.ActorOf(MachineActor.Props(workload, settings with { CaptureMemory = captureMemory }, seed), $"machine-{Interlocked.Increment(ref _runs)}");
+        try
+        {
             var reply = machine.Ask<object>(StartRun.Instance, timeout).GetAwaiter().GetResult();
+            keepAlive?.Invoke(machine);
             return reply switch
             {
                 RunFinished finished => finished.Result,
@@ -42,16 +64,21 @@ public static class ActorEngine
         }
         finally
         {
-            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            system.Stop(machine);
         }
     }
 
-    /// <summary>A frame limit (eviction) and MADV_PAGEOUT need the eviction protocol, which the actor engine does not have yet.</summary>
+    private static long _runs;
+
+    /// <summary>Why the actor engine cannot run <paramref name="workload"/> yet, or null: eviction (a frame limit, MADV_PAGEOUT) has no protocol here yet.</summary>
+    public static string? Unsupported(Workload workload) =>
+        workload.Machine.Frames > 0 ? "the actor engine does not evict pages yet (machine.frames is set)"
+        : workload.Scripts.SelectMany(s => s.Ops).OfType<Op.Advise>().Any(a => a.Advice == Advice.PageOut) ? "the actor engine does not evict pages yet (madvise pageout)"
+        : null;
+
     private static void RefuseWhatIsNotBuiltYet(Workload workload)
     {
-        if (workload.Machine.Frames > 0)
-            throw new WorkloadException(null, "the actor engine does not evict pages yet: run with machine.frames = 0, or with --engine reference");
-        if (workload.Scripts.SelectMany(s => s.Ops).OfType<Op.Advise>().FirstOrDefault(a => a.Advice == Advice.PageOut) is { } pageout)
-            throw new WorkloadException(pageout.Line, "the actor engine does not evict pages yet: madvise pageout runs only with --engine reference");
+        if (Unsupported(workload) is { } why)
+            throw new WorkloadException(null, why + "; run it with --engine reference");
     }
 }

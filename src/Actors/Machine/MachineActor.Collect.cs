@@ -43,7 +43,9 @@ public sealed partial class MachineActor
 
     private void ReadMemory(Dictionary<ProcessId, AddressSpaceReport> reports)
     {
-        var live = _processes.Values.Where(p => p.Fate == ProcessFate.Running).OrderBy(p => p.Pid.Value).ToList();
+        var live = _settings.CaptureMemory
+            ? _processes.Values.Where(p => p.Fate == ProcessFate.Running).OrderBy(p => p.Pid.Value).ToList()
+            : [];
         var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page, e.Pte))).ToList();
         _memory.Tell(new ReadContents([.. pages.Select(e => new PageRelease(new PageKey(ReferenceMachine.AsidOf(e.Pid), e.Page),
             e.Pte.HoldsFrame ? e.Pte.Frame : null, e.Pte.IsSwapped ? e.Pte.Slot : null))]));
@@ -100,7 +102,8 @@ public sealed partial class MachineActor
             totals.Add(p.Counters);
         var messages = _messages + memory.MessagesReceived + router.Messages + _tlbMessages
                        + reports.Values.Sum(r => r.MessagesReceived) + _finished.Values.Sum(c => c.MessagesReceived);
-        var result = new RunResult(EngineName, _seed, _cpus.Length, totals, processes, image, _finished.Values.Sum(c => c.Steps), _panic)
+        var result = new RunResult(EngineName, _seed, _cpus.Length, totals, processes, _settings.CaptureMemory ? image : null,
+            _finished.Values.Sum(c => c.Steps), _panic)
         {
             Violations = [.. _violations],
             Messages = messages,

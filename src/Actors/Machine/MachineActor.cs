@@ -27,10 +27,10 @@ public sealed partial class MachineActor : ReceiveActor
     private readonly EngineSettings _settings;
     private readonly ulong _seed;
     private readonly Dictionary<string, ProcessEntry> _processes = [];
-    private readonly Dictionary<string, List<(IActorRef Cpu, CpuId Id)>> _awaitingProcess = [];
+    private readonly Dictionary<string, List<(IActorRef Cpu, CpuId Id, int Line)>> _awaitingProcess = [];
     private readonly Dictionary<string, int[]> _arrivals = [];
     private readonly Dictionary<string, bool[]> _participants = [];
-    private readonly Dictionary<CpuId, (IActorRef Cpu, string Barrier)> _atBarrier = [];
+    private readonly Dictionary<CpuId, (IActorRef Cpu, string Barrier, int Line)> _atBarrier = [];
     private readonly Dictionary<CpuId, CpuFinished> _finished = [];
     private readonly List<string> _violations = [];
     private IActorRef _requester = ActorRefs.Nobody, _memory = ActorRefs.Nobody, _disk = ActorRefs.Nobody, _loaders = ActorRefs.Nobody;
@@ -109,7 +109,7 @@ public sealed partial class MachineActor : ReceiveActor
         _processes[setup.Name] = new ProcessEntry(setup.Pid, setup.Name, setup.Asid, mm, setup.StackPointer, setup.Regions);
         if (_awaitingProcess.Remove(setup.Name, out var waiting))
         {
-            foreach (var (cpu, _) in waiting)
+            foreach (var (cpu, _, _) in waiting)
                 cpu.Tell(Found(_processes[setup.Name]));
         }
     }
@@ -126,13 +126,13 @@ public sealed partial class MachineActor : ReceiveActor
                 Sender.Tell(Found(process));
                 return;
             }
-            (_awaitingProcess.TryGetValue(find.Name, out var list) ? list : _awaitingProcess[find.Name] = []).Add((Sender, find.Cpu));
+            (_awaitingProcess.TryGetValue(find.Name, out var list) ? list : _awaitingProcess[find.Name] = []).Add((Sender, find.Cpu, find.Line));
             CheckDeadlock();
         });
         Receive<ArriveAtBarrier>(arrive =>
         {
             _arrivals[arrive.Name][arrive.Cpu.Value]++;
-            _atBarrier[arrive.Cpu] = (Sender, arrive.Name);
+            _atBarrier[arrive.Cpu] = (Sender, arrive.Name, arrive.Line);
             ReleaseBarrier(arrive.Name);
             CheckDeadlock();
         });
@@ -168,7 +168,7 @@ public sealed partial class MachineActor : ReceiveActor
     {
         var (arrivals, participants) = (_arrivals[name], _participants[name]);
         var minimum = Enumerable.Range(0, arrivals.Length).Where(i => participants[i]).Min(i => arrivals[i]);
-        foreach (var (id, (cpu, barrier)) in _atBarrier.ToList())
+        foreach (var (id, (cpu, barrier, _)) in _atBarrier.ToList())
         {
             if (barrier == name && arrivals[id.Value] <= minimum)
             {
@@ -184,11 +184,12 @@ public sealed partial class MachineActor : ReceiveActor
         var waiting = _atBarrier.Count + _awaitingProcess.Values.Sum(l => l.Count);
         if (waiting == 0 || waiting + _finished.Count < _cpus.Length)
             return;
-        var reasons = _awaitingProcess.SelectMany(kv => kv.Value.Select(w => $"cpu {w.Id.Value} waits for process '{kv.Key}', which is never forked"))
-            .Concat(_atBarrier.Select(kv => $"cpu {kv.Key.Value} waits at barrier '{kv.Value.Barrier}', which another CPU never reaches"));
-        var line = _workload.Scripts.SelectMany(s => s.Ops).FirstOrDefault(op =>
-            op is Op.Barrier b && _atBarrier.Values.Any(w => w.Barrier == b.Name) || op is Op.Run r && _awaitingProcess.ContainsKey(r.Process))?.Line;
-        Fail(line, "the workload deadlocks: " + string.Join("; ", reasons));
+        // The same words as the reference machine's, CPU by CPU.
+        var reasons = _awaitingProcess.SelectMany(kv => kv.Value.Select(w => (w.Id, Text: $"cpu {w.Id.Value} waits for process '{kv.Key}' (line {w.Line}), which is never forked", w.Line)))
+            .Concat(_atBarrier.Select(kv => (Id: kv.Key, Text: $"cpu {kv.Key.Value} waits at barrier '{kv.Value.Barrier}' (line {kv.Value.Line}), which another CPU never reaches", kv.Value.Line)))
+            .OrderBy(r => r.Id.Value).ToList();
+        var line = reasons[0].Line;
+        Fail(line, "the workload deadlocks: " + string.Join("; ", reasons.Select(r => r.Text)));
     }
 
     private void Fail(int? line, string message)

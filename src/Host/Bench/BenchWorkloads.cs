@@ -18,20 +18,24 @@ public static class BenchWorkloads
 
     public static readonly string[] Names = ["demand-zero", "cow", "major", "tlb-hit"];
 
-    public static BenchCase Create(string name, int faults) => name switch
+    public static BenchCase Create(string name, int faults, int cpus) => name switch
     {
-        "demand-zero" => DemandZero(faults),
+        "demand-zero" => DemandZero(faults, cpus),
         "cow" => Cow(faults),
         "major" => Major(faults),
-        "tlb-hit" => TlbHit(faults),
+        "tlb-hit" => TlbHit(faults, cpus),
         _ => throw new ArgumentException($"no benchmark '{name}'", nameof(name)),
     };
 
-    /// <summary>One CPU writes each page of a fresh anonymous region once: every access a demand-zero fault.</summary>
-    private static BenchCase DemandZero(int pages) => new(
-        "demand-zero", $"1 CPU stores to {pages:N0} new anonymous pages",
-        OneCpu([Region("buf", pages, null)], [], "run p", $"store buf:0..{pages - 1}"),
-        pages, pages);
+    /// <summary>Threads on <paramref name="cpus"/> CPUs each write their own share of a fresh anonymous region once: every access a demand-zero fault.</summary>
+    private static BenchCase DemandZero(int pages, int cpus)
+    {
+        var share = pages / cpus;
+        var scripts = Enumerable.Range(0, cpus).Select(c => new CpuScript(new CpuId(c),
+            ScriptParser.Parse($"run p\nstore buf:{c * share}..{(c + 1) * share - 1}", 1)));
+        var workload = new Workload(new MachineSpec { Cpus = cpus }, [], [new ProcessSpec("p", [Region("buf", share * cpus, null)], null)], [.. scripts]);
+        return new("demand-zero", $"{cpus} CPUs store to {share * cpus:N0} new anonymous pages, each CPU its own", workload, share * cpus, share * cpus);
+    }
 
     /// <summary>A parent writes its pages, forks, and the child writes them all: half demand-zero, half COW breaks with a copy.</summary>
     private static BenchCase Cow(int faults)
@@ -49,21 +53,20 @@ public static class BenchWorkloads
         OneCpu([Region("data", pages, "data")], [new FileSpec("data", (ulong)pages * VirtualAddress.PageSize)], "run p", $"load data:0..{pages - 1}"),
         pages, pages);
 
-    /// <summary>One CPU loads 16 resident pages over and over: every access after the first 16 a TLB hit.</summary>
-    private static BenchCase TlbHit(int accesses)
+    /// <summary>Threads on <paramref name="cpus"/> CPUs each load 16 pages of their own over and over: every access after the first 16 a TLB hit.</summary>
+    private static BenchCase TlbHit(int accesses, int cpus)
     {
         const int pages = 16;
-        var rounds = Math.Max(1, accesses / pages);
-        var ops = new List<Op> { new Op.Run(1, "p") };
-        var target = new AccessTarget.Pages("buf", 0, pages - 1);
-        for (var i = 0; i < rounds; i++)
-            ops.Add(new Op.Access(2, AccessKind.Read, target, AccessMode.User, null));
-        var workload = new Workload(
-            new MachineSpec { Cpus = 1, ZeroPage = false },
-            [],
-            [new ProcessSpec("p", [Region("buf", pages, null)], null)],
-            [new CpuScript(new CpuId(0), [.. ops])]);
-        return new("tlb-hit", $"1 CPU loads {pages} resident pages {rounds:N0} times", workload, pages, (long)rounds * pages);
+        var rounds = Math.Max(1, accesses / pages / cpus);
+        var scripts = Enumerable.Range(0, cpus).Select(c =>
+        {
+            var target = new AccessTarget.Pages("buf", (ulong)(c * pages), (ulong)((c + 1) * pages - 1));
+            var access = new Op.Access(2, AccessKind.Read, target, AccessMode.User, null);
+            return new CpuScript(new CpuId(c), [new Op.Run(1, "p"), .. Enumerable.Repeat<Op>(access, rounds)]);
+        });
+        var workload = new Workload(new MachineSpec { Cpus = cpus, ZeroPage = false }, [],
+            [new ProcessSpec("p", [Region("buf", pages * cpus, null)], null)], [.. scripts]);
+        return new("tlb-hit", $"{cpus} CPUs each load 16 resident pages of their own {rounds:N0} times", workload, pages * cpus, (long)rounds * pages * cpus);
     }
 
     private static RegionSpec Region(string name, int pages, string? file) =>

@@ -153,7 +153,8 @@ public sealed class HoconSourceMap
                     _pos++;
                     continue;
                 case '}':
-                    throw Error(_line, "unexpected '}' inside an array");
+                    // An object in the array consumes its own '}', so this one closes an enclosing object: the ']' is missing.
+                    throw Error(open, "'[' opened here is never closed; add the matching ']'");
                 case '{':
                     var objectLine = _line;
                     _pos++;

@@ -17,15 +17,16 @@ internal sealed class WorkloadReader(ConfigReader workload, MachineSpec machine)
                 throw workload.Loaded.Error("faultsim.machine.disk.bad-pages", $"faultsim.machine.disk.bad-pages names file '{file}', which is not in the workload's files");
         }
         var processes = workload.Names("processes").Select(name => ReadProcess(name, files)).ToImmutableArray();
-        var scripts = workload.Names("cpus").Select(ReadScript).OrderBy(s => s.Cpu.Value).ToImmutableArray();
-        var result = new Workload(machine, files, processes, scripts);
+        var keyed = workload.Names("cpus").Select(key => (Key: key, Script: ReadScript(key))).OrderBy(s => s.Script.Cpu.Value).ToList();
+        var result = new Workload(machine, files, processes, [.. keyed.Select(s => s.Script)]);
         try
         {
             WorkloadValidator.Validate(result);
         }
         catch (WorkloadException e)
         {
-            throw new ConfigException(workload.Loaded.WorkloadSource.Origin, e.Line, e.Message);
+            var culprit = keyed.FirstOrDefault(s => s.Script.Ops.Any(op => op.Line == e.Line)).Key;
+            throw culprit is null ? new ConfigException(workload.Loaded.WorkloadSource.Origin, e.Line, e.Message) : ScriptError(culprit, e);
         }
         return result;
     }
@@ -94,8 +95,18 @@ internal sealed class WorkloadReader(ConfigReader workload, MachineSpec machine)
         }
         catch (WorkloadException e)
         {
-            throw new ConfigException(workload.Loaded.WorkloadSource.Origin, e.Line, e.Message);
+            throw ScriptError(key, e);
         }
+    }
+
+    /// <summary>
+    /// An error in the script of cpus.<paramref name="key"/>, at its line in the workload's file; or, when a
+    /// --set gave that script, at the --set, whose text has no lines (the file's line would point elsewhere).
+    /// </summary>
+    private ConfigException ScriptError(string key, WorkloadException e)
+    {
+        var setter = workload.Loaded.Error($"{ConfigSchema.WorkloadPath}.cpus.{key}", e.Message);
+        return setter.Line is null ? setter : new ConfigException(workload.Loaded.WorkloadSource.Origin, e.Line, e.Message);
     }
 
     private static VmaFlags Protection(ConfigReader reader, string path)

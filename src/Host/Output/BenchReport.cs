@@ -7,11 +7,13 @@ using Spectre.Console;
 namespace Faultsim.Host.Output;
 
 /// <summary>The measured figures of one benchmark workload on one engine.</summary>
-public sealed record BenchResult(string Engine, BenchCase Case, int Runs, double MedianSeconds, long AllocatedBytes)
+/// <param name="Messages">Actor messages of one run (0 for the reference machine).</param>
+/// <param name="BytesPerResidentPage">Managed memory a finished actor run holds per page it made resident (0 where not measured).</param>
+public sealed record BenchResult(string Engine, BenchCase Case, int Runs, double MedianSeconds, long Messages, double BytesPerResidentPage)
 {
     public double FaultsPerSecond => Case.Faults / MedianSeconds;
     public double AccessesPerSecond => Case.Accesses / MedianSeconds;
-    public double BytesPerAccess => AllocatedBytes / (double)Case.Accesses;
+    public double MessagesPerFault => Messages / (double)Case.Faults;
 }
 
 /// <summary>Prints benchmark figures as a table, or as JSON for scripts.</summary>
@@ -23,14 +25,15 @@ public static class BenchReport
         var table = new Table().Border(TableBorder.Rounded).Title("faultsim bench (median of the timed runs)");
         table.AddColumn("engine");
         table.AddColumn("workload");
-        foreach (var name in new[] { "faults", "accesses", "median", "faults/s", "accesses/s", "alloc B/access" })
+        foreach (var name in new[] { "faults", "accesses", "median", "faults/s", "accesses/s", "msgs/fault", "B/page" })
             table.AddColumn(name, c => c.RightAligned());
         foreach (var r in results)
         {
             table.AddRow(
                 r.Engine, r.Case.Name, N(r.Case.Faults), N(r.Case.Accesses),
                 $"{r.MedianSeconds * 1000:F1} ms", N(r.FaultsPerSecond), N(r.AccessesPerSecond),
-                r.BytesPerAccess.ToString("F1", CultureInfo.InvariantCulture));
+                r.Messages == 0 ? "-" : r.MessagesPerFault.ToString("F2", CultureInfo.InvariantCulture),
+                r.BytesPerResidentPage == 0 ? "-" : N(r.BytesPerResidentPage));
         }
         console.Write(table);
         foreach (var r in results.DistinctBy(r => r.Case.Name))
@@ -57,7 +60,8 @@ public static class BenchReport
                 json.WriteNumber("median_seconds", r.MedianSeconds);
                 json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
                 json.WriteNumber("accesses_per_second", Math.Round(r.AccessesPerSecond));
-                json.WriteNumber("allocated_bytes_per_access", Math.Round(r.BytesPerAccess, 1));
+                json.WriteNumber("messages_per_fault", Math.Round(r.MessagesPerFault, 2));
+                json.WriteNumber("bytes_per_resident_page", Math.Round(r.BytesPerResidentPage));
                 json.WriteEndObject();
             }
             json.WriteEndArray();

@@ -235,7 +235,15 @@ public sealed partial class ReferenceMachine
     {
         var mm = process.Mm;
         var key = new PageKey(mm.Asid, f.Address.Page);
-        if (AllocateAnonymous(cpu, process) is not { } copy)
+        // Reclaim for the copy must not take the page being copied: swapped out, it would only fault
+        // back in and be chosen again, forever when one frame is left. With no other victim it is OOM.
+        var pin = _memory.IsFull;
+        if (pin)
+            _memory.Isolate(old);
+        var allocated = AllocateAnonymous(cpu, process);
+        if (pin)
+            _memory.Activate(old);
+        if (allocated is not { } copy)
             return Outcome.Killed;
         if (mm.Pages[key.Page] != f.Pte)
         {

@@ -127,7 +127,8 @@ public static class ScriptParser
                 _next++;
                 return new RangeExpr(start, length);
             }
-            if (start.Region is null)
+            // Without a length a range is a whole region: an offset into one would reach past its end.
+            if (start.Region is null || start.Offset != 0)
                 throw Error($"range '{start}' needs a length, or name a region instead");
             return new RangeExpr(start, null);
         }

@@ -1,0 +1,94 @@
+using Faultsim.Host.Configuration;
+using Faultsim.Model.Replacement;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Tests.Host;
+
+/// <summary>Reading the config into settings: good values, and bad ones reported at their file and line.</summary>
+public sealed class SimSettingsTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A config file whose line 4 is <paramref name="line"/>, inside faultsim.machine.</summary>
+    private string MachineFile(string line) =>
+        _dir.Write("machine.conf", $"# one machine setting\nfaultsim {{\n  machine {{\n    {line}\n  }}\n}}\n");
+
+    [Theory]
+    [InlineData("cpus = 0", "faultsim.machine.cpus is '0'; use a whole number from 1 to 1024")]
+    [InlineData("cpus = many", "faultsim.machine.cpus is 'many'")]
+    [InlineData("tlb.entries = 48", "faultsim.machine.tlb.entries is 48; use a power of two such as 64")]
+    [InlineData("tlb { ways = 3 }", "faultsim.machine.tlb.ways is 3; use a number that divides tlb.entries (64)")]
+    [InlineData("policy = mru", "faultsim.machine.policy is 'mru'; use one of fifo, lru, clock, opt")]
+    [InlineData("zero-page = maybe", "faultsim.machine.zero-page is 'maybe'; use on or off")]
+    [InlineData("stack.limit = 8Q", "faultsim.machine.stack.limit is '8Q'")]
+    [InlineData("disk.read-error-rate = 2", "faultsim.machine.disk.read-error-rate is '2'; use a number from 0 to 1")]
+    [InlineData("disk.bad-pages = [\"libc\"]", "entry 'libc' is not FILE:PAGE")]
+    [InlineData("disk.bad-pages = [\"libc:x\"]", "entry 'libc:x' is not FILE:PAGE")]
+    [InlineData("disk.bad-pages = [\"ghost:1\"]", "names file 'ghost', which is not in the workload's files")]
+    [InlineData("disk.bad-pages = \"libc:1\"", "faultsim.machine.disk.bad-pages should be a list")]
+    public void A_bad_machine_value_is_a_config_error_naming_the_file_and_line(string line, string message)
+    {
+        var path = MachineFile(line);
+        var e = Assert.Throws<ConfigException>(() => SimSettings.From(ConfigLoader.Load(path, [])));
+        Assert.Equal(path, e.Origin);
+        Assert.Equal(4, e.Line);
+        Assert.StartsWith($"{path}:4: ", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("engine = threads", "faultsim.engine is 'threads'; use one of actors, reference")]
+    [InlineData("seed = -1", "faultsim.seed is '-1'")]
+    [InlineData("interleaving = chaos", "faultsim.interleaving is 'chaos'; use one of round-robin, random, sequential")]
+    public void A_bad_top_level_value_is_a_config_error_naming_the_file_and_line(string line, string message)
+    {
+        var path = _dir.Write("top.conf", $"faultsim {{\n  {line}\n}}\n");
+        var e = Assert.Throws<ConfigException>(() => SimSettings.From(ConfigLoader.Load(path, [])));
+        Assert.StartsWith($"{path}:2: ", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void The_embedded_default_reads_into_the_documented_machine()
+    {
+        var machine = SimSettings.From(ConfigLoader.Load(null, [])).Workload.Machine;
+        Assert.Equal(4, machine.Cpus);
+        Assert.Equal(0, machine.Frames);
+        Assert.Equal(ReplacementPolicyKind.Lru, machine.Policy);
+        Assert.True(machine.ZeroPage);
+        Assert.Equal(8, machine.WordsPerPage);
+        Assert.Equal((64, 4), (machine.TlbEntries, machine.TlbWays));
+        Assert.Equal(new Faultsim.Model.Faults.StackRules(8UL << 20, 1UL << 20, 65792), machine.Stack);
+        Assert.Equal(Interleaving.RoundRobin, machine.Interleaving);
+        Assert.Equal(0, machine.Disk.ReadErrorRate);
+        Assert.Empty(machine.Disk.BadPages);
+    }
+
+    [Fact]
+    public void Good_machine_values_are_read_into_the_machine_spec()
+    {
+        var path = _dir.Write("machine.conf", """
+            faultsim {
+              seed = 0x10
+              interleaving = random
+              machine {
+                cpus = 6, frames = 64, policy = CLOCK, zero-page = off, words-per-page = 4
+                tlb { entries = 16, ways = 16 }
+                stack { limit = 1M, guard-gap = 0, sp-window = off }
+                disk { read-error-rate = 0.25, bad-pages = ["table:3", "libc:0"] }
+              }
+            }
+            """);
+        var settings = SimSettings.From(ConfigLoader.Load(path, []));
+        var machine = settings.Workload.Machine;
+        Assert.Equal(16UL, settings.Seed);
+        Assert.Equal(Interleaving.Random, machine.Interleaving);
+        Assert.Equal((6, 64, ReplacementPolicyKind.Clock, false, 4), (machine.Cpus, machine.Frames, machine.Policy, machine.ZeroPage, machine.WordsPerPage));
+        Assert.Equal((16, 16), (machine.TlbEntries, machine.TlbWays));
+        Assert.Equal(new Faultsim.Model.Faults.StackRules(1UL << 20, 0, null), machine.Stack);
+        Assert.Equal(0.25, machine.Disk.ReadErrorRate);
+        Assert.Equal([("table", 3UL), ("libc", 0UL)], machine.Disk.BadPages.ToArray());
+    }
+}

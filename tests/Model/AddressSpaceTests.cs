@@ -1,0 +1,184 @@
+using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
+using Faultsim.Model.PageTables;
+using Faultsim.Model.Vmas;
+
+namespace Faultsim.Tests.Model;
+
+/// <summary>An address space's system calls as VMA and PTE changes: fork, mprotect, munmap.</summary>
+public sealed class AddressSpaceTests
+{
+    private const VmaFlags Rw = VmaFlags.Read | VmaFlags.Write;
+    private static readonly VirtualAddress PrivateStart = new(0x1000_0000), SharedStart = new(0x2000_0000);
+    private static readonly Vma Private = new(PrivateStart, PrivateStart + 0x4000, Rw, Backing.Anonymous.Instance);
+    private static readonly Vma Shared = new(SharedStart, SharedStart + 0x4000, Rw | VmaFlags.Shared, Backing.Anonymous.Instance);
+
+    /// <summary>An address space with both VMAs and a writable, present PTE on each of their first two pages.</summary>
+    private static AddressSpace Populated()
+    {
+        var mm = new AddressSpace(new Asid(1));
+        mm.Map(Private);
+        mm.Map(Shared);
+        uint frame = 10;
+        foreach (var vma in new[] { Private, Shared })
+        {
+            for (ulong i = 0; i < 2; i++)
+                mm.Install(vma.FirstPage + i, Pte.Mapped(new FrameNumber(frame++), AddressSpace.FlagsFor(vma, writable: true)));
+        }
+        return mm;
+    }
+
+    [Fact]
+    public void Fork_write_protects_the_parents_private_writable_ptes_and_marks_them_cow()
+    {
+        var mm = Populated();
+        var (child, changes) = mm.Fork(new Asid(2));
+        foreach (var page in new[] { Private.FirstPage, Private.FirstPage + 1 })
+        {
+            foreach (var space in new[] { mm, child })
+            {
+                var pte = space.Pages[page];
+                Assert.True(pte.IsPresent);
+                Assert.False(pte.IsWritable);
+                Assert.True(pte.IsCow);
+            }
+            Assert.Equal(mm.Pages[page], child.Pages[page]);
+        }
+        Assert.Equal(2, changes.Count);
+    }
+
+    [Fact]
+    public void Fork_leaves_shared_ptes_writable_in_both_and_not_cow()
+    {
+        var mm = Populated();
+        var before = mm.Pages[Shared.FirstPage];
+        var (child, _) = mm.Fork(new Asid(2));
+        Assert.Equal(before, mm.Pages[Shared.FirstPage]);
+        Assert.Equal(before, child.Pages[Shared.FirstPage]);
+        Assert.True(before.IsWritable);
+        Assert.False(before.IsCow);
+    }
+
+    [Fact]
+    public void Fork_returns_exactly_the_parents_changed_ptes_which_need_a_shootdown()
+    {
+        var mm = Populated();
+        var old0 = mm.Pages[Private.FirstPage];
+        var old1 = mm.Pages[Private.FirstPage + 1];
+        var (_, changes) = mm.Fork(new Asid(2));
+        Assert.Equal(
+            [new PteChange(Private.FirstPage, old0, mm.Pages[Private.FirstPage]), new PteChange(Private.FirstPage + 1, old1, mm.Pages[Private.FirstPage + 1])],
+            changes);
+        Assert.All(changes, c => Assert.True(c.NeedsShootdown));
+    }
+
+    [Fact]
+    public void Fork_copies_the_vmas_and_swapped_entries_and_the_child_is_independent_afterwards()
+    {
+        var mm = Populated();
+        mm.Install(Private.FirstPage + 3, Pte.Swapped(new SwapSlot(9)));
+        var (child, _) = mm.Fork(new Asid(2));
+        Assert.Equal(new Asid(2), child.Asid);
+        Assert.Equal(mm.Vmas.All, child.Vmas.All);
+        Assert.Equal(Pte.Swapped(new SwapSlot(9)), child.Pages[Private.FirstPage + 3]);
+        Assert.Equal(0, child.Cpus.Count);
+        child.Unmap(Private.Start, Private.End);
+        Assert.Equal(2, mm.Vmas.Count);
+        Assert.True(mm.Pages[Private.FirstPage].IsPresent);
+    }
+
+    [Fact]
+    public void Protect_to_prot_none_keeps_the_frame_under_prot_none_and_back_to_rw_restores_present()
+    {
+        var mm = Populated();
+        var page = Private.FirstPage;
+        var original = mm.Pages[page];
+
+        var none = mm.Protect(Private.Start, Private.End, VmaFlags.None)!;
+        var hidden = mm.Pages[page];
+        Assert.False(hidden.IsPresent);
+        Assert.True(hidden.HoldsFrame);
+        Assert.True(hidden.Has(PteFlags.ProtNone));
+        Assert.False(hidden.IsSwapped);
+        Assert.Equal(original.Frame, hidden.Frame);
+        Assert.Contains(none, c => c.Page == page && c.NeedsShootdown);
+
+        Assert.NotNull(mm.Protect(Private.Start, Private.End, Rw));
+        var restored = mm.Pages[page];
+        Assert.True(restored.IsPresent);
+        Assert.False(restored.Has(PteFlags.ProtNone));
+        Assert.Equal(original.Frame, restored.Frame);
+        Assert.Equal(original, restored);
+    }
+
+    [Fact]
+    public void Protect_removing_write_clears_writable_and_reports_a_change_needing_a_shootdown()
+    {
+        var mm = Populated();
+        var changes = mm.Protect(Private.Start, Private.End, VmaFlags.Read)!;
+        Assert.Equal(2, changes.Count);
+        Assert.All(changes, c =>
+        {
+            Assert.True(c.Old.IsWritable);
+            Assert.False(c.New.IsWritable);
+            Assert.True(c.New.IsPresent);
+            Assert.Equal(c.Old.Frame, c.New.Frame);
+            Assert.True(c.NeedsShootdown);
+        });
+        Assert.False(mm.Pages[Private.FirstPage].IsWritable);
+        Assert.Equal(VmaFlags.Read, mm.Vmas.FindContaining(Private.Start)!.Flags);
+    }
+
+    [Fact]
+    public void Protect_adding_write_grants_nothing_at_once_and_needs_no_shootdown()
+    {
+        var mm = Populated();
+        mm.Protect(Private.Start, Private.End, VmaFlags.Read);
+        var readOnly = mm.Pages[Private.FirstPage];
+        Assert.Empty(mm.Protect(Private.Start, Private.End, Rw)!);
+        Assert.Equal(readOnly, mm.Pages[Private.FirstPage]);
+        Assert.False(mm.Pages[Private.FirstPage].IsWritable);   // a write fault upgrades it later
+    }
+
+    [Fact]
+    public void Protect_of_a_range_with_a_hole_returns_null_and_leaves_the_ptes_alone()
+    {
+        var mm = Populated();
+        var before = mm.Pages[Private.FirstPage];
+        Assert.Null(mm.Protect(Private.Start, Shared.End, VmaFlags.Read));
+        Assert.Equal(before, mm.Pages[Private.FirstPage]);
+        Assert.Equal(Rw, mm.Vmas.FindContaining(Private.Start)!.Flags);
+    }
+
+    [Fact]
+    public void Unmap_returns_the_removed_ptes_and_clears_only_them()
+    {
+        var mm = Populated();
+        var second = mm.Pages[Private.FirstPage + 1];
+        var changes = mm.Unmap(Private.Start + 0x1000, Private.End);
+        Assert.Equal([new PteChange(Private.FirstPage + 1, second, Pte.None)], changes);
+        Assert.True(mm.Pages[Private.FirstPage + 1].IsNone);
+        Assert.True(mm.Pages[Private.FirstPage].IsPresent);
+        Assert.Null(mm.Vmas.FindContaining(Private.Start + 0x1000));
+        Assert.NotNull(mm.Vmas.FindContaining(Private.Start));
+    }
+
+    [Fact]
+    public void Dont_need_drops_the_ptes_and_keeps_the_vma()
+    {
+        var mm = Populated();
+        var changes = mm.DontNeed(Private.Start, Private.End);
+        Assert.Equal(2, changes.Count);
+        Assert.Empty(mm.Pages.Entries(Private.FirstPage, Private.EndPage));
+        Assert.NotNull(mm.Vmas.FindContaining(Private.Start));
+    }
+
+    [Fact]
+    public void Teardown_removes_every_vma_and_returns_every_pte()
+    {
+        var mm = Populated();
+        Assert.Equal(4, mm.Teardown().Count);
+        Assert.Equal(0, mm.Vmas.Count);
+        Assert.Equal(0, mm.Pages.MappedEntries);
+    }
+}
