@@ -94,10 +94,18 @@ public sealed class CpuActor : SimulationActor
         var accesses = ImmutableArray.CreateBuilder<MemoryAccess>(_settings.Quantum);
         var positions = new List<(int Pc, long Sub, ulong StoresAfter)>(_settings.Quantum);
         var (pc, sub, stores) = (_pc, _sub, _stores);
+        var (basePc, baseAddress) = (-1, default(VirtualAddress));
         while (accesses.Count < _settings.Quantum && pc < _ops.Length && _ops[pc] is Op.Access access)
         {
-            if (!TryAddress(access, sub, lookUp: accesses.Count == 0, out var address))
-                return accesses.Count == 0 ? null : new PendingQuantum(accesses.ToImmutable(), positions);
+            if (basePc != pc)
+            {
+                if (!TryBase(access, lookUp: accesses.Count == 0, out baseAddress))
+                    return accesses.Count == 0 ? null : new PendingQuantum(accesses.ToImmutable(), positions);
+                basePc = pc;
+            }
+            var address = access.Target is AccessTarget.Pages pages
+                ? baseAddress + (pages.First + (ulong)sub) * VirtualAddress.PageSize + OwnWordOffset
+                : baseAddress;
             var value = access.Kind == AccessKind.Write ? access.Value ?? (((ulong)(_id.Value + 1) << 40) | ++(stores)) : 0;
             accesses.Add(new MemoryAccess(address, access.Kind, access.Mode, value));
             positions.Add((pc, sub, stores));
@@ -192,31 +200,25 @@ public sealed class CpuActor : SimulationActor
         }));
     }
 
-    /// <summary>The address of an access; a region not known yet is looked up only when <paramref name="lookUp"/> (the step then waits).</summary>
-    private bool TryAddress(Op.Access access, long sub, bool lookUp, out VirtualAddress address)
+    /// <summary>
+    /// Where an access op's target starts: its address, or the start of its page range's region. A region not known
+    /// yet is looked up only when <paramref name="lookUp"/> (the step then waits).
+    /// </summary>
+    private bool TryBase(Op.Access access, bool lookUp, out VirtualAddress address)
     {
         var expr = access.Target switch
         {
             AccessTarget.Pages pages => new AddressExpr(pages.Region, 0),
             AccessTarget.At at => at.Address,
-            _ => throw new InvalidOperationException(),
+            _ => throw new InvalidOperationException($"no address for {access.Target}"),
         };
         address = default;
         if (!lookUp && expr.Region is { } name && !_regions.ContainsKey(name))
             return false;
-        switch (access.Target)
-        {
-            case AccessTarget.Pages pages when TryResolve(expr, out var start):
-                address = start + (pages.First + (ulong)sub) * VirtualAddress.PageSize + OwnWordOffset;
-                return true;
-            case AccessTarget.At:
-                return TryResolve(expr, out address);
-            default:
-                address = default;
-                return false;
-        }
+        return TryResolve(expr, out address);
     }
 
+    /// <summary>The byte offset of this CPU's own word in any page, so CPUs sharing a page never overwrite each other.</summary>
     private ulong OwnWordOffset => (ulong)(_id.Value % _settings.WordsPerPage) * sizeof(ulong);
 
     private bool TryRange(RangeExpr range, out (VirtualAddress Start, VirtualAddress End) resolved)

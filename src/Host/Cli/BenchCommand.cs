@@ -30,7 +30,7 @@ internal static class BenchCommand
             var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : BenchWorkloads.Names;
             var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
             var results = new List<BenchResult>();
-            using var system = which.Contains(MachineActor.EngineName) ? ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig()) : null;
+            using var system = which.Contains(MachineActor.EngineName) ? ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(EngineSettings.Default)) : null;
             foreach (var name in names)
             {
                 var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 1_000_000, parse.GetValue(cpus) ?? 4);
@@ -71,6 +71,8 @@ internal static class BenchCommand
     /// <summary>Runs once; <paramref name="bytesPerPage"/> is the managed memory the finished run still holds per page it made resident.</summary>
     private static RunResult RunOnce(BenchCase bench, ActorSystem? actors, out double bytesPerPage)
     {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var before = GC.GetTotalMemory(forceFullCollection: true);
         long held = 0;
         RunResult result;

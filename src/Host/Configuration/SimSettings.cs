@@ -22,7 +22,8 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         var actors = new EngineSettings(
             root.Int("actors.quantum", 1, 1 << 16),
             Enum.Parse<ShootdownMode>(root.Choice("shootdown", "eager", "batched", "lazy"), ignoreCase: true),
-            root.Int("machine.disk.queue-depth", 1, 1 << 16));
+            root.Int("machine.disk.queue-depth", 1, 1 << 16),
+            root.String("actors.threads").Equals("auto", StringComparison.OrdinalIgnoreCase) ? 0 : root.Int("actors.threads", 1, 256));
         return new SimSettings(engine, seed, workload, loaded.WorkloadSource.Origin, actors);
     }
 

@@ -14,6 +14,9 @@ public sealed record BenchResult(string Engine, BenchCase Case, int Runs, double
     public double FaultsPerSecond => Case.Faults / MedianSeconds;
     public double AccessesPerSecond => Case.Accesses / MedianSeconds;
     public double MessagesPerFault => Messages / (double)Case.Faults;
+
+    /// <summary>Whether faults dominate the workload (not so for tlb-hit, where messages per fault mean little).</summary>
+    public bool FaultBound => Case.Faults * 10 >= Case.Accesses;
 }
 
 /// <summary>Prints benchmark figures as a table, or as JSON for scripts.</summary>
@@ -32,8 +35,8 @@ public static class BenchReport
             table.AddRow(
                 r.Engine, r.Case.Name, N(r.Case.Faults), N(r.Case.Accesses),
                 $"{r.MedianSeconds * 1000:F1} ms", N(r.FaultsPerSecond), N(r.AccessesPerSecond),
-                r.Messages == 0 ? "-" : r.MessagesPerFault.ToString("F2", CultureInfo.InvariantCulture),
-                r.BytesPerResidentPage == 0 ? "-" : N(r.BytesPerResidentPage));
+                r.Messages == 0 || !r.FaultBound ? "-" : r.MessagesPerFault.ToString("F2", CultureInfo.InvariantCulture),
+                r.BytesPerResidentPage == 0 || r.Case.Faults < 10_000 ? "-" : N(r.BytesPerResidentPage));
         }
         console.Write(table);
         foreach (var r in results.DistinctBy(r => r.Case.Name))

@@ -105,8 +105,8 @@ public sealed class PhysicalMemory
     /// <summary>Puts the frame on the replacement policy's lists (Linux's lru_cache_add): from now on it may be evicted.</summary>
     public void Activate(FrameNumber frame)
     {
-        if ((_flags[frame.Value] & EvictableFlag) != 0 || _use[frame.Value] is FrameUse.Free or FrameUse.ZeroPage)
-            return;
+        if (_limit == 0 || (_flags[frame.Value] & EvictableFlag) != 0 || _use[frame.Value] is FrameUse.Free or FrameUse.ZeroPage)
+            return; // without a frame limit nothing is ever chosen for eviction: the policy need not follow
         _flags[frame.Value] |= EvictableFlag;
         Evictable++;
         _policy.Inserted(frame);
