@@ -214,7 +214,7 @@ public sealed class PhysicalMemoryTests
     [Fact]
     public void A_freed_frame_leaves_the_replacement_lists()
     {
-        var memory = Memory();
+        var memory = Memory(limit: 4);
         var first = memory.AllocateAnonymous();
         var second = memory.AllocateAnonymous();
         memory.Activate(first);
@@ -223,6 +223,14 @@ public sealed class PhysicalMemoryTests
         memory.FreeUnused(first);
         Assert.Equal(1, memory.Evictable);
         Assert.Equal(second, memory.ChooseVictim());
+    }
+
+    [Fact]
+    public void Without_a_frame_limit_no_frame_is_ever_put_up_for_eviction()
+    {
+        var memory = Memory();
+        memory.Activate(memory.AllocateAnonymous());
+        Assert.Equal(0, memory.Evictable);
     }
 
     [Fact]

@@ -31,6 +31,7 @@ public sealed class CpuActor : SimulationActor
     private long _sub, _steps, _requests;
     private Func<object, bool> _awaited = _ => false;
     private ulong _stores;
+    private bool _halted, _waitingAtMachine;
 
     public CpuActor(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings)
     {
@@ -45,7 +46,7 @@ public sealed class CpuActor : SimulationActor
     /// <summary>Runs operations until one has to wait for another actor.</summary>
     private void Step()
     {
-        while (_pc < _ops.Length)
+        while (_pc < _ops.Length && !_halted)
         {
             var op = _ops[_pc];
             _steps++;
@@ -53,11 +54,11 @@ public sealed class CpuActor : SimulationActor
             {
                 case Op.Run run:
                     _machine.Tell(new FindProcess(_id, run.Process, run.Line));
-                    Await(m => m is ProcessFound found && Resume(() => Switch(found)));
+                    AwaitMachine(m => m is ProcessFound found && Resume(() => Switch(found)));
                     return;
                 case Op.Barrier barrier:
                     _machine.Tell(new ArriveAtBarrier(_id, barrier.Name, barrier.Line));
-                    Await(m => m is BarrierPassed && Resume(Advance));
+                    AwaitMachine(m => m is BarrierPassed && Resume(Advance));
                     return;
                 case var _ when _process is not { Alive: true }:
                     Advance(); // the process this CPU ran is gone: its remaining operations are skipped
@@ -294,10 +295,29 @@ public sealed class CpuActor : SimulationActor
     private void Await(Func<object, bool> reply)
     {
         _awaited = reply;
+        _waitingAtMachine = false;
         Become(Awaiting);
     }
 
-    private bool Awaiting(object message) => message is Halt ? Finish() : _awaited(message);
+    private void AwaitMachine(Func<object, bool> reply)
+    {
+        Await(reply);
+        _waitingAtMachine = true;
+    }
+
+    /// <summary>
+    /// A halt while a quantum or a system call is out waits for its answer, so that what it counted is reported;
+    /// a wait at the machine (for a process, at a barrier) ends at once.
+    /// </summary>
+    private bool Awaiting(object message)
+    {
+        if (message is not Halt)
+            return _awaited(message);
+        if (_waitingAtMachine)
+            return Finish();
+        _halted = true;
+        return true;
+    }
 
     private bool Finish()
     {
