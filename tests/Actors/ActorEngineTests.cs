@@ -2,6 +2,7 @@ using Faultsim.Actors.Machine;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Replacement;
 using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
 using Faultsim.Tests.Model;
@@ -128,6 +129,74 @@ public sealed class ActorEngineTests
             "run p\nstore buf:0..7\nfork c\nbarrier forked\nstore buf:0..3\nbarrier done",
             "barrier forked\nrun c\nstore buf:4..7\nbarrier done\nexit");
         AssertSameCounts(fork.Run(), Actors(fork, SerializeEverything));
+    }
+
+    [Theory]
+    [InlineData(ReplacementPolicyKind.Fifo, 3, 15)]
+    [InlineData(ReplacementPolicyKind.Lru, 3, 12)]
+    [InlineData(ReplacementPolicyKind.Clock, 3, 14)]
+    [InlineData(ReplacementPolicyKind.Opt, 3, 9)]
+    public void Reference_strings_evict_as_the_textbook_counts(ReplacementPolicyKind policy, int frames, int faults)
+    {
+        var refs = ReferenceString.Parse("7,0,1,2,0,3,0,4,2,3,0,3,2,1,2,0,1,7,0,1");
+        var result = Actors(ReferenceString.ToWorkload(refs, frames, policy, new MachineSpec()));
+        Assert.Equal(faults, result.Totals.Total);
+        Assert.Equal(result.Totals.Major, result.Totals.DiskReads);   // every re-touch reads its page back from swap
+    }
+
+    [Fact]
+    public void Fifo_shows_beladys_anomaly_on_actors_too()
+    {
+        var refs = ReferenceString.Parse("1,2,3,4,1,2,5,1,2,3,4,5");
+        Assert.Equal(9, Actors(ReferenceString.ToWorkload(refs, 3, ReplacementPolicyKind.Fifo, new MachineSpec())).Totals.Total);
+        Assert.Equal(10, Actors(ReferenceString.ToWorkload(refs, 4, ReplacementPolicyKind.Fifo, new MachineSpec())).Totals.Total);
+    }
+
+    [Theory]
+    [InlineData(ReplacementPolicyKind.Lru)]
+    [InlineData(ReplacementPolicyKind.Fifo)]
+    public void One_cpu_under_memory_pressure_evicts_exactly_as_the_reference_machine(ReplacementPolicyKind policy)
+    {
+        for (ulong seed = 1; seed <= 6; seed++)
+        {
+            var workload = RaceFreeWorkloads.Generate(seed, 1);
+            workload = workload with { Machine = workload.Machine with { Frames = 6, Policy = policy } };
+            var reference = workload.Run(seed);
+            var actors = ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout);
+            AssertSameCounts(reference, actors, $"seed {seed}");
+            Assert.Equal(reference.Totals.PagesEvicted, actors.Totals.PagesEvicted);
+            Assert.Equal(reference.Totals.DiskWrites, actors.Totals.DiskWrites);
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Many_cpus_under_memory_pressure_lose_no_write(int cpus)
+    {
+        for (ulong seed = 1; seed <= 6; seed++)
+        {
+            var workload = RaceFreeWorkloads.Generate(seed * 31, cpus);
+            workload = workload with { Machine = workload.Machine with { Frames = 4 * cpus } };
+            var reference = workload.Run(seed);
+            var actors = ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout);
+            Assert.Empty(actors.Violations);
+            Assert.True(actors.Totals.PagesEvicted > 0, $"seed {seed}: memory was never short");
+            // Which pages are evicted depends on the interleaving; what memory holds at the end does not.
+            Assert.True(reference.Memory!.FirstDifference(actors.Memory!) is null, $"seed {seed}: {reference.Memory.FirstDifference(actors.Memory!)}");
+        }
+    }
+
+    [Fact]
+    public void Madvise_pageout_swaps_a_page_out_and_the_next_touch_reads_it_back()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 1 }, [Workloads.Process("p", Workloads.Anon("buf", Workloads.Heap, 4 * 4096))],
+            "run p\nstore buf:0..3\nmadvise buf pageout\nload buf:0..3");
+        var reference = workload.Run();
+        var actors = Actors(workload);
+        AssertSameCounts(reference, actors);
+        Assert.Equal(4, actors.Totals.Major);
+        Assert.Equal(4, actors.Totals.PagesEvicted);
     }
 
     [Fact]

@@ -24,12 +24,19 @@ public sealed class FaultResolutionTests
 
     private static Counters C(RunResult result, string process) => result.Of(process).Counters;
 
-    /// <summary>Word <paramref name="word"/> of page <paramref name="page"/> of the heap (or <paramref name="region"/>) of a process at the end of the run.</summary>
+    /// <summary>
+    /// Word <paramref name="word"/> of page <paramref name="page"/> of the heap (or <paramref name="region"/>) as the process would
+    /// read it at the end of the run: its own page if it has one, else for the data file mapping the file's content, else zero.
+    /// </summary>
     internal static ulong Word(RunResult result, string process, ulong page, int word = 0, ulong region = Heap)
     {
         var pid = result.Of(process).Pid;
         var number = new VirtualAddress(region).Page + page;
-        return result.Memory!.Pages.Single(p => p.Pid == pid && p.Page == number).Words[word];
+        if (result.Memory!.Pages.SingleOrDefault(p => p.Pid == pid && p.Page == number) is { } own)
+            return own.Words[word];
+        if (region == Data)
+            return result.Memory.Files.SingleOrDefault(f => f.File == "data" && f.Index == page)?.Words[word] ?? FileWord(page, word);
+        return 0;
     }
 
     private static ulong FileWord(ulong page, int word = 0) => FileStore.InitialWord(new FilePage(new FileId(0), page), word);

@@ -20,7 +20,8 @@ public sealed class SystemCallTests
     [Fact]
     public void Mmap_of_a_file_at_an_offset_maps_the_files_pages_from_that_offset()
     {
-        var result = Run($"run p\nmmap m 0x{Mapped:x} 8K r file:data+8K\nload m:1");
+        // A store makes a private copy of the page, the rest of whose words are the file's: page 1 of the mapping is file page 3.
+        var result = Run($"run p\nmmap m 0x{Mapped:x} 8K rw file:data+8K\nstore m:1");
         Assert.Equal(1, result.Of("p").Counters.Major);
         Assert.Equal(FileStore.InitialWord(new FilePage(new FileId(0), 3), 2), Word(result, "p", 1, word: 2, region: Mapped));
     }

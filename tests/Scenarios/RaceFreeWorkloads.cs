@@ -12,7 +12,7 @@ namespace Faultsim.Tests.Scenarios;
 /// mapping and a region it maps itself), so every engine must give the same counts and the same
 /// final memory however it interleaves them.
 /// </summary>
-internal static class RaceFreeWorkloads
+public static class RaceFreeWorkloads
 {
     private const int PagesPerCpu = 8;
 

@@ -36,6 +36,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private long _forks, _nextRound, _nextRequest;
     private long _shootdowns, _ipis, _syscallErrors;
     private ProcessFate _fate = ProcessFate.Running;
+    private IActorRef? _spawned; // the child's mm, while a fork is under way
 
     public AddressSpaceActor(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders, ImmutableArray<IActorRef> tlbs)
     {
@@ -67,6 +68,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case InstallPte install:
                 OnInstall(install);
                 return true;
+            case ReplacePte replace:
+                OnReplace(replace);
+                return true;
             case Syscall call:
                 OnSyscall(call);
                 return true;
@@ -84,7 +88,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// <summary>While a system call holds the mmap lock: its own replies go on, everything else waits.</summary>
     private bool Locked(object message)
     {
-        if (message is Walk or InstallPte or Syscall or KillProcess or LookupRegion)
+        if (message is Walk or InstallPte or ReplacePte or Syscall or KillProcess or LookupRegion)
         {
             Stash.Stash();
             return true;
@@ -107,6 +111,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 return true;
             case Syscall call:
                 Sender.Tell(new SyscallReturned(call.Id, Failed: true, _fate));
+                return true;
+            case ReplacePte replace:
+                replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, new PageKey(_setup.Asid, replace.Page), Replaced: false));
                 return true;
             case KillProcess:
                 return true;
@@ -133,7 +140,11 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Continue(added.Id);
                 return true;
             case ProcessSpawned spawned:
+                _spawned = spawned.AddressSpace;
                 Continue(spawned.RequestId);
+                return true;
+            case PagedOut paged:
+                Continue(paged.Id);
                 return true;
             case ReportAddressSpace:
                 Sender.Tell(new AddressSpaceReport(_setup.Pid, _fate, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
@@ -196,6 +207,23 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         });
     }
 
+    /// <summary>An eviction takes the page's frame: the PTE gets its replacement, and no CPU may use the old one after the reply.</summary>
+    private void OnReplace(ReplacePte replace)
+    {
+        var page = new PageKey(_setup.Asid, replace.Page);
+        var pte = _mm.Pages[replace.Page];
+        if (!pte.HoldsFrame || pte.Frame != replace.Frame)
+        {
+            replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, page, Replaced: false)); // a fault or a call got there first
+            return;
+        }
+        var change = _mm.Install(replace.Page, replace.Replacement);
+        Shootdown([change], Reclaim, includeInitiator: true, () => replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, page, Replaced: true)));
+    }
+
+    /// <summary>Reclaim runs on no CPU of this mm: every CPU that ran it is shot down.</summary>
+    private static readonly CpuId Reclaim = new(-1);
+
     private void OnLookupRegion(LookupRegion lookup) =>
         Sender.Tell(_regions.TryGetValue(lookup.Name, out var region)
             ? new RegionFound(lookup.Name, region.Start, region.Length)
@@ -225,6 +253,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case SyscallRequest.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.DontNeed:
                 Settle(call, caller, _mm.DontNeed(advise.Start, advise.End));
                 break;
+            case SyscallRequest.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.PageOut:
+                PageOut(call, caller, advise);
+                break;
             case SyscallRequest.Madvise:
                 Fail(call, caller);
                 break;
@@ -235,6 +266,18 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 End(ProcessFate.Exited, call.Cpu, () => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Exited)));
                 break;
         }
+    }
+
+    /// <summary>
+    /// MADV_PAGEOUT: memory reclaims the frames this process alone maps. The mmap lock is not held meanwhile:
+    /// the evictions come back to this mm to replace the PTEs.
+    /// </summary>
+    private void PageOut(Syscall call, IActorRef caller, SyscallRequest.Madvise advise)
+    {
+        var frames = _mm.Pages.Entries(advise.Start.Page, advise.End.Page)
+            .Where(e => e.Pte.IsPresent && e.Pte.Frame != FrameNumber.Zero).Select(e => e.Pte.Frame).ToImmutableArray();
+        Request(id => _memory.Tell(new PageOut(id, _setup.Pid, frames)),
+            () => caller.Tell(new SyscallReturned(call.Id, Failed: false, _fate)));
     }
 
     private void Fail(Syscall call, IActorRef caller)
@@ -255,8 +298,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     }
 
     /// <summary>
-    /// fork under the mmap lock: write-protect the parent's private pages and shoot them down, make memory count the
-    /// child's references, have the machine start the child, then return.
+    /// fork under the mmap lock: write-protect the parent's private pages and shoot them down, have the machine start
+    /// the child's mm, make memory count the child's references, and only then let CPUs run the child and return.
     /// </summary>
     private void Fork(Syscall call, IActorRef caller, SyscallRequest.Fork fork)
     {
@@ -268,9 +311,13 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, fork.ChildAsid, [.. child.Vmas.All], entries,
             _regions.ToImmutableDictionary(), fork.StackPointer);
         Lock(() => Shootdown(parentChanges, call.Cpu, includeInitiator: true, () =>
-            Request(id => _memory.Tell(new AddReferences(id, references)), () =>
-                Request(id => _machine.Tell(new SpawnProcess(id, setup)), () =>
-                    Unlock(() => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running)))))));
+            Request(id => _machine.Tell(new SpawnProcess(id, setup)), () =>
+                Request(id => _memory.Tell(new AddReferences(id, fork.ChildAsid, _spawned!, references)), () =>
+                    Unlock(() =>
+                    {
+                        _machine.Tell(new ProcessReady(fork.Child)); // only now may a CPU run the child
+                        caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running));
+                    })))));
     }
 
     /// <summary>Exit or a fatal signal: every translation goes from every CPU that ran the mm, then every page.</summary>

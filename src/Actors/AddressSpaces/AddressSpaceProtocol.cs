@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
@@ -40,6 +41,12 @@ public sealed record WalkRefused(FaultId Id, ProcessFate Fate) : IAddressSpacePr
 /// </summary>
 public sealed record InstallPte(FaultId Id, CpuId Cpu, PageNumber Page, Pte Expected, Vma? Vma, long Forks, Pte New, VirtualAddress? GrowStackTo,
     ImmutableArray<Paging.Waiter> Waiters, Paging.FaultReport Report, bool FramePrepared) : IAddressSpaceProtocol;
+
+/// <summary>
+/// Loader → mm, for an eviction: if <see cref="Page"/> still maps <see cref="Frame"/>, install <see cref="Replacement"/>
+/// and shoot the old translation down on every CPU; then tell <see cref="ReplyTo"/> (memory) PteReplaced.
+/// </summary>
+public sealed record ReplacePte(long EvictionId, PageNumber Page, FrameNumber Frame, Pte Replacement, IActorRef ReplyTo) : IAddressSpaceProtocol;
 
 /// <summary>Loader → mm: a fatal signal (SIGSEGV, SIGBUS, OOM): the process ends.</summary>
 public sealed record KillProcess(ProcessFate Fate, CpuId Cpu) : IAddressSpaceProtocol;

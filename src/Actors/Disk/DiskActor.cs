@@ -41,6 +41,14 @@ public sealed class DiskActor : SimulationActor
             case Completed done:
                 Complete(done);
                 return true;
+            case ReadWrittenFiles:
+                var content = new ulong[_wordsPerPage];
+                Sender.Tell(new WrittenFiles([.. _files.WrittenPages.Select(page =>
+                {
+                    _files.Read(page, content);
+                    return (page, content.ToImmutableArray());
+                })], MessagesReceived));
+                return true;
             default:
                 return false;
         }

@@ -32,3 +32,11 @@ public sealed record PageReadFailed(DiskRequestId Id) : IDiskProtocol;
 public sealed record WritePage(DiskRequestId Id, DiskBlock Block, ImmutableArray<ulong> Content) : IDiskProtocol;
 
 public sealed record PageWritten(DiskRequestId Id) : IDiskProtocol;
+
+/// <summary>Machine → disk at the end of a run: the file pages written back. Answered by <see cref="WrittenFiles"/>.</summary>
+public sealed record ReadWrittenFiles : IDiskProtocol
+{
+    public static readonly ReadWrittenFiles Instance = new();
+}
+
+public sealed record WrittenFiles(ImmutableArray<(FilePage Page, ImmutableArray<ulong> Words)> Pages, long MessagesReceived) : IDiskProtocol;

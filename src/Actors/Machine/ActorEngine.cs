@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Faultsim.Actors.Serialization;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Replacement;
 using Faultsim.Model.Workloads;
 
 namespace Faultsim.Actors.Machine;
@@ -57,8 +58,8 @@ public static class ActorEngine
         bool captureMemory = true, Action<IActorRef>? keepAlive = null)
     {
         WorkloadValidator.Validate(workload);
-        RefuseWhatIsNotBuiltYet(workload);
-        var machine = system.ActorOf(MachineActor.Props(workload, settings with { CaptureMemory = captureMemory }, seed), $"machine-{Interlocked.Increment(ref _runs)}");
+        settings = WithFuture(workload, settings, seed) with { CaptureMemory = captureMemory };
+        var machine = system.ActorOf(MachineActor.Props(workload, settings, seed), $"machine-{Interlocked.Increment(ref _runs)}");
         try
         {
             var reply = machine.Ask<object>(StartRun.Instance, timeout).GetAwaiter().GetResult();
@@ -78,15 +79,9 @@ public static class ActorEngine
 
     private static long _runs;
 
-    /// <summary>Why the actor engine cannot run <paramref name="workload"/> yet, or null: eviction (a frame limit, MADV_PAGEOUT) has no protocol here yet.</summary>
-    public static string? Unsupported(Workload workload) =>
-        workload.Machine.Frames > 0 ? "the actor engine does not evict pages yet (machine.frames is set)"
-        : workload.Scripts.SelectMany(s => s.Ops).OfType<Op.Advise>().Any(a => a.Advice == Advice.PageOut) ? "the actor engine does not evict pages yet (madvise pageout)"
-        : null;
-
-    private static void RefuseWhatIsNotBuiltYet(Workload workload)
-    {
-        if (Unsupported(workload) is { } why)
-            throw new WorkloadException(null, why + "; run it with --engine reference");
-    }
+    /// <summary>OPT replacement needs the future: a recording run of the reference machine supplies the page references.</summary>
+    private static EngineSettings WithFuture(Workload workload, EngineSettings settings, ulong seed) =>
+        workload.Machine.Policy == ReplacementPolicyKind.Opt && workload.Machine.Frames > 0 && settings.OptReferences.IsEmpty
+            ? settings with { OptReferences = [.. ReferenceMachine.RecordReferences(workload, seed)] }
+            : settings;
 }

@@ -14,5 +14,8 @@ public sealed record EngineSettings(int Quantum, ShootdownMode Shootdown, int Di
     /// <summary>Whether the result carries the final memory image (benchmarks leave it out).</summary>
     public bool CaptureMemory { get; init; } = true;
 
+    /// <summary>For OPT replacement: every page reference of the run in order, as a recording run saw them.</summary>
+    public System.Collections.Immutable.ImmutableArray<Faultsim.Model.Addressing.PageKey> OptReferences { get; init; } = [];
+
     public static readonly EngineSettings Default = new(64, ShootdownMode.Batched, 32);
 }

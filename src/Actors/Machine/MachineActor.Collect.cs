@@ -1,11 +1,13 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Disk;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.PageTables;
 
 namespace Faultsim.Actors.Machine;
 
@@ -15,7 +17,7 @@ public sealed partial class MachineActor
 {
     public const string EngineName = "actors";
 
-    private long _tlbMessages;
+    private long _tlbMessages, _diskMessages;
 
     private void Collect()
     {
@@ -51,27 +53,49 @@ public sealed partial class MachineActor
             e.Pte.HoldsFrame ? e.Pte.Frame : null, e.Pte.IsSwapped ? e.Pte.Slot : null))]));
         Become(() =>
         {
-            Receive<Contents>(contents =>
+            Contents? contents = null;
+            Receive<Contents>(c =>
             {
-                var image = new MemoryImage([.. pages.Select((e, i) => new PageImage(e.Pid, e.Page, contents.Words[i]))]);
+                contents = c;
+                _disk.Tell(ReadWrittenFiles.Instance);
+            });
+            Receive<WrittenFiles>(written =>
+            {
+                _diskMessages = written.MessagesReceived;
+                var image = Image(pages, contents!, written);
                 _loaders.Tell(GetRouterStats.Instance);
                 foreach (var tlb in _tlbs)
                     tlb.Tell(Tlb.GetTlbStats.Instance);
                 RouterStats? router = null;
                 var tlbs = 0;
-                void Done()
-                {
-                    if (router is not null && tlbs == _tlbs.Length)
-                        Finish(reports, contents.Report, router, image);
-                }
                 Become(() =>
                 {
                     Receive<RouterStats>(stats => { router = stats; Done(); });
                     Receive<Tlb.TlbStats>(stats => { _tlbMessages += stats.MessagesReceived; tlbs++; Done(); });
                 });
+                void Done()
+                {
+                    if (router is not null && tlbs == _tlbs.Length)
+                        Finish(reports, contents!.Report, router, image);
+                }
             });
             Receive<ViolationFound>(v => _violations.Add(v.Description));
         });
+    }
+
+    /// <summary>The run's memory as processes would read it: their anonymous pages, and the file pages changed (the page cache over the disk).</summary>
+    private MemoryImage Image(List<(ProcessId Pid, PageNumber Page, Pte Pte)> pages, Contents contents, WrittenFiles written)
+    {
+        var processPages = pages.Select((e, i) => (e, Words: contents.Words[i]))
+            .Where(p => MemoryImage.Counts(p.Words.AsSpan()))
+            .Select(p => new PageImage(p.e.Pid, p.e.Page, p.Words));
+        var files = new Dictionary<FilePage, ImmutableArray<ulong>>();
+        foreach (var (page, words) in written.Pages.Concat(contents.ChangedFilePages))
+            files[page] = words; // the page cache is newer than what was written back
+        var names = _workload.Files.Select(f => f.Name).ToList();
+        return new MemoryImage([.. processPages], [.. files.Where(f => MemoryImage.Changed(f.Key, f.Value.AsSpan()))
+            .OrderBy(f => f.Key.File.Value).ThenBy(f => f.Key.Index)
+            .Select(f => new FilePageImage(names[f.Key.File.Value], f.Key.Index, f.Value))]);
     }
 
     private void Finish(Dictionary<ProcessId, AddressSpaceReport> reports, MemoryReport memory, RouterStats router, MemoryImage image)
@@ -100,7 +124,7 @@ public sealed partial class MachineActor
         var totals = new Counters();
         foreach (var p in processes)
             totals.Add(p.Counters);
-        var messages = _messages + memory.MessagesReceived + router.Messages + _tlbMessages
+        var messages = _messages + memory.MessagesReceived + router.Messages + _tlbMessages + _diskMessages
                        + reports.Values.Sum(r => r.MessagesReceived) + _finished.Values.Sum(c => c.MessagesReceived);
         var result = new RunResult(EngineName, _seed, _cpus.Length, totals, processes, _settings.CaptureMemory ? image : null,
             _finished.Values.Sum(c => c.Steps), _panic)

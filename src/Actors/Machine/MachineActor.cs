@@ -27,6 +27,7 @@ public sealed partial class MachineActor : ReceiveActor
     private readonly EngineSettings _settings;
     private readonly ulong _seed;
     private readonly Dictionary<string, ProcessEntry> _processes = [];
+    private readonly Dictionary<string, ProcessEntry> _spawning = [];   // forked, not yet ready to run
     private readonly Dictionary<string, List<(IActorRef Cpu, CpuId Id, int Line)>> _awaitingProcess = [];
     private readonly Dictionary<string, int[]> _arrivals = [];
     private readonly Dictionary<string, bool[]> _participants = [];
@@ -61,14 +62,15 @@ public sealed partial class MachineActor : ReceiveActor
         var spec = _workload.Machine;
         var fileIds = _workload.Files.Select((f, i) => (f.Name, Id: new FileId(i))).ToImmutableDictionary(f => f.Name, f => f.Id);
         _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, [.. _workload.Files.Select(f => f.Size)], _settings.Shootdown);
-        _memory = Context.ActorOf(MemoryActor.Props(spec.Frames, spec.WordsPerPage, Self), "memory");
+        _memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), Self), "memory");
         var badPages = spec.Disk.BadPages.Select(b => new FilePage(fileIds[b.File], b.Page)).ToImmutableHashSet();
         _disk = Context.ActorOf(DiskActor.Props(new DiskSettings([.. _workload.Files.Select(f => (f.Name, f.Size))],
             _settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed), spec.WordsPerPage), "disk");
         _loaders = Context.ActorOf(PageLoaderRouter.Props(PageLoaderActor.Props(_memory, _disk, Self)), "loaders");
-        _tlbs = [.. Enumerable.Range(0, spec.Cpus).Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, _memory), $"tlb{i}"))];
+        _tlbs = [.. Enumerable.Range(0, spec.Cpus).Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, _memory, flushBeforeWalk: spec.Frames > 0), $"tlb{i}"))];
         foreach (var process in _workload.Processes)
-            StartProcess(Setup(process, fileIds));
+            Register(StartProcess(Setup(process, fileIds)));
+        _memory.Tell(new ConnectMemory(_loaders, _disk, _processes.Values.ToImmutableDictionary(p => p.Asid, p => p.AddressSpace)));
 
         var cpuSettings = new CpuSettings(_settings.Quantum, spec.WordsPerPage,
             _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf), fileIds);
@@ -103,14 +105,20 @@ public sealed partial class MachineActor : ReceiveActor
             process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer);
     }
 
-    private void StartProcess(AddressSpaceSetup setup)
+    private ProcessEntry StartProcess(AddressSpaceSetup setup)
     {
         var mm = Context.ActorOf(AddressSpaceActor.Props(setup, _mmSettings, Self, _memory, _loaders, _tlbs), $"mm{setup.Pid.Value}");
-        _processes[setup.Name] = new ProcessEntry(setup.Pid, setup.Name, setup.Asid, mm, setup.StackPointer, setup.Regions);
-        if (_awaitingProcess.Remove(setup.Name, out var waiting))
+        return new ProcessEntry(setup.Pid, setup.Name, setup.Asid, mm, setup.StackPointer, setup.Regions);
+    }
+
+    /// <summary>From now on CPUs find the process; those already waiting for it are answered.</summary>
+    private void Register(ProcessEntry process)
+    {
+        _processes[process.Name] = process;
+        if (_awaitingProcess.Remove(process.Name, out var waiting))
         {
             foreach (var (cpu, _, _) in waiting)
-                cpu.Tell(Found(_processes[setup.Name]));
+                cpu.Tell(Found(process));
         }
     }
 
@@ -138,8 +146,14 @@ public sealed partial class MachineActor : ReceiveActor
         });
         Receive<SpawnProcess>(spawn =>
         {
-            StartProcess(spawn.Setup);
-            Sender.Tell(new ProcessSpawned(spawn.RequestId));
+            var child = StartProcess(spawn.Setup);
+            _spawning[child.Name] = child;
+            Sender.Tell(new ProcessSpawned(spawn.RequestId, child.AddressSpace));
+        });
+        Receive<ProcessReady>(ready =>
+        {
+            if (_spawning.Remove(ready.Name, out var child))
+                Register(child);
         });
         Receive<ProcessEnded>(ended =>
         {

@@ -28,10 +28,16 @@ public sealed record RunFinished(RunResult Result) : IRunControl;
 /// <summary>The workload could not run as written (a deadlock, a region missing at run time). <see cref="Line"/> is its config line.</summary>
 public sealed record RunFailed(int? Line, string Message) : IRunControl;
 
-/// <summary>mm → machine at fork. Answered by <see cref="ProcessSpawned"/> with the same <see cref="RequestId"/>.</summary>
+/// <summary>
+/// mm → machine at fork: start the child's mm. Answered by <see cref="ProcessSpawned"/> with the same <see cref="RequestId"/>;
+/// the child is not found by CPUs until the parent says <see cref="ProcessReady"/> (memory counts its references first).
+/// </summary>
 public sealed record SpawnProcess(long RequestId, AddressSpaceSetup Setup) : IMachineProtocol;
 
-public sealed record ProcessSpawned(long RequestId) : IMachineProtocol;
+public sealed record ProcessSpawned(long RequestId, IActorRef AddressSpace) : IMachineProtocol;
+
+/// <summary>mm → machine: the forked child may run now.</summary>
+public sealed record ProcessReady(string Name) : IMachineProtocol;
 
 public sealed record ProcessEnded(ProcessId Pid, ProcessFate Fate) : IMachineProtocol;
 

@@ -5,6 +5,7 @@ using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Frames;
+using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Storage;
@@ -16,23 +17,25 @@ namespace Faultsim.Actors.Memory;
 /// cache and swap cache (with the reads in flight that fill them: a page being read is a locked
 /// page, and whoever asks for it meanwhile waits), swap space and the replacement policy.
 /// </summary>
-public sealed class MemoryActor : SimulationActor
+public sealed partial class MemoryActor : SimulationActor
 {
+    private const int Zeroed = 0, Copied = 1, Evicted = 2, DiskWrites = 3;
+
     private readonly PhysicalMemory _memory;
     private readonly SwapSpace _swap;
     private readonly IActorRef _machine;
     private readonly Dictionary<MemoryQuery, List<(IActorRef Loader, FaultId Id)>> _reading = [];
     private readonly Dictionary<ProcessId, long[]> _byProcess = [];   // zeroed, copied, evicted, disk writes
 
-    public MemoryActor(int frames, int wordsPerPage, IActorRef machine)
+    public MemoryActor(MemorySettings settings, IActorRef machine)
     {
-        _memory = new PhysicalMemory(frames, wordsPerPage, new LruPolicy());
-        _swap = new SwapSpace(wordsPerPage);
+        _memory = new PhysicalMemory(settings.Frames, settings.WordsPerPage, settings.CreatePolicy());
+        _swap = new SwapSpace(settings.WordsPerPage);
         _machine = machine;
     }
 
-    public static Props Props(int frames, int wordsPerPage, IActorRef machine) =>
-        Akka.Actor.Props.Create(typeof(MemoryActor), frames, wordsPerPage, machine);
+    public static Props Props(MemorySettings settings, IActorRef machine) =>
+        Akka.Actor.Props.Create(typeof(MemoryActor), settings, machine);
 
     protected override bool Receive(object message)
     {
@@ -50,8 +53,9 @@ public sealed class MemoryActor : SimulationActor
             case CancelRead cancel: OnCancelRead(cancel); break;
             case AddReferences add: OnAddReferences(add); break;
             case ReadContents read: OnReadContents(read); break;
-            default: return false;
+            default: return Reclaim(message);
         }
+        ServeWaitingForFrames(); // whatever freed a frame lets a request waiting for one go on
         return true;
     }
 
@@ -79,14 +83,28 @@ public sealed class MemoryActor : SimulationActor
             Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Hit(hit, _memory.Generation(hit), Waited: false)));
             return;
         }
-        // A miss: the asker reads the page into a frame entered in the cache now, locked until the read is done.
-        var reserved = query switch
-        {
-            MemoryQuery.OfFile file => _memory.AllocatePageCache(file.Page),
-            _ => AllocateSwapCache(((MemoryQuery.OfSwap)query).Slot),
-        };
+        // A miss: the asker reads the page into a frame entered in the cache now, locked until the read is done;
+        // those who ask meanwhile wait for it, even while the frame itself is still being freed up.
         _reading[query] = [];
-        Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Generation(reserved))));
+        var asker = Sender;
+        var pid = new ProcessId(lookUp.Page.Asid.Value);
+        WithFrame(pid, () =>
+        {
+            var reserved = query switch
+            {
+                MemoryQuery.OfFile file => _memory.AllocatePageCache(file.Page),
+                _ => AllocateSwapCache(((MemoryQuery.OfSwap)query).Slot),
+            };
+            asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Generation(reserved))));
+        }, outOfMemory: () =>
+        {
+            asker.Tell(new LookedUp(lookUp.Id, CacheAnswer.OutOfMemory.Instance));
+            if (_reading.Remove(query, out var waiting))
+            {
+                foreach (var (loader, id) in waiting)
+                    loader.Tell(new LookedUp(id, CacheAnswer.Retry.Instance));
+            }
+        });
     }
 
     private FrameNumber AllocateSwapCache(SwapSlot slot)
@@ -102,19 +120,24 @@ public sealed class MemoryActor : SimulationActor
         switch (prepare.What)
         {
             case Preparation.ZeroFilled:
-                counts[0]++;
-                Install(prepare, _memory.AllocateAnonymous(), exclusive: false);
+                WithFrame(prepare, () =>
+                {
+                    counts[Zeroed]++;
+                    Install(prepare, _memory.AllocateAnonymous(), exclusive: false);
+                });
                 break;
             case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
                 Install(prepare, cached.Frame, exclusive: cached.Slot is { } slot && _swap.References(slot) == 1);
                 break;
             case Preparation.CopyOf copy when CurrentTag(copy.Source, copy.Generation):
-                Install(prepare, Copy(copy.Source, counts), exclusive: false);
+                WithSource(prepare, copy.Source, () => CurrentTag(copy.Source, copy.Generation),
+                    () => Install(prepare, Copy(copy.Source, counts), exclusive: false));
                 break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Fill(done);
                 if (done.CopyForWrite)
-                    Install(prepare, Copy(done.Frame, counts), exclusive: false);
+                    WithSource(prepare, done.Frame, () => Current(done.Frame, done.Generation),
+                        () => Install(prepare, Copy(done.Frame, counts), exclusive: false));
                 else
                     Install(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _swap.References(swap.Slot) == 1);
                 break;
@@ -124,17 +147,34 @@ public sealed class MemoryActor : SimulationActor
         }
     }
 
+    /// <summary>
+    /// A copy needs a second frame while its source must stay: the source is pinned (not chosen for eviction) until the
+    /// copy is made, and if it went away meanwhile the waiters fault again.
+    /// </summary>
+    private void WithSource(Prepare prepare, FrameNumber source, Func<bool> sourceStillThere, Action copy)
+    {
+        _memory.Pin(source);
+        WithFrame(prepare, () =>
+        {
+            _memory.Unpin(source);
+            if (sourceStillThere())
+                copy();
+            else
+                Wake.Retry(prepare.Then.Waiters, prepare.Page);
+        }, restore: () => _memory.Unpin(source));
+    }
+
     private FrameNumber Copy(FrameNumber source, long[] counts)
     {
         var copy = _memory.AllocateAnonymous();
         if (source == FrameNumber.Zero)
         {
-            counts[0]++;
+            counts[Zeroed]++;
         }
         else
         {
             _memory.Copy(source, copy);
-            counts[1]++;
+            counts[Copied]++;
         }
         return copy;
     }
@@ -142,6 +182,7 @@ public sealed class MemoryActor : SimulationActor
     /// <summary>The frame is referenced for the page's PTE, which goes to the mm to install (the model's install rules give its flags).</summary>
     private void Install(Prepare prepare, FrameNumber frame, bool exclusive)
     {
+        _addressSpaces[prepare.Page.Asid] = prepare.AddressSpace;
         _memory.Map(frame, prepare.Page);
         _memory.Activate(frame);
         var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
@@ -207,6 +248,7 @@ public sealed class MemoryActor : SimulationActor
 
     private void OnAddReferences(AddReferences add)
     {
+        _addressSpaces[add.ChildAsid] = add.Child;
         foreach (var page in add.Pages)
         {
             if (page.Frame is { } frame)
@@ -220,12 +262,15 @@ public sealed class MemoryActor : SimulationActor
     private void OnReadContents(ReadContents read)
     {
         var words = read.Pages.Select(p => p.Frame is { } frame
-            ? _memory.Content(frame).ToImmutableArray()
+            ? _memory.UseOf(frame) == FrameUse.Anonymous ? _memory.Content(frame).ToImmutableArray() : []
             : _memory.LookupSwapCache(p.Slot!.Value) is { } cached ? _memory.Content(cached).ToImmutableArray() : _swap.Read(p.Slot!.Value).ToImmutableArray());
+        var changed = _memory.CachedFilePages
+            .Select(page => (Page: page, Words: _memory.Content(_memory.LookupPageCache(page)!.Value).ToImmutableArray()))
+            .Where(p => MemoryImage.Changed(p.Page, p.Words.AsSpan()));
         var report = new MemoryReport(
-            _byProcess.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value[0], kv.Value[1], kv.Value[2], kv.Value[3])),
+            _byProcess.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value[Zeroed], kv.Value[Copied], kv.Value[Evicted], kv.Value[DiskWrites])),
             _memory.PeakInUse, MessagesReceived);
-        Sender.Tell(new Contents([.. words], report));
+        Sender.Tell(new Contents([.. words], [.. changed], report));
     }
 
     private bool Current(FrameNumber frame, uint generation) =>

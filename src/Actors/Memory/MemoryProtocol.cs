@@ -18,6 +18,11 @@ namespace Faultsim.Actors.Memory;
 //                                                           and the stale-translation check)
 //   mm ──ReleasePages──▶ memory                              PTEs that are gone, after their shootdown
 //   mm ──AddReferences──▶ memory ──ReferencesAdded──▶ mm    fork: the child's PTEs share the frames
+// Reclaim, when a frame is needed and none is free (a frame limit): memory picks a victim by the
+// replacement policy, and for each PTE that maps it
+//   memory ──EvictPage──▶ that page's loader ──ReplacePte──▶ mm [shootdown] ──PteReplaced──▶ memory
+// then writes the page out (DiskProtocol.WritePage) and frees the frame — unless a fault mapped it
+// again meanwhile, in which case it stays.
 public interface IMemoryProtocol : ISimulationMessage;
 
 /// <summary>Loader → memory. Answered by <see cref="LookedUp"/>, at once or, for a page someone is reading, when the read ends.</summary>
@@ -105,15 +110,31 @@ public readonly record struct PageRelease(PageKey Page, FrameNumber? Frame, Swap
 /// <summary>mm → memory, after the shootdown of the pages: drop their references.</summary>
 public sealed record ReleasePages(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
 
-/// <summary>mm → memory at fork: the child's PTEs reference these frames and slots too. Answered by <see cref="ReferencesAdded"/>.</summary>
-public sealed record AddReferences(long Id, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
+/// <summary>mm → memory at fork: the PTEs of the child (<paramref name="Child"/>, its mm) reference these frames and slots too. Answered by <see cref="ReferencesAdded"/>.</summary>
+public sealed record AddReferences(long Id, Asid ChildAsid, IActorRef Child, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
 
 public sealed record ReferencesAdded(long Id) : IMemoryProtocol;
+
+/// <summary>Machine → memory when a run starts: the loader router and the disk, which reclaim talks to.</summary>
+public sealed record ConnectMemory(IActorRef Loaders, IActorRef Disk, ImmutableDictionary<Asid, IActorRef> AddressSpaces) : IMemoryProtocol;
+
+/// <summary>mm → memory: MADV_PAGEOUT — reclaim these frames (each mapped by this process alone). Answered by <see cref="PagedOut"/>.</summary>
+public sealed record PageOut(long Id, ProcessId Pid, ImmutableArray<FrameNumber> Frames) : IMemoryProtocol;
+
+public sealed record PagedOut(long Id) : IMemoryProtocol;
+
+/// <summary>mm → memory: the PTE of <see cref="Page"/> that mapped the victim of eviction <see cref="EvictionId"/> now holds its replacement (or no longer mapped it).</summary>
+public sealed record PteReplaced(long EvictionId, PageKey Page, bool Replaced) : IMemoryProtocol;
 
 /// <summary>Machine → memory at the end of a run: the content of these frames and slots. Answered by <see cref="Contents"/>.</summary>
 public sealed record ReadContents(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
 
-public sealed record Contents(ImmutableArray<ImmutableArray<ulong>> Words, MemoryReport Report) : IMemoryProtocol;
+/// <summary>
+/// Memory → machine: for each page asked, its words, or none where it maps a page-cache page (the files' content,
+/// not the process's); and every page-cache page whose content differs from its file's original.
+/// </summary>
+public sealed record Contents(ImmutableArray<ImmutableArray<ulong>> Words, ImmutableArray<(FilePage Page, ImmutableArray<ulong> Words)> ChangedFilePages,
+    MemoryReport Report) : IMemoryProtocol;
 
 /// <summary>What memory counted, per process.</summary>
 public sealed record MemoryReport(

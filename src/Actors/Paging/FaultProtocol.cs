@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
+using Faultsim.Model.PageTables;
 using Faultsim.Model.Tlbs;
 
 namespace Faultsim.Actors.Paging;
@@ -40,3 +41,10 @@ public sealed record ResolveFault(FaultId Id, CpuId Cpu, PageKey Page, ProcessId
 /// </summary>
 public sealed record FaultResolved(FaultId Id, PageKey Page, ResolutionKind Kind, bool Major, bool Counted, bool DiskRead,
     FaultOutcome Outcome, Translation? Translation) : IFaultProtocol;
+
+/// <summary>
+/// Memory → loader of <see cref="Page"/> (through the router, so it waits behind a fault on that page): eviction
+/// <see cref="EvictionId"/> takes <see cref="Frame"/>; its PTE is to become <see cref="Replacement"/> (a swap entry, or none).
+/// The loader hands it to the page's mm (<see cref="AddressSpace"/>), which answers memory with PteReplaced.
+/// </summary>
+public sealed record EvictPage(long EvictionId, PageKey Page, FrameNumber Frame, Pte Replacement, IActorRef AddressSpace, IActorRef ReplyTo) : IFaultProtocol;

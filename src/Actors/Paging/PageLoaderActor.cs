@@ -59,6 +59,14 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     private bool Idle(object message)
     {
+        if (message is EvictPage evict)
+        {
+            // An eviction of this page, after any fault on it: the mm replaces the PTE if it still maps the frame.
+            evict.AddressSpace.Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.ReplyTo));
+            Context.Parent.Tell(new LoaderIdle(evict.Page, _lastSequence, MessagesReceived - _reported));
+            _reported = MessagesReceived;
+            return true;
+        }
         if (message is not ResolveFault leader)
             return false;
         var job = _job = new Job(leader);

@@ -25,20 +25,24 @@ public sealed class TlbActor : SimulationActor
     private readonly CpuId _cpu;
     private readonly Model.Tlbs.Tlb _tlb;
     private readonly IActorRef _memory;
+    private readonly bool _flushBeforeWalk;
     private readonly List<FrameAccess> _performed = [];
     private readonly List<(Invalidate Order, IActorRef ReplyTo)> _deferred = [];
     private Quantum? _quantum;      // the quantum in progress, while AwaitingTranslation
     private long _faults;
 
-    public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory)
+    public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk)
     {
         _cpu = cpu;
+        _flushBeforeWalk = flushBeforeWalk;
         _tlb = new Model.Tlbs.Tlb(entries, ways);
         _memory = memory;
     }
 
-    public static Props Props(CpuId cpu, int entries, int ways, IActorRef memory) =>
-        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, memory);
+    /// <param name="flushBeforeWalk">Send the accesses performed so far to memory before every walk: needed when frames
+    /// are limited, so that eviction sees every reference in order (LRU, Clock, OPT count them exactly).</param>
+    public static Props Props(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk = false) =>
+        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, memory, flushBeforeWalk);
 
     protected override bool Receive(object message) => Idle(message);
 
@@ -78,8 +82,8 @@ public sealed class TlbActor : SimulationActor
             }
             if (hit) q.Tally.Hits++; else q.Tally.Misses++;
             var key = new PageKey(order.Asid, access.Address.Page);
-            if (_performed.Exists(p => p.Page == key))
-                FlushPerformed(); // this fault may replace the page's frame: what was done through it must reach memory first
+            if (_flushBeforeWalk || _performed.Exists(p => p.Page == key))
+                FlushPerformed(); // a fault may evict by recency, or replace this page's frame: what was done must reach memory first
             q.Fault = new FaultId(((long)_cpu.Value << 40) | ++_faults);
             q.Invalidated = false;
             order.AddressSpace.Tell(new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit));

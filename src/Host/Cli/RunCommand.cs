@@ -53,7 +53,7 @@ internal static class RunCommand
             RunResult result;
             try
             {
-                result = settings.Engine == ReferenceMachine.EngineName || ActorEngine.Unsupported(workload) is not null
+                result = settings.Engine == ReferenceMachine.EngineName
                     ? ReferenceMachine.Run(workload, settings.Seed)
                     : ActorEngine.Run(workload, settings.Actors, settings.Seed, TimeSpan.FromMinutes(10));
             }
@@ -66,8 +66,7 @@ internal static class RunCommand
             if (jsonTarget != "-")
             {
                 var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
-                RunSummary.Write(output, result, workload, source,
-                    settings.Engine != result.Engine ? $"{ActorEngine.Unsupported(workload)}: this run uses the reference machine" : null);
+                RunSummary.Write(output, result, workload, source);
             }
             if (jsonTarget is not null)
                 CommonOptions.WriteJson(jsonTarget, RunJson.Serialize(result), output);

@@ -9,8 +9,7 @@ namespace Faultsim.Host.Output;
 /// <summary>The human summary of a run: what ran, per-process fault counts, and faults by resolution.</summary>
 public static class RunSummary
 {
-    /// <param name="note">Said under the header when the run is not what was asked (e.g. another engine ran it).</param>
-    public static void Write(TextWriter writer, RunResult result, Workload workload, string source, string? note = null)
+    public static void Write(TextWriter writer, RunResult result, Workload workload, string source)
     {
         var console = Terminal.On(writer);
         var machine = workload.Machine;
@@ -19,8 +18,6 @@ public static class RunSummary
             $"engine [bold]{result.Engine}[/] ({EngineText(result.Engine)}), " +
             $"seed {result.Seed}, {result.Cpus} CPUs, {FramesText(machine)}, {machine.Policy.ToString().ToUpperInvariant()} replacement, " +
             $"{InterleavingText(machine.Interleaving)}");
-        if (note is not null)
-            console.MarkupLine($"[yellow]{Markup.Escape(note)}[/]");
         console.WriteLine();
         console.Write(ProcessTable(result));
         console.Write(ResolutionTable(result.Totals));

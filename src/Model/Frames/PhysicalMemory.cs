@@ -57,10 +57,16 @@ public sealed class PhysicalMemory
     /// <summary>Whether the next allocation needs an eviction first.</summary>
     public bool IsFull => _limit > 0 && InUse >= _limit;
 
-    /// <summary>Frames on the replacement policy's lists, which an eviction may choose.</summary>
-    public int Evictable { get; private set; }
+    /// <summary>Frames on the replacement policy's lists and not pinned: those an eviction may choose.</summary>
+    public int Evictable => _active - _pinnedActive;
+
+    private int _active, _pinnedActive;
+    private byte[] _pins = new byte[64];
 
     public int PageCacheSize => _pageCache.Count;
+
+    /// <summary>The file pages in the page cache.</summary>
+    public IEnumerable<FilePage> CachedFilePages => _pageCache.Keys;
 
     public FrameUse UseOf(FrameNumber frame) => _use[frame.Value];
     public uint Generation(FrameNumber frame) => _generation[frame.Value];
@@ -108,7 +114,8 @@ public sealed class PhysicalMemory
         if (_limit == 0 || (_flags[frame.Value] & EvictableFlag) != 0 || _use[frame.Value] is FrameUse.Free or FrameUse.ZeroPage)
             return; // without a frame limit nothing is ever chosen for eviction: the policy need not follow
         _flags[frame.Value] |= EvictableFlag;
-        Evictable++;
+        _active++;
+        if (_pins[frame.Value] > 0) _pinnedActive++;
         _policy.Inserted(frame);
     }
 
@@ -118,7 +125,8 @@ public sealed class PhysicalMemory
         if ((_flags[frame.Value] & EvictableFlag) == 0)
             return;
         _flags[frame.Value] &= unchecked((byte)~EvictableFlag);
-        Evictable--;
+        _active--;
+        if (_pins[frame.Value] > 0) _pinnedActive--;
         _policy.Removed(frame);
     }
 
@@ -208,8 +216,28 @@ public sealed class PhysicalMemory
         return all;
     }
 
-    /// <summary>The frame holding the page that the replacement policy would evict next.</summary>
-    public FrameNumber ChooseVictim() => _policy.ChooseVictim();
+    /// <summary>The frame holding the page that the replacement policy would evict next, passing over pinned frames.</summary>
+    public FrameNumber ChooseVictim() => _policy.ChooseVictim(f => _pins[f.Value] == 0);
+
+    /// <summary>
+    /// Keeps the frame from being chosen for eviction while an operation needs it (the source of a copy), without
+    /// taking it off the replacement lists, so it keeps its place (its age, its recency) there.
+    /// </summary>
+    public void Pin(FrameNumber frame)
+    {
+        if (frame == FrameNumber.Zero)
+            return;
+        if (_pins[frame.Value]++ == 0 && (_flags[frame.Value] & EvictableFlag) != 0)
+            _pinnedActive++;
+    }
+
+    public void Unpin(FrameNumber frame)
+    {
+        if (frame == FrameNumber.Zero || _pins[frame.Value] == 0)
+            return;
+        if (--_pins[frame.Value] == 0 && (_flags[frame.Value] & EvictableFlag) != 0)
+            _pinnedActive--;
+    }
 
     /// <summary>An access through a translation to the frame (for the replacement policy).</summary>
     public void Referenced(FrameNumber frame, PageKey page)
@@ -291,6 +319,7 @@ public sealed class PhysicalMemory
         Array.Resize(ref _mapCount, size);
         Array.Resize(ref _firstMapper, size);
         Array.Resize(ref _owner, size);
+        Array.Resize(ref _pins, size);
         Array.Resize(ref _words, size * WordsPerPage);
     }
 

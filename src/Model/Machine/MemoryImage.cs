@@ -1,18 +1,44 @@
 using System.Collections.Immutable;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Storage;
 
 namespace Faultsim.Model.Machine;
 
-/// <summary>One page of a live process at the end of a run, with its content.</summary>
+/// <summary>One page of a live process's private memory at the end of a run, with its content.</summary>
 public sealed record PageImage(ProcessId Pid, PageNumber Page, ImmutableArray<ulong> Words)
 {
     public override string ToString() => $"{Pid} {Page}: [{string.Join(' ', Words.Select(w => w.ToString("x")))}]";
 }
 
-/// <summary>The content of every page that live processes map (present or swapped out) at the end of a run, in (pid, page) order.</summary>
-public sealed record MemoryImage(ImmutableArray<PageImage> Pages)
+/// <summary>One page of a file whose content a run changed, with that content.</summary>
+public sealed record FilePageImage(string File, ulong Index, ImmutableArray<ulong> Words)
 {
-    /// <summary>An FNV-1a hash over pids, pages and words: equal images have equal hashes.</summary>
+    public override string ToString() => $"{File} page {Index}: [{string.Join(' ', Words.Select(w => w.ToString("x")))}]";
+}
+
+/// <summary>
+/// What a run left in memory, as the processes would read it — the same whatever the interleaving or the
+/// evictions, on any engine: every page of anonymous memory (present or swapped out) of each live process
+/// that is not all zeroes, in (pid, page) order, and every file page whose content differs from the
+/// file's original (in the page cache or written back), in (file, page) order.
+/// </summary>
+public sealed record MemoryImage(ImmutableArray<PageImage> Pages, ImmutableArray<FilePageImage> Files)
+{
+    /// <summary>Whether a page of anonymous memory with these words belongs in the image.</summary>
+    public static bool Counts(ReadOnlySpan<ulong> words) => words.ContainsAnyExcept(0UL);
+
+    /// <summary>Whether a file page with these words belongs in the image: it differs from the file's original content.</summary>
+    public static bool Changed(FilePage page, ReadOnlySpan<ulong> words)
+    {
+        for (var w = 0; w < words.Length; w++)
+        {
+            if (words[w] != FileStore.InitialWord(page, w))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>An FNV-1a hash over pids, pages, files and words: equal images have equal hashes.</summary>
     public ulong Hash
     {
         get
@@ -22,6 +48,14 @@ public sealed record MemoryImage(ImmutableArray<PageImage> Pages)
             {
                 h = Mix(h, (ulong)page.Pid.Value);
                 h = Mix(h, page.Page.Value);
+                foreach (var word in page.Words)
+                    h = Mix(h, word);
+            }
+            foreach (var page in Files)
+            {
+                foreach (var c in page.File)
+                    h = Mix(h, c);
+                h = Mix(h, page.Index);
                 foreach (var word in page.Words)
                     h = Mix(h, word);
             }
@@ -37,14 +71,18 @@ public sealed record MemoryImage(ImmutableArray<PageImage> Pages)
     }
 
     /// <summary>The first difference from <paramref name="other"/>, or null when equal: for test messages.</summary>
-    public string? FirstDifference(MemoryImage other)
+    public string? FirstDifference(MemoryImage other) =>
+        FirstDifference(Pages, other.Pages, (a, b) => a.Pid == b.Pid && a.Page == b.Page && a.Words.SequenceEqual(b.Words), "pages")
+        ?? FirstDifference(Files, other.Files, (a, b) => a.File == b.File && a.Index == b.Index && a.Words.SequenceEqual(b.Words), "file pages");
+
+    private static string? FirstDifference<T>(ImmutableArray<T> mine, ImmutableArray<T> theirs, Func<T, T, bool> same, string what)
     {
-        var n = Math.Min(Pages.Length, other.Pages.Length);
+        var n = Math.Min(mine.Length, theirs.Length);
         for (var i = 0; i < n; i++)
         {
-            if (Pages[i].Pid != other.Pages[i].Pid || Pages[i].Page != other.Pages[i].Page || !Pages[i].Words.SequenceEqual(other.Pages[i].Words))
-                return $"{Pages[i]} vs {other.Pages[i]}";
+            if (!same(mine[i], theirs[i]))
+                return $"{mine[i]} vs {theirs[i]}";
         }
-        return Pages.Length == other.Pages.Length ? null : $"{Pages.Length} pages vs {other.Pages.Length}";
+        return mine.Length == theirs.Length ? null : $"{mine.Length} {what} vs {theirs.Length}";
     }
 }

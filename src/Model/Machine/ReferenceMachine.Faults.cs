@@ -196,9 +196,9 @@ public sealed partial class ReferenceMachine
             return null;
         }
         // A write to a private file mapping (do_cow_fault): the process gets its own copy of the file page.
-        _memory.Isolate(frame);
+        _memory.Pin(frame);
         var copy = AllocateAnonymous(cpu, process);
-        _memory.Activate(frame);
+        _memory.Unpin(frame);
         if (copy is not { } target)
             return Outcome.Killed;
         _memory.Copy(frame, target);
@@ -237,12 +237,9 @@ public sealed partial class ReferenceMachine
         var key = new PageKey(mm.Asid, f.Address.Page);
         // Reclaim for the copy must not take the page being copied: swapped out, it would only fault
         // back in and be chosen again, forever when one frame is left. With no other victim it is OOM.
-        var pin = _memory.IsFull;
-        if (pin)
-            _memory.Isolate(old);
+        _memory.Pin(old);
         var allocated = AllocateAnonymous(cpu, process);
-        if (pin)
-            _memory.Activate(old);
+        _memory.Unpin(old);
         if (allocated is not { } copy)
             return Outcome.Killed;
         if (mm.Pages[key.Page] != f.Pte)

@@ -78,9 +78,16 @@ public sealed partial class ReferenceMachine
         WorkloadValidator.Validate(workload);
         if (workload.Machine.Policy != ReplacementPolicyKind.Opt)
             return new ReferenceMachine(workload, seed, CreatePolicy(workload.Machine.Policy)).Execute(captureMemory);
+        return new ReferenceMachine(workload, seed, new OptimalPolicy(RecordReferences(workload, seed))).Execute(captureMemory);
+    }
+
+    /// <summary>Every page reference of a run, in order (what OPT needs to know of the future).</summary>
+    public static IReadOnlyList<PageKey> RecordReferences(Workload workload, ulong seed)
+    {
+        WorkloadValidator.Validate(workload);
         var recorder = new RecordingPolicy(new FifoPolicy());
         new ReferenceMachine(workload, seed, recorder).Execute(captureMemory: false);
-        return new ReferenceMachine(workload, seed, new OptimalPolicy(recorder.References)).Execute(captureMemory);
+        return recorder.References;
     }
 
     public static IReplacementPolicy CreatePolicy(ReplacementPolicyKind kind) => kind switch
@@ -368,12 +375,27 @@ public sealed partial class ReferenceMachine
         {
             foreach (var (page, pte) in process.Mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page))
             {
+                if (pte.HoldsFrame && _memory.UseOf(pte.Frame) != FrameUse.Anonymous)
+                    continue; // page-cache pages are the files' (and the zero page holds nothing)
                 ReadOnlySpan<ulong> words = pte.HoldsFrame
                     ? _memory.Content(pte.Frame)
                     : _memory.LookupSwapCache(pte.Slot) is { } cached ? _memory.Content(cached) : _swap.Read(pte.Slot);
-                pages.Add(new PageImage(process.Pid, page, [.. words]));
+                if (MemoryImage.Counts(words))
+                    pages.Add(new PageImage(process.Pid, page, [.. words]));
             }
         }
-        return new MemoryImage(pages.ToImmutable());
+        var files = new SortedDictionary<FilePage, ImmutableArray<ulong>>(Comparer<FilePage>.Create(
+            (a, b) => a.File.Value != b.File.Value ? a.File.Value.CompareTo(b.File.Value) : a.Index.CompareTo(b.Index)));
+        var content = new ulong[_spec.WordsPerPage];
+        foreach (var page in _files.WrittenPages.Concat(_memory.CachedFilePages))
+        {
+            if (_memory.LookupPageCache(page) is { } frame)
+                _memory.Content(frame).CopyTo(content);
+            else
+                _files.Read(page, content);
+            if (MemoryImage.Changed(page, content))
+                files[page] = [.. content];
+        }
+        return new MemoryImage(pages.ToImmutable(), [.. files.Select(f => new FilePageImage(_files.Name(f.Key.File), f.Key.Index, f.Value))]);
     }
 }

@@ -25,16 +25,18 @@ public sealed class ClockPolicy : IReplacementPolicy
 
     public void Removed(FrameNumber frame) => _circle.Remove((int)frame.Value);
 
-    public FrameNumber ChooseVictim()
+    public FrameNumber ChooseVictim(Func<FrameNumber, bool> eligible)
     {
-        while (true)
+        for (var steps = 0; steps <= 2 * _circle.Count; steps++)
         {
-            var hand = _circle.First();
+            var hand = _circle.First(static _ => true);
             var f = (int)hand.Value;
-            if (!_used[f])
+            if (eligible(hand) && !_used[f])
                 return hand;
-            _used[f] = false;
+            if (eligible(hand))
+                _used[f] = false;  // a second chance; a pinned frame is passed over as it is
             _circle.MoveToLast(f); // advance the hand past it
         }
+        throw new InvalidOperationException("no frame to evict");
     }
 }

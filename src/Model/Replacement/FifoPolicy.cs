@@ -10,5 +10,5 @@ public sealed class FifoPolicy : IReplacementPolicy
     public void Inserted(FrameNumber frame) => _queue.AddLast((int)frame.Value);
     public void Referenced(FrameNumber frame, PageKey page) { }
     public void Removed(FrameNumber frame) => _queue.Remove((int)frame.Value);
-    public FrameNumber ChooseVictim() => _queue.First();
+    public FrameNumber ChooseVictim(Func<FrameNumber, bool> eligible) => _queue.First(eligible);
 }

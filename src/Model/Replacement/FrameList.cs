@@ -50,8 +50,16 @@ internal sealed class FrameList
         AddLast(frame);
     }
 
-    public FrameNumber First() =>
-        _head == Nil ? throw new InvalidOperationException("no frame to evict") : new FrameNumber((uint)_head);
+    /// <summary>The first frame, from the head, that <paramref name="eligible"/> allows.</summary>
+    public FrameNumber First(Func<FrameNumber, bool> eligible)
+    {
+        for (var f = _head; f != Nil; f = _next[f])
+        {
+            if (eligible(new FrameNumber((uint)f)))
+                return new FrameNumber((uint)f);
+        }
+        throw new InvalidOperationException("no frame to evict");
+    }
 
     private void Grow(int frame)
     {

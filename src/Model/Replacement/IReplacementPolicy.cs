@@ -14,6 +14,15 @@ public interface IReplacementPolicy
     /// <summary>The frame was freed; it is no longer a candidate.</summary>
     void Removed(FrameNumber frame);
 
-    /// <summary>The frame to evict next. Only called while at least one frame is inserted.</summary>
-    FrameNumber ChooseVictim();
+    /// <summary>
+    /// The frame to evict next among those <paramref name="eligible"/> allows (a frame pinned while it is copied is
+    /// passed over, keeping its place). Only called while at least one inserted frame is eligible.
+    /// </summary>
+    FrameNumber ChooseVictim(Func<FrameNumber, bool> eligible);
+}
+
+public static class ReplacementPolicyExtensions
+{
+    /// <summary>The frame to evict next, every inserted frame being eligible.</summary>
+    public static FrameNumber ChooseVictim(this IReplacementPolicy policy) => policy.ChooseVictim(static _ => true);
 }

@@ -10,5 +10,5 @@ public sealed class LruPolicy : IReplacementPolicy
     public void Inserted(FrameNumber frame) => _recency.AddLast((int)frame.Value);
     public void Referenced(FrameNumber frame, PageKey page) => _recency.MoveToLast((int)frame.Value);
     public void Removed(FrameNumber frame) => _recency.Remove((int)frame.Value);
-    public FrameNumber ChooseVictim() => _recency.First();
+    public FrameNumber ChooseVictim(Func<FrameNumber, bool> eligible) => _recency.First(eligible);
 }

@@ -45,12 +45,12 @@ public sealed class OptimalPolicy : IReplacementPolicy
 
     public void Removed(FrameNumber frame) => _resident.Remove((int)frame.Value);
 
-    public FrameNumber ChooseVictim()
+    public FrameNumber ChooseVictim(Func<FrameNumber, bool> eligible)
     {
-        int victim = _resident.Head, farthest = -1;
+        int victim = -1, farthest = -1;
         for (var f = _resident.Head; f >= 0; f = _resident.Next(f))
         {
-            if (_frameNextUse[f] > farthest)
+            if (_frameNextUse[f] > farthest && eligible(new FrameNumber((uint)f)))
                 (victim, farthest) = (f, _frameNextUse[f]);
         }
         return victim < 0 ? throw new InvalidOperationException("no frame to evict") : new FrameNumber((uint)victim);

@@ -18,5 +18,5 @@ public sealed class RecordingPolicy(IReplacementPolicy inner) : IReplacementPoli
     }
 
     public void Removed(FrameNumber frame) => inner.Removed(frame);
-    public FrameNumber ChooseVictim() => inner.ChooseVictim();
+    public FrameNumber ChooseVictim(Func<FrameNumber, bool> eligible) => inner.ChooseVictim(eligible);
 }

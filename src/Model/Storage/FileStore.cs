@@ -31,6 +31,9 @@ public sealed class FileStore
             into[w] = InitialWord(page, w);
     }
 
+    /// <summary>The pages written back so far.</summary>
+    public IEnumerable<FilePage> WrittenPages => _written.Keys;
+
     /// <summary>Writes a dirty page back (writeback of a shared file mapping).</summary>
     public void Write(FilePage page, ReadOnlySpan<ulong> content) => _written[page] = content.ToArray();
 
