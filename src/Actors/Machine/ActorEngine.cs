@@ -68,6 +68,7 @@ public static class ActorEngine
             {
                 RunFinished finished => finished.Result,
                 RunFailed failed => throw new WorkloadException(failed.Line, failed.Message),
+                RunCrashed crashed => throw new SimulationException(crashed.Message),
                 _ => throw new InvalidOperationException($"the machine answered {reply}"),
             };
         }
@@ -85,3 +86,6 @@ public static class ActorEngine
             ? settings with { OptReferences = [.. ReferenceMachine.RecordReferences(workload, seed)] }
             : settings;
 }
+
+/// <summary>The simulation itself failed (an actor threw): the run is void. The message says what happened.</summary>
+public sealed class SimulationException(string message) : Exception(message);

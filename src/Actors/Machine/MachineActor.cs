@@ -55,6 +55,17 @@ public sealed partial class MachineActor : ReceiveActor
         return base.AroundReceive(receive, message);
     }
 
+    /// <summary>
+    /// A simulation actor that throws has lost state the run depends on (a page table, the frames, a CPU's place in
+    /// its script): the run cannot be trusted, so it stops and fails with the error. Loaders are the exception: their
+    /// router restarts them, and a loader wakes its waiters before it restarts.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(error =>
+    {
+        Self.Tell(new SimulationFailed(error.Message));
+        return Directive.Stop;
+    });
+
     /// <summary>Every simulation actor is created here, in a handler, so the run starts only once all exist.</summary>
     private void Start()
     {
@@ -175,6 +186,7 @@ public sealed partial class MachineActor : ReceiveActor
                 cpu.Tell(Halt.Instance);
         });
         Receive<WorkloadFailed>(failed => Fail(failed.Line, failed.Message));
+        Receive<SimulationFailed>(failed => _requester.Tell(new RunCrashed(failed.Message)));
         Receive<ViolationFound>(v => _violations.Add(v.Description));
     }
 

@@ -28,6 +28,12 @@ public sealed record RunFinished(RunResult Result) : IRunControl;
 /// <summary>The workload could not run as written (a deadlock, a region missing at run time). <see cref="Line"/> is its config line.</summary>
 public sealed record RunFailed(int? Line, string Message) : IRunControl;
 
+/// <summary>A simulation actor failed: the run is void. Not bad input — a fault of the simulator (or of a planted bug).</summary>
+public sealed record RunCrashed(string Message) : IRunControl;
+
+/// <summary>Machine → itself: a child failed with <see cref="Message"/>.</summary>
+internal sealed record SimulationFailed(string Message) : IRunControl;
+
 /// <summary>
 /// mm → machine at fork: start the child's mm. Answered by <see cref="ProcessSpawned"/> with the same <see cref="RequestId"/>;
 /// the child is not found by CPUs until the parent says <see cref="ProcessReady"/> (memory counts its references first).

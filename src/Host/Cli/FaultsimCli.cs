@@ -43,6 +43,11 @@ public static class FaultsimCli
             error.WriteLine($"faultsim: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (Faultsim.Actors.Machine.SimulationException e)
+        {
+            error.WriteLine($"faultsim: the simulation failed: {e.Message}");
+            return ExitCodes.InternalError;
+        }
         catch (IOException e)
         {
             error.WriteLine($"faultsim: {e.Message}");
