@@ -11,7 +11,7 @@ namespace Faultsim.Actors.Disk;
 /// reads the settings say to fail. Swap space lives with memory; the disk only serves its requests.
 /// </summary>
 // each request: Queued ──a slot frees──▶ InService ──complete──▶ reply
-public sealed class DiskActor : SimulationActor
+public sealed class DiskActor : SimulationActor, IWithTimers
 {
     private readonly DiskSettings _settings;
     private readonly FileStore _files = new();
@@ -19,6 +19,9 @@ public sealed class DiskActor : SimulationActor
     private readonly Queue<(object Request, IActorRef ReplyTo)> _queue = new();
     private readonly int _wordsPerPage;
     private int _inService;
+    private long _timers;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public DiskActor(DiskSettings settings, int wordsPerPage)
     {
@@ -65,7 +68,11 @@ public sealed class DiskActor : SimulationActor
         while (_inService < _settings.QueueDepth && _queue.TryDequeue(out var next))
         {
             _inService++;
-            Self.Tell(new Completed(next.Request, next.ReplyTo)); // served in arrival order; time is the scheduler's
+            var completed = new Completed(next.Request, next.ReplyTo);
+            if (_settings.Timed)
+                Timers.StartSingleTimer(++_timers, completed, _settings.ServiceTime); // the scheduler's clock decides
+            else
+                Self.Tell(completed); // served in arrival order, as soon as its turn comes
         }
     }
 

@@ -11,6 +11,15 @@ public sealed record EngineSettings(int Quantum, ShootdownMode Shootdown, int Di
     /// <summary>The threads the live dispatcher gets.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Math.Max(1, Environment.ProcessorCount - 1);
 
+    /// <summary>The disk's time to serve a page, beside the transfer.</summary>
+    public TimeSpan DiskLatency { get; init; } = TimeSpan.FromTicks(1000); // 100 µs
+
+    /// <summary>The disk's transfer rate in bytes per second.</summary>
+    public ulong DiskBandwidth { get; init; } = 500UL << 20;
+
+    /// <summary>Whether the disk waits its service time on the scheduler's clock (live runs: the real one).</summary>
+    public bool TimedDisk { get; init; }
+
     /// <summary>Whether the result carries the final memory image (benchmarks leave it out).</summary>
     public bool CaptureMemory { get; init; } = true;
 

@@ -76,7 +76,8 @@ public sealed partial class MachineActor : ReceiveActor
         _memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), Self), "memory");
         var badPages = spec.Disk.BadPages.Select(b => new FilePage(fileIds[b.File], b.Page)).ToImmutableHashSet();
         _disk = Context.ActorOf(DiskActor.Props(new DiskSettings([.. _workload.Files.Select(f => (f.Name, f.Size))],
-            _settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed), spec.WordsPerPage), "disk");
+            _settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
+            spec.WordsPerPage), "disk");
         _loaders = Context.ActorOf(PageLoaderRouter.Props(PageLoaderActor.Props(_memory, _disk, Self)), "loaders");
         _tlbs = [.. Enumerable.Range(0, spec.Cpus).Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, _memory, flushBeforeWalk: spec.Frames > 0), $"tlb{i}"))];
         foreach (var process in _workload.Processes)

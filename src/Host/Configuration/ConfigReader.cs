@@ -60,6 +60,20 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
         return Quantity.TryParse(text, out var value) ? value : throw Error(path, $"is '{text}'; write {Quantity.Describe}");
     }
 
+    /// <summary>A duration such as 100us, 2ms, 1s or 500ns.</summary>
+    public TimeSpan Duration(string path)
+    {
+        var text = String(path).Trim();
+        (string Unit, double Ticks)[] units = [("ns", 0.01), ("us", 10), ("µs", 10), ("ms", TimeSpan.TicksPerMillisecond), ("s", TimeSpan.TicksPerSecond)];
+        foreach (var (unit, ticks) in units)
+        {
+            if (text.EndsWith(unit, StringComparison.Ordinal)
+                && double.TryParse(text[..^unit.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0)
+                return TimeSpan.FromTicks((long)Math.Round(value * ticks));
+        }
+        throw Error(path, $"is '{text}'; write a duration such as 100us, 2ms or 1s");
+    }
+
     public ulong? SizeOrOff(string path) =>
         String(path).Equals("off", StringComparison.OrdinalIgnoreCase) ? null : Size(path);
 

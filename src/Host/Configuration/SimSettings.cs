@@ -23,7 +23,13 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
             root.Int("actors.quantum", 1, 1 << 16),
             Enum.Parse<ShootdownMode>(root.Choice("shootdown", "eager", "batched", "lazy"), ignoreCase: true),
             root.Int("machine.disk.queue-depth", 1, 1 << 16),
-            root.String("actors.threads").Equals("auto", StringComparison.OrdinalIgnoreCase) ? 0 : root.Int("actors.threads", 1, 256));
+            root.String("actors.threads").Equals("auto", StringComparison.OrdinalIgnoreCase) ? 0 : root.Int("actors.threads", 1, 256))
+        {
+            DiskLatency = root.Duration("machine.disk.latency"),
+            DiskBandwidth = root.Size("machine.disk.bandwidth") is var bandwidth and > 0 ? bandwidth
+                : throw root.Error("machine.disk.bandwidth", "must be more than 0 bytes per second"),
+            TimedDisk = root.Bool("actors.timed-disk"),
+        };
         return new SimSettings(engine, seed, workload, loaded.WorkloadSource.Origin, actors);
     }
 
