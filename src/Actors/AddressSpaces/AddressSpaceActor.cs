@@ -104,16 +104,13 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Sender.Tell(new WalkRefused(walk.Id, _fate));
                 return true;
             case InstallPte install:
-                var page = new PageKey(_setup.Asid, install.Page);
-                if (install.FramePrepared)
-                    _memory.Tell(new Unprepare(page, install.New.Frame));
-                Wake.Retry(install.Waiters, page); // they walk again and find the process gone
+                Refuse(install); // the waiters walk again and find the process gone
                 return true;
             case Syscall call:
                 Sender.Tell(new SyscallReturned(call.Id, Failed: true, _fate));
                 return true;
             case ReplacePte replace:
-                replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, new PageKey(_setup.Asid, replace.Page), Replaced: false));
+                Refuse(replace);
                 return true;
             case KillProcess:
                 return true;
@@ -179,9 +176,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         {
             // The page, its VMA or its sharing changed since the fault was raised (the per-VMA check of a kernel
             // with per-VMA locks): nothing is installed, everyone faults again.
-            if (install.FramePrepared)
-                _memory.Tell(new Unprepare(page, install.New.Frame));
-            Wake.Retry(install.Waiters, page);
+            Refuse(install);
             return;
         }
         if (install.GrowStackTo is { } newStart)
@@ -214,12 +209,24 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var pte = _mm.Pages[replace.Page];
         if (!pte.HoldsFrame || pte.Frame != replace.Frame)
         {
-            replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, page, Replaced: false)); // a fault or a call got there first
+            Refuse(replace); // a fault or a call got there first
             return;
         }
         var change = _mm.Install(replace.Page, replace.Replacement);
         Shootdown([change], Reclaim, includeInitiator: true, () => replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, page, Replaced: true)));
     }
+
+    /// <summary>Nothing is installed: a frame memory prepared for it goes back, and every waiter faults again.</summary>
+    private void Refuse(InstallPte install)
+    {
+        var page = new PageKey(_setup.Asid, install.Page);
+        if (install.FramePrepared)
+            _memory.Tell(new Unprepare(page, install.New.Frame));
+        Wake.Retry(install.Waiters, page);
+    }
+
+    private void Refuse(ReplacePte replace) =>
+        replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, new PageKey(_setup.Asid, replace.Page), Replaced: false));
 
     /// <summary>Reclaim runs on no CPU of this mm: every CPU that ran it is shot down.</summary>
     private static readonly CpuId Reclaim = new(-1);
