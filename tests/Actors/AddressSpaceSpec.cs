@@ -37,7 +37,7 @@ public sealed class AddressSpaceSpec : TestKit
         var setup = new AddressSpaceSetup(new ProcessId(1), "p", Faults.Asid, [.. space.Vmas.All],
             [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
         var settings = new AddressSpaceSettings(StackRules.Linux, ZeroPage: true, [Faults.FileSize], mode);
-        var mm = Sys.ActorOf(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref]));
+        var mm = Sys.ActorOf(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live));
         foreach (var (cpu, tlb) in new[] { (0, _tlb0), (1, _tlb1) })
         {
             mm.Tell(new Walk(new FaultId(100 + cpu), new CpuId(cpu), Faults.Anon, AccessKind.Read, AccessMode.User, Faults.Anon, false), tlb.Ref);

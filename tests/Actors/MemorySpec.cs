@@ -22,7 +22,7 @@ public sealed class MemorySpec : TestKit
     public MemorySpec()
     {
         _machine = CreateTestProbe();
-        _memory = Sys.ActorOf(MemoryActor.Props(new MemorySettings(0, 8, Faultsim.Model.Replacement.ReplacementPolicyKind.Lru, []), _machine.Ref));
+        _memory = Sys.ActorOf(MemoryActor.Props(new MemorySettings(0, 8, Faultsim.Model.Replacement.ReplacementPolicyKind.Lru, []), _machine.Ref, RunContext.Live));
     }
 
     [Fact]

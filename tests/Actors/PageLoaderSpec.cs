@@ -24,7 +24,7 @@ public sealed class PageLoaderSpec : TestKit
         (_memory, _disk, _machine, _mm) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
     }
 
-    private IActorRef Loader() => Sys.ActorOf(PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref));
+    private IActorRef Loader() => Sys.ActorOf(PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref, RunContext.Live, 1));
 
     [Fact]
     public void Loader_should_issue_one_disk_read_when_three_cpus_fault_together()
@@ -131,7 +131,7 @@ public sealed class PageLoaderSpec : TestKit
     [Fact]
     public void Loader_killed_mid_load_is_restarted_and_every_waiter_resumes()
     {
-        var router = Sys.ActorOf(PageLoaderRouter.Props(PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref)));
+        var router = Sys.ActorOf(PageLoaderRouter.Props(seed => PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref, RunContext.Live, seed), RunContext.Live, 1));
         var cpus = new[] { CreateTestProbe(), CreateTestProbe() };
         router.Tell(Faults.At(1, Faults.File, AccessKind.Read, _mm.Ref, cpus[0].Ref));
         router.Tell(Faults.At(2, Faults.File, AccessKind.Read, _mm.Ref, cpus[1].Ref, cpu: 1));

@@ -1,3 +1,4 @@
+using Faultsim.Actors.Machine;
 using Akka.TestKit.Xunit2;
 using Faultsim.Actors;
 using Faultsim.Actors.Shootdown;
@@ -15,7 +16,7 @@ public sealed class ShootdownRoundSpec : TestKit
         var order = new ShootdownOrder(new ShootdownId(1), new ShootdownScope(new Asid(1), new PageNumber(4), new PageNumber(8), false),
             [.. tlbs.Select((t, i) => new ShootdownTarget(new CpuId(i), t.Ref))], new CpuId(0), ShootdownMode.Batched);
         var parent = CreateTestProbe();
-        parent.ChildActorOf(ShootdownRound.Props(order));
+        parent.ChildActorOf(ShootdownRound.Props(order, RunContext.Live));
         var ipis = tlbs.Select(t => t.ExpectMsg<Invalidate>()).ToList();
         Assert.All(ipis, i => Assert.Equal((new PageNumber(4), new PageNumber(8), false), (i.From, i.To, i.Lazy)));
         for (var i = 0; i < 2; i++)
@@ -32,7 +33,7 @@ public sealed class ShootdownRoundSpec : TestKit
         var order = new ShootdownOrder(new ShootdownId(2), new ShootdownScope(new Asid(1), default, default, true),
             [new ShootdownTarget(new CpuId(1), tlb.Ref)], new CpuId(0), ShootdownMode.Lazy);
         var parent = CreateTestProbe();
-        parent.ChildActorOf(ShootdownRound.Props(order));
+        parent.ChildActorOf(ShootdownRound.Props(order, RunContext.Live));
         Assert.True(tlb.ExpectMsg<Invalidate>().Lazy);
         tlb.Reply(new InvalidateAcked(order.Id, new CpuId(1)));
         Assert.Equal(0, parent.ExpectMsg<ShootdownCompleted>().Ipis);

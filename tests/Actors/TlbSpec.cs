@@ -1,3 +1,4 @@
+using Faultsim.Actors.Machine;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
@@ -23,7 +24,7 @@ public sealed class TlbSpec : TestKit
     public TlbSpec()
     {
         (_memory, _mm, _cpu) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        _tlb = Sys.ActorOf(TlbActor.Props(new CpuId(0), 64, 4, _memory.Ref));
+        _tlb = Sys.ActorOf(TlbActor.Props(new CpuId(0), 64, 4, _memory.Ref, flushBeforeWalk: false, RunContext.Live));
     }
 
     private static MemoryAccess Load(VirtualAddress address) => new(address, AccessKind.Read, AccessMode.User, 0);

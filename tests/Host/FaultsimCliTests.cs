@@ -40,7 +40,7 @@ public sealed class FaultsimCliTests : IDisposable
         foreach (var property in element.EnumerateObject())
         {
             var name = prefix + property.Name;
-            if (property.Value.ValueKind == JsonValueKind.Object && name != "faults.by_resolution")
+            if (property.Value.ValueKind == JsonValueKind.Object && name is not ("faults.by_resolution" or "latency"))
                 names.AddRange(Names(property.Value, name + "."));
             else
                 names.Add(name);
@@ -123,7 +123,8 @@ public sealed class FaultsimCliTests : IDisposable
     public void Run_json_holds_exactly_the_names_the_readme_documents()
     {
         var json = Json(Cli("run", "--json", "-").Out);
-        string[] top = ["engine", "seed", "cpus", .. StableCounters, .. OtherCounters, "steps", "memory.pages", "memory.hash", "panic", "processes"];
+        string[] top = ["engine", "seed", "cpus", .. StableCounters, .. OtherCounters, "steps", "memory.pages", "memory.file_pages", "memory.hash", "panic", "processes",
+            "never_started", "latency", "events.count", "events.hash", "violation"];
         string[] perProcess = ["pid", "name", "fate", .. StableCounters, .. OtherCounters];
         Assert.Equal(top.Order(), Names(json).Order());
         foreach (var process in json.GetProperty("processes").EnumerateArray())

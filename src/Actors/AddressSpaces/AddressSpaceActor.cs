@@ -3,9 +3,11 @@ using Akka.Actor;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
+using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Shootdown;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
@@ -27,6 +29,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 {
     private readonly AddressSpaceSetup _setup;
     private readonly AddressSpaceSettings _settings;
+    private readonly RunContext _run;
+    private readonly SimTime _time;
+    private readonly Waker _waker;
     private readonly IActorRef _machine, _memory, _loaders;
     private readonly ImmutableArray<IActorRef> _tlbs;
     private readonly AddressSpace _mm;
@@ -38,10 +43,14 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private ProcessFate _fate = ProcessFate.Running;
     private IActorRef? _spawned; // the child's mm, while a fork is under way
 
-    public AddressSpaceActor(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders, ImmutableArray<IActorRef> tlbs)
+    public AddressSpaceActor(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders,
+        ImmutableArray<IActorRef> tlbs, RunContext run)
     {
         _setup = setup;
         _settings = settings;
+        _run = run;
+        _time = new SimTime(Context.System);
+        _waker = new Waker(Self.Path.Name, run, _time, Self);
         (_machine, _memory, _loaders, _tlbs) = (machine, memory, loaders, tlbs);
         _mm = new AddressSpace(setup.Asid);
         foreach (var vma in setup.Vmas)
@@ -53,8 +62,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders, ImmutableArray<IActorRef> tlbs) =>
-        Akka.Actor.Props.Create(typeof(AddressSpaceActor), setup, settings, machine, memory, loaders, tlbs);
+    public static Props Props(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders,
+        ImmutableArray<IActorRef> tlbs, RunContext run) =>
+        Akka.Actor.Props.Create(typeof(AddressSpaceActor), setup, settings, machine, memory, loaders, tlbs, run);
 
     protected override bool Receive(object message) => Ready(message);
 
@@ -166,7 +176,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
             walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, f => _settings.FileSizes[f.Value]);
         var page = new PageKey(_setup.Asid, walk.Address.Page);
-        _loaders.Tell(new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender));
+        _run.Events?.Record(Self.Path.Name, _loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
+        _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender), _run.Latencies.FaultEntry, Self);
     }
 
     private void OnInstall(InstallPte install)
@@ -184,9 +195,10 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             _mm.Vmas.GrowDown(_mm.Vmas.Find(newStart)!, newStart);
         }
         var change = _mm.Install(install.Page, install.New);
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
         if (change.Old.IsSwapped)
             _memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
-        void WakeAll() => Wake.Installed(install.Waiters, page, install.Report, Translation.Of(install.New));
+        void WakeAll() => _waker.Installed(install.Waiters, page, install.Report, Translation.Of(install.New));
         if (!change.Old.IsPresent || change.Old.Frame == change.New.Frame)
         {
             WakeAll();
@@ -195,11 +207,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         // A frame replaced (COW break): other CPUs may still reach the old frame through this page. The faulting
         // CPU's own entry is replaced when it is woken with the new translation.
         var released = Release([change]);
-        Shootdown([change], install.Cpu, includeInitiator: false, () =>
-        {
-            _memory.Tell(released);
-            WakeAll();
-        });
+        Shootdown([change], install.Cpu, includeInitiator: false, released, WakeAll);
     }
 
     /// <summary>An eviction takes the page's frame: the PTE gets its replacement, and no CPU may use the old one after the reply.</summary>
@@ -213,7 +221,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             return;
         }
         var change = _mm.Install(replace.Page, replace.Replacement);
-        Shootdown([change], Reclaim, includeInitiator: true, () => replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, page, Replaced: true)));
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
+        Shootdown([change], Reclaim, includeInitiator: true, released: null,
+            () => replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, page, Replaced: true)));
     }
 
     /// <summary>Nothing is installed: a frame memory prepared for it goes back, and every waiter faults again.</summary>
@@ -222,7 +232,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var page = new PageKey(_setup.Asid, install.Page);
         if (install.FramePrepared)
             _memory.Tell(new Unprepare(page, install.New.Frame));
-        Wake.Retry(install.Waiters, page);
+        _waker.Retry(install.Waiters, page);
     }
 
     private void Refuse(ReplacePte replace) =>
@@ -239,6 +249,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void OnSyscall(Syscall call)
     {
         var caller = Sender;
+        _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.SyscallMade(call.Cpu, call.Request.ToString()));
         switch (call.Request)
         {
             case SyscallRequest.Mmap map when !map.Vma.Start.IsPageAligned || map.Vma.End > VirtualAddress.UserEnd:
@@ -297,11 +308,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void Settle(Syscall call, IActorRef caller, IReadOnlyList<PteChange> changes)
     {
         var released = Release(changes);
-        Lock(() => Shootdown(changes, call.Cpu, includeInitiator: true, () =>
-        {
-            _memory.Tell(released);
-            Unlock(() => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running)));
-        }));
+        Lock(() => Shootdown(changes, call.Cpu, includeInitiator: true, released,
+            () => Unlock(() => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running)))));
     }
 
     /// <summary>
@@ -317,9 +325,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             e.Pte.HoldsFrame ? e.Pte.Frame : null, e.Pte.IsSwapped ? e.Pte.Slot : null)).ToImmutableArray();
         var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, fork.ChildAsid, [.. child.Vmas.All], entries,
             _regions.ToImmutableDictionary(), fork.StackPointer);
-        Lock(() => Shootdown(parentChanges, call.Cpu, includeInitiator: true, () =>
+        Lock(() => Shootdown(parentChanges, call.Cpu, includeInitiator: true, released: null, () =>
             Request(id => _machine.Tell(new SpawnProcess(id, setup)), () =>
-                Request(id => _memory.Tell(new AddReferences(id, fork.ChildAsid, _spawned!, references)), () =>
+                Request(id => _memory.Tell(new AddReferences(id, _setup.Pid, fork.ChildAsid, _spawned!, references)), () =>
                     Unlock(() =>
                     {
                         _machine.Tell(new ProcessReady(fork.Child)); // only now may a CPU run the child
@@ -333,24 +341,28 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var changes = _mm.Teardown();
         _fate = fate;
         Become(Ended);
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.ProcessEnded(_setup.Pid, fate));
         var released = Release(changes);
         var targets = Targets(initiator, includeInitiator: true);
-        RunRound(new ShootdownScope(_setup.Asid, default, default, All: true), targets, initiator, () =>
+        RunRound(new ShootdownScope(_setup.Asid, default, default, All: true), targets, initiator, released, () =>
         {
-            _memory.Tell(released);
             _machine.Tell(new ProcessEnded(_setup.Pid, fate));
             reply?.Invoke();
         });
         Stash.UnstashAll(); // whatever waited for the lock now meets the ended process
     }
 
-    /// <summary>Shoots down the changes that need it, grouped by the configured mode, then runs <paramref name="then"/>.</summary>
-    private void Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, Action then)
+    /// <summary>
+    /// Shoots down the changes that need it, grouped by the configured mode; once every round is acknowledged, memory
+    /// may drop <paramref name="released"/> and <paramref name="then"/> runs.
+    /// </summary>
+    private void Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released, Action then)
     {
         var pages = changes.Where(c => c.NeedsShootdown).Select(c => c.Page).ToList();
         var targets = Targets(initiator, includeInitiator);
         if (pages.Count == 0 || targets.IsEmpty)
         {
+            Free(released);
             then();
             return;
         }
@@ -359,22 +371,52 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             : [new ShootdownScope(_setup.Asid, pages.Min(), pages.Max() + 1, All: false)];
         var remaining = scopes.Count;
         foreach (var scope in scopes)
-            RunRound(scope, targets, initiator, () => { if (--remaining == 0) then(); });
+            RunRound(scope, targets, initiator, released: null, () => { if (--remaining == 0) { FreeAfterAcks(released); then(); } });
+        FreeBeforeAcks(released);
     }
 
     private ImmutableArray<ShootdownTarget> Targets(CpuId initiator, bool includeInitiator) =>
         [.. _mm.Cpus.Cpus.Where(c => includeInitiator || c != initiator).Select(c => new ShootdownTarget(c, _tlbs[c.Value]))];
 
-    private void RunRound(ShootdownScope scope, ImmutableArray<ShootdownTarget> targets, CpuId initiator, Action then)
+    private void RunRound(ShootdownScope scope, ImmutableArray<ShootdownTarget> targets, CpuId initiator, ReleasePages? released, Action then)
     {
         if (targets.IsEmpty)
         {
+            Free(released);
             then();
             return;
         }
         var id = new ShootdownId(++_nextRound);
-        _rounds[id] = then;
-        Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown)));
+        _rounds[id] = () =>
+        {
+            _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(id.Value));
+            FreeAfterAcks(released);
+            then();
+        };
+        _run.Events?.Record(Self.Path.Name, $"shootdown-{id.Value}",
+            new SimEvent.ShootdownStarted(id.Value, scope.Asid, scope.From, scope.To, scope.All, [.. targets.Select(t => t.Cpu)]));
+        Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown), _run), $"shootdown-{id.Value}");
+        FreeBeforeAcks(released);
+    }
+
+    /// <summary>Memory may drop the references of PTEs that are gone: after the shootdown's acknowledgements.</summary>
+    private void FreeAfterAcks(ReleasePages? released)
+    {
+        if (!_run.Bugs.FreeBeforeAcks)
+            Free(released);
+    }
+
+    /// <summary>Planted bug free-before-acks: the references go while TLBs may still map the frames, which memory may then reuse.</summary>
+    private void FreeBeforeAcks(ReleasePages? released)
+    {
+        if (_run.Bugs.FreeBeforeAcks)
+            Free(released);
+    }
+
+    private void Free(ReleasePages? released)
+    {
+        if (released is not null)
+            _memory.Tell(released);
     }
 
     /// <summary>The references the changed PTEs held and no longer hold: frames replaced or gone, swap slots gone.</summary>

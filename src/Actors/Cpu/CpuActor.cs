@@ -54,13 +54,20 @@ public sealed class CpuActor : SimulationActor
             {
                 case Op.Run run:
                     _machine.Tell(new FindProcess(_id, run.Process, run.Line));
-                    AwaitMachine(m => m is ProcessFound found && Resume(() => Switch(found)));
+                    AwaitMachine(m => m switch
+                    {
+                        ProcessFound found => Resume(() => Switch(found)),
+                        ProcessNeverStarted => Resume(() => { _process = null; Advance(); }),
+                        _ => false,
+                    });
                     return;
                 case Op.Barrier barrier:
                     _machine.Tell(new ArriveAtBarrier(_id, barrier.Name, barrier.Line));
                     AwaitMachine(m => m is BarrierPassed && Resume(Advance));
                     return;
                 case var _ when _process is not { Alive: true }:
+                    if (op is Op.Fork skipped)
+                        _machine.Tell(new ForkSkipped(_id, skipped.Child));
                     Advance(); // the process this CPU ran is gone: its remaining operations are skipped
                     continue;
                 case Op.SetStackPointer sp:

@@ -18,6 +18,12 @@ public sealed record FindProcess(CpuId Cpu, string Name, int Line) : ICpuProtoco
 public sealed record ProcessFound(string Name, ProcessId Pid, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer,
     ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, bool Alive) : ICpuProtocol;
 
+/// <summary>Machine → CPU: the process will never run, its parent ended before forking it; its operations are skipped.</summary>
+public sealed record ProcessNeverStarted(string Name) : ICpuProtocol;
+
+/// <summary>CPU → machine: this CPU's process ended before its fork of <see cref="Child"/>, which will never run.</summary>
+public sealed record ForkSkipped(CpuId Cpu, string Child) : ICpuProtocol;
+
 /// <summary>CPU → machine. Answered by <see cref="BarrierPassed"/>.</summary>
 public sealed record ArriveAtBarrier(CpuId Cpu, string Name, int Line) : ICpuProtocol;
 

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Faultsim.Actors.Machine;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Common;
 using Faultsim.Model.Storage;
 
@@ -18,13 +20,15 @@ public sealed class DiskActor : SimulationActor, IWithTimers
     private readonly SimRandom _random;
     private readonly Queue<(object Request, IActorRef ReplyTo)> _queue = new();
     private readonly int _wordsPerPage;
+    private readonly RunContext _run;
     private int _inService;
     private long _timers;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public DiskActor(DiskSettings settings, int wordsPerPage)
+    public DiskActor(DiskSettings settings, int wordsPerPage, RunContext run)
     {
+        _run = run;
         _settings = settings;
         _wordsPerPage = wordsPerPage;
         _random = new SimRandom(settings.Seed);
@@ -32,7 +36,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
             _files.Add(name, size);
     }
 
-    public static Props Props(DiskSettings settings, int wordsPerPage) => Akka.Actor.Props.Create(typeof(DiskActor), settings, wordsPerPage);
+    public static Props Props(DiskSettings settings, int wordsPerPage, RunContext run) => Akka.Actor.Props.Create(typeof(DiskActor), settings, wordsPerPage, run);
 
     protected override bool Receive(object message)
     {
@@ -79,7 +83,10 @@ public sealed class DiskActor : SimulationActor, IWithTimers
     private void Complete(Completed done)
     {
         _inService--;
-        done.ReplyTo.Tell(Serve(done.Request));
+        var reply = Serve(done.Request);
+        if (done.Request is ReadPage read)
+            _run.Events?.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(read.Block.ToString(), reply is PageReadFailed));
+        done.ReplyTo.Tell(reply);
         StartNext();
     }
 

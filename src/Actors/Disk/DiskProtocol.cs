@@ -14,9 +14,15 @@ public abstract record DiskBlock
 {
     private DiskBlock() { }
 
-    public sealed record OfFile(FilePage Page) : DiskBlock;
+    public sealed record OfFile(FilePage Page) : DiskBlock
+    {
+        public override string ToString() => Page.ToString();
+    }
 
-    public sealed record OfSwap(SwapSlot Slot) : DiskBlock;
+    public sealed record OfSwap(SwapSlot Slot) : DiskBlock
+    {
+        public override string ToString() => Slot.ToString();
+    }
 }
 
 /// <summary>Loader → disk. Answered by <see cref="PageRead"/> (with the content of a file page) or <see cref="PageReadFailed"/>.</summary>

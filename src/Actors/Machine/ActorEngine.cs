@@ -81,7 +81,7 @@ public static class ActorEngine
     private static long _runs;
 
     /// <summary>OPT replacement needs the future: a recording run of the reference machine supplies the page references.</summary>
-    private static EngineSettings WithFuture(Workload workload, EngineSettings settings, ulong seed) =>
+    internal static EngineSettings WithFuture(Workload workload, EngineSettings settings, ulong seed) =>
         workload.Machine.Policy == ReplacementPolicyKind.Opt && workload.Machine.Frames > 0 && settings.OptReferences.IsEmpty
             ? settings with { OptReferences = [.. ReferenceMachine.RecordReferences(workload, seed)] }
             : settings;

@@ -20,6 +20,9 @@ public sealed record EngineSettings(int Quantum, ShootdownMode Shootdown, int Di
     /// <summary>Whether the disk waits its service time on the scheduler's clock (live runs: the real one).</summary>
     public bool TimedDisk { get; init; }
 
+    /// <summary>What the run's actors share: latencies, planted bugs, injected crashes, the event log.</summary>
+    public RunContext Run { get; init; } = RunContext.Live;
+
     /// <summary>Whether the result carries the final memory image (benchmarks leave it out).</summary>
     public bool CaptureMemory { get; init; } = true;
 

@@ -18,6 +18,7 @@ public sealed partial class MachineActor
     public const string EngineName = "actors";
 
     private long _tlbMessages, _diskMessages;
+    private readonly Dictionary<ResolutionKind, LatencyHistogram> _latency = [];
 
     private void Collect()
     {
@@ -71,7 +72,17 @@ public sealed partial class MachineActor
                 Become(() =>
                 {
                     Receive<RouterStats>(stats => { router = stats; Done(); });
-                    Receive<Tlb.TlbStats>(stats => { _tlbMessages += stats.MessagesReceived; tlbs++; Done(); });
+                    Receive<Tlb.TlbStats>(stats =>
+                    {
+                        _tlbMessages += stats.MessagesReceived;
+                        foreach (var latencies in stats.Latencies)
+                        {
+                            var histogram = LatencyHistogram.From(latencies.Buckets, latencies.Max);
+                            if (_latency.TryGetValue(latencies.Kind, out var merged)) merged.Merge(histogram); else _latency[latencies.Kind] = histogram;
+                        }
+                        tlbs++;
+                        Done();
+                    });
                 });
                 void Done()
                 {
@@ -131,6 +142,8 @@ public sealed partial class MachineActor
         {
             Violations = [.. _violations],
             Messages = messages,
+            NeverStarted = [.. _neverStarted],
+            FaultLatency = [.. _latency.OrderBy(kv => kv.Key).Select(kv => LatencySummary.Of(kv.Key, kv.Value))],
         };
         _requester.Tell(new RunFinished(result));
         Become(() => ReceiveAny(_ => { }));

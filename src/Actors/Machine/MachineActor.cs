@@ -29,6 +29,7 @@ public sealed partial class MachineActor : ReceiveActor
     private readonly Dictionary<string, ProcessEntry> _processes = [];
     private readonly Dictionary<string, ProcessEntry> _spawning = [];   // forked, not yet ready to run
     private readonly Dictionary<string, List<(IActorRef Cpu, CpuId Id, int Line)>> _awaitingProcess = [];
+    private readonly SortedSet<string> _neverStarted = new(StringComparer.Ordinal);   // their parent ended before the fork
     private readonly Dictionary<string, int[]> _arrivals = [];
     private readonly Dictionary<string, bool[]> _participants = [];
     private readonly Dictionary<CpuId, (IActorRef Cpu, string Barrier, int Line)> _atBarrier = [];
@@ -73,13 +74,15 @@ public sealed partial class MachineActor : ReceiveActor
         var spec = _workload.Machine;
         var fileIds = _workload.Files.Select((f, i) => (f.Name, Id: new FileId(i))).ToImmutableDictionary(f => f.Name, f => f.Id);
         _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, [.. _workload.Files.Select(f => f.Size)], _settings.Shootdown);
-        _memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), Self), "memory");
+        var run = _settings.Run;
+        _memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), Self, run), "memory");
         var badPages = spec.Disk.BadPages.Select(b => new FilePage(fileIds[b.File], b.Page)).ToImmutableHashSet();
         _disk = Context.ActorOf(DiskActor.Props(new DiskSettings([.. _workload.Files.Select(f => (f.Name, f.Size))],
             _settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
-            spec.WordsPerPage), "disk");
-        _loaders = Context.ActorOf(PageLoaderRouter.Props(PageLoaderActor.Props(_memory, _disk, Self)), "loaders");
-        _tlbs = [.. Enumerable.Range(0, spec.Cpus).Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, _memory, flushBeforeWalk: spec.Frames > 0), $"tlb{i}"))];
+            spec.WordsPerPage, run), "disk");
+        var (memory, disk, self) = (_memory, _disk, Self);
+        _loaders = Context.ActorOf(PageLoaderRouter.Props(seed => PageLoaderActor.Props(memory, disk, self, run, seed), run, _seed), "loaders");
+        _tlbs = [.. Enumerable.Range(0, spec.Cpus).Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, _memory, flushBeforeWalk: spec.Frames > 0, run), $"tlb{i}"))];
         foreach (var process in _workload.Processes)
             Register(StartProcess(Setup(process, fileIds)));
         _memory.Tell(new ConnectMemory(_loaders, _disk, _processes.Values.ToImmutableDictionary(p => p.Asid, p => p.AddressSpace)));
@@ -119,7 +122,7 @@ public sealed partial class MachineActor : ReceiveActor
 
     private ProcessEntry StartProcess(AddressSpaceSetup setup)
     {
-        var mm = Context.ActorOf(AddressSpaceActor.Props(setup, _mmSettings, Self, _memory, _loaders, _tlbs), $"mm{setup.Pid.Value}");
+        var mm = Context.ActorOf(AddressSpaceActor.Props(setup, _mmSettings, Self, _memory, _loaders, _tlbs, _settings.Run), $"mm{setup.Pid.Value}");
         return new ProcessEntry(setup.Pid, setup.Name, setup.Asid, mm, setup.StackPointer, setup.Regions);
     }
 
@@ -146,8 +149,22 @@ public sealed partial class MachineActor : ReceiveActor
                 Sender.Tell(Found(process));
                 return;
             }
+            if (_neverStarted.Contains(find.Name))
+            {
+                Sender.Tell(new ProcessNeverStarted(find.Name));
+                return;
+            }
             (_awaitingProcess.TryGetValue(find.Name, out var list) ? list : _awaitingProcess[find.Name] = []).Add((Sender, find.Cpu, find.Line));
             CheckDeadlock();
+        });
+        Receive<ForkSkipped>(skipped =>
+        {
+            _neverStarted.Add(skipped.Child);
+            if (_awaitingProcess.Remove(skipped.Child, out var waiting))
+            {
+                foreach (var (cpu, _, _) in waiting)
+                    cpu.Tell(new ProcessNeverStarted(skipped.Child));
+            }
         });
         Receive<ArriveAtBarrier>(arrive =>
         {

@@ -4,6 +4,7 @@ using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Disk;
 using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Frames;
 using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
@@ -56,7 +57,7 @@ public sealed partial class MemoryActor
         {
             restore?.Invoke();
             prepare.AddressSpace.Tell(new KillProcess(ProcessFate.KilledByOom, prepare.Then.Cpu));
-            Wake.Ended(prepare.Then.Waiters, prepare.Page, prepare.Then.Report, counted: false, FaultOutcome.Killed);
+            _waker.Ended(prepare.Then.Waiters, prepare.Page, prepare.Then.Report, counted: false, FaultOutcome.Killed);
         });
 
     private void WithFrame(ProcessId pid, Action allocate, Action outOfMemory)
@@ -111,6 +112,7 @@ public sealed partial class MemoryActor
         var replacement = slot is { } s ? Pte.Swapped(s) : Pte.None;
         var mappers = _memory.Mappers(frame);
         eviction.Unmapping = mappers.Count;
+        eviction.Pages = [.. mappers];
         foreach (var page in mappers)
         {
             if (_addressSpaces.TryGetValue(page.Asid, out var mm))
@@ -172,6 +174,7 @@ public sealed partial class MemoryActor
                 _memory.RemoveFromPageCache(frame);
             }
             CountsOf(eviction.Initiator)[Evicted]++;
+            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PageEvicted(frame, eviction.Pages));
         }
         eviction.Done?.Invoke();
         ServeWaitingForFrames();
@@ -208,5 +211,6 @@ public sealed partial class MemoryActor
         /// <summary>Set for a MADV_PAGEOUT eviction: what to do when it is over (it serves no waiting request).</summary>
         public Action? Done { get; } = done;
         public int Unmapping { get; set; }
+        public ImmutableArray<PageKey> Pages { get; set; } = [];
     }
 }

@@ -2,7 +2,9 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Paging;
+using Faultsim.Actors.Scheduling;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Frames;
 using Faultsim.Model.Machine;
@@ -24,18 +26,24 @@ public sealed partial class MemoryActor : SimulationActor
     private readonly PhysicalMemory _memory;
     private readonly SwapSpace _swap;
     private readonly IActorRef _machine;
+    private readonly RunContext _run;
+    private readonly SimTime _time;
+    private readonly Waker _waker;
     private readonly Dictionary<MemoryQuery, List<(IActorRef Loader, FaultId Id)>> _reading = [];
     private readonly Dictionary<ProcessId, long[]> _byProcess = [];   // zeroed, copied, evicted, disk writes
 
-    public MemoryActor(MemorySettings settings, IActorRef machine)
+    public MemoryActor(MemorySettings settings, IActorRef machine, RunContext run)
     {
         _memory = new PhysicalMemory(settings.Frames, settings.WordsPerPage, settings.CreatePolicy());
         _swap = new SwapSpace(settings.WordsPerPage);
         _machine = machine;
+        _run = run;
+        _time = new SimTime(Context.System);
+        _waker = new Waker(Self.Path.Name, run, _time, Self);
     }
 
-    public static Props Props(MemorySettings settings, IActorRef machine) =>
-        Akka.Actor.Props.Create(typeof(MemoryActor), settings, machine);
+    public static Props Props(MemorySettings settings, IActorRef machine, RunContext run) =>
+        Akka.Actor.Props.Create(typeof(MemoryActor), settings, machine, run);
 
     protected override bool Receive(object message)
     {
@@ -47,6 +55,7 @@ public sealed partial class MemoryActor : SimulationActor
             case Unprepare unprepare: _memory.Unmap(unprepare.Frame, unprepare.Page); break;
             case SwapEntryDropped dropped: DropSwapReference(dropped.Slot); break;
             case ReleasePages release:
+                _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesReleased([.. release.Pages.Select(p => p.Page)]));
                 foreach (var page in release.Pages)
                     Release(page);
                 break;
@@ -67,9 +76,20 @@ public sealed partial class MemoryActor : SimulationActor
             Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Facts(_memory.Facts(frame.Frame))));
             return;
         }
-        if (_reading.TryGetValue(query, out var waiters))
+        if (_reading.TryGetValue(query, out var waiters) && !_run.Bugs.NoLeaderElection)
         {
             waiters.Add((Sender, lookUp.Id)); // a locked page: answered when its read completes
+            return;
+        }
+        if (waiters is not null)
+        {
+            // Planted bug no-leader-election: a second reader of a page being read reads it too, into a frame of its own.
+            var second = Sender;
+            WithFrame(new ProcessId(lookUp.Page.Asid.Value), () =>
+            {
+                var own = _memory.AllocateAnonymous();
+                second.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(own, _memory.Generation(own))));
+            }, () => second.Tell(new LookedUp(lookUp.Id, CacheAnswer.OutOfMemory.Instance)));
             return;
         }
         var cached = query switch
@@ -123,7 +143,7 @@ public sealed partial class MemoryActor : SimulationActor
                 WithFrame(prepare, () =>
                 {
                     counts[Zeroed]++;
-                    Install(prepare, _memory.AllocateAnonymous(), exclusive: false);
+                    Install(prepare, _memory.AllocateAnonymous(), exclusive: false, _run.Latencies.PageZero);
                 });
                 break;
             case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
@@ -131,18 +151,18 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             case Preparation.CopyOf copy when CurrentTag(copy.Source, copy.Generation):
                 WithSource(prepare, copy.Source, () => CurrentTag(copy.Source, copy.Generation),
-                    () => Install(prepare, Copy(copy.Source, counts), exclusive: false));
+                    () => Install(prepare, Copy(copy.Source, counts), exclusive: false, CopyTime(copy.Source)));
                 break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Fill(done);
                 if (done.CopyForWrite)
                     WithSource(prepare, done.Frame, () => Current(done.Frame, done.Generation),
-                        () => Install(prepare, Copy(done.Frame, counts), exclusive: false));
+                        () => Install(prepare, Copy(done.Frame, counts), exclusive: false, _run.Latencies.PageCopy));
                 else
                     Install(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _swap.References(swap.Slot) == 1);
                 break;
             default:
-                Wake.Retry(prepare.Then.Waiters, prepare.Page); // the frame went away since the lookup: fault again
+                _waker.Retry(prepare.Then.Waiters, prepare.Page); // the frame went away since the lookup: fault again
                 break;
         }
     }
@@ -160,9 +180,12 @@ public sealed partial class MemoryActor : SimulationActor
             if (sourceStillThere())
                 copy();
             else
-                Wake.Retry(prepare.Then.Waiters, prepare.Page);
+                _waker.Retry(prepare.Then.Waiters, prepare.Page);
         }, restore: () => _memory.Unpin(source));
     }
+
+    /// <summary>A copy of the zero page is a zero fill.</summary>
+    private long CopyTime(FrameNumber source) => source == FrameNumber.Zero ? _run.Latencies.PageZero : _run.Latencies.PageCopy;
 
     private FrameNumber Copy(FrameNumber source, long[] counts)
     {
@@ -180,14 +203,14 @@ public sealed partial class MemoryActor : SimulationActor
     }
 
     /// <summary>The frame is referenced for the page's PTE, which goes to the mm to install (the model's install rules give its flags).</summary>
-    private void Install(Prepare prepare, FrameNumber frame, bool exclusive)
+    private void Install(Prepare prepare, FrameNumber frame, bool exclusive, long latency = 0)
     {
         _addressSpaces[prepare.Page.Asid] = prepare.AddressSpace;
         _memory.Map(frame, prepare.Page);
         _memory.Activate(frame);
         var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
         var pte = Pte.Mapped(frame, flags, _memory.Generation(frame));
-        prepare.AddressSpace.Tell(prepare.Then with { New = pte, FramePrepared = true });
+        _time.Send(prepare.AddressSpace, prepare.Then with { New = pte, FramePrepared = true }, latency, Self); // zeroing or copying takes its time
     }
 
     /// <summary>A read's content arrives: the frame is filled and unlocked, and whoever waited for it gets the page.</summary>
@@ -223,12 +246,16 @@ public sealed partial class MemoryActor : SimulationActor
         {
             if (!CurrentTag(access.Frame, access.Generation) || _memory.UseOf(access.Frame) == FrameUse.Free)
             {
+                _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.StaleAccess(accessed.Cpu, access.Page, access.Frame));
                 Violation($"stale translation used by {accessed.Cpu}: {access.Frame} of {access.Page} was freed or reused after it was cached");
                 continue;
             }
             _memory.Referenced(access.Frame, access.Page);
-            if (access.Write)
-                _memory.Write(access.Frame, access.Offset, access.Value);
+            if (!access.Write)
+                continue;
+            _memory.Write(access.Frame, access.Offset, access.Value);
+            _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.StoreApplied(access.Page, _memory.WordOf(access.Offset),
+                access.Value, _memory.UseOf(access.Frame) == FrameUse.Anonymous));
         }
     }
 
@@ -248,6 +275,7 @@ public sealed partial class MemoryActor : SimulationActor
 
     private void OnAddReferences(AddReferences add)
     {
+        _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.Forked(add.Parent, new ProcessId(add.ChildAsid.Value)));
         _addressSpaces[add.ChildAsid] = add.Child;
         foreach (var page in add.Pages)
         {

@@ -110,8 +110,8 @@ public readonly record struct PageRelease(PageKey Page, FrameNumber? Frame, Swap
 /// <summary>mm → memory, after the shootdown of the pages: drop their references.</summary>
 public sealed record ReleasePages(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
 
-/// <summary>mm → memory at fork: the PTEs of the child (<paramref name="Child"/>, its mm) reference these frames and slots too. Answered by <see cref="ReferencesAdded"/>.</summary>
-public sealed record AddReferences(long Id, Asid ChildAsid, IActorRef Child, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
+/// <summary>mm of <paramref name="Parent"/> → memory at fork: the PTEs of the child (<paramref name="Child"/>, its mm) reference these frames and slots too. Answered by <see cref="ReferencesAdded"/>.</summary>
+public sealed record AddReferences(long Id, ProcessId Parent, Asid ChildAsid, IActorRef Child, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
 
 public sealed record ReferencesAdded(long Id) : IMemoryProtocol;
 

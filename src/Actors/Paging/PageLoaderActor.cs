@@ -4,7 +4,10 @@ using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Disk;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Memory;
+using Faultsim.Actors.Scheduling;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
+using Faultsim.Model.Common;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
@@ -25,16 +28,24 @@ namespace Faultsim.Actors.Paging;
 public sealed class PageLoaderActor : SimulationActor, IWithStash
 {
     private readonly IActorRef _memory, _disk, _machine;
+    private readonly RunContext _run;
+    private readonly Waker _waker;
+    private readonly SimRandom _chaos;
     private Job? _job;
     private long _lastSequence, _reads, _reported;
 
-    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine) =>
-        (_memory, _disk, _machine) = (memory, disk, machine);
+    /// <param name="seed">Seeds the injected crashes (faultsim.chaos.loader-crash-rate) of this loader.</param>
+    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, ulong seed)
+    {
+        (_memory, _disk, _machine, _run) = (memory, disk, machine, run);
+        _waker = new Waker(Self.Path.Name, run, new SimTime(Context.System), Self);
+        _chaos = new SimRandom(seed);
+    }
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(IActorRef memory, IActorRef disk, IActorRef machine) =>
-        Akka.Actor.Props.Create(typeof(PageLoaderActor), memory, disk, machine);
+    public static Props Props(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, ulong seed) =>
+        Akka.Actor.Props.Create(typeof(PageLoaderActor), memory, disk, machine, run, seed);
 
     protected override bool AroundReceive(Receive receive, object message)
     {
@@ -50,7 +61,10 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         if (_job is { } job)
         {
             GiveBack(job);
-            Wake.Retry(job.WaitQueue, job.Page);
+            var waiters = job.WaitQueue;
+            if (_run.Bugs.LoseWaiterOnRestart && waiters.Length > 0)
+                waiters = waiters.RemoveAt(waiters.Length - 1); // planted bug: the last waiter is forgotten, and sleeps forever
+            _waker.Retry(waiters, job.Page);
         }
         base.PreRestart(reason, message);
     }
@@ -113,8 +127,14 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// <summary>The model decides; the loader carries the decision out.</summary>
     private void Decide(Job job)
     {
-        var resolution = job.Resolution = FaultHandler.Resolve(job.Input);
+        var resolution = FaultHandler.Resolve(job.Input);
+        if (resolution is Resolution.CowBreak && _run.Bugs.CowIgnoreRefcount)
+            resolution = Resolution.CowReuse.Instance; // planted bug: a COW write reuses the frame whoever else maps it
+        job.Resolution = resolution;
         var vma = job.Input.Vma!;
+        Record(null, new SimEvent.FaultDecided(job.Leader.Id.Value, job.Page, resolution.Kind));
+        if (resolution is Resolution.CowBreak or Resolution.CowReuse && !vma.IsShared) // a shared mapping's write-notify is no COW
+            Record(null, new SimEvent.CowDecided(job.Page, job.Input.Pte.Frame, job.Input.Frame.RefCount, resolution is Resolution.CowReuse));
         switch (resolution)
         {
             case Resolution.Spurious:
@@ -172,6 +192,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             PageSource.FromSwap swap => new DiskBlock.OfSwap(swap.Slot),
             _ => throw new InvalidOperationException($"no disk block for {major.Source}"),
         };
+        Record(_disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
         _disk.Tell(new ReadPage(job.Request, block));
         Become(Reading);
     }
@@ -182,6 +203,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         switch (message)
         {
             case PageRead read when read.Id == job.Request:
+                if (_run.LoaderCrashRate > 0 && _chaos.NextDouble() < _run.LoaderCrashRate)
+                    throw new InjectedCrash($"{Self.Path.Name} crashed mid-load of {job.Page} (faultsim.chaos.loader-crash-rate)");
                 var reservation = job.Reservation!.Value;
                 job.DiskRead = true;
                 job.Reservation = null; // handed over to memory with the content
@@ -204,6 +227,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// <summary>Hands the install to memory, which prepares the frame and passes the PTE on to the mm.</summary>
     private void Prepare(Job job, Preparation what)
     {
+        WakeFollowersEarly(job);
         var leader = job.Leader;
         _memory.Tell(new Prepare(leader.Id, leader.Page, leader.Pid, what, leader.AddressSpace,
             InstallOrder(job, Pte.None), job.Resolution!, job.Input.Vma!, job.Input.Code.Access));
@@ -213,8 +237,19 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// <summary>Hands the install of a PTE that needs no new frame (the zero page, a COW reuse) straight to the mm.</summary>
     private void Install(Job job, Pte pte)
     {
+        WakeFollowersEarly(job);
         job.Leader.AddressSpace.Tell(InstallOrder(job, pte));
         HandedOff(job);
+    }
+
+    /// <summary>Planted bug wake-before-pte: the followers are woken as resolved before the PTE they wait for exists.</summary>
+    private void WakeFollowersEarly(Job job)
+    {
+        if (!_run.Bugs.WakeBeforePte || job.Followers.Count == 0)
+            return;
+        foreach (var follower in job.Followers)
+            _waker.Ended([new Waiter(follower.Id, follower.ReplyTo)], job.Page, Report(job, job.Resolution!), counted: true, FaultOutcome.Retry);
+        job.Followers.Clear();
     }
 
     private InstallPte InstallOrder(Job job, Pte pte)
@@ -236,9 +271,14 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private bool Busy(object message)
     {
         if (message is ResolveFault follower)
+        {
             _job!.Followers.Add(follower);
+            Record(null, new SimEvent.FollowerQueued(follower.Id.Value, follower.Page, _job.Leader.Id.Value));
+        }
         else
+        {
             Stash.Stash();
+        }
         return true;
     }
 
@@ -252,7 +292,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private void End(Job job, Resolution resolution, bool counted, FaultOutcome outcome = FaultOutcome.Retry)
     {
         GiveBack(job);
-        Wake.Ended(job.WaitQueue, job.Page, Report(job, resolution), counted, outcome);
+        _waker.Ended(job.WaitQueue, job.Page, Report(job, resolution), counted, outcome);
         Idle(job);
     }
 
@@ -270,6 +310,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         Context.Parent.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
         _reported = MessagesReceived;
     }
+
+    private void Record(string? peer, SimEvent e) => _run.Events?.Record(Self.Path.Name, peer, e);
 
     /// <summary>Returns what the job still holds: a read reserved but not done.</summary>
     private void GiveBack(Job job)
@@ -297,3 +339,6 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         public bool DiskRead { get; set; }
     }
 }
+
+/// <summary>A crash injected on purpose (faultsim.chaos), to exercise supervision.</summary>
+public sealed class InjectedCrash(string message) : Exception(message);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Faultsim.Actors.Machine;
 using Faultsim.Model.Addressing;
 
 namespace Faultsim.Actors.Paging;
@@ -11,15 +12,18 @@ namespace Faultsim.Actors.Paging;
 /// </summary>
 public sealed class PageLoaderRouter : SimulationActor
 {
-    private readonly Props _loaderProps;
+    private readonly Func<ulong, Props> _loaderProps;
+    private readonly RunContext _run;
+    private readonly ulong _seed;
     private readonly Dictionary<PageKey, (IActorRef Loader, long Last)> _bound = [];
     private readonly Stack<IActorRef> _free = new();
     private long _routed, _loaderMessages;
     private int _created, _peak;
 
-    public PageLoaderRouter(Props loaderProps)
+    /// <param name="loaderProps">The props of a loader, given its seed.</param>
+    public PageLoaderRouter(Func<ulong, Props> loaderProps, RunContext run, ulong seed)
     {
-        _loaderProps = loaderProps;
+        (_loaderProps, _run, _seed) = (loaderProps, run, seed);
     }
 
     protected override bool Receive(object message)
@@ -48,15 +52,17 @@ public sealed class PageLoaderRouter : SimulationActor
         }
     }
 
-    public static Props Props(Props loaderProps) => Akka.Actor.Props.Create(typeof(PageLoaderRouter), loaderProps);
+    public static Props Props(Func<ulong, Props> loaderProps, RunContext run, ulong seed) =>
+        Akka.Actor.Props.Create(typeof(PageLoaderRouter), loaderProps, run, seed);
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(Decider.From(Directive.Restart)); // a loader's waiters are woken in its PreRestart
 
     private void Route(IPageMessage message)
     {
-        if (!_bound.TryGetValue(message.Page, out var binding))
+        if (!_bound.TryGetValue(message.Page, out var binding) || (_run.Bugs.NoLeaderElection && message is ResolveFault))
         {
+            // (Planted bug no-leader-election: every fault gets a loader of its own, so none waits for another.)
             binding = (_free.Count > 0 ? _free.Pop() : NewLoader(), 0);
             _peak = Math.Max(_peak, _bound.Count + 1);
         }
@@ -68,6 +74,6 @@ public sealed class PageLoaderRouter : SimulationActor
     private IActorRef NewLoader()
     {
         _created++;
-        return Context.ActorOf(_loaderProps, "loader-" + _created);
+        return Context.ActorOf(_loaderProps(_seed + (ulong)_created), "loader-" + _created);
     }
 }

@@ -1,6 +1,9 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Scheduling;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Tlbs;
 
@@ -12,38 +15,46 @@ public readonly record struct Waiter(FaultId Id, IActorRef ReplyTo);
 /// <summary>How the leader's fault was resolved, as its waiters count it: the kind, getrusage's major, and whether it read the disk.</summary>
 public sealed record FaultReport(ResolutionKind Kind, bool Major, bool DiskRead);
 
-/// <summary>Waking the wait queue of a page (leader first, then followers), whoever ends the fault: loader, mm or memory.</summary>
-public static class Wake
+/// <summary>
+/// Wakes the wait queue of a page (leader first, then followers), for whichever actor ends the fault:
+/// the mm after an install, the loader or memory when the fault ends otherwise. Each wake-up is logged,
+/// and arrives after the fault-exit latency.
+/// </summary>
+public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef self)
 {
     /// <summary>The PTE is installed: the leader counts its fault, the followers count the leader's kind (they waited for it).</summary>
-    public static void Installed(ImmutableArray<Waiter> waiters, PageKey page, FaultReport report, Translation translation)
+    public void Installed(ImmutableArray<Waiter> waiters, PageKey page, FaultReport report, Translation translation)
     {
         for (var i = 0; i < waiters.Length; i++)
-        {
-            var leader = i == 0;
-            waiters[i].ReplyTo.Tell(new FaultResolved(waiters[i].Id, page, report.Kind, report.Major, Counted: true,
-                DiskRead: leader && report.DiskRead, FaultOutcome.Retry, translation));
-        }
+            Send(waiters[i], page, report.Kind, report.Major, counted: true, DiskRead: i == 0 && report.DiskRead, FaultOutcome.Retry, translation);
     }
 
     /// <summary>The fault ended without a new PTE: the leader gets <paramref name="outcome"/>; followers fault again on their own.</summary>
-    public static void Ended(ImmutableArray<Waiter> waiters, PageKey page, FaultReport report, bool counted, FaultOutcome outcome)
+    public void Ended(ImmutableArray<Waiter> waiters, PageKey page, FaultReport report, bool counted, FaultOutcome outcome)
     {
         for (var i = 0; i < waiters.Length; i++)
         {
-            waiters[i].ReplyTo.Tell(i == 0
-                ? new FaultResolved(waiters[i].Id, page, report.Kind, report.Major, counted, report.DiskRead, outcome, null)
-                : Retry(waiters[i], page));
+            if (i == 0)
+                Send(waiters[i], page, report.Kind, report.Major, counted, report.DiskRead, outcome, null);
+            else
+                Retry(waiters[i], page);
         }
     }
 
     /// <summary>Every waiter faults again, nothing counted (the state changed under the fault).</summary>
-    public static void Retry(ImmutableArray<Waiter> waiters, PageKey page)
+    public void Retry(ImmutableArray<Waiter> waiters, PageKey page)
     {
         foreach (var waiter in waiters)
-            waiter.ReplyTo.Tell(Retry(waiter, page));
+            Retry(waiter, page);
     }
 
-    private static FaultResolved Retry(Waiter waiter, PageKey page) =>
-        new(waiter.Id, page, ResolutionKind.Spurious, Major: false, Counted: false, DiskRead: false, FaultOutcome.Retry, null);
+    public void Retry(Waiter waiter, PageKey page) =>
+        Send(waiter, page, ResolutionKind.Spurious, major: false, counted: false, DiskRead: false, FaultOutcome.Retry, null);
+
+    private void Send(Waiter waiter, PageKey page, ResolutionKind kind, bool major, bool counted, bool DiskRead, FaultOutcome outcome, Translation? translation)
+    {
+        run.Events?.Record(actor, waiter.ReplyTo.Path.Name,
+            new SimEvent.FaultWoken(waiter.Id.Value, page, kind, counted, outcome.ToString().ToLowerInvariant()));
+        time.Send(waiter.ReplyTo, new FaultResolved(waiter.Id, page, kind, major, counted, DiskRead, outcome, translation), run.Latencies.FaultExit, self);
+    }
 }

@@ -1,6 +1,9 @@
 using Akka.Actor;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
 
 namespace Faultsim.Actors.Shootdown;
 
@@ -13,11 +16,13 @@ namespace Faultsim.Actors.Shootdown;
 public sealed class ShootdownRound : ReceiveActor
 {
     private readonly ShootdownOrder _order;
+    private readonly RunContext _run;
     private readonly HashSet<CpuId> _pending = [];
 
-    public ShootdownRound(ShootdownOrder order)
+    public ShootdownRound(ShootdownOrder order, RunContext run)
     {
         _order = order;
+        _run = run;
         Receive<InvalidateAcked>(ack => ack.Id == order.Id, ack =>
         {
             _pending.Remove(ack.Cpu);
@@ -26,7 +31,7 @@ public sealed class ShootdownRound : ReceiveActor
         });
     }
 
-    public static Props Props(ShootdownOrder order) => Akka.Actor.Props.Create(typeof(ShootdownRound), order);
+    public static Props Props(ShootdownOrder order, RunContext run) => Akka.Actor.Props.Create(typeof(ShootdownRound), order, run);
 
     /// <summary>The IPIs a round sends: one per target other than the initiator, none in lazy mode.</summary>
     public static int IpisOf(ShootdownOrder order) =>
@@ -36,10 +41,16 @@ public sealed class ShootdownRound : ReceiveActor
     {
         var scope = _order.Scope;
         var invalidate = new Invalidate(_order.Id, scope.Asid, scope.From, scope.To, scope.All, _order.Mode == ShootdownMode.Lazy);
-        foreach (var target in _order.Targets)
+        var time = new SimTime(Context.System);
+        // Planted bug skip-one-invalidation: the first CPU other than the initiator is never told, nor waited for.
+        var skipped = _run.Bugs.SkipOneInvalidation ? _order.Targets.FirstOrDefault(t => t.Cpu != _order.Initiator) : default;
+        foreach (var target in _order.Targets.Where(t => t != skipped || skipped.Tlb is null))
         {
             _pending.Add(target.Cpu);
-            target.Tlb.Tell(invalidate);
+            var remote = target.Cpu != _order.Initiator;
+            if (remote && _order.Mode != ShootdownMode.Lazy)
+                _run.Events?.Record(Self.Path.Name, target.Tlb.Path.Name, new SimEvent.IpiSent(_order.Id.Value, target.Cpu));
+            time.Send(target.Tlb, invalidate, remote ? _run.Latencies.Ipi : 0, Self); // an IPI takes its delivery time
         }
         if (_pending.Count == 0)
             Complete();

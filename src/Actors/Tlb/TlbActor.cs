@@ -1,8 +1,13 @@
 using Akka.Actor;
+using System.Collections.Immutable;
 using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
+using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Tlbs;
 using Faultsim.Model.Workloads;
@@ -26,23 +31,28 @@ public sealed class TlbActor : SimulationActor
     private readonly Model.Tlbs.Tlb _tlb;
     private readonly IActorRef _memory;
     private readonly bool _flushBeforeWalk;
+    private readonly RunContext _run;
+    private readonly SimTime _time;
+    private readonly Dictionary<ResolutionKind, LatencyHistogram> _latency = [];
     private readonly List<FrameAccess> _performed = [];
     private readonly List<(Invalidate Order, IActorRef ReplyTo)> _deferred = [];
     private Quantum? _quantum;      // the quantum in progress, while AwaitingTranslation
     private long _faults;
 
-    public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk)
+    public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk, RunContext run)
     {
         _cpu = cpu;
         _flushBeforeWalk = flushBeforeWalk;
+        _run = run;
+        _time = new SimTime(Context.System);
         _tlb = new Model.Tlbs.Tlb(entries, ways);
         _memory = memory;
     }
 
     /// <param name="flushBeforeWalk">Send the accesses performed so far to memory before every walk: needed when frames
     /// are limited, so that eviction sees every reference in order (LRU, Clock, OPT count them exactly).</param>
-    public static Props Props(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk = false) =>
-        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, memory, flushBeforeWalk);
+    public static Props Props(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk, RunContext run) =>
+        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, memory, flushBeforeWalk, run);
 
     protected override bool Receive(object message) => Idle(message);
 
@@ -57,7 +67,8 @@ public sealed class TlbActor : SimulationActor
                 Apply(order, Sender); // an idle TLB is at a flush point: lazy orders apply at once too
                 return true;
             case GetTlbStats:
-                Sender.Tell(new TlbStats(_cpu, MessagesReceived));
+                Sender.Tell(new TlbStats(_cpu, MessagesReceived,
+                    [.. _latency.Select(kv => new FaultLatencies(kv.Key, kv.Value.Buckets, kv.Value.Max))]));
                 return true;
             default:
                 return false;
@@ -86,7 +97,9 @@ public sealed class TlbActor : SimulationActor
                 FlushPerformed(); // a fault may evict by recency, or replace this page's frame: what was done must reach memory first
             q.Fault = new FaultId(((long)_cpu.Value << 40) | ++_faults);
             q.Invalidated = false;
-            order.AddressSpace.Tell(new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit));
+            q.WalkStarted = _time.NowNanos;
+            _time.Send(order.AddressSpace, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit),
+                _run.Latencies.PageWalk, Self);
             _quantum = q;
             Become(AwaitingTranslation);
             return;
@@ -135,7 +148,10 @@ public sealed class TlbActor : SimulationActor
     private void Resolved(Quantum q, FaultResolved resolved)
     {
         if (resolved.Counted)
+        {
             q.Tally.Fault(resolved.Kind, resolved.Major);
+            (_latency.TryGetValue(resolved.Kind, out var histogram) ? histogram : _latency[resolved.Kind] = new()).Add(_time.NowNanos - q.WalkStarted);
+        }
         if (resolved.DiskRead)
             q.Tally.DiskReads++;
         switch (resolved.Outcome)
@@ -189,7 +205,8 @@ public sealed class TlbActor : SimulationActor
         foreach (var (order, replyTo) in _deferred)
             Apply(order, replyTo); // the end of a quantum is the lazy mode's flush point
         _deferred.Clear();
-        q.ReplyTo.Tell(new QuantumExecuted(q.Order.Id, q.Next, end, fate, q.Tally.ToStats()));
+        // The hits took their time too: the quantum answers that much later.
+        _time.Send(q.ReplyTo, new QuantumExecuted(q.Order.Id, q.Next, end, fate, q.Tally.ToStats()), q.Tally.Hits * _run.Latencies.TlbHit, Self);
         _quantum = null;
         Become(Idle);
     }
@@ -202,6 +219,7 @@ public sealed class TlbActor : SimulationActor
             _tlb.InvalidateAsid(order.Asid);
         else
             _tlb.InvalidateRange(order.Asid, order.From, order.To);
+        _run.Events?.Record(Self.Path.Name, replyTo.Path.Name, new SimEvent.IpiAcknowledged(order.Id.Value, _cpu));
         replyTo.Tell(new InvalidateAcked(order.Id, _cpu));
     }
 
@@ -223,6 +241,9 @@ public sealed class TlbActor : SimulationActor
         public int FaultsOnThisAccess { get; set; }
         public bool JustFilled { get; set; }
         public FaultId Fault { get; set; }
+        /// <summary>When the walk of the access that missed began, for its fault's latency.</summary>
+        public long WalkStarted { get; set; }
+
         /// <summary>An IPI for the faulting page came while its walk or fault was out: its answer may be stale.</summary>
         public bool Invalidated { get; set; }
     }

@@ -82,4 +82,8 @@ public sealed record GetTlbStats : ITlbProtocol
     public static readonly GetTlbStats Instance = new();
 }
 
-public sealed record TlbStats(CpuId Cpu, long MessagesReceived) : ITlbProtocol;
+/// <summary>TLB → machine: its messages, and the latency of the faults it waited for, by resolution.</summary>
+public sealed record TlbStats(CpuId Cpu, long MessagesReceived, ImmutableArray<FaultLatencies> Latencies) : ITlbProtocol;
+
+/// <summary>A fault-latency histogram of one resolution, as its non-zero buckets.</summary>
+public sealed record FaultLatencies(ResolutionKind Kind, ImmutableArray<(int Bucket, long Count)> Buckets, long Max);

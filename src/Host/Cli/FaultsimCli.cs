@@ -19,6 +19,9 @@ public static class FaultsimCli
         var root = new RootCommand("faultsim: an actor-based simulator of how a multiprocessor OS handles page faults.")
         {
             RunCommand.Create(output),
+            ScenarioCommands.List(output),
+            ScenarioCommands.Explore(output),
+            ScenarioCommands.Replay(output),
             BenchCommand.Create(output),
         };
         var parse = root.Parse(args);

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Faultsim.Host.Configuration;
 using Faultsim.Host.Output;
-using Faultsim.Actors.Machine;
-using Faultsim.Model.Machine;
+using Faultsim.Actors.Scheduling;
+using Faultsim.Host.Running;
 using Faultsim.Model.Workloads;
 
 namespace Faultsim.Host.Cli;
@@ -18,6 +18,8 @@ internal static class RunCommand
         var set = CommonOptions.Set();
         var engine = new Option<string?>("--engine") { Description = "Engine to run (same as --set engine=NAME)", HelpName = "actors|reference" };
         engine.AcceptOnlyFromAmong(SimSettings.Engines);
+        var mode = new Option<string?>("--mode") { Description = "How the actor engine runs (same as --set mode=NAME)", HelpName = "deterministic|live" };
+        mode.AcceptOnlyFromAmong(SimSettings.Modes);
         var refs = new Option<string?>("--refs")
         {
             Description = "Run a page reference string instead of the workload: CPU 0 stores to page n of one region for each n, e.g. 7,0,1,2,0,3",
@@ -29,13 +31,14 @@ internal static class RunCommand
 
         var command = new Command("run", "Run a workload and print a summary of its faults")
         {
-            config, seed, json, set, engine, refs, frames, policy,
+            config, seed, json, set, engine, mode, refs, frames, policy,
         };
         command.SetAction(parse =>
         {
             var overrides = new List<string>(parse.GetValue(set) ?? []);
             if (parse.GetValue(seed) is { } s) overrides.Add($"seed={s}");
             if (parse.GetValue(engine) is { } e) overrides.Add($"engine={e}");
+            if (parse.GetValue(mode) is { } m) overrides.Add($"mode={m}");
             if (parse.GetValue(frames) is { } f) overrides.Add($"machine.frames={f}");
             if (parse.GetValue(policy) is { } p) overrides.Add($"machine.policy={p}");
             var configPath = parse.GetValue(config);
@@ -50,28 +53,30 @@ internal static class RunCommand
                 workload = ReferenceString.ToWorkload(ReferenceString.Parse(refsText), workload.Machine.Frames, workload.Machine.Policy, workload.Machine);
             }
 
-            RunResult result;
-            try
-            {
-                result = settings.Engine == ReferenceMachine.EngineName
-                    ? ReferenceMachine.Run(workload, settings.Seed)
-                    : ActorEngine.Run(workload, settings.Actors, settings.Seed, TimeSpan.FromMinutes(10));
-            }
-            catch (WorkloadException ex) when (ex.Line is not null)
-            {
-                throw new ConfigException(settings.WorkloadOrigin, ex.Line, ex.Message);
-            }
-
+            var report = Run(settings, workload);
             var jsonTarget = parse.GetValue(json);
             if (jsonTarget != "-")
             {
                 var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
-                RunSummary.Write(output, result, workload, source);
+                RunSummary.Write(output, report, workload, settings, source);
             }
             if (jsonTarget is not null)
-                CommonOptions.WriteJson(jsonTarget, RunJson.Serialize(result), output);
-            return ExitCodes.Ok;
+                CommonOptions.WriteJson(jsonTarget, RunJson.Serialize(report, settings.Engine), output);
+            return report.Violation is not null || report.Result is null ? ExitCodes.Violation : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Runs the workload; a workload error found while running points into the file its script came from.</summary>
+    internal static RunReport Run(SimSettings settings, Workload workload, DeterministicEngine? engine = null)
+    {
+        try
+        {
+            return Runner.Run(settings, workload, settings.Seed, engine);
+        }
+        catch (WorkloadException ex) when (ex.Line is not null)
+        {
+            throw new ConfigException(settings.WorkloadOrigin, ex.Line, ex.Message);
+        }
     }
 }

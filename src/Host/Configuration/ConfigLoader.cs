@@ -13,7 +13,11 @@ public static class ConfigLoader
 
     /// <param name="path">The --config file, or null for the embedded default alone.</param>
     /// <param name="overrides">The --set arguments, each "key=value"; a key without "faultsim." gets it.</param>
-    public static LoadedConfig Load(string? path, IReadOnlyList<string> overrides)
+    public static LoadedConfig Load(string? path, IReadOnlyList<string> overrides) =>
+        LoadText(path is null ? null : (path, File.Exists(path) ? File.ReadAllText(path) : null), overrides);
+
+    /// <param name="file">The file over the default — its origin (for messages) and its text, null when it does not exist.</param>
+    public static LoadedConfig LoadText((string Origin, string? Text)? file, IReadOnlyList<string> overrides)
     {
         var defaults = HoconSourceMap.Scan(EmbeddedOrigin, DefaultConfigText);
         var defaultKeys = defaults.Keys.ToHashSet(StringComparer.Ordinal);
@@ -21,12 +25,11 @@ public static class ConfigLoader
 
         foreach (var assignment in overrides.Reverse())
             layers.Add(Override(assignment, defaultKeys));
-        if (path is not null)
+        if (file is var (origin, text))
         {
-            if (!File.Exists(path))
-                throw new ConfigException(path, null, "no such config file; check the path given to --config");
-            var text = File.ReadAllText(path);
-            var map = HoconSourceMap.Scan(path, text);
+            if (text is null)
+                throw new ConfigException(origin, null, "no such config file; check the path given to --config");
+            var map = HoconSourceMap.Scan(origin, text);
             CheckKeys(map, defaultKeys);
             layers.Add((map, Parse(map, text)));
         }

@@ -61,15 +61,18 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
     }
 
     /// <summary>A duration such as 100us, 2ms, 1s or 500ns.</summary>
-    public TimeSpan Duration(string path)
+    public TimeSpan Duration(string path) => TimeSpan.FromTicks(DurationNanos(path) / 100);
+
+    /// <summary>A duration in nanoseconds, for the virtual clock (TimeSpan rounds below 100 ns).</summary>
+    public long DurationNanos(string path)
     {
         var text = String(path).Trim();
-        (string Unit, double Ticks)[] units = [("ns", 0.01), ("us", 10), ("µs", 10), ("ms", TimeSpan.TicksPerMillisecond), ("s", TimeSpan.TicksPerSecond)];
-        foreach (var (unit, ticks) in units)
+        (string Unit, double Nanos)[] units = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)];
+        foreach (var (unit, nanos) in units)
         {
             if (text.EndsWith(unit, StringComparison.Ordinal)
                 && double.TryParse(text[..^unit.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0)
-                return TimeSpan.FromTicks((long)Math.Round(value * ticks));
+                return (long)Math.Round(value * nanos);
         }
         throw Error(path, $"is '{text}'; write a duration such as 100us, 2ms or 1s");
     }

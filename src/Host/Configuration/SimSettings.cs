@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using Faultsim.Actors.Machine;
+using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Shootdown;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
@@ -8,9 +10,12 @@ using Faultsim.Model.Workloads;
 namespace Faultsim.Host.Configuration;
 
 /// <summary>Everything a run needs, read once from the config into immutable values.</summary>
-public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, string WorkloadOrigin, EngineSettings Actors)
+/// <param name="Deterministic">Whether the actor engine runs under the deterministic scheduler (faultsim.mode).</param>
+public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, string WorkloadOrigin, EngineSettings Actors,
+    bool Deterministic, ExploreSettings Explore, CheckSettings Checks, string Description)
 {
     public static readonly string[] Engines = [MachineActor.EngineName, ReferenceMachine.EngineName];
+    public static readonly string[] Modes = ["deterministic", "live"];
 
     public static SimSettings From(LoadedConfig loaded)
     {
@@ -29,9 +34,28 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
             DiskBandwidth = root.Size("machine.disk.bandwidth") is var bandwidth and > 0 ? bandwidth
                 : throw root.Error("machine.disk.bandwidth", "must be more than 0 bytes per second"),
             TimedDisk = root.Bool("actors.timed-disk"),
+            Run = new RunContext(ReadLatencies(root.Section("latency")), ReadBugs(root.Section("bugs")), root.Fraction("chaos.loader-crash-rate"), null),
         };
-        return new SimSettings(engine, seed, workload, loaded.WorkloadSource.Origin, actors);
+        var explore = new ExploreSettings(
+            Enum.Parse<StrategyKind>(root.Choice("explore.strategy", "random", "pct"), ignoreCase: true),
+            root.Int("explore.pct-depth", 1, 100), root.Int("explore.pct-steps", 1, int.MaxValue),
+            root.Int("explore.seeds", 1, int.MaxValue), root.Int("explore.max-steps", 1000, int.MaxValue));
+        var checks = new CheckSettings(root.Bool("checks.counts-match-reference"), [.. root.Strings("checks.unchanged-files")]);
+        foreach (var file in checks.UnchangedFiles.Where(f => !workload.Files.Any(w => w.Name == f)))
+            throw root.Error("checks.unchanged-files", $"names file '{file}', which is not in the workload's files");
+        return new SimSettings(engine, seed, workload, loaded.WorkloadSource.Origin, actors,
+            root.Choice("mode", Modes) == "deterministic", explore, checks, root.String("scenario.description"));
     }
+
+    private static Latencies ReadLatencies(ConfigReader l) => new(
+        Nanos(l, "tlb-hit"), Nanos(l, "page-walk"), Nanos(l, "fault-entry"), Nanos(l, "fault-exit"),
+        Nanos(l, "ipi"), Nanos(l, "page-zero"), Nanos(l, "page-copy"));
+
+    private static long Nanos(ConfigReader reader, string path) => reader.DurationNanos(path);
+
+    private static PlantedBugs ReadBugs(ConfigReader b) => new(
+        b.Bool("wake-before-pte"), b.Bool("free-before-acks"), b.Bool("no-leader-election"),
+        b.Bool("cow-ignore-refcount"), b.Bool("skip-one-invalidation"), b.Bool("lose-waiter-on-restart"));
 
     private static MachineSpec ReadMachine(ConfigReader root)
     {
@@ -70,3 +94,12 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         return (text[..colon], page);
     }
 }
+
+/// <summary>How `faultsim explore` searches: the strategy, PCT's depth and step range, the seeds, and the step bound of a run.</summary>
+public sealed record ExploreSettings(StrategyKind Strategy, int PctDepth, int PctSteps, int Seeds, int MaxSteps)
+{
+    public SchedulingStrategy StrategyFor(ulong seed) => SchedulingStrategy.Create(Strategy, seed, PctDepth, PctSteps);
+}
+
+/// <summary>Checks a workload switches on when they fit it: counts against the reference machine, files no run may change.</summary>
+public sealed record CheckSettings(bool CountsMatchReference, ImmutableArray<string> UnchangedFiles);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Faultsim.Host.Running;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 
@@ -8,46 +9,90 @@ namespace Faultsim.Host.Output;
 /// <summary>
 /// The figures of a run as JSON for scripts. The names are a contract: engine, seed, cpus,
 /// faults.{minor,major,total,cow,segv,…}, disk.reads, tlb.{hits,misses,shootdowns}, ipis, and
-/// the same per process under processes[i].
+/// the same per process under processes[i]; never_started; events.{count,hash}, violation, latency.
 /// </summary>
 public static class RunJson
 {
-    public static string Serialize(RunResult result)
+    public static string Serialize(RunReport report, string engine)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
-            json.WriteString("engine", result.Engine);
-            json.WriteNumber("seed", result.Seed);
-            json.WriteNumber("cpus", result.Cpus);
-            json.WriteNumber("steps", result.Steps);
-            WriteCounters(json, result.Totals);
-            if (result.Memory is { } memory)
-            {
-                json.WriteStartObject("memory");
-                json.WriteNumber("pages", memory.Pages.Length);
-                json.WriteString("hash", $"{memory.Hash:x16}");
-                json.WriteEndObject();
-            }
-            if (result.Panic is { } panic)
-                json.WriteString("panic", panic);
+            json.WriteString("engine", engine);
+            json.WriteNumber("seed", report.Seed);
+            if (report.Result is { } result)
+                WriteResult(json, result);
             else
-                json.WriteNull("panic");
-            json.WriteStartArray("processes");
-            foreach (var process in result.Processes)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("pid", process.Pid.Value);
-                json.WriteString("name", process.Name);
-                json.WriteString("fate", Names.Of(process.Fate));
-                WriteCounters(json, process.Counters);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
+                json.WriteString("stopped", report.Stall ?? "at the first violation");
+            WriteVerdict(json, report);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteResult(Utf8JsonWriter json, RunResult result)
+    {
+        json.WriteNumber("cpus", result.Cpus);
+        json.WriteNumber("steps", result.Steps);
+        WriteCounters(json, result.Totals);
+        if (result.Memory is { } memory)
+        {
+            json.WriteStartObject("memory");
+            json.WriteNumber("pages", memory.Pages.Length);
+            json.WriteNumber("file_pages", memory.Files.Length);
+            json.WriteString("hash", $"{memory.Hash:x16}");
+            json.WriteEndObject();
+        }
+        if (result.Panic is { } panic)
+            json.WriteString("panic", panic);
+        else
+            json.WriteNull("panic");
+        json.WriteStartObject("latency");
+        foreach (var l in result.FaultLatency)
+        {
+            json.WriteStartObject(Names.Of(l.Kind));
+            json.WriteNumber("count", l.Count);
+            json.WriteNumber("p50_ns", l.P50);
+            json.WriteNumber("p99_ns", l.P99);
+            json.WriteNumber("max_ns", l.Max);
+            json.WriteEndObject();
+        }
+        json.WriteEndObject();
+        json.WriteStartArray("processes");
+        foreach (var process in result.Processes)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("pid", process.Pid.Value);
+            json.WriteString("name", process.Name);
+            json.WriteString("fate", Names.Of(process.Fate));
+            WriteCounters(json, process.Counters);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("never_started");
+        foreach (var name in result.NeverStarted)
+            json.WriteStringValue(name);
+        json.WriteEndArray();
+    }
+
+    private static void WriteVerdict(Utf8JsonWriter json, RunReport report)
+    {
+        json.WriteStartObject("events");
+        json.WriteNumber("count", report.Log?.Count ?? 0);
+        json.WriteString("hash", report.Log is { } log ? $"{log.Hash:x16}" : "");
+        json.WriteEndObject();
+        if (report.Violation is not { } violation)
+        {
+            json.WriteNull("violation");
+            return;
+        }
+        json.WriteStartObject("violation");
+        json.WriteNumber("invariant", violation.Invariant);
+        json.WriteString("name", violation.Name);
+        json.WriteString("description", violation.Description);
+        json.WriteNumber("event", violation.AtEvent);
+        json.WriteEndObject();
     }
 
     private static void WriteCounters(Utf8JsonWriter json, Counters c)

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Faultsim.Host.Configuration;
+using Faultsim.Host.Running;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Workloads;
@@ -9,16 +11,22 @@ namespace Faultsim.Host.Output;
 /// <summary>The human summary of a run: what ran, per-process fault counts, and faults by resolution.</summary>
 public static class RunSummary
 {
-    public static void Write(TextWriter writer, RunResult result, Workload workload, string source)
+    public static void Write(TextWriter writer, RunReport report, Workload workload, SimSettings settings, string source)
     {
         var console = Terminal.On(writer);
         var machine = workload.Machine;
         console.MarkupLine($"[bold]faultsim run[/] — {Markup.Escape(source)}");
+        var how = settings.Engine == "reference" ? InterleavingText(machine.Interleaving)
+            : settings.Deterministic ? $"deterministic, {settings.Explore.Strategy.ToString().ToLowerInvariant()} schedule" : "live";
         console.MarkupLine(
-            $"engine [bold]{result.Engine}[/] ({EngineText(result.Engine)}), " +
-            $"seed {result.Seed}, {result.Cpus} CPUs, {FramesText(machine)}, {machine.Policy.ToString().ToUpperInvariant()} replacement, " +
-            $"{InterleavingText(machine.Interleaving)}");
+            $"engine [bold]{settings.Engine}[/] ({EngineText(settings.Engine)}, {how}), " +
+            $"seed {report.Seed}, {machine.Cpus} CPUs, {FramesText(machine)}, {machine.Policy.ToString().ToUpperInvariant()} replacement");
         console.WriteLine();
+        if (report.Result is not { } result)
+        {
+            Verdict(console, report);
+            return;
+        }
         console.Write(ProcessTable(result));
         console.Write(ResolutionTable(result.Totals));
         var t = result.Totals;
@@ -30,11 +38,47 @@ public static class RunSummary
             console.MarkupLine($"final memory: {memory.Pages.Length:N0} pages, hash {memory.Hash:x16}");
         if (result.Messages > 0)
             console.MarkupLine($"{result.Messages:N0} actor messages ({(t.Total == 0 ? 0 : result.Messages / (double)t.Total):F1} per fault)");
+        foreach (var name in result.NeverStarted)
+            console.MarkupLine($"process '{Markup.Escape(name)}' never started: its parent ended before forking it");
         foreach (var violation in result.Violations)
             console.MarkupLine($"[red bold]violation:[/] {Markup.Escape(violation)}");
         if (result.Panic is { } panic)
             console.MarkupLine($"[red bold]kernel panic:[/] {Markup.Escape(panic)}");
+        if (!result.FaultLatency.IsEmpty)
+            console.Write(LatencyTable(result));
+        if (report.Log is { } log)
+            console.MarkupLine($"event log: {log.Count:N0} events, hash {log.Hash:x16}");
+        Verdict(console, report);
     }
+
+    /// <summary>The monitor's verdict: the violation, or why the run stopped, or that the invariants held.</summary>
+    public static void Verdict(IAnsiConsole console, RunReport report)
+    {
+        if (report.Violation is { } violation)
+            console.MarkupLine($"[red bold]{Markup.Escape(violation.ToString())}[/] (event {violation.AtEvent})");
+        else if (report.Stall is { } stall)
+            console.MarkupLine($"[red bold]{Markup.Escape(stall)}[/]");
+        else if (report.Log is not null)
+            console.MarkupLine("[green]every invariant held[/]");
+    }
+
+    private static Table LatencyTable(RunResult result)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("fault latency (simulated)");
+        table.AddColumn("resolution");
+        foreach (var name in new[] { "faults", "p50", "p99", "max" })
+            table.AddColumn(name, c => c.RightAligned());
+        foreach (var l in result.FaultLatency)
+            table.AddRow(Names.Of(l.Kind), N(l.Count), Nanos(l.P50), Nanos(l.P99), Nanos(l.Max));
+        return table;
+    }
+
+    private static string Nanos(long ns) => ns switch
+    {
+        < 10_000 => $"{ns:N0} ns",
+        < 10_000_000 => $"{ns / 1000.0:N1} µs",
+        _ => $"{ns / 1_000_000.0:N1} ms",
+    };
 
     private static Table ProcessTable(RunResult result)
     {

@@ -274,8 +274,10 @@ public sealed class PhysicalMemory
 
     public void MarkClean(FrameNumber frame) => _flags[frame.Value] &= unchecked((byte)~DirtyFlag);
 
-    private int WordIndex(FrameNumber frame, ulong offset) =>
-        (int)frame.Value * WordsPerPage + (int)((offset >> 3) % (ulong)WordsPerPage);
+    private int WordIndex(FrameNumber frame, ulong offset) => (int)frame.Value * WordsPerPage + WordOf(offset);
+
+    /// <summary>The word of a page that a store at page offset <paramref name="offset"/> writes.</summary>
+    public int WordOf(ulong offset) => (int)((offset >> 3) % (ulong)WordsPerPage);
 
     private FrameNumber Allocate(FrameUse use, ulong owner)
     {

@@ -33,6 +33,7 @@ public sealed partial class ReferenceMachine
     private readonly CpuState[] _cpus;
     private readonly List<ProcessState> _processes = [];
     private readonly Dictionary<string, ProcessState> _byName = [];
+    private readonly SortedSet<string> _neverStarted = new(StringComparer.Ordinal);
     private readonly Dictionary<Asid, ProcessState> _byAsid = [];
     private readonly Dictionary<string, int[]> _barrierArrivals = [];
     private readonly Dictionary<string, bool[]> _barrierParticipants = [];
@@ -112,7 +113,7 @@ public sealed partial class ReferenceMachine
             EngineName, _seed, _spec.Cpus, totals,
             [.. _processes.Select(p => new ProcessReport(p.Pid, p.Name, p.Fate, p.Counters))],
             captureMemory ? CaptureMemory() : null,
-            _steps, _panic);
+            _steps, _panic) { NeverStarted = [.. _neverStarted] };
     }
 
     /// <summary>The CPU that takes the next step under the interleaving, or null when every script is done.</summary>
@@ -151,7 +152,7 @@ public sealed partial class ReferenceMachine
 
     private bool CanStep(CpuState cpu) => cpu.Current switch
     {
-        Op.Run run => _byName.ContainsKey(run.Process),
+        Op.Run run => _byName.ContainsKey(run.Process) || _neverStarted.Contains(run.Process),
         Op.Barrier barrier when cpu.AtBarrier => BarrierOpen(barrier.Name, cpu),
         _ => true,
     };
@@ -184,6 +185,10 @@ public sealed partial class ReferenceMachine
     {
         switch (cpu.Current)
         {
+            case Op.Run run when _neverStarted.Contains(run.Process):
+                cpu.Process = null; // its parent ended before the fork: this process's operations are skipped
+                cpu.Advance();
+                return;
             case Op.Run run:
                 cpu.Process = _byName[run.Process];
                 cpu.StackPointer = cpu.Process.InitialStackPointer;
@@ -200,6 +205,8 @@ public sealed partial class ReferenceMachine
         }
         if (cpu.Process is not { Alive: true } process)
         {
+            if (cpu.Current is Op.Fork skipped)
+                _neverStarted.Add(skipped.Child);
             cpu.Advance(); // the process this CPU ran is gone: its remaining operations are skipped
             return;
         }

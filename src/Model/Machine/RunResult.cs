@@ -35,4 +35,15 @@ public sealed record RunResult(
 
     /// <summary>Messages the engine's actors received (0 for the reference machine, which sends none).</summary>
     public long Messages { get; init; }
+
+    /// <summary>Fault latency by resolution, in simulated nanoseconds (virtual time in deterministic runs, wall time in live ones).</summary>
+    public ImmutableArray<LatencySummary> FaultLatency { get; init; } = [];
+
+    /// <summary>How many events the run logged and the hash of the log's text (0 when no log was kept).</summary>
+    public long EventCount { get; init; }
+
+    public ulong EventHash { get; init; }
+
+    /// <summary>Processes a CPU waited to run that were never forked: their parent ended before its fork.</summary>
+    public ImmutableArray<string> NeverStarted { get; init; } = [];
 }

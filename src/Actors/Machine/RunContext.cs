@@ -1,0 +1,39 @@
+using Faultsim.Actors.Monitoring;
+
+namespace Faultsim.Actors.Machine;
+
+/// <summary>The simulated cost of each step, in nanoseconds of virtual time (live runs do not wait them).</summary>
+public sealed record Latencies(long TlbHit, long PageWalk, long FaultEntry, long FaultExit, long Ipi, long PageZero, long PageCopy)
+{
+    public static readonly Latencies None = new(0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>Round figures for a current x86 server.</summary>
+    public static readonly Latencies Typical = new(TlbHit: 1, PageWalk: 30, FaultEntry: 400, FaultExit: 300, Ipi: 2_000, PageZero: 800, PageCopy: 1_200);
+}
+
+/// <summary>
+/// Known protocol bugs, planted on purpose to prove each invariant check can fail (config faultsim.bugs).
+/// Each is off by default; the comment says which invariant it breaks.
+/// </summary>
+public sealed record PlantedBugs(
+    bool WakeBeforePte = false,        // 2: followers are woken before the PTE they wait for is installed
+    bool FreeBeforeAcks = false,       // 4: frames are released before every CPU acknowledged the shootdown
+    bool NoLeaderElection = false,     // 1: every fault on a page reads it from disk
+    bool CowIgnoreRefcount = false,    // 3: a COW write reuses the frame even when others share it
+    bool SkipOneInvalidation = false,  // 4: one CPU's TLB is not invalidated in a shootdown
+    bool LoseWaiterOnRestart = false)  // 2: a restarted loader forgets one of its waiters
+{
+    public static readonly PlantedBugs None = new();
+
+    public bool Any => this != None;
+}
+
+/// <summary>
+/// What every simulation actor of one run shares: the latencies, the planted bugs, injected failures,
+/// and the event log (null when the run keeps none). Nothing in it is state an actor decides on.
+/// </summary>
+/// <param name="LoaderCrashRate">Probability that a loader crashes when a disk read completes (to exercise its restart).</param>
+public sealed record RunContext(Latencies Latencies, PlantedBugs Bugs, double LoaderCrashRate, EventLog? Events)
+{
+    public static readonly RunContext Live = new(Latencies.None, PlantedBugs.None, 0, null);
+}

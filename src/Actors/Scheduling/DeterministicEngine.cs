@@ -1,0 +1,182 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Monitoring;
+using Faultsim.Actors.Serialization;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Actors.Scheduling;
+
+/// <summary>
+/// Runs the actor engine deterministically: an actor system whose simulation dispatcher and scheduler are
+/// the driver's, so that a run is a function of (workload, settings, seed, strategy). One system serves
+/// run after run (creating a system per seed would cost far more than the runs); each run is a new
+/// machine, child of one long-lived host actor, created and driven on the calling thread.
+/// </summary>
+public sealed class DeterministicEngine : IDisposable
+{
+    /// <summary>
+    /// The system's settings: the simulation runs on the default dispatcher, handed to the driver one message per
+    /// mailbox run (throughput 1 with a deadline, which in Akka 1.5 makes it exactly one); guardians and loggers stay
+    /// on the internal dispatcher; timers run on the virtual clock.
+    /// </summary>
+    public const string Config = """
+        akka {
+          loglevel = WARNING
+          stdout-loglevel = WARNING
+          log-dead-letters = off
+          log-dead-letters-during-shutdown = off
+          loggers-dispatcher = "akka.actor.internal-dispatcher"
+          scheduler.implementation = "Faultsim.Actors.Scheduling.VirtualScheduler, Faultsim.Actors"
+          actor.default-dispatcher {
+            executor = "Faultsim.Actors.Scheduling.DeterministicExecutorConfigurator, Faultsim.Actors"
+            throughput = 1
+            throughput-deadline-time = 1ms
+          }
+        }
+        """;
+
+    private readonly ActorSystem _system;
+    private readonly SimulationDriver _driver;
+    private readonly VirtualScheduler _clock;
+    private readonly RunSlot _slot = new();
+    private readonly IActorRef _host;
+
+    /// <param name="extraConfig">HOCON over <see cref="Config"/> (tests add serialize-messages = on).</param>
+    public DeterministicEngine(string? extraConfig = null)
+    {
+        var config = ConfigurationFactory.ParseString(extraConfig ?? "")
+            .WithFallback(ConfigurationFactory.ParseString(Config))
+            .WithFallback(ConfigurationFactory.ParseString(MessageSerializer.Config));
+        _system = ActorSystem.Create("faultsim-deterministic", config);
+        _driver = SimulationDriver.Of(_system);
+        _clock = (VirtualScheduler)_system.Scheduler;
+        _host = _system.ActorOf(Props.Create(typeof(RunHost), _slot), "host");
+        AwaitHost();
+    }
+
+    /// <summary>The limit of mailbox runs in one run; past it the run is reported as not converging.</summary>
+    public long MaxSteps { get; init; } = 20_000_000;
+
+    /// <summary>
+    /// Runs <paramref name="workload"/> under <paramref name="strategy"/>, logging its events; it stops at the first
+    /// invariant violation. The result is null only when the run stopped before it finished (a violation, a stall).
+    /// </summary>
+    public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy)
+    {
+        WorkloadValidator.Validate(workload);
+        var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt);
+        _slot.Begin(_clock.NowNanos);
+        _driver.Reset(strategy);
+        _host.Tell(new RunHost.Start(workload, ActorEngine.WithFuture(workload, settings, seed) with { Run = settings.Run with { Events = log } }, seed));
+        var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null, MaxSteps);
+        if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)
+            log.Monitor.AtEnd(log.Count);  // it stopped making progress: a waiter sleeps, or the workload deadlocked
+        var reply = _slot.Reply;
+        _host.Tell(RunHost.Stop.Instance);
+        _driver.Run(_clock, () => false, long.MaxValue); // the machine and its actors wind down
+        if (_driver.ForeignSubmissions > 0)
+            throw new InvalidOperationException($"{_driver.ForeignSubmissions} mailbox run(s) came from other threads: the run was not deterministic");
+        var result = reply is RunFinished finished ? Complete(finished.Result, log) : null;
+        return new DeterministicRun(seed, result, reply, outcome, log, _driver.Steps);
+    }
+
+    /// <summary>The end of a finished run: the memory check, and the log's count (its hash is the caller's to take, when wanted).</summary>
+    private static RunResult Complete(RunResult result, EventLog log)
+    {
+        if (result.Memory is { } memory)
+        {
+            var live = result.Processes.Where(p => p.Fate == ProcessFate.Running).Select(p => p.Pid).ToHashSet();
+            log.Monitor.CheckMemory(memory, live, int.MaxValue, log.Count);
+        }
+        return result with { EventCount = log.Count };
+    }
+
+    /// <summary>Set-up: the host actor is created by the guardian on another thread; wait (really) until it runs here.</summary>
+    private void AwaitHost()
+    {
+        _driver.Reset(new RandomWalkStrategy(new Model.Common.SimRandom(0)));
+        _host.Tell(RunHost.Ping.Instance);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!_slot.Ready && DateTime.UtcNow < deadline)
+        {
+            _driver.AwaitSubmission(TimeSpan.FromMilliseconds(50));
+            _driver.Run(_clock, () => _slot.Ready, long.MaxValue);
+        }
+        if (!_slot.Ready)
+            throw new InvalidOperationException("the deterministic host actor did not start");
+    }
+
+    /// <summary>The system stops its actors on our dispatcher too, so the driver keeps running them until it has terminated.</summary>
+    public void Dispose()
+    {
+        var terminated = _system.Terminate();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!terminated.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            _driver.Reset(new RandomWalkStrategy(new Model.Common.SimRandom(0)));
+            _driver.Run(_clock, () => terminated.IsCompleted, long.MaxValue);
+            _driver.AwaitSubmission(TimeSpan.FromMilliseconds(20));
+        }
+    }
+}
+
+/// <summary>
+/// One deterministic run: its seed, the result if it finished, what the machine answered, why the driver
+/// stopped, the event log (with the monitor's verdict), and the mailbox runs it took.
+/// </summary>
+public sealed record DeterministicRun(ulong Seed, RunResult? Result, object? Reply, DriverOutcome Outcome, EventLog Log, long Steps)
+{
+    public Faultsim.Model.Checking.Violation? Violation => Log.Violation;
+}
+
+/// <summary>Where the host actor leaves what the current run's machine answered; read by the driver on the same thread.</summary>
+internal sealed class RunSlot
+{
+    public bool Ready { get; set; }
+    public object? Reply { get; set; }
+    public long StartedAt { get; private set; }
+
+    public void Begin(long now)
+    {
+        Reply = null;
+        StartedAt = now;
+    }
+}
+
+/// <summary>The long-lived parent of each run's machine, so that every simulation actor is created on the driver's thread.</summary>
+internal sealed class RunHost : ReceiveActor
+{
+    private IActorRef? _machine;
+    private long _runs;
+
+    public RunHost(RunSlot slot)
+    {
+        Receive<Ping>(_ => slot.Ready = true);
+        Receive<Start>(start =>
+        {
+            _machine = Context.ActorOf(MachineActor.Props(start.Workload, start.Settings, start.Seed), $"machine-{++_runs}");
+            _machine.Tell(StartRun.Instance);
+        });
+        Receive<Stop>(_ =>
+        {
+            if (_machine is not null)
+                Context.Stop(_machine);
+            _machine = null;
+        });
+        Receive<IRunControl>(reply => slot.Reply = reply); // what the machine answered
+    }
+
+    public sealed record Ping : IRunControl
+    {
+        public static readonly Ping Instance = new();
+    }
+
+    public sealed record Start(Workload Workload, EngineSettings Settings, ulong Seed) : IRunControl;
+
+    public sealed record Stop : IRunControl
+    {
+        public static readonly Stop Instance = new();
+    }
+}

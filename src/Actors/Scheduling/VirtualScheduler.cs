@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Dispatch;
+using Akka.Event;
+
+namespace Faultsim.Actors.Scheduling;
+
+/// <summary>
+/// Akka's scheduler on a virtual clock (akka.scheduler.implementation). Nothing fires by itself: the
+/// deterministic driver fires the earliest due item, moving the clock to it, only when no mailbox has
+/// work. Time is kept in nanoseconds, so latencies below Akka's 100 ns tick still add up exactly.
+/// </summary>
+public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
+{
+    private static readonly DateTimeOffset Epoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly object _gate = new();
+    private readonly PriorityQueue<Item, (long Due, long Seq)> _due = new();
+    private long _now, _seq;
+
+    public VirtualScheduler(Config config, ILoggingAdapter log)
+    {
+    }
+
+    /// <summary>Virtual nanoseconds since the scheduler started.</summary>
+    public long NowNanos
+    {
+        get { lock (_gate) return _now; }
+    }
+
+    public DateTimeOffset Now => Epoch.AddTicks(NowNanos / 100);
+    public TimeSpan MonotonicClock => TimeSpan.FromTicks(NowNanos / 100);
+    public TimeSpan HighResMonotonicClock => MonotonicClock;
+    public IAdvancedScheduler Advanced => this;
+
+    /// <summary>Whether anything is scheduled.</summary>
+    public bool HasPending
+    {
+        get { lock (_gate) return _due.Count > 0; }
+    }
+
+    /// <summary>Delivers <paramref name="message"/> <paramref name="nanos"/> virtual nanoseconds from now.</summary>
+    public void TellAfter(long nanos, ICanTell receiver, object message, IActorRef sender) =>
+        Add(nanos, 0, () => receiver.Tell(message, sender), null);
+
+    /// <summary>Moves the clock to the earliest due item and runs it. False when nothing is scheduled.</summary>
+    public bool FireNext()
+    {
+        Item item;
+        lock (_gate)
+        {
+            if (!_due.TryDequeue(out item!, out var key))
+                return false;
+            _now = Math.Max(_now, key.Due);
+        }
+        if (item.Cancelable?.IsCancellationRequested == true)
+            return true;
+        item.Action();
+        if (item.IntervalNanos > 0)
+            Add(item.IntervalNanos, item.IntervalNanos, item.Action, item.Cancelable);
+        return true;
+    }
+
+    public void ScheduleTellOnce(TimeSpan delay, ICanTell receiver, object message, IActorRef sender) =>
+        Add(Nanos(delay), 0, () => receiver.Tell(message, sender), null);
+
+    public void ScheduleTellOnce(TimeSpan delay, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable) =>
+        Add(Nanos(delay), 0, () => receiver.Tell(message, sender), cancelable);
+
+    public void ScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, ICanTell receiver, object message, IActorRef sender) =>
+        Add(Nanos(initialDelay), Nanos(interval), () => receiver.Tell(message, sender), null);
+
+    public void ScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable) =>
+        Add(Nanos(initialDelay), Nanos(interval), () => receiver.Tell(message, sender), cancelable);
+
+    public void ScheduleOnce(TimeSpan delay, Action action, ICancelable cancelable) => Add(Nanos(delay), 0, action, cancelable);
+    public void ScheduleOnce(TimeSpan delay, Action action) => Add(Nanos(delay), 0, action, null);
+    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action, ICancelable cancelable) => Add(Nanos(initialDelay), Nanos(interval), action, cancelable);
+    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action) => Add(Nanos(initialDelay), Nanos(interval), action, null);
+    public void ScheduleOnce(TimeSpan delay, IRunnable action, ICancelable cancelable) => Add(Nanos(delay), 0, action.Run, cancelable);
+    public void ScheduleOnce(TimeSpan delay, IRunnable action) => Add(Nanos(delay), 0, action.Run, null);
+    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable) => Add(Nanos(initialDelay), Nanos(interval), action.Run, cancelable);
+    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action) => Add(Nanos(initialDelay), Nanos(interval), action.Run, null);
+
+    private void Add(long delayNanos, long intervalNanos, Action action, ICancelable? cancelable)
+    {
+        lock (_gate)
+            _due.Enqueue(new Item(action, intervalNanos, cancelable), (_now + Math.Max(0, delayNanos), ++_seq));
+    }
+
+    private static long Nanos(TimeSpan span) => span.Ticks * 100;
+
+    private sealed record Item(Action Action, long IntervalNanos, ICancelable? Cancelable);
+}

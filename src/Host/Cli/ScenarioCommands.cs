@@ -1,0 +1,121 @@
+using System.CommandLine;
+using Faultsim.Host.Output;
+using Faultsim.Host.Running;
+using Faultsim.Host.Scenarios;
+using Spectre.Console;
+
+namespace Faultsim.Host.Cli;
+
+/// <summary>faultsim scenarios, explore and replay: race scenarios, searched over seeds and replayed exactly.</summary>
+internal static class ScenarioCommands
+{
+    public static Command List(TextWriter output)
+    {
+        var command = new Command("scenarios", "List the race scenarios, one line each");
+        command.SetAction(_ =>
+        {
+            var console = Terminal.On(output);
+            var table = new Table().Border(TableBorder.Rounded).Title("race scenarios (config/scenarios)");
+            table.AddColumn("scenario");
+            table.AddColumn("what races");
+            foreach (var name in ScenarioCatalog.Names)
+                table.AddRow(name, Markup.Escape(ScenarioCatalog.Load(name, []).Description));
+            console.Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command Explore(TextWriter output)
+    {
+        var (scenario, strategy, set) = (ScenarioOption(), StrategyOption(), CommonOptions.Set());
+        var seeds = CommonOptions.Count("--seeds", "Seeds to run, from 1 (default: faultsim.explore.seeds)", 1, int.MaxValue);
+        var threads = CommonOptions.Count("--threads", "Seeds run in parallel, one engine each (default: the cores)", 1, 256);
+        var command = new Command("explore", "Run a scenario over many seeds until one violates an invariant (exit 1), or none does (exit 0)")
+        {
+            scenario, seeds, strategy, set, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var name = parse.GetValue(scenario)!;
+            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy));
+            var count = parse.GetValue(seeds) ?? settings.Explore.Seeds;
+            var outcome = WithProgress(output, count, report =>
+                Explorer.Explore(settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report));
+            var speed = $"{outcome.SeedsRun:N0} seeds in {outcome.Elapsed.TotalSeconds:F1} s ({outcome.SeedsPerSecond:N0} seeds/s)";
+            if (outcome.Failure is not { } failure)
+            {
+                output.WriteLine($"no violation in {count:N0} seeds of {name}: {speed}");
+                return ExitCodes.Ok;
+            }
+            ExploreReport.WriteFailure(output, name, settings, failure);
+            output.WriteLine(speed);
+            return ExitCodes.Violation;
+        });
+        return command;
+    }
+
+    public static Command Replay(TextWriter output)
+    {
+        var (scenario, strategy, set) = (ScenarioOption(), StrategyOption(), CommonOptions.Set());
+        var seed = new Option<ulong>("--seed") { Description = "The seed to replay", HelpName = "S", Required = true };
+        var json = CommonOptions.Json();
+        var command = new Command("replay", "Replay one run of a scenario exactly: the same events, the same verdict")
+        {
+            scenario, seed, strategy, set, json,
+        };
+        command.SetAction(parse =>
+        {
+            var name = parse.GetValue(scenario)!;
+            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy));
+            settings = settings with { Seed = parse.GetValue(seed) };
+            var report = RunCommand.Run(settings, settings.Workload);
+            var target = parse.GetValue(json);
+            if (target != "-")
+            {
+                RunSummary.Write(output, report, settings.Workload, settings, $"scenario {name}");
+                ExploreReport.WriteLog(output, report);
+            }
+            if (target is not null)
+                CommonOptions.WriteJson(target, RunJson.Serialize(report, settings.Engine), output);
+            return report.Violation is not null || report.Stall is not null ? ExitCodes.Violation : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Option<string> ScenarioOption() => new("--scenario")
+    {
+        Description = "A scenario of config/scenarios (see `faultsim scenarios`), or a path to a scenario file",
+        HelpName = "NAME",
+        Required = true,
+    };
+
+    private static Option<string?> StrategyOption()
+    {
+        var option = new Option<string?>("--strategy") { Description = "The schedule strategy (same as --set explore.strategy=NAME)", HelpName = "random|pct" };
+        option.AcceptOnlyFromAmong("random", "pct");
+        return option;
+    }
+
+    private static List<string> Overrides(ParseResult parse, Option<string[]> set, Option<string?> strategy)
+    {
+        var overrides = new List<string>(parse.GetValue(set) ?? []);
+        if (parse.GetValue(strategy) is { } s)
+            overrides.Add($"explore.strategy={s}");
+        return overrides;
+    }
+
+    /// <summary>A progress bar on a terminal; nothing when the output is a file or a pipe.</summary>
+    private static ExploreOutcome WithProgress(TextWriter output, int seeds, Func<Action<long>?, ExploreOutcome> explore)
+    {
+        if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected)
+            return explore(null);
+        ExploreOutcome? outcome = null;
+        AnsiConsole.Progress().Start(context =>
+        {
+            var task = context.AddTask("exploring seeds", maxValue: seeds);
+            outcome = explore(done => task.Value = done);
+        });
+        return outcome!;
+    }
+}

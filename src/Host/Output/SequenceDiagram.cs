@@ -1,0 +1,35 @@
+using System.Text;
+using Faultsim.Actors.Monitoring;
+
+namespace Faultsim.Host.Output;
+
+/// <summary>A Mermaid sequence diagram of logged events: an arrow for each event between two actors, a note for the rest.</summary>
+public static class SequenceDiagram
+{
+    public static string Of(IReadOnlyList<LoggedEvent> events, int last = 80)
+    {
+        var shown = events.Skip(Math.Max(0, events.Count - last)).ToList();
+        var participants = shown.SelectMany(e => e.Peer is null ? [e.Actor] : new[] { e.Actor, e.Peer }).Distinct().ToList();
+        var text = new StringBuilder("sequenceDiagram\n");
+        foreach (var participant in participants)
+            text.Append("    participant ").Append(Id(participant)).Append(" as ").Append(participant).Append('\n');
+        if (shown.Count < events.Count)
+            text.Append("    Note over ").Append(Id(participants[0])).Append(": the last ").Append(shown.Count).Append(" of ").Append(events.Count).Append(" events\n");
+        foreach (var e in shown)
+        {
+            text.Append("    ");
+            if (e.Peer is null)
+                text.Append("Note over ").Append(Id(e.Actor));
+            else
+                text.Append(Id(e.Actor)).Append("->>").Append(Id(e.Peer));
+            text.Append(": ").Append(e.Seq).Append(' ').Append(Escape(e.Event.ToString())).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Participant ids: letters, digits and underscores only.</summary>
+    private static string Id(string name) => new([.. name.Select(c => char.IsLetterOrDigit(c) ? c : '_')]);
+
+    /// <summary>Mermaid reads '#' as the start of an entity and ';' as the end of a statement.</summary>
+    private static string Escape(string text) => text.Replace("#", " no. ", StringComparison.Ordinal).Replace(';', ',');
+}

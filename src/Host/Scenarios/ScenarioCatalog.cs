@@ -1,0 +1,38 @@
+using Faultsim.Host.Configuration;
+
+namespace Faultsim.Host.Scenarios;
+
+/// <summary>
+/// The race scenarios of config/scenarios, embedded in the binary: each a config file over the default
+/// with a workload of small per-CPU scripts and the checks it needs. A scenario may also be given as a path.
+/// </summary>
+public static class ScenarioCatalog
+{
+    private const string Prefix = "scenarios/";
+
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        .. typeof(ScenarioCatalog).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal))
+            .Select(n => n[Prefix.Length..^".conf".Length])
+            .Order(StringComparer.Ordinal),
+    ];
+
+    /// <summary>The scenario's config file: an embedded one by name, or a file by path.</summary>
+    public static (string Origin, string? Text) File(string scenario)
+    {
+        if (Names.Contains(scenario))
+        {
+            using var stream = typeof(ScenarioCatalog).Assembly.GetManifestResourceStream(Prefix + scenario + ".conf")!;
+            using var reader = new StreamReader(stream);
+            return ($"config/scenarios/{scenario}.conf (embedded)", reader.ReadToEnd());
+        }
+        if (scenario.EndsWith(".conf", StringComparison.Ordinal))
+            return (scenario, System.IO.File.Exists(scenario) ? System.IO.File.ReadAllText(scenario) : null);
+        throw new ConfigException("--scenario", null, $"no scenario '{scenario}'; `faultsim scenarios` lists them: {string.Join(", ", Names)}");
+    }
+
+    /// <summary>The settings of a scenario, with the --set overrides over it.</summary>
+    public static SimSettings Load(string scenario, IReadOnlyList<string> overrides) =>
+        SimSettings.From(ConfigLoader.LoadText(File(scenario), overrides));
+}

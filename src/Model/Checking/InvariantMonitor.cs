@@ -1,0 +1,133 @@
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+
+namespace Faultsim.Model.Checking;
+
+/// <summary>
+/// The specification monitor: it sees the events of a run as they happen and checks the invariants of
+/// DESIGN.md that events can show, and at the end the memory against every CPU's own writes. The first
+/// violation is kept; a correct run has none.
+/// </summary>
+public sealed class InvariantMonitor
+{
+    private readonly Dictionary<string, long> _readsInFlight = [];
+    private readonly Dictionary<long, (long Seq, PageKey Page)> _asleep = [];      // raised or queued, not yet woken
+    private readonly Dictionary<PageKey, long> _lastInstall = [];
+    private readonly Dictionary<(ProcessId Pid, PageNumber Page), Dictionary<int, ulong>> _expected = []; // last store per word
+
+    public Violation? Violation { get; private set; }
+
+    /// <summary>Takes in event number <paramref name="seq"/>.</summary>
+    public void Observe(long seq, SimEvent e)
+    {
+        switch (e)
+        {
+            case SimEvent.DiskReadStarted read:
+                if (_readsInFlight.TryGetValue(read.Block, out var inFlight) && inFlight > 0)
+                    Fail(1, $"a second read of {read.Block} (for fault#{read.Fault}) while one is in flight", seq);
+                _readsInFlight[read.Block] = inFlight + 1;
+                break;
+            case SimEvent.DiskReadFinished done:
+                _readsInFlight[done.Block] = Math.Max(0, _readsInFlight.GetValueOrDefault(done.Block) - 1);
+                break;
+            case SimEvent.FaultRaised raised:
+                _asleep[raised.Fault] = (seq, raised.Page);
+                break;
+            case SimEvent.PteInstalled installed:
+                _lastInstall[installed.Page] = seq;
+                break;
+            case SimEvent.FaultWoken woken:
+                Woken(seq, woken);
+                break;
+            case SimEvent.CowDecided { Reused: true } cow when cow.Frame == FrameNumber.Zero:
+                Fail(3, $"a COW write to {cow.Page} reused the shared zero page", seq);
+                break;
+            case SimEvent.CowDecided { Reused: true, RefCount: > 1 } cow:
+                Fail(3, $"a COW write to {cow.Page} reused {cow.Frame}, which {cow.RefCount - 1} other mapping(s) still share", seq);
+                break;
+            case SimEvent.StaleAccess stale:
+                Fail(4, $"{stale.Cpu} accessed {stale.Page} through a translation to {stale.Frame} after the frame was freed or reused", seq);
+                break;
+            case SimEvent.StoreApplied { Anonymous: true } store: // a file page's content is the file's, not the process's
+                var key = (new ProcessId(store.Page.Asid.Value), store.Page.Page);
+                (_expected.TryGetValue(key, out var words) ? words : _expected[key] = [])[store.Word] = store.Value;
+                break;
+            case SimEvent.PagesReleased released:
+                foreach (var page in released.Pages)
+                    _expected.Remove((new ProcessId(page.Asid.Value), page.Page));
+                break;
+            case SimEvent.Forked forked:
+                foreach (var ((pid, page), stored) in _expected.Where(kv => kv.Key.Pid == forked.Parent).ToList())
+                    _expected[(forked.Child, page)] = new Dictionary<int, ulong>(stored); // the child starts with the parent's memory
+                break;
+        }
+    }
+
+    /// <summary>A run that ended, or stopped making progress: any fault never woken is a waiter left asleep.</summary>
+    public void AtEnd(long seq)
+    {
+        if (_asleep.Count > 0)
+        {
+            var (fault, (_, page)) = _asleep.OrderBy(kv => kv.Value.Seq).First();
+            Fail(2, $"fault#{fault} on {page} was never woken ({_asleep.Count} waiter(s) left asleep)", seq);
+        }
+    }
+
+    /// <summary>
+    /// The end-of-run check of memory: every page of a live process holds, in each word, the last value a store
+    /// put there (or the parent's, across a fork).
+    /// </summary>
+    public void CheckMemory(MemoryImage image, IReadOnlySet<ProcessId> live, int wordsPerPage, long seq)
+    {
+        var pages = image.Pages.ToDictionary(p => (p.Pid, p.Page));
+        foreach (var ((pid, page), stored) in _expected.Where(kv => live.Contains(kv.Key.Pid)).OrderBy(kv => kv.Key.Pid.Value).ThenBy(kv => kv.Key.Page.Value))
+        {
+            foreach (var (word, value) in stored.Where(w => w.Key < wordsPerPage).OrderBy(w => w.Key))
+            {
+                var actual = pages.TryGetValue((pid, page), out var found) ? found.Words[word] : 0UL;
+                if (actual != value)
+                {
+                    Fail(5, $"{pid} {page} word {word} holds 0x{actual:x}, but the last store there wrote 0x{value:x}", seq);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Invariant 5 for files no process may write through a shared mapping: none of their pages may have changed.</summary>
+    public void CheckFilesUnchanged(MemoryImage image, IReadOnlyCollection<string> files, long seq)
+    {
+        if (image.Files.FirstOrDefault(f => files.Contains(f.File)) is { } changed)
+            Fail(5, $"file {changed.File} page {changed.Index} changed, though no shared writable mapping of it exists: a private write reached the file", seq);
+    }
+
+    /// <summary>Invariant 6, for race-free workloads: the engine's fault counts per process are the reference model's.</summary>
+    public void CheckCounts(RunResult actual, RunResult reference, long seq)
+    {
+        foreach (var (a, r) in actual.Processes.Zip(reference.Processes))
+        {
+            foreach (var kind in Enum.GetValues<ResolutionKind>())
+            {
+                if (a.Counters[kind] != r.Counters[kind])
+                {
+                    Fail(6, $"{a.Name} counted {a.Counters[kind]} {kind} fault(s), the reference model {r.Counters[kind]}", seq);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void Woken(long seq, SimEvent.FaultWoken woken)
+    {
+        if (!_asleep.Remove(woken.Fault, out var raised))
+            return;
+        var installs = woken.Kind is not (ResolutionKind.Spurious or ResolutionKind.SigSegv or ResolutionKind.SigBus
+            or ResolutionKind.EfaultFixup or ResolutionKind.KernelOops);
+        if (woken.Counted && installs && woken.Outcome == "retry" && _lastInstall.GetValueOrDefault(woken.Page, -1) < raised.Seq)
+            Fail(2, $"fault#{woken.Fault} was woken as resolved ({woken.Kind}) before any PTE for {woken.Page} was installed", seq);
+    }
+
+    private void Fail(int invariant, string description, long seq) =>
+        Violation ??= new Violation(invariant, Violation.Names[invariant], description, seq);
+}

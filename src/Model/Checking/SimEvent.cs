@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.PageTables;
+
+namespace Faultsim.Model.Checking;
+
+/// <summary>
+/// Something a run did that the invariants are about. Engines record these as they happen; the
+/// <see cref="InvariantMonitor"/> checks them as they come, and the event log prints them.
+/// </summary>
+public abstract record SimEvent
+{
+    private SimEvent() { }
+
+    /// <summary>A walk failed: the fault <paramref name="Fault"/> of <paramref name="Cpu"/> at <paramref name="Address"/> goes to the page's loader.</summary>
+    public sealed record FaultRaised(long Fault, CpuId Cpu, PageKey Page, VirtualAddress Address, FaultErrorCode Code) : SimEvent
+    {
+        public override string ToString() => $"fault#{Fault} raised by {Cpu} at {Address} ({Code})";
+    }
+
+    /// <summary>A fault joined the wait queue of a page whose load is under way.</summary>
+    public sealed record FollowerQueued(long Fault, PageKey Page, long Leader) : SimEvent
+    {
+        public override string ToString() => $"fault#{Fault} waits for fault#{Leader} on {Page}";
+    }
+
+    /// <summary>The model decided how a fault is resolved.</summary>
+    public sealed record FaultDecided(long Fault, PageKey Page, ResolutionKind Kind) : SimEvent
+    {
+        public override string ToString() => $"fault#{Fault} on {Page}: {Kind}";
+    }
+
+    public sealed record DiskReadStarted(long Fault, string Block) : SimEvent
+    {
+        public override string ToString() => $"read {Block} for fault#{Fault}";
+    }
+
+    public sealed record DiskReadFinished(string Block, bool Failed) : SimEvent
+    {
+        public override string ToString() => Failed ? $"read of {Block} failed" : $"read {Block} done";
+    }
+
+    /// <summary>A COW write: reused in place, or copied; with the references the frame had.</summary>
+    public sealed record CowDecided(PageKey Page, FrameNumber Frame, int RefCount, bool Reused) : SimEvent
+    {
+        public override string ToString() => $"{Page}: {(Reused ? "reuse" : "copy")} {Frame} (refcount {RefCount})";
+    }
+
+    public sealed record PteInstalled(PageKey Page, Pte Old, Pte New) : SimEvent
+    {
+        public override string ToString() => $"{Page}: {Old} -> {New}";
+    }
+
+    /// <summary>A waiting fault was woken. <paramref name="Counted"/>: as resolved (not merely to fault again).</summary>
+    public sealed record FaultWoken(long Fault, PageKey Page, ResolutionKind Kind, bool Counted, string Outcome) : SimEvent
+    {
+        public override string ToString() => $"fault#{Fault} woken: {(Counted ? Kind.ToString() : "fault again")} ({Outcome})";
+    }
+
+    public sealed record ShootdownStarted(long Round, Asid Asid, PageNumber From, PageNumber To, bool All, ImmutableArray<CpuId> Targets) : SimEvent
+    {
+        public override string ToString() =>
+            $"shootdown#{Round} of {Asid} {(All ? "all" : $"{From}..{To}")} to {string.Join(",", Targets.Select(t => t.ToString()))}";
+    }
+
+    public sealed record IpiSent(long Round, CpuId Cpu) : SimEvent
+    {
+        public override string ToString() => $"IPI shootdown#{Round} to {Cpu}";
+    }
+
+    public sealed record IpiAcknowledged(long Round, CpuId Cpu) : SimEvent
+    {
+        public override string ToString() => $"{Cpu} acks shootdown#{Round}";
+    }
+
+    public sealed record ShootdownFinished(long Round) : SimEvent
+    {
+        public override string ToString() => $"shootdown#{Round} complete";
+    }
+
+    /// <summary>Memory dropped the references of PTEs that are gone (munmap, madvise, exit, a COW's old frame).</summary>
+    public sealed record PagesReleased(ImmutableArray<PageKey> Pages) : SimEvent
+    {
+        public override string ToString() => $"released {Pages.Length} page(s){(Pages.Length > 0 ? $" from {Pages[0]}" : "")}";
+    }
+
+    /// <summary>Memory applied a store, to an anonymous frame or to a page-cache (file) frame.</summary>
+    public sealed record StoreApplied(PageKey Page, int Word, ulong Value, bool Anonymous) : SimEvent
+    {
+        public override string ToString() => $"store {Page} word {Word} = 0x{Value:x}{(Anonymous ? "" : " (file page)")}";
+    }
+
+    /// <summary>An access went through a translation to a frame that was freed or reused since it was cached.</summary>
+    public sealed record StaleAccess(CpuId Cpu, PageKey Page, FrameNumber Frame) : SimEvent
+    {
+        public override string ToString() => $"{Cpu} used a stale translation of {Page} to {Frame}";
+    }
+
+    public sealed record Forked(ProcessId Parent, ProcessId Child) : SimEvent
+    {
+        public override string ToString() => $"{Parent} forked {Child}";
+    }
+
+    public sealed record ProcessEnded(ProcessId Pid, ProcessFate Fate) : SimEvent
+    {
+        public override string ToString() => $"{Pid} ended: {Fate}";
+    }
+
+    public sealed record PageEvicted(FrameNumber Frame, ImmutableArray<PageKey> Pages) : SimEvent
+    {
+        public override string ToString() => $"evicted {Frame} ({Pages.Length} mapping(s))";
+    }
+
+    public sealed record SyscallMade(CpuId Cpu, string Call) : SimEvent
+    {
+        public override string ToString() => $"{Cpu}: {Call}";
+    }
+}
