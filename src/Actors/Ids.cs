@@ -1,4 +1,5 @@
 using System.Globalization;
+using Faultsim.Model.Checking;
 
 namespace Faultsim.Actors;
 
@@ -7,7 +8,7 @@ namespace Faultsim.Actors;
 /// <summary>One fault, from the walk that failed to the wake-up of its CPU.</summary>
 public readonly record struct FaultId(long Value)
 {
-    public override string ToString() => "fault#" + Value.ToString(CultureInfo.InvariantCulture);
+    public override string ToString() => FaultName.Of(Value);
 }
 
 /// <summary>One quantum of accesses a CPU hands its TLB.</summary>

@@ -3,7 +3,8 @@ using Faultsim.Actors.Monitoring;
 namespace Faultsim.Actors.Machine;
 
 /// <summary>The simulated cost of each step, in nanoseconds of virtual time (live runs do not wait them).</summary>
-public sealed record Latencies(long TlbHit, long PageWalk, long FaultEntry, long FaultExit, long Ipi, long PageZero, long PageCopy)
+/// <param name="Jitter">How much each delay varies, drawn from the seed: ±this fraction of it (0 to 1).</param>
+public sealed record Latencies(long TlbHit, long PageWalk, long FaultEntry, long FaultExit, long Ipi, long PageZero, long PageCopy, double Jitter = 0)
 {
     public static readonly Latencies None = new(0, 0, 0, 0, 0, 0, 0);
 

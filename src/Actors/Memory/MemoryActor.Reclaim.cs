@@ -21,6 +21,7 @@ public sealed partial class MemoryActor
     private readonly Dictionary<Asid, IActorRef> _addressSpaces = [];
     private readonly Queue<FrameRequest> _waitingForFrames = new();
     private readonly Dictionary<long, Eviction> _evictions = [];
+    private readonly HashSet<FrameNumber> _evicting = [];
     private readonly Dictionary<DiskRequestId, long> _writes = [];
     private IActorRef _loaders = ActorRefs.Nobody, _disk = ActorRefs.Nobody;
     private long _nextEviction, _nextWrite;
@@ -36,7 +37,9 @@ public sealed partial class MemoryActor
                 return true;
             case PteReplaced replaced when _evictions.TryGetValue(replaced.EvictionId, out var eviction):
                 if (replaced.Replaced)
-                    Replaced(eviction, replaced.Page);
+                    _memory.Unmap(eviction.Frame, replaced.Page);
+                else if (eviction.Slot is { } unused)
+                    _swap.Release(unused); // the PTE kept its frame: it holds no reference to the slot
                 if (--eviction.Unmapping == 0)
                     Unmapped(eviction);
                 return true;
@@ -109,6 +112,7 @@ public sealed partial class MemoryActor
         }
         var eviction = new Eviction(++_nextEviction, frame, initiator, slot, freshSlot, done);
         _evictions[eviction.Id] = eviction;
+        _evicting.Add(frame);
         var replacement = slot is { } s ? Pte.Swapped(s) : Pte.None;
         var mappers = _memory.Mappers(frame);
         eviction.Unmapping = mappers.Count;
@@ -116,20 +120,18 @@ public sealed partial class MemoryActor
         foreach (var page in mappers)
         {
             if (_addressSpaces.TryGetValue(page.Asid, out var mm))
+            {
+                // The PTE holds the slot from the moment its mm replaces it, which may be well before the reply: a fault
+                // can swap the page back in (and drop the PTE's reference) in between.
+                if (slot is { } held)
+                    _swap.AddReference(held);
                 _loaders.Tell(new EvictPage(eviction.Id, page, frame, replacement, mm, Self));
+            }
             else
                 eviction.Unmapping--; // no mm is known for it: it cannot be unmapped, so the eviction will keep the frame
         }
         if (eviction.Unmapping == 0)
             Unmapped(eviction);
-    }
-
-    /// <summary>One PTE gave the frame up: it names the swap slot now (anonymous) or nothing (a file page).</summary>
-    private void Replaced(Eviction eviction, PageKey page)
-    {
-        if (eviction.Slot is { } slot)
-            _swap.AddReference(slot);
-        _memory.Unmap(eviction.Frame, page);
     }
 
     private void Unmapped(Eviction eviction)
@@ -156,6 +158,7 @@ public sealed partial class MemoryActor
     {
         _evictions.Remove(eviction.Id);
         var frame = eviction.Frame;
+        _evicting.Remove(frame);
         if (_memory.MapCount(frame) > 0)
         {
             if (eviction.Slot is { } kept)
@@ -185,7 +188,7 @@ public sealed partial class MemoryActor
     {
         var mm = Sender;
         var frames = pageOut.Frames.Where(f => _memory.UseOf(f) != FrameUse.Free && _memory.MapCount(f) == 1
-                                               && !_evictions.Values.Any(e => e.Frame == f)).Distinct().ToList();
+                                               && !_evicting.Contains(f)).Distinct().ToList();
         var remaining = frames.Count;
         if (remaining == 0)
         {
@@ -194,6 +197,16 @@ public sealed partial class MemoryActor
         }
         foreach (var frame in frames)
             Evict(frame, pageOut.Pid, () => { if (--remaining == 0) mm.Tell(new PagedOut(pageOut.Id)); });
+    }
+
+    /// <summary>
+    /// Puts a frame on the replacement lists — unless an eviction holds it: a fault that maps it again meanwhile leaves it
+    /// to the eviction, which puts it back when it completes (as Linux's reclaim does with an isolated page).
+    /// </summary>
+    private void Activate(FrameNumber frame)
+    {
+        if (!_evicting.Contains(frame))
+            _memory.Activate(frame);
     }
 
     /// <summary>A request waiting for a free frame.</summary>

@@ -103,6 +103,11 @@ public sealed partial class MemoryActor : SimulationActor
             Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Hit(hit, _memory.Generation(hit), Waited: false)));
             return;
         }
+        if (query is MemoryQuery.OfSwap { Slot: var freed } && !_swap.IsAllocated(freed))
+        {
+            Sender.Tell(new LookedUp(lookUp.Id, CacheAnswer.Retry.Instance)); // a stale swap entry: the PTE changed, fault again
+            return;
+        }
         // A miss: the asker reads the page into a frame entered in the cache now, locked until the read is done;
         // those who ask meanwhile wait for it, even while the frame itself is still being freed up.
         _reading[query] = [];
@@ -110,6 +115,13 @@ public sealed partial class MemoryActor : SimulationActor
         var pid = new ProcessId(lookUp.Page.Asid.Value);
         WithFrame(pid, () =>
         {
+            if (query is MemoryQuery.OfSwap { Slot: var slot } && (!_swap.IsAllocated(slot) || _memory.LookupSwapCache(slot) is not null))
+            {
+                // While it waited for a frame, the slot was freed (and maybe taken by an eviction): the entry is stale.
+                asker.Tell(new LookedUp(lookUp.Id, CacheAnswer.Retry.Instance));
+                RetryReaders(query);
+                return;
+            }
             var reserved = query switch
             {
                 MemoryQuery.OfFile file => _memory.AllocatePageCache(file.Page),
@@ -119,12 +131,18 @@ public sealed partial class MemoryActor : SimulationActor
         }, outOfMemory: () =>
         {
             asker.Tell(new LookedUp(lookUp.Id, CacheAnswer.OutOfMemory.Instance));
-            if (_reading.Remove(query, out var waiting))
-            {
-                foreach (var (loader, id) in waiting)
-                    loader.Tell(new LookedUp(id, CacheAnswer.Retry.Instance));
-            }
+            RetryReaders(query);
         });
+    }
+
+    /// <summary>The read of <paramref name="source"/> will not happen: those who waited for it fault again.</summary>
+    private void RetryReaders(MemoryQuery source)
+    {
+        if (_reading.Remove(source, out var waiting))
+        {
+            foreach (var (loader, id) in waiting)
+                loader.Tell(new LookedUp(id, CacheAnswer.Retry.Instance));
+        }
     }
 
     private FrameNumber AllocateSwapCache(SwapSlot slot)
@@ -163,6 +181,8 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             default:
                 _waker.Retry(prepare.Then.Waiters, prepare.Page); // the frame went away since the lookup: fault again
+                if (prepare.What is Preparation.ReadDone lost)
+                    RetryReaders(lost.Source); // nor may those who waited for the read sleep on
                 break;
         }
     }
@@ -207,7 +227,7 @@ public sealed partial class MemoryActor : SimulationActor
     {
         _addressSpaces[prepare.Page.Asid] = prepare.AddressSpace;
         _memory.Map(frame, prepare.Page);
-        _memory.Activate(frame);
+        Activate(frame);
         var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
         var pte = Pte.Mapped(frame, flags, _memory.Generation(frame));
         _time.Send(prepare.AddressSpace, prepare.Then with { New = pte, FramePrepared = true }, latency, Self); // zeroing or copying takes its time
@@ -220,7 +240,7 @@ public sealed partial class MemoryActor : SimulationActor
             _memory.Fill(done.Frame, _swap.Read(swap.Slot));
         else
             _memory.Fill(done.Frame, done.Content.AsSpan());
-        _memory.Activate(done.Frame);
+        Activate(done.Frame);
         if (_reading.Remove(done.Source, out var waiters))
         {
             foreach (var (loader, id) in waiters)

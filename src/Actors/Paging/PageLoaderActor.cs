@@ -34,18 +34,20 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private Job? _job;
     private long _lastSequence, _reads, _reported;
 
-    /// <param name="seed">Seeds the injected crashes (faultsim.chaos.loader-crash-rate) of this loader.</param>
-    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, ulong seed)
+    /// <param name="chaos">
+    /// Draws this loader's injected crashes (faultsim.chaos.loader-crash-rate). Every incarnation of the loader gets the
+    /// same instance from its Props, so a restarted loader goes on with the next draw instead of repeating the crash.
+    /// </param>
+    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, SimRandom chaos)
     {
-        (_memory, _disk, _machine, _run) = (memory, disk, machine, run);
+        (_memory, _disk, _machine, _run, _chaos) = (memory, disk, machine, run, chaos);
         _waker = new Waker(Self.Path.Name, run, new SimTime(Context.System), Self);
-        _chaos = new SimRandom(seed);
     }
 
     public IStash Stash { get; set; } = null!;
 
     public static Props Props(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, ulong seed) =>
-        Akka.Actor.Props.Create(typeof(PageLoaderActor), memory, disk, machine, run, seed);
+        Akka.Actor.Props.Create(typeof(PageLoaderActor), memory, disk, machine, run, new SimRandom(seed));
 
     protected override bool AroundReceive(Receive receive, object message)
     {

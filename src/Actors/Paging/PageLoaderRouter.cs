@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Faultsim.Actors.Machine;
 using Faultsim.Model.Addressing;
 
@@ -55,8 +56,14 @@ public sealed class PageLoaderRouter : SimulationActor
     public static Props Props(Func<ulong, Props> loaderProps, RunContext run, ulong seed) =>
         Akka.Actor.Props.Create(typeof(PageLoaderRouter), loaderProps, run, seed);
 
+    /// <summary>A crashed loader restarts (its waiters are woken in its PreRestart); only a crash not injected on purpose is logged.</summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(Decider.From(Directive.Restart)); // a loader's waiters are woken in its PreRestart
+        new OneForOneStrategy(-1, -1, cause =>
+        {
+            if (cause is not InjectedCrash)
+                Context.GetLogger().Error(cause, "a page loader crashed and restarts");
+            return Directive.Restart;
+        }, loggingEnabled: false);
 
     private void Route(IPageMessage message)
     {

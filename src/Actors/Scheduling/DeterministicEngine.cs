@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Monitoring;
 using Faultsim.Actors.Serialization;
+using Faultsim.Model.Common;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Workloads;
 
@@ -37,6 +38,8 @@ public sealed class DeterministicEngine : IDisposable
         }
         """;
 
+    private const ulong JitterStream = 0x6a09e667f3bcc908; // the delays' random stream is not the strategy's
+
     private readonly ActorSystem _system;
     private readonly SimulationDriver _driver;
     private readonly VirtualScheduler _clock;
@@ -69,6 +72,7 @@ public sealed class DeterministicEngine : IDisposable
         var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt);
         _slot.Begin(_clock.NowNanos);
         _driver.Reset(strategy);
+        _clock.Jitter(new SimRandom(seed ^ JitterStream), settings.Run.Latencies.Jitter);
         _host.Tell(new RunHost.Start(workload, ActorEngine.WithFuture(workload, settings, seed) with { Run = settings.Run with { Events = log } }, seed));
         var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null, MaxSteps);
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)

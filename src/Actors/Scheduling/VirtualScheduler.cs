@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
 using Akka.Event;
+using Faultsim.Model.Common;
 
 namespace Faultsim.Actors.Scheduling;
 
@@ -15,7 +16,10 @@ public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
     private static readonly DateTimeOffset Epoch = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private readonly object _gate = new();
     private readonly PriorityQueue<Item, (long Due, long Seq)> _due = new();
+    private readonly List<Item> _batch = [];
     private long _now, _seq;
+    private SimRandom _random = new(0);
+    private double _jitter;
 
     public VirtualScheduler(Config config, ILoggingAdapter log)
     {
@@ -42,21 +46,44 @@ public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
     public void TellAfter(long nanos, ICanTell receiver, object message, IActorRef sender) =>
         Add(nanos, 0, () => receiver.Tell(message, sender), null);
 
-    /// <summary>Moves the clock to the earliest due item and runs it. False when nothing is scheduled.</summary>
+    /// <summary>
+    /// From now on every delay varies by up to ±<paramref name="fraction"/> of itself, drawn from <paramref name="random"/>
+    /// (0: none). Delays are scheduled by the driver's thread in the driver's order, so the draws are deterministic too.
+    /// </summary>
+    public void Jitter(SimRandom random, double fraction)
+    {
+        lock (_gate)
+            (_random, _jitter) = (random, fraction);
+    }
+
+    /// <summary>
+    /// Moves the clock to the earliest due time and runs every item due then, so that the messages they send are
+    /// ready together and the driver's strategy orders them. False when nothing is scheduled.
+    /// </summary>
     public bool FireNext()
     {
-        Item item;
+        List<Item> batch;
         lock (_gate)
         {
-            if (!_due.TryDequeue(out item!, out var key))
+            if (!_due.TryPeek(out _, out var first))
                 return false;
-            _now = Math.Max(_now, key.Due);
+            _now = Math.Max(_now, first.Due);
+            batch = _batch;
+            batch.Clear();
+            while (_due.TryPeek(out var item, out var key) && key.Due == first.Due)
+            {
+                _due.Dequeue();
+                batch.Add(item);
+            }
         }
-        if (item.Cancelable?.IsCancellationRequested == true)
-            return true;
-        item.Action();
-        if (item.IntervalNanos > 0)
-            Add(item.IntervalNanos, item.IntervalNanos, item.Action, item.Cancelable);
+        foreach (var item in batch)
+        {
+            if (item.Cancelable?.IsCancellationRequested == true)
+                continue;
+            item.Action();
+            if (item.IntervalNanos > 0)
+                Add(item.IntervalNanos, item.IntervalNanos, item.Action, item.Cancelable);
+        }
         return true;
     }
 
@@ -84,7 +111,11 @@ public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
     private void Add(long delayNanos, long intervalNanos, Action action, ICancelable? cancelable)
     {
         lock (_gate)
+        {
+            if (_jitter > 0 && delayNanos > 0)
+                delayNanos = Math.Max(1, (long)(delayNanos * (1 + _jitter * (2 * _random.NextDouble() - 1))));
             _due.Enqueue(new Item(action, intervalNanos, cancelable), (_now + Math.Max(0, delayNanos), ++_seq));
+        }
     }
 
     private static long Nanos(TimeSpan span) => span.Ticks * 100;

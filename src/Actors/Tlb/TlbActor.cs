@@ -95,7 +95,7 @@ public sealed class TlbActor : SimulationActor
             var key = new PageKey(order.Asid, access.Address.Page);
             if (_flushBeforeWalk || _performed.Exists(p => p.Page == key))
                 FlushPerformed(); // a fault may evict by recency, or replace this page's frame: what was done must reach memory first
-            q.Fault = new FaultId(((long)_cpu.Value << 40) | ++_faults);
+            q.Fault = new FaultId(FaultName.Id(_cpu.Value, ++_faults));
             q.Invalidated = false;
             q.WalkStarted = _time.NowNanos;
             _time.Send(order.AddressSpace, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit),

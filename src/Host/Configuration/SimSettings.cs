@@ -49,7 +49,7 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
 
     private static Latencies ReadLatencies(ConfigReader l) => new(
         Nanos(l, "tlb-hit"), Nanos(l, "page-walk"), Nanos(l, "fault-entry"), Nanos(l, "fault-exit"),
-        Nanos(l, "ipi"), Nanos(l, "page-zero"), Nanos(l, "page-copy"));
+        Nanos(l, "ipi"), Nanos(l, "page-zero"), Nanos(l, "page-copy"), l.Fraction("jitter"));
 
     private static long Nanos(ConfigReader reader, string path) => reader.DurationNanos(path);
 

@@ -30,6 +30,19 @@ public static class SequenceDiagram
     /// <summary>Participant ids: letters, digits and underscores only.</summary>
     private static string Id(string name) => new([.. name.Select(c => char.IsLetterOrDigit(c) ? c : '_')]);
 
-    /// <summary>Mermaid reads '#' as the start of an entity and ';' as the end of a statement.</summary>
-    private static string Escape(string text) => text.Replace("#", " no. ", StringComparison.Ordinal).Replace(';', ',');
+    /// <summary>Mermaid reads '#' as the start of an entity and ';' as the end of a statement: both become entity codes.</summary>
+    private static string Escape(string text)
+    {
+        var escaped = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            _ = c switch
+            {
+                '#' => escaped.Append("#35;"),
+                ';' => escaped.Append("#59;"),
+                _ => escaped.Append(c),
+            };
+        }
+        return escaped.ToString();
+    }
 }

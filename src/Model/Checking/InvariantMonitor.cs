@@ -25,7 +25,7 @@ public sealed class InvariantMonitor
         {
             case SimEvent.DiskReadStarted read:
                 if (_readsInFlight.TryGetValue(read.Block, out var inFlight) && inFlight > 0)
-                    Fail(1, $"a second read of {read.Block} (for fault#{read.Fault}) while one is in flight", seq);
+                    Fail(1, $"a second read of {read.Block} (for {FaultName.Of(read.Fault)}) while one is in flight", seq);
                 _readsInFlight[read.Block] = inFlight + 1;
                 break;
             case SimEvent.DiskReadFinished done:
@@ -70,7 +70,7 @@ public sealed class InvariantMonitor
         if (_asleep.Count > 0)
         {
             var (fault, (_, page)) = _asleep.OrderBy(kv => kv.Value.Seq).First();
-            Fail(2, $"fault#{fault} on {page} was never woken ({_asleep.Count} waiter(s) left asleep)", seq);
+            Fail(2, $"{FaultName.Of(fault)} on {page} was never woken ({_asleep.Count} waiter(s) left asleep)", seq);
         }
     }
 
@@ -125,7 +125,7 @@ public sealed class InvariantMonitor
         var installs = woken.Kind is not (ResolutionKind.Spurious or ResolutionKind.SigSegv or ResolutionKind.SigBus
             or ResolutionKind.EfaultFixup or ResolutionKind.KernelOops);
         if (woken.Counted && installs && woken.Outcome == "retry" && _lastInstall.GetValueOrDefault(woken.Page, -1) < raised.Seq)
-            Fail(2, $"fault#{woken.Fault} was woken as resolved ({woken.Kind}) before any PTE for {woken.Page} was installed", seq);
+            Fail(2, $"{FaultName.Of(woken.Fault)} was woken as resolved ({woken.Kind}) before any PTE for {woken.Page} was installed", seq);
     }
 
     private void Fail(int invariant, string description, long seq) =>

@@ -17,24 +17,24 @@ public abstract record SimEvent
     /// <summary>A walk failed: the fault <paramref name="Fault"/> of <paramref name="Cpu"/> at <paramref name="Address"/> goes to the page's loader.</summary>
     public sealed record FaultRaised(long Fault, CpuId Cpu, PageKey Page, VirtualAddress Address, FaultErrorCode Code) : SimEvent
     {
-        public override string ToString() => $"fault#{Fault} raised by {Cpu} at {Address} ({Code})";
+        public override string ToString() => $"{FaultName.Of(Fault)} raised by {Cpu} at {Address} ({Code})";
     }
 
     /// <summary>A fault joined the wait queue of a page whose load is under way.</summary>
     public sealed record FollowerQueued(long Fault, PageKey Page, long Leader) : SimEvent
     {
-        public override string ToString() => $"fault#{Fault} waits for fault#{Leader} on {Page}";
+        public override string ToString() => $"{FaultName.Of(Fault)} waits for {FaultName.Of(Leader)} on {Page}";
     }
 
     /// <summary>The model decided how a fault is resolved.</summary>
     public sealed record FaultDecided(long Fault, PageKey Page, ResolutionKind Kind) : SimEvent
     {
-        public override string ToString() => $"fault#{Fault} on {Page}: {Kind}";
+        public override string ToString() => $"{FaultName.Of(Fault)} on {Page}: {Kind}";
     }
 
     public sealed record DiskReadStarted(long Fault, string Block) : SimEvent
     {
-        public override string ToString() => $"read {Block} for fault#{Fault}";
+        public override string ToString() => $"read {Block} for {FaultName.Of(Fault)}";
     }
 
     public sealed record DiskReadFinished(string Block, bool Failed) : SimEvent
@@ -56,7 +56,7 @@ public abstract record SimEvent
     /// <summary>A waiting fault was woken. <paramref name="Counted"/>: as resolved (not merely to fault again).</summary>
     public sealed record FaultWoken(long Fault, PageKey Page, ResolutionKind Kind, bool Counted, string Outcome) : SimEvent
     {
-        public override string ToString() => $"fault#{Fault} woken: {(Counted ? Kind.ToString() : "fault again")} ({Outcome})";
+        public override string ToString() => $"{FaultName.Of(Fault)} woken: {(Counted ? Kind.ToString() : "fault again")} ({Outcome})";
     }
 
     public sealed record ShootdownStarted(long Round, Asid Asid, PageNumber From, PageNumber To, bool All, ImmutableArray<CpuId> Targets) : SimEvent
@@ -117,4 +117,14 @@ public abstract record SimEvent
     {
         public override string ToString() => $"{Cpu}: {Call}";
     }
+}
+
+/// <summary>How events name a fault: fault#C.N is CPU C's Nth fault (its id packs the CPU above bit 40).</summary>
+public static class FaultName
+{
+    public const int CpuShift = 40;
+
+    public static long Id(int cpu, long number) => ((long)cpu << CpuShift) | number;
+
+    public static string Of(long id) => $"fault#{id >> CpuShift}.{id & ((1L << CpuShift) - 1)}";
 }

@@ -31,6 +31,9 @@ public sealed class SwapSpace(int wordsPerPage)
 
     public int References(SwapSlot slot) => Get(slot).References;
 
+    /// <summary>Whether some PTE still names the slot (a fault may hold a stale swap entry whose slot was freed since).</summary>
+    public bool IsAllocated(SwapSlot slot) => _slots.ContainsKey(slot.Value);
+
     public void AddReference(SwapSlot slot) => Get(slot).References++;
 
     /// <summary>One PTE no longer names the slot. Returns true when the slot was freed.</summary>

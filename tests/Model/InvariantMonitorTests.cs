@@ -1,0 +1,145 @@
+using System.Collections.Immutable;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.PageTables;
+
+namespace Faultsim.Tests.Model;
+
+public class InvariantMonitorTests
+{
+    private static readonly PageKey Page = new(new Asid(1), new PageNumber(0x10));
+    private static readonly FrameNumber Frame = new(3);
+    private static readonly long Fault1 = FaultName.Id(0, 1), Fault2 = FaultName.Id(1, 1);
+    private static readonly FaultErrorCode Read = FaultErrorCode.For(AccessKind.Read, present: false, user: true);
+
+    private readonly InvariantMonitor _monitor = new();
+    private long _seq;
+
+    private void See(params SimEvent[] events)
+    {
+        foreach (var e in events)
+            _monitor.Observe(++_seq, e);
+    }
+
+    private static SimEvent Raised(long fault) => new SimEvent.FaultRaised(fault, new CpuId((int)(fault >> FaultName.CpuShift)), Page, Page.Page.BaseAddress, Read);
+    private static SimEvent Installed() => new SimEvent.PteInstalled(Page, Pte.None, Pte.Mapped(Frame, PteFlags.Present | PteFlags.User, 0));
+    private static SimEvent Woken(long fault, bool counted = true) => new SimEvent.FaultWoken(fault, Page, ResolutionKind.Major, counted, "retry");
+
+    [Fact]
+    public void Fault_names_say_which_cpu_and_which_of_its_faults()
+    {
+        Assert.Equal("fault#2.7", FaultName.Of(FaultName.Id(2, 7)));
+    }
+
+    [Fact]
+    public void A_second_read_of_a_block_while_the_first_is_in_flight_breaks_invariant_1()
+    {
+        See(new SimEvent.DiskReadStarted(Fault1, "file 0 page 0"), new SimEvent.DiskReadStarted(Fault2, "file 0 page 0"));
+        var v = Assert.IsType<Violation>(_monitor.Violation);
+        Assert.Equal(1, v.Invariant);
+        Assert.Equal("invariant 1 (one disk read per page per load) violated: a second read of file 0 page 0 (for fault#1.1) while one is in flight", v.ToString());
+        Assert.Equal(2, v.AtEvent);
+    }
+
+    [Fact]
+    public void A_read_after_the_first_one_finished_is_a_new_load_and_allowed()
+    {
+        See(new SimEvent.DiskReadStarted(Fault1, "b"), new SimEvent.DiskReadFinished("b", Failed: false), new SimEvent.DiskReadStarted(Fault2, "b"));
+        Assert.Null(_monitor.Violation);
+    }
+
+    [Fact]
+    public void A_follower_woken_as_resolved_before_the_pte_is_installed_breaks_invariant_2()
+    {
+        See(Raised(Fault1), Raised(Fault2), Woken(Fault2));
+        var v = Assert.IsType<Violation>(_monitor.Violation);
+        Assert.Equal(2, v.Invariant);
+        Assert.Contains("fault#1.1 was woken as resolved (Major) before any PTE for asid 1/page 0x10 was installed", v.Description);
+    }
+
+    [Fact]
+    public void Waking_after_the_install_or_waking_to_fault_again_is_allowed()
+    {
+        See(Raised(Fault1), Raised(Fault2), Woken(Fault2, counted: false), Installed(), Woken(Fault1));
+        _monitor.AtEnd(_seq);
+        Assert.Null(_monitor.Violation);
+    }
+
+    [Fact]
+    public void A_fault_never_woken_by_the_end_breaks_invariant_2()
+    {
+        See(Raised(Fault1), Raised(Fault2), Installed(), Woken(Fault1));
+        _monitor.AtEnd(_seq);
+        Assert.Equal("fault#1.1 on asid 1/page 0x10 was never woken (1 waiter(s) left asleep)", _monitor.Violation?.Description);
+    }
+
+    [Fact]
+    public void Reusing_a_shared_frame_or_the_zero_page_on_a_cow_write_breaks_invariant_3()
+    {
+        See(new SimEvent.CowDecided(Page, Frame, RefCount: 1, Reused: true), new SimEvent.CowDecided(Page, Frame, RefCount: 2, Reused: false));
+        Assert.Null(_monitor.Violation);
+
+        See(new SimEvent.CowDecided(Page, Frame, RefCount: 2, Reused: true));
+        Assert.Equal("a COW write to asid 1/page 0x10 reused frame 3, which 1 other mapping(s) still share", _monitor.Violation?.Description);
+
+        var zero = new InvariantMonitor();
+        zero.Observe(1, new SimEvent.CowDecided(Page, FrameNumber.Zero, RefCount: 1, Reused: true));
+        Assert.Equal(3, zero.Violation?.Invariant);
+    }
+
+    [Fact]
+    public void A_stale_access_breaks_invariant_4()
+    {
+        See(new SimEvent.StaleAccess(new CpuId(1), Page, Frame));
+        Assert.Equal(4, _monitor.Violation?.Invariant);
+    }
+
+    [Fact]
+    public void The_end_state_must_hold_each_words_last_store_including_what_a_child_inherited()
+    {
+        var parent = new ProcessId(1);
+        var child = new ProcessId(2);
+        See(new SimEvent.StoreApplied(Page, Word: 0, Value: 7, Anonymous: true),
+            new SimEvent.StoreApplied(Page, Word: 0, Value: 8, Anonymous: true),
+            new SimEvent.Forked(parent, child));
+        var both = Image((parent, 8UL), (child, 8UL));
+        _monitor.CheckMemory(both, new HashSet<ProcessId> { parent, child }, wordsPerPage: 512, _seq);
+        Assert.Null(_monitor.Violation);
+
+        _monitor.CheckMemory(Image((parent, 8UL), (child, 7UL)), new HashSet<ProcessId> { parent, child }, 512, _seq);
+        Assert.Equal("pid 2 page 0x10 word 0 holds 0x7, but the last store there wrote 0x8", _monitor.Violation?.Description);
+        Assert.Equal(5, _monitor.Violation?.Invariant);
+    }
+
+    [Fact]
+    public void Released_pages_and_dead_processes_are_not_expected_to_keep_their_stores()
+    {
+        See(new SimEvent.StoreApplied(Page, 0, 7, Anonymous: true), new SimEvent.PagesReleased([Page]));
+        _monitor.CheckMemory(Image(), new HashSet<ProcessId> { new(1) }, 512, _seq);
+        See(new SimEvent.StoreApplied(Page, 0, 9, Anonymous: true));
+        _monitor.CheckMemory(Image(), new HashSet<ProcessId>(), 512, _seq);
+        Assert.Null(_monitor.Violation);
+    }
+
+    [Fact]
+    public void Counts_that_differ_from_the_reference_break_invariant_6_and_only_the_first_violation_is_kept()
+    {
+        RunResult Result(long majors)
+        {
+            var counters = new Counters();
+            for (var i = 0; i < majors; i++)
+                counters.CountFault(ResolutionKind.Major, major: true);
+            return new RunResult("e", 1, 1, counters, [new ProcessReport(new ProcessId(1), "db", ProcessFate.Exited, counters)], null, 0, null);
+        }
+        _monitor.CheckCounts(Result(2), Result(2), 1);
+        Assert.Null(_monitor.Violation);
+        _monitor.CheckCounts(Result(3), Result(2), 2);
+        _monitor.CheckCounts(Result(4), Result(2), 3);
+        Assert.Equal("db counted 3 Major fault(s), the reference model 2", _monitor.Violation?.Description);
+    }
+
+    private static MemoryImage Image(params (ProcessId Pid, ulong Word0)[] pages) =>
+        new([.. pages.Select(p => new PageImage(p.Pid, Page.Page, [p.Word0, .. new ulong[511]]))], []);
+}
