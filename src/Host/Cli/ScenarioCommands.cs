@@ -48,7 +48,7 @@ internal static class ScenarioCommands
                 output.WriteLine($"no violation in {count:N0} seeds of {name}: {speed}");
                 return ExitCodes.Ok;
             }
-            ExploreReport.WriteFailure(output, name, settings, failure);
+            ExploreReport.WriteFailure(output, name, parse.GetValue(set) ?? [], settings, failure);
             output.WriteLine(speed);
             return ExitCodes.Violation;
         });

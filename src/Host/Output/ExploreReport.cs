@@ -10,13 +10,15 @@ public static class ExploreReport
 {
     public const int MaxLoggedLines = 2000;
 
-    public static void WriteFailure(TextWriter writer, string scenario, SimSettings settings, RunReport report)
+    /// <param name="sets">The --set arguments the run was given: the replay needs them too.</param>
+    public static void WriteFailure(TextWriter writer, string scenario, IEnumerable<string> sets, SimSettings settings, RunReport report)
     {
         var console = Terminal.On(writer);
         console.MarkupLine($"[bold]scenario[/] {Markup.Escape(scenario)}, [bold]seed {report.Seed}[/], {settings.Explore.Strategy.ToString().ToLowerInvariant()} strategy");
         RunSummary.Verdict(console, report);
         WriteLog(writer, report);
-        writer.WriteLine($"replay it: faultsim replay --scenario {scenario} --seed {report.Seed}{StrategyArgument(settings)}");
+        var arguments = string.Concat(sets.Select(s => $" --set {Quoted(s)}"));
+        writer.WriteLine($"replay it: faultsim replay --scenario {Quoted(scenario)} --seed {report.Seed}{StrategyArgument(settings)}{arguments}");
     }
 
     public static void WriteLog(TextWriter writer, RunReport report)
@@ -34,6 +36,10 @@ public static class ExploreReport
         writer.WriteLine("sequence diagram (Mermaid):");
         writer.WriteLine(SequenceDiagram.Of(events));
     }
+
+    /// <summary>An argument as a shell takes it: quoted when it holds anything but plain characters.</summary>
+    private static string Quoted(string argument) =>
+        argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_.=/:+,".Contains(c)) ? argument : "'" + argument.Replace("'", "'\\''") + "'";
 
     private static string StrategyArgument(SimSettings settings) =>
         settings.Explore.Strategy == Faultsim.Actors.Scheduling.StrategyKind.Random ? "" : " --strategy pct";
