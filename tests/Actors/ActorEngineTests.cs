@@ -1,5 +1,7 @@
 using Faultsim.Actors.Machine;
+using Faultsim.Actors.Scheduling;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Common;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Replacement;
@@ -10,14 +12,43 @@ using Faultsim.Tests.Scenarios;
 
 namespace Faultsim.Tests.Actors;
 
-/// <summary>Whole runs of the actor engine, held against the reference machine.</summary>
-public sealed class ActorEngineTests
+/// <summary>
+/// Whole runs of the actor engine, held against the reference machine. They run deterministically (a seed decides the
+/// interleaving, with typical latencies on the virtual clock) and the invariant monitor watches every one.
+/// </summary>
+public sealed class ActorEngineTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
     private const string SerializeEverything = "akka.actor.serialize-messages = on";
 
-    private static RunResult Actors(Workload workload, string? config = null) =>
-        ActorEngine.Run(workload, EngineSettings.Default, seed: 1, Timeout, config);
+    /// <summary>What the CLI's deterministic runs use: typical latencies, jittered by the seed, and the disk's time waited.</summary>
+    public static readonly EngineSettings Settings = EngineSettings.Default with
+    {
+        Run = RunContext.Live with { Latencies = Latencies.Typical with { Jitter = 0.2 } },
+        TimedDisk = true,
+    };
+
+    private DeterministicEngine? _engine, _serializing;
+
+    public void Dispose()
+    {
+        _engine?.Dispose();
+        _serializing?.Dispose();
+    }
+
+    private RunResult Actors(Workload workload, ulong seed = 1) => Run(_engine ??= new DeterministicEngine(), workload, seed);
+
+    /// <summary>A run on an engine whose every message goes through the serializer and back.</summary>
+    private RunResult Serialized(Workload workload, ulong seed = 1) =>
+        Run(_serializing ??= new DeterministicEngine(SerializeEverything), workload, seed);
+
+    private static RunResult Run(DeterministicEngine engine, Workload workload, ulong seed)
+    {
+        var run = engine.Run(workload, Settings, seed, new RandomWalkStrategy(new SimRandom(seed)));
+        if (run.Reply is RunFailed failed)
+            throw new WorkloadException(failed.Line, failed.Message);
+        Assert.True(run.Violation is null, $"seed {seed}: {run.Violation}");
+        return run.Result ?? throw new Xunit.Sdk.XunitException($"seed {seed}: the run did not finish ({run.Outcome}, {run.Reply})");
+    }
 
     [Fact]
     public void Four_processes_faulting_one_file_page_read_it_from_disk_once()
@@ -25,9 +56,9 @@ public sealed class ActorEngineTests
         var processes = Enumerable.Range(0, 4).Select(i => Workloads.Process($"p{i}", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))).ToArray();
         var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [.. processes],
             "run p0\nload lib:0", "run p1\nload lib:0", "run p2\nload lib:0", "run p3\nload lib:0").WithFiles(new FileSpec("lib", 4096));
-        for (var run = 0; run < 5; run++)
+        for (ulong seed = 1; seed <= 20; seed++)
         {
-            var result = Actors(workload);
+            var result = Actors(workload, seed);
             Assert.Equal(1, result.Totals.DiskReads);
             Assert.Equal(4, result.Totals.Total);    // each process faults once: the reader, then waiters or page-cache hits
             Assert.Empty(result.Violations);
@@ -39,9 +70,9 @@ public sealed class ActorEngineTests
     {
         var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
             "run p\nload lib:0", "run p\nload lib:0", "run p\nload lib:0", "run p\nload lib:0").WithFiles(new FileSpec("lib", 4096));
-        for (var run = 0; run < 5; run++)
+        for (ulong seed = 1; seed <= 20; seed++)
         {
-            var result = Actors(workload);
+            var result = Actors(workload, seed);
             Assert.Equal(1, result.Totals.DiskReads);
             Assert.InRange(result.Totals.Total, 1, 4);   // followers count a fault; threads that walk after the install do not
             Assert.Equal(4, result.Totals.Accesses);
@@ -107,11 +138,11 @@ public sealed class ActorEngineTests
     [InlineData(4)]
     public void Race_free_workloads_give_the_reference_machines_counts_and_final_memory(int cpus)
     {
-        for (ulong seed = 1; seed <= 12; seed++)
+        for (ulong seed = 1; seed <= 30; seed++)
         {
             var workload = RaceFreeWorkloads.Generate(seed * 7919 + (ulong)cpus, cpus);
             var reference = workload.Run(seed);
-            var actors = ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout);
+            var actors = Actors(workload, seed);
             AssertSameCounts(reference, actors, $"seed {seed}, {cpus} CPUs");
             Assert.Empty(actors.Violations);
         }
@@ -123,12 +154,12 @@ public sealed class ActorEngineTests
         for (ulong seed = 1; seed <= 4; seed++)
         {
             var workload = RaceFreeWorkloads.Generate(seed, 3);
-            AssertSameCounts(workload.Run(seed), ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout, SerializeEverything), $"seed {seed}");
+            AssertSameCounts(workload.Run(seed), Serialized(workload, seed), $"seed {seed}");
         }
         var fork = Workloads.Make(new MachineSpec { Cpus = 2 }, [Workloads.Process("p", Workloads.Anon("buf", Workloads.Heap, 8 * 4096))],
             "run p\nstore buf:0..7\nfork c\nbarrier forked\nstore buf:0..3\nbarrier done",
             "barrier forked\nrun c\nstore buf:4..7\nbarrier done\nexit");
-        AssertSameCounts(fork.Run(), Actors(fork, SerializeEverything));
+        AssertSameCounts(fork.Run(), Serialized(fork));
     }
 
     [Theory]
@@ -162,7 +193,7 @@ public sealed class ActorEngineTests
             var workload = RaceFreeWorkloads.Generate(seed, 1);
             workload = workload with { Machine = workload.Machine with { Frames = 6, Policy = policy } };
             var reference = workload.Run(seed);
-            var actors = ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout);
+            var actors = Actors(workload, seed);
             AssertSameCounts(reference, actors, $"seed {seed}");
             Assert.Equal(reference.Totals.PagesEvicted, actors.Totals.PagesEvicted);
             Assert.Equal(reference.Totals.DiskWrites, actors.Totals.DiskWrites);
@@ -179,7 +210,7 @@ public sealed class ActorEngineTests
             var workload = RaceFreeWorkloads.Generate(seed * 31, cpus);
             workload = workload with { Machine = workload.Machine with { Frames = 4 * cpus } };
             var reference = workload.Run(seed);
-            var actors = ActorEngine.Run(workload, EngineSettings.Default, seed, Timeout);
+            var actors = Actors(workload, seed);
             Assert.Empty(actors.Violations);
             Assert.True(actors.Totals.PagesEvicted > 0, $"seed {seed}: memory was never short");
             // Which pages are evicted depends on the interleaving; what memory holds at the end does not.
@@ -209,7 +240,7 @@ public sealed class ActorEngineTests
         Assert.Contains("barrier 'b'", error.Message);
     }
 
-    private static void AssertSameCounts(RunResult expected, RunResult actual, string context = "")
+    internal static void AssertSameCounts(RunResult expected, RunResult actual, string context = "")
     {
         Assert.Equal(expected.Processes.Length, actual.Processes.Length);
         foreach (var (e, a) in expected.Processes.Zip(actual.Processes))
