@@ -249,8 +249,8 @@ public sealed class FaultsimCliTests : IDisposable
         Assert.Equal("", error);
         var results = Json(output).GetProperty("results").EnumerateArray().ToList();
         string[] workloads = ["cow", "demand-zero", "major", "tlb-hit"];
-        Assert.Equal(workloads.SelectMany(w => new[] { $"actors {w}", $"reference {w}" }).Order(),
-            results.Select(r => $"{r.GetProperty("engine").GetString()} {r.GetProperty("workload").GetString()}").Order());
+        Assert.Equal(workloads.SelectMany(w => new[] { $"actors live {w}", $"actors deterministic {w}", $"reference  {w}" }).Order(),
+            results.Select(r => $"{r.GetProperty("engine").GetString()} {r.GetProperty("mode").GetString()} {r.GetProperty("workload").GetString()}").Order());
         foreach (var result in results)
         {
             Assert.Equal(1, result.GetProperty("runs").GetInt32());
@@ -268,6 +268,16 @@ public sealed class FaultsimCliTests : IDisposable
         Assert.Contains("faultsim bench", output);
         Assert.Contains("cow", output);
         Assert.DoesNotContain("tlb-hit", output);
+    }
+
+    [Fact]
+    public void Bench_of_one_mode_times_only_the_actor_engine_in_that_mode()
+    {
+        var (exit, output, _) = Cli("bench", "--faults", "1000", "--runs", "1", "--workload", "demand-zero", "--engine", "actors", "--mode", "deterministic", "--json", "-");
+        Assert.Equal(0, exit);
+        var result = Assert.Single(Json(output).GetProperty("results").EnumerateArray());
+        Assert.Equal("deterministic", result.GetProperty("mode").GetString());
+        Assert.InRange(result.GetProperty("messages_per_fault").GetDouble(), 7, 7.2);   // seven a fault, plus the run's set-up
     }
 
     [Fact]

@@ -66,14 +66,15 @@ public sealed class DeterministicEngine : IDisposable
     /// Runs <paramref name="workload"/> under <paramref name="strategy"/>, logging its events; it stops at the first
     /// invariant violation. The result is null only when the run stopped before it finished (a violation, a stall).
     /// </summary>
-    public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy)
+    /// <param name="logEvents">False runs without the event log and its monitor (benchmarks): the same run, unchecked.</param>
+    public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy, bool logEvents = true)
     {
         WorkloadValidator.Validate(workload);
         var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt);
         _slot.Begin(_clock.NowNanos);
         _driver.Reset(strategy);
         _clock.Jitter(new SimRandom(seed ^ JitterStream), settings.Run.Latencies.Jitter);
-        _host.Tell(new RunHost.Start(workload, ActorEngine.WithFuture(workload, settings, seed) with { Run = settings.Run with { Events = log } }, seed));
+        _host.Tell(new RunHost.Start(workload, ActorEngine.WithFuture(workload, settings, seed) with { Run = settings.Run with { Events = logEvents ? log : null } }, seed));
         var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null, MaxSteps);
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)
             log.Monitor.AtEnd(log.Count);  // it stopped making progress: a waiter sleeps, or the workload deadlocked

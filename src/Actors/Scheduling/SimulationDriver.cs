@@ -25,6 +25,7 @@ public sealed class SimulationDriver
     private readonly Dictionary<IRunnable, int> _ids = new(ReferenceEqualityComparer.Instance);
     private SchedulingStrategy _strategy = new RandomWalkStrategy(new Model.Common.SimRandom(0));
     private Thread? _owner;
+    private int _awaiting; // threads in AwaitSubmission, the only ones a submission need wake
 
     private SimulationDriver()
     {
@@ -49,7 +50,8 @@ public sealed class SimulationDriver
             _readyIds.Add(id);
             if (_owner is not null && Thread.CurrentThread != _owner)
                 ForeignSubmissions++;
-            Monitor.PulseAll(_gate);
+            if (_awaiting > 0)
+                Monitor.PulseAll(_gate);
         }
     }
 
@@ -106,7 +108,19 @@ public sealed class SimulationDriver
     public bool AwaitSubmission(TimeSpan timeout)
     {
         lock (_gate)
-            return _ready.Count > 0 || Monitor.Wait(_gate, timeout);
+        {
+            if (_ready.Count > 0)
+                return true;
+            _awaiting++;
+            try
+            {
+                return Monitor.Wait(_gate, timeout);
+            }
+            finally
+            {
+                _awaiting--;
+            }
+        }
     }
 }
 

@@ -11,6 +11,11 @@ namespace Faultsim.Host.Output;
 /// <param name="BytesPerResidentPage">Managed memory a finished actor run holds per page it made resident (0 where not measured).</param>
 public sealed record BenchResult(string Engine, BenchCase Case, int Runs, double MedianSeconds, long Messages, double BytesPerResidentPage)
 {
+    /// <summary>The actor engine's mode (live or deterministic); null for the reference machine.</summary>
+    public string? Mode { get; init; }
+
+    public string Label => Mode is null ? Engine : $"{Engine} {Mode}";
+
     public double FaultsPerSecond => Case.Faults / MedianSeconds;
     public double AccessesPerSecond => Case.Accesses / MedianSeconds;
     public double MessagesPerFault => Messages / (double)Case.Faults;
@@ -33,7 +38,7 @@ public static class BenchReport
         foreach (var r in results)
         {
             table.AddRow(
-                r.Engine, r.Case.Name, N(r.Case.Faults), N(r.Case.Accesses),
+                r.Label, r.Case.Name, N(r.Case.Faults), N(r.Case.Accesses),
                 $"{r.MedianSeconds * 1000:F1} ms", N(r.FaultsPerSecond), N(r.AccessesPerSecond),
                 r.Messages == 0 || !r.FaultBound ? "-" : r.MessagesPerFault.ToString("F2", CultureInfo.InvariantCulture),
                 r.BytesPerResidentPage == 0 || r.Case.Faults < 10_000 ? "-" : N(r.BytesPerResidentPage));
@@ -56,6 +61,10 @@ public static class BenchReport
             {
                 json.WriteStartObject();
                 json.WriteString("engine", r.Engine);
+                if (r.Mode is null)
+                    json.WriteNull("mode");
+                else
+                    json.WriteString("mode", r.Mode);
                 json.WriteString("workload", r.Case.Name);
                 json.WriteNumber("faults", r.Case.Faults);
                 json.WriteNumber("accesses", r.Case.Accesses);
