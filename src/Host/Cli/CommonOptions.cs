@@ -47,6 +47,13 @@ internal static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public static Option<string?> Strategy()
+    {
+        var option = new Option<string?>("--strategy") { Description = "How the deterministic scheduler orders messages (same as --set explore.strategy=NAME)", HelpName = "random|pct" };
+        option.AcceptOnlyFromAmong("random", "pct");
+        return option;
+    }
+
     /// <summary>Writes <paramref name="json"/> to the file named by --json, or to <paramref name="output"/> for "-".</summary>
     public static void WriteJson(string target, string json, TextWriter output)
     {

@@ -20,6 +20,8 @@ internal static class RunCommand
         engine.AcceptOnlyFromAmong(SimSettings.Engines);
         var mode = new Option<string?>("--mode") { Description = "How the actor engine runs (same as --set mode=NAME)", HelpName = "deterministic|live" };
         mode.AcceptOnlyFromAmong(SimSettings.Modes);
+        var strategy = CommonOptions.Strategy();
+        var events = new Option<string?>("--events") { Description = "Write the run's whole event log to FILE, one event a line", HelpName = "FILE" };
         var refs = new Option<string?>("--refs")
         {
             Description = "Run a page reference string instead of the workload: CPU 0 stores to page n of one region for each n, e.g. 7,0,1,2,0,3",
@@ -31,7 +33,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Run a workload and print a summary of its faults")
         {
-            config, seed, json, set, engine, mode, refs, frames, policy,
+            config, seed, json, set, engine, mode, strategy, events, refs, frames, policy,
         };
         command.SetAction(parse =>
         {
@@ -39,6 +41,7 @@ internal static class RunCommand
             if (parse.GetValue(seed) is { } s) overrides.Add($"seed={s}");
             if (parse.GetValue(engine) is { } e) overrides.Add($"engine={e}");
             if (parse.GetValue(mode) is { } m) overrides.Add($"mode={m}");
+            if (parse.GetValue(strategy) is { } st) overrides.Add($"explore.strategy={st}");
             if (parse.GetValue(frames) is { } f) overrides.Add($"machine.frames={f}");
             if (parse.GetValue(policy) is { } p) overrides.Add($"machine.policy={p}");
             var configPath = parse.GetValue(config);
@@ -59,7 +62,11 @@ internal static class RunCommand
             {
                 var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
                 RunSummary.Write(output, report, workload, settings, source);
+                if (report.Violation is not null || report.Stall is not null)
+                    ExploreReport.WriteLog(output, report); // the events up to where it went wrong
             }
+            if (parse.GetValue(events) is { } eventsPath && report.Log is { } log)
+                File.WriteAllLines(eventsPath, log.Lines);
             if (jsonTarget is not null)
                 CommonOptions.WriteJson(jsonTarget, RunJson.Serialize(report, settings.Engine), output);
             return report.Violation is not null || report.Result is null ? ExitCodes.Violation : ExitCodes.Ok;

@@ -28,7 +28,7 @@ internal static class ScenarioCommands
 
     public static Command Explore(TextWriter output)
     {
-        var (scenario, strategy, set) = (ScenarioOption(), StrategyOption(), CommonOptions.Set());
+        var (scenario, strategy, set) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set());
         var seeds = CommonOptions.Count("--seeds", "Seeds to run, from 1 (default: faultsim.explore.seeds)", 1, int.MaxValue);
         var threads = CommonOptions.Count("--threads", "Seeds run in parallel, one engine each (default: the cores)", 1, 256);
         var command = new Command("explore", "Run a scenario over many seeds until one violates an invariant (exit 1), or none does (exit 0)")
@@ -57,7 +57,7 @@ internal static class ScenarioCommands
 
     public static Command Replay(TextWriter output)
     {
-        var (scenario, strategy, set) = (ScenarioOption(), StrategyOption(), CommonOptions.Set());
+        var (scenario, strategy, set) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set());
         var seed = new Option<ulong>("--seed") { Description = "The seed to replay", HelpName = "S", Required = true };
         var json = CommonOptions.Json();
         var command = new Command("replay", "Replay one run of a scenario exactly: the same events, the same verdict")
@@ -89,13 +89,6 @@ internal static class ScenarioCommands
         HelpName = "NAME",
         Required = true,
     };
-
-    private static Option<string?> StrategyOption()
-    {
-        var option = new Option<string?>("--strategy") { Description = "The schedule strategy (same as --set explore.strategy=NAME)", HelpName = "random|pct" };
-        option.AcceptOnlyFromAmong("random", "pct");
-        return option;
-    }
 
     private static List<string> Overrides(ParseResult parse, Option<string[]> set, Option<string?> strategy)
     {
