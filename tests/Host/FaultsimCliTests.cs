@@ -281,6 +281,32 @@ public sealed class FaultsimCliTests : IDisposable
     }
 
     [Fact]
+    public void A_deterministic_run_prints_the_same_event_hash_every_time_and_the_verdict()
+    {
+        var first = Cli("run", "--seed", "3");
+        var second = Cli("run", "--seed", "3");
+        Assert.Equal(0, first.Exit);
+        Assert.Contains("every invariant held", first.Out);
+        var hash = System.Text.RegularExpressions.Regex.Match(first.Out, @"event log: [\d,]+ events, hash ([0-9a-f]{16})");
+        Assert.True(hash.Success, first.Out);
+        Assert.Contains(hash.Value, second.Out);
+        Assert.DoesNotContain(hash.Groups[1].Value, Cli("run", "--seed", "4").Out);
+    }
+
+    [Fact]
+    public void A_run_that_breaks_an_invariant_exits_1_with_the_event_log_up_to_it()
+    {
+        var events = Path.Combine(_dir.Root, "events.log");
+        var (exit, output, _) = Cli("run", "--set", "bugs.cow-ignore-refcount=true", "--events", events);
+        Assert.Equal(1, exit);
+        Assert.Contains("invariant 3 (a COW break leaves every other sharer its content) violated", output);
+        Assert.Contains("sequenceDiagram", output);
+        var lines = File.ReadAllLines(events);
+        Assert.Contains(lines, l => l.Contains("reuse frame", StringComparison.Ordinal) && l.Contains("(refcount 2)", StringComparison.Ordinal));
+        Assert.Contains($"event log ({lines.Length} events", output);
+    }
+
+    [Fact]
     public void The_readmes_example_workload_config_runs()
     {
         var readme = Readme();
