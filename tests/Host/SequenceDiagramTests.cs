@@ -1,0 +1,43 @@
+using Faultsim.Actors.Monitoring;
+using Faultsim.Host.Output;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
+
+namespace Faultsim.Tests.Host;
+
+public class SequenceDiagramTests
+{
+    private static LoggedEvent Event(long seq, string actor, string? peer, SimEvent e) => new(seq, seq * 10, actor, peer, e);
+
+    [Fact]
+    public void Messages_become_arrows_the_rest_notes_and_mermaids_special_characters_entity_codes()
+    {
+        var events = new[]
+        {
+            Event(1, "tlb-0", "shootdown-1", new SimEvent.IpiAcknowledged(1, new CpuId(0))),
+            Event(2, "mm1", null, new SimEvent.ShootdownFinished(1)),
+        };
+
+        var diagram = SequenceDiagram.Of(events);
+
+        Assert.Equal("""
+            sequenceDiagram
+                participant tlb_0 as tlb-0
+                participant shootdown_1 as shootdown-1
+                participant mm1 as mm1
+                tlb_0->>shootdown_1: 1 cpu0 acks shootdown#35;1
+                Note over mm1: 2 shootdown#35;1 complete
+
+            """.Replace("\r", ""), diagram);
+    }
+
+    [Fact]
+    public void A_long_log_shows_its_last_events_and_says_so()
+    {
+        var events = Enumerable.Range(1, 100).Select(i => Event(i, "mm1", null, new SimEvent.ShootdownFinished(i))).ToList();
+        var diagram = SequenceDiagram.Of(events, last: 10);
+        Assert.Contains("Note over mm1: the last 10 of 100 events", diagram);
+        Assert.DoesNotContain(": 90 ", diagram);
+        Assert.Contains(": 91 ", diagram);
+    }
+}
