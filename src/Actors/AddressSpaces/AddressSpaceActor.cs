@@ -5,6 +5,7 @@ using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Shootdown;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Checking;
@@ -31,6 +32,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private readonly AddressSpaceSettings _settings;
     private readonly RunContext _run;
     private readonly SimTime _time;
+    private readonly FaultTrace _trace;
     private readonly Waker _waker;
     private readonly IActorRef _machine, _memory, _loaders;
     private readonly ImmutableArray<IActorRef> _tlbs;
@@ -50,6 +52,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _settings = settings;
         _run = run;
         _time = new SimTime(Context.System);
+        _trace = new FaultTrace(run.Tracing, _time);
         _waker = new Waker(Self.Path.Name, run, _time, Self);
         (_machine, _memory, _loaders, _tlbs) = (machine, memory, loaders, tlbs);
         _mm = new AddressSpace(setup.Asid);
@@ -177,7 +180,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, f => _settings.FileSizes[f.Value]);
         var page = new PageKey(_setup.Asid, walk.Address.Page);
         _run.Events?.Record(Self.Path.Name, _loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
-        _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender), _run.Latencies.FaultEntry, Self);
+        _trace.Span(walk.Trace, Instruments.Spans.PageWalk, walk.StartedAt); // the walk that failed: a fault now
+        _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace, _time.NowNanos),
+            _run.Latencies.FaultEntry, Self);
     }
 
     private void OnInstall(InstallPte install)
@@ -196,6 +201,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
         var change = _mm.Install(install.Page, install.New);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
+        TraceInstall(install);
         if (change.Old.IsSwapped)
             _memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
         void WakeAll() => _waker.Installed(install.Waiters, page, install.Report, Translation.Of(install.New));
@@ -207,7 +213,17 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         // A frame replaced (COW break): other CPUs may still reach the old frame through this page. The faulting
         // CPU's own entry is replaced when it is woken with the new translation.
         var released = Release([change]);
-        Shootdown([change], install.Cpu, includeInitiator: false, released, WakeAll);
+        Shootdown([change], install.Cpu, includeInitiator: false, released, WakeAll, install.Trace);
+    }
+
+    /// <summary>The spans of a sampled fault's install: memory's work on the frame since it began, then the PTE.</summary>
+    private void TraceInstall(InstallPte install)
+    {
+        if (!install.Trace.IsSampled)
+            return;
+        if (install.Work != PageWork.None)
+            _trace.Span(install.Trace, install.Work == PageWork.Zeroed ? Instruments.Spans.PageZero : Instruments.Spans.PageCopy, install.PreparedAt);
+        _trace.Span(install.Trace, Instruments.Spans.PteInstall, _time.NowNanos);
     }
 
     /// <summary>An eviction takes the page's frame: the PTE gets its replacement, and no CPU may use the old one after the reply.</summary>
@@ -356,7 +372,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// Shoots down the changes that need it, grouped by the configured mode; once every round is acknowledged, memory
     /// may drop <paramref name="released"/> and <paramref name="then"/> runs.
     /// </summary>
-    private void Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released, Action then)
+    private void Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released, Action then,
+        TraceContext trace = default)
     {
         var pages = changes.Where(c => c.NeedsShootdown).Select(c => c.Page).ToList();
         var targets = Targets(initiator, includeInitiator);
@@ -371,14 +388,15 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             : [new ShootdownScope(_setup.Asid, pages.Min(), pages.Max() + 1, All: false)];
         var remaining = scopes.Count;
         foreach (var scope in scopes)
-            RunRound(scope, targets, initiator, released: null, () => { if (--remaining == 0) { FreeAfterAcks(released); then(); } });
+            RunRound(scope, targets, initiator, released: null, () => { if (--remaining == 0) { FreeAfterAcks(released); then(); } }, trace);
         FreeBeforeAcks(released);
     }
 
     private ImmutableArray<ShootdownTarget> Targets(CpuId initiator, bool includeInitiator) =>
         [.. _mm.Cpus.Cpus.Where(c => includeInitiator || c != initiator).Select(c => new ShootdownTarget(c, _tlbs[c.Value]))];
 
-    private void RunRound(ShootdownScope scope, ImmutableArray<ShootdownTarget> targets, CpuId initiator, ReleasePages? released, Action then)
+    private void RunRound(ShootdownScope scope, ImmutableArray<ShootdownTarget> targets, CpuId initiator, ReleasePages? released, Action then,
+        TraceContext trace = default)
     {
         if (targets.IsEmpty)
         {
@@ -395,7 +413,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         };
         _run.Events?.Record(Self.Path.Name, $"shootdown-{id.Value}",
             new SimEvent.ShootdownStarted(id.Value, scope.Asid, scope.From, scope.To, scope.All, [.. targets.Select(t => t.Cpu)]));
-        Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown), _run), $"shootdown-{id.Value}");
+        Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown, trace), _run), $"shootdown-{id.Value}");
         FreeBeforeAcks(released);
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
@@ -22,8 +23,10 @@ public interface IAddressSpaceProtocol : ISimulationMessage;
 /// <summary>
 /// TLB → mm: the MMU's page walk for an access that missed the TLB, or the fault an access raised when its
 /// cached translation forbade it (<see cref="ProtectionFault"/>). Answered by <see cref="Walked"/>, <see cref="WalkRefused"/>, or a fault.
+/// <see cref="Trace"/> is the would-be fault's trace (if sampled), <see cref="StartedAt"/> when the walk began.
 /// </summary>
-public sealed record Walk(FaultId Id, CpuId Cpu, VirtualAddress Address, AccessKind Access, AccessMode Mode, VirtualAddress StackPointer, bool ProtectionFault) : IAddressSpaceProtocol;
+public sealed record Walk(FaultId Id, CpuId Cpu, VirtualAddress Address, AccessKind Access, AccessMode Mode, VirtualAddress StackPointer, bool ProtectionFault,
+    TraceContext Trace = default, long StartedAt = 0) : IAddressSpaceProtocol;
 
 /// <summary>mm → TLB: the translation to cache for the walked page.</summary>
 public sealed record Walked(FaultId Id, Translation Translation) : IAddressSpaceProtocol;
@@ -37,10 +40,20 @@ public sealed record WalkRefused(FaultId Id, ProcessFate Fate) : IAddressSpacePr
 /// (growing the stack down to <see cref="GrowStackTo"/> first if given), shoot down the old translation if a frame
 /// is replaced, then wake <see cref="Waiters"/> with
 /// <see cref="Report"/>. If the page changed meanwhile, nothing is installed, the waiters fault again, and a frame
-/// memory prepared for it (<see cref="FramePrepared"/>) is given back.
+/// memory prepared for it (<see cref="FramePrepared"/>) is given back. <see cref="Trace"/> is the leader's fault's, and
+/// <see cref="Work"/> what memory did to the frame since <see cref="PreparedAt"/>, for its span.
 /// </summary>
 public sealed record InstallPte(FaultId Id, CpuId Cpu, PageNumber Page, Pte Expected, Vma? Vma, long Forks, Pte New, VirtualAddress? GrowStackTo,
-    ImmutableArray<Paging.Waiter> Waiters, Paging.FaultReport Report, bool FramePrepared) : IAddressSpaceProtocol;
+    ImmutableArray<Paging.Waiter> Waiters, Paging.FaultReport Report, bool FramePrepared,
+    TraceContext Trace = default, long PreparedAt = 0, PageWork Work = PageWork.None) : IAddressSpaceProtocol;
+
+/// <summary>What memory did to a frame before its PTE was installed.</summary>
+public enum PageWork
+{
+    None,
+    Zeroed,
+    Copied,
+}
 
 /// <summary>
 /// Loader → mm, for an eviction: if <see cref="Page"/> still maps <see cref="Frame"/>, install <see cref="Replacement"/>

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.Machine;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Checking;
 using Faultsim.Model.Common;
 using Faultsim.Model.Storage;
@@ -64,6 +65,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
     private void Enqueue(object request)
     {
         _queue.Enqueue((request, Sender));
+        FaultMetrics.Disk(+1);
         StartNext();
     }
 
@@ -83,6 +85,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
     private void Complete(Completed done)
     {
         _inService--;
+        FaultMetrics.Disk(-1, read: done.Request is ReadPage);
         var reply = Serve(done.Request);
         if (done.Request is ReadPage read)
             _run.Events?.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(read.Block.ToString(), reply is PageReadFailed));

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Faultsim.Actors.Scheduling;
 using Akka.Configuration;
 using Faultsim.Actors.Serialization;
 using Faultsim.Model.Machine;
@@ -59,6 +60,7 @@ public static class ActorEngine
     {
         WorkloadValidator.Validate(workload);
         settings = WithFuture(workload, settings, seed) with { CaptureMemory = captureMemory };
+        settings = settings with { Run = settings.Run with { Tracing = settings.Run.Tracing.StartingNow(SimTime.WallNanos) } };
         var machine = system.ActorOf(MachineActor.Props(workload, settings, seed), $"machine-{Interlocked.Increment(ref _runs)}");
         try
         {

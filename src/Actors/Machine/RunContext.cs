@@ -1,4 +1,5 @@
 using Faultsim.Actors.Monitoring;
+using Faultsim.Actors.Telemetry;
 
 namespace Faultsim.Actors.Machine;
 
@@ -31,10 +32,13 @@ public sealed record PlantedBugs(
 
 /// <summary>
 /// What every simulation actor of one run shares: the latencies, the planted bugs, injected failures,
-/// and the event log (null when the run keeps none). Nothing in it is state an actor decides on.
+/// the event log (null when the run keeps none) and the tracing. Nothing in it is state an actor decides on.
 /// </summary>
 /// <param name="LoaderCrashRate">Probability that a loader crashes when a disk read completes (to exercise its restart).</param>
 public sealed record RunContext(Latencies Latencies, PlantedBugs Bugs, double LoaderCrashRate, EventLog? Events)
 {
     public static readonly RunContext Live = new(Latencies.None, PlantedBugs.None, 0, null);
+
+    /// <summary>Which faults are traced, and the clock of their spans (none unless telemetry is on).</summary>
+    public TraceSettings Tracing { get; init; } = TraceSettings.None;
 }

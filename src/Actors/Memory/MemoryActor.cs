@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Paging;
 using Faultsim.Actors.Scheduling;
@@ -161,7 +162,7 @@ public sealed partial class MemoryActor : SimulationActor
                 WithFrame(prepare, () =>
                 {
                     counts[Zeroed]++;
-                    Install(prepare, _memory.AllocateAnonymous(), exclusive: false, _run.Latencies.PageZero);
+                    Install(prepare, _memory.AllocateAnonymous(), exclusive: false, PageWork.Zeroed, _run.Latencies.PageZero);
                 });
                 break;
             case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
@@ -169,13 +170,14 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             case Preparation.CopyOf copy when CurrentTag(copy.Source, copy.Generation):
                 WithSource(prepare, copy.Source, () => CurrentTag(copy.Source, copy.Generation),
-                    () => Install(prepare, Copy(copy.Source, counts), exclusive: false, CopyTime(copy.Source)));
+                    () => Install(prepare, Copy(copy.Source, counts), exclusive: false,
+                        copy.Source == FrameNumber.Zero ? PageWork.Zeroed : PageWork.Copied, CopyTime(copy.Source)));
                 break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Fill(done);
                 if (done.CopyForWrite)
                     WithSource(prepare, done.Frame, () => Current(done.Frame, done.Generation),
-                        () => Install(prepare, Copy(done.Frame, counts), exclusive: false, _run.Latencies.PageCopy));
+                        () => Install(prepare, Copy(done.Frame, counts), exclusive: false, PageWork.Copied, _run.Latencies.PageCopy));
                 else
                     Install(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _swap.References(swap.Slot) == 1);
                 break;
@@ -223,14 +225,15 @@ public sealed partial class MemoryActor : SimulationActor
     }
 
     /// <summary>The frame is referenced for the page's PTE, which goes to the mm to install (the model's install rules give its flags).</summary>
-    private void Install(Prepare prepare, FrameNumber frame, bool exclusive, long latency = 0)
+    private void Install(Prepare prepare, FrameNumber frame, bool exclusive, PageWork work = PageWork.None, long latency = 0)
     {
         _addressSpaces[prepare.Page.Asid] = prepare.AddressSpace;
         _memory.Map(frame, prepare.Page);
         Activate(frame);
         var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
         var pte = Pte.Mapped(frame, flags, _memory.Generation(frame));
-        _time.Send(prepare.AddressSpace, prepare.Then with { New = pte, FramePrepared = true }, latency, Self); // zeroing or copying takes its time
+        var install = prepare.Then with { New = pte, FramePrepared = true, PreparedAt = _time.NowNanos, Work = work };
+        _time.Send(prepare.AddressSpace, install, latency, Self); // zeroing or copying takes its time
     }
 
     /// <summary>A read's content arrives: the frame is filled and unlocked, and whoever waited for it gets the page.</summary>

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
@@ -30,17 +31,18 @@ public enum FaultOutcome
 
 /// <summary>
 /// mm → loader of <see cref="Page"/>: a fault, with what the mm knew when it raised it (<see cref="Input"/>; memory
-/// facts are filled in by the loader), the mm's fork count then, and the TLB to wake. Answered by <see cref="FaultResolved"/>.
+/// facts are filled in by the loader), the mm's fork count then, and the TLB to wake; its trace, and when it was raised.
+/// Answered by <see cref="FaultResolved"/>.
 /// </summary>
 public sealed record ResolveFault(FaultId Id, CpuId Cpu, PageKey Page, ProcessId Pid, FaultInput Input, long Forks,
-    IActorRef AddressSpace, IActorRef ReplyTo) : IFaultProtocol;
+    IActorRef AddressSpace, IActorRef ReplyTo, TraceContext Trace = default, long RaisedAt = 0) : IFaultProtocol;
 
 /// <summary>
 /// mm (or loader, memory when the fault ends without a PTE) → TLB, only after the PTE is installed: how the fault ended. <see cref="Counted"/> is false when the fault
 /// is retried without having been resolved (the state changed under it); <see cref="Translation"/> is the new PTE's.
 /// </summary>
 public sealed record FaultResolved(FaultId Id, PageKey Page, ResolutionKind Kind, bool Major, bool Counted, bool DiskRead,
-    FaultOutcome Outcome, Translation? Translation) : IFaultProtocol;
+    FaultOutcome Outcome, Translation? Translation, FaultErrorCode Code = default) : IFaultProtocol;
 
 /// <summary>
 /// Memory → loader of <see cref="Page"/> (through the router, so it waits behind a fault on that page): eviction

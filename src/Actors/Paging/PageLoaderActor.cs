@@ -5,6 +5,7 @@ using Faultsim.Actors.Disk;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Scheduling;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Checking;
 using Faultsim.Model.Common;
@@ -30,6 +31,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private readonly IActorRef _memory, _disk, _machine;
     private readonly RunContext _run;
     private readonly Waker _waker;
+    private readonly SimTime _time;
+    private readonly FaultTrace _trace;
     private readonly SimRandom _chaos;
     private Job? _job;
     private long _lastSequence, _reads, _reported;
@@ -41,7 +44,9 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, SimRandom chaos)
     {
         (_memory, _disk, _machine, _run, _chaos) = (memory, disk, machine, run, chaos);
-        _waker = new Waker(Self.Path.Name, run, new SimTime(Context.System), Self);
+        _time = new SimTime(Context.System);
+        _trace = new FaultTrace(run.Tracing, _time);
+        _waker = new Waker(Self.Path.Name, run, _time, Self);
     }
 
     public IStash Stash { get; set; } = null!;
@@ -85,10 +90,12 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         }
         if (message is not ResolveFault leader)
             return false;
+        Arrived(leader);
         var job = _job = new Job(leader);
         if (MemoryQuery.For(job.Input) is { } query)
         {
             job.Query = query;
+            job.AskedAt = _time.NowNanos;
             _memory.Tell(new LookUp(leader.Id, leader.Page, query));
             Become(Gathering);
             return true;
@@ -111,6 +118,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                 job.Input = job.Input with { CachedFrame = hit.Frame };
                 job.Cached = (hit.Frame, hit.Generation);
                 job.WaitedForRead = hit.Waited;
+                if (hit.Waited) // another page's loader read it: this one waited in memory for that read
+                    _trace.Span(job.Leader.Trace, Instruments.Spans.LoaderWait, job.AskedAt);
                 break;
             case CacheAnswer.Reserved reserved:
                 job.Reservation = (job.Query!, reserved.Frame, reserved.Generation);
@@ -195,6 +204,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             _ => throw new InvalidOperationException($"no disk block for {major.Source}"),
         };
         Record(_disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
+        job.Block = block;
+        job.AskedAt = _time.NowNanos;
         _disk.Tell(new ReadPage(job.Request, block));
         Become(Reading);
     }
@@ -205,6 +216,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         switch (message)
         {
             case PageRead read when read.Id == job.Request:
+                _trace.Span(job.Leader.Trace, Instruments.Spans.DiskRead, job.AskedAt, Instruments.Attributes.Block, job.Block!.ToString());
                 if (_run.LoaderCrashRate > 0 && _chaos.NextDouble() < _run.LoaderCrashRate)
                     throw new InjectedCrash($"{Self.Path.Name} crashed mid-load of {job.Page} (faultsim.chaos.loader-crash-rate)");
                 var reservation = job.Reservation!.Value;
@@ -214,6 +226,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                     ((Resolution.Major)job.Resolution!).CopyForWrite));
                 return true;
             case PageReadFailed failed when failed.Id == job.Request:
+                _trace.Span(job.Leader.Trace, Instruments.Spans.DiskRead, job.AskedAt, Instruments.Attributes.Block, job.Block!.ToString());
                 job.DiskRead = true;
                 var bus = new Resolution.SigBus(BusReason.IoError);
                 if (job.Input.InUserCopy)
@@ -249,8 +262,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     {
         if (!_run.Bugs.WakeBeforePte || job.Followers.Count == 0)
             return;
-        foreach (var follower in job.Followers)
-            _waker.Ended([new Waiter(follower.Id, follower.ReplyTo)], job.Page, Report(job, job.Resolution!), counted: true, FaultOutcome.Retry);
+        _waker.Ended(job.FollowerWaiters, job.Page, Report(job, job.Resolution!), counted: true, FaultOutcome.Retry);
         job.Followers.Clear();
     }
 
@@ -259,7 +271,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         var leader = job.Leader;
         var grow = job.Resolution is Resolution.StackGrowth growth ? growth.NewStart : (VirtualAddress?)null;
         return new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, job.Input.Vma, leader.Forks, pte, grow,
-            job.WaitQueue, Report(job, job.Resolution!), FramePrepared: false);
+            job.WaitQueue, Report(job, job.Resolution!), FramePrepared: false, leader.Trace);
     }
 
     /// <summary>The waiters travel with the install: this page's load is over for the loader.</summary>
@@ -274,7 +286,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     {
         if (message is ResolveFault follower)
         {
-            _job!.Followers.Add(follower);
+            Arrived(follower);
+            _job!.Followers.Add((follower, _time.NowNanos));
             Record(null, new SimEvent.FollowerQueued(follower.Id.Value, follower.Page, _job.Leader.Id.Value));
         }
         else
@@ -315,6 +328,9 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     private void Record(string? peer, SimEvent e) => _run.Events?.Record(Self.Path.Name, peer, e);
 
+    /// <summary>A fault reached its loader: the fault entry, with the mm's VMA lookup, is over.</summary>
+    private void Arrived(ResolveFault fault) => _trace.Span(fault.Trace, Instruments.Spans.VmaLookup, fault.RaisedAt);
+
     /// <summary>Returns what the job still holds: a read reserved but not done.</summary>
     private void GiveBack(Job job)
     {
@@ -328,15 +344,24 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     {
         public ResolveFault Leader { get; } = leader;
         public PageKey Page => Leader.Page;
-        public List<ResolveFault> Followers { get; } = [];
+        /// <summary>Faults on the page that came while it was being resolved, with when each began to wait.</summary>
+        public List<(ResolveFault Fault, long Since)> Followers { get; } = [];
+
         /// <summary>The leader, then the followers in arrival order.</summary>
-        public ImmutableArray<Waiter> WaitQueue => [.. Followers.Prepend(Leader).Select(w => new Waiter(w.Id, w.ReplyTo))];
+        public ImmutableArray<Waiter> WaitQueue =>
+            [new Waiter(Leader.Id, Leader.ReplyTo, Leader.Trace, Leader.Input.Code), .. FollowerWaiters];
+
+        public ImmutableArray<Waiter> FollowerWaiters =>
+            [.. Followers.Select(f => new Waiter(f.Fault.Id, f.Fault.ReplyTo, f.Fault.Trace, f.Fault.Input.Code, f.Since))];
         public FaultInput Input { get; set; } = leader.Input;
         public Resolution? Resolution { get; set; }
         public MemoryQuery? Query { get; set; }
         public (FrameNumber Frame, uint Generation) Cached { get; set; }
         public (MemoryQuery Query, FrameNumber Frame, uint Generation)? Reservation { get; set; }
         public DiskRequestId Request { get; set; }
+        public DiskBlock? Block { get; set; }
+        /// <summary>When the leader last asked memory or the disk (the start of its wait or read span).</summary>
+        public long AskedAt { get; set; }
         public bool WaitedForRead { get; set; }
         public bool DiskRead { get; set; }
     }

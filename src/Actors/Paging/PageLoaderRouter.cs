@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Faultsim.Actors.Machine;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 
 namespace Faultsim.Actors.Paging;
@@ -40,6 +41,7 @@ public sealed class PageLoaderRouter : SimulationActor
                 {
                     _bound.Remove(idle.Page);
                     _free.Push(Sender);
+                    FaultMetrics.Loaders(-1);
                 }
                 return true;
             case GetLoader get:
@@ -70,6 +72,8 @@ public sealed class PageLoaderRouter : SimulationActor
         if (!_bound.TryGetValue(message.Page, out var binding) || (_run.Bugs.NoLeaderElection && message is ResolveFault))
         {
             // (Planted bug no-leader-election: every fault gets a loader of its own, so none waits for another.)
+            if (!_bound.ContainsKey(message.Page))
+                FaultMetrics.Loaders(+1);
             binding = (_free.Count > 0 ? _free.Pop() : NewLoader(), 0);
             _peak = Math.Max(_peak, _bound.Count + 1);
         }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Scheduling;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
@@ -9,8 +10,11 @@ using Faultsim.Model.Tlbs;
 
 namespace Faultsim.Actors.Paging;
 
-/// <summary>A fault waiting to be woken: its id and the TLB that raised it.</summary>
-public readonly record struct Waiter(FaultId Id, IActorRef ReplyTo);
+/// <summary>
+/// A fault waiting to be woken: its id, the TLB that raised it, its trace and error code, and since when it waits behind
+/// another fault on the page (a follower; -1 for the leader, who waits for nobody).
+/// </summary>
+public readonly record struct Waiter(FaultId Id, IActorRef ReplyTo, TraceContext Trace = default, FaultErrorCode Code = default, long WaitingSince = -1);
 
 /// <summary>How the leader's fault was resolved, as its waiters count it: the kind, getrusage's major, and whether it read the disk.</summary>
 public sealed record FaultReport(ResolutionKind Kind, bool Major, bool DiskRead);
@@ -18,10 +22,12 @@ public sealed record FaultReport(ResolutionKind Kind, bool Major, bool DiskRead)
 /// <summary>
 /// Wakes the wait queue of a page (leader first, then followers), for whichever actor ends the fault:
 /// the mm after an install, the loader or memory when the fault ends otherwise. Each wake-up is logged,
-/// and arrives after the fault-exit latency.
+/// and arrives after the fault-exit latency; a sampled follower's wait is recorded as its span.
 /// </summary>
 public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef self)
 {
+    private readonly FaultTrace _trace = new(run.Tracing, time);
+
     /// <summary>The PTE is installed: the leader counts its fault, the followers count the leader's kind (they waited for it).</summary>
     public void Installed(ImmutableArray<Waiter> waiters, PageKey page, FaultReport report, Translation translation)
     {
@@ -55,6 +61,9 @@ public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef 
     {
         run.Events?.Record(actor, waiter.ReplyTo.Path.Name,
             new SimEvent.FaultWoken(waiter.Id.Value, page, kind, counted, outcome.ToString().ToLowerInvariant()));
-        time.Send(waiter.ReplyTo, new FaultResolved(waiter.Id, page, kind, major, counted, DiskRead, outcome, translation), run.Latencies.FaultExit, self);
+        if (waiter.WaitingSince >= 0)
+            _trace.Span(waiter.Trace, Instruments.Spans.LoaderWait, waiter.WaitingSince);
+        time.Send(waiter.ReplyTo, new FaultResolved(waiter.Id, page, kind, major, counted, DiskRead, outcome, translation, waiter.Code),
+            run.Latencies.FaultExit, self);
     }
 }

@@ -14,7 +14,10 @@ public sealed class SimTime(ActorSystem system)
 
     public bool IsVirtual => _virtual is not null;
 
-    public long NowNanos => _virtual?.NowNanos ?? (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
+    public long NowNanos => _virtual?.NowNanos ?? WallNanos;
+
+    /// <summary>The wall clock a live run's simulated time is, in nanoseconds.</summary>
+    public static long WallNanos => (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
 
     /// <summary>Sends <paramref name="message"/>, arriving <paramref name="latencyNanos"/> of simulated time later.</summary>
     public void Send(IActorRef to, object message, long latencyNanos, IActorRef sender)

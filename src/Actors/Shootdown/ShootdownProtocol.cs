@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 
 namespace Faultsim.Actors.Shootdown;
@@ -30,5 +31,6 @@ public sealed record ShootdownCompleted(ShootdownId Id, int Ipis) : IShootdownPr
 /// <summary>What a round invalidates: a page range of one address space, or all of it.</summary>
 public sealed record ShootdownScope(Asid Asid, PageNumber From, PageNumber To, bool All);
 
-/// <summary>The parameters of one round.</summary>
-public sealed record ShootdownOrder(ShootdownId Id, ShootdownScope Scope, ImmutableArray<ShootdownTarget> Targets, CpuId Initiator, ShootdownMode Mode);
+/// <summary>The parameters of one round; <see cref="Trace"/> is the fault that needed it, if one did and it is sampled.</summary>
+public sealed record ShootdownOrder(ShootdownId Id, ShootdownScope Scope, ImmutableArray<ShootdownTarget> Targets, CpuId Initiator, ShootdownMode Mode,
+    TraceContext Trace = default);

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Scheduling;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Checking;
@@ -11,6 +13,7 @@ namespace Faultsim.Actors.Shootdown;
 /// One shootdown round, a short-lived child of the mm: it sends the invalidation to every target
 /// TLB, counts the acknowledgements by CPU, and reports <see cref="ShootdownCompleted"/> to its
 /// parent after the last one. IPIs are the invalidations sent to CPUs other than the initiator.
+/// A sampled round is a span (under its fault's, or a trace of its own) with one span per IPI, to its ack.
 /// </summary>
 // AwaitingAcks(pending) ──InvalidateAcked──▶ AwaitingAcks(pending − cpu) ──last──▶ ShootdownCompleted, stop
 public sealed class ShootdownRound : ReceiveActor
@@ -18,13 +21,21 @@ public sealed class ShootdownRound : ReceiveActor
     private readonly ShootdownOrder _order;
     private readonly RunContext _run;
     private readonly HashSet<CpuId> _pending = [];
+    private readonly SimTime _time;
+    private readonly FaultTrace _trace;
+    private Activity? _span;
+    private long _started;
 
     public ShootdownRound(ShootdownOrder order, RunContext run)
     {
         _order = order;
         _run = run;
+        _time = new SimTime(Context.System);
+        _trace = new FaultTrace(run.Tracing, _time);
         Receive<InvalidateAcked>(ack => ack.Id == order.Id, ack =>
         {
+            if (_span is not null && ack.Cpu != order.Initiator)
+                _trace.Span(TraceContext.Of(_span), Instruments.Spans.Ipi, _started, Instruments.Attributes.Cpu, ack.Cpu.Value);
             _pending.Remove(ack.Cpu);
             if (_pending.Count == 0)
                 Complete();
@@ -39,9 +50,10 @@ public sealed class ShootdownRound : ReceiveActor
 
     protected override void PreStart()
     {
+        _started = _time.NowNanos;
+        _span = StartSpan();
         var scope = _order.Scope;
         var invalidate = new Invalidate(_order.Id, scope.Asid, scope.From, scope.To, scope.All, _order.Mode == ShootdownMode.Lazy);
-        var time = new SimTime(Context.System);
         // Planted bug skip-one-invalidation: the first CPU other than the initiator is never told, nor waited for.
         var skipped = _run.Bugs.SkipOneInvalidation ? _order.Targets.FirstOrDefault(t => t.Cpu != _order.Initiator) : default;
         foreach (var target in _order.Targets.Where(t => t != skipped || skipped.Tlb is null))
@@ -50,14 +62,30 @@ public sealed class ShootdownRound : ReceiveActor
             var remote = target.Cpu != _order.Initiator;
             if (remote && _order.Mode != ShootdownMode.Lazy)
                 _run.Events?.Record(Self.Path.Name, target.Tlb.Path.Name, new SimEvent.IpiSent(_order.Id.Value, target.Cpu));
-            time.Send(target.Tlb, invalidate, remote ? _run.Latencies.Ipi : 0, Self); // an IPI takes its delivery time
+            _time.Send(target.Tlb, invalidate, remote ? _run.Latencies.Ipi : 0, Self); // an IPI takes its delivery time
         }
         if (_pending.Count == 0)
             Complete();
     }
 
+    /// <summary>The round's span: a step of the fault that needed it, or — a munmap's, an eviction's — a sampled trace of its own.</summary>
+    private Activity? StartSpan()
+    {
+        var span = _order.Trace.IsSampled
+            ? _trace.StartChild(_order.Trace, Instruments.Spans.Shootdown)
+            : _trace.StartRoot(Instruments.Spans.Shootdown, ((long)_order.Scope.Asid.Value << 32) ^ _order.Id.Value ^ unchecked((long)0x9e3779b97f4a7c15));
+        if (span is null)
+            return null;
+        span.SetTag(Instruments.Attributes.Initiator, _order.Initiator.Value);
+        span.SetTag(Instruments.Attributes.Asid, _order.Scope.Asid.Value);
+        span.SetTag(Instruments.Attributes.Targets, _order.Targets.Length);
+        return span;
+    }
+
     private void Complete()
     {
+        _trace.End(_span);
+        FaultMetrics.Shootdown(IpisOf(_order), _time.NowNanos - _started);
         Context.Parent.Tell(new ShootdownCompleted(_order.Id, IpisOf(_order)));
         Context.Stop(Self);
     }

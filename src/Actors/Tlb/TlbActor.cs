@@ -5,6 +5,7 @@ using Faultsim.Actors.Machine;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
+using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
@@ -33,6 +34,7 @@ public sealed class TlbActor : SimulationActor
     private readonly bool _flushBeforeWalk;
     private readonly RunContext _run;
     private readonly SimTime _time;
+    private readonly FaultTrace _trace;
     private readonly Dictionary<ResolutionKind, LatencyHistogram> _latency = [];
     private readonly List<FrameAccess> _performed = [];
     private readonly List<(Invalidate Order, IActorRef ReplyTo)> _deferred = [];
@@ -45,6 +47,7 @@ public sealed class TlbActor : SimulationActor
         _flushBeforeWalk = flushBeforeWalk;
         _run = run;
         _time = new SimTime(Context.System);
+        _trace = new FaultTrace(run.Tracing, _time);
         _tlb = new Model.Tlbs.Tlb(entries, ways);
         _memory = memory;
     }
@@ -98,8 +101,9 @@ public sealed class TlbActor : SimulationActor
             q.Fault = new FaultId(FaultName.Id(_cpu.Value, ++_faults));
             q.Invalidated = false;
             q.WalkStarted = _time.NowNanos;
-            _time.Send(order.AddressSpace, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit),
-                _run.Latencies.PageWalk, Self);
+            q.Root = StartFaultTrace(q, access);
+            _time.Send(order.AddressSpace, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit,
+                q.Root is { } root ? TraceContext.Of(root) : TraceContext.None, q.WalkStarted), _run.Latencies.PageWalk, Self);
             _quantum = q;
             Become(AwaitingTranslation);
             return;
@@ -113,9 +117,11 @@ public sealed class TlbActor : SimulationActor
         switch (message)
         {
             case Walked walked when walked.Id == q.Fault:
+                DropFaultTrace(q); // a TLB miss the page table answered: no fault
                 Filled(q, walked.Translation);
                 return true;
             case WalkRefused refused when refused.Id == q.Fault:
+                DropFaultTrace(q);
                 End(q, QuantumEnd.ProcessEnded, refused.Fate);
                 return true;
             case FaultResolved resolved when resolved.Id == q.Fault:
@@ -147,11 +153,14 @@ public sealed class TlbActor : SimulationActor
 
     private void Resolved(Quantum q, FaultResolved resolved)
     {
+        var latency = _time.NowNanos - q.WalkStarted;
         if (resolved.Counted)
         {
             q.Tally.Fault(resolved.Kind, resolved.Major);
-            (_latency.TryGetValue(resolved.Kind, out var histogram) ? histogram : _latency[resolved.Kind] = new()).Add(_time.NowNanos - q.WalkStarted);
+            (_latency.TryGetValue(resolved.Kind, out var histogram) ? histogram : _latency[resolved.Kind] = new()).Add(latency);
+            FaultMetrics.Resolved(resolved.Kind, q.Order.Pid, latency);
         }
+        EndFaultTrace(q, resolved, latency);
         if (resolved.DiskRead)
             q.Tally.DiskReads++;
         switch (resolved.Outcome)
@@ -202,6 +211,7 @@ public sealed class TlbActor : SimulationActor
     private void End(Quantum q, QuantumEnd end, ProcessFate fate)
     {
         FlushPerformed();
+        FaultMetrics.Lookups(q.Tally.Hits, q.Tally.Misses);
         foreach (var (order, replyTo) in _deferred)
             Apply(order, replyTo); // the end of a quantum is the lazy mode's flush point
         _deferred.Clear();
@@ -231,6 +241,41 @@ public sealed class TlbActor : SimulationActor
         _performed.Clear();
     }
 
+    /// <summary>
+    /// A miss may be a fault: if its id is sampled, the fault's root span opens now, before the walk, and its id travels
+    /// with the walk. Only the mm can tell whether the walk fails, so a root is dropped again when it does not.
+    /// </summary>
+    private System.Diagnostics.Activity? StartFaultTrace(Quantum q, MemoryAccess access)
+    {
+        if (_trace.StartRoot(Instruments.Spans.Fault, q.Fault.Value) is not { } root)
+            return null;
+        root.SetTag(Instruments.Attributes.Cpu, _cpu.Value);
+        root.SetTag(Instruments.Attributes.Pid, q.Order.Pid.Value);
+        root.SetTag(Instruments.Attributes.Address, access.Address.ToString());
+        root.SetTag(Instruments.Attributes.Access, access.Kind.ToString().ToLowerInvariant());
+        return root;
+    }
+
+    private void DropFaultTrace(Quantum q)
+    {
+        FaultTrace.Discard(q.Root);
+        q.Root = null;
+    }
+
+    /// <summary>The fault's root ends when its TLB is woken: with the failed lookup as its first step, and how it ended.</summary>
+    private void EndFaultTrace(Quantum q, FaultResolved resolved, long latency)
+    {
+        if (q.Root is not { } root)
+            return;
+        _trace.Span(TraceContext.Of(root), Instruments.Spans.TlbLookup, q.WalkStarted, q.WalkStarted + _run.Latencies.TlbHit);
+        root.SetTag(Instruments.Attributes.ErrorCode, resolved.Code.ToString());
+        root.SetTag(Instruments.Attributes.Resolution, resolved.Counted ? resolved.Kind.Name() : "retry");
+        root.SetTag(Instruments.Attributes.Outcome, resolved.Outcome.ToString().ToLowerInvariant());
+        root.SetTag(Instruments.Attributes.Latency, latency);
+        _trace.End(root);
+        q.Root = null;
+    }
+
     /// <summary>A quantum in progress: where it is, what it counted, and the fault it waits on.</summary>
     private sealed class Quantum(ExecuteQuantum order, IActorRef replyTo)
     {
@@ -243,6 +288,9 @@ public sealed class TlbActor : SimulationActor
         public FaultId Fault { get; set; }
         /// <summary>When the walk of the access that missed began, for its fault's latency.</summary>
         public long WalkStarted { get; set; }
+
+        /// <summary>The root span of the fault being resolved, while it is open (sampled faults only).</summary>
+        public System.Diagnostics.Activity? Root { get; set; }
 
         /// <summary>An IPI for the faulting page came while its walk or fault was out: its answer may be stale.</summary>
         public bool Invalidated { get; set; }

@@ -132,3 +132,24 @@ public abstract record Resolution
         public override bool Retries => false;
     }
 }
+
+public static class ResolutionKinds
+{
+    /// <summary>The stable name faultsim prints and exports for a resolution: short, lower case (demand_zero, cow_break, …).</summary>
+    public static string Name(this ResolutionKind kind) => kind switch
+    {
+        ResolutionKind.DemandZero => "demand_zero",
+        ResolutionKind.ZeroPageMap => "zero_page",
+        ResolutionKind.PageCacheHit => "page_cache_hit",
+        ResolutionKind.Major => "major",
+        ResolutionKind.CowBreak => "cow_break",
+        ResolutionKind.CowReuse => "cow_reuse",
+        ResolutionKind.StackGrowth => "stack_growth",
+        ResolutionKind.Spurious => "spurious",
+        ResolutionKind.SigSegv => "sigsegv",
+        ResolutionKind.SigBus => "sigbus",
+        ResolutionKind.EfaultFixup => "efault",
+        ResolutionKind.KernelOops => "kernel_oops",
+        _ => kind.ToString(),
+    };
+}
