@@ -9,6 +9,8 @@ using Faultsim.Tests.Actors;
 using Faultsim.Tests.Model;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
+using Spans = Faultsim.Actors.Telemetry.Instruments.Spans;
+using Attr = Faultsim.Actors.Telemetry.Instruments.Attributes;
 
 namespace Faultsim.Tests.Telemetry;
 
@@ -38,9 +40,12 @@ public sealed class SpanTreeTests : IDisposable
         _provider.Dispose();
     }
 
-    private RunResult Run(Workload workload, ulong seed = 1, double ratio = 1)
+    private static readonly ProcessSpec App = Workloads.Process("p", Workloads.Anon("buf", 0x1000_0000, 4 * 4096));
+
+    private RunResult Run(Workload workload, ulong seed = 1, double ratio = 1, EngineSettings? settings = null)
     {
-        var settings = ActorEngineTests.Settings with { Run = ActorEngineTests.Settings.Run with { Tracing = new TraceSettings(ratio, seed, DateTime.UnixEpoch) } };
+        settings ??= ActorEngineTests.Settings;
+        settings = settings with { Run = settings.Run with { Tracing = new TraceSettings(ratio, seed, DateTime.UnixEpoch) } };
         var run = _engine.Run(workload, settings, seed, new RandomWalkStrategy(new SimRandom(seed)));
         Assert.Null(run.Violation);
         _provider.ForceFlush();
@@ -51,15 +56,156 @@ public sealed class SpanTreeTests : IDisposable
 
     private List<Activity> ChildrenOf(Activity parent) => [.. _spans.Where(s => s.ParentSpanId == parent.SpanId && s.TraceId == parent.TraceId)];
 
+    /// <summary>A span's steps in time order (steps shorter than a timestamp's 100 ns tick may share a start).</summary>
+    private List<string> ChildNames(Activity parent) =>
+        [.. ChildrenOf(parent).OrderBy(s => s.StartTimeUtc).ThenBy(s => Array.IndexOf(StepOrder, s.DisplayName)).Select(s => s.DisplayName)];
+
+    private static readonly string[] StepOrder =
+        [Spans.TlbLookup, Spans.PageWalk, Spans.VmaLookup, Spans.DiskRead, Spans.LoaderWait, Spans.PageZero, Spans.PageCopy, Spans.PteInstall, Spans.Shootdown];
+
+    private Activity RootOf(string resolution) => Assert.Single(Named(Spans.Fault), s => Tag(s, Attr.Resolution) == resolution);
+
+    private static string? Tag(Activity span, string key) => span.GetTagItem(key)?.ToString();
+
     [Fact]
-    public void A_herd_of_four_cpus_gives_one_disk_read_and_three_waits_under_four_fault_roots()
+    public void A_demand_zero_fault_has_lookup_walk_vma_zero_and_install_under_its_root()
     {
-        var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
-            "run p\nload lib:0", "run p\nload lib:0", "run p\nload lib:0", "run p\nload lib:0").WithFiles(new FileSpec("lib", 4096));
-        Run(workload, seed: 7);
-        var roots = Named(Instruments.Spans.Fault);
+        Run(Workloads.Make(new MachineSpec { Cpus = 1 }, [App], "run p\nstore buf:0"));
+        var root = RootOf("demand_zero");
+        Assert.Equal(default, root.ParentSpanId);
+        Assert.Equal([Spans.TlbLookup, Spans.PageWalk, Spans.VmaLookup, Spans.PageZero, Spans.PteInstall], ChildNames(root));
+        Assert.Equal("0", Tag(root, Attr.Cpu));
+        Assert.Equal("write", Tag(root, Attr.Access));
+        Assert.Equal("retry", Tag(root, Attr.Outcome)); // the access is retried, and hits
+        Assert.Equal("W|U", Tag(root, Attr.ErrorCode)); // a user-mode write to a page not present
+        Assert.Equal(new[] { root.TraceId }, _spans.Select(s => s.TraceId).Distinct());
+    }
+
+    [Fact]
+    public void Span_times_are_simulated_time_so_a_root_lasts_its_fault_latency_and_holds_its_steps()
+    {
+        Run(Workloads.Make(new MachineSpec { Cpus = 1 }, [App], "run p\nstore buf:0..3"));
+        var roots = Named(Spans.Fault);
         Assert.Equal(4, roots.Count);
-        Assert.Single(Named(Instruments.Spans.DiskRead));
-        Assert.Equal(3, Named(Instruments.Spans.LoaderWait).Count);
+        foreach (var root in roots)
+        {
+            var latency = long.Parse(Tag(root, Attr.Latency)!);
+            Assert.InRange(root.Duration.Ticks, latency / 100, latency / 100 + 1); // start and end each fall on a 100 ns tick
+            Assert.True(latency > 1_000, $"a fault of typical latencies takes microseconds, not {latency} ns");
+            foreach (var step in ChildrenOf(root))
+                Assert.True(step.StartTimeUtc >= root.StartTimeUtc && step.StartTimeUtc + step.Duration <= root.StartTimeUtc + root.Duration,
+                    $"{step.DisplayName} lies outside its fault");
+        }
+    }
+
+    [Fact]
+    public void A_deterministic_runs_disk_read_lasts_its_simulated_time_not_the_walls()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 1 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
+            "run p\nload lib:0").WithFiles(new FileSpec("lib", 4096));
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        var unjittered = ActorEngineTests.Settings.Run with { Latencies = Latencies.Typical };
+        Run(workload, settings: ActorEngineTests.Settings with { DiskLatency = TimeSpan.FromSeconds(10), Run = unjittered });
+        var read = Assert.Single(Named(Spans.DiskRead));
+        Assert.InRange(read.Duration, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10.001)); // the latency plus one page's transfer
+        Assert.True(wall.Elapsed < TimeSpan.FromSeconds(10), "a deterministic run waits on the virtual clock only");
+        Assert.True(RootOf("major").Duration > read.Duration);
+    }
+
+    [Fact]
+    public void A_major_fault_reads_the_disk_and_nobody_waits()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 1 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
+            "run p\nload lib:0").WithFiles(new FileSpec("lib", 4096));
+        Run(workload);
+        var root = RootOf("major");
+        Assert.Equal([Spans.TlbLookup, Spans.PageWalk, Spans.VmaLookup, Spans.DiskRead, Spans.PteInstall], ChildNames(root));
+        Assert.NotNull(Assert.Single(Named(Spans.DiskRead)).GetTagItem(Attr.Block));
+        Assert.Empty(Named(Spans.LoaderWait));
+    }
+
+    [Theory]
+    [InlineData(2, 7)]
+    [InlineData(4, 7)]
+    [InlineData(4, 11)]
+    public void A_herd_of_n_cpus_gives_one_disk_read_and_n_minus_one_waits_under_n_fault_roots(int cpus, ulong seed)
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = cpus }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
+            [.. Enumerable.Repeat("run p\nload lib:0", cpus)]).WithFiles(new FileSpec("lib", 4096));
+        Run(workload, seed);
+        var roots = Named(Spans.Fault);
+        Assert.Equal(cpus, roots.Count);
+        Assert.Equal(Enumerable.Range(0, cpus).Select(c => c.ToString()), roots.Select(r => Tag(r, Attr.Cpu)!).Order());
+        var read = Assert.Single(Named(Spans.DiskRead));
+        var waits = Named(Spans.LoaderWait);
+        Assert.Equal(cpus - 1, waits.Count);
+        // Each trace is one fault: its root on the TLB's CPU, and either the read (the leader's) or a wait (a follower's)
+        // recorded by the loader or the mm, actors away: the parent links came inside the messages.
+        foreach (var root in roots)
+        {
+            var steps = ChildrenOf(root);
+            Assert.Single(steps, s => s.DisplayName is Spans.DiskRead or Spans.LoaderWait);
+            Assert.All(_spans.Where(s => s.TraceId == root.TraceId && s != root), s => Assert.Equal(root.SpanId, s.ParentSpanId));
+        }
+        Assert.Equal(cpus, _spans.Select(s => s.TraceId).Distinct().Count());
+        Assert.All(waits, w => Assert.True(w.StartTimeUtc + w.Duration >= read.StartTimeUtc + read.Duration, "a follower is woken after the read"));
+    }
+
+    [Fact]
+    public void A_cow_break_copies_and_its_shootdown_has_one_ipi_span_per_target_cpu()
+    {
+        Run(Workloads.Make(new MachineSpec { Cpus = 3 }, [App],
+            "run p\nstore buf:0\nfork c\nbarrier forked\nstore buf:0\nbarrier done",
+            "run p\nload buf:1\nbarrier forked\nbarrier done",
+            "run p\nload buf:2\nbarrier forked\nbarrier done"));
+        var root = RootOf("cow_break");
+        var names = ChildNames(root);
+        Assert.Contains(Spans.PageCopy, names);
+        Assert.Contains(Spans.PteInstall, names);
+        var shootdown = Assert.Single(ChildrenOf(root), s => s.DisplayName == Spans.Shootdown);
+        Assert.Equal("0", Tag(shootdown, Attr.Initiator));
+        Assert.Equal("2", Tag(shootdown, Attr.Targets));
+        var ipis = ChildrenOf(shootdown);
+        Assert.All(ipis, s => Assert.Equal(Spans.Ipi, s.DisplayName));
+        Assert.Equal(["1", "2"], ipis.Select(s => Tag(s, Attr.Cpu)!).Order());
+        Assert.All(ipis, s => Assert.True(s.StartTimeUtc + s.Duration <= shootdown.StartTimeUtc + shootdown.Duration));
+    }
+
+    [Fact]
+    public void A_shootdown_no_fault_started_is_a_trace_of_its_own()
+    {
+        Run(Workloads.Make(new MachineSpec { Cpus = 2 }, [App],
+            "run p\nstore buf:0\nbarrier stored\nbarrier cached\nmunmap buf", "run p\nbarrier stored\nload buf:0\nbarrier cached"));
+        var own = Named(Spans.Shootdown).Where(s => s.ParentSpanId == default).ToList();
+        Assert.NotEmpty(own);
+        Assert.All(own, s => Assert.Equal(["1"], ChildrenOf(s).Select(i => Tag(i, Attr.Cpu)!)));
+    }
+
+    [Fact]
+    public void Ratio_zero_records_nothing()
+    {
+        Run(Workloads.Make(new MachineSpec { Cpus = 2 }, [App], "run p\nstore buf:0..3\nfork c\nbarrier f\nstore buf:0..3", "run p\nbarrier f\nload buf:0..3"), ratio: 0);
+        Assert.Empty(_spans);
+    }
+
+    [Fact]
+    public void A_ratio_samples_whole_faults_and_the_same_ones_for_the_same_seed()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 2 }, [Workloads.Process("p", Workloads.Anon("buf", 0x1000_0000, 64 * 4096))],
+            "run p\nstore buf:0..31", "run p\nstore buf:32..63");
+        HashSet<string> Sampled(ulong seed)
+        {
+            _spans.Clear();
+            Run(workload, seed, ratio: 0.5);
+            var roots = Named(Spans.Fault);
+            // Whole traces: every step's root was kept.
+            Assert.All(_spans.Where(s => s.DisplayName != Spans.Fault && s.DisplayName != Spans.Shootdown),
+                s => Assert.Contains(roots, r => r.TraceId == s.TraceId));
+            return [.. roots.Select(r => Tag(r, Attr.Address)!)];
+        }
+        var first = Sampled(3);
+        Assert.InRange(first.Count, 16, 48);
+        Assert.Equal(first, Sampled(3));
+        Assert.NotEqual(first, Sampled(4));
     }
 }

@@ -180,7 +180,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, f => _settings.FileSizes[f.Value]);
         var page = new PageKey(_setup.Asid, walk.Address.Page);
         _run.Events?.Record(Self.Path.Name, _loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
-        _trace.Span(walk.Trace, Instruments.Spans.PageWalk, walk.StartedAt); // the walk that failed: a fault now
+        _trace.Span(walk.Trace, Instruments.Spans.PageWalk, Math.Min(walk.StartedAt, _time.NowNanos)); // the walk that failed: a fault now
         _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace, _time.NowNanos),
             _run.Latencies.FaultEntry, Self);
     }

@@ -23,7 +23,7 @@ public interface IAddressSpaceProtocol : ISimulationMessage;
 /// <summary>
 /// TLB → mm: the MMU's page walk for an access that missed the TLB, or the fault an access raised when its
 /// cached translation forbade it (<see cref="ProtectionFault"/>). Answered by <see cref="Walked"/>, <see cref="WalkRefused"/>, or a fault.
-/// <see cref="Trace"/> is the would-be fault's trace (if sampled), <see cref="StartedAt"/> when the walk began.
+/// <see cref="Trace"/> is the would-be fault's trace (if sampled), <see cref="StartedAt"/> when the walk began (after the TLB lookup that missed).
 /// </summary>
 public sealed record Walk(FaultId Id, CpuId Cpu, VirtualAddress Address, AccessKind Access, AccessMode Mode, VirtualAddress StackPointer, bool ProtectionFault,
     TraceContext Trace = default, long StartedAt = 0) : IAddressSpaceProtocol;

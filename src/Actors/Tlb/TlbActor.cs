@@ -103,7 +103,7 @@ public sealed class TlbActor : SimulationActor
             q.WalkStarted = _time.NowNanos;
             q.Root = StartFaultTrace(q, access);
             _time.Send(order.AddressSpace, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit,
-                q.Root is { } root ? TraceContext.Of(root) : TraceContext.None, q.WalkStarted), _run.Latencies.PageWalk, Self);
+                q.Root is { } root ? TraceContext.Of(root) : TraceContext.None, q.WalkStarted + _run.Latencies.TlbHit), _run.Latencies.PageWalk, Self);
             _quantum = q;
             Become(AwaitingTranslation);
             return;
