@@ -45,7 +45,7 @@ public sealed class SpanTreeTests : IDisposable
     private RunResult Run(Workload workload, ulong seed = 1, double ratio = 1, EngineSettings? settings = null)
     {
         settings ??= ActorEngineTests.Settings;
-        settings = settings with { Run = settings.Run with { Tracing = new TraceSettings(ratio, seed, DateTime.UnixEpoch) } };
+        settings = settings with { Run = settings.Run with { Tracing = TraceSettings.Sampling(ratio) } };
         var run = _engine.Run(workload, settings, seed, new RandomWalkStrategy(new SimRandom(seed)));
         Assert.Null(run.Violation);
         _provider.ForceFlush();

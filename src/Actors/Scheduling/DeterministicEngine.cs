@@ -74,7 +74,7 @@ public sealed class DeterministicEngine : IDisposable
         _slot.Begin(_clock.NowNanos);
         _driver.Reset(strategy);
         _clock.Jitter(new SimRandom(seed ^ JitterStream), settings.Run.Latencies.Jitter);
-        var run = settings.Run with { Events = logEvents ? log : null, Tracing = settings.Run.Tracing.StartingNow(_clock.NowNanos) };
+        var run = settings.Run with { Events = logEvents ? log : null, Tracing = settings.Run.Tracing.ForRun(seed, _clock.NowNanos) };
         _host.Tell(new RunHost.Start(workload, ActorEngine.WithFuture(workload, settings, seed) with { Run = run }, seed));
         var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null, MaxSteps);
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)

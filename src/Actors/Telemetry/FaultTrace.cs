@@ -12,8 +12,11 @@ public sealed record TraceSettings(double Ratio, ulong Seed, DateTime Epoch)
 {
     public static readonly TraceSettings None = new(0, 0, DateTime.UnixEpoch);
 
-    /// <summary>These settings, with the clock zero such that the simulation's <paramref name="nowNanos"/> is the wall clock's now.</summary>
-    public TraceSettings StartingNow(long nowNanos) => this with { Epoch = DateTime.UtcNow.AddTicks(-(nowNanos / 100)) };
+    /// <summary>Traces <paramref name="ratio"/> of the faults; the engine sets the seed and the epoch when a run starts.</summary>
+    public static TraceSettings Sampling(double ratio) => new(ratio, 0, DateTime.UnixEpoch);
+
+    /// <summary>These settings for the run of <paramref name="seed"/>, whose simulation clock reads <paramref name="nowNanos"/> at the wall clock's now.</summary>
+    public TraceSettings ForRun(ulong seed, long nowNanos) => this with { Seed = seed, Epoch = DateTime.UtcNow.AddTicks(-(nowNanos / 100)) };
 }
 
 /// <summary>

@@ -54,6 +54,12 @@ internal static class CommonOptions
         return option;
     }
 
+    public static Option<string?> TraceFile() => new("--trace-file")
+    {
+        Description = "Write the run's spans to FILE as Chrome trace-event JSON, one lane per CPU (open it in ui.perfetto.dev); traces every fault unless faultsim.telemetry.traces says which",
+        HelpName = "FILE",
+    };
+
     /// <summary>Writes <paramref name="json"/> to the file named by --json, or to <paramref name="output"/> for "-".</summary>
     public static void WriteJson(string target, string json, TextWriter output)
     {

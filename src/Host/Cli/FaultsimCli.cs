@@ -18,10 +18,10 @@ public static class FaultsimCli
     {
         var root = new RootCommand("faultsim: an actor-based simulator of how a multiprocessor OS handles page faults.")
         {
-            RunCommand.Create(output),
+            RunCommand.Create(output, error),
             ScenarioCommands.List(output),
             ScenarioCommands.Explore(output),
-            ScenarioCommands.Replay(output),
+            ScenarioCommands.Replay(output, error),
             BenchCommand.Create(output),
         };
         var parse = root.Parse(args);

@@ -3,14 +3,19 @@ using Faultsim.Host.Configuration;
 using Faultsim.Host.Output;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Host.Running;
+using Faultsim.Host.Telemetry;
+using Faultsim.Actors.Machine;
 using Faultsim.Model.Workloads;
 
 namespace Faultsim.Host.Cli;
 
+/// <summary>A trace file written by a run: where, and how many trace events it holds.</summary>
+internal sealed record TraceFileSummary(string Path, long Events);
+
 /// <summary>faultsim run: runs a workload (the config's, or a page reference string) and reports what happened.</summary>
 internal static class RunCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var config = CommonOptions.Config();
         var seed = CommonOptions.Seed();
@@ -21,6 +26,7 @@ internal static class RunCommand
         var mode = new Option<string?>("--mode") { Description = "How the actor engine runs (same as --set mode=NAME)", HelpName = "deterministic|live" };
         mode.AcceptOnlyFromAmong(SimSettings.Modes);
         var strategy = CommonOptions.Strategy();
+        var traceFile = CommonOptions.TraceFile();
         var events = new Option<string?>("--events") { Description = "Write the run's whole event log to FILE, one event a line", HelpName = "FILE" };
         var refs = new Option<string?>("--refs")
         {
@@ -33,7 +39,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Run a workload and print a summary of its faults")
         {
-            config, seed, json, set, engine, mode, strategy, events, refs, frames, policy,
+            config, seed, json, set, engine, mode, strategy, events, traceFile, refs, frames, policy,
         };
         command.SetAction(parse =>
         {
@@ -56,14 +62,15 @@ internal static class RunCommand
                 workload = ReferenceString.ToWorkload(ReferenceString.Parse(refsText), workload.Machine.Frames, workload.Machine.Policy, workload.Machine);
             }
 
-            var report = Run(settings, workload);
             var jsonTarget = parse.GetValue(json);
+            var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error);
             if (jsonTarget != "-")
             {
                 var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
                 RunSummary.Write(output, report, workload, settings, source);
                 if (report.Violation is not null || report.Stall is not null)
                     ExploreReport.WriteLog(output, report); // the events up to where it went wrong
+                WriteTraceLine(output, trace);
             }
             if (parse.GetValue(events) is { } eventsPath && report.Log is { } log)
                 File.WriteAllLines(eventsPath, log.Lines);
@@ -72,6 +79,33 @@ internal static class RunCommand
             return report.Violation is not null || report.Result is null ? ExitCodes.Violation : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs the workload with the telemetry the settings ask for and, with <paramref name="traceFile"/>, its spans written
+    /// there (every fault traced, unless a sampler says which). The exporters have flushed when it returns.
+    /// </summary>
+    internal static (RunReport Report, TraceFileSummary? Trace) RunTraced(SimSettings settings, Workload workload, string? traceFile, TextWriter error)
+    {
+        if (settings.Engine != MachineActor.EngineName)
+        {
+            if (traceFile is not null)
+                throw new ConfigException("--trace-file", null, "the reference engine records no spans; run the actor engine (--engine actors)");
+            return (Run(settings, workload), null);
+        }
+        if (traceFile is not null && settings.Telemetry.TraceRatio == 0)
+            settings = settings.WithTraceRatio(1);
+        RunReport report;
+        var telemetry = TelemetryHost.Start(settings.Telemetry, traceFile, error);
+        using (telemetry)
+            report = Run(settings, workload);
+        return (report, traceFile is null ? null : new TraceFileSummary(traceFile, telemetry.TraceFileEvents));
+    }
+
+    internal static void WriteTraceLine(TextWriter output, TraceFileSummary? trace)
+    {
+        if (trace is not null)
+            output.WriteLine($"trace: {trace.Path} ({trace.Events:N0} events; open it in https://ui.perfetto.dev)");
     }
 
     /// <summary>Runs the workload; a workload error found while running points into the file its script came from.</summary>

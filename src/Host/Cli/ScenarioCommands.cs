@@ -55,26 +55,27 @@ internal static class ScenarioCommands
         return command;
     }
 
-    public static Command Replay(TextWriter output)
+    public static Command Replay(TextWriter output, TextWriter error)
     {
-        var (scenario, strategy, set) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set());
+        var (scenario, strategy, set, traceFile) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.TraceFile());
         var seed = new Option<ulong>("--seed") { Description = "The seed to replay", HelpName = "S", Required = true };
         var json = CommonOptions.Json();
         var command = new Command("replay", "Replay one run of a scenario exactly: the same events, the same verdict")
         {
-            scenario, seed, strategy, set, json,
+            scenario, seed, strategy, set, json, traceFile,
         };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(scenario)!;
             var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy));
             settings = settings with { Seed = parse.GetValue(seed) };
-            var report = RunCommand.Run(settings, settings.Workload);
+            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error);
             var target = parse.GetValue(json);
             if (target != "-")
             {
                 RunSummary.Write(output, report, settings.Workload, settings, $"scenario {name}");
                 ExploreReport.WriteLog(output, report);
+                RunCommand.WriteTraceLine(output, trace);
             }
             if (target is not null)
                 CommonOptions.WriteJson(target, RunJson.Serialize(report, settings.Engine), output);

@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Shootdown;
+using Faultsim.Actors.Telemetry;
+using Faultsim.Host.Telemetry;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Replacement;
@@ -11,13 +13,15 @@ namespace Faultsim.Host.Configuration;
 
 /// <summary>Everything a run needs, read once from the config into immutable values.</summary>
 /// <param name="Deterministic">Whether the actor engine runs under the deterministic scheduler (faultsim.mode).</param>
+/// <param name="Telemetry">Where traces and metrics go (faultsim.telemetry and OpenTelemetry's environment variables).</param>
 public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, string WorkloadOrigin, EngineSettings Actors,
-    bool Deterministic, ExploreSettings Explore, CheckSettings Checks, string Description)
+    bool Deterministic, ExploreSettings Explore, CheckSettings Checks, string Description, TelemetrySettings Telemetry)
 {
     public static readonly string[] Engines = [MachineActor.EngineName, ReferenceMachine.EngineName];
     public static readonly string[] Modes = ["deterministic", "live"];
 
-    public static SimSettings From(LoadedConfig loaded)
+    /// <param name="environment">Reads an environment variable (OTEL_*); the process's own by default.</param>
+    public static SimSettings From(LoadedConfig loaded, Func<string, string?>? environment = null)
     {
         var root = new ConfigReader(loaded, loaded.Merged, "").Section(ConfigSchema.Root);
         var engine = root.Choice("engine", Engines);
@@ -43,9 +47,18 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         var checks = new CheckSettings(root.Bool("checks.counts-match-reference"), [.. root.Strings("checks.unchanged-files")]);
         foreach (var file in checks.UnchangedFiles.Where(f => !workload.Files.Any(w => w.Name == f)))
             throw root.Error("checks.unchanged-files", $"names file '{file}', which is not in the workload's files");
+        var telemetry = TelemetrySettings.From(root, environment ?? Environment.GetEnvironmentVariable);
         return new SimSettings(engine, seed, workload, loaded.WorkloadSource.Origin, actors,
-            root.Choice("mode", Modes) == "deterministic", explore, checks, root.String("scenario.description"));
+            root.Choice("mode", Modes) == "deterministic", explore, checks, root.String("scenario.description"), telemetry)
+            .WithTraceRatio(telemetry.TraceRatio);
     }
+
+    /// <summary>These settings with <paramref name="ratio"/> of the faults traced, sampled by the run's seed.</summary>
+    public SimSettings WithTraceRatio(double ratio) => this with
+    {
+        Telemetry = Telemetry with { TraceRatio = ratio },
+        Actors = Actors with { Run = Actors.Run with { Tracing = TraceSettings.Sampling(ratio) } },
+    };
 
     private static Latencies ReadLatencies(ConfigReader l) => new(
         Nanos(l, "tlb-hit"), Nanos(l, "page-walk"), Nanos(l, "fault-entry"), Nanos(l, "fault-exit"),

@@ -1,0 +1,101 @@
+using Faultsim.Actors.Telemetry;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Faultsim.Host.Telemetry;
+
+/// <summary>
+/// The OpenTelemetry SDK around a run, wired the conventional way: a generic host with AddOpenTelemetry, listening to
+/// faultsim's ActivitySource and Meter, exporting to the console, OTLP and the trace file as configured. Disposing it
+/// stops the host, which flushes every exporter. When nothing is to be exported no host starts, and the engine's
+/// instruments, with no listener, cost next to nothing.
+/// </summary>
+public sealed class TelemetryHost : IDisposable
+{
+    private readonly IHost? _host;
+    private readonly ChromeTraceExporter? _file;
+
+    private TelemetryHost(IHost? host, ChromeTraceExporter? file) => (_host, _file) = (host, file);
+
+    /// <summary>Whether an SDK is listening (something will be exported).</summary>
+    public bool Active => _host is not null;
+
+    /// <summary>The events written to the trace file so far (all of them once disposed).</summary>
+    public long TraceFileEvents => _file?.Events ?? 0;
+
+    /// <param name="traceFile">The Chrome trace-event file to write the run's spans to, or null.</param>
+    /// <param name="warnings">Where to say that configured telemetry goes nowhere.</param>
+    public static TelemetryHost Start(TelemetrySettings settings, string? traceFile, TextWriter warnings)
+    {
+        var traces = settings.TraceRatio > 0 && (settings.HasExporter || traceFile is not null);
+        var metrics = settings.Metrics && settings.HasExporter;
+        if (settings.TraceRatio > 0 && !traces)
+            warnings.WriteLine("faultsim: warning: faults are sampled for tracing but no exporter is set (faultsim.telemetry.exporters or --trace-file): no trace goes anywhere");
+        if (settings.Metrics && !metrics)
+            warnings.WriteLine("faultsim: warning: faultsim.telemetry.metrics is on but no exporter is set (faultsim.telemetry.exporters): the metrics go nowhere");
+        if (!traces && !metrics)
+            return new TelemetryHost(null, null);
+
+        var file = traceFile is null ? null : OpenTraceFile(traceFile);
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddEnvironmentVariables(); // the OTLP exporter's own OTEL_* settings (headers, timeout, …)
+        var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService(settings.ServiceName));
+        if (traces)
+        {
+            otel.WithTracing(t =>
+            {
+                // Faults are sampled by the engine before any span exists; whatever reaches the SDK is recorded.
+                t.AddSource(Instruments.Name).SetSampler(new AlwaysOnSampler());
+                if (settings.Console)
+                    t.AddConsoleExporter();
+                if (file is not null)
+                    t.AddProcessor(new SimpleActivityExportProcessor(file));
+            });
+        }
+        if (metrics)
+        {
+            otel.WithMetrics(m =>
+            {
+                m.AddMeter(Instruments.Name);
+                if (settings.Console)
+                    m.AddConsoleExporter();
+            });
+        }
+        if (settings.Otlp)
+            otel.UseOtlpExporter(settings.OtlpProtocol, settings.OtlpEndpoint ?? DefaultEndpoint(settings.OtlpProtocol));
+        var host = builder.Build();
+        host.Start();
+        return new TelemetryHost(host, file);
+    }
+
+    private static ChromeTraceExporter OpenTraceFile(string path)
+    {
+        try
+        {
+            return new ChromeTraceExporter(path, DateTime.UtcNow);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Configuration.ConfigException("--trace-file", null, $"cannot create '{path}' ({e.Message.TrimEnd('.')}); name a file in a directory that exists and is writable");
+        }
+    }
+
+    /// <summary>OpenTelemetry's default collector address for the protocol.</summary>
+    public static Uri DefaultEndpoint(OtlpExportProtocol protocol) =>
+        new(protocol == OtlpExportProtocol.Grpc ? "http://localhost:4317" : "http://localhost:4318");
+
+    /// <summary>Stops the host: the providers flush every exporter and the trace file is closed.</summary>
+    public void Dispose()
+    {
+        if (_host is null)
+            return;
+        _host.StopAsync().GetAwaiter().GetResult();
+        _host.Dispose();
+    }
+}
