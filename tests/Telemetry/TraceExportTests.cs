@@ -177,4 +177,24 @@ public sealed class TraceExportTests : IDisposable
         Assert.Contains("faultsim: --trace-file: cannot create", error);
         Assert.Single(error.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void Bench_tracing_reports_every_setting_against_tracing_off_with_the_spans_each_exported()
+    {
+        var (exit, output, _) = Cli("bench", "--tracing", "--faults", "1000", "--runs", "1", "--mode", "deterministic", "--json", "-");
+        Assert.Equal(ExitCodes.Ok, exit);
+        using var document = JsonDocument.Parse(output);
+        var rows = document.RootElement.GetProperty("tracing").EnumerateArray().ToDictionary(r => r.GetProperty("tracing").GetString()!);
+        Assert.Equal(["off", "ratio-0", "ratio-0.01", "ratio-1", "file"], rows.Keys);
+        Assert.All(rows.Values, r => Assert.Equal("deterministic", r.GetProperty("mode").GetString()));
+        Assert.Equal(1.0, rows["off"].GetProperty("time_vs_off").GetDouble());
+        Assert.Equal(0, rows["off"].GetProperty("spans").GetInt64());
+        Assert.Equal(0, rows["ratio-0"].GetProperty("spans").GetInt64());
+        Assert.InRange(rows["ratio-0.01"].GetProperty("spans").GetInt64(), 1, 6 * 50); // about 10 faults of 1000, 6 spans each
+        Assert.Equal(6 * 1000, rows["file"].GetProperty("spans").GetInt64()); // fault, lookup, walk, vma, zero, install
+        Assert.InRange(rows["ratio-1"].GetProperty("spans").GetInt64(), 5 * 1000, 6 * 1000); // the batch processor may drop a few
+        Assert.Equal(1.05, rows["ratio-0"].GetProperty("target_time_vs_off").GetDouble());
+        Assert.Equal(3, rows["ratio-1"].GetProperty("target_time_vs_off").GetDouble());
+        Assert.False(rows["file"].TryGetProperty("target_met", out _));
+    }
 }

@@ -28,23 +28,29 @@ internal static class BenchCommand
         var modes = new Option<string[]>("--mode") { Description = "Run the actor engine only in these modes (repeatable)", HelpName = string.Join('|', Modes) };
         modes.AcceptOnlyFromAmong(Modes);
         var json = CommonOptions.Json();
+        var tracing = new Option<bool>("--tracing")
+        {
+            Description = "Measure what tracing costs the actor engine: off, sampling ratio 0, 1% and 100% through the OpenTelemetry SDK, and the trace file (default workload demand-zero, 100000 faults)",
+        };
 
-        var command = new Command("bench", "Measure simulated faults per second of the engines") { faults, runs, cpus, only, engines, modes, json };
+        var command = new Command("bench", "Measure simulated faults per second of the engines") { faults, runs, cpus, only, engines, modes, tracing, json };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(tracing))
+                return Tracing(parse, output, faults, runs, cpus, only, modes, engines, json);
             var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : BenchWorkloads.Names;
             var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
             var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : Modes : [];
             var results = new List<BenchResult>();
             using var live = actorModes.Contains("live") ? ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(EngineSettings.Default)) : null;
             using var deterministic = actorModes.Contains("deterministic") ? new DeterministicEngine() : null;
-            var runners = new List<Runner>();
+            var runners = new List<BenchRunner>();
             if (which.Contains(ReferenceMachine.EngineName))
-                runners.Add(new Runner(ReferenceMachine.EngineName, null, null));
+                runners.Add(new BenchRunner(ReferenceMachine.EngineName, null, EngineSettings.Default));
             if (live is not null)
-                runners.Add(new Runner(MachineActor.EngineName, "live", live));
+                runners.Add(new BenchRunner(MachineActor.EngineName, "live", EngineSettings.Default, Live: live));
             if (deterministic is not null)
-                runners.Add(new Runner(MachineActor.EngineName, "deterministic", null, deterministic, DeterministicSettings()));
+                runners.Add(new BenchRunner(MachineActor.EngineName, "deterministic", DeterministicSettings(), Deterministic: deterministic));
             foreach (var name in names)
             {
                 var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 1_000_000, parse.GetValue(cpus) ?? 4);
@@ -62,59 +68,56 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary>An engine to time: the reference machine, the actors live on a system, or the actors on the deterministic driver.</summary>
-    private sealed record Runner(string Engine, string? Mode, ActorSystem? Live, DeterministicEngine? Deterministic = null, EngineSettings? Settings = null);
+    /// <summary>bench --tracing: each chosen workload (demand-zero by default) in each actor mode, under every tracing setting.</summary>
+    private static int Tracing(ParseResult parse, TextWriter output, Option<int?> faults, Option<int?> runs, Option<int?> cpus,
+        Option<string[]> only, Option<string[]> modes, Option<string[]> engines, Option<string?> json)
+    {
+        if (parse.GetValue(engines) is { Length: > 0 } e && !e.Contains(MachineActor.EngineName))
+            throw new ConfigException("--tracing", null, "only the actor engine is traced; leave out --engine reference");
+        var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : ["demand-zero"];
+        var actorModes = parse.GetValue(modes) is { Length: > 0 } m ? m : Modes;
+        using var live = actorModes.Contains("live") ? ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(EngineSettings.Default)) : null;
+        using var deterministic = actorModes.Contains("deterministic") ? new DeterministicEngine() : null;
+        var runners = new List<BenchRunner>();
+        if (live is not null)
+            runners.Add(new BenchRunner(MachineActor.EngineName, "live", EngineSettings.Default with { CaptureMemory = false }, Live: live));
+        if (deterministic is not null)
+            runners.Add(new BenchRunner(MachineActor.EngineName, "deterministic", DeterministicSettings(), Deterministic: deterministic));
+        var scratch = Path.Combine(Path.GetTempPath(), $"faultsim-bench-{Environment.ProcessId}.trace.json");
+        var results = new List<TracingResult>();
+        foreach (var name in names)
+        {
+            var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 100_000, parse.GetValue(cpus) ?? 4);
+            results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, runners, scratch));
+        }
+        live?.Terminate().Wait(TimeSpan.FromSeconds(10));
+        var target = parse.GetValue(json);
+        if (target != "-")
+            BenchReport.WriteTracing(output, results);
+        if (target is not null)
+            CommonOptions.WriteJson(target, BenchReport.TracingJson(results), output);
+        return ExitCodes.Ok;
+    }
 
     /// <summary>A deterministic run as `faultsim run` makes one: the default config's latencies on the virtual clock, the disk's time waited.</summary>
-    private static EngineSettings DeterministicSettings() =>
+    internal static EngineSettings DeterministicSettings() =>
         SimSettings.From(ConfigLoader.Load(null, [])).Actors with { TimedDisk = true, CaptureMemory = false };
 
     /// <summary>One warm-up run (the JIT), then timed runs; the median time gives the rates.</summary>
-    private static BenchResult Measure(BenchCase bench, int runs, Runner runner)
+    private static BenchResult Measure(BenchCase bench, int runs, BenchRunner runner)
     {
-        var warm = RunOnce(bench, runner, out _);
-        if (warm.Totals.Total != bench.Faults)
-            throw new InvalidOperationException($"benchmark {bench.Name} took {warm.Totals.Total} faults on {runner.Engine} {runner.Mode}, not the {bench.Faults} it is built for");
+        var warm = runner.RunOnce(bench, out _);
+        runner.Check(bench, warm);
         var seconds = new double[runs];
         var bytesPerPage = 0.0;
         for (var i = 0; i < runs; i++)
         {
             var clock = Stopwatch.StartNew();
-            RunOnce(bench, runner, out var resident);
+            runner.RunOnce(bench, out var resident);
             seconds[i] = clock.Elapsed.TotalSeconds;
             bytesPerPage = resident;
         }
         Array.Sort(seconds);
         return new BenchResult(runner.Engine, bench, runs, seconds[runs / 2], warm.Messages, bytesPerPage) { Mode = runner.Mode };
-    }
-
-    /// <summary>
-    /// Runs once; <paramref name="bytesPerPage"/> is the managed memory a finished live run still holds per page it made
-    /// resident (0 where not measured). A deterministic run keeps no event log here: its speed, not its check, is timed.
-    /// </summary>
-    private static RunResult RunOnce(BenchCase bench, Runner runner, out double bytesPerPage)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-        long held = 0;
-        RunResult result;
-        if (runner.Deterministic is { } engine)
-        {
-            var run = engine.Run(bench.Workload, runner.Settings!, seed: 1, new RandomWalkStrategy(new Faultsim.Model.Common.SimRandom(1)), logEvents: false);
-            result = run.Result ?? throw new InvalidOperationException($"benchmark {bench.Name} did not finish deterministically: {run.Outcome}");
-        }
-        else if (runner.Live is { } system)
-        {
-            result = ActorEngine.Run(system, bench.Workload, EngineSettings.Default, seed: 1, TimeSpan.FromMinutes(30), captureMemory: false,
-                keepAlive: _ => held = GC.GetTotalMemory(forceFullCollection: true) - before);
-        }
-        else
-        {
-            result = ReferenceMachine.Run(bench.Workload, seed: 1, captureMemory: false);
-        }
-        var pages = result.Totals.PagesZeroed + result.Totals.PagesCopied + result.Totals.Major;
-        bytesPerPage = held == 0 || pages == 0 ? 0 : held / (double)pages;
-        return result;
     }
 }

@@ -82,5 +82,67 @@ public static class BenchReport
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>bench --tracing: faults per second under each tracing setting, against tracing off in the same mode.</summary>
+    public static void WriteTracing(TextWriter writer, IReadOnlyList<TracingResult> results)
+    {
+        var console = Terminal.On(writer);
+        var table = new Table().Border(TableBorder.Rounded).Title("faultsim bench --tracing (median of the timed runs)");
+        table.AddColumn("mode");
+        table.AddColumn("workload");
+        table.AddColumn("tracing");
+        foreach (var name in new[] { "faults/s", "time vs off", "spans/fault" })
+            table.AddColumn(name, c => c.RightAligned());
+        table.AddColumn("target");
+        foreach (var r in results)
+        {
+            var slowdown = Slowdown(results, r);
+            table.AddRow(r.Mode, r.Case.Name, r.Setting.Name, N(r.FaultsPerSecond), $"{slowdown:F2}×",
+                r.SpansPerFault.ToString("F2", CultureInfo.InvariantCulture),
+                r.Setting.Slowdown == 0 ? "" : $"≤ {r.Setting.Slowdown:0.##}×: {(slowdown <= r.Setting.Slowdown ? "met" : "[red]missed[/]")}");
+        }
+        console.Write(table);
+        console.MarkupLine($"  {Markup.Escape(results[0].Case.Name)}: {Markup.Escape(results[0].Case.Description)}; {results[0].Runs} timed runs per setting");
+        console.MarkupLine("  sdk settings export through OpenTelemetry's batch processor to an exporter that only counts; file writes the Chrome trace file");
+        console.MarkupLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
+    }
+
+    public static string TracingJson(IReadOnlyList<TracingResult> results)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("cores", Environment.ProcessorCount);
+            json.WriteStartArray("tracing");
+            foreach (var r in results)
+            {
+                json.WriteStartObject();
+                json.WriteString("mode", r.Mode);
+                json.WriteString("workload", r.Case.Name);
+                json.WriteString("tracing", r.Setting.Name);
+                json.WriteNumber("ratio", r.Setting.Ratio);
+                json.WriteNumber("faults", r.Case.Faults);
+                json.WriteNumber("runs", r.Runs);
+                json.WriteNumber("median_seconds", r.MedianSeconds);
+                json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
+                json.WriteNumber("time_vs_off", Math.Round(Slowdown(results, r), 3));
+                json.WriteNumber("spans", r.Spans);
+                if (r.Setting.Slowdown > 0)
+                {
+                    json.WriteNumber("target_time_vs_off", r.Setting.Slowdown);
+                    json.WriteBoolean("target_met", Slowdown(results, r) <= r.Setting.Slowdown);
+                }
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>How many times longer <paramref name="r"/> took than tracing off, same mode and workload.</summary>
+    private static double Slowdown(IReadOnlyList<TracingResult> results, TracingResult r) =>
+        r.MedianSeconds / results.First(o => o.Mode == r.Mode && o.Case == r.Case && o.Setting.Sink == TracingSink.None).MedianSeconds;
+
     private static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -48,6 +48,9 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
     /// <summary>Events written so far, metadata and arrows included.</summary>
     public long Events { get; private set; }
 
+    /// <summary>Spans written so far.</summary>
+    public long SpansWritten { get; private set; }
+
     public override ExportResult Export(in Batch<Activity> batch)
     {
         foreach (var span in batch)
@@ -59,7 +62,8 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
             else
                 _pending[span.TraceId] = [span];
         }
-        _json.Flush();
+        if (_json.BytesPending > 1 << 16)
+            _json.Flush();
         return ExportResult.Success;
     }
 
@@ -107,23 +111,24 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
     /// <summary>Writes spans that nest on one row of <paramref name="lane"/>: the first row free over their whole time.</summary>
     private int Place(int lane, List<Activity> spans)
     {
-        var start = spans.Min(s => s.StartTimeUtc.Ticks);
-        var end = spans.Max(s => (s.StartTimeUtc + s.Duration).Ticks);
+        long start = long.MaxValue, end = long.MinValue;
+        foreach (var span in spans)
+        {
+            start = Math.Min(start, span.StartTimeUtc.Ticks);
+            end = Math.Max(end, (span.StartTimeUtc + span.Duration).Ticks);
+        }
         if (!_rowEnds.TryGetValue(lane, out var rows))
             _rowEnds[lane] = rows = [];
-        var row = rows.FindIndex(e => e <= start);
-        if (row < 0)
-        {
-            row = rows.Count;
+        var row = 0;
+        while (row < rows.Count && rows[row] > start)
+            row++;
+        if (row == rows.Count)
             rows.Add(end);
-        }
         else
-        {
             rows[row] = end;
-        }
         var tid = Tid(lane, row);
         foreach (var span in spans)
-            Complete(span, tid);
+            Slice(span, tid);
         return tid;
     }
 
@@ -143,30 +148,49 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
         return tid;
     }
 
-    private static int Lane(Activity span, string attribute) =>
-        span.GetTagItem(attribute) is { } value && int.TryParse(value.ToString(), out var lane) ? Math.Max(lane, ReclaimLane) : OtherLane;
+    private static int Lane(Activity span, string attribute) => span.GetTagItem(attribute) switch
+    {
+        int lane => Math.Max(lane, ReclaimLane),
+        long lane => (int)Math.Max(lane, ReclaimLane),
+        _ => OtherLane,
+    };
 
-    private double Micros(DateTime at) => Math.Max(0, (at - _origin).Ticks) / 10.0;
+    private static readonly JsonEncodedText Name = JsonEncodedText.Encode("name"), Cat = JsonEncodedText.Encode("cat"), Ph = JsonEncodedText.Encode("ph"),
+        Ts = JsonEncodedText.Encode("ts"), Dur = JsonEncodedText.Encode("dur"), PidName = JsonEncodedText.Encode("pid"), TidName = JsonEncodedText.Encode("tid"),
+        Args = JsonEncodedText.Encode("args"), TraceId = JsonEncodedText.Encode("trace_id"), SpanId = JsonEncodedText.Encode("span_id"),
+        Complete = JsonEncodedText.Encode("X"), Root = JsonEncodedText.Encode("trace"), Step = JsonEncodedText.Encode("step");
 
-    private void Complete(Activity span, int tid)
+    private void Slice(Activity span, int tid)
     {
         _json.WriteStartObject();
-        _json.WriteString("name", span.DisplayName);
-        _json.WriteString("cat", span.ParentSpanId == default ? "trace" : "step");
-        _json.WriteString("ph", "X");
-        _json.WriteNumber("ts", Micros(span.StartTimeUtc));
-        _json.WriteNumber("dur", span.Duration.Ticks / 10.0);
-        _json.WriteNumber("pid", Pid);
-        _json.WriteNumber("tid", tid);
-        _json.WriteStartObject("args");
-        _json.WriteString("trace_id", span.TraceId.ToHexString());
-        _json.WriteString("span_id", span.SpanId.ToHexString());
-        foreach (var (key, value) in span.TagObjects)
+        _json.WriteString(Name, span.DisplayName);
+        _json.WriteString(Cat, span.ParentSpanId == default ? Root : Step);
+        _json.WriteString(Ph, Complete);
+        Micros(Ts, (span.StartTimeUtc - _origin).Ticks);
+        Micros(Dur, span.Duration.Ticks);
+        _json.WriteNumber(PidName, Pid);
+        _json.WriteNumber(TidName, tid);
+        _json.WriteStartObject(Args);
+        Span<byte> id = stackalloc byte[16];
+        Span<char> hex = stackalloc char[32];
+        span.TraceId.CopyTo(id);
+        Convert.TryToHexStringLower(id, hex, out _);
+        _json.WriteString(TraceId, hex);
+        span.SpanId.CopyTo(id[..8]);
+        Convert.TryToHexStringLower(id[..8], hex, out _);
+        _json.WriteString(SpanId, hex[..16]);
+        foreach (var (key, value) in span.EnumerateTagObjects())
         {
             switch (value)
             {
-                case int or long or double:
-                    _json.WriteNumber(key, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
+                case int number:
+                    _json.WriteNumber(key, number);
+                    break;
+                case long number:
+                    _json.WriteNumber(key, number);
+                    break;
+                case string text:
+                    _json.WriteString(key, text);
                     break;
                 default:
                     _json.WriteString(key, value?.ToString());
@@ -176,6 +200,19 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
         _json.WriteEndObject();
         _json.WriteEndObject();
         Events++;
+        SpansWritten++;
+    }
+
+    /// <summary>A time in the trace format's microseconds, exactly: 100 ns ticks as a number with one decimal.</summary>
+    private void Micros(JsonEncodedText name, long ticks)
+    {
+        ticks = Math.Max(0, ticks);
+        Span<byte> text = stackalloc byte[24];
+        System.Buffers.Text.Utf8Formatter.TryFormat(ticks / 10, text, out var written);
+        text[written++] = (byte)'.';
+        text[written++] = (byte)('0' + ticks % 10);
+        _json.WritePropertyName(name);
+        _json.WriteRawValue(text[..written], skipInputValidation: true);
     }
 
     private void Flow(string phase, long id, int tid, DateTime at)
@@ -187,7 +224,7 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
         if (phase == "f")
             _json.WriteString("bp", "e"); // binds to the IPI slice that starts here
         _json.WriteNumber("id", id);
-        _json.WriteNumber("ts", Micros(at));
+        Micros(Ts, (at - _origin).Ticks);
         _json.WriteNumber("pid", Pid);
         _json.WriteNumber("tid", tid);
         _json.WriteEndObject();
