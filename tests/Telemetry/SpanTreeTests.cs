@@ -113,6 +113,23 @@ public sealed class SpanTreeTests : IDisposable
     }
 
     [Fact]
+    public void A_live_runs_spans_are_on_the_wall_clock_and_link_across_threads()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4 * 4096, "lib"))],
+            [.. Enumerable.Repeat("run p\nload lib:0..3", 4)]).WithFiles(new FileSpec("lib", 4 * 4096));
+        var before = DateTime.UtcNow;
+        var result = ActorEngine.Run(workload, EngineSettings.Default with { Run = RunContext.Live with { Tracing = TraceSettings.Sampling(1) } }, 1,
+            TimeSpan.FromMinutes(1));
+        var after = DateTime.UtcNow;
+        _provider.ForceFlush();
+        var roots = Named(Spans.Fault);
+        Assert.Equal(result.Totals.Total, roots.Count(r => Tag(r, Attr.Resolution) != "retry"));
+        Assert.Equal(4, Named(Spans.DiskRead).Count); // one per page, however the CPUs raced
+        Assert.All(_spans, s => Assert.InRange(s.StartTimeUtc, before.AddMilliseconds(-1), after));
+        Assert.All(_spans.Where(s => s.DisplayName != Spans.Fault), s => Assert.Contains(roots, r => r.SpanId == s.ParentSpanId && r.TraceId == s.TraceId));
+    }
+
+    [Fact]
     public void A_major_fault_reads_the_disk_and_nobody_waits()
     {
         var workload = Workloads.Make(new MachineSpec { Cpus = 1 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
@@ -149,6 +166,22 @@ public sealed class SpanTreeTests : IDisposable
         }
         Assert.Equal(cpus, _spans.Select(s => s.TraceId).Distinct().Count());
         Assert.All(waits, w => Assert.True(w.StartTimeUtc + w.Duration >= read.StartTimeUtc + read.Duration, "a follower is woken after the read"));
+    }
+
+    [Fact]
+    public void Trace_context_survives_the_serializer_so_links_hold_when_every_message_crosses_it()
+    {
+        using var serializing = new DeterministicEngine("akka.actor.serialize-messages = on");
+        var workload = Workloads.Make(new MachineSpec { Cpus = 3 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
+            [.. Enumerable.Repeat("run p\nload lib:0", 3)]).WithFiles(new FileSpec("lib", 4096));
+        var settings = ActorEngineTests.Settings with { Run = ActorEngineTests.Settings.Run with { Tracing = TraceSettings.Sampling(1) } };
+        Assert.Null(serializing.Run(workload, settings, 5, new RandomWalkStrategy(new SimRandom(5))).Violation);
+        _provider.ForceFlush();
+        var roots = Named(Spans.Fault);
+        Assert.Equal(3, roots.Count);
+        Assert.Single(Named(Spans.DiskRead));
+        Assert.Equal(2, Named(Spans.LoaderWait).Count);
+        Assert.All(_spans.Where(s => s.DisplayName != Spans.Fault), s => Assert.Contains(roots, r => r.SpanId == s.ParentSpanId && r.TraceId == s.TraceId));
     }
 
     [Fact]
