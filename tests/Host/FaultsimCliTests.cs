@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Faultsim.Host.Cli;
+using static Faultsim.Tests.Host.CliHarness;
 
 namespace Faultsim.Tests.Host;
 
@@ -18,14 +19,6 @@ public sealed class FaultsimCliTests : IDisposable
          "disk.writes", "accesses", "syscall_errors"];
     private static readonly string[] Resolutions =
         ["demand_zero", "zero_page", "page_cache_hit", "major", "cow_break", "cow_reuse", "stack_growth", "spurious", "sigsegv", "sigbus", "efault", "kernel_oops"];
-
-    private static (int Exit, string Out, string Err) Cli(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = FaultsimCli.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     private static JsonElement Json(string text)
     {

@@ -1,5 +1,6 @@
 using Faultsim.Host.Cli;
 using Faultsim.Host.Scenarios;
+using static Faultsim.Tests.Host.CliHarness;
 
 namespace Faultsim.Tests.Host;
 
@@ -9,14 +10,6 @@ public sealed class ScenarioCommandTests : IDisposable
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
-
-    private static (int Exit, string Out, string Err) Cli(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = FaultsimCli.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void Scenarios_lists_every_scenario_with_its_one_line_description()

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Faultsim.Host.Cli;
 using Faultsim.Tests.Host;
+using static Faultsim.Tests.Host.CliHarness;
 
 namespace Faultsim.Tests.Telemetry;
 
@@ -11,14 +12,6 @@ public sealed class TraceExportTests : IDisposable
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
-
-    private static (int Exit, string Out, string Err) Cli(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = FaultsimCli.Run(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
 
     private sealed record TraceEvent(string Name, string Ph, double Ts, double Dur, int Tid, JsonElement Args);
 

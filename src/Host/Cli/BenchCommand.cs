@@ -14,7 +14,6 @@ namespace Faultsim.Host.Cli;
 internal static class BenchCommand
 {
     private static readonly string[] Engines = [ReferenceMachine.EngineName, MachineActor.EngineName];
-    private static readonly string[] Modes = ["live", "deterministic"];
 
     public static Command Create(TextWriter output)
     {
@@ -25,8 +24,8 @@ internal static class BenchCommand
         only.AcceptOnlyFromAmong(BenchWorkloads.Names);
         var engines = new Option<string[]>("--engine") { Description = "Run only these engines (repeatable)", HelpName = string.Join('|', Engines) };
         engines.AcceptOnlyFromAmong(Engines);
-        var modes = new Option<string[]>("--mode") { Description = "Run the actor engine only in these modes (repeatable)", HelpName = string.Join('|', Modes) };
-        modes.AcceptOnlyFromAmong(Modes);
+        var modes = new Option<string[]>("--mode") { Description = "Run the actor engine only in these modes (repeatable)", HelpName = string.Join('|', BenchEngines.Modes) };
+        modes.AcceptOnlyFromAmong(BenchEngines.Modes);
         var json = CommonOptions.Json();
         var tracing = new Option<bool>("--tracing")
         {
@@ -40,24 +39,15 @@ internal static class BenchCommand
                 return Tracing(parse, output, faults, runs, cpus, only, modes, engines, json);
             var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : BenchWorkloads.Names;
             var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
-            var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : Modes : [];
+            var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
             var results = new List<BenchResult>();
-            using var live = actorModes.Contains("live") ? ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(EngineSettings.Default)) : null;
-            using var deterministic = actorModes.Contains("deterministic") ? new DeterministicEngine() : null;
-            var runners = new List<BenchRunner>();
-            if (which.Contains(ReferenceMachine.EngineName))
-                runners.Add(new BenchRunner(ReferenceMachine.EngineName, null, EngineSettings.Default));
-            if (live is not null)
-                runners.Add(new BenchRunner(MachineActor.EngineName, "live", EngineSettings.Default, Live: live));
-            if (deterministic is not null)
-                runners.Add(new BenchRunner(MachineActor.EngineName, "deterministic", DeterministicSettings(), Deterministic: deterministic));
+            using var timed = new BenchEngines(which.Contains(ReferenceMachine.EngineName), actorModes, DeterministicSettings());
             foreach (var name in names)
             {
                 var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 1_000_000, parse.GetValue(cpus) ?? 4);
-                foreach (var runner in runners)
+                foreach (var runner in timed.Runners)
                     results.Add(Measure(bench, parse.GetValue(runs) ?? 5, runner));
             }
-            live?.Terminate().Wait(TimeSpan.FromSeconds(10));
             var target = parse.GetValue(json);
             if (target != "-")
                 BenchReport.Write(output, results);
@@ -75,22 +65,15 @@ internal static class BenchCommand
         if (parse.GetValue(engines) is { Length: > 0 } e && !e.Contains(MachineActor.EngineName))
             throw new ConfigException("--tracing", null, "only the actor engine is traced; leave out --engine reference");
         var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : ["demand-zero"];
-        var actorModes = parse.GetValue(modes) is { Length: > 0 } m ? m : Modes;
-        using var live = actorModes.Contains("live") ? ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(EngineSettings.Default)) : null;
-        using var deterministic = actorModes.Contains("deterministic") ? new DeterministicEngine() : null;
-        var runners = new List<BenchRunner>();
-        if (live is not null)
-            runners.Add(new BenchRunner(MachineActor.EngineName, "live", EngineSettings.Default with { CaptureMemory = false }, Live: live));
-        if (deterministic is not null)
-            runners.Add(new BenchRunner(MachineActor.EngineName, "deterministic", DeterministicSettings(), Deterministic: deterministic));
+        var actorModes = parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes;
+        using var timed = new BenchEngines(reference: false, actorModes, DeterministicSettings());
         var scratch = Path.Combine(Path.GetTempPath(), $"faultsim-bench-{Environment.ProcessId}.trace.json");
         var results = new List<TracingResult>();
         foreach (var name in names)
         {
             var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 100_000, parse.GetValue(cpus) ?? 4);
-            results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, runners, scratch));
+            results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, timed.Runners, scratch));
         }
-        live?.Terminate().Wait(TimeSpan.FromSeconds(10));
         var target = parse.GetValue(json);
         if (target != "-")
             BenchReport.WriteTracing(output, results);

@@ -1,0 +1,41 @@
+using Akka.Actor;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Scheduling;
+using Faultsim.Model.Machine;
+
+namespace Faultsim.Host.Bench;
+
+/// <summary>The engines a bench times, made once for all its runs: the reference machine, and the actors in the chosen modes.</summary>
+public sealed class BenchEngines : IDisposable
+{
+    public static readonly string[] Modes = ["live", "deterministic"];
+
+    private readonly ActorSystem? _live;
+    private readonly DeterministicEngine? _deterministic;
+
+    /// <param name="deterministicSettings">The settings of a deterministic run, as `faultsim run` makes one.</param>
+    public BenchEngines(bool reference, IReadOnlyCollection<string> actorModes, EngineSettings deterministicSettings)
+    {
+        if (reference)
+            Runners.Add(new BenchRunner(ReferenceMachine.EngineName, null, EngineSettings.Default));
+        if (actorModes.Contains("live"))
+        {
+            _live = ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(EngineSettings.Default));
+            Runners.Add(new BenchRunner(MachineActor.EngineName, "live", EngineSettings.Default, Live: _live));
+        }
+        if (actorModes.Contains("deterministic"))
+        {
+            _deterministic = new DeterministicEngine();
+            Runners.Add(new BenchRunner(MachineActor.EngineName, "deterministic", deterministicSettings, Deterministic: _deterministic));
+        }
+    }
+
+    public List<BenchRunner> Runners { get; } = [];
+
+    public void Dispose()
+    {
+        _live?.Terminate().Wait(TimeSpan.FromSeconds(10));
+        _live?.Dispose();
+        _deterministic?.Dispose();
+    }
+}
