@@ -158,6 +158,15 @@ public sealed class TraceExportTests : IDisposable
     }
 
     [Fact]
+    public void Explore_says_it_exports_no_telemetry_and_how_to_look_at_a_seed()
+    {
+        var (exit, _, error) = Cli("explore", "--scenario", "herd", "--seeds", "3", "--set", "telemetry.traces.sampler=always", "--set", "telemetry.exporters=[console]");
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal("faultsim: warning: explore exports no telemetry (it runs thousands of seeds); replay a seed with --trace-file or the exporters to look at it",
+            error.Trim());
+    }
+
+    [Fact]
     public void A_trace_file_for_the_reference_engine_or_in_a_missing_directory_is_a_one_line_error()
     {
         var (exit, _, error) = Cli("run", "--engine", "reference", "--trace-file", Path.Combine(_dir.Root, "t.json"));

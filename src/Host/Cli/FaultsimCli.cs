@@ -20,7 +20,7 @@ public static class FaultsimCli
         {
             RunCommand.Create(output, error),
             ScenarioCommands.List(output),
-            ScenarioCommands.Explore(output),
+            ScenarioCommands.Explore(output, error),
             ScenarioCommands.Replay(output, error),
             BenchCommand.Create(output),
         };

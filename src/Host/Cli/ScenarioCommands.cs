@@ -26,7 +26,7 @@ internal static class ScenarioCommands
         return command;
     }
 
-    public static Command Explore(TextWriter output)
+    public static Command Explore(TextWriter output, TextWriter error)
     {
         var (scenario, strategy, set) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set());
         var seeds = CommonOptions.Count("--seeds", "Seeds to run, from 1 (default: faultsim.explore.seeds)", 1, int.MaxValue);
@@ -39,6 +39,8 @@ internal static class ScenarioCommands
         {
             var name = parse.GetValue(scenario)!;
             var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy));
+            if (settings.Telemetry.TraceRatio > 0 || settings.Telemetry.Metrics)
+                error.WriteLine("faultsim: warning: explore exports no telemetry (it runs thousands of seeds); replay a seed with --trace-file or the exporters to look at it");
             var count = parse.GetValue(seeds) ?? settings.Explore.Seeds;
             var outcome = WithProgress(output, count, report =>
                 Explorer.Explore(settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report));
