@@ -76,7 +76,7 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
             Place(OtherLane, orphans);
         _json.WriteEndArray();
         _json.WriteEndObject();
-        _json.Flush();
+        _json.Dispose(); // flushes
         _stream.Dispose();
         return true;
     }
