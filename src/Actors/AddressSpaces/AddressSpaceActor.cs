@@ -33,6 +33,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private readonly RunContext _run;
     private readonly SimTime _time;
     private readonly FaultTrace _trace;
+    private readonly Func<FileId, ulong> _fileSize; // made once: a fault would allocate a closure per call
     private readonly Waker _waker;
     private readonly IActorRef _machine, _memory, _loaders;
     private readonly ImmutableArray<IActorRef> _tlbs;
@@ -53,6 +54,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _run = run;
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
+        _fileSize = f => settings.FileSizes[f.Value];
         _waker = new Waker(Self.Path.Name, run, _time, Self);
         (_machine, _memory, _loaders, _tlbs) = (machine, memory, loaders, tlbs);
         _mm = new AddressSpace(setup.Asid);
@@ -177,7 +179,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
         var code = FaultErrorCode.For(walk.Access, walk.ProtectionFault || pte.IsPresent, user);
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
-            walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, f => _settings.FileSizes[f.Value]);
+            walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, _fileSize);
         var page = new PageKey(_setup.Asid, walk.Address.Page);
         _run.Events?.Record(Self.Path.Name, _loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
         _trace.Span(walk.Trace, Instruments.Spans.PageWalk, Math.Min(walk.StartedAt, _time.NowNanos)); // the walk that failed: a fault now
@@ -337,8 +339,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _forks++; // a decision made before the fork may have seen a frame as unshared
         var (child, parentChanges) = _mm.Fork(fork.ChildAsid);
         var entries = child.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page).ToImmutableArray();
-        var references = entries.Select(e => new PageRelease(new PageKey(fork.ChildAsid, e.Page),
-            e.Pte.HoldsFrame ? e.Pte.Frame : null, e.Pte.IsSwapped ? e.Pte.Slot : null)).ToImmutableArray();
+        var references = entries.Select(e => PageRelease.Of(new PageKey(fork.ChildAsid, e.Page), e.Pte)).ToImmutableArray();
         var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, fork.ChildAsid, [.. child.Vmas.All], entries,
             _regions.ToImmutableDictionary(), fork.StackPointer);
         Lock(() => Shootdown(parentChanges, call.Cpu, includeInitiator: true, released: null, () =>
@@ -440,7 +441,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// <summary>The references the changed PTEs held and no longer hold: frames replaced or gone, swap slots gone.</summary>
     private ReleasePages Release(IEnumerable<PteChange> changes) => new([.. changes
         .Where(c => (c.Old.HoldsFrame && !(c.New.HoldsFrame && c.New.Frame == c.Old.Frame)) || (c.Old.IsSwapped && !c.New.IsSwapped))
-        .Select(c => new PageRelease(new PageKey(_setup.Asid, c.Page), c.Old.HoldsFrame ? c.Old.Frame : null, c.Old.IsSwapped ? c.Old.Slot : null))]);
+        .Select(c => PageRelease.Of(new PageKey(_setup.Asid, c.Page), c.Old))]);
 
     /// <summary>Sends a request with a fresh id and runs <paramref name="then"/> when its reply names that id.</summary>
     private void Request(Action<long> send, Action then)

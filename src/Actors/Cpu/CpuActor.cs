@@ -188,7 +188,7 @@ public sealed class CpuActor : SimulationActor
                 return TryRange(advise.Range, out var a) ? new SyscallRequest.Madvise(a.Start, a.End, advise.Advice) : null;
             case Op.Fork fork:
                 var child = _settings.Pids[fork.Child];
-                return new SyscallRequest.Fork(fork.Child, child, new Asid(child.Value), p.StackPointer);
+                return new SyscallRequest.Fork(fork.Child, child, ReferenceMachine.AsidOf(child), p.StackPointer);
             case Op.Exit:
                 return SyscallRequest.Exit.Instance;
             default:

@@ -77,6 +77,8 @@ public sealed partial class MemoryActor
     /// <summary>Gives free frames to the requests in arrival order, and starts as many evictions as the rest need.</summary>
     private void ServeWaitingForFrames()
     {
+        if (_waitingForFrames.Count == 0)
+            return; // the common case, after every message
         while (_waitingForFrames.Count > 0 && !_memory.IsFull)
             _waitingForFrames.Dequeue().Allocate();
         var needed = _waitingForFrames.Count - _evictions.Values.Count(e => e.Done is null);

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Faultsim.Model.Checking;
+using Faultsim.Model.Common;
+using Faultsim.Model.Machine;
 
 namespace Faultsim.Actors.Monitoring;
 
@@ -45,21 +47,44 @@ public sealed class EventLog(Func<long> clock)
         }
     }
 
+    /// <summary>The end of a finished run: the end-state memory check, and the log's count in the result.</summary>
+    public RunResult Complete(RunResult result)
+    {
+        if (result.Memory is { } memory)
+        {
+            var live = result.Processes.Where(p => p.Fate == ProcessFate.Running).Select(p => p.Pid).ToHashSet();
+            Monitor.CheckMemory(memory, live, int.MaxValue, Count);
+        }
+        return result with { EventCount = Count };
+    }
+
     /// <summary>The log as text, one event a line: what a person reads and what <see cref="Hash"/> covers.</summary>
     public IEnumerable<string> Lines => Events.Select(e => e.ToString());
 
-    /// <summary>An FNV-1a hash of the text of the log: two runs with equal hashes logged the same events, byte for byte.</summary>
+    /// <summary>
+    /// An FNV-1a hash of the text of the log: two runs with equal hashes logged the same events, byte for byte.
+    /// Reports ask for it more than once: it is computed once per length of the log.
+    /// </summary>
     public ulong Hash
     {
         get
         {
-            var h = 14695981039346656037UL;
-            foreach (var line in Lines)
+            var events = Events;
+            if (_hashed is var (count, cached) && count == events.Count)
+                return cached;
+            var h = Fnv1a.Offset;
+            var bytes = new byte[256];
+            foreach (var e in events)
             {
-                foreach (var b in Encoding.UTF8.GetBytes(line + "\n"))
-                    h = (h ^ b) * 1099511628211UL;
+                var line = e.ToString();
+                if (Encoding.UTF8.GetMaxByteCount(line.Length) > bytes.Length)
+                    bytes = new byte[Encoding.UTF8.GetMaxByteCount(line.Length)];
+                h = Fnv1a.Mix(Fnv1a.Mix(h, bytes.AsSpan(0, Encoding.UTF8.GetBytes(line, bytes))), (byte)'\n');
             }
+            _hashed = (events.Count, h);
             return h;
         }
     }
+
+    private (int Count, ulong Hash)? _hashed;
 }

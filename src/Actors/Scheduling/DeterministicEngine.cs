@@ -70,6 +70,7 @@ public sealed class DeterministicEngine : IDisposable
     public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy, bool logEvents = true)
     {
         WorkloadValidator.Validate(workload);
+        settings = settings with { TimedDisk = true }; // on the virtual clock the disk's service time costs nothing real
         var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt);
         _slot.Begin(_clock.NowNanos);
         _driver.Reset(strategy);
@@ -84,19 +85,8 @@ public sealed class DeterministicEngine : IDisposable
         _driver.Run(_clock, () => false, long.MaxValue); // the machine and its actors wind down
         if (_driver.ForeignSubmissions > 0)
             throw new InvalidOperationException($"{_driver.ForeignSubmissions} mailbox run(s) came from other threads: the run was not deterministic");
-        var result = reply is RunFinished finished ? Complete(finished.Result, log) : null;
+        var result = reply is RunFinished finished ? log.Complete(finished.Result) : null;
         return new DeterministicRun(seed, result, reply, outcome, log, _driver.Steps);
-    }
-
-    /// <summary>The end of a finished run: the memory check, and the log's count (its hash is the caller's to take, when wanted).</summary>
-    private static RunResult Complete(RunResult result, EventLog log)
-    {
-        if (result.Memory is { } memory)
-        {
-            var live = result.Processes.Where(p => p.Fate == ProcessFate.Running).Select(p => p.Pid).ToHashSet();
-            log.Monitor.CheckMemory(memory, live, int.MaxValue, log.Count);
-        }
-        return result with { EventCount = log.Count };
     }
 
     /// <summary>Set-up: the host actor is created by the guardian on another thread; wait (really) until it runs here.</summary>

@@ -52,11 +52,11 @@ public sealed class PctStrategy : SchedulingStrategy
 
     public override int Pick(IReadOnlyList<int> ready, long step)
     {
-        var best = 0;
-        for (var i = 0; i < ready.Count; i++)
+        var (best, highest) = (0, Priority(ready[0]));
+        for (var i = 1; i < ready.Count; i++)
         {
-            if (Priority(ready[i]) > Priority(ready[best]))
-                best = i;
+            if (Priority(ready[i]) is var priority && priority > highest)
+                (best, highest) = (i, priority);
         }
         if (_changePoints.Contains(step))
             _priority[ready[best]] = --_lowest; // demoted below every priority handed out

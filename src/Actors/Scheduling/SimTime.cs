@@ -12,8 +12,6 @@ public sealed class SimTime(ActorSystem system)
 {
     private readonly VirtualScheduler? _virtual = system.Scheduler as VirtualScheduler;
 
-    public bool IsVirtual => _virtual is not null;
-
     public long NowNanos => _virtual?.NowNanos ?? WallNanos;
 
     /// <summary>The wall clock a live run's simulated time is, in nanoseconds.</summary>

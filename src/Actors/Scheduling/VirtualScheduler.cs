@@ -36,12 +36,6 @@ public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
     public TimeSpan HighResMonotonicClock => MonotonicClock;
     public IAdvancedScheduler Advanced => this;
 
-    /// <summary>Whether anything is scheduled.</summary>
-    public bool HasPending
-    {
-        get { lock (_gate) return _due.Count > 0; }
-    }
-
     /// <summary>Delivers <paramref name="message"/> <paramref name="nanos"/> virtual nanoseconds from now.</summary>
     public void TellAfter(long nanos, ICanTell receiver, object message, IActorRef sender) =>
         Add(nanos, 0, () => receiver.Tell(message, sender), null);

@@ -85,8 +85,9 @@ public sealed class ShootdownRound : ReceiveActor
     private void Complete()
     {
         _trace.End(_span);
-        FaultMetrics.Shootdown(IpisOf(_order), _time.NowNanos - _started);
-        Context.Parent.Tell(new ShootdownCompleted(_order.Id, IpisOf(_order)));
+        var ipis = IpisOf(_order);
+        FaultMetrics.Shootdown(ipis, _time.NowNanos - _started);
+        Context.Parent.Tell(new ShootdownCompleted(_order.Id, ipis));
         Context.Stop(Self);
     }
 }

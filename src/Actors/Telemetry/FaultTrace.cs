@@ -30,8 +30,6 @@ public sealed class FaultTrace(TraceSettings settings, SimTime time)
 {
     private readonly ulong _threshold = settings.Ratio >= 1 ? ulong.MaxValue : (ulong)(settings.Ratio * ulong.MaxValue);
 
-    public static FaultTrace Off(SimTime time) => new(TraceSettings.None, time);
-
     /// <summary>Whether the trace of <paramref name="key"/> (a fault's id, a shootdown's) is recorded.</summary>
     public bool Samples(long key)
     {

@@ -96,7 +96,7 @@ public sealed class TlbActor : SimulationActor
             }
             if (hit) q.Tally.Hits++; else q.Tally.Misses++;
             var key = new PageKey(order.Asid, access.Address.Page);
-            if (_flushBeforeWalk || _performed.Exists(p => p.Page == key))
+            if (_flushBeforeWalk || PerformedOn(key))
                 FlushPerformed(); // a fault may evict by recency, or replace this page's frame: what was done must reach memory first
             q.Fault = new FaultId(FaultName.Id(_cpu.Value, ++_faults));
             q.Invalidated = false;
@@ -239,6 +239,17 @@ public sealed class TlbActor : SimulationActor
             return;
         _memory.Tell(new Accessed(_cpu, [.. _performed]));
         _performed.Clear();
+    }
+
+    /// <summary>Whether an access made this quantum, not yet sent to memory, was to <paramref name="page"/>.</summary>
+    private bool PerformedOn(PageKey page)
+    {
+        foreach (var access in _performed)
+        {
+            if (access.Page == page)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>

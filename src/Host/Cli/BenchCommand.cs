@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Akka.Actor;
 using Faultsim.Actors.Machine;
-using Faultsim.Actors.Scheduling;
 using Faultsim.Host.Bench;
 using Faultsim.Host.Configuration;
 using Faultsim.Host.Output;
@@ -82,9 +80,9 @@ internal static class BenchCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>A deterministic run as `faultsim run` makes one: the default config's latencies on the virtual clock, the disk's time waited.</summary>
+    /// <summary>A deterministic run as `faultsim run` makes one: the default config's latencies on the virtual clock (the OTEL_* variables play no part).</summary>
     internal static EngineSettings DeterministicSettings() =>
-        SimSettings.From(ConfigLoader.Load(null, [])).Actors with { TimedDisk = true, CaptureMemory = false };
+        SimSettings.From(ConfigLoader.Load(null, []), environment: _ => null).Actors with { CaptureMemory = false };
 
     /// <summary>One warm-up run (the JIT), then timed runs; the median time gives the rates.</summary>
     private static BenchResult Measure(BenchCase bench, int runs, BenchRunner runner)

@@ -68,7 +68,7 @@ internal static class RunCommand
             {
                 var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
                 RunSummary.Write(output, report, workload, settings, source);
-                if (report.Violation is not null || report.Stall is not null)
+                if (report.Failed)
                     ExploreReport.WriteLog(output, report); // the events up to where it went wrong
                 WriteTraceLine(output, trace);
             }
@@ -76,7 +76,7 @@ internal static class RunCommand
                 File.WriteAllLines(eventsPath, log.Lines);
             if (jsonTarget is not null)
                 CommonOptions.WriteJson(jsonTarget, RunJson.Serialize(report, settings.Engine), output);
-            return report.Violation is not null || report.Result is null ? ExitCodes.Violation : ExitCodes.Ok;
+            return report.Failed ? ExitCodes.Violation : ExitCodes.Ok;
         });
         return command;
     }
@@ -109,11 +109,11 @@ internal static class RunCommand
     }
 
     /// <summary>Runs the workload; a workload error found while running points into the file its script came from.</summary>
-    internal static RunReport Run(SimSettings settings, Workload workload, DeterministicEngine? engine = null)
+    internal static RunReport Run(SimSettings settings, Workload workload)
     {
         try
         {
-            return Runner.Run(settings, workload, settings.Seed, engine);
+            return Runner.Run(settings, workload, settings.Seed);
         }
         catch (WorkloadException ex) when (ex.Line is not null)
         {

@@ -81,7 +81,7 @@ internal static class ScenarioCommands
             }
             if (target is not null)
                 CommonOptions.WriteJson(target, RunJson.Serialize(report, settings.Engine), output);
-            return report.Violation is not null || report.Stall is not null ? ExitCodes.Violation : ExitCodes.Ok;
+            return report.Failed ? ExitCodes.Violation : ExitCodes.Ok;
         });
         return command;
     }

@@ -61,10 +61,8 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
     };
 
     private static Latencies ReadLatencies(ConfigReader l) => new(
-        Nanos(l, "tlb-hit"), Nanos(l, "page-walk"), Nanos(l, "fault-entry"), Nanos(l, "fault-exit"),
-        Nanos(l, "ipi"), Nanos(l, "page-zero"), Nanos(l, "page-copy"), l.Fraction("jitter"));
-
-    private static long Nanos(ConfigReader reader, string path) => reader.DurationNanos(path);
+        l.DurationNanos("tlb-hit"), l.DurationNanos("page-walk"), l.DurationNanos("fault-entry"), l.DurationNanos("fault-exit"),
+        l.DurationNanos("ipi"), l.DurationNanos("page-zero"), l.DurationNanos("page-copy"), l.Fraction("jitter"));
 
     private static PlantedBugs ReadBugs(ConfigReader b) => new(
         b.Bool("wake-before-pte"), b.Bool("free-before-acks"), b.Bool("no-leader-election"),

@@ -37,7 +37,7 @@ public static class Explorer
                 lock (gate)
                 {
                     run++;
-                    if ((report.Violation is not null || report.Stall is not null) && seed < lowestFailure)
+                    if (report.Failed && seed < lowestFailure)
                         (lowestFailure, failure) = (seed, report);
                 }
                 progress?.Invoke(Interlocked.Read(ref run));

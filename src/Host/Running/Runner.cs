@@ -16,6 +16,9 @@ public sealed record RunReport(RunResult? Result, EventLog? Log, Violation? Viol
 {
     /// <summary>Why a run that did not finish stopped, when no invariant explains it.</summary>
     public string? Stall { get; init; }
+
+    /// <summary>Whether the run broke an invariant or did not finish (a run without a result always has one of the two).</summary>
+    public bool Failed => Violation is not null || Stall is not null;
 }
 
 /// <summary>Runs a workload on the engine and in the mode the settings say, with every check that applies.</summary>
@@ -37,9 +40,7 @@ public static class Runner
         var owned = engine is null ? new DeterministicEngine() { MaxSteps = settings.Explore.MaxSteps } : null;
         try
         {
-            // On the virtual clock the disk's service time costs nothing real: it always applies.
-            var actors = settings.Actors with { TimedDisk = true };
-            var run = (engine ?? owned!).Run(workload, actors, seed, settings.Explore.StrategyFor(seed));
+            var run = (engine ?? owned!).Run(workload, settings.Actors, seed, settings.Explore.StrategyFor(seed));
             if (run.Reply is RunFailed failed)
                 throw new WorkloadException(failed.Line, failed.Message);
             var stall = run.Result is null && run.Violation is null
@@ -60,10 +61,8 @@ public static class Runner
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var log = new EventLog(() => (long)clock.Elapsed.TotalNanoseconds);
-        var result = ActorEngine.Run(workload, settings.Actors with { Run = settings.Actors.Run with { Events = log } }, seed, LiveTimeout);
-        if (result.Memory is { } memory)
-            log.Monitor.CheckMemory(memory, result.Processes.Where(p => p.Fate == ProcessFate.Running).Select(p => p.Pid).ToHashSet(), int.MaxValue, log.Count);
-        return new RunReport(result with { EventCount = log.Count }, log, log.Violation, 0, seed);
+        var result = log.Complete(ActorEngine.Run(workload, settings.Actors with { Run = settings.Actors.Run with { Events = log } }, seed, LiveTimeout));
+        return new RunReport(result, log, log.Violation, 0, seed);
     }
 
     /// <summary>The checks a workload switched on: counts against the reference machine, files no run may change.</summary>

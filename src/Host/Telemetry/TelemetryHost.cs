@@ -23,9 +23,6 @@ public sealed class TelemetryHost : IDisposable
 
     private TelemetryHost(IHost? host, ChromeTraceExporter? file) => (_host, _file) = (host, file);
 
-    /// <summary>Whether an SDK is listening (something will be exported).</summary>
-    public bool Active => _host is not null;
-
     /// <summary>The events written to the trace file so far (all of them once disposed).</summary>
     public long TraceFileEvents => _file?.Events ?? 0;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Common;
 using Faultsim.Model.Storage;
 
 namespace Faultsim.Model.Machine;
@@ -43,7 +44,7 @@ public sealed record MemoryImage(ImmutableArray<PageImage> Pages, ImmutableArray
     {
         get
         {
-            var h = 14695981039346656037UL;
+            var h = Fnv1a.Offset;
             foreach (var page in Pages)
             {
                 h = Mix(h, (ulong)page.Pid.Value);
@@ -63,12 +64,7 @@ public sealed record MemoryImage(ImmutableArray<PageImage> Pages, ImmutableArray
         }
     }
 
-    private static ulong Mix(ulong h, ulong value)
-    {
-        for (var i = 0; i < 8; i++, value >>= 8)
-            h = (h ^ (value & 0xff)) * 1099511628211UL;
-        return h;
-    }
+    private static ulong Mix(ulong h, ulong value) => Fnv1a.Mix(h, value);
 
     /// <summary>The first difference from <paramref name="other"/>, or null when equal: for test messages.</summary>
     public string? FirstDifference(MemoryImage other) =>

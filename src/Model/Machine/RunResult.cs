@@ -39,10 +39,8 @@ public sealed record RunResult(
     /// <summary>Fault latency by resolution, in simulated nanoseconds (virtual time in deterministic runs, wall time in live ones).</summary>
     public ImmutableArray<LatencySummary> FaultLatency { get; init; } = [];
 
-    /// <summary>How many events the run logged and the hash of the log's text (0 when no log was kept).</summary>
+    /// <summary>How many events the run logged (0 when no log was kept).</summary>
     public long EventCount { get; init; }
-
-    public ulong EventHash { get; init; }
 
     /// <summary>Processes a CPU waited to run that were never forked: their parent ended before its fork.</summary>
     public ImmutableArray<string> NeverStarted { get; init; } = [];
