@@ -33,7 +33,7 @@ public sealed record BenchRunner(string Engine, string? Mode, EngineSettings Set
         }
         else if (Live is { } system)
         {
-            result = ActorEngine.Run(system, bench.Workload, Settings, seed: 1, TimeSpan.FromMinutes(30), captureMemory: false,
+            result = ActorEngine.Run(system, bench.Workload, Settings, seed: 1, Running.Runner.LiveTimeout, captureMemory: false,
                 keepAlive: measureMemory ? _ => held = GC.GetTotalMemory(forceFullCollection: true) - before : null);
         }
         else

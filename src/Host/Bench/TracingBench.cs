@@ -69,7 +69,7 @@ public static class TracingBench
         out double seconds, out long spans)
     {
         GC.Collect();
-        GC.WaitForPendingFinalizers();
+        GC.WaitForPendingFinalizers(); // each timed run starts from a collected heap, as `bench` times them
         var counter = new CountingExporter();
         var file = setting.Sink == TracingSink.File ? new ChromeTraceExporter(scratchFile, DateTime.UtcNow) : null;
         using var provider = setting.Sink == TracingSink.None ? null : Sdk.CreateTracerProviderBuilder()

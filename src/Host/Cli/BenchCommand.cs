@@ -46,11 +46,7 @@ internal static class BenchCommand
                 foreach (var runner in timed.Runners)
                     results.Add(Measure(bench, parse.GetValue(runs) ?? 5, runner));
             }
-            var target = parse.GetValue(json);
-            if (target != "-")
-                BenchReport.Write(output, results);
-            if (target is not null)
-                CommonOptions.WriteJson(target, BenchReport.Json(results), output);
+            CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.Write(output, results), () => BenchReport.Json(results));
             return ExitCodes.Ok;
         });
         return command;
@@ -72,11 +68,7 @@ internal static class BenchCommand
             var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 100_000, parse.GetValue(cpus) ?? 4);
             results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, timed.Runners, scratch));
         }
-        var target = parse.GetValue(json);
-        if (target != "-")
-            BenchReport.WriteTracing(output, results);
-        if (target is not null)
-            CommonOptions.WriteJson(target, BenchReport.TracingJson(results), output);
+        CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.WriteTracing(output, results), () => BenchReport.TracingJson(results));
         return ExitCodes.Ok;
     }
 
@@ -84,19 +76,22 @@ internal static class BenchCommand
     internal static EngineSettings DeterministicSettings() =>
         SimSettings.From(ConfigLoader.Load(null, []), environment: _ => null).Actors with { CaptureMemory = false };
 
-    /// <summary>One warm-up run (the JIT), then timed runs; the median time gives the rates.</summary>
+    /// <summary>
+    /// One warm-up run (the JIT), which also measures the memory a run holds, then timed runs from a collected heap;
+    /// the median time gives the rates.
+    /// </summary>
     private static BenchResult Measure(BenchCase bench, int runs, BenchRunner runner)
     {
-        var warm = runner.RunOnce(bench, out _);
+        var warm = runner.RunOnce(bench, out var bytesPerPage);
         runner.Check(bench, warm);
         var seconds = new double[runs];
-        var bytesPerPage = 0.0;
         for (var i = 0; i < runs; i++)
         {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
             var clock = Stopwatch.StartNew();
-            runner.RunOnce(bench, out var resident);
+            runner.RunOnce(bench, out _, measureMemory: false);
             seconds[i] = clock.Elapsed.TotalSeconds;
-            bytesPerPage = resident;
         }
         Array.Sort(seconds);
         return new BenchResult(runner.Engine, bench, runs, seconds[runs / 2], warm.Messages, bytesPerPage) { Mode = runner.Mode };

@@ -60,6 +60,18 @@ internal static class CommonOptions
         HelpName = "FILE",
     };
 
+    /// <summary>
+    /// A command's report: the human one on <paramref name="output"/> unless --json is "-", and the JSON where --json says
+    /// (<paramref name="target"/>, null when not given).
+    /// </summary>
+    public static void Report(string? target, TextWriter output, Action human, Func<string> json)
+    {
+        if (target != "-")
+            human();
+        if (target is not null)
+            WriteJson(target, json(), output);
+    }
+
     /// <summary>Writes <paramref name="json"/> to the file named by --json, or to <paramref name="output"/> for "-".</summary>
     public static void WriteJson(string target, string json, TextWriter output)
     {

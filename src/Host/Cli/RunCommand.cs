@@ -62,20 +62,11 @@ internal static class RunCommand
                 workload = ReferenceString.ToWorkload(ReferenceString.Parse(refsText), workload.Machine.Frames, workload.Machine.Policy, workload.Machine);
             }
 
-            var jsonTarget = parse.GetValue(json);
             var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error);
-            if (jsonTarget != "-")
-            {
-                var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
-                RunSummary.Write(output, report, workload, settings, source);
-                if (report.Failed)
-                    ExploreReport.WriteLog(output, report); // the events up to where it went wrong
-                WriteTraceLine(output, trace);
-            }
+            var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
             if (parse.GetValue(events) is { } eventsPath && report.Log is { } log)
                 File.WriteAllLines(eventsPath, log.Lines);
-            if (jsonTarget is not null)
-                CommonOptions.WriteJson(jsonTarget, RunJson.Serialize(report, settings.Engine), output);
+            Report(output, parse.GetValue(json), report, workload, settings, source, trace, alwaysLog: false);
             return report.Failed ? ExitCodes.Violation : ExitCodes.Ok;
         });
         return command;
@@ -102,11 +93,20 @@ internal static class RunCommand
         return (report, traceFile is null ? null : new TraceFileSummary(traceFile, telemetry.TraceFileEvents));
     }
 
-    internal static void WriteTraceLine(TextWriter output, TraceFileSummary? trace)
-    {
-        if (trace is not null)
-            output.WriteLine($"trace: {trace.Path} ({trace.Events:N0} events; open it in https://ui.perfetto.dev)");
-    }
+    /// <summary>
+    /// The report of a run or a replay: its summary, the event log (up to where it went wrong, or whole with
+    /// <paramref name="alwaysLog"/>), the trace file written; and the JSON where --json says.
+    /// </summary>
+    internal static void Report(TextWriter output, string? jsonTarget, RunReport report, Workload workload, SimSettings settings, string source,
+        TraceFileSummary? trace, bool alwaysLog) =>
+        CommonOptions.Report(jsonTarget, output, () =>
+        {
+            RunSummary.Write(output, report, workload, settings, source);
+            if (alwaysLog || report.Failed)
+                ExploreReport.WriteLog(output, report);
+            if (trace is not null)
+                output.WriteLine($"trace: {trace.Path} ({trace.Events:N0} events; open it in https://ui.perfetto.dev)");
+        }, () => RunJson.Serialize(report, settings.Engine));
 
     /// <summary>Runs the workload; a workload error found while running points into the file its script came from.</summary>
     internal static RunReport Run(SimSettings settings, Workload workload)

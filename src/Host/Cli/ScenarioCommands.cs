@@ -72,15 +72,7 @@ internal static class ScenarioCommands
             var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy));
             settings = settings with { Seed = parse.GetValue(seed) };
             var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error);
-            var target = parse.GetValue(json);
-            if (target != "-")
-            {
-                RunSummary.Write(output, report, settings.Workload, settings, $"scenario {name}");
-                ExploreReport.WriteLog(output, report);
-                RunCommand.WriteTraceLine(output, trace);
-            }
-            if (target is not null)
-                CommonOptions.WriteJson(target, RunJson.Serialize(report, settings.Engine), output);
+            RunCommand.Report(output, parse.GetValue(json), report, settings.Workload, settings, $"scenario {name}", trace, alwaysLog: true);
             return report.Failed ? ExitCodes.Violation : ExitCodes.Ok;
         });
         return command;

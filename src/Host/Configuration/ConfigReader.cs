@@ -95,10 +95,12 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
     public double Fraction(string path)
     {
         var text = String(path);
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 1
-            ? value
-            : throw Error(path, $"is '{text}'; use a number from 0 to 1");
+        return TryFraction(text, out var value) ? value : throw Error(path, $"is '{text}'; use a number from 0 to 1");
     }
+
+    /// <summary>Reads a number from 0 to 1 (a probability, a ratio).</summary>
+    public static bool TryFraction(string text, out double value) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value is >= 0 and <= 1;
 
     public IReadOnlyList<string> Strings(string path)
     {

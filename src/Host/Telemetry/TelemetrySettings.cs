@@ -1,4 +1,3 @@
-using System.Globalization;
 using Faultsim.Host.Configuration;
 using OpenTelemetry.Exporter;
 
@@ -86,7 +85,7 @@ public sealed record TelemetrySettings(string ServiceName, double TraceRatio, bo
     }
 
     private static double Ratio(string text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
+        ConfigReader.TryFraction(text, out var ratio)
             ? ratio
             : throw Env("OTEL_TRACES_SAMPLER_ARG", $"is '{text}'; use a sampling ratio from 0 to 1, e.g. 0.01");
 
