@@ -8,6 +8,7 @@ using Faultsim.Actors.Machine;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
 using Faultsim.Actors.Shootdown;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
@@ -38,11 +39,8 @@ public sealed class AddressSpaceSpec : TestKit
             [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
         var settings = new AddressSpaceSettings(StackRules.Linux, ZeroPage: true, [Faults.FileSize], mode);
         var mm = Sys.ActorOf(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live));
-        foreach (var (cpu, tlb) in new[] { (0, _tlb0), (1, _tlb1) })
-        {
-            mm.Tell(new Walk(new FaultId(100 + cpu), new CpuId(cpu), Faults.Anon, AccessKind.Read, AccessMode.User, Faults.Anon, false), tlb.Ref);
-            tlb.ExpectMsg<Walked>();                      // both CPUs now cache it: both are in the mask
-        }
+        foreach (var cpu in new[] { 0, 1 })
+            mm.Tell(new CpuAttached(new CpuId(cpu)));   // both CPUs run the process: both are in the mask
         return mm;
     }
 
@@ -145,7 +143,7 @@ public sealed class AddressSpaceSpec : TestKit
         foreach (var (tlb, cpu) in new[] { (_tlb0, 0), (_tlb1, 1) })
         {
             var all = tlb.ExpectMsg<Invalidate>();
-            Assert.True(all.All);
+            Assert.True(all.Scope.All);
             tlb.Reply(new InvalidateAcked(all.Id, new CpuId(cpu)));
         }
         Assert.Equal(ProcessFate.Exited, _machine.ExpectMsg<ProcessEnded>().Fate);

@@ -30,9 +30,9 @@ public sealed class MemorySpec : TestKit
     {
         var first = CreateTestProbe();
         var second = CreateTestProbe();
-        _memory.Tell(new LookUp(new FaultId(1), new PageKey(new Asid(1), new PageNumber(1)), new MemoryQuery.OfFile(Page)), first.Ref);
+        _memory.Tell(new LookUp(new FaultId(1), new CpuId(0), new PageKey(new Asid(1), new PageNumber(1)), new MemoryQuery.OfFile(Page)), first.Ref);
         var reserved = Assert.IsType<CacheAnswer.Reserved>(first.ExpectMsg<LookedUp>().Answer);
-        _memory.Tell(new LookUp(new FaultId(2), new PageKey(new Asid(2), new PageNumber(1)), new MemoryQuery.OfFile(Page)), second.Ref);
+        _memory.Tell(new LookUp(new FaultId(2), new CpuId(1), new PageKey(new Asid(2), new PageNumber(1)), new MemoryQuery.OfFile(Page)), second.Ref);
         second.ExpectNoMsg(TimeSpan.FromMilliseconds(100));     // a locked page: it waits, it does not read too
 
         var mm = CreateTestProbe();

@@ -8,6 +8,7 @@ using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Tlbs;
@@ -53,7 +54,7 @@ public sealed class TlbSpec : TestKit
         Execute(Load(Faults.Anon), Load(Faults.File));
         _mm.Reply(new Walked(_mm.ExpectMsg<Walk>().Id, Readable(Faults.Frame)));
         _mm.ExpectMsg<Walk>();                                   // the second access is out on its walk
-        _tlb.Tell(new Invalidate(new ShootdownId(1), Faults.Asid, Faults.Anon.Page, Faults.Anon.Page + 1, false, false), _memory.Ref);
+        _tlb.Tell(new Invalidate(new ShootdownId(1), ShootdownScope.OnePage(Faults.Asid, Faults.Anon.Page)), _memory.Ref);
         Assert.Single(_memory.ExpectMsg<Accessed>().Accesses);  // first the access through the old translation...
         _memory.ExpectMsg<InvalidateAcked>();                    // ...then the acknowledgement
     }
@@ -63,7 +64,7 @@ public sealed class TlbSpec : TestKit
     {
         Execute(Load(Faults.Anon), Load(Faults.Anon + 8));
         var walk = _mm.ExpectMsg<Walk>();
-        _tlb.Tell(new Invalidate(new ShootdownId(1), Faults.Asid, Faults.Anon.Page, Faults.Anon.Page + 1, false, false), _memory.Ref);
+        _tlb.Tell(new Invalidate(new ShootdownId(1), ShootdownScope.OnePage(Faults.Asid, Faults.Anon.Page)), _memory.Ref);
         _memory.ExpectMsg<InvalidateAcked>();
         _mm.Reply(new Walked(walk.Id, Readable(Faults.Frame)));  // computed before the IPI: stale now
         _mm.Reply(new Walked(_mm.ExpectMsg<Walk>().Id, Readable(new FrameNumber(6))));  // so the access walks again
@@ -72,16 +73,16 @@ public sealed class TlbSpec : TestKit
     }
 
     [Fact]
-    public void Lazy_invalidation_waits_for_the_end_of_the_quantum()
+    public void A_tlb_waiting_for_its_walk_takes_a_lazy_invalidation_at_once()
     {
+        // Waiting is a flush point: reclaim for this very access may need the TLB flushed before the walk is answered.
         Execute(Load(Faults.Anon));
         var walk = _mm.ExpectMsg<Walk>();
         var shootdown = CreateTestProbe();
-        _tlb.Tell(new Invalidate(new ShootdownId(1), Faults.Asid, Faults.File.Page, Faults.File.Page + 1, false, Lazy: true), shootdown.Ref);
-        shootdown.ExpectNoMsg(Quiet);                            // not at a flush point yet
+        _tlb.Tell(new Invalidate(new ShootdownId(1), ShootdownScope.OnePage(Faults.Asid, Faults.File.Page)), shootdown.Ref);
+        shootdown.ExpectMsg<InvalidateAcked>();                  // before the walk's answer, and so before the quantum ends
         _mm.Reply(new Walked(walk.Id, Readable(Faults.Frame)));
         _cpu.ExpectMsg<QuantumExecuted>();
-        shootdown.ExpectMsg<InvalidateAcked>();
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Workloads;
 using static Faultsim.Tests.Model.Workloads;
 
@@ -8,8 +9,37 @@ namespace Faultsim.Tests.Model;
 /// <summary>TLB shootdowns: IPIs go to the other CPUs of the address space's CPU mask, and stale entries really go.</summary>
 public sealed class ShootdownTests
 {
-    private static RunResult Run(int cpus, params string[] scripts) =>
-        Make(new MachineSpec { Cpus = cpus }, [Process("p", Anon("buf", Heap, 0x10_000)), Process("q", Anon("buf", Heap, 0x10_000))], scripts).Run();
+    private static RunResult Run(int cpus, params string[] scripts) => Run(ShootdownMode.Batched, cpus, scripts);
+
+    private static RunResult Run(ShootdownMode mode, int cpus, params string[] scripts) =>
+        Workload(mode, cpus, scripts).Run();
+
+    /// <summary>Processes p and q, each with a 64 KiB anonymous buf, on a machine of <paramref name="cpus"/> CPUs.</summary>
+    public static Workload Workload(ShootdownMode mode, int cpus, params string[] scripts) =>
+        Make(new MachineSpec { Cpus = cpus, Shootdown = mode }, [Process("p", Anon("buf", Heap, 0x10_000)), Process("q", Anon("buf", Heap, 0x10_000))], scripts);
+
+    /// <summary>
+    /// What each mode counts for the same calls, with a second thread of p on cpu1: eager sends a round per page, batched
+    /// one per call, lazy none. (scripts, then shootdowns and IPIs in eager, batched and lazy mode.)
+    /// </summary>
+    public static TheoryData<string, string, int, int, int> ModeCases => new()
+    {
+        { "run p\nstore buf:0..3\nbarrier b\nmunmap buf", "run p\nbarrier b", 4, 1, 0 },
+        { "run p\nstore buf:0..3\nbarrier b\nmprotect buf r", "run p\nbarrier b", 4, 1, 0 },
+        { "run p\nstore buf:0..1\nbarrier b\nfork c\nstore buf:0", "run p\nbarrier b", 3, 2, 0 }, // fork's two pages, the break's one
+        { "run p\nstore buf:0..3\nbarrier b\nexit", "run p\nbarrier b", 1, 1, 0 },                 // exit flushes everything at once
+    };
+
+    [Theory]
+    [MemberData(nameof(ModeCases))]
+    public void Each_shootdown_mode_counts_its_rounds_and_ipis(string cpu0, string cpu1, int eager, int batched, int lazy)
+    {
+        foreach (var (mode, expected) in new[] { (ShootdownMode.Eager, eager), (ShootdownMode.Batched, batched), (ShootdownMode.Lazy, lazy) })
+        {
+            var p = Run(mode, 2, cpu0, cpu1).Of("p").Counters;
+            Assert.True((expected, expected) == (p.Shootdowns, p.Ipis), $"{mode}: {p.Shootdowns} shootdowns, {p.Ipis} IPIs; expected {expected} of each");
+        }
+    }
 
     [Theory]
     [InlineData("munmap buf")]

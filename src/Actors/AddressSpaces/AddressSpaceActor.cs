@@ -12,6 +12,7 @@ using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Tlbs;
 using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
@@ -95,6 +96,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case LookupRegion lookup:
                 OnLookupRegion(lookup);
                 return true;
+            case CpuAttached attached:
+                _mm.Cpus.Add(attached.Cpu); // switch_mm: from now on the CPU may cache this mm's translations
+                return true;
             default:
                 return Common(message);
         }
@@ -103,7 +107,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// <summary>While a system call holds the mmap lock: its own replies go on, everything else waits.</summary>
     private bool Locked(object message)
     {
-        if (message is Walk or InstallPte or ReplacePte or Syscall or KillProcess or LookupRegion)
+        if (message is Walk or InstallPte or ReplacePte or Syscall or KillProcess or LookupRegion or CpuAttached)
         {
             Stash.Stash();
             return true;
@@ -132,6 +136,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case LookupRegion lookup:
                 OnLookupRegion(lookup);
                 return true;
+            case CpuAttached:
+                return true; // nothing of it runs any more
             default:
                 return Common(message);
         }
@@ -169,7 +175,6 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     private void OnWalk(Walk walk)
     {
-        _mm.Cpus.Add(walk.Cpu); // a CPU that walks may cache: it joins the shootdown targets
         var pte = _mm.Pages[walk.Address.Page];
         var user = walk.Mode == AccessMode.User;
         if (!walk.ProtectionFault && pte.Allows(walk.Access, user))
@@ -240,7 +245,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
         var change = _mm.Install(replace.Page, replace.Replacement);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
-        Shootdown([change], Reclaim, includeInitiator: true, released: null,
+        Shootdown([change], replace.Initiator, includeInitiator: true, released: null,
             () => replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, page, Replaced: true)));
     }
 
@@ -255,9 +260,6 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     private void Refuse(ReplacePte replace) =>
         replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, new PageKey(_setup.Asid, replace.Page), Replaced: false));
-
-    /// <summary>Reclaim runs on no CPU of this mm: every CPU that ran it is shot down.</summary>
-    private static readonly CpuId Reclaim = new(-1);
 
     private void OnLookupRegion(LookupRegion lookup) =>
         Sender.Tell(_regions.TryGetValue(lookup.Name, out var region)
@@ -312,7 +314,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var frames = _mm.Pages.Entries(advise.Start.Page, advise.End.Page)
             .Where(e => e.Pte.IsPresent && e.Pte.Frame != FrameNumber.Zero).Select(e => e.Pte.Frame).ToImmutableArray();
-        Request(id => _memory.Tell(new PageOut(id, _setup.Pid, frames)),
+        Request(id => _memory.Tell(new PageOut(id, _setup.Pid, call.Cpu, frames)),
             () => caller.Tell(new SyscallReturned(call.Id, Failed: false, _fate)));
     }
 
@@ -361,7 +363,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.ProcessEnded(_setup.Pid, fate));
         var released = Release(changes);
         var targets = Targets(initiator, includeInitiator: true);
-        RunRound(new ShootdownScope(_setup.Asid, default, default, All: true), targets, initiator, released, () =>
+        RunRound(ShootdownScope.Everything(_setup.Asid), targets, initiator, released, () =>
         {
             _machine.Tell(new ProcessEnded(_setup.Pid, fate));
             reply?.Invoke();
@@ -376,17 +378,14 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released, Action then,
         TraceContext trace = default)
     {
-        var pages = changes.Where(c => c.NeedsShootdown).Select(c => c.Page).ToList();
+        var scopes = ShootdownRules.Rounds(_settings.Shootdown, _setup.Asid, changes);
         var targets = Targets(initiator, includeInitiator);
-        if (pages.Count == 0 || targets.IsEmpty)
+        if (scopes.Count == 0 || targets.IsEmpty)
         {
             Free(released);
             then();
             return;
         }
-        var scopes = _settings.Shootdown == ShootdownMode.Eager
-            ? pages.Select(p => new ShootdownScope(_setup.Asid, p, p + 1, All: false)).ToList()
-            : [new ShootdownScope(_setup.Asid, pages.Min(), pages.Max() + 1, All: false)];
         var remaining = scopes.Count;
         foreach (var scope in scopes)
             RunRound(scope, targets, initiator, released: null, () => { if (--remaining == 0) { FreeAfterAcks(released); then(); } }, trace);

@@ -57,9 +57,13 @@ public enum PageWork
 
 /// <summary>
 /// Loader → mm, for an eviction: if <see cref="Page"/> still maps <see cref="Frame"/>, install <see cref="Replacement"/>
-/// and shoot the old translation down on every CPU; then tell <see cref="ReplyTo"/> (memory) PteReplaced.
+/// and shoot the old translation down on every CPU (reclaim runs on <see cref="Initiator"/>, which flushes its own TLB);
+/// then tell <see cref="ReplyTo"/> (memory) PteReplaced.
 /// </summary>
-public sealed record ReplacePte(long EvictionId, PageNumber Page, FrameNumber Frame, Pte Replacement, IActorRef ReplyTo) : IAddressSpaceProtocol;
+public sealed record ReplacePte(long EvictionId, PageNumber Page, FrameNumber Frame, Pte Replacement, CpuId Initiator, IActorRef ReplyTo) : IAddressSpaceProtocol;
+
+/// <summary>CPU → mm of the process it switches to: it runs the process now and may cache its translations (it joins the CPU mask).</summary>
+public sealed record CpuAttached(CpuId Cpu) : IAddressSpaceProtocol;
 
 /// <summary>Loader → mm: a fatal signal (SIGSEGV, SIGBUS, OOM): the process ends.</summary>
 public sealed record KillProcess(ProcessFate Fate, CpuId Cpu) : IAddressSpaceProtocol;
@@ -116,4 +120,4 @@ public sealed record AddressSpaceSetup(
     ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, VirtualAddress StackPointer);
 
 /// <summary>The kernel parameters an mm needs to describe a fault.</summary>
-public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, ImmutableArray<ulong> FileSizes, Faultsim.Actors.Shootdown.ShootdownMode Shootdown);
+public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, ImmutableArray<ulong> FileSizes, Faultsim.Model.Shootdowns.ShootdownMode Shootdown);

@@ -92,6 +92,7 @@ public sealed class CpuActor : SimulationActor
     private void Switch(ProcessFound found)
     {
         _process = new Running(found.Name, found.Pid, found.Asid, found.AddressSpace, found.Alive) { StackPointer = found.StackPointer };
+        found.AddressSpace.Tell(new CpuAttached(_id)); // before any walk of this CPU can reach the mm
         _regions = new Dictionary<string, (VirtualAddress, ulong)>(found.Regions);
         Advance();
     }

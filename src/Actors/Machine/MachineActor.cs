@@ -73,7 +73,7 @@ public sealed partial class MachineActor : ReceiveActor
         _requester = Sender;
         var spec = _workload.Machine;
         var fileIds = _workload.Files.Select((f, i) => (f.Name, Id: new FileId(i))).ToImmutableDictionary(f => f.Name, f => f.Id);
-        _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, [.. _workload.Files.Select(f => f.Size)], _settings.Shootdown);
+        _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, [.. _workload.Files.Select(f => f.Size)], spec.Shootdown);
         var run = _settings.Run;
         _memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), Self, run), "memory");
         var badPages = spec.Disk.BadPages.Select(b => new FilePage(fileIds[b.File], b.Page)).ToImmutableHashSet();

@@ -56,21 +56,22 @@ public sealed partial class MemoryActor
 
     /// <summary>Runs <paramref name="allocate"/> once a frame is free; a Prepare that cannot get one ends in the OOM killer.</summary>
     private void WithFrame(Prepare prepare, Action allocate, Action? restore = null) =>
-        WithFrame(prepare.Pid, allocate, () =>
+        WithFrame(prepare.Pid, prepare.Then.Cpu, allocate, () =>
         {
             restore?.Invoke();
             prepare.AddressSpace.Tell(new KillProcess(ProcessFate.KilledByOom, prepare.Then.Cpu));
             _waker.Ended(prepare.Then.Waiters, prepare.Page, prepare.Then.Report, counted: false, FaultOutcome.Killed);
         });
 
-    private void WithFrame(ProcessId pid, Action allocate, Action outOfMemory)
+    /// <param name="cpu">The CPU that needs the frame: reclaim for it runs there.</param>
+    private void WithFrame(ProcessId pid, CpuId cpu, Action allocate, Action outOfMemory)
     {
         if (!_memory.IsFull)
         {
             allocate();
             return;
         }
-        _waitingForFrames.Enqueue(new FrameRequest(pid, allocate, outOfMemory));
+        _waitingForFrames.Enqueue(new FrameRequest(pid, cpu, allocate, outOfMemory));
         ServeWaitingForFrames();
     }
 
@@ -83,7 +84,10 @@ public sealed partial class MemoryActor
             _waitingForFrames.Dequeue().Allocate();
         var needed = _waitingForFrames.Count - _evictions.Values.Count(e => e.Done is null);
         while (needed-- > 0 && _memory.Evictable > 0)
-            Evict(_memory.ChooseVictim(), _waitingForFrames.Peek().Pid, done: null);
+        {
+            var request = _waitingForFrames.Peek();
+            Evict(_memory.ChooseVictim(), request.Pid, request.Cpu, done: null);
+        }
         if (_waitingForFrames.Count > 0 && _evictions.Count == 0)
         {
             while (_waitingForFrames.TryDequeue(out var request))
@@ -91,7 +95,7 @@ public sealed partial class MemoryActor
         }
     }
 
-    private void Evict(FrameNumber frame, ProcessId initiator, Action? done)
+    private void Evict(FrameNumber frame, ProcessId initiator, CpuId cpu, Action? done)
     {
         _memory.Isolate(frame);
         var anonymous = _memory.UseOf(frame) == FrameUse.Anonymous;
@@ -127,7 +131,7 @@ public sealed partial class MemoryActor
                 // can swap the page back in (and drop the PTE's reference) in between.
                 if (slot is { } held)
                     _swap.AddReference(held);
-                _loaders.Tell(new EvictPage(eviction.Id, page, frame, replacement, mm, Self));
+                _loaders.Tell(new EvictPage(eviction.Id, page, frame, replacement, cpu, mm, Self));
             }
             else
                 eviction.Unmapping--; // no mm is known for it: it cannot be unmapped, so the eviction will keep the frame
@@ -198,7 +202,7 @@ public sealed partial class MemoryActor
             return;
         }
         foreach (var frame in frames)
-            Evict(frame, pageOut.Pid, () => { if (--remaining == 0) mm.Tell(new PagedOut(pageOut.Id)); });
+            Evict(frame, pageOut.Pid, pageOut.Cpu, () => { if (--remaining == 0) mm.Tell(new PagedOut(pageOut.Id)); });
     }
 
     /// <summary>
@@ -212,7 +216,7 @@ public sealed partial class MemoryActor
     }
 
     /// <summary>A request waiting for a free frame.</summary>
-    private sealed record FrameRequest(ProcessId Pid, Action Allocate, Action OutOfMemory);
+    private sealed record FrameRequest(ProcessId Pid, CpuId Cpu, Action Allocate, Action OutOfMemory);
 
     /// <summary>One eviction in progress.</summary>
     private sealed class Eviction(long id, FrameNumber frame, ProcessId initiator, SwapSlot? slot, bool freshSlot, Action? done)

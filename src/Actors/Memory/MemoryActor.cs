@@ -86,7 +86,7 @@ public sealed partial class MemoryActor : SimulationActor
         {
             // Planted bug no-leader-election: a second reader of a page being read reads it too, into a frame of its own.
             var second = Sender;
-            WithFrame(new ProcessId(lookUp.Page.Asid.Value), () =>
+            WithFrame(new ProcessId(lookUp.Page.Asid.Value), lookUp.Cpu, () =>
             {
                 var own = _memory.AllocateAnonymous();
                 second.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(own, _memory.Generation(own))));
@@ -114,7 +114,7 @@ public sealed partial class MemoryActor : SimulationActor
         _reading[query] = [];
         var asker = Sender;
         var pid = new ProcessId(lookUp.Page.Asid.Value);
-        WithFrame(pid, () =>
+        WithFrame(pid, lookUp.Cpu, () =>
         {
             if (query is MemoryQuery.OfSwap { Slot: var slot } && (!_swap.IsAllocated(slot) || _memory.LookupSwapCache(slot) is not null))
             {

@@ -27,7 +27,8 @@ namespace Faultsim.Actors.Memory;
 public interface IMemoryProtocol : ISimulationMessage;
 
 /// <summary>Loader → memory. Answered by <see cref="LookedUp"/>, at once or, for a page someone is reading, when the read ends.</summary>
-public sealed record LookUp(FaultId Id, PageKey Page, MemoryQuery Query) : IMemoryProtocol;
+/// <see cref="Cpu"/> is the faulting CPU: reclaim for the read's frame runs on it.
+public sealed record LookUp(FaultId Id, CpuId Cpu, PageKey Page, MemoryQuery Query) : IMemoryProtocol;
 
 /// <summary>What memory answers to a <see cref="LookUp"/>.</summary>
 public abstract record CacheAnswer
@@ -123,8 +124,8 @@ public sealed record ReferencesAdded(long Id) : IMemoryProtocol;
 /// <summary>Machine → memory when a run starts: the loader router and the disk, which reclaim talks to.</summary>
 public sealed record ConnectMemory(IActorRef Loaders, IActorRef Disk, ImmutableDictionary<Asid, IActorRef> AddressSpaces) : IMemoryProtocol;
 
-/// <summary>mm → memory: MADV_PAGEOUT — reclaim these frames (each mapped by this process alone). Answered by <see cref="PagedOut"/>.</summary>
-public sealed record PageOut(long Id, ProcessId Pid, ImmutableArray<FrameNumber> Frames) : IMemoryProtocol;
+/// <summary>mm → memory: MADV_PAGEOUT by <see cref="Cpu"/> — reclaim these frames (each mapped by this process alone). Answered by <see cref="PagedOut"/>.</summary>
+public sealed record PageOut(long Id, ProcessId Pid, CpuId Cpu, ImmutableArray<FrameNumber> Frames) : IMemoryProtocol;
 
 public sealed record PagedOut(long Id) : IMemoryProtocol;
 

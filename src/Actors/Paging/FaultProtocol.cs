@@ -47,6 +47,7 @@ public sealed record FaultResolved(FaultId Id, PageKey Page, ResolutionKind Kind
 /// <summary>
 /// Memory → loader of <see cref="Page"/> (through the router, so it waits behind a fault on that page): eviction
 /// <see cref="EvictionId"/> takes <see cref="Frame"/>; its PTE is to become <see cref="Replacement"/> (a swap entry, or none).
-/// The loader hands it to the page's mm (<see cref="AddressSpace"/>), which answers memory with PteReplaced.
+/// The loader hands it to the page's mm (<see cref="AddressSpace"/>), which answers memory with PteReplaced. Reclaim runs
+/// on <see cref="Initiator"/>: the CPU whose fault or system call needed the frame.
 /// </summary>
-public sealed record EvictPage(long EvictionId, PageKey Page, FrameNumber Frame, Pte Replacement, IActorRef AddressSpace, IActorRef ReplyTo) : IFaultProtocol;
+public sealed record EvictPage(long EvictionId, PageKey Page, FrameNumber Frame, Pte Replacement, CpuId Initiator, IActorRef AddressSpace, IActorRef ReplyTo) : IFaultProtocol;

@@ -83,7 +83,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         if (message is EvictPage evict)
         {
             // An eviction of this page, after any fault on it: the mm replaces the PTE if it still maps the frame.
-            evict.AddressSpace.Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.ReplyTo));
+            evict.AddressSpace.Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.Initiator, evict.ReplyTo));
             Context.Parent.Tell(new LoaderIdle(evict.Page, _lastSequence, MessagesReceived - _reported));
             _reported = MessagesReceived;
             return true;
@@ -96,7 +96,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         {
             job.Query = query;
             job.AskedAt = _time.NowNanos;
-            _memory.Tell(new LookUp(leader.Id, leader.Page, query));
+            _memory.Tell(new LookUp(leader.Id, leader.Cpu, leader.Page, query));
             Become(Gathering);
             return true;
         }

@@ -6,6 +6,7 @@ using Faultsim.Actors.Telemetry;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Checking;
+using Faultsim.Model.Shootdowns;
 
 namespace Faultsim.Actors.Shootdown;
 
@@ -44,25 +45,24 @@ public sealed class ShootdownRound : ReceiveActor
 
     public static Props Props(ShootdownOrder order, RunContext run) => Akka.Actor.Props.Create(typeof(ShootdownRound), order, run);
 
-    /// <summary>The IPIs a round sends: one per target other than the initiator, none in lazy mode.</summary>
-    public static int IpisOf(ShootdownOrder order) =>
-        order.Mode == ShootdownMode.Lazy ? 0 : order.Targets.Count(t => t.Cpu != order.Initiator);
+    /// <summary>The IPIs a round sends (the model's rule): one per target other than the initiator, none in lazy mode.</summary>
+    public static int IpisOf(ShootdownOrder order) => ShootdownRules.Ipis(order.Mode, order.Targets.Select(t => t.Cpu), order.Initiator);
 
     protected override void PreStart()
     {
         _started = _time.NowNanos;
         _span = StartSpan();
-        var scope = _order.Scope;
-        var invalidate = new Invalidate(_order.Id, scope.Asid, scope.From, scope.To, scope.All, _order.Mode == ShootdownMode.Lazy);
+        var invalidate = new Invalidate(_order.Id, _order.Scope);
+        var lazy = _order.Mode == ShootdownMode.Lazy;
         // Planted bug skip-one-invalidation: the first CPU other than the initiator is never told, nor waited for.
         var skipped = _run.Bugs.SkipOneInvalidation ? _order.Targets.FirstOrDefault(t => t.Cpu != _order.Initiator) : default;
         foreach (var target in _order.Targets.Where(t => t != skipped || skipped.Tlb is null))
         {
             _pending.Add(target.Cpu);
-            var remote = target.Cpu != _order.Initiator;
-            if (remote && _order.Mode != ShootdownMode.Lazy)
+            var ipi = target.Cpu != _order.Initiator && !lazy;
+            if (ipi)
                 _run.Events?.Record(Self.Path.Name, target.Tlb.Path.Name, new SimEvent.IpiSent(_order.Id.Value, target.Cpu));
-            _time.Send(target.Tlb, invalidate, remote ? _run.Latencies.Ipi : 0, Self); // an IPI takes its delivery time
+            _time.Send(target.Tlb, invalidate, ipi ? _run.Latencies.Ipi : 0, Self); // an IPI takes its delivery time; a lazy order is queued at once
         }
         if (_pending.Count == 0)
             Complete();

@@ -23,7 +23,7 @@ namespace Faultsim.Actors.Tlb;
 /// </summary>
 // Idle ──ExecuteQuantum──▶ (running) ──miss──▶ AwaitingTranslation ──Walked | FaultResolved──▶ (running)
 // (running) ──last access | EFAULT | death | panic──▶ Idle, QuantumExecuted to the CPU
-// Invalidate: in every state; lazy ones wait for the next flush point (the end of a quantum, or idle)
+// Invalidate: in every state, at once (a TLB handles messages only between steps: each is a flush point)
 public sealed class TlbActor : SimulationActor
 {
     private const int MaxFaultsPerAccess = 16;
@@ -37,7 +37,6 @@ public sealed class TlbActor : SimulationActor
     private readonly FaultTrace _trace;
     private readonly Dictionary<ResolutionKind, LatencyHistogram> _latency = [];
     private readonly List<FrameAccess> _performed = [];
-    private readonly List<(Invalidate Order, IActorRef ReplyTo)> _deferred = [];
     private Quantum? _quantum;      // the quantum in progress, while AwaitingTranslation
     private long _faults;
 
@@ -67,7 +66,7 @@ public sealed class TlbActor : SimulationActor
                 Run(new Quantum(quantum, Sender));
                 return true;
             case Invalidate order:
-                Apply(order, Sender); // an idle TLB is at a flush point: lazy orders apply at once too
+                Apply(order, Sender);
                 return true;
             case GetTlbStats:
                 Sender.Tell(new TlbStats(_cpu, MessagesReceived,
@@ -127,13 +126,11 @@ public sealed class TlbActor : SimulationActor
             case FaultResolved resolved when resolved.Id == q.Fault:
                 Resolved(q, resolved);
                 return true;
-            case Invalidate { Lazy: true } order:
-                _deferred.Add((order, Sender));
-                return true;
             case Invalidate order:
-                var page = q.Order.Accesses[q.Next].Address.Page;
+                // Waiting is a flush point, for lazy orders too: a CPU that waited for its own ack here would deadlock
+                // (reclaim for this very fault may need this TLB flushed).
                 Apply(order, Sender);
-                if (order.Asid == q.Order.Asid && (order.All || (page >= order.From && page < order.To)))
+                if (order.Scope.Covers(q.Order.Asid, q.Order.Accesses[q.Next].Address.Page))
                     q.Invalidated = true; // the reply may carry what this IPI revoked
                 return true;
             default:
@@ -212,9 +209,6 @@ public sealed class TlbActor : SimulationActor
     {
         FlushPerformed();
         FaultMetrics.Lookups(q.Tally.Hits, q.Tally.Misses);
-        foreach (var (order, replyTo) in _deferred)
-            Apply(order, replyTo); // the end of a quantum is the lazy mode's flush point
-        _deferred.Clear();
         // The hits took their time too: the quantum answers that much later.
         _time.Send(q.ReplyTo, new QuantumExecuted(q.Order.Id, q.Next, end, fate, q.Tally.ToStats()), q.Tally.Hits * _run.Latencies.TlbHit, Self);
         _quantum = null;
@@ -225,10 +219,7 @@ public sealed class TlbActor : SimulationActor
     private void Apply(Invalidate order, IActorRef replyTo)
     {
         FlushPerformed();
-        if (order.All)
-            _tlb.InvalidateAsid(order.Asid);
-        else
-            _tlb.InvalidateRange(order.Asid, order.From, order.To);
+        order.Scope.ApplyTo(_tlb);
         _run.Events?.Record(Self.Path.Name, replyTo.Path.Name, new SimEvent.IpiAcknowledged(order.Id.Value, _cpu));
         replyTo.Tell(new InvalidateAcked(order.Id, _cpu));
     }

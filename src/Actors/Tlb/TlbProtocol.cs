@@ -3,6 +3,7 @@ using Akka.Actor;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Workloads;
 
 namespace Faultsim.Actors.Tlb;
@@ -50,11 +51,11 @@ public sealed record QuantumStats(long Hits, long Misses, long Accesses, long Di
 public sealed record QuantumExecuted(QuantumId Id, int Completed, QuantumEnd End, ProcessFate Fate, QuantumStats Stats) : ITlbProtocol;
 
 /// <summary>
-/// Shootdown → TLB: drop the translations of <see cref="Asid"/> for pages [<see cref="From"/>, <see cref="To"/>)
-/// (all of the address space when <see cref="All"/>). Eager and batched rounds are IPIs, handled at once;
-/// lazy ones wait for the TLB's next flush point (the end of a quantum). Answered by <see cref="InvalidateAcked"/>.
+/// Shootdown → TLB: drop the translations <see cref="Scope"/> covers. The TLB takes it at its next flush point: between
+/// two steps of a quantum (an IPI interrupts the CPU there; a lazy order is queued for it), when the quantum ends, or at
+/// once while it waits (a CPU waiting in the kernel flushes its queue). Answered by <see cref="InvalidateAcked"/>.
 /// </summary>
-public sealed record Invalidate(ShootdownId Id, Asid Asid, PageNumber From, PageNumber To, bool All, bool Lazy) : ITlbProtocol;
+public sealed record Invalidate(ShootdownId Id, ShootdownScope Scope) : ITlbProtocol;
 
 /// <summary>TLB → shootdown round: the translations are gone from <see cref="Cpu"/>'s TLB.</summary>
 public sealed record InvalidateAcked(ShootdownId Id, CpuId Cpu) : ITlbProtocol;

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Scheduling;
-using Faultsim.Actors.Shootdown;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Actors.Telemetry;
 using Faultsim.Host.Telemetry;
 using Faultsim.Model.Faults;
@@ -30,7 +30,6 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         var workload = new WorkloadReader(new ConfigReader(loaded, loaded.Workload, ConfigSchema.WorkloadPath), machine).Read();
         var actors = new EngineSettings(
             root.Int("actors.quantum", 1, 1 << 16),
-            Enum.Parse<ShootdownMode>(root.Choice("shootdown", "eager", "batched", "lazy"), ignoreCase: true),
             root.Int("machine.disk.queue-depth", 1, 1 << 16),
             root.String("actors.threads").Equals("auto", StringComparison.OrdinalIgnoreCase) ? 0 : root.Int("actors.threads", 1, 256))
         {
@@ -94,6 +93,7 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
                 _ => Interleaving.RoundRobin,
             },
             Disk = new DiskFailures(m.Fraction("disk.read-error-rate"), [.. m.Strings("disk.bad-pages").Select(p => BadPage(m, p))]),
+            Shootdown = Enum.Parse<ShootdownMode>(root.Choice("shootdown", "eager", "batched", "lazy"), ignoreCase: true),
         };
     }
 

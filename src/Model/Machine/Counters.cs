@@ -42,6 +42,15 @@ public sealed class Counters
         set => _byResolution[(int)kind] = value;
     }
 
+    /// <summary>Counts a shootdown round that sent <paramref name="ipis"/> IPIs; a round that sent none (all local, or lazy) is no shootdown.</summary>
+    public void CountShootdown(int ipis)
+    {
+        if (ipis <= 0)
+            return;
+        Shootdowns++;
+        Ipis += ipis;
+    }
+
     /// <summary>Counts a finished fault by its final resolution, and as getrusage would.</summary>
     public void CountFault(ResolutionKind kind, bool major)
     {

@@ -3,6 +3,7 @@ using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Frames;
 using Faultsim.Model.PageTables;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Tlbs;
 using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
@@ -259,7 +260,7 @@ public sealed partial class ReferenceMachine
         var change = mm.Install(key.Page, Pte.Mapped(copy, InstallRules.NewPage(f.Vma!)));
         _memory.Map(copy, key);
         _memory.Activate(copy);
-        Shootdown(cpu, process, mm, [change]);  // nobody may still reach the old frame through this page...
+        Shootdown(cpu.Id, mm, [change]);  // nobody may still reach the old frame through this page...
         _memory.Unmap(old, key);                 // ...before its reference is dropped
         return null;
     }
@@ -323,7 +324,7 @@ public sealed partial class ReferenceMachine
         {
             var owner = _byAsid[mapper.Asid];
             var change = owner.Mm.Install(mapper.Page, anonymous ? Pte.Swapped(slot) : Pte.None);
-            Shootdown(cpu, initiator, owner.Mm, [change]);
+            Shootdown(cpu.Id, owner.Mm, [change]);
         }
         foreach (var mapper in mappers)
             _memory.Unmap(frame, mapper);
@@ -346,7 +347,7 @@ public sealed partial class ReferenceMachine
     /// <summary>Settles PTE changes of a system call: shoot down what TLBs may hold, then drop frame and swap references.</summary>
     private void Settle(CpuState cpu, ProcessState process, AddressSpace mm, IReadOnlyList<PteChange> changes)
     {
-        Shootdown(cpu, process, mm, changes);
+        Shootdown(cpu.Id, mm, changes);
         foreach (var change in changes)
         {
             if (change.New.IsNone)
@@ -368,55 +369,23 @@ public sealed partial class ReferenceMachine
     }
 
     /// <summary>
-    /// Invalidates the changed pages in the TLB of every CPU that has run <paramref name="mm"/>:
-    /// the local one directly, the others by IPI (counted against <paramref name="charged"/>).
+    /// Shoots the changed pages of <paramref name="mm"/> down on every CPU that has run it, in the rounds the shootdown
+    /// mode gives: <paramref name="initiator"/> flushes its own TLB, the others get IPIs. The process whose address
+    /// space it is counts them.
     /// </summary>
-    private void Shootdown(CpuState initiator, ProcessState charged, AddressSpace mm, IReadOnlyList<PteChange> changes)
+    private void Shootdown(CpuId initiator, AddressSpace mm, IReadOnlyList<PteChange> changes)
     {
-        PageNumber? low = null, high = null;
-        var count = 0;
-        foreach (var change in changes)
-        {
-            if (!change.NeedsShootdown)
-                continue;
-            count++;
-            low = low is { } l && l < change.Page ? l : change.Page;
-            high = high is { } h && h > change.Page ? h : change.Page;
-        }
-        if (count == 0)
-            return;
-        var ipis = 0;
-        foreach (var id in mm.Cpus.Cpus)
-        {
-            var tlb = _cpus[id.Value].Tlb;
-            if (count == 1)
-                tlb.Invalidate(mm.Asid, low!.Value);
-            else
-                tlb.InvalidateRange(mm.Asid, low!.Value, high!.Value + 1);
-            if (id != initiator.Id)
-                ipis++;
-        }
-        if (ipis > 0)
-        {
-            charged.Counters.Shootdowns++;
-            charged.Counters.Ipis += ipis;
-        }
+        foreach (var round in ShootdownRules.Rounds(_spec.Shootdown, mm.Asid, changes))
+            RunRound(initiator, mm, round);
     }
 
     /// <summary>Every CPU that ran <paramref name="mm"/> forgets all its translations (exit).</summary>
-    private void ShootdownAll(CpuState initiator, ProcessState charged, AddressSpace mm)
+    private void ShootdownAll(CpuId initiator, AddressSpace mm) => RunRound(initiator, mm, ShootdownScope.Everything(mm.Asid));
+
+    private void RunRound(CpuId initiator, AddressSpace mm, ShootdownScope round)
     {
-        var ipis = 0;
         foreach (var id in mm.Cpus.Cpus)
-        {
-            _cpus[id.Value].Tlb.InvalidateAsid(mm.Asid);
-            if (id != initiator.Id)
-                ipis++;
-        }
-        if (ipis > 0)
-        {
-            charged.Counters.Shootdowns++;
-            charged.Counters.Ipis += ipis;
-        }
+            round.ApplyTo(_cpus[id.Value].Tlb);
+        _byAsid[mm.Asid].Counters.CountShootdown(ShootdownRules.Ipis(_spec.Shootdown, mm.Cpus.Cpus, initiator));
     }
 }

@@ -313,7 +313,7 @@ public sealed partial class ReferenceMachine
             else if (pte.IsSwapped)
                 _swap.AddReference(pte.Slot);
         }
-        Shootdown(cpu, parent, parent.Mm, parentChanges);
+        Shootdown(cpu.Id, parent.Mm, parentChanges);
         var child = new ProcessState(childPid, childName, childMm, cpu.StackPointer)
         {
             Regions = new Dictionary<string, (VirtualAddress, ulong)>(parent.Regions),
@@ -353,7 +353,7 @@ public sealed partial class ReferenceMachine
     {
         process.Fate = fate;
         var changes = process.Mm.Teardown();
-        ShootdownAll(cpu, process, process.Mm);
+        ShootdownAll(cpu.Id, process.Mm);
         foreach (var change in changes)
             Release(process.Mm, change);
     }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Replacement;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Vmas;
 
 namespace Faultsim.Model.Workloads;
@@ -37,6 +38,7 @@ public sealed record MachineSpec
     public StackRules Stack { get; init; } = StackRules.Linux;
     public Interleaving Interleaving { get; init; } = Interleaving.RoundRobin;
     public DiskFailures Disk { get; init; } = DiskFailures.None;
+    public ShootdownMode Shootdown { get; init; } = ShootdownMode.Batched;
 }
 
 public sealed record FileSpec(string Name, ulong Size);
