@@ -72,4 +72,17 @@ public sealed class SwapSpaceTests
         buffer[0] = 99;
         Assert.Equal(1UL, swap.Read(slot)[0]);
     }
+
+    [Fact]
+    public void A_slot_the_swap_cache_holds_lives_without_references_until_the_cache_lets_go()
+    {
+        var swap = new SwapSpace(1);
+        var slot = swap.Allocate([5], references: 0);
+        Assert.False(swap.SetCached(slot, true));
+        swap.AddReference(slot);
+        Assert.False(swap.Release(slot));          // cached: the slot stays
+        Assert.Equal(0, swap.References(slot));
+        Assert.True(swap.SetCached(slot, false));   // nothing holds it any more
+        Assert.False(swap.IsAllocated(slot));
+    }
 }

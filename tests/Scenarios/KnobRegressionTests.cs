@@ -74,4 +74,53 @@ public sealed class KnobRegressionTests
         foreach (var figure in Compared)
             Assert.Equal(Figure(reference, figure), Figure(actors, figure));
     }
+
+    [Theory]
+    [InlineData("fork-cow-race", 2)]
+    [InlineData("uffd-stress", 2)]
+    [InlineData("evict-race", 1)]
+    public void Under_frame_pressure_a_scenario_finishes_as_the_reference_machine_does(string scenario, int frames)
+    {
+        // faultsim replay --scenario fork-cow-race --seed 1 --set machine.frames=2 (and uffd-stress; evict-race with one
+        // frame) spun through millions of messages: an eviction took a frame whose PTE was not installed yet, was refused,
+        // and chose it again at once; two copy-on-write faults took each other's source. The interleaving decides how many
+        // faults a racing run takes, but not how it ends: the same fates and the same memory as the reference machine.
+        string[] command = ["replay", "--scenario", scenario, "--seed", "1", "--set", $"machine.frames={frames}"];
+        var (exit, actors) = Figures(command);
+        var (_, reference) = Figures([.. command, "--set", "engine=reference"]);
+        Assert.Equal(0, exit);
+        Assert.Equal(Fates(reference), Fates(actors));
+        Assert.Equal(reference.GetProperty("memory").GetProperty("hash").GetString(), actors.GetProperty("memory").GetProperty("hash").GetString());
+    }
+
+    private static string Fates(JsonElement json) =>
+        string.Join(",", json.GetProperty("processes").EnumerateArray().Select(p => $"{p.GetProperty("name")}:{p.GetProperty("fate")}"));
+
+    [Fact]
+    public void A_page_two_processes_swap_in_stays_copy_on_write_for_both()
+    {
+        // Under frame pressure fork-cow-race ended with the child's writes in the parent's memory: the second process to
+        // swap the shared page in was given it writable, because no other PTE named the slot any more — though the first
+        // one mapped the frame. Whatever the frame limit and the interleaving, the memory is the reference machine's.
+        foreach (var frames in new[] { 2, 3, 4, 6 })
+        {
+            var (_, reference) = Figures("replay", "--scenario", "fork-cow-race", "--seed", "1", "--set", $"machine.frames={frames}", "--set", "engine=reference");
+            for (var seed = 1; seed <= 4; seed++)
+            {
+                var (exit, actors) = Figures("replay", "--scenario", "fork-cow-race", "--seed", $"{seed}", "--set", $"machine.frames={frames}");
+                Assert.Equal(0, exit);
+                Assert.True(reference.GetProperty("memory").GetProperty("hash").GetString() == actors.GetProperty("memory").GetProperty("hash").GetString(),
+                    $"{frames} frames, seed {seed}: the memory differs from the reference machine's");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_crashed_load_is_retried_without_counting_toward_the_fault_limit()
+    {
+        // faultsim replay --scenario loader-crash --seed 4 --set chaos.loader-crash-rate=0.9 failed with "does not converge".
+        var (exit, json) = Figures("replay", "--scenario", "loader-crash", "--seed", "4", "--set", "chaos.loader-crash-rate=0.9");
+        Assert.Equal(0, exit);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("violation").ValueKind);
+    }
 }

@@ -11,6 +11,7 @@ using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Tlbs;
@@ -438,9 +439,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     }
 
     /// <summary>The references the changed PTEs held and no longer hold: frames replaced or gone, swap slots gone.</summary>
-    private ReleasePages Release(IEnumerable<PteChange> changes) => new([.. changes
-        .Where(c => (c.Old.HoldsFrame && !(c.New.HoldsFrame && c.New.Frame == c.Old.Frame)) || (c.Old.IsSwapped && !c.New.IsSwapped))
-        .Select(c => PageRelease.Of(new PageKey(_setup.Asid, c.Page), c.Old))]);
+    private ReleasePages Release(IEnumerable<PteChange> changes) => new([.. PageRelease.Dropped(_setup.Asid, changes)]);
 
     /// <summary>Sends a request with a fresh id and runs <paramref name="then"/> when its reply names that id.</summary>
     private void Request(Action<long> send, Action then)

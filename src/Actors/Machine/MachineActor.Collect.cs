@@ -7,6 +7,7 @@ using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
 
 namespace Faultsim.Actors.Machine;
@@ -96,16 +97,10 @@ public sealed partial class MachineActor
     /// <summary>The run's memory as processes would read it: their anonymous pages, and the file pages changed (the page cache over the disk).</summary>
     private MemoryImage Image(List<(ProcessId Pid, PageNumber Page, Pte Pte)> pages, Contents contents, WrittenFiles written)
     {
-        var processPages = pages.Select((e, i) => (e, Words: contents.Words[i]))
-            .Where(p => MemoryImage.Counts(p.Words.AsSpan()))
-            .Select(p => new PageImage(p.e.Pid, p.e.Page, p.Words));
-        var files = new Dictionary<FilePage, ImmutableArray<ulong>>();
-        foreach (var (page, words) in written.Pages.Concat(contents.ChangedFilePages))
-            files[page] = words; // the page cache is newer than what was written back
         var names = _workload.Files.Select(f => f.Name).ToList();
-        return new MemoryImage([.. processPages], [.. files.Where(f => MemoryImage.Changed(f.Key, f.Value.AsSpan()))
-            .OrderBy(f => f.Key.File.Value).ThenBy(f => f.Key.Index)
-            .Select(f => new FilePageImage(names[f.Key.File.Value], f.Key.Index, f.Value))]);
+        return MemoryImage.Of(pages.Select((e, i) => new PageImage(e.Pid, e.Page, contents.Words[i])),
+            written.Pages.Select(p => (p.Page, p.Words.ToArray())), contents.ChangedFilePages.Select(p => (p.Page, p.Words.ToArray())),
+            file => names[file.Value]);
     }
 
     private void Finish(Dictionary<ProcessId, AddressSpaceReport> reports, MemoryReport memory, RouterStats router, MemoryImage image)

@@ -1,30 +1,28 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Disk;
 using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Checking;
-using Faultsim.Model.Frames;
+using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
-using Faultsim.Model.PageTables;
+using Faultsim.Model.Memory;
 
 namespace Faultsim.Actors.Memory;
 
-// Reclaim: requests for a frame wait while memory is full, and evictions free frames for them.
-// An eviction takes its victim off the replacement lists and holds it (in the swap cache for an
-// anonymous page, the page cache holds a file page), has each PTE that maps it replaced through the
-// page's loader and mm (who shoot it down), writes it out, and frees it — unless a fault mapped it
-// again meanwhile, in which case it stays and the requests wait for another eviction.
+// Reclaim: requests for a frame wait while memory is full, and evictions free frames for them. The model's
+// MemoryManager decides each eviction (its victim, its swap slot, what each PTE becomes, what is written out, whether
+// the frame is freed or kept); here each PTE is replaced through the page's loader and mm (who shoot it down), the
+// page is written out through the disk, and the frame freed — unless a fault mapped it again meanwhile.
 public sealed partial class MemoryActor
 {
     private readonly Dictionary<Asid, IActorRef> _addressSpaces = [];
-    private readonly Queue<FrameRequest> _waitingForFrames = new();
-    private readonly Dictionary<long, Eviction> _evictions = [];
-    private readonly HashSet<FrameNumber> _evicting = [];
+    private readonly Queue<Waiting> _waiting = new();
+    private readonly Dictionary<long, (Eviction Eviction, long? PageOut)> _evictions = [];
+    private readonly Dictionary<long, (IActorRef Mm, long RequestId, int Remaining)> _pageOuts = [];
     private readonly Dictionary<DiskRequestId, long> _writes = [];
     private IActorRef _loaders = ActorRefs.Nobody, _disk = ActorRefs.Nobody;
-    private long _nextEviction, _nextWrite;
+    private long _nextWrite, _nextPageOut;
 
     private bool Reclaim(object message)
     {
@@ -36,200 +34,172 @@ public sealed partial class MemoryActor
                     _addressSpaces[asid] = mm;
                 return true;
             case PteReplaced replaced when _evictions.TryGetValue(replaced.EvictionId, out var eviction):
-                if (replaced.Replaced)
-                    _memory.Unmap(eviction.Frame, replaced.Page);
-                else if (eviction.Slot is { } unused)
-                    _swap.Release(unused); // the PTE kept its frame: it holds no reference to the slot
-                if (--eviction.Unmapping == 0)
-                    Unmapped(eviction);
+                _memory.Unmapped(eviction.Eviction, replaced.Page, replaced.Replaced);
+                if (eviction.Eviction.Unmapping == 0)
+                    WriteOut(eviction.Eviction);
                 return true;
             case PageWritten written when _writes.Remove(written.Id, out var id):
-                Complete(_evictions[id]);
+                Finish(_evictions[id].Eviction);
                 return true;
             case PageOut pageOut:
-                OnPageOut(pageOut);
+                OnPageOut(pageOut, Sender);
                 return true;
             default:
                 return false;
         }
     }
 
-    /// <summary>Runs <paramref name="allocate"/> once a frame is free; a Prepare that cannot get one ends in the OOM killer.</summary>
-    private void WithFrame(Prepare prepare, Action allocate, Action? restore = null) =>
-        WithFrame(prepare.Pid, prepare.Then.Cpu, allocate, () =>
-        {
-            restore?.Invoke();
-            prepare.AddressSpace.Tell(new KillProcess(ProcessFate.KilledByOom, prepare.Then.Cpu));
-            _waker.Ended(prepare.Then.Waiters, prepare.Page, prepare.Then.Report, counted: false, FaultOutcome.Killed);
-        });
-
-    /// <param name="cpu">The CPU that needs the frame: reclaim for it runs there.</param>
-    private void WithFrame(ProcessId pid, CpuId cpu, Action allocate, Action outOfMemory)
+    /// <summary>A request that needs a free frame: a read's reservation, a preparation's new frame (keeping a copy's source).</summary>
+    private abstract record Waiting(ProcessId Pid, CpuId Cpu, FrameNumber? Keep)
     {
-        if (!_memory.IsFull)
-        {
-            allocate();
-            return;
-        }
-        _waitingForFrames.Enqueue(new FrameRequest(pid, cpu, allocate, outOfMemory));
-        ServeWaitingForFrames();
+        public sealed record Read(LookUp LookUp, IActorRef Asker) : Waiting(new ProcessId(LookUp.Page.Asid.Value), LookUp.Cpu, null);
+
+        /// <summary>Planted bug no-leader-election: a second reader of a page being read, into a frame of its own.</summary>
+        public sealed record SecondRead(LookUp LookUp, IActorRef Asker) : Waiting(new ProcessId(LookUp.Page.Asid.Value), LookUp.Cpu, null);
+
+        public sealed record Frame(Prepare Prepare, FrameNumber? Keep) : Waiting(Prepare.Pid, Prepare.Then.Cpu, Keep);
     }
 
-    /// <summary>Gives free frames to the requests in arrival order, and starts as many evictions as the rest need.</summary>
-    private void ServeWaitingForFrames()
+    /// <summary>Serves <paramref name="request"/> now if a frame is free, else queues it (reclaim runs on its CPU).</summary>
+    private void WithFrame(Waiting request)
     {
-        if (_waitingForFrames.Count == 0)
-            return; // the common case, after every message
-        while (_waitingForFrames.Count > 0 && !_memory.IsFull)
-            _waitingForFrames.Dequeue().Allocate();
-        var needed = _waitingForFrames.Count - _evictions.Values.Count(e => e.Done is null);
-        while (needed-- > 0 && _memory.Evictable > 0)
+        if (_memory.IsFull)
+            _waiting.Enqueue(request);
+        else
+            Serve(request);
+    }
+
+    private void Serve(Waiting request)
+    {
+        switch (request)
         {
-            var request = _waitingForFrames.Peek();
-            Evict(_memory.ChooseVictim(), request.Pid, request.Cpu, done: null);
-        }
-        if (_waitingForFrames.Count > 0 && _evictions.Count == 0)
-        {
-            while (_waitingForFrames.TryDequeue(out var request))
-                request.OutOfMemory(); // nothing can be freed: the OOM killer
+            case Waiting.Read read:
+                ReserveRead(read);
+                break;
+            case Waiting.SecondRead second:
+                var own = _memory.Frames.AllocateAnonymous();
+                Unsettled(own);
+                second.Asker.Tell(new LookedUp(second.LookUp.Id, new CacheAnswer.Reserved(own, _memory.Frames.Generation(own))));
+                break;
+            case Waiting.Frame frame:
+                PrepareWithFrame(frame.Prepare);
+                break;
         }
     }
 
-    private void Evict(FrameNumber frame, ProcessId initiator, CpuId cpu, Action? done)
+    /// <summary>No frame can be freed for <paramref name="request"/>: the OOM killer ends its process.</summary>
+    private void OutOfMemory(Waiting request)
     {
-        _memory.Isolate(frame);
-        var anonymous = _memory.UseOf(frame) == FrameUse.Anonymous;
-        SwapSlot? slot = null;
-        var freshSlot = false;
-        if (anonymous)
+        switch (request)
         {
-            // The eviction holds the slot (and, through the swap cache, the frame) until it is done.
-            if (_memory.IsSwapCached(frame))
-            {
-                slot = _memory.SwapSlotOf(frame);
-                _swap.AddReference(slot.Value);
-            }
-            else
-            {
-                slot = _swap.Allocate(_memory.Content(frame), references: 1);
-                _memory.AddToSwapCache(frame, slot.Value);
-                freshSlot = true;
-            }
+            case Waiting.Read or Waiting.SecondRead:
+                var (lookUp, asker) = request is Waiting.Read r ? (r.LookUp, r.Asker) : (((Waiting.SecondRead)request).LookUp, ((Waiting.SecondRead)request).Asker);
+                asker.Tell(new LookedUp(lookUp.Id, CacheAnswer.OutOfMemory.Instance));
+                if (request is Waiting.Read)
+                    RetryReaders(lookUp.Query);
+                break;
+            case Waiting.Frame { Prepare: var prepare }:
+                if (prepare.What is Preparation.ReadDone done)
+                    Settle(done.Frame, done.Generation);
+                prepare.AddressSpace.Tell(new KillProcess(ProcessFate.KilledByOom, prepare.Then.Cpu));
+                _waker.Ended(prepare.Then.Waiters, prepare.Page, prepare.Then.Report, counted: false, FaultOutcome.Killed);
+                break;
         }
-        var eviction = new Eviction(++_nextEviction, frame, initiator, slot, freshSlot, done);
-        _evictions[eviction.Id] = eviction;
-        _evicting.Add(frame);
-        var replacement = slot is { } s ? Pte.Swapped(s) : Pte.None;
-        var mappers = _memory.Mappers(frame);
-        eviction.Unmapping = mappers.Count;
-        eviction.Pages = [.. mappers];
-        foreach (var page in mappers)
+    }
+
+    /// <summary>Gives free frames to the waiting requests in arrival order, and starts as many evictions as the rest need.</summary>
+    private void ServeWaiting()
+    {
+        while (_waiting.Count > 0)
+        {
+            while (_waiting.Count > 0 && !_memory.IsFull)
+                Serve(_waiting.Dequeue());
+            var needed = _waiting.Count - _evictions.Values.Count(e => e.PageOut is null);
+            if (needed <= 0)
+                return;
+            // The next request to get a frame keeps its copy's source; the sources of those behind it go only when nothing
+            // else can (their faults then start over), so two copies waiting on each other's source cannot stall reclaim.
+            var head = _waiting.Peek();
+            var rather = _waiting.Skip(1).Select(w => w.Keep).OfType<FrameNumber>().ToList();
+            while (needed-- > 0 && _memory.ChooseVictim(head.Keep, rather) is { } victim)
+                Evict(victim, head.Pid, head.Cpu, pageOut: null);
+            if (_memory.IsFull)
+                break; // the evictions take their time (or there is nothing to evict)
+        }
+        if (_waiting.Count > 0 && _evictions.Count == 0 && !AnyUnsettled())
+        {
+            while (_waiting.TryDequeue(out var request))
+                OutOfMemory(request); // nothing can be freed, nor will be: the OOM killer
+        }
+    }
+
+    private void Evict(FrameNumber frame, ProcessId initiator, CpuId cpu, long? pageOut)
+    {
+        var eviction = _memory.BeginEviction(frame, initiator);
+        _evictions[eviction.Id] = (eviction, pageOut);
+        foreach (var page in eviction.Mappers)
         {
             if (_addressSpaces.TryGetValue(page.Asid, out var mm))
-            {
-                // The PTE holds the slot from the moment its mm replaces it, which may be well before the reply: a fault
-                // can swap the page back in (and drop the PTE's reference) in between.
-                if (slot is { } held)
-                    _swap.AddReference(held);
-                _loaders.Tell(new EvictPage(eviction.Id, page, frame, replacement, cpu, mm, Self));
-            }
+                _loaders.Tell(new EvictPage(eviction.Id, page, frame, eviction.Replacement, cpu, mm, Self));
             else
-                eviction.Unmapping--; // no mm is known for it: it cannot be unmapped, so the eviction will keep the frame
+                _memory.Unmapped(eviction, page, replaced: false); // no mm is known for it: it keeps its frame
         }
         if (eviction.Unmapping == 0)
-            Unmapped(eviction);
+            WriteOut(eviction);
     }
 
-    private void Unmapped(Eviction eviction)
+    /// <summary>Every PTE is replaced and shot down: what must be written goes to the disk, and then the eviction is over.</summary>
+    private void WriteOut(Eviction eviction)
     {
-        // Only now, with every PTE gone and shot down, can nobody write the page any more: dirty or not is final.
-        var write = eviction.FreshSlot || _memory.IsDirty(eviction.Frame);
-        if (_memory.MapCount(eviction.Frame) > 0 || !write)
+        if (_memory.WriteOut(eviction) is not { } write)
         {
-            Complete(eviction);
+            Finish(eviction);
             return;
         }
-        var content = _memory.Content(eviction.Frame).ToImmutableArray();
-        DiskBlock block = eviction.Slot is { } slot ? new DiskBlock.OfSwap(slot) : new DiskBlock.OfFile(_memory.CachedFilePage(eviction.Frame));
-        if (eviction.Slot is { } swapSlot)
-            _swap.Write(swapSlot, content.AsSpan());
         var request = new DiskRequestId(++_nextWrite);
         _writes[request] = eviction.Id;
-        CountsOf(eviction.Initiator)[DiskWrites]++;
-        _disk.Tell(new WritePage(request, block, content));
+        DiskBlock block = write.Block switch
+        {
+            PageSource.FromSwap swap => new DiskBlock.OfSwap(swap.Slot),
+            PageSource.FromFile file => new DiskBlock.OfFile(file.Page),
+            _ => throw new InvalidOperationException($"no disk block for {write.Block}"),
+        };
+        _disk.Tell(new WritePage(request, block, [.. write.Content]));
     }
 
     /// <summary>The page is out: the frame is freed — unless a fault mapped it again meanwhile, and then it stays.</summary>
-    private void Complete(Eviction eviction)
+    private void Finish(Eviction eviction)
     {
+        var (_, pageOut) = _evictions[eviction.Id];
         _evictions.Remove(eviction.Id);
-        var frame = eviction.Frame;
-        _evicting.Remove(frame);
-        if (_memory.MapCount(frame) > 0)
+        if (_memory.Finish(eviction))
+            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PageEvicted(eviction.Frame, [.. eviction.Mappers]));
+        if (pageOut is { } id && _pageOuts[id] is var (mm, requestId, remaining))
         {
-            if (eviction.Slot is { } kept)
-                DropSwapReference(kept);
-            _memory.Activate(frame);
-        }
-        else
-        {
-            if (eviction.Slot is { } slot)
+            if (remaining == 1)
             {
-                _memory.RemoveFromSwapCache(frame);
-                _swap.Release(slot);
+                _pageOuts.Remove(id);
+                mm.Tell(new PagedOut(requestId));
             }
             else
             {
-                _memory.RemoveFromPageCache(frame);
+                _pageOuts[id] = (mm, requestId, remaining - 1);
             }
-            CountsOf(eviction.Initiator)[Evicted]++;
-            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PageEvicted(frame, eviction.Pages));
         }
-        eviction.Done?.Invoke();
-        ServeWaitingForFrames();
     }
 
     /// <summary>MADV_PAGEOUT: evicts the frames the process alone maps, then answers.</summary>
-    private void OnPageOut(PageOut pageOut)
+    private void OnPageOut(PageOut pageOut, IActorRef mm)
     {
-        var mm = Sender;
-        var frames = pageOut.Frames.Where(f => _memory.UseOf(f) != FrameUse.Free && _memory.MapCount(f) == 1
-                                               && !_evicting.Contains(f)).Distinct().ToList();
-        var remaining = frames.Count;
-        if (remaining == 0)
+        var frames = _memory.PageOutCandidates(pageOut.Frames);
+        if (frames.Count == 0)
         {
             mm.Tell(new PagedOut(pageOut.Id));
             return;
         }
+        var id = ++_nextPageOut;
+        _pageOuts[id] = (mm, pageOut.Id, frames.Count);
         foreach (var frame in frames)
-            Evict(frame, pageOut.Pid, pageOut.Cpu, () => { if (--remaining == 0) mm.Tell(new PagedOut(pageOut.Id)); });
-    }
-
-    /// <summary>
-    /// Puts a frame on the replacement lists — unless an eviction holds it: a fault that maps it again meanwhile leaves it
-    /// to the eviction, which puts it back when it completes (as Linux's reclaim does with an isolated page).
-    /// </summary>
-    private void Activate(FrameNumber frame)
-    {
-        if (!_evicting.Contains(frame))
-            _memory.Activate(frame);
-    }
-
-    /// <summary>A request waiting for a free frame.</summary>
-    private sealed record FrameRequest(ProcessId Pid, CpuId Cpu, Action Allocate, Action OutOfMemory);
-
-    /// <summary>One eviction in progress.</summary>
-    private sealed class Eviction(long id, FrameNumber frame, ProcessId initiator, SwapSlot? slot, bool freshSlot, Action? done)
-    {
-        public long Id { get; } = id;
-        public FrameNumber Frame { get; } = frame;
-        public ProcessId Initiator { get; } = initiator;
-        public SwapSlot? Slot { get; } = slot;
-        /// <summary>The slot was allocated for this eviction: the page must be written to it.</summary>
-        public bool FreshSlot { get; } = freshSlot;
-        /// <summary>Set for a MADV_PAGEOUT eviction: what to do when it is over (it serves no waiting request).</summary>
-        public Action? Done { get; } = done;
-        public int Unmapping { get; set; }
-        public ImmutableArray<PageKey> Pages { get; set; } = [];
+            Evict(frame, pageOut.Pid, pageOut.Cpu, id);
     }
 }

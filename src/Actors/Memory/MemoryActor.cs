@@ -9,34 +9,47 @@ using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Frames;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
-using Faultsim.Model.Replacement;
-using Faultsim.Model.Storage;
 
 namespace Faultsim.Actors.Memory;
 
 /// <summary>
-/// Physical memory: frames with reference counts, generations, reverse maps and content, the page
-/// cache and swap cache (with the reads in flight that fill them: a page being read is a locked
-/// page, and whoever asks for it meanwhile waits), swap space and the replacement policy.
+/// Physical memory: the model's <see cref="MemoryManager"/> (frames with reference counts, generations, reverse maps
+/// and content, the page cache and swap cache, swap space, the replacement policy and reclaim) behind the memory
+/// protocol, plus what only a concurrent engine has: reads in flight (a page being read is a locked page, and whoever
+/// asks for it meanwhile waits), requests waiting for a free frame, and evictions under way.
 /// </summary>
+// One state. Requests that need a frame when none is free wait (Waiting) and are served in arrival order as evictions
+// free frames; a lookup of a page being read waits in that read's queue.
 public sealed partial class MemoryActor : SimulationActor
 {
-    private const int Zeroed = 0, Copied = 1, Evicted = 2, DiskWrites = 3;
-
-    private readonly PhysicalMemory _memory;
-    private readonly SwapSpace _swap;
+    private readonly MemoryManager _memory;
     private readonly IActorRef _machine;
     private readonly RunContext _run;
     private readonly SimTime _time;
     private readonly Waker _waker;
     private readonly Dictionary<MemoryQuery, List<(IActorRef Loader, FaultId Id)>> _reading = [];
-    private readonly Dictionary<ProcessId, long[]> _byProcess = [];   // zeroed, copied, evicted, disk writes
+
+    /// <summary>
+    /// Frames a fault in flight holds, off the replacement lists (only tracked under a frame limit): reserved for a read,
+    /// or prepared for a PTE whose faulting access has not been performed yet. Reclaim must not take them — an eviction
+    /// before the PTE is installed would find nothing to replace and try again at once, forever; one before the access
+    /// would make the fault start over, and two CPUs could take each other's pages so forever — and it waits for them to
+    /// settle rather than kill a process for want of a frame. A frame settles once its fault's CPU has used it: at its
+    /// first access, or when the access faults on it again (a write to it needs a copy).
+    /// </summary>
+    private readonly Dictionary<FrameNumber, uint> _unsettled = [];   // frame → its generation then
+
+    /// <summary>
+    /// The sources of copies whose PTE is not in place yet (new frame → source), pinned meanwhile: reclaim taking the
+    /// source would replace the very PTE the copy is to replace, and the copy would be refused and made again.
+    /// </summary>
+    private readonly Dictionary<FrameNumber, FrameNumber> _copiedFrom = [];
 
     public MemoryActor(MemorySettings settings, IActorRef machine, RunContext run)
     {
-        _memory = new PhysicalMemory(settings.Frames, settings.WordsPerPage, settings.CreatePolicy());
-        _swap = new SwapSpace(settings.WordsPerPage);
+        _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy());
         _machine = machine;
         _run = run;
         _time = new SimTime(Context.System);
@@ -51,89 +64,74 @@ public sealed partial class MemoryActor : SimulationActor
         switch (message)
         {
             case Accessed accessed: OnAccessed(accessed); break;
-            case LookUp lookUp: OnLookUp(lookUp); break;
+            case LookUp lookUp: OnLookUp(lookUp, Sender); break;
             case Prepare prepare: OnPrepare(prepare); break;
-            case Unprepare unprepare: _memory.Unmap(unprepare.Frame, unprepare.Page); break;
-            case SwapEntryDropped dropped: DropSwapReference(dropped.Slot); break;
+            case Unprepare unprepare: OnUnprepare(unprepare); break;
+            case SwapEntryDropped dropped: _memory.DropSwapEntry(dropped.Slot); break;
             case ReleasePages release:
                 _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesReleased([.. release.Pages.Select(p => p.Page)]));
                 foreach (var page in release.Pages)
-                    Release(page);
+                    _memory.Release(page);
                 break;
             case CancelRead cancel: OnCancelRead(cancel); break;
             case AddReferences add: OnAddReferences(add); break;
             case ReadContents read: OnReadContents(read); break;
-            default: return Reclaim(message);
+            default:
+                if (!Reclaim(message))
+                    return false;
+                break;
         }
-        ServeWaitingForFrames(); // whatever freed a frame lets a request waiting for one go on
+        ServeWaiting(); // whatever freed a frame lets a request waiting for one go on
         return true;
     }
 
-    private void OnLookUp(LookUp lookUp)
+    private void OnLookUp(LookUp lookUp, IActorRef asker)
     {
         var query = lookUp.Query;
         if (query is MemoryQuery.OfFrame frame)
         {
-            Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Facts(_memory.Facts(frame.Frame))));
+            Settle(frame.Frame, _memory.Frames.Generation(frame.Frame)); // faulted on again: its CPU has used it
+            asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Facts(_memory.Frames.Facts(frame.Frame))));
             return;
         }
-        if (_reading.TryGetValue(query, out var waiters) && !_run.Bugs.NoLeaderElection)
+        if (_reading.TryGetValue(query, out var waiters))
         {
-            waiters.Add((Sender, lookUp.Id)); // a locked page: answered when its read completes
+            if (_run.Bugs.NoLeaderElection)
+                WithFrame(new Waiting.SecondRead(lookUp, asker)); // planted bug: a second reader reads the page too, into a frame of its own
+            else
+                waiters.Add((asker, lookUp.Id)); // a locked page: answered when its read completes
             return;
         }
-        if (waiters is not null)
+        if (_memory.Cached(query) is { } hit)
         {
-            // Planted bug no-leader-election: a second reader of a page being read reads it too, into a frame of its own.
-            var second = Sender;
-            WithFrame(new ProcessId(lookUp.Page.Asid.Value), lookUp.Cpu, () =>
-            {
-                var own = _memory.AllocateAnonymous();
-                second.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(own, _memory.Generation(own))));
-            }, () => second.Tell(new LookedUp(lookUp.Id, CacheAnswer.OutOfMemory.Instance)));
+            asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Hit(hit, _memory.Frames.Generation(hit), Waited: false)));
             return;
         }
-        var cached = query switch
+        if (query is MemoryQuery.OfSwap { Slot: var freed } && _memory.IsStale(freed))
         {
-            MemoryQuery.OfFile file => _memory.LookupPageCache(file.Page),
-            MemoryQuery.OfSwap swap => _memory.LookupSwapCache(swap.Slot),
-            _ => null,
-        };
-        if (cached is { } hit)
-        {
-            Sender.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Hit(hit, _memory.Generation(hit), Waited: false)));
+            asker.Tell(new LookedUp(lookUp.Id, CacheAnswer.Retry.Instance)); // a stale swap entry: the PTE changed, fault again
             return;
         }
-        if (query is MemoryQuery.OfSwap { Slot: var freed } && !_swap.IsAllocated(freed))
-        {
-            Sender.Tell(new LookedUp(lookUp.Id, CacheAnswer.Retry.Instance)); // a stale swap entry: the PTE changed, fault again
-            return;
-        }
-        // A miss: the asker reads the page into a frame entered in the cache now, locked until the read is done;
-        // those who ask meanwhile wait for it, even while the frame itself is still being freed up.
+        // A miss: the asker reads the page into a frame entered in the cache, locked until the read is done; those who
+        // ask meanwhile wait for it, even while the frame itself is still being freed up.
         _reading[query] = [];
-        var asker = Sender;
-        var pid = new ProcessId(lookUp.Page.Asid.Value);
-        WithFrame(pid, lookUp.Cpu, () =>
+        WithFrame(new Waiting.Read(lookUp, asker));
+    }
+
+    /// <summary>A frame is free for the read a lookup missed: it is reserved for the asker, unless the page changed meanwhile.</summary>
+    private void ReserveRead(Waiting.Read read)
+    {
+        var (lookUp, asker) = (read.LookUp, read.Asker);
+        if (lookUp.Query is MemoryQuery.OfSwap { Slot: var slot } && (_memory.IsStale(slot) || _memory.Cached(lookUp.Query) is not null))
         {
-            if (query is MemoryQuery.OfSwap { Slot: var slot } && (!_swap.IsAllocated(slot) || _memory.LookupSwapCache(slot) is not null))
-            {
-                // While it waited for a frame, the slot was freed (and maybe taken by an eviction): the entry is stale.
-                asker.Tell(new LookedUp(lookUp.Id, CacheAnswer.Retry.Instance));
-                RetryReaders(query);
-                return;
-            }
-            var reserved = query switch
-            {
-                MemoryQuery.OfFile file => _memory.AllocatePageCache(file.Page),
-                _ => AllocateSwapCache(((MemoryQuery.OfSwap)query).Slot),
-            };
-            asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Generation(reserved))));
-        }, outOfMemory: () =>
-        {
-            asker.Tell(new LookedUp(lookUp.Id, CacheAnswer.OutOfMemory.Instance));
-            RetryReaders(query);
-        });
+            // While it waited for a frame, the slot was freed (and maybe taken by an eviction): the entry is stale.
+            asker.Tell(new LookedUp(lookUp.Id, CacheAnswer.Retry.Instance));
+            RetryReaders(lookUp.Query);
+            return;
+        }
+        var reserved = _memory.ReserveRead(SourceOf(lookUp.Query));
+        Unsettled(reserved);
+        asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved))));
     }
 
     /// <summary>The read of <paramref name="source"/> will not happen: those who waited for it fault again.</summary>
@@ -146,40 +144,26 @@ public sealed partial class MemoryActor : SimulationActor
         }
     }
 
-    private FrameNumber AllocateSwapCache(SwapSlot slot)
-    {
-        var frame = _memory.AllocateAnonymous();
-        _memory.AddToSwapCache(frame, slot);
-        return frame;
-    }
-
     private void OnPrepare(Prepare prepare)
     {
-        var counts = CountsOf(prepare.Pid);
         switch (prepare.What)
         {
             case Preparation.ZeroFilled:
-                WithFrame(prepare, () =>
-                {
-                    counts[Zeroed]++;
-                    Install(prepare, _memory.AllocateAnonymous(), exclusive: false, PageWork.Zeroed, _run.Latencies.PageZero);
-                });
+                WithFrame(new Waiting.Frame(prepare, Keep: null));
                 break;
             case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
-                Install(prepare, cached.Frame, exclusive: cached.Slot is { } slot && _swap.References(slot) == 1);
+                Install(prepare, cached.Frame, exclusive: cached.Slot is { } slot && _memory.SwapInExclusive(slot, cached.Frame));
                 break;
-            case Preparation.CopyOf copy when CurrentTag(copy.Source, copy.Generation):
-                WithSource(prepare, copy.Source, () => CurrentTag(copy.Source, copy.Generation),
-                    () => Install(prepare, Copy(copy.Source, counts), exclusive: false,
-                        copy.Source == FrameNumber.Zero ? PageWork.Zeroed : PageWork.Copied, CopyTime(copy.Source)));
+            case Preparation.CopyOf copy when _memory.IsCurrent(copy.Source, copy.Generation):
+                Settle(copy.Source, _memory.Frames.Generation(copy.Source)); // faulted on again: its CPU has used it
+                WithFrame(new Waiting.Frame(prepare, Keep: copy.Source));
                 break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Fill(done);
                 if (done.CopyForWrite)
-                    WithSource(prepare, done.Frame, () => Current(done.Frame, done.Generation),
-                        () => Install(prepare, Copy(done.Frame, counts), exclusive: false, PageWork.Copied, _run.Latencies.PageCopy));
+                    WithFrame(new Waiting.Frame(prepare, Keep: done.Frame)); // a private copy of the page read
                 else
-                    Install(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _swap.References(swap.Slot) == 1);
+                    Install(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _memory.SwapInExclusive(swap.Slot, done.Frame));
                 break;
             default:
                 _waker.Retry(prepare.Then.Waiters, prepare.Page); // the frame went away since the lookup: fault again
@@ -189,39 +173,33 @@ public sealed partial class MemoryActor : SimulationActor
         }
     }
 
-    /// <summary>
-    /// A copy needs a second frame while its source must stay: the source is pinned (not chosen for eviction) until the
-    /// copy is made, and if it went away meanwhile the waiters fault again.
-    /// </summary>
-    private void WithSource(Prepare prepare, FrameNumber source, Func<bool> sourceStillThere, Action copy)
+    /// <summary>A frame is free for a preparation that needs one: a zero fill, or a copy — if its source is still there.</summary>
+    private void PrepareWithFrame(Prepare prepare)
     {
-        _memory.Pin(source);
-        WithFrame(prepare, () =>
+        switch (prepare.What)
         {
-            _memory.Unpin(source);
-            if (sourceStillThere())
-                copy();
-            else
-                _waker.Retry(prepare.Then.Waiters, prepare.Page);
-        }, restore: () => _memory.Unpin(source));
-    }
-
-    /// <summary>A copy of the zero page is a zero fill.</summary>
-    private long CopyTime(FrameNumber source) => source == FrameNumber.Zero ? _run.Latencies.PageZero : _run.Latencies.PageCopy;
-
-    private FrameNumber Copy(FrameNumber source, long[] counts)
-    {
-        var copy = _memory.AllocateAnonymous();
-        if (source == FrameNumber.Zero)
-        {
-            counts[Zeroed]++;
+            case Preparation.ZeroFilled:
+                Install(prepare, _memory.NewZeroed(prepare.Pid), exclusive: false, PageWork.Zeroed, _run.Latencies.PageZero);
+                break;
+            case Preparation.CopyOf copy when _memory.IsCurrent(copy.Source, copy.Generation):
+                var copied = _memory.NewCopy(copy.Source, prepare.Pid);
+                if (_memory.Limited && copy.Source != FrameNumber.Zero)
+                {
+                    _memory.Frames.Pin(copy.Source);
+                    _copiedFrom[copied] = copy.Source;
+                }
+                Install(prepare, copied, exclusive: false,
+                    copy.Source == FrameNumber.Zero ? PageWork.Zeroed : PageWork.Copied,
+                    copy.Source == FrameNumber.Zero ? _run.Latencies.PageZero : _run.Latencies.PageCopy);
+                break;
+            case Preparation.ReadDone done when Current(done.Frame, done.Generation):
+                Install(prepare, _memory.NewCopy(done.Frame, prepare.Pid), exclusive: false, PageWork.Copied, _run.Latencies.PageCopy);
+                Settle(done.Frame, done.Generation); // the page-cache page itself is only cached now
+                break;
+            default:
+                _waker.Retry(prepare.Then.Waiters, prepare.Page); // the copy's source went away meanwhile: fault again
+                break;
         }
-        else
-        {
-            _memory.Copy(source, copy);
-            counts[Copied]++;
-        }
-        return copy;
     }
 
     /// <summary>The frame is referenced for the page's PTE, which goes to the mm to install (the model's install rules give its flags).</summary>
@@ -229,9 +207,10 @@ public sealed partial class MemoryActor : SimulationActor
     {
         _addressSpaces[prepare.Page.Asid] = prepare.AddressSpace;
         _memory.Map(frame, prepare.Page);
-        Activate(frame);
+        if (work != PageWork.None)
+            Unsettled(frame); // a new frame: on the replacement lists once its PTE is in place
         var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
-        var pte = Pte.Mapped(frame, flags, _memory.Generation(frame));
+        var pte = Pte.Mapped(frame, flags, _memory.Frames.Generation(frame));
         var install = prepare.Then with { New = pte, FramePrepared = true, PreparedAt = _time.NowNanos, Work = work };
         _time.Send(prepare.AddressSpace, install, latency, Self); // zeroing or copying takes its time
     }
@@ -239,11 +218,7 @@ public sealed partial class MemoryActor : SimulationActor
     /// <summary>A read's content arrives: the frame is filled and unlocked, and whoever waited for it gets the page.</summary>
     private void Fill(Preparation.ReadDone done)
     {
-        if (done.Source is MemoryQuery.OfSwap swap)
-            _memory.Fill(done.Frame, _swap.Read(swap.Slot));
-        else
-            _memory.Fill(done.Frame, done.Content.AsSpan());
-        Activate(done.Frame);
+        _memory.FillRead(done.Frame, SourceOf(done.Source), done.Content.AsSpan());
         if (_reading.Remove(done.Source, out var waiters))
         {
             foreach (var (loader, id) in waiters)
@@ -255,83 +230,99 @@ public sealed partial class MemoryActor : SimulationActor
     {
         if (!_reading.Remove(cancel.Source, out var waiters))
             return;
-        if (cancel.Source is MemoryQuery.OfFile)
-            _memory.RemoveFromPageCache(cancel.Frame);
-        else
-            _memory.RemoveFromSwapCache(cancel.Frame);
+        _unsettled.Remove(cancel.Frame);
+        _memory.CancelRead(cancel.Frame, SourceOf(cancel.Source));
         foreach (var (loader, id) in waiters)
             loader.Tell(new LookedUp(id, CacheAnswer.Retry.Instance));
+    }
+
+    /// <summary>Under a frame limit, a frame a fault in flight holds stays off the replacement lists until it settles.</summary>
+    private void Unsettled(FrameNumber frame)
+    {
+        if (_memory.Limited)
+            _unsettled[frame] = _memory.Frames.Generation(frame);
+    }
+
+    /// <summary>The fault that held the frame is done with it (its PTE is installed, or it was only copied): reclaim may take it now.</summary>
+    private void Settle(FrameNumber frame, uint generation)
+    {
+        if (_unsettled.TryGetValue(frame, out var held) && held % Pte.GenerationTags == generation % Pte.GenerationTags)
+        {
+            _unsettled.Remove(frame);
+            _memory.Activate(frame);
+            ReleaseSource(frame);
+        }
+    }
+
+    /// <summary>The copy in <paramref name="frame"/> is in place (or given up): its source may go now.</summary>
+    private void ReleaseSource(FrameNumber frame)
+    {
+        if (_copiedFrom.Remove(frame, out var source))
+            _memory.Frames.Unpin(source);
+    }
+
+    /// <summary>Whether a fault in flight still holds a frame that will settle: reclaim then waits for it instead of the OOM killer.</summary>
+    private bool AnyUnsettled()
+    {
+        foreach (var (frame, _) in _unsettled.Where(u => !Current(u.Key, u.Value)).ToList())
+        {
+            _unsettled.Remove(frame); // freed since: nothing to wait for
+            ReleaseSource(frame);
+        }
+        return _unsettled.Count > 0;
+    }
+
+    /// <summary>The PTE was not installed after all: its reference goes; a frame still in use (cached) settles there.</summary>
+    private void OnUnprepare(Unprepare unprepare)
+    {
+        var generation = _memory.Frames.Generation(unprepare.Frame);
+        _memory.Unmap(unprepare.Frame, unprepare.Page);
+        Settle(unprepare.Frame, generation);
     }
 
     private void OnAccessed(Accessed accessed)
     {
         foreach (var access in accessed.Accesses)
         {
-            if (!CurrentTag(access.Frame, access.Generation) || _memory.UseOf(access.Frame) == FrameUse.Free)
+            if (_unsettled.Count > 0)
+                Settle(access.Frame, access.Generation); // the fault that brought the page in has had its access
+            if (!_memory.Access(access.Frame, access.Generation, access.Page, access.Offset, access.Write, access.Value))
             {
                 _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.StaleAccess(accessed.Cpu, access.Page, access.Frame));
-                Violation($"stale translation used by {accessed.Cpu}: {access.Frame} of {access.Page} was freed or reused after it was cached");
+                _machine.Tell(new ViolationFound($"stale translation used by {accessed.Cpu}: {access.Frame} of {access.Page} was freed or reused after it was cached"));
                 continue;
             }
-            _memory.Referenced(access.Frame, access.Page);
-            if (!access.Write)
-                continue;
-            _memory.Write(access.Frame, access.Offset, access.Value);
-            _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.StoreApplied(access.Page, _memory.WordOf(access.Offset),
-                access.Value, _memory.UseOf(access.Frame) == FrameUse.Anonymous));
+            if (access.Write)
+                _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.StoreApplied(access.Page, _memory.Frames.WordOf(access.Offset),
+                    access.Value, _memory.Frames.UseOf(access.Frame) == FrameUse.Anonymous));
         }
-    }
-
-    private void Release(PageRelease page)
-    {
-        if (page.Frame is { } frame)
-            _memory.Unmap(frame, page.Page);
-        if (page.Slot is { } slot)
-            DropSwapReference(slot);
-    }
-
-    private void DropSwapReference(SwapSlot slot)
-    {
-        if (_swap.Release(slot) && _memory.LookupSwapCache(slot) is { } cached)
-            _memory.RemoveFromSwapCache(cached);
     }
 
     private void OnAddReferences(AddReferences add)
     {
         _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.Forked(add.Parent, new ProcessId(add.ChildAsid.Value)));
         _addressSpaces[add.ChildAsid] = add.Child;
-        foreach (var page in add.Pages)
-        {
-            if (page.Frame is { } frame)
-                _memory.Map(frame, page.Page);
-            if (page.Slot is { } slot)
-                _swap.AddReference(slot);
-        }
+        _memory.AddReferences(add.Pages);
         Sender.Tell(new ReferencesAdded(add.Id));
     }
 
     private void OnReadContents(ReadContents read)
     {
-        var words = read.Pages.Select(p => p.Frame is { } frame
-            ? _memory.UseOf(frame) == FrameUse.Anonymous ? _memory.Content(frame).ToImmutableArray() : []
-            : _memory.LookupSwapCache(p.Slot!.Value) is { } cached ? _memory.Content(cached).ToImmutableArray() : _swap.Read(p.Slot!.Value).ToImmutableArray());
-        var changed = _memory.CachedFilePages
-            .Select(page => (Page: page, Words: _memory.Content(_memory.LookupPageCache(page)!.Value).ToImmutableArray()))
-            .Where(p => MemoryImage.Changed(p.Page, p.Words.AsSpan()));
+        var words = read.Pages.Select(p => _memory.ContentOf(p).ToImmutableArray());
         var report = new MemoryReport(
-            _byProcess.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value[Zeroed], kv.Value[Copied], kv.Value[Evicted], kv.Value[DiskWrites])),
-            _memory.PeakInUse, MessagesReceived);
-        Sender.Tell(new Contents([.. words], [.. changed], report));
+            _memory.Counts.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value.Zeroed, kv.Value.Copied, kv.Value.Evicted, kv.Value.DiskWrites)),
+            _memory.Frames.PeakInUse, MessagesReceived);
+        Sender.Tell(new Contents([.. words], [.. _memory.ChangedCachedFilePages().Select(p => (p.Page, p.Words.ToImmutableArray()))], report));
     }
 
+    /// <summary>Whether <paramref name="frame"/> is still the frame of generation <paramref name="generation"/> (not freed nor reused).</summary>
     private bool Current(FrameNumber frame, uint generation) =>
-        _memory.UseOf(frame) != FrameUse.Free && _memory.Generation(frame) == generation;
+        _memory.Frames.UseOf(frame) != FrameUse.Free && _memory.Frames.Generation(frame) == generation;
 
-    private bool CurrentTag(FrameNumber frame, uint tag) =>
-        frame == FrameNumber.Zero || (_memory.UseOf(frame) != FrameUse.Free && _memory.GenerationTag(frame) == tag % Pte.GenerationTags);
-
-    private long[] CountsOf(ProcessId pid) =>
-        _byProcess.TryGetValue(pid, out var counts) ? counts : _byProcess[pid] = new long[4];
-
-    private void Violation(string description) => _machine.Tell(new ViolationFound(description));
+    private static PageSource SourceOf(MemoryQuery query) => query switch
+    {
+        MemoryQuery.OfFile file => new PageSource.FromFile(file.Page),
+        MemoryQuery.OfSwap swap => new PageSource.FromSwap(swap.Slot),
+        _ => throw new InvalidOperationException($"{query} names no page to read"),
+    };
 }

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
+using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Vmas;
 
@@ -105,13 +106,6 @@ public readonly record struct FrameAccess(FrameNumber Frame, uint Generation, Pa
 
 /// <summary>TLB → memory: the accesses performed since the last flush, in order. Sent before the TLB acknowledges any IPI.</summary>
 public sealed record Accessed(CpuId Cpu, ImmutableArray<FrameAccess> Accesses) : IMemoryProtocol;
-
-/// <summary>A PTE that no longer exists: its frame reference, or its swap-slot reference, is dropped.</summary>
-public readonly record struct PageRelease(PageKey Page, FrameNumber? Frame, SwapSlot? Slot)
-{
-    /// <summary>What <paramref name="pte"/> of <paramref name="page"/> holds: its frame, or its swap slot, or neither.</summary>
-    public static PageRelease Of(PageKey page, Pte pte) => new(page, pte.HoldsFrame ? pte.Frame : null, pte.IsSwapped ? pte.Slot : null);
-}
 
 /// <summary>mm → memory, after the shootdown of the pages: drop their references.</summary>
 public sealed record ReleasePages(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;

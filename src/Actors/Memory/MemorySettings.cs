@@ -7,11 +7,5 @@ namespace Faultsim.Actors.Memory;
 /// <summary>Physical memory's parameters: the frame limit (0: none), words per page, the replacement policy, and for OPT the future.</summary>
 public sealed record MemorySettings(int Frames, int WordsPerPage, ReplacementPolicyKind Policy, ImmutableArray<PageKey> OptReferences)
 {
-    public IReplacementPolicy CreatePolicy() => Policy switch
-    {
-        ReplacementPolicyKind.Fifo => new FifoPolicy(),
-        ReplacementPolicyKind.Clock => new ClockPolicy(),
-        ReplacementPolicyKind.Opt => new OptimalPolicy(OptReferences),
-        _ => new LruPolicy(),
-    };
+    public IReplacementPolicy CreatePolicy() => ReplacementPolicies.Create(Policy, OptReferences);
 }

@@ -228,11 +228,10 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             case PageReadFailed failed when failed.Id == job.Request:
                 _trace.Span(job.Leader.Trace, Instruments.Spans.DiskRead, job.AskedAt, Instruments.Attributes.Block, job.Block!.ToString());
                 job.DiskRead = true;
-                var bus = new Resolution.SigBus(BusReason.IoError);
-                if (job.Input.InUserCopy)
-                    End(job, new Resolution.EfaultFixup(bus), counted: true, FaultOutcome.Efault);
+                if (FaultHandler.FailedRead(job.Input) is Resolution.EfaultFixup efault)
+                    End(job, efault, counted: true, FaultOutcome.Efault);
                 else
-                    Kill(job, ProcessFate.KilledBySigBus, bus);
+                    Kill(job, ProcessFate.KilledBySigBus, FaultHandler.FailedRead(job.Input));
                 return true;
             default:
                 return Busy(message);

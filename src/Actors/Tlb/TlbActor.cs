@@ -26,8 +26,6 @@ namespace Faultsim.Actors.Tlb;
 // Invalidate: in every state, at once (a TLB handles messages only between steps: each is a flush point)
 public sealed class TlbActor : SimulationActor
 {
-    private const int MaxFaultsPerAccess = 16;
-
     private readonly CpuId _cpu;
     private readonly Model.Tlbs.Tlb _tlb;
     private readonly IActorRef _memory;
@@ -173,8 +171,8 @@ public sealed class TlbActor : SimulationActor
                 return;
         }
         var page = q.Order.Accesses[q.Next].Address.Page;
-        if (++q.FaultsOnThisAccess > MaxFaultsPerAccess)
-            throw new InvalidOperationException($"{_cpu} faulted {MaxFaultsPerAccess} times in a row at {q.Order.Accesses[q.Next].Address}: the fault path does not converge");
+        if (resolved.Counted && ++q.FaultsOnThisAccess > FaultHandler.MaxResolutionsPerAccess)
+            throw new InvalidOperationException(FaultHandler.NotConverging(_cpu, q.Order.Accesses[q.Next].Address));
         if (resolved.Translation is { } translation && !q.Invalidated)
         {
             q.Tally.Misses++; // the retry's walk, which finds the new PTE

@@ -11,6 +11,24 @@ public static class FaultHandler
 {
     private static readonly Resolution.SigSegv SegvNoVma = new(SegvReason.NoVma), SegvDenied = new(SegvReason.AccessDenied);
 
+    /// <summary>
+    /// How many times in a row one access may be resolved and fault again before the fault path is declared not to
+    /// converge (a simulator bug). Retries of faults that were not resolved — the state changed under them, or their
+    /// loader crashed — are no resolutions and do not count: the state changed because something else made progress.
+    /// </summary>
+    public const int MaxResolutionsPerAccess = 16;
+
+    /// <summary>What an engine reports when an access exceeds <see cref="MaxResolutionsPerAccess"/>.</summary>
+    public static string NotConverging(CpuId cpu, VirtualAddress address) =>
+        $"{cpu} faulted {MaxResolutionsPerAccess} times in a row at {address}: the fault path does not converge";
+
+    /// <summary>A disk read that failed: SIGBUS for the process, or EFAULT when the kernel was copying for a system call.</summary>
+    public static Resolution FailedRead(in FaultInput f)
+    {
+        var bus = new Resolution.SigBus(BusReason.IoError);
+        return f.InUserCopy ? new Resolution.EfaultFixup(bus) : bus;
+    }
+
     public static Resolution Resolve(in FaultInput f)
     {
         if (!f.Address.IsUser)

@@ -63,6 +63,15 @@ public sealed class Counters
             Minor++;
     }
 
+    /// <summary>What memory counted for this process: pages zeroed, copied and evicted, and disk writes.</summary>
+    public void Add(Memory.MemoryCounts memory)
+    {
+        PagesZeroed += memory.Zeroed;
+        PagesCopied += memory.Copied;
+        PagesEvicted += memory.Evicted;
+        DiskWrites += memory.DiskWrites;
+    }
+
     public void Add(Counters other)
     {
         for (var i = 0; i < _byResolution.Length; i++)

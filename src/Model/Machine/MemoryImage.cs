@@ -25,6 +25,22 @@ public sealed record FilePageImage(string File, ulong Index, ImmutableArray<ulon
 /// </summary>
 public sealed record MemoryImage(ImmutableArray<PageImage> Pages, ImmutableArray<FilePageImage> Files)
 {
+    /// <summary>
+    /// The image of a run: <paramref name="pages"/> of the live processes (kept where not all zero), and the file pages
+    /// changed — those written back, under those still in the page cache (which are newer) — named by <paramref name="fileName"/>.
+    /// </summary>
+    public static MemoryImage Of(IEnumerable<PageImage> pages, IEnumerable<(FilePage Page, ulong[] Words)> written,
+        IEnumerable<(FilePage Page, ulong[] Words)> cached, Func<FileId, string> fileName)
+    {
+        var files = new Dictionary<FilePage, ulong[]>();
+        foreach (var (page, words) in written.Concat(cached))
+            files[page] = words; // the page cache is newer than what was written back
+        return new MemoryImage(
+            [.. pages.Where(p => Counts(p.Words.AsSpan())).OrderBy(p => p.Pid.Value).ThenBy(p => p.Page.Value)],
+            [.. files.Where(f => Changed(f.Key, f.Value)).OrderBy(f => f.Key.File.Value).ThenBy(f => f.Key.Index)
+                .Select(f => new FilePageImage(fileName(f.Key.File), f.Key.Index, [.. f.Value]))]);
+    }
+
     /// <summary>Whether a page of anonymous memory with these words belongs in the image.</summary>
     public static bool Counts(ReadOnlySpan<ulong> words) => words.ContainsAnyExcept(0UL);
 

@@ -2,6 +2,7 @@ using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Frames;
+using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Tlbs;
@@ -14,9 +15,8 @@ namespace Faultsim.Model.Machine;
 // the decision to frames, page tables, swap and TLBs, in the order a kernel must keep.
 public sealed partial class ReferenceMachine
 {
-    private const int MaxAttempts = 16;
-
-    private enum Outcome { Done, Retry, Killed, Efault, Panicked }
+    /// <summary>How an access or one fault of it ended: Retry after a resolved fault, Again after one the state changed under.</summary>
+    private enum Outcome { Done, Retry, Again, Killed, Efault, Panicked }
 
     /// <summary>One access, retried after each fault until it completes or the fault ends it.</summary>
     private Outcome Access(CpuState cpu, ProcessState process, VirtualAddress address, AccessKind kind, AccessMode mode, ulong value)
@@ -24,7 +24,7 @@ public sealed partial class ReferenceMachine
         var mm = process.Mm;
         var page = address.Page;
         var userMode = mode == AccessMode.User;
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        for (var resolutions = 0; resolutions <= FaultHandler.MaxResolutionsPerAccess;)
         {
             bool present;
             if (cpu.Tlb.TryLookup(mm.Asid, page, out var cached))
@@ -43,7 +43,7 @@ public sealed partial class ReferenceMachine
                 var pte = mm.Pages.Walk(address).Pte;
                 if (pte.Allows(kind, userMode))
                 {
-                    var fill = new Translation(pte.Frame, _memory.GenerationTag(pte.Frame), pte.Flags);
+                    var fill = new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags);
                     cpu.Tlb.Fill(mm.Asid, page, fill);
                     Perform(process, fill, address, kind, value);
                     return Outcome.Done;
@@ -51,33 +51,31 @@ public sealed partial class ReferenceMachine
                 present = pte.IsPresent;
             }
             var input = GatherFaultInput(cpu, mm, address, FaultErrorCode.For(kind, present, userMode), mode);
-            var outcome = Apply(cpu, process, input, FaultHandler.Resolve(input));
-            if (outcome != Outcome.Retry)
-                return outcome;
+            switch (Apply(cpu, process, input, FaultHandler.Resolve(input)))
+            {
+                case Outcome.Retry:
+                    resolutions++;
+                    break;
+                case Outcome.Again:
+                    break;
+                case var ended:
+                    return ended;
+            }
         }
-        throw new InvalidOperationException($"{cpu.Id} faulted {MaxAttempts} times in a row at {address} in {process.Name}: the fault path does not converge");
+        throw new InvalidOperationException(FaultHandler.NotConverging(cpu.Id, address));
     }
 
     private void Perform(ProcessState process, Translation translation, VirtualAddress address, AccessKind kind, ulong value)
     {
-        if (translation.Generation != _memory.GenerationTag(translation.Frame))
+        if (!_memory.Access(translation.Frame, translation.Generation, new PageKey(process.Mm.Asid, address.Page), address.Offset, kind == AccessKind.Write, value))
             throw new InvalidOperationException($"stale translation used: {translation.Frame} was freed after it was cached");
         process.Counters.Accesses++;
-        _memory.Referenced(translation.Frame, new PageKey(process.Mm.Asid, address.Page));
-        if (kind == AccessKind.Write)
-            _memory.Write(translation.Frame, address.Offset, value);
     }
 
     private FaultInput GatherFaultInput(CpuState cpu, AddressSpace mm, VirtualAddress address, FaultErrorCode code, AccessMode mode)
     {
         var f = mm.FaultInputFor(address, code, cpu.StackPointer, _spec.Stack, mode == AccessMode.UserCopy, _spec.ZeroPage, _files.Size);
-        return MemoryQuery.For(f) switch
-        {
-            MemoryQuery.OfFrame frame => f with { Frame = _memory.Facts(frame.Frame) },
-            MemoryQuery.OfSwap swap => f with { CachedFrame = _memory.LookupSwapCache(swap.Slot) },
-            MemoryQuery.OfFile file => f with { CachedFrame = _memory.LookupPageCache(file.Page) },
-            _ => f,
-        };
+        return _memory.Complete(f);
     }
 
     private Outcome Apply(CpuState cpu, ProcessState process, in FaultInput f, Resolution resolution)
@@ -92,12 +90,12 @@ public sealed partial class ReferenceMachine
                 break;
             case Resolution.DemandZero zero:
                 if (!InstallZeroed(cpu, process, f, f.Vma!, zero.MapZeroPage, out var oom))
-                    return oom ? Outcome.Killed : Outcome.Retry;
+                    return oom ? Outcome.Killed : Outcome.Again;
                 break;
             case Resolution.StackGrowth growth:
                 var grown = mm.Vmas.GrowDown(f.Vma!, growth.NewStart);
                 if (!InstallZeroed(cpu, process, f, grown, growth.MapZeroPage, out var oomStack))
-                    return oomStack ? Outcome.Killed : Outcome.Retry;
+                    return oomStack ? Outcome.Killed : Outcome.Again;
                 break;
             case Resolution.PageCacheHit hit:
                 if (MapCached(cpu, process, f, hit.Frame, hit.FromSwapCache, hit.CopyForWrite) is { } hitOutcome)
@@ -106,7 +104,7 @@ public sealed partial class ReferenceMachine
             case Resolution.Major major:
                 counters.DiskReads++;
                 if (ReadFails(major.Source))
-                    return Apply(cpu, process, f, FailedRead(f));
+                    return Apply(cpu, process, f, FaultHandler.FailedRead(f));
                 if (ReadIn(cpu, process, major.Source) is not { } frame)
                     return Outcome.Killed;
                 if (MapCached(cpu, process, f, frame, major.Source is PageSource.FromSwap, major.CopyForWrite) is { } majorOutcome)
@@ -140,13 +138,6 @@ public sealed partial class ReferenceMachine
         return Outcome.Retry;
     }
 
-    /// <summary>A failed disk read: SIGBUS for the process, or EFAULT when the kernel was copying for a system call.</summary>
-    private static Resolution FailedRead(in FaultInput f)
-    {
-        var bus = new Resolution.SigBus(BusReason.IoError);
-        return f.InUserCopy ? new Resolution.EfaultFixup(bus) : bus;
-    }
-
     private bool ReadFails(PageSource source) =>
         (source is PageSource.FromFile file && _badPages.Contains(file.Page))
         || (_spec.Disk.ReadErrorRate > 0 && _random.NextDouble() < _spec.Disk.ReadErrorRate);
@@ -161,18 +152,14 @@ public sealed partial class ReferenceMachine
             process.Mm.Install(key.Page, Pte.Mapped(FrameNumber.Zero, InstallRules.ZeroPage(vma)));
             return true;
         }
-        if (AllocateAnonymous(cpu, process) is not { } frame)
+        if (!MakeRoom(cpu, process))
         {
             oom = true;
             return false;
         }
         if (process.Mm.Pages[key.Page] != f.Pte)
-        {
-            _memory.FreeUnused(frame); // reclaim changed the page meanwhile: fault again
-            return false;
-        }
-        process.Counters.PagesZeroed++;
-        Map(process.Mm, key, frame, InstallRules.NewPage(vma));
+            return false; // reclaim changed the page meanwhile: fault again
+        Map(process.Mm, key, _memory.NewZeroed(process.Pid), InstallRules.NewPage(vma));
         return true;
     }
 
@@ -184,11 +171,10 @@ public sealed partial class ReferenceMachine
         var key = new PageKey(mm.Asid, f.Address.Page);
         if (fromSwap)
         {
-            // do_swap_page: this PTE gives up its slot; the last one to do so takes the page out of the swap cache.
-            var exclusive = _swap.Release(f.Pte.Slot);
+            // do_swap_page: the PTE is writable at once if it alone names the slot; then it gives the slot up.
+            var exclusive = _memory.SwapInExclusive(f.Pte.Slot, frame);
             Map(mm, key, frame, InstallRules.SwappedIn(vma, f.Code.Access, exclusive));
-            if (exclusive)
-                _memory.RemoveFromSwapCache(frame);
+            _memory.DropSwapEntry(f.Pte.Slot);
             return null;
         }
         if (!copyForWrite)
@@ -197,14 +183,9 @@ public sealed partial class ReferenceMachine
             return null;
         }
         // A write to a private file mapping (do_cow_fault): the process gets its own copy of the file page.
-        _memory.Pin(frame);
-        var copy = AllocateAnonymous(cpu, process);
-        _memory.Unpin(frame);
-        if (copy is not { } target)
+        if (!MakeRoom(cpu, process, keep: frame))
             return Outcome.Killed;
-        _memory.Copy(frame, target);
-        process.Counters.PagesCopied++;
-        Map(mm, key, target, InstallRules.NewPage(vma));
+        Map(mm, key, _memory.NewCopy(frame, process.Pid), InstallRules.NewPage(vma));
         return null;
     }
 
@@ -213,22 +194,12 @@ public sealed partial class ReferenceMachine
     {
         if (!MakeRoom(cpu, process))
             return null;
-        FrameNumber frame;
+        var frame = _memory.ReserveRead(source);
         Span<ulong> content = stackalloc ulong[_spec.WordsPerPage];
         if (source is PageSource.FromFile file)
-        {
-            frame = _memory.AllocatePageCache(file.Page);
             _files.Read(file.Page, content);
-        }
-        else
-        {
-            var slot = ((PageSource.FromSwap)source).Slot;
-            frame = _memory.AllocateAnonymous();
-            _swap.Read(slot).CopyTo(content);
-            _memory.AddToSwapCache(frame, slot);
-        }
-        _memory.Fill(frame, content);
-        _memory.Activate(frame);
+        _memory.FillRead(frame, source, content);
+        _memory.Activate(frame); // read and in its cache: from now on reclaim may take it (the copy of a private write keeps it meanwhile)
         return frame;
     }
 
@@ -238,30 +209,16 @@ public sealed partial class ReferenceMachine
         var key = new PageKey(mm.Asid, f.Address.Page);
         // Reclaim for the copy must not take the page being copied: swapped out, it would only fault
         // back in and be chosen again, forever when one frame is left. With no other victim it is OOM.
-        _memory.Pin(old);
-        var allocated = AllocateAnonymous(cpu, process);
-        _memory.Unpin(old);
-        if (allocated is not { } copy)
+        if (!MakeRoom(cpu, process, keep: old))
             return Outcome.Killed;
         if (mm.Pages[key.Page] != f.Pte)
-        {
-            _memory.FreeUnused(copy); // the old page was reclaimed meanwhile: fault again
-            return Outcome.Retry;
-        }
-        if (old == FrameNumber.Zero)
-        {
-            process.Counters.PagesZeroed++;
-        }
-        else
-        {
-            _memory.Copy(old, copy);
-            process.Counters.PagesCopied++;
-        }
+            return Outcome.Again; // the old page was reclaimed meanwhile: fault again
+        var copy = _memory.NewCopy(old, process.Pid);
         var change = mm.Install(key.Page, Pte.Mapped(copy, InstallRules.NewPage(f.Vma!)));
         _memory.Map(copy, key);
         _memory.Activate(copy);
-        Shootdown(cpu.Id, mm, [change]);  // nobody may still reach the old frame through this page...
-        _memory.Unmap(old, key);                 // ...before its reference is dropped
+        Shootdown(cpu.Id, mm, [change]);                               // nobody may still reach the old frame through this page...
+        _memory.Release(new PageRelease(key, old, null));              // ...before its reference is dropped
         return null;
     }
 
@@ -272,100 +229,48 @@ public sealed partial class ReferenceMachine
         _memory.Activate(frame);
     }
 
-    private FrameNumber? AllocateAnonymous(CpuState cpu, ProcessState process) =>
-        MakeRoom(cpu, process) ? _memory.AllocateAnonymous() : null;
-
-    /// <summary>Evicts until a frame is free. False when nothing can be evicted: the OOM killer ends the process.</summary>
-    private bool MakeRoom(CpuState cpu, ProcessState process)
+    /// <summary>
+    /// Evicts until a frame is free, never <paramref name="keep"/> (the source of a copy). False when nothing can be
+    /// evicted: the OOM killer ends the process.
+    /// </summary>
+    private bool MakeRoom(CpuState cpu, ProcessState process, FrameNumber? keep = null)
     {
         while (_memory.IsFull)
         {
-            if (_memory.Evictable == 0)
+            if (!_memory.CanEvictBut(keep))
             {
                 EndProcess(cpu, process, ProcessFate.KilledByOom);
                 return false;
             }
-            Evict(_memory.ChooseVictim(), cpu, process);
+            Evict(_memory.ChooseVictim(keep), cpu, process);
         }
         return true;
     }
 
     /// <summary>
-    /// Reclaims one frame: every PTE that maps it is cleared (anonymous pages point to their swap
-    /// slot instead), every TLB that may cache it is shot down, dirty content is written out, and
-    /// only then is the frame freed.
+    /// Reclaims one frame: every PTE that maps it is replaced (anonymous pages point to their swap slot instead) and shot
+    /// down on every TLB that may cache it, what must be written out is, and only then is the frame freed.
     /// </summary>
     private void Evict(FrameNumber frame, CpuState cpu, ProcessState initiator)
     {
-        var counters = initiator.Counters;
-        var mappers = _memory.Mappers(frame);
-        var anonymous = _memory.UseOf(frame) == FrameUse.Anonymous;
-        SwapSlot slot = default;
-        if (anonymous)
-        {
-            if (_memory.IsSwapCached(frame))
-            {
-                slot = _memory.SwapSlotOf(frame);
-                for (var i = 0; i < mappers.Count; i++)
-                    _swap.AddReference(slot);
-                if (_memory.IsDirty(frame))
-                {
-                    _swap.Write(slot, _memory.Content(frame));
-                    counters.DiskWrites++;
-                }
-            }
-            else
-            {
-                slot = _swap.Allocate(_memory.Content(frame), mappers.Count);
-                counters.DiskWrites++;
-            }
-        }
-        foreach (var mapper in mappers)
+        var eviction = _memory.BeginEviction(frame, initiator.Pid);
+        foreach (var mapper in eviction.Mappers)
         {
             var owner = _byAsid[mapper.Asid];
-            var change = owner.Mm.Install(mapper.Page, anonymous ? Pte.Swapped(slot) : Pte.None);
-            Shootdown(cpu.Id, owner.Mm, [change]);
+            Shootdown(cpu.Id, owner.Mm, [owner.Mm.Install(mapper.Page, eviction.Replacement)]);
+            _memory.Unmapped(eviction, mapper, replaced: true);
         }
-        foreach (var mapper in mappers)
-            _memory.Unmap(frame, mapper);
-        if (anonymous)
-        {
-            _memory.RemoveFromSwapCache(frame); // a frame not in the swap cache was freed by its last unmap
-        }
-        else
-        {
-            if (_memory.IsDirty(frame))
-            {
-                _files.Write(_memory.CachedFilePage(frame), _memory.Content(frame));
-                counters.DiskWrites++;
-            }
-            _memory.RemoveFromPageCache(frame);
-        }
-        counters.PagesEvicted++;
+        if (_memory.WriteOut(eviction) is { Block: PageSource.FromFile file } write)
+            _files.Write(file.Page, write.Content);
+        _memory.Finish(eviction);
     }
 
     /// <summary>Settles PTE changes of a system call: shoot down what TLBs may hold, then drop frame and swap references.</summary>
-    private void Settle(CpuState cpu, ProcessState process, AddressSpace mm, IReadOnlyList<PteChange> changes)
+    private void Settle(CpuState cpu, AddressSpace mm, IReadOnlyList<PteChange> changes)
     {
         Shootdown(cpu.Id, mm, changes);
-        foreach (var change in changes)
-        {
-            if (change.New.IsNone)
-                Release(mm, change);
-        }
-    }
-
-    private void Release(AddressSpace mm, PteChange change)
-    {
-        var old = change.Old;
-        if (old.HoldsFrame)
-        {
-            _memory.Unmap(old.Frame, new PageKey(mm.Asid, change.Page));
-        }
-        else if (old.IsSwapped && _swap.Release(old.Slot) && _memory.LookupSwapCache(old.Slot) is { } cached)
-        {
-            _memory.RemoveFromSwapCache(cached);
-        }
+        foreach (var release in PageRelease.Dropped(mm.Asid, changes))
+            _memory.Release(release);
     }
 
     /// <summary>

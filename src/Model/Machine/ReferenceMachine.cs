@@ -3,6 +3,7 @@ using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Common;
 using Faultsim.Model.Frames;
+using Faultsim.Model.Memory;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Storage;
 using Faultsim.Model.Tlbs;
@@ -25,8 +26,7 @@ public sealed partial class ReferenceMachine
     private readonly MachineSpec _spec;
     private readonly ulong _seed;
     private readonly SimRandom _random;
-    private readonly PhysicalMemory _memory;
-    private readonly SwapSpace _swap;
+    private readonly MemoryManager _memory;
     private readonly FileStore _files = new();
     private readonly Dictionary<string, FileId> _fileIds = [];
     private readonly HashSet<FilePage> _badPages = [];
@@ -47,8 +47,7 @@ public sealed partial class ReferenceMachine
         _spec = workload.Machine;
         _seed = seed;
         _random = new SimRandom(seed);
-        _memory = new PhysicalMemory(_spec.Frames, _spec.WordsPerPage, policy);
-        _swap = new SwapSpace(_spec.WordsPerPage);
+        _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy);
         foreach (var file in workload.Files)
             _fileIds[file.Name] = _files.Add(file.Name, file.Size);
         foreach (var (file, page) in _spec.Disk.BadPages)
@@ -77,9 +76,8 @@ public sealed partial class ReferenceMachine
     public static RunResult Run(Workload workload, ulong seed, bool captureMemory = true)
     {
         WorkloadValidator.Validate(workload);
-        if (workload.Machine.Policy != ReplacementPolicyKind.Opt)
-            return new ReferenceMachine(workload, seed, CreatePolicy(workload.Machine.Policy)).Execute(captureMemory);
-        return new ReferenceMachine(workload, seed, new OptimalPolicy(RecordReferences(workload, seed))).Execute(captureMemory);
+        var future = workload.Machine.Policy == ReplacementPolicyKind.Opt ? RecordReferences(workload, seed) : null;
+        return new ReferenceMachine(workload, seed, ReplacementPolicies.Create(workload.Machine.Policy, future)).Execute(captureMemory);
     }
 
     /// <summary>Every page reference of a run, in order (what OPT needs to know of the future).</summary>
@@ -91,14 +89,6 @@ public sealed partial class ReferenceMachine
         return recorder.References;
     }
 
-    public static IReplacementPolicy CreatePolicy(ReplacementPolicyKind kind) => kind switch
-    {
-        ReplacementPolicyKind.Fifo => new FifoPolicy(),
-        ReplacementPolicyKind.Lru => new LruPolicy(),
-        ReplacementPolicyKind.Clock => new ClockPolicy(),
-        _ => throw new ArgumentException($"{kind} needs the future; use ReferenceMachine.Run", nameof(kind)),
-    };
-
     private RunResult Execute(bool captureMemory)
     {
         while (_panic is null && NextCpu() is { } cpu)
@@ -108,7 +98,10 @@ public sealed partial class ReferenceMachine
         }
         var totals = new Counters();
         foreach (var process in _processes)
+        {
+            process.Counters.Add(_memory.CountsOf(process.Pid));
             totals.Add(process.Counters);
+        }
         return new RunResult(
             EngineName, _seed, _spec.Cpus, totals,
             [.. _processes.Select(p => new ProcessReport(p.Pid, p.Name, p.Fate, p.Counters))],
@@ -220,12 +213,12 @@ public sealed partial class ReferenceMachine
                 break;
             case Op.Unmap unmap:
                 var (start, end) = ResolveRange(process, unmap.Range, unmap.Line);
-                Settle(cpu, process, process.Mm, process.Mm.Unmap(start, end));
+                Settle(cpu, process.Mm, process.Mm.Unmap(start, end));
                 break;
             case Op.Protect protect:
                 var (pStart, pEnd) = ResolveRange(process, protect.Range, protect.Line);
                 if (process.Mm.Protect(pStart, pEnd, protect.Protection) is { } changes)
-                    Settle(cpu, process, process.Mm, changes);
+                    Settle(cpu, process.Mm, changes);
                 else
                     process.Counters.SyscallErrors++; // ENOMEM: part of the range is not mapped
                 break;
@@ -277,7 +270,7 @@ public sealed partial class ReferenceMachine
             ? new Backing.File(_fileIds[file], map.FileOffset / VirtualAddress.PageSize)
             : Backing.Anonymous.Instance;
         var vma = new Vma(start, start + map.Length, map.Flags, backing);
-        Settle(cpu, process, process.Mm, process.Mm.Map(vma));
+        Settle(cpu, process.Mm, process.Mm.Map(vma));
         process.Regions[map.Name] = (start, map.Length);
     }
 
@@ -291,13 +284,11 @@ public sealed partial class ReferenceMachine
         }
         if (advise.Advice == Advice.DontNeed)
         {
-            Settle(cpu, process, process.Mm, process.Mm.DontNeed(start, end));
+            Settle(cpu, process.Mm, process.Mm.DontNeed(start, end));
             return;
         }
         // MADV_PAGEOUT reclaims the pages this process alone maps.
-        var frames = process.Mm.Pages.Entries(start.Page, end.Page)
-            .Where(e => e.Pte.IsPresent && e.Pte.Frame != FrameNumber.Zero && _memory.MapCount(e.Pte.Frame) == 1)
-            .Select(e => e.Pte.Frame).ToList();
+        var frames = _memory.PageOutCandidates(process.Mm.Pages.Entries(start.Page, end.Page).Where(e => e.Pte.IsPresent).Select(e => e.Pte.Frame));
         foreach (var frame in frames)
             Evict(frame, cpu, process);
     }
@@ -306,13 +297,8 @@ public sealed partial class ReferenceMachine
     {
         var childPid = _workload.PidOf(childName);
         var (childMm, parentChanges) = parent.Mm.Fork(AsidOf(childPid));
-        foreach (var (page, pte) in childMm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page))
-        {
-            if (pte.HoldsFrame)
-                _memory.Map(pte.Frame, new PageKey(childMm.Asid, page));
-            else if (pte.IsSwapped)
-                _swap.AddReference(pte.Slot);
-        }
+        _memory.AddReferences(childMm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)
+            .Select(e => PageRelease.Of(new PageKey(childMm.Asid, e.Page), e.Pte)));
         Shootdown(cpu.Id, parent.Mm, parentChanges);
         var child = new ProcessState(childPid, childName, childMm, cpu.StackPointer)
         {
@@ -354,8 +340,8 @@ public sealed partial class ReferenceMachine
         process.Fate = fate;
         var changes = process.Mm.Teardown();
         ShootdownAll(cpu.Id, process.Mm);
-        foreach (var change in changes)
-            Release(process.Mm, change);
+        foreach (var release in PageRelease.Dropped(process.Mm.Asid, changes))
+            _memory.Release(release);
     }
 
     private VirtualAddress Resolve(ProcessState process, AddressExpr address, int line)
@@ -377,32 +363,22 @@ public sealed partial class ReferenceMachine
 
     private MemoryImage CaptureMemory()
     {
-        var pages = ImmutableArray.CreateBuilder<PageImage>();
+        var pages = new List<PageImage>();
         foreach (var process in _processes.Where(p => p.Alive))
         {
             foreach (var (page, pte) in process.Mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page))
             {
-                if (pte.HoldsFrame && _memory.UseOf(pte.Frame) != FrameUse.Anonymous)
-                    continue; // page-cache pages are the files' (and the zero page holds nothing)
-                ReadOnlySpan<ulong> words = pte.HoldsFrame
-                    ? _memory.Content(pte.Frame)
-                    : _memory.LookupSwapCache(pte.Slot) is { } cached ? _memory.Content(cached) : _swap.Read(pte.Slot);
+                var words = _memory.ContentOf(PageRelease.Of(new PageKey(process.Mm.Asid, page), pte));
                 if (MemoryImage.Counts(words))
                     pages.Add(new PageImage(process.Pid, page, [.. words]));
             }
         }
-        var files = new SortedDictionary<FilePage, ImmutableArray<ulong>>(Comparer<FilePage>.Create(
-            (a, b) => a.File.Value != b.File.Value ? a.File.Value.CompareTo(b.File.Value) : a.Index.CompareTo(b.Index)));
         var content = new ulong[_spec.WordsPerPage];
-        foreach (var page in _files.WrittenPages.Concat(_memory.CachedFilePages))
+        var written = _files.WrittenPages.Select(page =>
         {
-            if (_memory.LookupPageCache(page) is { } frame)
-                _memory.Content(frame).CopyTo(content);
-            else
-                _files.Read(page, content);
-            if (MemoryImage.Changed(page, content))
-                files[page] = [.. content];
-        }
-        return new MemoryImage(pages.ToImmutable(), [.. files.Select(f => new FilePageImage(_files.Name(f.Key.File), f.Key.Index, f.Value))]);
+            _files.Read(page, content);
+            return (page, content.ToArray());
+        }).ToList();
+        return MemoryImage.Of(pages, written, _memory.ChangedCachedFilePages(), _files.Name);
     }
 }

@@ -4,7 +4,8 @@ namespace Faultsim.Model.Storage;
 
 /// <summary>
 /// Swap space: slots holding the content of swapped-out anonymous pages. A slot counts the PTEs
-/// that name it (fork shares swapped-out pages too) and is freed when the last one lets go.
+/// that name it (fork shares swapped-out pages too), and knows whether the swap cache holds a frame
+/// for it (Linux's SWAP_HAS_CACHE, which is no PTE's reference); it is freed when neither holds it.
 /// </summary>
 public sealed class SwapSpace(int wordsPerPage)
 {
@@ -14,7 +15,7 @@ public sealed class SwapSpace(int wordsPerPage)
 
     public int InUse => _slots.Count;
 
-    /// <summary>A new slot holding <paramref name="content"/>, referenced by <paramref name="references"/> PTEs.</summary>
+    /// <summary>A new slot holding <paramref name="content"/>, referenced by <paramref name="references"/> PTEs (none yet when only the swap cache holds it).</summary>
     public SwapSlot Allocate(ReadOnlySpan<ulong> content, int references)
     {
         if (content.Length != wordsPerPage)
@@ -31,16 +32,34 @@ public sealed class SwapSpace(int wordsPerPage)
 
     public int References(SwapSlot slot) => Get(slot).References;
 
+    public bool IsCached(SwapSlot slot) => Get(slot).Cached;
+
+    /// <summary>The swap cache now holds (or no longer holds) a frame for the slot. Returns true when the slot was freed.</summary>
+    public bool SetCached(SwapSlot slot, bool cached)
+    {
+        var s = Get(slot);
+        s.Cached = cached;
+        return FreeIfUnused(slot, s);
+    }
+
     /// <summary>Whether some PTE still names the slot (a fault may hold a stale swap entry whose slot was freed since).</summary>
     public bool IsAllocated(SwapSlot slot) => _slots.ContainsKey(slot.Value);
 
     public void AddReference(SwapSlot slot) => Get(slot).References++;
 
-    /// <summary>One PTE no longer names the slot. Returns true when the slot was freed.</summary>
+    /// <summary>One PTE no longer names the slot. Returns true when the slot was freed (nothing caches it either).</summary>
     public bool Release(SwapSlot slot)
     {
         var s = Get(slot);
-        if (--s.References > 0)
+        if (s.References == 0)
+            throw new InvalidOperationException($"{slot} has no reference to release");
+        s.References--;
+        return FreeIfUnused(slot, s);
+    }
+
+    private bool FreeIfUnused(SwapSlot slot, Slot s)
+    {
+        if (s.References > 0 || s.Cached)
             return false;
         _slots.Remove(slot.Value);
         _free.Push(slot.Value);
@@ -54,5 +73,6 @@ public sealed class SwapSpace(int wordsPerPage)
     {
         public ulong[] Content { get; } = content;
         public int References { get; set; } = references;
+        public bool Cached { get; set; }
     }
 }

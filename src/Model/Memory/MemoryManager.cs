@@ -1,0 +1,382 @@
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Frames;
+using Faultsim.Model.Machine;
+using Faultsim.Model.PageTables;
+using Faultsim.Model.Replacement;
+using Faultsim.Model.Storage;
+
+namespace Faultsim.Model.Memory;
+
+/// <summary>What memory did for one process: pages zeroed and copied for its faults, evicted and written out by its reclaim.</summary>
+public sealed class MemoryCounts
+{
+    public long Zeroed { get; set; }
+    public long Copied { get; set; }
+    public long Evicted { get; set; }
+    public long DiskWrites { get; set; }
+}
+
+/// <summary>
+/// The kernel's memory management, for every engine alike: frames with the page cache and the swap cache, swap space,
+/// the replacement policy and reclaim. The reference machine calls it one step at a time; the memory actor calls it as
+/// the messages of its protocols arrive. It decides what happens to frames and slots; page tables and TLBs are the
+/// callers' (an eviction says which PTEs to replace and with what, and waits to be told they were).
+/// </summary>
+public sealed class MemoryManager
+{
+    private readonly Dictionary<ProcessId, MemoryCounts> _counts = [];
+    private readonly HashSet<FrameNumber> _evicting = [];
+    private long _evictions;
+
+    public MemoryManager(int frameLimit, int wordsPerPage, IReplacementPolicy policy)
+    {
+        Frames = new PhysicalMemory(frameLimit, wordsPerPage, policy);
+        Swap = new SwapSpace(wordsPerPage);
+        Limited = frameLimit > 0;
+    }
+
+    public PhysicalMemory Frames { get; }
+    public SwapSpace Swap { get; }
+
+    /// <summary>Whether frames are limited: only then does reclaim choose victims, and only then is recency followed.</summary>
+    public bool Limited { get; }
+
+    /// <summary>Whether the next frame needs an eviction first.</summary>
+    public bool IsFull => Frames.IsFull;
+
+    /// <summary>Whether some frame may be chosen for eviction now.</summary>
+    public bool CanEvict => Frames.Evictable > 0;
+
+    public MemoryCounts CountsOf(ProcessId pid) => _counts.TryGetValue(pid, out var counts) ? counts : _counts[pid] = new();
+
+    public IReadOnlyDictionary<ProcessId, MemoryCounts> Counts => _counts;
+
+    /// <summary>The memory facts the fault decision reads for <paramref name="f"/> (<see cref="MemoryQuery.For"/>), filled in.</summary>
+    public FaultInput Complete(in FaultInput f) => MemoryQuery.For(f) switch
+    {
+        MemoryQuery.OfFrame frame => f with { Frame = Frames.Facts(frame.Frame) },
+        { } query => f with { CachedFrame = Cached(query) },
+        null => f,
+    };
+
+    /// <summary>The frame that already holds the page <paramref name="query"/> names: the page cache's or the swap cache's.</summary>
+    public FrameNumber? Cached(MemoryQuery query) => query switch
+    {
+        MemoryQuery.OfFile file => Frames.LookupPageCache(file.Page),
+        MemoryQuery.OfSwap swap => Frames.LookupSwapCache(swap.Slot),
+        _ => null,
+    };
+
+    /// <summary>A swap entry read before its slot was freed (and maybe reused): the PTE changed since, the fault must look again.</summary>
+    public bool IsStale(SwapSlot slot) => !Swap.IsAllocated(slot);
+
+    /// <summary>A fresh zero-filled frame for a fault of <paramref name="pid"/>; the caller made room first.</summary>
+    public FrameNumber NewZeroed(ProcessId pid)
+    {
+        CountsOf(pid).Zeroed++;
+        return Frames.AllocateAnonymous();
+    }
+
+    /// <summary>A new anonymous frame holding a copy of <paramref name="source"/> (a copy of the zero page is a zero fill).</summary>
+    public FrameNumber NewCopy(FrameNumber source, ProcessId pid)
+    {
+        var copy = Frames.AllocateAnonymous();
+        if (source == FrameNumber.Zero)
+        {
+            CountsOf(pid).Zeroed++;
+        }
+        else
+        {
+            Frames.Copy(source, copy);
+            CountsOf(pid).Copied++;
+        }
+        return copy;
+    }
+
+    /// <summary>
+    /// A frame for a disk read of <paramref name="source"/>, entered in the page cache or the swap cache now so that other
+    /// faults on the page find it (and wait for the read); the caller made room first.
+    /// </summary>
+    public FrameNumber ReserveRead(PageSource source)
+    {
+        if (source is PageSource.FromFile file)
+            return Frames.AllocatePageCache(file.Page);
+        var frame = Frames.AllocateAnonymous();
+        AddToSwapCache(frame, ((PageSource.FromSwap)source).Slot);
+        return frame;
+    }
+
+    /// <summary>The read is done: the frame holds the page (a file's content as read; a swap slot's from swap space).</summary>
+    public void FillRead(FrameNumber frame, PageSource source, ReadOnlySpan<ulong> fileContent)
+    {
+        if (source is PageSource.FromSwap swap)
+            Frames.Fill(frame, Swap.Read(swap.Slot));
+        else
+            Frames.Fill(frame, fileContent);
+    }
+
+    /// <summary>A reserved read will not happen (an I/O error, an abandoned fault): the frame leaves its cache.</summary>
+    public void CancelRead(FrameNumber frame, PageSource source)
+    {
+        if (source is PageSource.FromFile)
+            Frames.RemoveFromPageCache(frame);
+        else
+            RemoveFromSwapCache(frame);
+    }
+
+    /// <summary>Frees a frame allocated for a fault that was abandoned before anything mapped it.</summary>
+    public void FreeUnused(FrameNumber frame) => Frames.FreeUnused(frame);
+
+    /// <summary>A PTE of <paramref name="page"/> maps the frame now (its reference).</summary>
+    public void Map(FrameNumber frame, PageKey page) => Frames.Map(frame, page);
+
+    /// <summary>That PTE was not installed after all: its reference goes (the frame is freed if nothing else holds it).</summary>
+    public void Unmap(FrameNumber frame, PageKey page) => Frames.Unmap(frame, page);
+
+    /// <summary>The frame may be chosen for eviction from now on — unless an eviction holds it, which puts it back itself.</summary>
+    public void Activate(FrameNumber frame)
+    {
+        if (!_evicting.Contains(frame))
+            Frames.Activate(frame);
+    }
+
+    /// <summary>
+    /// do_swap_page: whether the PTE being swapped in to <paramref name="frame"/> is the page's only user — no other PTE
+    /// names <paramref name="slot"/>, and none maps the frame already (another swapped it in first) — so it may be mapped writable.
+    /// </summary>
+    public bool SwapInExclusive(SwapSlot slot, FrameNumber frame) => Swap.References(slot) == 1 && Frames.MapCount(frame) == 0;
+
+    /// <summary>A PTE no longer names <paramref name="slot"/> (it maps the frame now, or is gone): the last one takes the page out of the swap cache.</summary>
+    public void DropSwapEntry(SwapSlot slot)
+    {
+        var cached = Frames.LookupSwapCache(slot);
+        if (Swap.Release(slot) || cached is not { } frame || Swap.References(slot) > 0 || _evicting.Contains(frame))
+            return;
+        RemoveFromSwapCache(frame); // an eviction under way keeps its frame in the swap cache until it completes
+    }
+
+    /// <summary>A PTE that is gone (munmap, exit, madvise, a COW break's old frame): its frame reference or its swap reference goes.</summary>
+    public void Release(PageRelease page)
+    {
+        if (page.Frame is { } frame)
+            Frames.Unmap(frame, page.Page);
+        if (page.Slot is { } slot)
+            DropSwapEntry(slot);
+    }
+
+    /// <summary>fork: the child's PTEs reference the parent's frames and swap slots too.</summary>
+    public void AddReferences(IEnumerable<PageRelease> pages)
+    {
+        foreach (var page in pages)
+        {
+            if (page.Frame is { } frame)
+                Frames.Map(frame, page.Page);
+            if (page.Slot is { } slot)
+                Swap.AddReference(slot);
+        }
+    }
+
+    /// <summary>
+    /// An access through a translation to <paramref name="frame"/> cached with generation tag <paramref name="tag"/>: false
+    /// when the frame was freed or reused since (a stale translation); else the store is applied and recency updated.
+    /// </summary>
+    public bool Access(FrameNumber frame, uint tag, PageKey page, ulong offset, bool write, ulong value)
+    {
+        if (!IsCurrent(frame, tag))
+            return false;
+        Frames.Referenced(frame, page);
+        if (write)
+            Frames.Write(frame, offset, value);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="frame"/> still holds what it held when a PTE recorded generation tag <paramref name="tag"/>.</summary>
+    public bool IsCurrent(FrameNumber frame, uint tag) =>
+        frame == FrameNumber.Zero || (Frames.UseOf(frame) != FrameUse.Free && Frames.GenerationTag(frame) == tag % Pte.GenerationTags);
+
+    /// <summary>MADV_PAGEOUT: which of <paramref name="frames"/> (of the calling process's range) are its alone, and free to reclaim.</summary>
+    public IReadOnlyList<FrameNumber> PageOutCandidates(IEnumerable<FrameNumber> frames) =>
+        [.. frames.Where(f => f != FrameNumber.Zero && Frames.UseOf(f) != FrameUse.Free && Frames.MapCount(f) == 1 && !_evicting.Contains(f)).Distinct()];
+
+    /// <summary>The next victim of the replacement policy, passing over pinned frames and <paramref name="keep"/>.</summary>
+    public FrameNumber ChooseVictim(FrameNumber? keep = null)
+    {
+        if (keep is { } k)
+            Frames.Pin(k);
+        var victim = Frames.ChooseVictim();
+        if (keep is { } kept)
+            Frames.Unpin(kept);
+        return victim;
+    }
+
+    /// <summary>
+    /// The next victim, never <paramref name="keep"/>, and one of <paramref name="rather"/> (frames other requests will
+    /// need) only when nothing else can go; null when nothing can.
+    /// </summary>
+    public FrameNumber? ChooseVictim(FrameNumber? keep, IReadOnlyList<FrameNumber> rather)
+    {
+        foreach (var frame in rather)
+            Frames.Pin(frame);
+        var victim = CanEvictBut(keep) ? ChooseVictim(keep) : (FrameNumber?)null;
+        foreach (var frame in rather)
+            Frames.Unpin(frame);
+        return victim ?? (CanEvictBut(keep) ? ChooseVictim(keep) : null);
+    }
+
+    /// <summary>Whether some frame other than <paramref name="keep"/> may be chosen for eviction now.</summary>
+    public bool CanEvictBut(FrameNumber? keep)
+    {
+        if (keep is not { } k)
+            return CanEvict;
+        Frames.Pin(k);
+        var can = CanEvict;
+        Frames.Unpin(k);
+        return can;
+    }
+
+    /// <summary>
+    /// Starts evicting <paramref name="frame"/> for <paramref name="initiator"/>'s reclaim: it leaves the replacement lists;
+    /// an anonymous page gets a swap slot (the swap cache holds the frame meanwhile). The caller replaces each PTE of
+    /// <see cref="Eviction.Mappers"/> with <see cref="Eviction.Replacement"/>, shoots it down, and reports it with
+    /// <see cref="Unmapped"/>; then <see cref="WriteOut"/>, then <see cref="Finish"/>.
+    /// </summary>
+    public Eviction BeginEviction(FrameNumber frame, ProcessId initiator)
+    {
+        Frames.Isolate(frame);
+        _evicting.Add(frame);
+        SwapSlot? slot = null;
+        var fresh = false;
+        if (Frames.UseOf(frame) == FrameUse.Anonymous)
+        {
+            if (Frames.IsSwapCached(frame))
+            {
+                slot = Frames.SwapSlotOf(frame);
+            }
+            else
+            {
+                slot = Swap.Allocate(Frames.Content(frame), references: 0);
+                AddToSwapCache(frame, slot.Value);
+                fresh = true;
+            }
+        }
+        var mappers = Frames.Mappers(frame);
+        if (slot is { } held)
+        {
+            // Each PTE holds the slot from the moment its mm replaces it, which may be well before it is reported: a fault
+            // can swap the page back in (and drop that PTE's reference) in between.
+            foreach (var _ in mappers)
+                Swap.AddReference(held);
+        }
+        return new Eviction(++_evictions, frame, initiator, slot, fresh, [.. mappers]);
+    }
+
+    /// <summary>The PTE of <paramref name="page"/> holds the replacement now (<paramref name="replaced"/>), or kept its frame (a fault or a call got there first).</summary>
+    public void Unmapped(Eviction eviction, PageKey page, bool replaced)
+    {
+        if (replaced)
+            Frames.Unmap(eviction.Frame, page);
+        else if (eviction.Slot is { } slot)
+            Swap.Release(slot); // that PTE does not name the slot
+        eviction.Unmapping--;
+    }
+
+    /// <summary>
+    /// Once every PTE is replaced and shot down nobody can write the page any more: what must be written out, if anything
+    /// (a new swap slot, or a dirty page), counted against the initiator. Swap space takes the content at once; a file
+    /// page's is for the caller to write. Null when nothing is to be written, or a fault mapped the page again meanwhile.
+    /// </summary>
+    public WriteBack? WriteOut(Eviction eviction)
+    {
+        if (eviction.Unmapping > 0)
+            throw new InvalidOperationException($"eviction {eviction.Id} still waits for {eviction.Unmapping} PTE(s)");
+        var frame = eviction.Frame;
+        if (Frames.MapCount(frame) > 0 || !(eviction.FreshSlot || Frames.IsDirty(frame)))
+            return null;
+        var content = Frames.Content(frame).ToArray();
+        PageSource block = eviction.Slot is { } slot ? new PageSource.FromSwap(slot) : new PageSource.FromFile(Frames.CachedFilePage(frame));
+        if (eviction.Slot is { } written)
+            Swap.Write(written, content);
+        Frames.MarkClean(frame);
+        CountsOf(eviction.Initiator).DiskWrites++;
+        return new WriteBack(block, content);
+    }
+
+    /// <summary>The eviction is over: the frame is freed and true returned — unless a fault mapped it again meanwhile, and then it stays.</summary>
+    public bool Finish(Eviction eviction)
+    {
+        var frame = eviction.Frame;
+        _evicting.Remove(frame);
+        if (Frames.MapCount(frame) > 0)
+        {
+            if (eviction.Slot is { } kept && Swap.References(kept) == 0)
+                RemoveFromSwapCache(frame); // no PTE names the slot: the page is plain anonymous memory again
+            Frames.Activate(frame);
+            return false;
+        }
+        if (eviction.Slot is not null)
+            RemoveFromSwapCache(frame); // the frame goes; the slot stays while a PTE names it
+        else
+            Frames.RemoveFromPageCache(frame);
+        CountsOf(eviction.Initiator).Evicted++;
+        return true;
+    }
+
+    /// <summary>What a PTE's page holds, as its process would read it: an anonymous frame's words, a swapped-out page's; null for a file's page-cache page (the file's content, not the process's).</summary>
+    public ReadOnlySpan<ulong> ContentOf(PageRelease page)
+    {
+        if (page.Frame is { } frame)
+            return Frames.UseOf(frame) == FrameUse.Anonymous ? Frames.Content(frame) : [];
+        var slot = page.Slot!.Value;
+        return Frames.LookupSwapCache(slot) is { } cached ? Frames.Content(cached) : Swap.Read(slot);
+    }
+
+    /// <summary>The page-cache pages whose content differs from their file's original, with that content.</summary>
+    public IEnumerable<(FilePage Page, ulong[] Words)> ChangedCachedFilePages() =>
+        Frames.CachedFilePages
+            .Select(page => (Page: page, Words: Frames.Content(Frames.LookupPageCache(page)!.Value).ToArray()))
+            .Where(p => MemoryImage.Changed(p.Page, p.Words));
+
+    private void AddToSwapCache(FrameNumber frame, SwapSlot slot)
+    {
+        Frames.AddToSwapCache(frame, slot);
+        Swap.SetCached(slot, true);
+    }
+
+    private void RemoveFromSwapCache(FrameNumber frame)
+    {
+        var slot = Frames.SwapSlotOf(frame);
+        Frames.RemoveFromSwapCache(frame);
+        Swap.SetCached(slot, false);
+    }
+}
+
+/// <summary>What an eviction writes out: the block (a swap slot or a file page) and the page's content.</summary>
+public sealed record WriteBack(PageSource Block, ulong[] Content);
+
+/// <summary>One eviction in progress: its frame, whose reclaim it serves, the slot an anonymous page goes to, and the PTEs to replace.</summary>
+public sealed class Eviction
+{
+    internal Eviction(long id, FrameNumber frame, ProcessId initiator, SwapSlot? slot, bool freshSlot, IReadOnlyList<PageKey> mappers)
+    {
+        (Id, Frame, Initiator, Slot, FreshSlot, Mappers) = (id, frame, initiator, slot, freshSlot, mappers);
+        Unmapping = mappers.Count;
+    }
+
+    public long Id { get; }
+    public FrameNumber Frame { get; }
+    public ProcessId Initiator { get; }
+    public SwapSlot? Slot { get; }
+
+    /// <summary>The slot was allocated for this eviction: the page must be written to it.</summary>
+    public bool FreshSlot { get; }
+
+    /// <summary>The PTEs that mapped the frame when the eviction began.</summary>
+    public IReadOnlyList<PageKey> Mappers { get; }
+
+    /// <summary>What each PTE becomes: the swap entry of an anonymous page, nothing for a file page (it is read again).</summary>
+    public Pte Replacement => Slot is { } slot ? Pte.Swapped(slot) : Pte.None;
+
+    /// <summary>PTEs not yet reported replaced (or kept).</summary>
+    public int Unmapping { get; internal set; }
+}
