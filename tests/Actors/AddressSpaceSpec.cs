@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
 using Faultsim.Actors;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Machine;
@@ -19,16 +18,16 @@ using Faultsim.Model.Workloads;
 
 namespace Faultsim.Tests.Actors;
 
-public sealed class AddressSpaceSpec : TestKit
+public sealed class AddressSpaceSpec : DeterministicSpec
 {
-    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(100);
     private static readonly FrameNumber Old = new(7), New = new(9);
     private static readonly Vma AnonVma = Faults.AddressSpace().Vmas.Find(Faults.Anon)!;
-    private readonly TestProbe _machine, _memory, _loaders, _tlb0, _tlb1;
+    private readonly TestProbe _machine, _memory, _loaders, _tlb0, _tlb1, _cpu;
 
     public AddressSpaceSpec()
     {
-        (_machine, _memory, _loaders, _tlb0, _tlb1) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        (_machine, _memory, _loaders, _tlb0, _tlb1, _cpu) =
+            (CreateTestProbe("machine"), CreateTestProbe("memory"), CreateTestProbe("loaders"), CreateTestProbe("tlb0"), CreateTestProbe("tlb1"), CreateTestProbe("cpu0"));
     }
 
     /// <summary>An mm whose first anonymous page maps <see cref="Old"/> read-only (copy-on-write), run by CPUs 0 and 1.</summary>
@@ -38,7 +37,7 @@ public sealed class AddressSpaceSpec : TestKit
         var setup = new AddressSpaceSetup(new ProcessId(1), "p", Faults.Asid, [.. space.Vmas.All],
             [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
         var settings = new AddressSpaceSettings(StackRules.Linux, ZeroPage: true, [Faults.FileSize], mode);
-        var mm = Sys.ActorOf(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live));
+        var mm = Spawn(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live));
         foreach (var cpu in new[] { 0, 1 })
             mm.Tell(new CpuAttached(new CpuId(cpu)));   // both CPUs run the process: both are in the mask
         return mm;
@@ -49,8 +48,8 @@ public sealed class AddressSpaceSpec : TestKit
     {
         var mm = Mm();
         mm.Tell(new Walk(new FaultId(1), new CpuId(0), Faults.Anon + 8, AccessKind.Read, AccessMode.User, Faults.Anon, false), _tlb0.Ref);
-        Assert.Equal(Old, _tlb0.ExpectMsg<Walked>().Translation.Frame);
-        _loaders.ExpectNoMsg(Quiet);
+        Assert.Equal(Old, Next<Walked>(_tlb0).Translation.Frame);
+        AssertSilent(_loaders);
     }
 
     [Fact]
@@ -58,7 +57,7 @@ public sealed class AddressSpaceSpec : TestKit
     {
         var mm = Mm();
         mm.Tell(new Walk(new FaultId(1), new CpuId(0), Faults.Anon, AccessKind.Write, AccessMode.User, Faults.Anon, false), _tlb0.Ref);
-        var fault = _loaders.ExpectMsg<ResolveFault>();
+        var fault = Next<ResolveFault>(_loaders);
         Assert.Equal(new PageKey(Faults.Asid, Faults.Anon.Page), fault.Page);
         Assert.True(fault.Input.Code.Present && fault.Input.Code.Write);
         Assert.Equal(_tlb0.Ref, fault.ReplyTo);
@@ -73,14 +72,13 @@ public sealed class AddressSpaceSpec : TestKit
         var report = new FaultReport(ResolutionKind.CowBreak, false, false);
         mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), _tlb0.Ref)], report, true));
 
-        var ipi = _tlb1.ExpectMsg<Invalidate>();          // the other CPU is shot down
-        _tlb0.ExpectNoMsg(Quiet);                         // the initiator is neither interrupted nor woken yet
-        _memory.ExpectNoMsg(Quiet);                       // and the old frame is not released yet
+        var ipi = Next<Invalidate>(_tlb1);                // the other CPU is shot down
+        AssertSilent(_tlb0, _memory);                     // the initiator is neither interrupted nor woken yet, the old frame not released
         _tlb1.Reply(new InvalidateAcked(ipi.Id, new CpuId(1)));
 
-        var released = _memory.ExpectMsg<ReleasePages>();
+        var released = Next<ReleasePages>(_memory);
         Assert.Equal(Old, released.Pages.Single().Frame);
-        var woken = _tlb0.ExpectMsg<FaultResolved>();
+        var woken = Next<FaultResolved>(_tlb0);
         Assert.Equal(New, woken.Translation!.Value.Frame);
     }
 
@@ -91,8 +89,8 @@ public sealed class AddressSpaceSpec : TestKit
         var report = new FaultReport(ResolutionKind.DemandZero, false, false);
         var fresh = Pte.Mapped(New, PteFlags.User | PteFlags.Writable, 0);
         mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, Pte.None, AnonVma, 0, fresh, null, [new Waiter(new FaultId(1), _tlb0.Ref)], report, true));
-        Assert.Equal(New, _memory.ExpectMsg<Unprepare>().Frame);
-        var woken = _tlb0.ExpectMsg<FaultResolved>();
+        Assert.Equal(New, Next<Unprepare>(_memory).Frame);
+        var woken = Next<FaultResolved>(_tlb0);
         Assert.False(woken.Counted);
         Assert.Null(woken.Translation);
     }
@@ -101,16 +99,14 @@ public sealed class AddressSpaceSpec : TestKit
     public void Munmap_returns_only_after_every_cpu_in_the_mask_acknowledged_and_releases_after_that()
     {
         var mm = Mm();
-        var cpu = CreateTestProbe();
-        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 16 * 4096)), cpu.Ref);
-        var local = _tlb0.ExpectMsg<Invalidate>();
-        var remote = _tlb1.ExpectMsg<Invalidate>();
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 16 * 4096)), _cpu.Ref);
+        var local = Next<Invalidate>(_tlb0);
+        var remote = Next<Invalidate>(_tlb1);
         _tlb0.Reply(new InvalidateAcked(local.Id, new CpuId(0)));
-        cpu.ExpectNoMsg(Quiet);                           // one CPU still may use the mapping
-        _memory.ExpectNoMsg(Quiet);
+        AssertSilent(_cpu, _memory);                      // one CPU still may use the mapping
         _tlb1.Reply(new InvalidateAcked(remote.Id, new CpuId(1)));
-        Assert.Equal(Old, _memory.ExpectMsg<ReleasePages>().Pages.Single().Frame);
-        Assert.False(cpu.ExpectMsg<SyscallReturned>().Failed);
+        Assert.Equal(Old, Next<ReleasePages>(_memory).Pages.Single().Frame);
+        Assert.False(Next<SyscallReturned>(_cpu).Failed);
     }
 
     [Fact]
@@ -120,18 +116,18 @@ public sealed class AddressSpaceSpec : TestKit
         {
             var mm = Mm(mode);
             mm.Tell(new Walk(new FaultId(9), new CpuId(1), Faults.Anon + 4096, AccessKind.Read, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
-            _loaders.ExpectMsg<ResolveFault>();
+            Next<ResolveFault>(_loaders);
             var second = Faults.Present(New, 0);
             mm.Tell(new InstallPte(new FaultId(9), new CpuId(1), (Faults.Anon + 4096).Page, Pte.None, AnonVma, 0, second, null,
                 [new Waiter(new FaultId(9), _tlb1.Ref)], new FaultReport(ResolutionKind.DemandZero, false, false), false));
-            _tlb1.ExpectMsg<FaultResolved>();
-            mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 16 * 4096)), TestActor);
+            Next<FaultResolved>(_tlb1);
+            mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 16 * 4096)), _cpu.Ref);
             for (var i = 0; i < rounds; i++)
-                _tlb1.Reply(new InvalidateAcked(_tlb1.ExpectMsg<Invalidate>().Id, new CpuId(1)));
+                _tlb1.Reply(new InvalidateAcked(Next<Invalidate>(_tlb1).Id, new CpuId(1)));
             for (var i = 0; i < rounds; i++)
-                _tlb0.Reply(new InvalidateAcked(_tlb0.ExpectMsg<Invalidate>().Id, new CpuId(0)));
-            ExpectMsg<SyscallReturned>();
-            _tlb1.ExpectNoMsg(Quiet);
+                _tlb0.Reply(new InvalidateAcked(Next<Invalidate>(_tlb0).Id, new CpuId(0)));
+            Next<SyscallReturned>(_cpu);
+            AssertSilent(_tlb1);
         }
     }
 
@@ -139,31 +135,31 @@ public sealed class AddressSpaceSpec : TestKit
     public void Exit_flushes_every_cpu_then_walks_find_the_process_gone()
     {
         var mm = Mm();
-        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), SyscallRequest.Exit.Instance), TestActor);
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), SyscallRequest.Exit.Instance), _cpu.Ref);
         foreach (var (tlb, cpu) in new[] { (_tlb0, 0), (_tlb1, 1) })
         {
-            var all = tlb.ExpectMsg<Invalidate>();
+            var all = Next<Invalidate>(tlb);
             Assert.True(all.Scope.All);
             tlb.Reply(new InvalidateAcked(all.Id, new CpuId(cpu)));
         }
-        Assert.Equal(ProcessFate.Exited, _machine.ExpectMsg<ProcessEnded>().Fate);
-        ExpectMsg<SyscallReturned>();
+        Assert.Equal(ProcessFate.Exited, Next<ProcessEnded>(_machine).Fate);
+        Next<SyscallReturned>(_cpu);
         mm.Tell(new Walk(new FaultId(5), new CpuId(1), Faults.Anon, AccessKind.Read, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
-        Assert.Equal(ProcessFate.Exited, _tlb1.ExpectMsg<WalkRefused>().Fate);
+        Assert.Equal(ProcessFate.Exited, Next<WalkRefused>(_tlb1).Fate);
     }
 
     [Fact]
     public void A_walk_waits_while_a_syscall_holds_the_mmap_lock()
     {
         var mm = Mm();
-        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 4096)), TestActor);
-        var local = _tlb0.ExpectMsg<Invalidate>();
-        var remote = _tlb1.ExpectMsg<Invalidate>();
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 4096)), _cpu.Ref);
+        var local = Next<Invalidate>(_tlb0);
+        var remote = Next<Invalidate>(_tlb1);
         mm.Tell(new Walk(new FaultId(5), new CpuId(1), Faults.File, AccessKind.Read, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
-        _loaders.ExpectNoMsg(Quiet);                      // the fault waits for the lock
+        AssertSilent(_loaders);                           // the fault waits for the lock
         _tlb0.Reply(new InvalidateAcked(local.Id, new CpuId(0)));
         _tlb1.Reply(new InvalidateAcked(remote.Id, new CpuId(1)));
-        ExpectMsg<SyscallReturned>();
-        _loaders.ExpectMsg<ResolveFault>();
+        Next<SyscallReturned>(_cpu);
+        Next<ResolveFault>(_loaders);
     }
 }

@@ -8,32 +8,28 @@ namespace Faultsim.Tests.Actors;
 /// The deterministic dispatcher and virtual clock, on an actor system of their own: the driver runs exactly one message
 /// per step, the strategy alone orders ready mailboxes, and timers fire on virtual time, never waiting the wall clock.
 /// </summary>
-public sealed class SimulationDriverSpec : IDisposable
+public sealed class SimulationDriverSpec : DeterministicSpec
 {
-    private readonly ActorSystem _system = ActorSystem.Create("driver-spec", DeterministicEngine.Config);
     private readonly SimulationDriver _driver;
     private readonly VirtualScheduler _clock;
     private readonly List<string> _seen = [];
+    private readonly List<long> _arrivedAt = [];
 
     public SimulationDriverSpec()
     {
-        _driver = SimulationDriver.Of(_system);
-        _clock = (VirtualScheduler)_system.Scheduler;
+        _driver = Driver;
+        _clock = Clock;
     }
 
-    /// <summary>Creates an actor that notes each message it gets (with its name), and waits until it has started.</summary>
+    /// <summary>Creates an actor that notes each message it gets (with its name and the virtual time), and runs it until it has started.</summary>
     private IActorRef Start(string name)
     {
-        var actor = _system.ActorOf(Props.Create(() => new Recorder(name, _seen)), name);
+        var actor = Spawn(Props.Create(() => new Recorder(name, _seen, _arrivedAt, _clock)));
         actor.Tell("start");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!_seen.Contains($"{name}:start") && DateTime.UtcNow < deadline)
-        {
-            _driver.Reset(new RandomWalkStrategy(new SimRandom(0)));
-            _driver.AwaitSubmission(TimeSpan.FromMilliseconds(20)); // the guardian creates it on another thread
-            _driver.Run(_clock, () => false, long.MaxValue);
-        }
+        RunUntilQuiet();
+        Assert.Equal([$"{name}:start"], _seen);
         _seen.Clear();
+        _arrivedAt.Clear();
         return actor;
     }
 
@@ -84,15 +80,15 @@ public sealed class SimulationDriverSpec : IDisposable
         var a = Start("a");
         _driver.Reset(new RandomWalkStrategy(new SimRandom(1)));
         var start = _clock.NowNanos;
-        _system.Scheduler.ScheduleTellOnce(TimeSpan.FromHours(1), a, "late", ActorRefs.NoSender);
-        _system.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(5), a, "early", ActorRefs.NoSender);
-        var wall = System.Diagnostics.Stopwatch.StartNew();
+        Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromHours(1), a, "late", ActorRefs.NoSender);
+        Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(5), a, "early", ActorRefs.NoSender);
 
         Assert.Equal(DriverOutcome.Quiescent, _driver.Run(_clock, () => false, long.MaxValue));
 
         Assert.Equal(["a:early", "a:late"], _seen);
+        // Each arrived when its virtual due time came, and the clock moved an hour without anything waiting for it.
+        Assert.Equal([start + 5_000_000L, start + 3_600_000_000_000L], _arrivedAt);
         Assert.Equal(3_600_000_000_000L, _clock.NowNanos - start);
-        Assert.True(wall.Elapsed < TimeSpan.FromMinutes(1)); // an hour of virtual time, not of the wall clock
     }
 
     [Fact]
@@ -121,20 +117,12 @@ public sealed class SimulationDriverSpec : IDisposable
         Assert.NotEqual(delays, Delays(8));
     }
 
-    public void Dispose()
+    private sealed class Recorder(string name, List<string> seen, List<long> arrivedAt, VirtualScheduler clock) : UntypedActor
     {
-        var terminated = _system.Terminate();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!terminated.IsCompleted && DateTime.UtcNow < deadline)
+        protected override void OnReceive(object message)
         {
-            _driver.Reset(new RandomWalkStrategy(new SimRandom(0)));
-            _driver.Run(_clock, () => terminated.IsCompleted, long.MaxValue);
-            _driver.AwaitSubmission(TimeSpan.FromMilliseconds(20));
+            seen.Add($"{name}:{message}");
+            arrivedAt.Add(clock.NowNanos);
         }
-    }
-
-    private sealed class Recorder(string name, List<string> seen) : UntypedActor
-    {
-        protected override void OnReceive(object message) => seen.Add($"{name}:{message}");
     }
 }

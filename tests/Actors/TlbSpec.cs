@@ -1,7 +1,6 @@
 using Faultsim.Actors.Machine;
 using Akka.Actor;
 using Akka.TestKit;
-using Akka.TestKit.Xunit2;
 using Faultsim.Actors;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Memory;
@@ -16,16 +15,15 @@ using Faultsim.Model.Workloads;
 
 namespace Faultsim.Tests.Actors;
 
-public sealed class TlbSpec : TestKit
+public sealed class TlbSpec : DeterministicSpec
 {
-    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(100);
     private readonly TestProbe _memory, _mm, _cpu;
     private readonly IActorRef _tlb;
 
     public TlbSpec()
     {
-        (_memory, _mm, _cpu) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
-        _tlb = Sys.ActorOf(TlbActor.Props(new CpuId(0), 64, 4, _memory.Ref, flushBeforeWalk: false, RunContext.Live));
+        (_memory, _mm, _cpu) = (CreateTestProbe("memory"), CreateTestProbe("mm"), CreateTestProbe("cpu"));
+        _tlb = Spawn(TlbActor.Props(new CpuId(0), 64, 4, _memory.Ref, flushBeforeWalk: false, RunContext.Live));
     }
 
     private static MemoryAccess Load(VirtualAddress address) => new(address, AccessKind.Read, AccessMode.User, 0);
@@ -39,37 +37,37 @@ public sealed class TlbSpec : TestKit
     public void Tlb_settles_the_hits_of_a_quantum_without_a_message_each()
     {
         Execute(Load(Faults.Anon), Load(Faults.Anon + 8), Load(Faults.Anon + 16));
-        var walk = _mm.ExpectMsg<Walk>();
+        var walk = Next<Walk>(_mm);
         _mm.Reply(new Walked(walk.Id, Readable(Faults.Frame)));
-        var executed = _cpu.ExpectMsg<QuantumExecuted>();
+        var executed = Next<QuantumExecuted>(_cpu);
         Assert.Equal((3, QuantumEnd.Completed), (executed.Completed, executed.End));
         Assert.Equal((2L, 1L), (executed.Stats.Hits, executed.Stats.Misses));
-        Assert.Equal(3, _memory.ExpectMsg<Accessed>().Accesses.Length);   // one batch for the whole quantum
-        _mm.ExpectNoMsg(Quiet);
+        Assert.Equal(3, Next<Accessed>(_memory).Accesses.Length); // one batch for the whole quantum
+        AssertSilent(_mm);
     }
 
     [Fact]
     public void Tlb_sends_what_it_performed_to_memory_before_acknowledging_an_ipi()
     {
         Execute(Load(Faults.Anon), Load(Faults.File));
-        _mm.Reply(new Walked(_mm.ExpectMsg<Walk>().Id, Readable(Faults.Frame)));
-        _mm.ExpectMsg<Walk>();                                   // the second access is out on its walk
+        _mm.Reply(new Walked(Next<Walk>(_mm).Id, Readable(Faults.Frame)));
+        Next<Walk>(_mm);                                  // the second access is out on its walk
         _tlb.Tell(new Invalidate(new ShootdownId(1), ShootdownScope.OnePage(Faults.Asid, Faults.Anon.Page)), _memory.Ref);
-        Assert.Single(_memory.ExpectMsg<Accessed>().Accesses);  // first the access through the old translation...
-        _memory.ExpectMsg<InvalidateAcked>();                    // ...then the acknowledgement
+        Assert.Single(Next<Accessed>(_memory).Accesses);  // first the access through the old translation...
+        Next<InvalidateAcked>(_memory);                   // ...then the acknowledgement
     }
 
     [Fact]
     public void Tlb_does_not_cache_a_translation_an_ipi_overtook()
     {
         Execute(Load(Faults.Anon), Load(Faults.Anon + 8));
-        var walk = _mm.ExpectMsg<Walk>();
+        var walk = Next<Walk>(_mm);
         _tlb.Tell(new Invalidate(new ShootdownId(1), ShootdownScope.OnePage(Faults.Asid, Faults.Anon.Page)), _memory.Ref);
-        _memory.ExpectMsg<InvalidateAcked>();
+        Next<InvalidateAcked>(_memory);
         _mm.Reply(new Walked(walk.Id, Readable(Faults.Frame)));  // computed before the IPI: stale now
-        _mm.Reply(new Walked(_mm.ExpectMsg<Walk>().Id, Readable(new FrameNumber(6))));  // so the access walks again
-        Assert.Equal(2, _cpu.ExpectMsg<QuantumExecuted>().Completed);
-        Assert.All(_memory.ExpectMsg<Accessed>().Accesses, a => Assert.Equal(new FrameNumber(6), a.Frame));
+        _mm.Reply(new Walked(Next<Walk>(_mm).Id, Readable(new FrameNumber(6)))); // so the access walks again
+        Assert.Equal(2, Next<QuantumExecuted>(_cpu).Completed);
+        Assert.All(Next<Accessed>(_memory).Accesses, a => Assert.Equal(new FrameNumber(6), a.Frame));
     }
 
     [Fact]
@@ -77,22 +75,23 @@ public sealed class TlbSpec : TestKit
     {
         // Waiting is a flush point: reclaim for this very access may need the TLB flushed before the walk is answered.
         Execute(Load(Faults.Anon));
-        var walk = _mm.ExpectMsg<Walk>();
-        var shootdown = CreateTestProbe();
+        var walk = Next<Walk>(_mm);
+        var shootdown = CreateTestProbe("shootdown");
         _tlb.Tell(new Invalidate(new ShootdownId(1), ShootdownScope.OnePage(Faults.Asid, Faults.File.Page)), shootdown.Ref);
-        shootdown.ExpectMsg<InvalidateAcked>();                  // before the walk's answer, and so before the quantum ends
+        Next<InvalidateAcked>(shootdown);                 // before the walk's answer, and so before the quantum ends
+        AssertSilent(_cpu);
         _mm.Reply(new Walked(walk.Id, Readable(Faults.Frame)));
-        _cpu.ExpectMsg<QuantumExecuted>();
+        Next<QuantumExecuted>(_cpu);
     }
 
     [Fact]
     public void Tlb_ends_the_quantum_with_efault_and_stops_at_the_failed_access()
     {
         Execute(Load(Faults.Anon), new MemoryAccess(new VirtualAddress(0x10), AccessKind.Write, AccessMode.UserCopy, 1), Load(Faults.Anon));
-        _mm.Reply(new Walked(_mm.ExpectMsg<Walk>().Id, Readable(Faults.Frame)));
-        var walk = _mm.ExpectMsg<Walk>();
+        _mm.Reply(new Walked(Next<Walk>(_mm).Id, Readable(Faults.Frame)));
+        var walk = Next<Walk>(_mm);
         _mm.Reply(new FaultResolved(walk.Id, new PageKey(Faults.Asid, new PageNumber(0)), ResolutionKind.EfaultFixup, false, true, false, FaultOutcome.Efault, null));
-        var executed = _cpu.ExpectMsg<QuantumExecuted>();
+        var executed = Next<QuantumExecuted>(_cpu);
         Assert.Equal((1, QuantumEnd.Efault), (executed.Completed, executed.End));
         Assert.Equal(1, executed.Stats.FaultsByKind[(int)ResolutionKind.EfaultFixup]);
     }

@@ -123,21 +123,83 @@ public class InvariantMonitorTests
         Assert.Null(_monitor.Violation);
     }
 
+    private static RunResult Result(string engine, params ProcessReport[] processes) =>
+        new(engine, 1, 1, new Counters(), [.. processes], null, 0, null);
+
+    private static ProcessReport Db(long majors, ProcessId? pid = null, string name = "db")
+    {
+        var counters = new Counters();
+        for (var i = 0; i < majors; i++)
+            counters.CountFault(ResolutionKind.Major, major: true);
+        counters.DiskReads = majors;
+        return new ProcessReport(pid ?? new ProcessId(1), name, ProcessFate.Exited, counters);
+    }
+
     [Fact]
     public void Counts_that_differ_from_the_reference_break_invariant_6_and_only_the_first_violation_is_kept()
     {
-        RunResult Result(long majors)
-        {
-            var counters = new Counters();
-            for (var i = 0; i < majors; i++)
-                counters.CountFault(ResolutionKind.Major, major: true);
-            return new RunResult("e", 1, 1, counters, [new ProcessReport(new ProcessId(1), "db", ProcessFate.Exited, counters)], null, 0, null);
-        }
-        _monitor.CheckCounts(Result(2), Result(2), 1);
+        _monitor.CheckCounts(Result("actors", Db(2)), Result("reference", Db(2)), 1);
         Assert.Null(_monitor.Violation);
-        _monitor.CheckCounts(Result(3), Result(2), 2);
-        _monitor.CheckCounts(Result(4), Result(2), 3);
-        Assert.Equal("db counted 3 Major fault(s), the reference model 2", _monitor.Violation?.Description);
+        _monitor.CheckCounts(Result("actors", Db(3)), Result("reference", Db(2)), 2);
+        _monitor.CheckCounts(Result("actors", Db(4)), Result("reference", Db(2)), 3);
+        var v = Assert.IsType<Violation>(_monitor.Violation);
+        Assert.Equal((6, 2L), (v.Invariant, v.AtEvent));
+        Assert.Equal("db (pid 1): faults.by_resolution.major is 3 in the actors run, 2 in the reference run", v.Description);
+    }
+
+    [Fact]
+    public void A_process_the_reference_ran_and_the_engine_did_not_breaks_invariant_6()
+    {
+        _monitor.CheckCounts(Result("actors", Db(1)), Result("reference", Db(1), Db(0, new ProcessId(2), "child")), 1);
+        Assert.Equal("child (pid 2): absent in the actors run, present in the reference run (Exited)", _monitor.Violation?.Description);
+        Assert.Equal(6, _monitor.Violation?.Invariant);
+    }
+
+    [Fact]
+    public void A_process_the_engine_ran_and_the_reference_did_not_breaks_invariant_6()
+    {
+        _monitor.CheckCounts(Result("actors", Db(1), Db(0, new ProcessId(2), "child")), Result("reference", Db(1)), 1);
+        Assert.Equal("child (pid 2): present in the actors run (Exited), absent in the reference run", _monitor.Violation?.Description);
+        Assert.Equal(6, _monitor.Violation?.Invariant);
+    }
+
+    public static TheoryData<string> AgreedFigures => [.. RunComparison.ProcessFigures.Select(f => f.Name)];
+
+    [Theory]
+    [MemberData(nameof(AgreedFigures))]
+    public void Each_figure_breaks_invariant_6_when_it_differs(string figure)
+    {
+        var (actual, reference) = DifferingIn(figure);
+        _monitor.CheckCounts(actual, reference, 1);
+        Assert.Equal(6, _monitor.Violation?.Invariant);
+        Assert.StartsWith($"db (pid 1): {figure} is ", _monitor.Violation?.Description);
+    }
+
+    [Fact]
+    public void A_run_with_other_steps_breaks_invariant_6()
+    {
+        _monitor.CheckCounts(Result("actors", Db(1)) with { Steps = 19 }, Result("reference", Db(1)) with { Steps = 16 }, 1);
+        Assert.Equal(6, _monitor.Violation?.Invariant);
+    }
+
+    [Fact]
+    public void A_fate_or_a_final_memory_that_differs_breaks_invariant_6()
+    {
+        _monitor.CheckCounts(Result("actors", Db(1) with { Fate = ProcessFate.KilledBySigBus }), Result("reference", Db(1)), 1);
+        Assert.Equal("db (pid 1): fate is KilledBySigBus in the actors run, Exited in the reference run", _monitor.Violation?.Description);
+        var memory = new InvariantMonitor();
+        memory.CheckCounts(Result("actors", Db(1)) with { Memory = Image((new ProcessId(1), 5UL)) },
+            Result("reference", Db(1)) with { Memory = Image((new ProcessId(1), 6UL)) }, 1);
+        Assert.Equal(6, memory.Violation?.Invariant);
+        Assert.StartsWith("the final memory differs between the actors and reference runs: pid 1 page 0x10: [5 ", memory.Violation?.Description);
+    }
+
+    /// <summary>Two runs of the process db alike in everything but <paramref name="figure"/>, which is one higher in the engine's.</summary>
+    private static (RunResult Actual, RunResult Reference) DifferingIn(string figure)
+    {
+        var counters = Db(2).Counters;
+        RunComparisonTests.Setters[figure](counters, RunComparison.ProcessFigures.Single(f => f.Name == figure).Of(counters) + 1);
+        return (Result("actors", Db(2) with { Counters = counters }), Result("reference", Db(2)));
     }
 
     private static MemoryImage Image(params (ProcessId Pid, ulong Word0)[] pages) =>

@@ -1,3 +1,5 @@
+using Faultsim.Actors.Scheduling;
+using Faultsim.Host.Running;
 using Faultsim.Host.Scenarios;
 
 namespace Faultsim.Tests.Scenarios;
@@ -21,6 +23,15 @@ public class ScenarioCatalogTests
     {
         var settings = ScenarioCatalog.Load(scenario, []);
         Assert.True(settings.Deterministic);
+        using var engine = new DeterministicEngine();
+        var first = Runner.Run(settings, settings.Workload, seed: 1, engine);
+        var second = Runner.Run(settings, settings.Workload, seed: 1, engine);
+
+        Assert.False(first.Failed, $"{scenario} seed 1: {first.Violation?.ToString() ?? first.Stall}");
+        Assert.NotEqual(0, first.Log!.Count);
+        Assert.Equal(first.Log.Lines, second.Log!.Lines);  // the same events, in the same order, at the same virtual times
+        Assert.Equal(first.Log.Hash, second.Log.Hash);
+        Assert.Equal(first.Result!.Memory!.Hash, second.Result!.Memory!.Hash);
         Assert.False(string.IsNullOrWhiteSpace(settings.Description));
         Assert.DoesNotContain('\n', settings.Description);
     }

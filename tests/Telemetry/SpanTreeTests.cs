@@ -2,7 +2,9 @@ using System.Diagnostics;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Telemetry;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Common;
+using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Workloads;
 using Faultsim.Tests.Actors;
@@ -42,14 +44,15 @@ public sealed class SpanTreeTests : IDisposable
 
     private static readonly ProcessSpec App = Workloads.Process("p", Workloads.Anon("buf", 0x1000_0000, 4 * 4096));
 
-    private RunResult Run(Workload workload, ulong seed = 1, double ratio = 1, EngineSettings? settings = null)
+    private DeterministicRun Run(Workload workload, ulong seed = 1, double ratio = 1, EngineSettings? settings = null)
     {
         settings ??= ActorEngineTests.Settings;
         settings = settings with { Run = settings.Run with { Tracing = TraceSettings.Sampling(ratio) } };
         var run = _engine.Run(workload, settings, seed, new RandomWalkStrategy(new SimRandom(seed)));
         Assert.Null(run.Violation);
+        Assert.NotNull(run.Result);
         _provider.ForceFlush();
-        return run.Result!;
+        return run;
     }
 
     private List<Activity> Named(string name) => [.. _spans.Where(s => s.DisplayName == name)];
@@ -103,31 +106,73 @@ public sealed class SpanTreeTests : IDisposable
     {
         var workload = Workloads.Make(new MachineSpec { Cpus = 1 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4096, "lib"))],
             "run p\nload lib:0").WithFiles(new FileSpec("lib", 4096));
-        var wall = System.Diagnostics.Stopwatch.StartNew();
-        var unjittered = ActorEngineTests.Settings.Run with { Latencies = Latencies.Typical };
-        Run(workload, settings: ActorEngineTests.Settings with { DiskLatency = TimeSpan.FromSeconds(10), Run = unjittered });
+        var settings = ActorEngineTests.Settings with { DiskLatency = TimeSpan.FromSeconds(10), Run = ActorEngineTests.Settings.Run with { Latencies = Latencies.Typical } };
+        var run = Run(workload, settings: settings);
+        var service = settings.DiskLatency + TimeSpan.FromSeconds(4096.0 / settings.DiskBandwidth); // the latency and one page's transfer
+
+        // On the simulation's clock the read took exactly its service time: the event log's and the span's.
+        var started = Assert.Single(run.Log.Events, e => e.Event is SimEvent.DiskReadStarted);
+        var finished = Assert.Single(run.Log.Events, e => e.Event is SimEvent.DiskReadFinished);
+        Assert.Equal(service.Ticks * 100, finished.TimeNanos - started.TimeNanos);
         var read = Assert.Single(Named(Spans.DiskRead));
-        Assert.InRange(read.Duration, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10.001)); // the latency plus one page's transfer
-        Assert.True(wall.Elapsed < TimeSpan.FromSeconds(10), "a deterministic run waits on the virtual clock only");
-        Assert.True(RootOf("major").Duration > read.Duration);
+        Assert.Equal(service, read.Duration);
+        // The major fault is its steps in simulated time and nothing else: walk, entry, the read, exit (no jitter).
+        var major = Assert.Single(run.Result!.FaultLatency, l => l.Kind == ResolutionKind.Major);
+        var typical = Latencies.Typical;
+        Assert.Equal(typical.PageWalk + typical.FaultEntry + service.Ticks * 100 + typical.FaultExit, major.Max);
+        Assert.Equal(major.Max.ToString(), Tag(RootOf("major"), Attr.Latency));
+    }
+
+    /// <summary>Four CPUs load the same four pages of a file on real threads, every fault traced.</summary>
+    private RunResult LiveHerd()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4 * 4096, "lib"))],
+            [.. Enumerable.Repeat("run p\nload lib:0..3", 4)]).WithFiles(new FileSpec("lib", 4 * 4096));
+        var result = ActorEngine.Run(workload, EngineSettings.Default with { Run = RunContext.Live with { Tracing = TraceSettings.Sampling(1) } }, 1,
+            TimeSpan.FromMinutes(1));
+        _provider.ForceFlush();
+        return result;
     }
 
     [Fact]
     public void A_live_runs_spans_are_on_the_wall_clock_and_link_across_threads()
     {
-        var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4 * 4096, "lib"))],
-            [.. Enumerable.Repeat("run p\nload lib:0..3", 4)]).WithFiles(new FileSpec("lib", 4 * 4096));
         var before = DateTime.UtcNow;
-        var result = ActorEngine.Run(workload, EngineSettings.Default with { Run = RunContext.Live with { Tracing = TraceSettings.Sampling(1) } }, 1,
-            TimeSpan.FromMinutes(1));
-        var after = DateTime.UtcNow;
-        _provider.ForceFlush();
+        var result = LiveHerd();
         var roots = Named(Spans.Fault);
         Assert.Equal(result.Totals.Total, roots.Count(r => Tag(r, Attr.Resolution) != "retry"));
         Assert.Equal(4, Named(Spans.DiskRead).Count); // one per page, however the CPUs raced
-        Assert.All(_spans, s => Assert.InRange(s.StartTimeUtc, before.AddMilliseconds(-1), after));
         Assert.All(_spans.Where(s => s.DisplayName != Spans.Fault), s => Assert.Contains(roots, r => r.SpanId == s.ParentSpanId && r.TraceId == s.TraceId));
+
+        // On the wall clock: no span began before the run did (a tick's rounding aside), and the stamps the threads took
+        // agree with the protocol's order of events, which a clock each thread kept for itself would not.
+        Assert.All(_spans, s => Assert.True(s.StartTimeUtc >= before.AddTicks(-1), $"{s.DisplayName} began before the run"));
+        foreach (var root in roots)
+        {
+            var steps = ChildrenOf(root).OrderBy(s => Array.IndexOf(StepOrder, s.DisplayName)).ToList();
+            for (var i = 1; i < steps.Count; i++)
+                Assert.True(steps[i - 1].StartTimeUtc <= steps[i].StartTimeUtc, $"{steps[i - 1].DisplayName} began after {steps[i].DisplayName}");
+            Assert.All(steps, s => Assert.True(End(s) <= End(root), $"{s.DisplayName} ended after its fault"));
+        }
+        foreach (var cpu in roots.GroupBy(r => Tag(r, Attr.Cpu)))
+        {
+            var faults = cpu.OrderBy(r => r.StartTimeUtc).ToList(); // a CPU faults again only once woken from its last fault
+            for (var i = 1; i < faults.Count; i++)
+                Assert.True(End(faults[i - 1]) <= faults[i].StartTimeUtc, $"cpu {cpu.Key}'s faults overlap");
+        }
+        foreach (var wait in Named(Spans.LoaderWait)) // a follower is woken after its page's read, which another thread recorded
+            Assert.Contains(Named(Spans.DiskRead), read => End(read) <= End(wait));
     }
+
+    [Fact]
+    public void A_live_runs_fault_span_holds_every_one_of_its_steps()
+    {
+        LiveHerd();
+        foreach (var root in Named(Spans.Fault))
+            Assert.All(ChildrenOf(root), s => Assert.True(s.StartTimeUtc >= root.StartTimeUtc && End(s) <= End(root), $"{s.DisplayName} lies outside its fault"));
+    }
+
+    private static DateTime End(Activity span) => span.StartTimeUtc + span.Duration;
 
     [Fact]
     public void A_major_fault_reads_the_disk_and_nobody_waits()

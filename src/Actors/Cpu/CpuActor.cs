@@ -49,7 +49,6 @@ public sealed class CpuActor : SimulationActor
         while (_pc < _ops.Length && !_halted)
         {
             var op = _ops[_pc];
-            _steps++;
             switch (op)
             {
                 case Op.Run run:
@@ -136,8 +135,8 @@ public sealed class CpuActor : SimulationActor
     {
         var p = _process!;
         _stats[p.Pid] = (_stats.TryGetValue(p.Pid, out var s) ? s : QuantumStats.Zero).Plus(executed.Stats);
-        _steps += executed.Completed;
         var done = executed.Completed;
+        _steps += done + (executed.End == QuantumEnd.Completed ? 0 : 1); // an access is a step, the one that ended the quantum too
         if (executed.End == QuantumEnd.Completed)
         {
             var last = quantum.Positions[^1];
@@ -164,7 +163,7 @@ public sealed class CpuActor : SimulationActor
     {
         var access = (Op.Access)_ops[_pc];
         if (++_sub >= access.Target.Count)
-            Advance();
+            (_pc, _sub) = (_pc + 1, 0);
     }
 
     private SyscallRequest? SyscallFor(Op op)
@@ -262,10 +261,12 @@ public sealed class CpuActor : SimulationActor
         return false;
     }
 
+    /// <summary>An operation other than an access is done (or skipped): one step.</summary>
     private void Advance()
     {
         _pc++;
         _sub = 0;
+        _steps++;
     }
 
     private bool Stepping(object message)

@@ -44,10 +44,13 @@ public sealed class FaultTrace(TraceSettings settings, SimTime time)
     }
 
     /// <summary>Opens the root span of a new trace, starting now, if <paramref name="key"/> is sampled (and anyone listens).</summary>
-    public Activity? StartRoot(string name, long key) => Samples(key) ? Open(name, default) : null;
+    public Activity? StartRoot(string name, long key) => StartRoot(name, key, time.NowNanos);
+
+    /// <summary>Opens the root span of a new trace, starting at <paramref name="startNanos"/>, if <paramref name="key"/> is sampled.</summary>
+    public Activity? StartRoot(string name, long key, long startNanos) => Samples(key) ? Open(name, default, startNanos) : null;
 
     /// <summary>Opens a span under <paramref name="parent"/>, starting now; null when the parent is not sampled.</summary>
-    public Activity? StartChild(TraceContext parent, string name) => parent.IsSampled ? Open(name, parent.ToActivityContext()) : null;
+    public Activity? StartChild(TraceContext parent, string name) => parent.IsSampled ? Open(name, parent.ToActivityContext(), time.NowNanos) : null;
 
     /// <summary>Records a finished step under <paramref name="parent"/>: from <paramref name="startNanos"/> until now.</summary>
     public void Span(TraceContext parent, string name, long startNanos) => Span(parent, name, startNanos, time.NowNanos);
@@ -94,9 +97,9 @@ public sealed class FaultTrace(TraceSettings settings, SimTime time)
 
     public DateTime At(long nanos) => settings.Epoch.AddTicks(nanos / 100);
 
-    private Activity? Open(string name, ActivityContext parent)
+    private Activity? Open(string name, ActivityContext parent, long startNanos)
     {
-        var span = Create(name, parent, time.NowNanos);
+        var span = Create(name, parent, startNanos);
         Activity.Current = null; // it stays open across messages: nothing else on this thread is its child
         return span;
     }

@@ -91,7 +91,11 @@ public sealed class TlbActor : SimulationActor
                 Perform(q, access, translation);
                 continue;
             }
-            if (hit) q.Tally.Hits++; else q.Tally.Misses++;
+            if (!q.JustFilled) // the retry after a fault looked up once, and that walk's miss is counted already
+            {
+                if (hit) q.Tally.Hits++; else q.Tally.Misses++;
+            }
+            q.JustFilled = false;
             var key = new PageKey(order.Asid, access.Address.Page);
             if (_flushBeforeWalk || PerformedOn(key))
                 FlushPerformed(); // a fault may evict by recency, or replace this page's frame: what was done must reach memory first
@@ -247,7 +251,7 @@ public sealed class TlbActor : SimulationActor
     /// </summary>
     private System.Diagnostics.Activity? StartFaultTrace(Quantum q, MemoryAccess access)
     {
-        if (_trace.StartRoot(Instruments.Spans.Fault, q.Fault.Value) is not { } root)
+        if (_trace.StartRoot(Instruments.Spans.Fault, q.Fault.Value, q.WalkStarted) is not { } root) // where its first step starts
             return null;
         root.SetTag(Instruments.Attributes.Cpu, _cpu.Value);
         root.SetTag(Instruments.Attributes.Pid, q.Order.Pid.Value);

@@ -102,20 +102,14 @@ public sealed class InvariantMonitor
             Fail(5, $"file {changed.File} page {changed.Index} changed, though no shared writable mapping of it exists: a private write reached the file", seq);
     }
 
-    /// <summary>Invariant 6, for race-free workloads: the engine's fault counts per process are the reference model's.</summary>
+    /// <summary>
+    /// Invariant 6, for race-free workloads: the run's figures are the reference model's — every figure of every process,
+    /// each process's fate, a process in one run only, the run's own figures and the final memory.
+    /// </summary>
     public void CheckCounts(RunResult actual, RunResult reference, long seq)
     {
-        foreach (var (a, r) in actual.Processes.Zip(reference.Processes))
-        {
-            foreach (var kind in Enum.GetValues<ResolutionKind>())
-            {
-                if (a.Counters[kind] != r.Counters[kind])
-                {
-                    Fail(6, $"{a.Name} counted {a.Counters[kind]} {kind} fault(s), the reference model {r.Counters[kind]}", seq);
-                    return;
-                }
-            }
-        }
+        if (RunComparison.FirstDifference(actual, reference) is { } difference)
+            Fail(6, difference.Description, seq);
     }
 
     private void Woken(long seq, SimEvent.FaultWoken woken)

@@ -11,7 +11,7 @@ public sealed record Violation(int Invariant, string Name, string Description, l
         "a COW break leaves every other sharer its content",
         "no use of a translation to a freed or reused frame",
         "no write is lost",
-        "fault counts equal the reference model's",
+        "every figure equals the reference model's",
     ];
 
     public override string ToString() => $"invariant {Invariant} ({Name}) violated: {Description}";

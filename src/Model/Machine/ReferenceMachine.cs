@@ -93,8 +93,10 @@ public sealed partial class ReferenceMachine
     {
         while (_panic is null && NextCpu() is { } cpu)
         {
+            var arriving = cpu.Current is Op.Barrier && !cpu.AtBarrier; // a barrier is one step, however long it waits
             Step(cpu);
-            _steps++;
+            if (!arriving)
+                _steps++;
         }
         var totals = new Counters();
         foreach (var process in _processes)
