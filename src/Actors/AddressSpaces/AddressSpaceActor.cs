@@ -196,7 +196,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void OnInstall(InstallPte install)
     {
         var page = new PageKey(_setup.Asid, install.Page);
-        if (_mm.Pages[install.Page] != install.Expected || _mm.Vmas.Find(install.Page.BaseAddress) != install.Vma || install.Forks != _forks)
+        if (_mm.Pages[install.Page] != install.Expected || install.Vma?.MapsAlike(_mm.Vmas.Find(install.Page.BaseAddress), install.Page) != true
+            || install.Forks != _forks)
         {
             // The page, its VMA or its sharing changed since the fault was raised (the per-VMA check of a kernel
             // with per-VMA locks): nothing is installed, everyone faults again.

@@ -199,7 +199,7 @@ public sealed partial class MachineActor : ReceiveActor
         });
         Receive<KernelPanic>(panic =>
         {
-            _panic ??= panic.Message;
+            _panic ??= Resolution.KernelOops.Panic(panic.Cpu, _processes.Values.First(p => p.Pid == panic.Pid).Name, panic.Reason);
             foreach (var cpu in _cpus)
                 cpu.Tell(Halt.Instance);
         });

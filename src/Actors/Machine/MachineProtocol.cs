@@ -47,7 +47,8 @@ public sealed record ProcessReady(string Name) : IMachineProtocol;
 
 public sealed record ProcessEnded(ProcessId Pid, ProcessFate Fate) : IMachineProtocol;
 
-public sealed record KernelPanic(string Message) : IMachineProtocol;
+/// <summary>Loader → machine: a kernel oops on <see cref="Cpu"/> in the process <see cref="Pid"/>; the run stops.</summary>
+public sealed record KernelPanic(CpuId Cpu, ProcessId Pid, string Reason) : IMachineProtocol;
 
 public sealed record WorkloadFailed(int Line, string Message) : IMachineProtocol;
 

@@ -261,7 +261,10 @@ public sealed partial class MemoryActor : SimulationActor
             _memory.Frames.Unpin(source);
     }
 
-    /// <summary>Whether a fault in flight still holds a frame that will settle: reclaim then waits for it instead of the OOM killer.</summary>
+    /// <summary>
+    /// Whether a fault in flight still holds a frame that will settle without a free frame: reclaim then waits for it
+    /// instead of the OOM killer. (A page read for a private copy that itself waits for a frame settles only with one.)
+    /// </summary>
     private bool AnyUnsettled()
     {
         foreach (var (frame, _) in _unsettled.Where(u => !Current(u.Key, u.Value)).ToList())
@@ -269,7 +272,7 @@ public sealed partial class MemoryActor : SimulationActor
             _unsettled.Remove(frame); // freed since: nothing to wait for
             ReleaseSource(frame);
         }
-        return _unsettled.Count > 0;
+        return _unsettled.Keys.Any(frame => !_waiting.Any(w => w.Keep == frame));
     }
 
     /// <summary>The PTE was not installed after all: its reference goes; a frame still in use (cached) settles there.</summary>

@@ -182,7 +182,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                 End(job, resolution, counted: true, FaultOutcome.Efault);
                 break;
             case Resolution.KernelOops oops:
-                _machine.Tell(new KernelPanic($"kernel oops on {job.Leader.Cpu} in pid {job.Leader.Pid.Value}: {oops.Reason}"));
+                _machine.Tell(new KernelPanic(job.Leader.Cpu, job.Leader.Pid, oops.Reason));
                 End(job, resolution, counted: true, FaultOutcome.Panic);
                 break;
         }

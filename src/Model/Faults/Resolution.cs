@@ -128,6 +128,9 @@ public abstract record Resolution
     /// <summary>Any other kernel-mode fault: the simulated machine panics.</summary>
     public sealed record KernelOops(string Reason) : Resolution
     {
+        /// <summary>The panic of the simulated machine, as every engine reports it.</summary>
+        public static string Panic(CpuId cpu, string process, string reason) => $"kernel oops on {cpu} in {process}: {reason}";
+
         public override ResolutionKind Kind => ResolutionKind.KernelOops;
         public override bool Retries => false;
     }

@@ -131,7 +131,7 @@ public sealed partial class ReferenceMachine
                 return Outcome.Efault;
             case Resolution.KernelOops oops:
                 counters.CountFault(resolution.Kind, major: false);
-                _panic = $"kernel oops on {cpu.Id} in {process.Name}: {oops.Reason}";
+                _panic = Resolution.KernelOops.Panic(cpu.Id, process.Name, oops.Reason);
                 return Outcome.Panicked;
         }
         counters.CountFault(resolution.Kind, major: resolution is Resolution.Major);

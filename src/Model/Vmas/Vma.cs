@@ -25,6 +25,17 @@ public sealed record Vma(VirtualAddress Start, VirtualAddress End, VmaFlags Flag
         _ => (Flags & VmaFlags.Protection) != 0,
     };
 
+    /// <summary>
+    /// Whether <paramref name="other"/> maps <paramref name="page"/> as this VMA does — the same protection, flags and
+    /// backing there — so that a fault decided under this VMA may still install under <paramref name="other"/> (a change
+    /// elsewhere in the VMA, such as an mprotect of another page that split it, does not matter to this page).
+    /// </summary>
+    public bool MapsAlike(Vma? other, PageNumber page) =>
+        other is not null
+        && (other == this
+            || (Contains(page.BaseAddress) && other.Contains(page.BaseAddress) && other.Flags == Flags
+                && other.IsAnonymous == IsAnonymous && other.FilePageOf(page) == FilePageOf(page)));
+
     /// <summary>The file page behind <paramref name="page"/>, for a file mapping.</summary>
     public FilePage? FilePageOf(PageNumber page) =>
         Backing is Backing.File file ? new FilePage(file.Id, file.PageOffset + (page - FirstPage)) : null;

@@ -1,0 +1,89 @@
+using Faultsim.Actors.Scheduling;
+using Faultsim.Model.Common;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Replacement;
+using Faultsim.Model.Shootdowns;
+using Faultsim.Model.Workloads;
+using Faultsim.Tests.Model;
+using Faultsim.Tests.Scenarios;
+
+namespace Faultsim.Tests.Actors;
+
+/// <summary>
+/// The two engines held against each other on generated race-free workloads, figure by figure (the model's one run
+/// comparison): in every shootdown mode, and under frame limits down to one frame.
+/// </summary>
+public sealed class EngineAgreementTests : IDisposable
+{
+    private readonly DeterministicEngine _engine = new();
+
+    public void Dispose() => _engine.Dispose();
+
+    private RunResult Actors(Workload workload, ulong seed)
+    {
+        var run = _engine.Run(workload, ActorEngineTests.Settings, seed, new RandomWalkStrategy(new SimRandom(seed)));
+        Assert.True(run.Violation is null, $"seed {seed}: {run.Violation}");
+        return run.Result ?? throw new Xunit.Sdk.XunitException($"seed {seed}: the run did not finish ({run.Outcome}, {run.Reply})");
+    }
+
+    private static Workload With(Workload workload, Func<MachineSpec, MachineSpec> change) => workload with { Machine = change(workload.Machine) };
+
+    [Theory]
+    [InlineData(ShootdownMode.Eager)]
+    [InlineData(ShootdownMode.Batched)]
+    [InlineData(ShootdownMode.Lazy)]
+    public void In_every_shootdown_mode_both_engines_give_every_figure_alike(ShootdownMode mode)
+    {
+        for (var cpus = 1; cpus <= 4; cpus++)
+        {
+            for (ulong seed = 1; seed <= 6; seed++)
+            {
+                var workload = With(RaceFreeWorkloads.Generate(seed * 7 + (ulong)cpus, cpus), m => m with { Shootdown = mode });
+                ActorEngineTests.AssertSameCounts(workload.Run(seed), Actors(workload, seed), $"{mode}, {cpus} CPUs, seed {seed}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(ReplacementPolicyKind.Fifo)]
+    [InlineData(ReplacementPolicyKind.Lru)]
+    [InlineData(ReplacementPolicyKind.Clock)]
+    [InlineData(ReplacementPolicyKind.Opt)]
+    public void On_one_cpu_under_any_frame_limit_both_engines_give_every_figure_alike(ReplacementPolicyKind policy)
+    {
+        foreach (var frames in new[] { 1, 2, 3, 5 })
+        {
+            foreach (var mode in Enum.GetValues<ShootdownMode>())
+            {
+                for (ulong seed = 1; seed <= 3; seed++)
+                {
+                    var workload = With(RaceFreeWorkloads.Generate(seed * 13 + (ulong)frames, 1), m => m with { Frames = frames, Policy = policy, Shootdown = mode });
+                    ActorEngineTests.AssertSameCounts(workload.Run(seed), Actors(workload, seed), $"{frames} frames, {mode}, seed {seed}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void On_several_cpus_under_a_frame_limit_the_run_ends_as_on_the_reference_machine(int cpus)
+    {
+        // Which pages are evicted, and so how many faults there are, depends on the interleaving; how the processes end and
+        // what memory holds does not, as long as the limit leaves every fault the frames it needs.
+        foreach (var frames in new[] { 2 * cpus, 3 * cpus })
+        {
+            foreach (var mode in Enum.GetValues<ShootdownMode>())
+            {
+                for (ulong seed = 1; seed <= 3; seed++)
+                {
+                    var workload = With(RaceFreeWorkloads.Generate(seed * 17 + (ulong)frames, cpus), m => m with { Frames = frames, Shootdown = mode });
+                    var (reference, actors) = (workload.Run(seed), Actors(workload, seed));
+                    var context = $"{frames} frames, {mode}, seed {seed}";
+                    Assert.Equal(reference.Processes.Select(p => (p.Name, p.Fate)), actors.Processes.Select(p => (p.Name, p.Fate)));
+                    Assert.True(reference.Memory!.FirstDifference(actors.Memory!) is null, $"{context}: {reference.Memory.FirstDifference(actors.Memory!)}");
+                }
+            }
+        }
+    }
+}
