@@ -31,13 +31,13 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     }
 
     /// <summary>An mm whose first anonymous page maps <see cref="Old"/> read-only (copy-on-write), run by CPUs 0 and 1.</summary>
-    private IActorRef Mm(ShootdownMode mode = ShootdownMode.Batched)
+    private IActorRef Mm(ShootdownMode mode = ShootdownMode.Batched, PlantedBugs? bugs = null)
     {
         var space = Faults.AddressSpace();
         var setup = new AddressSpaceSetup(new ProcessId(1), "p", Faults.Asid, [.. space.Vmas.All],
             [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
         var settings = new AddressSpaceSettings(StackRules.Linux, ZeroPage: true, [Faults.FileSize], mode);
-        var mm = Spawn(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live));
+        var mm = Spawn(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live with { Bugs = bugs ?? PlantedBugs.None }));
         foreach (var cpu in new[] { 0, 1 })
             mm.Tell(new CpuAttached(new CpuId(cpu)));   // both CPUs run the process: both are in the mask
         return mm;
@@ -80,6 +80,35 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         Assert.Equal(Old, released.Pages.Single().Frame);
         var woken = Next<FaultResolved>(_tlb0);
         Assert.Equal(New, woken.Translation!.Value.Frame);
+    }
+
+    [Fact]
+    public void Cow_break_publishes_the_new_pte_only_after_every_other_cpu_flushed_the_old_one()
+    {
+        // wp_page_copy's order: clear and flush first, under the page-table lock, then publish.
+        var mm = Mm();
+        var old = Faults.Present(Old, PteFlags.Cow);
+        var copy = Pte.Mapped(New, PteFlags.User | PteFlags.Writable | PteFlags.Dirty, 0);
+        var report = new FaultReport(ResolutionKind.CowBreak, false, false);
+        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), _tlb0.Ref)], report, true));
+        var ipi = Next<Invalidate>(_tlb1);
+        mm.Tell(new Walk(new FaultId(2), new CpuId(2), Faults.Anon, AccessKind.Write, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
+        AssertSilent(_tlb1, _loaders);                    // a walk of the page waits: neither the old nor the new PTE is out
+        _tlb1.Reply(new InvalidateAcked(ipi.Id, new CpuId(1)));
+        Assert.Equal(New, Next<Walked>(_tlb1).Translation.Frame);   // after the flush the walk finds the new frame
+    }
+
+    [Fact]
+    public void With_the_planted_bug_publish_before_flush_a_walk_finds_the_new_pte_while_the_old_one_is_still_cached()
+    {
+        var mm = Mm(bugs: PlantedBugs.None with { PublishBeforeFlush = true });
+        var old = Faults.Present(Old, PteFlags.Cow);
+        var copy = Pte.Mapped(New, PteFlags.User | PteFlags.Writable | PteFlags.Dirty, 0);
+        var report = new FaultReport(ResolutionKind.CowBreak, false, false);
+        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), _tlb0.Ref)], report, true));
+        Next<Invalidate>(_tlb1);
+        mm.Tell(new Walk(new FaultId(2), new CpuId(2), Faults.Anon, AccessKind.Write, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
+        Assert.Equal(New, Next<Walked>(_tlb1).Translation.Frame); // before the old entry is gone from cpu1
     }
 
     [Fact]

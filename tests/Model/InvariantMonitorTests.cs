@@ -101,8 +101,8 @@ public class InvariantMonitorTests
     {
         var parent = new ProcessId(1);
         var child = new ProcessId(2);
-        See(new SimEvent.StoreApplied(Page, Word: 0, Value: 7, Anonymous: true),
-            new SimEvent.StoreApplied(Page, Word: 0, Value: 8, Anonymous: true),
+        See(new SimEvent.StoreApplied(Page, Word: 0, Value: 7),
+            new SimEvent.StoreApplied(Page, Word: 0, Value: 8),
             new SimEvent.Forked(parent, child));
         var both = Image((parent, 8UL), (child, 8UL));
         _monitor.CheckMemory(both, new HashSet<ProcessId> { parent, child }, wordsPerPage: 512, _seq);
@@ -116,11 +116,46 @@ public class InvariantMonitorTests
     [Fact]
     public void Released_pages_and_dead_processes_are_not_expected_to_keep_their_stores()
     {
-        See(new SimEvent.StoreApplied(Page, 0, 7, Anonymous: true), new SimEvent.PagesReleased([Page]));
+        See(new SimEvent.StoreApplied(Page, 0, 7), new SimEvent.PagesReleased([Page]));
         _monitor.CheckMemory(Image(), new HashSet<ProcessId> { new(1) }, 512, _seq);
-        See(new SimEvent.StoreApplied(Page, 0, 9, Anonymous: true));
+        See(new SimEvent.StoreApplied(Page, 0, 9));
         _monitor.CheckMemory(Image(), new HashSet<ProcessId>(), 512, _seq);
         Assert.Null(_monitor.Violation);
+    }
+
+    [Fact]
+    public void A_load_must_return_the_last_value_stored_to_its_word()
+    {
+        var cpu = new CpuId(2);
+        See(new SimEvent.StoreApplied(Page, Word: 1, Value: 5), new SimEvent.LoadApplied(cpu, Page, Word: 1, Value: 5),
+            new SimEvent.LoadApplied(cpu, Page, Word: 2, Value: 9)); // a word nobody stored to: whatever the page held
+        Assert.Null(_monitor.Violation);
+        See(new SimEvent.StoreApplied(Page, Word: 1, Value: 6), new SimEvent.LoadApplied(cpu, Page, Word: 1, Value: 5));
+        Assert.Equal(7, _monitor.Violation?.Invariant);
+        Assert.Equal("cpu2 loaded 0x5 from asid 1/page 0x10 word 1, but the last store there wrote 0x6", _monitor.Violation?.Description);
+    }
+
+    [Fact]
+    public void A_discarded_page_starts_afresh_and_a_child_loads_what_its_parent_stored()
+    {
+        See(new SimEvent.StoreApplied(Page, 0, 5), new SimEvent.PagesReleased([Page]), new SimEvent.LoadApplied(new CpuId(0), Page, 0, 0));
+        Assert.Null(_monitor.Violation);
+        See(new SimEvent.StoreApplied(Page, 0, 8), new SimEvent.Forked(new ProcessId(1), new ProcessId(2)),
+            new SimEvent.LoadApplied(new CpuId(1), new PageKey(new Asid(2), Page.Page), 0, 8));
+        Assert.Null(_monitor.Violation);
+        See(new SimEvent.LoadApplied(new CpuId(1), new PageKey(new Asid(2), Page.Page), 0, 5));
+        Assert.Equal(7, _monitor.Violation?.Invariant);
+    }
+
+    [Fact]
+    public void The_page_of_a_shared_mapping_is_one_memory_for_every_process_that_maps_it()
+    {
+        var file = new FilePage(new FileId(0), 3);
+        var other = new PageKey(new Asid(2), new PageNumber(0x40));
+        See(new SimEvent.StoreApplied(Page, 0, 5, file), new SimEvent.LoadApplied(new CpuId(1), other, 0, 5, file));
+        Assert.Null(_monitor.Violation);
+        See(new SimEvent.LoadApplied(new CpuId(1), other, 0, 4, file));
+        Assert.Equal(7, _monitor.Violation?.Invariant);
     }
 
     private static RunResult Result(string engine, params ProcessReport[] processes) =>

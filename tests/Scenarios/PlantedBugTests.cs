@@ -22,6 +22,7 @@ public class PlantedBugTests
         { "munmap-race", "skip-one-invalidation", "random", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame " },
         { "sst-2024", "skip-one-invalidation", "pct", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame " },
         { "fork-cow-race", "cow-ignore-refcount", "random", 3, "a COW write to asid 2/page 0x10000 reused frame 1, which 1 other mapping(s) still share" },
+        { "cow-publish", "publish-before-flush", "random", 7, "cpu2 loaded 0x20000000001 from asid 1/page 0x10000 word 1, but the last store there wrote 0x20000000002" },
         { "loader-crash", "lose-waiter-on-restart", "random", 2, "fault#3.1 on asid 1/page 0x20000 was never woken" },
     };
 

@@ -208,6 +208,12 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         {
             _mm.Vmas.GrowDown(_mm.Vmas.Find(newStart)!, newStart);
         }
+        var old = _mm.Pages[install.Page];
+        if (old.IsPresent && old.Frame != install.New.Frame && !_run.Bugs.PublishBeforeFlush)
+        {
+            ReplaceFrame(install, page, old);
+            return;
+        }
         var change = _mm.Install(install.Page, install.New);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
         TraceInstall(install);
@@ -219,10 +225,29 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             WakeAll();
             return;
         }
-        // A frame replaced (COW break): other CPUs may still reach the old frame through this page. The faulting
-        // CPU's own entry is replaced when it is woken with the new translation.
+        // Planted bug publish-before-flush: the new PTE is out while other CPUs may still reach the old frame.
         var released = Release([change]);
         Shootdown([change], install.Cpu, includeInitiator: false, released, WakeAll, install.Trace);
+    }
+
+    /// <summary>
+    /// A frame replaced (a COW break), as wp_page_copy does it: the old entry is cleared and flushed from every other CPU
+    /// first, under the page-table lock (walks and installs wait), and only then is the new one published — else one CPU
+    /// could write the new frame while another still reads the old. The faulting CPU's own entry is replaced when it is
+    /// woken with the new translation.
+    /// </summary>
+    private void ReplaceFrame(InstallPte install, PageKey page, Pte old)
+    {
+        var cleared = _mm.Install(install.Page, Pte.None);
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, cleared.Old, cleared.New));
+        var released = Release([cleared]);
+        Lock(() => Shootdown([cleared], install.Cpu, includeInitiator: false, released, () =>
+        {
+            var change = _mm.Install(install.Page, install.New);
+            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
+            TraceInstall(install);
+            Unlock(() => _waker.Installed(install.Waiters, page, install.Report, Translation.Of(install.New)));
+        }, install.Trace));
     }
 
     /// <summary>The spans of a sampled fault's install: memory's work on the frame since it began, then the PTE.</summary>

@@ -23,7 +23,8 @@ public sealed record PlantedBugs(
     bool NoLeaderElection = false,     // 1: every fault on a page reads it from disk
     bool CowIgnoreRefcount = false,    // 3: a COW write reuses the frame even when others share it
     bool SkipOneInvalidation = false,  // 4: one CPU's TLB is not invalidated in a shootdown
-    bool LoseWaiterOnRestart = false)  // 2: a restarted loader forgets one of its waiters
+    bool LoseWaiterOnRestart = false,  // 2: a restarted loader forgets one of its waiters
+    bool PublishBeforeFlush = false)   // 7: a COW break installs the new PTE before the old one is flushed from other CPUs
 {
     public static readonly PlantedBugs None = new();
 

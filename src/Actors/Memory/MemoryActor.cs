@@ -289,15 +289,18 @@ public sealed partial class MemoryActor : SimulationActor
         {
             if (_unsettled.Count > 0)
                 Settle(access.Frame, access.Generation); // the fault that brought the page in has had its access
-            if (!_memory.Access(access.Frame, access.Generation, access.Page, access.Offset, access.Write, access.Value))
+            if (!_memory.Access(access.Frame, access.Generation, access.Page, access.Offset, access.Write, access.Value, out var read))
             {
                 _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.StaleAccess(accessed.Cpu, access.Page, access.Frame));
                 _machine.Tell(new ViolationFound($"stale translation used by {accessed.Cpu}: {access.Frame} of {access.Page} was freed or reused after it was cached"));
                 continue;
             }
-            if (access.Write)
-                _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.StoreApplied(access.Page, _memory.Frames.WordOf(access.Offset),
-                    access.Value, _memory.Frames.UseOf(access.Frame) == FrameUse.Anonymous));
+            if (_run.Events is not { } events)
+                continue;
+            var word = _memory.Frames.WordOf(access.Offset);
+            events.Record(Sender.Path.Name, Self.Path.Name, access.Write
+                ? new SimEvent.StoreApplied(access.Page, word, access.Value, _memory.FileOf(access.Frame))
+                : new SimEvent.LoadApplied(accessed.Cpu, access.Page, word, read, _memory.FileOf(access.Frame)));
         }
     }
 

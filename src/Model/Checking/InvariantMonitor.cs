@@ -15,6 +15,7 @@ public sealed class InvariantMonitor
     private readonly Dictionary<long, (long Seq, PageKey Page)> _asleep = [];      // raised or queued, not yet woken
     private readonly Dictionary<PageKey, long> _lastInstall = [];
     private readonly Dictionary<(ProcessId Pid, PageNumber Page), Dictionary<int, ulong>> _expected = []; // last store per word
+    private readonly Dictionary<FilePage, Dictionary<int, ulong>> _shared = [];   // the same for the file pages of shared mappings
 
     public Violation? Violation { get; private set; }
 
@@ -49,9 +50,15 @@ public sealed class InvariantMonitor
             case SimEvent.StaleAccess stale:
                 Fail(4, $"{stale.Cpu} accessed {stale.Page} through a translation to {stale.Frame} after the frame was freed or reused", seq);
                 break;
-            case SimEvent.StoreApplied { Anonymous: true } store: // a file page's content is the file's, not the process's
+            case SimEvent.StoreApplied { File: { } file } store: // a file page's content is the file's, seen by every mapping of it
+                (_shared.TryGetValue(file, out var fileWords) ? fileWords : _shared[file] = [])[store.Word] = store.Value;
+                break;
+            case SimEvent.StoreApplied store:
                 var key = (new ProcessId(store.Page.Asid.Value), store.Page.Page);
                 (_expected.TryGetValue(key, out var words) ? words : _expected[key] = [])[store.Word] = store.Value;
+                break;
+            case SimEvent.LoadApplied load:
+                Loaded(seq, load);
                 break;
             case SimEvent.PagesReleased released:
                 foreach (var page in released.Pages)
@@ -110,6 +117,19 @@ public sealed class InvariantMonitor
     {
         if (RunComparison.FirstDifference(actual, reference) is { } difference)
             Fail(6, difference.Description, seq);
+    }
+
+    /// <summary>
+    /// Invariant 7: a load returns the last value stored to its word — of the address space's own memory, or of the file
+    /// page a shared mapping shows — in the order memory applied the accesses (each CPU's reach memory before it
+    /// acknowledges a shootdown). A page the kernel discarded (munmap, madvise, exit) starts afresh. Two mappings of one
+    /// address that diverge (a store through a new PTE while a CPU still reads through the old one) break it.
+    /// </summary>
+    private void Loaded(long seq, SimEvent.LoadApplied load)
+    {
+        var stored = load.File is { } file ? _shared.GetValueOrDefault(file) : _expected.GetValueOrDefault((new ProcessId(load.Page.Asid.Value), load.Page.Page));
+        if (stored is not null && stored.TryGetValue(load.Word, out var last) && last != load.Value)
+            Fail(7, $"{load.Cpu} loaded 0x{load.Value:x} from {load.Page} word {load.Word}, but the last store there wrote 0x{last:x}", seq);
     }
 
     private void Woken(long seq, SimEvent.FaultWoken woken)

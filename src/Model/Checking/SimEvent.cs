@@ -86,10 +86,17 @@ public abstract record SimEvent
         public override string ToString() => $"released {Pages.Length} page(s){(Pages.Length > 0 ? $" from {Pages[0]}" : "")}";
     }
 
-    /// <summary>Memory applied a store, to an anonymous frame or to a page-cache (file) frame.</summary>
-    public sealed record StoreApplied(PageKey Page, int Word, ulong Value, bool Anonymous) : SimEvent
+    /// <summary>Memory applied a store, to an anonymous frame or to the page-cache frame of <paramref name="File"/> (a shared mapping).</summary>
+    public sealed record StoreApplied(PageKey Page, int Word, ulong Value, FilePage? File = null) : SimEvent
     {
-        public override string ToString() => $"store {Page} word {Word} = 0x{Value:x}{(Anonymous ? "" : " (file page)")}";
+        public bool Anonymous => File is null;
+        public override string ToString() => $"store {Page} word {Word} = 0x{Value:x}{(File is { } f ? $" ({f})" : "")}";
+    }
+
+    /// <summary>Memory applied a load of <paramref name="Cpu"/>: the value it read, from an anonymous frame or from <paramref name="File"/>'s page-cache frame.</summary>
+    public sealed record LoadApplied(CpuId Cpu, PageKey Page, int Word, ulong Value, FilePage? File = null) : SimEvent
+    {
+        public override string ToString() => $"{Cpu} load {Page} word {Word} = 0x{Value:x}{(File is { } f ? $" ({f})" : "")}";
     }
 
     /// <summary>An access went through a translation to a frame that was freed or reused since it was cached.</summary>

@@ -12,6 +12,7 @@ public sealed record Violation(int Invariant, string Name, string Description, l
         "no use of a translation to a freed or reused frame",
         "no write is lost",
         "every figure equals the reference model's",
+        "every load returns what memory holds",
     ];
 
     public override string ToString() => $"invariant {Invariant} ({Name}) violated: {Description}";

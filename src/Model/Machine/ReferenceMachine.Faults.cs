@@ -67,7 +67,7 @@ public sealed partial class ReferenceMachine
 
     private void Perform(ProcessState process, Translation translation, VirtualAddress address, AccessKind kind, ulong value)
     {
-        if (!_memory.Access(translation.Frame, translation.Generation, new PageKey(process.Mm.Asid, address.Page), address.Offset, kind == AccessKind.Write, value))
+        if (!_memory.Access(translation.Frame, translation.Generation, new PageKey(process.Mm.Asid, address.Page), address.Offset, kind == AccessKind.Write, value, out _))
             throw new InvalidOperationException($"stale translation used: {translation.Frame} was freed after it was cached");
         process.Counters.Accesses++;
     }

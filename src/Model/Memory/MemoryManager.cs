@@ -179,17 +179,24 @@ public sealed class MemoryManager
 
     /// <summary>
     /// An access through a translation to <paramref name="frame"/> cached with generation tag <paramref name="tag"/>: false
-    /// when the frame was freed or reused since (a stale translation); else the store is applied and recency updated.
+    /// when the frame was freed or reused since (a stale translation); else the store is applied (or the word read into
+    /// <paramref name="read"/>) and recency updated.
     /// </summary>
-    public bool Access(FrameNumber frame, uint tag, PageKey page, ulong offset, bool write, ulong value)
+    public bool Access(FrameNumber frame, uint tag, PageKey page, ulong offset, bool write, ulong value, out ulong read)
     {
+        read = 0;
         if (!IsCurrent(frame, tag))
             return false;
         Frames.Referenced(frame, page);
         if (write)
             Frames.Write(frame, offset, value);
+        else
+            read = Frames.Read(frame, offset);
         return true;
     }
+
+    /// <summary>The file page a frame holds when it is a page-cache frame (a shared mapping's page, or one not copied yet); else null.</summary>
+    public FilePage? FileOf(FrameNumber frame) => Frames.UseOf(frame) == FrameUse.PageCache ? Frames.CachedFilePage(frame) : null;
 
     /// <summary>Whether <paramref name="frame"/> still holds what it held when a PTE recorded generation tag <paramref name="tag"/>.</summary>
     public bool IsCurrent(FrameNumber frame, uint tag) =>
