@@ -36,7 +36,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         var space = Faults.AddressSpace();
         var setup = new AddressSpaceSetup(new ProcessId(1), "p", Faults.Asid, [.. space.Vmas.All],
             [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
-        var settings = new AddressSpaceSettings(StackRules.Linux, ZeroPage: true, [Faults.FileSize], mode);
+        var settings = new AddressSpaceSettings(StackRules.Linux, ZeroPage: true, new Faultsim.Model.Storage.FileTable([new FileSpec("lib", Faults.FileSize)]), mode);
         var mm = Spawn(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live with { Bugs = bugs ?? PlantedBugs.None }));
         foreach (var cpu in new[] { 0, 1 })
             mm.Tell(new CpuAttached(new CpuId(cpu)));   // both CPUs run the process: both are in the mask

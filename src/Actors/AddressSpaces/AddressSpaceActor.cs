@@ -44,6 +44,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private readonly Dictionary<ShootdownId, Action> _rounds = [];
     private readonly Dictionary<long, Action> _requests = [];
     private long _forks, _nextRound, _nextRequest;
+    private int _shmemObjects;
     private long _shootdowns, _ipis, _syscallErrors;
     private ProcessFate _fate = ProcessFate.Running;
     private IActorRef? _spawned; // the child's mm, while a fork is under way
@@ -56,7 +57,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _run = run;
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
-        _fileSize = f => settings.FileSizes[f.Value];
+        _fileSize = settings.Files.Size;
+        _shmemObjects = setup.ShmemObjects;
         _waker = new Waker(Self.Path.Name, run, _time, Self);
         (_machine, _memory, _loaders, _tlbs) = (machine, memory, loaders, tlbs);
         _mm = new AddressSpace(setup.Asid);
@@ -299,12 +301,13 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.SyscallMade(call.Cpu, call.Request.ToString()));
         switch (call.Request)
         {
-            case SyscallRequest.Mmap map when !map.Vma.Start.IsPageAligned || map.Vma.End > VirtualAddress.UserEnd:
+            case SyscallRequest.Mmap map when !AddressSpace.CanMap(map.Start, map.Length):
                 Fail(call, caller); // EINVAL
                 break;
             case SyscallRequest.Mmap map:
-                _regions[map.Name] = (map.Vma.Start, map.Vma.Length);
-                Settle(call, caller, _mm.Map(map.Vma));
+                var backing = _settings.Files.BackingFor(map.File, map.FileOffset, map.Flags, _setup.Pid, ref _shmemObjects);
+                _regions[map.Name] = (map.Start, map.Length);
+                Settle(call, caller, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.Flags, backing)));
                 break;
             case SyscallRequest.Munmap unmap:
                 Settle(call, caller, _mm.Unmap(unmap.Start, unmap.End));

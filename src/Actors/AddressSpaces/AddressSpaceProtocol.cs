@@ -73,8 +73,8 @@ public abstract record SyscallRequest
 {
     private SyscallRequest() { }
 
-    /// <summary>mmap(MAP_FIXED) of <paramref name="Vma"/>, remembered under <paramref name="Name"/>.</summary>
-    public sealed record Mmap(string Name, Vma Vma) : SyscallRequest;
+    /// <summary>mmap(MAP_FIXED) of <paramref name="Length"/> bytes at <paramref name="Start"/> (of <paramref name="File"/> from <paramref name="FileOffset"/>, or anonymous), remembered under <paramref name="Name"/>.</summary>
+    public sealed record Mmap(string Name, VirtualAddress Start, ulong Length, VmaFlags Flags, string? File, ulong FileOffset) : SyscallRequest;
 
     public sealed record Munmap(VirtualAddress Start, VirtualAddress End) : SyscallRequest;
 
@@ -113,11 +113,14 @@ public sealed record LookupRegion(string Name) : IAddressSpaceProtocol;
 /// <summary>mm → CPU: <see cref="Length"/> is 0 when the process has no such region.</summary>
 public sealed record RegionFound(string Name, VirtualAddress Start, ulong Length) : IAddressSpaceProtocol;
 
-/// <summary>Everything an mm actor starts from: a process from the workload, or a forked child.</summary>
+/// <summary>
+/// Everything an mm actor starts from: a process from the workload, or a forked child; <see cref="ShmemObjects"/> is
+/// how many shared-memory objects the process made already (its regions').
+/// </summary>
 public sealed record AddressSpaceSetup(
     ProcessId Pid, string Name, Asid Asid,
     ImmutableArray<Vma> Vmas, ImmutableArray<(PageNumber Page, Pte Pte)> Entries,
-    ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, VirtualAddress StackPointer);
+    ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, VirtualAddress StackPointer, int ShmemObjects = 0);
 
 /// <summary>The kernel parameters an mm needs to describe a fault.</summary>
-public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, ImmutableArray<ulong> FileSizes, Faultsim.Model.Shootdowns.ShootdownMode Shootdown);
+public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, Faultsim.Model.Storage.FileTable Files, Faultsim.Model.Shootdowns.ShootdownMode Shootdown);

@@ -4,6 +4,7 @@ using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
@@ -174,12 +175,9 @@ public sealed class CpuActor : SimulationActor
             case Op.Map map:
                 if (!TryResolve(map.Start, out var start))
                     return null;
-                if (start.IsPageAligned && start.Value + map.Length <= VirtualAddress.UserEnd.Value)
+                if (AddressSpace.CanMap(start, map.Length))
                     _regions[map.Name] = (start, map.Length); // the mm refuses the rest (EINVAL)
-                Backing backing = map.File is { } file
-                    ? new Backing.File(_settings.FileIds[file], map.FileOffset / VirtualAddress.PageSize)
-                    : Backing.Anonymous.Instance;
-                return new SyscallRequest.Mmap(map.Name, new Vma(start, start + map.Length, map.Flags, backing));
+                return new SyscallRequest.Mmap(map.Name, start, map.Length, map.Flags, map.File, map.FileOffset);
             case Op.Unmap unmap:
                 return TryRange(unmap.Range, out var u) ? new SyscallRequest.Munmap(u.Start, u.End) : null;
             case Op.Protect protect:
@@ -356,4 +354,4 @@ public sealed class CpuActor : SimulationActor
 }
 
 /// <summary>What a CPU needs besides its script.</summary>
-public sealed record CpuSettings(int Quantum, int WordsPerPage, ImmutableDictionary<string, ProcessId> Pids, ImmutableDictionary<string, FileId> FileIds);
+public sealed record CpuSettings(int Quantum, int WordsPerPage, ImmutableDictionary<string, ProcessId> Pids);

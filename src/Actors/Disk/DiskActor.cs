@@ -33,8 +33,6 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         _settings = settings;
         _wordsPerPage = wordsPerPage;
         _random = new SimRandom(settings.Seed);
-        foreach (var (name, size) in settings.Files)
-            _files.Add(name, size);
     }
 
     public static Props Props(DiskSettings settings, int wordsPerPage, RunContext run) => Akka.Actor.Props.Create(typeof(DiskActor), settings, wordsPerPage, run);

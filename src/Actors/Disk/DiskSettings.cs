@@ -8,7 +8,7 @@ namespace Faultsim.Actors.Disk;
 /// long a page takes (latency plus the transfer at the bandwidth), whether that time is waited on the
 /// scheduler's clock, and which reads fail — every read of a listed page, and any with the given probability.
 /// </summary>
-public sealed record DiskSettings(ImmutableArray<(string Name, ulong Size)> Files, int QueueDepth, double ReadErrorRate,
+public sealed record DiskSettings(int QueueDepth, double ReadErrorRate,
     ImmutableHashSet<FilePage> BadPages, ulong Seed, TimeSpan Latency, ulong Bandwidth, bool Timed)
 {
     /// <summary>The time one page takes: the latency, and 4 KiB at the bandwidth.</summary>

@@ -97,10 +97,9 @@ public sealed partial class MachineActor
     /// <summary>The run's memory as processes would read it: their anonymous pages, and the file pages changed (the page cache over the disk).</summary>
     private MemoryImage Image(List<(ProcessId Pid, PageNumber Page, Pte Pte)> pages, Contents contents, WrittenFiles written)
     {
-        var names = _workload.Files.Select(f => f.Name).ToList();
         return MemoryImage.Of(pages.Select((e, i) => new PageImage(e.Pid, e.Page, contents.Words[i])),
             written.Pages.Select(p => (p.Page, p.Words.ToArray())), contents.ChangedFilePages.Select(p => (p.Page, p.Words.ToArray())),
-            file => names[file.Value]);
+            _files.Name);
     }
 
     private void Finish(Dictionary<ProcessId, AddressSpaceReport> reports, MemoryReport memory, RouterStats router, MemoryImage image)

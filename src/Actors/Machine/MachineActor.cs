@@ -9,6 +9,7 @@ using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Storage;
 using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
 
@@ -26,6 +27,7 @@ public sealed partial class MachineActor : ReceiveActor
     private readonly Workload _workload;
     private readonly EngineSettings _settings;
     private readonly ulong _seed;
+    private readonly FileTable _files;
     private readonly Dictionary<string, ProcessEntry> _processes = [];
     private readonly Dictionary<string, ProcessEntry> _spawning = [];   // forked, not yet ready to run
     private readonly Dictionary<string, List<(IActorRef Cpu, CpuId Id, int Line)>> _awaitingProcess = [];
@@ -44,6 +46,7 @@ public sealed partial class MachineActor : ReceiveActor
     public MachineActor(Workload workload, EngineSettings settings, ulong seed)
     {
         (_workload, _settings, _seed) = (workload, settings, seed);
+        _files = new FileTable(workload.Files);
         Receive<StartRun>(_ => Start());
     }
 
@@ -72,23 +75,21 @@ public sealed partial class MachineActor : ReceiveActor
     {
         _requester = Sender;
         var spec = _workload.Machine;
-        var fileIds = _workload.Files.Select((f, i) => (f.Name, Id: new FileId(i))).ToImmutableDictionary(f => f.Name, f => f.Id);
-        _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, [.. _workload.Files.Select(f => f.Size)], spec.Shootdown);
+        _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown);
         var run = _settings.Run;
         _memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), Self, run), "memory");
-        var badPages = spec.Disk.BadPages.Select(b => new FilePage(fileIds[b.File], b.Page)).ToImmutableHashSet();
-        _disk = Context.ActorOf(DiskActor.Props(new DiskSettings([.. _workload.Files.Select(f => (f.Name, f.Size))],
-            _settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
+        var badPages = spec.Disk.BadPages.Select(b => new FilePage(_files.IdOf(b.File), b.Page)).ToImmutableHashSet();
+        _disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
             spec.WordsPerPage, run), "disk");
         var (memory, disk, self) = (_memory, _disk, Self);
         _loaders = Context.ActorOf(PageLoaderRouter.Props(seed => PageLoaderActor.Props(memory, disk, self, run, seed), run, _seed), "loaders");
         _tlbs = [.. Enumerable.Range(0, spec.Cpus).Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, _memory, flushBeforeWalk: spec.Frames > 0, run), $"tlb{i}"))];
         foreach (var process in _workload.Processes)
-            Register(StartProcess(Setup(process, fileIds)));
+            Register(StartProcess(Setup(process)));
         _memory.Tell(new ConnectMemory(_loaders, _disk, _processes.Values.ToImmutableDictionary(p => p.Asid, p => p.AddressSpace)));
 
         var cpuSettings = new CpuSettings(_settings.Quantum, spec.WordsPerPage,
-            _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf), fileIds);
+            _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf));
         _cpus = [.. Enumerable.Range(0, spec.Cpus).Select(i =>
         {
             var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
@@ -108,16 +109,12 @@ public sealed partial class MachineActor : ReceiveActor
             cpu.Tell(CpuActor.Start.Instance);
     }
 
-    private AddressSpaceSetup Setup(ProcessSpec process, ImmutableDictionary<string, FileId> fileIds)
+    private AddressSpaceSetup Setup(ProcessSpec process)
     {
         var pid = _workload.PidOf(process.Name);
-        var vmas = process.Regions.Select(r => new Vma(r.Start, r.Start + r.Length, r.Flags,
-            r.File is { } file ? new Backing.File(fileIds[file], r.FileOffset / VirtualAddress.PageSize) : Backing.Anonymous.Instance));
-        var tree = new VmaTree();
-        foreach (var vma in vmas)
-            tree.Map(vma);
-        return new AddressSpaceSetup(pid, process.Name, ReferenceMachine.AsidOf(pid), [.. tree.All], [],
-            process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer);
+        var vmas = _files.VmasOf(process, pid, out var shmemObjects);
+        return new AddressSpaceSetup(pid, process.Name, ReferenceMachine.AsidOf(pid), [.. vmas], [],
+            process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer, shmemObjects);
     }
 
     private ProcessEntry StartProcess(AddressSpaceSetup setup)

@@ -131,7 +131,8 @@ public sealed partial class MemoryActor : SimulationActor
         }
         var reserved = _memory.ReserveRead(SourceOf(lookUp.Query));
         Unsettled(reserved);
-        asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved))));
+        var hole = lookUp.Query is MemoryQuery.OfFile file && !_memory.HasContent(file.Page);
+        asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved), hole)));
     }
 
     /// <summary>The read of <paramref name="source"/> will not happen: those who waited for it fault again.</summary>
@@ -158,6 +159,11 @@ public sealed partial class MemoryActor : SimulationActor
                 Settle(copy.Source, _memory.Frames.Generation(copy.Source)); // faulted on again: its CPU has used it
                 WithFrame(new Waiting.Frame(prepare, Keep: copy.Source));
                 break;
+            case Preparation.Hole hole when Current(hole.Frame, hole.Generation):
+                _memory.FillHole(hole.Frame, prepare.Pid);
+                Unlock(hole.Source, hole.Frame, hole.Generation, waited: false); // they waited for no read: a plain hit
+                Install(prepare, hole.Frame, exclusive: false, PageWork.Zeroed, _run.Latencies.PageZero);
+                break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Fill(done);
                 if (done.CopyForWrite)
@@ -167,8 +173,8 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             default:
                 _waker.Retry(prepare.Then.Waiters, prepare.Page); // the frame went away since the lookup: fault again
-                if (prepare.What is Preparation.ReadDone lost)
-                    RetryReaders(lost.Source); // nor may those who waited for the read sleep on
+                if (prepare.What switch { Preparation.ReadDone r => r.Source, Preparation.Hole h => h.Source, _ => null } is { } lost)
+                    RetryReaders(lost); // nor may those who waited for the read sleep on
                 break;
         }
     }
@@ -219,10 +225,16 @@ public sealed partial class MemoryActor : SimulationActor
     private void Fill(Preparation.ReadDone done)
     {
         _memory.FillRead(done.Frame, SourceOf(done.Source), done.Content.AsSpan());
-        if (_reading.Remove(done.Source, out var waiters))
+        Unlock(done.Source, done.Frame, done.Generation, waited: true);
+    }
+
+    /// <summary>The page is in its frame: it is no longer locked, and whoever asked for it meanwhile gets it.</summary>
+    private void Unlock(MemoryQuery source, FrameNumber frame, uint generation, bool waited)
+    {
+        if (_reading.Remove(source, out var waiters))
         {
             foreach (var (loader, id) in waiters)
-                loader.Tell(new LookedUp(id, new CacheAnswer.Hit(done.Frame, done.Generation, Waited: true)));
+                loader.Tell(new LookedUp(id, new CacheAnswer.Hit(frame, generation, waited)));
         }
     }
 

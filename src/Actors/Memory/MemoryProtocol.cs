@@ -41,8 +41,11 @@ public abstract record CacheAnswer
     /// <summary>The page is in memory at <paramref name="Frame"/> (generation <paramref name="Generation"/>). <paramref name="Waited"/>: it was being read when asked.</summary>
     public sealed record Hit(FrameNumber Frame, uint Generation, bool Waited) : CacheAnswer;
 
-    /// <summary>Not in memory: this loader reads it, into <paramref name="Frame"/>; others asking meanwhile wait.</summary>
-    public sealed record Reserved(FrameNumber Frame, uint Generation) : CacheAnswer;
+    /// <summary>
+    /// Not in memory: this loader reads it, into <paramref name="Frame"/>; others asking meanwhile wait. <paramref name="Hole"/>:
+    /// there is nothing to read — a shared-memory page never written out — and the frame is to be zeroed instead.
+    /// </summary>
+    public sealed record Reserved(FrameNumber Frame, uint Generation, bool Hole = false) : CacheAnswer;
 
     /// <summary>A read someone had reserved was abandoned, or the frame went away: look up again.</summary>
     public sealed record Retry : CacheAnswer
@@ -75,6 +78,9 @@ public abstract record Preparation
 
     /// <summary>A new anonymous frame with a copy of <paramref name="Source"/> (COW break, or a private copy of a file page).</summary>
     public sealed record CopyOf(FrameNumber Source, uint Generation) : Preparation;
+
+    /// <summary>A reserved frame for a shared-memory page never written out: zero it (nothing is read), then map it.</summary>
+    public sealed record Hole(FrameNumber Frame, uint Generation, MemoryQuery Source) : Preparation;
 
     /// <summary>The content of a reserved read arrived: fill the frame, wake those waiting for it, then map it (or a private copy of it).</summary>
     public sealed record ReadDone(FrameNumber Frame, uint Generation, MemoryQuery Source, ImmutableArray<ulong> Content, bool CopyForWrite) : Preparation;

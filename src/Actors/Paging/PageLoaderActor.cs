@@ -123,6 +123,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                 break;
             case CacheAnswer.Reserved reserved:
                 job.Reservation = (job.Query!, reserved.Frame, reserved.Generation);
+                job.Input = job.Input with { FileHole = reserved.Hole };
                 break;
             case CacheAnswer.Retry:
                 End(job, Resolution.Spurious.Instance, counted: false); // the read it waited for was abandoned
@@ -155,6 +156,9 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             case Resolution.StackGrowth { MapZeroPage: true }:
                 Install(job, Pte.Mapped(FrameNumber.Zero, InstallRules.ZeroPage(vma)));
                 break;
+            case Resolution.DemandZero { InPageCache: true }:
+                ZeroShared(job);
+                break;
             case Resolution.DemandZero or Resolution.StackGrowth:
                 Prepare(job, Preparation.ZeroFilled.Instance);
                 break;
@@ -186,6 +190,18 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                 End(job, resolution, counted: true, FaultOutcome.Panic);
                 break;
         }
+    }
+
+    /// <summary>A shared-memory page never written out: memory zeroes the frame it reserved for the page, no disk read.</summary>
+    private void ZeroShared(Job job)
+    {
+        if (job.Reservation is not { } reservation)
+        {
+            End(job, job.Resolution!, counted: false); // memory did not reserve the page: look again
+            return;
+        }
+        job.Reservation = null; // handed over to memory
+        Prepare(job, new Preparation.Hole(reservation.Frame, reservation.Generation, reservation.Query));
     }
 
     /// <summary>The one disk read of this load; followers arriving meanwhile wait for it.</summary>

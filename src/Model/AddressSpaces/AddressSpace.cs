@@ -47,6 +47,10 @@ public sealed class AddressSpace(Asid asid)
         };
     }
 
+    /// <summary>Whether mmap(MAP_FIXED) may map <paramref name="length"/> bytes at <paramref name="start"/>; else it fails with EINVAL.</summary>
+    public static bool CanMap(VirtualAddress start, ulong length) =>
+        start.IsPageAligned && start.Value + length >= start.Value && start.Value + length <= VirtualAddress.UserEnd.Value;
+
     /// <summary>mmap(MAP_FIXED): maps <paramref name="vma"/>, unmapping what was there.</summary>
     public IReadOnlyList<PteChange> Map(Vma vma)
     {

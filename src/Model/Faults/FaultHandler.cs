@@ -76,9 +76,9 @@ public static class FaultHandler
         if (filePage.Index * VirtualAddress.PageSize >= f.FileSize)
             return new Resolution.SigBus(BusReason.BeyondEndOfFile);
         var copy = access == AccessKind.Write && !vma.IsShared;
-        return f.CachedFrame is { } cached
-            ? new Resolution.PageCacheHit(cached, FromSwapCache: false, copy)
-            : new Resolution.Major(new PageSource.FromFile(filePage), copy);
+        if (f.CachedFrame is { } cached)
+            return new Resolution.PageCacheHit(cached, FromSwapCache: false, copy);
+        return f.FileHole ? Resolution.DemandZero.SharedFrame : new Resolution.Major(new PageSource.FromFile(filePage), copy);
     }
 
     /// <summary>An access below a grows-down VMA: expand_stack's checks, then a demand-zero fault.</summary>

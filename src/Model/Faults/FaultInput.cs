@@ -44,6 +44,9 @@ public readonly record struct FaultInput
     /// <summary>Size in bytes of the file behind a file mapping.</summary>
     public ulong FileSize { get; init; }
 
+    /// <summary>The file page has no content on disk yet — a shared-memory object's page never written out — so a fault makes a zeroed page of it.</summary>
+    public bool FileHole { get; init; }
+
     /// <summary>The saved user stack pointer of the faulting context.</summary>
     public VirtualAddress StackPointer { get; init; }
 

@@ -34,6 +34,7 @@ public static class InstallRules
         Resolution.PageCacheHit { CopyForWrite: false } => CachedPage(vma, access),
         Resolution.Major { CopyForWrite: false, Source: PageSource.FromSwap } => SwappedIn(vma, access, exclusive),
         Resolution.Major { CopyForWrite: false } => CachedPage(vma, access),
+        Resolution.DemandZero { InPageCache: true } => CachedPage(vma, access),
         _ => NewPage(vma),
     };
 

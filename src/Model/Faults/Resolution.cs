@@ -59,10 +59,13 @@ public abstract record Resolution
     /// <summary>Whether the faulting access is retried once the resolution is applied.</summary>
     public virtual bool Retries => true;
 
-    /// <summary>Anonymous page never touched: a new zeroed frame, or for a read the shared zero page.</summary>
-    public sealed record DemandZero(bool MapZeroPage) : Resolution
+    /// <summary>
+    /// A page never touched: a new zeroed frame, or for a read the shared zero page; <paramref name="InPageCache"/> for a
+    /// shared-memory object's page, whose zeroed frame goes into its page cache (shmem_fault), for every process mapping it.
+    /// </summary>
+    public sealed record DemandZero(bool MapZeroPage, bool InPageCache = false) : Resolution
     {
-        public static readonly DemandZero NewFrame = new(false), ZeroPage = new(true);
+        public static readonly DemandZero NewFrame = new(false), ZeroPage = new(true), SharedFrame = new(false, InPageCache: true);
         public override ResolutionKind Kind => MapZeroPage ? ResolutionKind.ZeroPageMap : ResolutionKind.DemandZero;
     }
 

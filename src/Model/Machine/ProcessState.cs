@@ -12,6 +12,9 @@ internal sealed class ProcessState(ProcessId pid, string name, AddressSpace mm, 
     public VirtualAddress InitialStackPointer { get; } = initialStackPointer;
     public Dictionary<string, (VirtualAddress Start, ulong Length)> Regions { get; init; } = [];
     public Counters Counters { get; } = new();
+
+    /// <summary>Shared-memory objects this process's shared anonymous mappings made so far.</summary>
+    public int ShmemObjects { get; set; }
     public ProcessFate Fate { get; set; } = ProcessFate.Running;
     public bool Alive => Fate == ProcessFate.Running;
 }

@@ -74,7 +74,7 @@ public sealed partial class ReferenceMachine
 
     private FaultInput GatherFaultInput(CpuState cpu, AddressSpace mm, VirtualAddress address, FaultErrorCode code, AccessMode mode)
     {
-        var f = mm.FaultInputFor(address, code, cpu.StackPointer, _spec.Stack, mode == AccessMode.UserCopy, _spec.ZeroPage, _files.Size);
+        var f = mm.FaultInputFor(address, code, cpu.StackPointer, _spec.Stack, mode == AccessMode.UserCopy, _spec.ZeroPage, _fileTable.Size);
         return _memory.Complete(f);
     }
 
@@ -87,6 +87,12 @@ public sealed partial class ReferenceMachine
         {
             case Resolution.Spurious:
                 cpu.Tlb.Invalidate(mm.Asid, page);
+                break;
+            case Resolution.DemandZero { InPageCache: true }:
+                if (ZeroInPageCache(cpu, process, f) is not { } zeroed)
+                    return Outcome.Killed;
+                if (MapCached(cpu, process, f, zeroed, fromSwap: false, copyForWrite: false) is { } sharedOutcome)
+                    return sharedOutcome;
                 break;
             case Resolution.DemandZero zero:
                 if (!InstallZeroed(cpu, process, f, f.Vma!, zero.MapZeroPage, out var oom))
@@ -187,6 +193,17 @@ public sealed partial class ReferenceMachine
             return Outcome.Killed;
         Map(mm, key, _memory.NewCopy(frame, process.Pid), InstallRules.NewPage(vma));
         return null;
+    }
+
+    /// <summary>A shared-memory page never written out: a zeroed frame in its page cache, for every process that maps it.</summary>
+    private FrameNumber? ZeroInPageCache(CpuState cpu, ProcessState process, in FaultInput f)
+    {
+        if (!MakeRoom(cpu, process))
+            return null;
+        var frame = _memory.ReserveRead(new PageSource.FromFile(f.Vma!.FilePageOf(f.Address.Page)!.Value));
+        _memory.FillHole(frame, process.Pid);
+        _memory.Activate(frame);
+        return frame;
     }
 
     /// <summary>The disk read of a major fault: a new frame filled from the file or swap, entered in the page or swap cache.</summary>

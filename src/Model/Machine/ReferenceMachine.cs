@@ -28,7 +28,7 @@ public sealed partial class ReferenceMachine
     private readonly SimRandom _random;
     private readonly MemoryManager _memory;
     private readonly FileStore _files = new();
-    private readonly Dictionary<string, FileId> _fileIds = [];
+    private readonly FileTable _fileTable;
     private readonly HashSet<FilePage> _badPages = [];
     private readonly CpuState[] _cpus;
     private readonly List<ProcessState> _processes = [];
@@ -48,10 +48,9 @@ public sealed partial class ReferenceMachine
         _seed = seed;
         _random = new SimRandom(seed);
         _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy);
-        foreach (var file in workload.Files)
-            _fileIds[file.Name] = _files.Add(file.Name, file.Size);
+        _fileTable = new FileTable(workload.Files);
         foreach (var (file, page) in _spec.Disk.BadPages)
-            _badPages.Add(new FilePage(_fileIds[file], page));
+            _badPages.Add(new FilePage(_fileTable.IdOf(file), page));
         _cpus = new CpuState[_spec.Cpus];
         for (var i = 0; i < _cpus.Length; i++)
         {
@@ -263,15 +262,14 @@ public sealed partial class ReferenceMachine
     private void DoMap(CpuState cpu, ProcessState process, Op.Map map)
     {
         var start = Resolve(process, map.Start, map.Line);
-        if (!start.IsPageAligned || start.Value + map.Length > VirtualAddress.UserEnd.Value)
+        if (!AddressSpace.CanMap(start, map.Length))
         {
             process.Counters.SyscallErrors++; // EINVAL
             return;
         }
-        Backing backing = map.File is { } file
-            ? new Backing.File(_fileIds[file], map.FileOffset / VirtualAddress.PageSize)
-            : Backing.Anonymous.Instance;
-        var vma = new Vma(start, start + map.Length, map.Flags, backing);
+        var objects = process.ShmemObjects;
+        var vma = new Vma(start, start + map.Length, map.Flags, _fileTable.BackingFor(map.File, map.FileOffset, map.Flags, process.Pid, ref objects));
+        process.ShmemObjects = objects;
         Settle(cpu, process.Mm, process.Mm.Map(vma));
         process.Regions[map.Name] = (start, map.Length);
     }
@@ -313,15 +311,12 @@ public sealed partial class ReferenceMachine
     {
         var pid = _workload.PidOf(spec.Name);
         var mm = new AddressSpace(AsidOf(pid));
-        var process = new ProcessState(pid, spec.Name, mm, spec.InitialStackPointer);
+        var vmas = _fileTable.VmasOf(spec, pid, out var objects);
+        foreach (var vma in vmas)
+            mm.Map(vma);
+        var process = new ProcessState(pid, spec.Name, mm, spec.InitialStackPointer) { ShmemObjects = objects };
         foreach (var region in spec.Regions)
-        {
-            Backing backing = region.File is { } file
-                ? new Backing.File(_fileIds[file], region.FileOffset / VirtualAddress.PageSize)
-                : Backing.Anonymous.Instance;
-            mm.Map(new Vma(region.Start, region.Start + region.Length, region.Flags, backing));
             process.Regions[region.Name] = (region.Start, region.Length);
-        }
         AddProcess(process);
     }
 
@@ -381,6 +376,6 @@ public sealed partial class ReferenceMachine
             _files.Read(page, content);
             return (page, content.ToArray());
         }).ToList();
-        return MemoryImage.Of(pages, written, _memory.ChangedCachedFilePages(), _files.Name);
+        return MemoryImage.Of(pages, written, _memory.ChangedCachedFilePages(), _fileTable.Name);
     }
 }

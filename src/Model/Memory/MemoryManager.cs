@@ -27,6 +27,7 @@ public sealed class MemoryManager
 {
     private readonly Dictionary<ProcessId, MemoryCounts> _counts = [];
     private readonly HashSet<FrameNumber> _evicting = [];
+    private readonly HashSet<FilePage> _shmemWritten = [];   // shared-memory pages written out: they have content on disk
     private long _evictions;
 
     public MemoryManager(int frameLimit, int wordsPerPage, IReplacementPolicy policy)
@@ -56,9 +57,22 @@ public sealed class MemoryManager
     public FaultInput Complete(in FaultInput f) => MemoryQuery.For(f) switch
     {
         MemoryQuery.OfFrame frame => f with { Frame = Frames.Facts(frame.Frame) },
+        MemoryQuery.OfFile file when Cached(file) is null => f with { FileHole = !HasContent(file.Page) },
         { } query => f with { CachedFrame = Cached(query) },
         null => f,
     };
+
+    /// <summary>Whether the file page has content on disk: every page of a file does, a shared-memory object's once written out.</summary>
+    public bool HasContent(FilePage page) => !FileTable.IsShmem(page.File) || _shmemWritten.Contains(page);
+
+    /// <summary>A shared-memory page never written out is made zeroed in the frame reserved for it (no disk read).</summary>
+    public void FillHole(FrameNumber frame, ProcessId pid)
+    {
+        Span<ulong> zeroes = stackalloc ulong[Frames.WordsPerPage];
+        zeroes.Clear();
+        Frames.Fill(frame, zeroes);
+        CountsOf(pid).Zeroed++;
+    }
 
     /// <summary>The frame that already holds the page <paramref name="query"/> names: the page cache's or the swap cache's.</summary>
     public FrameNumber? Cached(MemoryQuery query) => query switch
@@ -304,6 +318,8 @@ public sealed class MemoryManager
         PageSource block = eviction.Slot is { } slot ? new PageSource.FromSwap(slot) : new PageSource.FromFile(Frames.CachedFilePage(frame));
         if (eviction.Slot is { } written)
             Swap.Write(written, content);
+        else if (block is PageSource.FromFile { Page: var page } && FileTable.IsShmem(page.File))
+            _shmemWritten.Add(page);
         Frames.MarkClean(frame);
         CountsOf(eviction.Initiator).DiskWrites++;
         return new WriteBack(block, content);

@@ -2,22 +2,13 @@ using Faultsim.Model.Addressing;
 
 namespace Faultsim.Model.Storage;
 
-/// <summary>The files on the simulated disk: their sizes and page contents, plus pages written back to them.</summary>
+/// <summary>
+/// The files on the simulated disk, with their page contents and the pages written back to them; a shared-memory
+/// object's pages are written here when evicted (its swap) and read back from here.
+/// </summary>
 public sealed class FileStore
 {
-    private readonly List<(string Name, ulong Size)> _files = [];
     private readonly Dictionary<FilePage, ulong[]> _written = [];
-
-    public int Count => _files.Count;
-
-    public FileId Add(string name, ulong size)
-    {
-        _files.Add((name, size));
-        return new FileId(_files.Count - 1);
-    }
-
-    public string Name(FileId file) => _files[file.Value].Name;
-    public ulong Size(FileId file) => _files[file.Value].Size;
 
     /// <summary>The page's content on disk: what was written back, else a fixed pattern unique to (file, page, word).</summary>
     public void Read(FilePage page, Span<ulong> into)
@@ -37,9 +28,15 @@ public sealed class FileStore
     /// <summary>Writes a dirty page back (writeback of a shared file mapping).</summary>
     public void Write(FilePage page, ReadOnlySpan<ulong> content) => _written[page] = content.ToArray();
 
-    /// <summary>The initial content of word <paramref name="word"/>: never zero, so a file page is told apart from a zeroed one.</summary>
+    /// <summary>
+    /// The initial content of word <paramref name="word"/>: never zero for a file, so a file page is told apart from a
+    /// zeroed one; zero for a shared-memory object, which starts as zeroes.
+    /// </summary>
     public static ulong InitialWord(FilePage page, int word) =>
-        Mix(((ulong)(uint)page.File.Value << 48) ^ (page.Index << 8) ^ (uint)word) | 1;
+        FileTable.IsShmem(page.File) ? 0 : Mix(((ulong)(uint)page.File.Value << 48) ^ (page.Index << 8) ^ (uint)word) | 1;
+
+    /// <summary>Whether the page has content on disk: every page of a file does; a shared-memory object's only once written out.</summary>
+    public bool HasContent(FilePage page) => !FileTable.IsShmem(page.File) || _written.ContainsKey(page);
 
     private static ulong Mix(ulong x)
     {
