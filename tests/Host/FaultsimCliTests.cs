@@ -117,7 +117,7 @@ public sealed class FaultsimCliTests : IDisposable
     {
         var json = Json(Cli("run", "--json", "-").Out);
         string[] top = ["engine", "seed", "cpus", .. StableCounters, .. OtherCounters, "steps", "memory.pages", "memory.file_pages", "memory.hash", "panic", "processes",
-            "never_started", "latency", "events.count", "events.hash", "violation"];
+            "never_started", "latency", "events.count", "events.hash", "limit", "violation"];
         string[] perProcess = ["pid", "name", "fate", .. StableCounters, .. OtherCounters];
         Assert.Equal(top.Order(), Names(json).Order());
         foreach (var process in json.GetProperty("processes").EnumerateArray())
@@ -271,6 +271,57 @@ public sealed class FaultsimCliTests : IDisposable
         var result = Assert.Single(Json(output).GetProperty("results").EnumerateArray());
         Assert.Equal("deterministic", result.GetProperty("mode").GetString());
         Assert.InRange(result.GetProperty("messages_per_fault").GetDouble(), 7, 7.2);   // seven a fault, plus the run's set-up
+    }
+
+    [Fact]
+    public void Bench_json_gives_each_actor_mode_its_messages_per_second_as_a_share_of_akkas_ceiling_against_its_target()
+    {
+        var (exit, output, error) = Cli("bench", "--faults", "1000", "--runs", "3", "--workload", "demand-zero", "--workload", "tlb-hit", "--json", "-");
+        Assert.Equal(0, exit);
+        Assert.Equal("", error);
+        var results = Json(output).GetProperty("results").EnumerateArray().ToList();
+        foreach (var result in results)
+        {
+            var ceiling = result.GetProperty("ceiling");
+            var mode = result.GetProperty("mode");
+            if (mode.ValueKind == JsonValueKind.Null)
+            {
+                Assert.Equal(JsonValueKind.Null, ceiling.ValueKind);   // the reference machine sends no messages
+                continue;
+            }
+            var messages = ceiling.GetProperty("messages_per_second").GetDouble();
+            var akka = ceiling.GetProperty("ceiling_messages_per_second").GetDouble();
+            Assert.True(messages > 0 && akka > 0, ceiling.ToString());
+            Assert.Equal(Math.Round(messages / akka, 3), ceiling.GetProperty("share").GetDouble(), 3);
+            if (result.GetProperty("workload").GetString() == "tlb-hit")
+            {
+                Assert.Equal(JsonValueKind.Null, ceiling.GetProperty("target_share").ValueKind);   // TLB hits, not messages
+                continue;
+            }
+            var target = ceiling.GetProperty("target_share").GetDouble();
+            Assert.Equal(mode.GetString() == "live" ? 0.8 : 0.5, target);
+            Assert.Equal(ceiling.GetProperty("share").GetDouble() >= target, ceiling.GetProperty("target_met").GetBoolean());
+        }
+        Assert.Equal(4, results.Count(r => r.GetProperty("ceiling").ValueKind == JsonValueKind.Object));
+    }
+
+    [Fact]
+    public void Bench_measures_what_a_deterministic_run_holds_with_its_event_log()
+    {
+        var (exit, output, _) = Cli("bench", "--faults", "20000", "--runs", "1", "--workload", "demand-zero", "--engine", "actors", "--mode", "deterministic", "--json", "-");
+        Assert.Equal(0, exit);
+        var result = Assert.Single(Json(output).GetProperty("results").EnumerateArray());
+        Assert.True(result.GetProperty("bytes_per_resident_page").GetDouble() > 0, result.ToString());
+    }
+
+    [Fact]
+    public void Bench_prints_the_ceiling_table_with_the_targets()
+    {
+        var (exit, output, _) = Cli("bench", "--faults", "1000", "--runs", "1", "--workload", "demand-zero", "--engine", "actors");
+        Assert.Equal(0, exit);
+        Assert.Contains("actor messages against Akka.NET's ceiling", output);
+        Assert.Matches(@"actors live +│ demand-zero │ +[\d,]+ │ +[\d,]+ │ +\d+ % │ ≥ 80 %: (met|missed)", output);
+        Assert.Matches(@"actors deterministic │ demand-zero │ +[\d,]+ │ +[\d,]+ │ +\d+ % │ ≥ 50 %: (met|missed)", output);
     }
 
     [Fact]

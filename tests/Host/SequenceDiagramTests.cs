@@ -40,4 +40,21 @@ public class SequenceDiagramTests
         Assert.DoesNotContain(": 90 ", diagram);
         Assert.Contains(": 91 ", diagram);
     }
+
+    [Fact]
+    public void The_tail_of_a_longer_log_is_drawn_with_the_count_of_the_whole_log()
+    {
+        var tail = Enumerable.Range(4_901, 100).Select(i => Event(i, "mm1", null, new SimEvent.ShootdownFinished(i))).ToList();
+        var diagram = SequenceDiagram.Of(tail, last: 10, total: 5_000);
+        Assert.Contains("Note over mm1: the last 10 of 5000 events", diagram);
+        Assert.Contains(": 4991 ", diagram);
+        Assert.DoesNotContain(": 4990 ", diagram);
+    }
+
+    [Fact]
+    public void A_whole_tail_drawn_from_a_longer_log_still_says_how_long_the_log_was()
+    {
+        var tail = Enumerable.Range(41, 10).Select(i => Event(i, "mm1", null, new SimEvent.ShootdownFinished(i))).ToList();
+        Assert.Contains("Note over mm1: the last 10 of 50 events", SequenceDiagram.Of(tail, total: 50));
+    }
 }

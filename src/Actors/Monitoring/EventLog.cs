@@ -9,8 +9,41 @@ namespace Faultsim.Actors.Monitoring;
 /// <summary>One logged event: its number, the simulated time, the actor that did it and the one it did it to.</summary>
 public sealed record LoggedEvent(long Seq, long TimeNanos, string Actor, string? Peer, SimEvent Event)
 {
-    public override string ToString() =>
-        $"{Seq,6} {TimeNanos.ToString("N0", CultureInfo.InvariantCulture),14} ns  {Actor}{(Peer is null ? "" : " → " + Peer)}: {Event}";
+    /// <summary>The event's line of the log, as <see cref="EventLog.Hash"/> covers it and an event file holds it.</summary>
+    public override string ToString()
+    {
+        var buffer = new char[256];
+        int written;
+        while (!TryFormat(buffer, out written))
+            buffer = new char[buffer.Length * 2];
+        return new string(buffer, 0, written);
+    }
+
+    /// <summary>Writes the line into <paramref name="destination"/>; false (nothing usable written) when it does not fit.</summary>
+    public bool TryFormat(Span<char> destination, out int written) =>
+        destination.TryWrite(CultureInfo.InvariantCulture,
+            $"{Seq,6} {TimeNanos,14:N0} ns  {Actor}{(Peer is null ? "" : " → ")}{Peer}: {Event}", out written);
+}
+
+/// <summary>
+/// Where every event of a run goes as it is recorded, in order: an event file (`--events FILE`), or a test that
+/// needs the whole log. Called under the log's lock, by whichever thread recorded the event.
+/// </summary>
+public interface IEventSink
+{
+    /// <param name="e">The event.</param>
+    /// <param name="line">Its text (<see cref="LoggedEvent.ToString"/>), valid only during the call.</param>
+    void Write(LoggedEvent e, ReadOnlySpan<char> line);
+}
+
+/// <summary>How a run keeps its event log: at all or not, how many of its last events stay in memory, and where every event goes.</summary>
+/// <param name="Enabled">False runs without the log and its monitor (benchmarks): the same run, unchecked.</param>
+/// <param name="Tail">Events kept in memory for the report after a violation and its sequence diagram.</param>
+/// <param name="Sink">Receives every event as it happens (an event file); null keeps only the tail.</param>
+public sealed record EventLogOptions(bool Enabled = true, int Tail = EventLog.DefaultTail, IEventSink? Sink = null)
+{
+    public static readonly EventLogOptions Default = new();
+    public static readonly EventLogOptions Off = new(Enabled: false);
 }
 
 /// <summary>
@@ -18,32 +51,87 @@ public sealed record LoggedEvent(long Seq, long TimeNanos, string Actor, string?
 /// anything — so it observes the protocol without taking part in it. In a deterministic run everything is
 /// written by the driver's thread in a fixed order; a live run writes from several threads, under a lock.
 /// </summary>
-public sealed class EventLog(Func<long> clock)
+/// <remarks>
+/// The log does not keep a run whole, so a run of any length fits in memory: the monitor sees every event, the
+/// hash takes in each event's line as it is recorded, a sink (if any) receives every event, and only the last
+/// <see cref="TailCapacity"/> events are kept, for the report of a violation and its sequence diagram.
+/// </remarks>
+public sealed class EventLog
 {
+    /// <summary>Events kept in memory by default: what a violation's report prints, ending at the violating event.</summary>
+    public const int DefaultTail = 2000;
+
     private readonly object _gate = new();
-    private readonly List<LoggedEvent> _events = [];
+    private readonly Func<long> _clock;
+    private readonly IEventSink? _sink;
+    private readonly List<LoggedEvent> _tail = []; // a ring once full: the oldest at _count % TailCapacity
+    private long _count;
+    private ulong _hash = Fnv1a.Offset;
+    private char[] _line = new char[256];
+    private byte[] _bytes = new byte[Encoding.UTF8.GetMaxByteCount(256)];
+
+    /// <param name="clock">The time stamped on each event (virtual nanoseconds in deterministic runs).</param>
+    /// <param name="tail">How many of the last events to keep in memory (at least 1).</param>
+    /// <param name="sink">Receives every event as it is recorded.</param>
+    public EventLog(Func<long> clock, int tail = DefaultTail, IEventSink? sink = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tail, 1);
+        _clock = clock;
+        TailCapacity = tail;
+        _sink = sink;
+    }
 
     public InvariantMonitor Monitor { get; } = new();
 
-    public int Count
+    /// <summary>How many of the last events the log keeps in memory.</summary>
+    public int TailCapacity { get; }
+
+    /// <summary>Events recorded so far.</summary>
+    public long Count
     {
-        get { lock (_gate) return _events.Count; }
+        get { lock (_gate) return _count; }
     }
 
     public Violation? Violation => Monitor.Violation;
 
-    public IReadOnlyList<LoggedEvent> Events
+    /// <summary>The last events recorded (at most <see cref="TailCapacity"/>), oldest first: all of them when the run was short.</summary>
+    public IReadOnlyList<LoggedEvent> Tail
     {
-        get { lock (_gate) return [.. _events]; }
+        get
+        {
+            lock (_gate)
+            {
+                if (_tail.Count < TailCapacity)
+                    return [.. _tail];
+                var oldest = (int)(_count % TailCapacity);
+                return [.. _tail.Skip(oldest), .. _tail.Take(oldest)];
+            }
+        }
+    }
+
+    /// <summary>
+    /// An FNV-1a hash of the text of the log, each event's line followed by a newline — the bytes of its event file:
+    /// two runs with equal hashes logged the same events, byte for byte. Taken in event by event as they are recorded.
+    /// </summary>
+    public ulong Hash
+    {
+        get { lock (_gate) return _hash; }
     }
 
     public void Record(string actor, string? peer, SimEvent e)
     {
         lock (_gate)
         {
-            var seq = _events.Count + 1;
-            _events.Add(new LoggedEvent(seq, clock(), actor, peer, e));
-            Monitor.Observe(seq, e);
+            var logged = new LoggedEvent(++_count, _clock(), actor, peer, e);
+            if (_tail.Count < TailCapacity)
+                _tail.Add(logged);
+            else
+                _tail[(int)((_count - 1) % TailCapacity)] = logged;
+            var line = Line(logged);
+            var length = Encoding.UTF8.GetBytes(line, _bytes);
+            _hash = Fnv1a.Mix(Fnv1a.Mix(_hash, _bytes.AsSpan(0, length)), (byte)'\n');
+            _sink?.Write(logged, line);
+            Monitor.Observe(logged.Seq, e);
         }
     }
 
@@ -58,33 +146,14 @@ public sealed class EventLog(Func<long> clock)
         return result with { EventCount = Count };
     }
 
-    /// <summary>The log as text, one event a line: what a person reads and what <see cref="Hash"/> covers.</summary>
-    public IEnumerable<string> Lines => Events.Select(e => e.ToString());
-
-    /// <summary>
-    /// An FNV-1a hash of the text of the log: two runs with equal hashes logged the same events, byte for byte.
-    /// Reports ask for it more than once: it is computed once per length of the log.
-    /// </summary>
-    public ulong Hash
+    /// <summary>The event's line in the log's own buffers, grown when a line does not fit.</summary>
+    private ReadOnlySpan<char> Line(LoggedEvent logged)
     {
-        get
-        {
-            var events = Events;
-            if (_hashed is var (count, cached) && count == events.Count)
-                return cached;
-            var h = Fnv1a.Offset;
-            var bytes = new byte[256];
-            foreach (var e in events)
-            {
-                var line = e.ToString();
-                if (Encoding.UTF8.GetMaxByteCount(line.Length) > bytes.Length)
-                    bytes = new byte[Encoding.UTF8.GetMaxByteCount(line.Length)];
-                h = Fnv1a.Mix(Fnv1a.Mix(h, bytes.AsSpan(0, Encoding.UTF8.GetBytes(line, bytes))), (byte)'\n');
-            }
-            _hashed = (events.Count, h);
-            return h;
-        }
+        int written;
+        while (!logged.TryFormat(_line, out written))
+            _line = new char[_line.Length * 2];
+        if (Encoding.UTF8.GetMaxByteCount(written) > _bytes.Length)
+            _bytes = new byte[Encoding.UTF8.GetMaxByteCount(_line.Length)];
+        return _line.AsSpan(0, written);
     }
-
-    private (int Count, ulong Hash)? _hashed;
 }

@@ -59,34 +59,38 @@ public sealed class DeterministicEngine : IDisposable
         AwaitHost();
     }
 
-    /// <summary>The limit of mailbox runs in one run; past it the run is reported as not converging.</summary>
-    public long MaxSteps { get; init; } = 20_000_000;
-
     /// <summary>
     /// Runs <paramref name="workload"/> under <paramref name="strategy"/>, logging its events; it stops at the first
-    /// invariant violation. The result is null only when the run stopped before it finished (a violation, a stall).
+    /// invariant violation. The result is null only when the run stopped before it finished (a violation, a stall, the
+    /// step limit).
     /// </summary>
-    /// <param name="logEvents">False runs without the event log and its monitor (benchmarks): the same run, unchecked.</param>
-    public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy, bool logEvents = true)
+    /// <param name="events">How the run keeps its event log (the default: the monitor, the hash and a bounded tail);
+    /// <see cref="EventLogOptions.Off"/> runs without it (benchmarks): the same run, unchecked.</param>
+    /// <param name="maxSteps">The most mailbox runs the run may take before it is stopped (<see cref="DriverOutcome.StepLimit"/>); null: no limit.</param>
+    /// <param name="stopped">Called when the run has stopped, while its machine and actors still live (benchmarks measure the memory they hold).</param>
+    public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy,
+        EventLogOptions? events = null, long? maxSteps = null, Action? stopped = null)
     {
         WorkloadValidator.Validate(workload);
+        events ??= EventLogOptions.Default;
         settings = settings with { TimedDisk = true }; // on the virtual clock the disk's service time costs nothing real
-        var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt);
+        var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt, events.Tail, events.Sink);
         _slot.Begin(_clock.NowNanos);
         _driver.Reset(strategy);
         _clock.Jitter(new SimRandom(seed ^ JitterStream), settings.Run.Latencies.Jitter);
-        var run = settings.Run with { Events = logEvents ? log : null, Tracing = settings.Run.Tracing.ForRun(seed, _clock.NowNanos) };
+        var run = settings.Run with { Events = events.Enabled ? log : null, Tracing = settings.Run.Tracing.ForRun(seed, _clock.NowNanos) };
         _host.Tell(new RunHost.Start(workload, ActorEngine.WithFuture(workload, settings, seed) with { Run = run }, seed));
-        var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null, MaxSteps);
+        var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null, maxSteps ?? long.MaxValue);
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)
             log.Monitor.AtEnd(log.Count);  // it stopped making progress: a waiter sleeps, or the workload deadlocked
-        var reply = _slot.Reply;
+        var (reply, steps) = (_slot.Reply, _driver.Steps);
+        stopped?.Invoke();
         _host.Tell(RunHost.Stop.Instance);
         _driver.Run(_clock, () => false, long.MaxValue); // the machine and its actors wind down
         if (_driver.ForeignSubmissions > 0)
             throw new InvalidOperationException($"{_driver.ForeignSubmissions} mailbox run(s) came from other threads: the run was not deterministic");
         var result = reply is RunFinished finished ? log.Complete(finished.Result) : null;
-        return new DeterministicRun(seed, result, reply, outcome, log, _driver.Steps);
+        return new DeterministicRun(seed, result, reply, outcome, log, steps);
     }
 
     /// <summary>Set-up: the host actor is created by the guardian on another thread; wait (really) until it runs here.</summary>
@@ -120,7 +124,7 @@ public sealed class DeterministicEngine : IDisposable
 
 /// <summary>
 /// One deterministic run: its seed, the result if it finished, what the machine answered, why the driver
-/// stopped, the event log (with the monitor's verdict), and the mailbox runs it took.
+/// stopped, the event log (with the monitor's verdict), and the mailbox runs it took until it stopped.
 /// </summary>
 public sealed record DeterministicRun(ulong Seed, RunResult? Result, object? Reply, DriverOutcome Outcome, EventLog Log, long Steps)
 {

@@ -12,6 +12,7 @@ public sealed class BenchEngines : IDisposable
 
     private readonly ActorSystem? _live;
     private readonly DeterministicEngine? _deterministic;
+    private readonly List<AkkaCeiling> _ceilings = [];
 
     /// <param name="deterministicSettings">The settings of a deterministic run, as `faultsim run` makes one.</param>
     public BenchEngines(bool reference, IReadOnlyCollection<string> actorModes, EngineSettings deterministicSettings)
@@ -21,19 +22,30 @@ public sealed class BenchEngines : IDisposable
         if (actorModes.Contains("live"))
         {
             _live = ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(EngineSettings.Default));
-            Runners.Add(new BenchRunner(MachineActor.EngineName, "live", EngineSettings.Default, Live: _live));
+            Runners.Add(new BenchRunner(MachineActor.EngineName, "live", EngineSettings.Default, Live: _live) { Ceiling = Ceiling(AkkaCeiling.Live(_live)) });
         }
         if (actorModes.Contains("deterministic"))
         {
             _deterministic = new DeterministicEngine();
-            Runners.Add(new BenchRunner(MachineActor.EngineName, "deterministic", deterministicSettings, Deterministic: _deterministic));
+            Runners.Add(new BenchRunner(MachineActor.EngineName, "deterministic", deterministicSettings, Deterministic: _deterministic)
+            {
+                Ceiling = Ceiling(AkkaCeiling.Deterministic()),
+            });
         }
     }
 
     public List<BenchRunner> Runners { get; } = [];
 
+    private AkkaCeiling Ceiling(AkkaCeiling ceiling)
+    {
+        _ceilings.Add(ceiling);
+        return ceiling;
+    }
+
     public void Dispose()
     {
+        foreach (var ceiling in _ceilings)
+            ceiling.Dispose();
         _live?.Terminate().Wait(TimeSpan.FromSeconds(10));
         _live?.Dispose();
         _deterministic?.Dispose();

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Faultsim.Actors.Machine;
+using Faultsim.Actors.Monitoring;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Model.Common;
 using Faultsim.Model.Machine;
@@ -8,13 +9,18 @@ namespace Faultsim.Host.Bench;
 
 /// <summary>
 /// An engine to time: the reference machine, the actors live on a long-lived system, or the actors on the deterministic
-/// driver, with the engine settings its runs take.
+/// driver, with the engine settings its runs take; for the actors, Akka.NET's own ceiling in the same mode.
 /// </summary>
 public sealed record BenchRunner(string Engine, string? Mode, EngineSettings Settings, ActorSystem? Live = null, DeterministicEngine? Deterministic = null)
 {
+    /// <summary>Akka.NET's request/response ceiling in this runner's mode; null for the reference machine.</summary>
+    public AkkaCeiling? Ceiling { get; init; }
+
     /// <summary>
-    /// Runs once; <paramref name="bytesPerPage"/> is the managed memory a finished live run still holds per page it made
-    /// resident (0 where not measured). A deterministic run keeps no event log here: its speed, not its check, is timed.
+    /// Runs once. With <paramref name="measureMemory"/> the actors keep their event log, as `faultsim run` does (the monitor,
+    /// the hash and the bounded tail), and <paramref name="bytesPerPage"/> is the managed memory the run holds when it has
+    /// finished, its actors and log still alive, per page it made resident (0 where not measured). Without it a run keeps
+    /// no event log: its speed, not its check, is timed.
     /// </summary>
     public RunResult RunOnce(BenchCase bench, out double bytesPerPage, bool measureMemory = true)
     {
@@ -25,16 +31,25 @@ public sealed record BenchRunner(string Engine, string? Mode, EngineSettings Set
             GC.WaitForPendingFinalizers();
             before = GC.GetTotalMemory(forceFullCollection: true);
         }
+        void Measure() => held = GC.GetTotalMemory(forceFullCollection: true) - before;
         RunResult result;
         if (Deterministic is { } engine)
         {
-            var run = engine.Run(bench.Workload, Settings, seed: 1, new RandomWalkStrategy(new SimRandom(1)), logEvents: false);
-            result = run.Result ?? throw new InvalidOperationException($"benchmark {bench.Name} did not finish deterministically: {run.Outcome}");
+            var run = engine.Run(bench.Workload, Settings, seed: 1, new RandomWalkStrategy(new SimRandom(1)),
+                measureMemory ? EventLogOptions.Default : EventLogOptions.Off, stopped: measureMemory ? Measure : null);
+            result = run.Result ?? throw new SimulationException(
+                $"benchmark {bench.Name} did not finish deterministically: {run.Violation?.ToString() ?? run.Outcome.ToString()}");
         }
         else if (Live is { } system)
         {
-            result = ActorEngine.Run(system, bench.Workload, Settings, seed: 1, Running.Runner.LiveTimeout, captureMemory: false,
-                keepAlive: measureMemory ? _ => held = GC.GetTotalMemory(forceFullCollection: true) - before : null);
+            var settings = Settings;
+            if (measureMemory)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                settings = settings with { Run = settings.Run with { Events = new EventLog(() => (long)clock.Elapsed.TotalNanoseconds) } };
+            }
+            result = ActorEngine.Run(system, bench.Workload, settings, seed: 1, Running.Runner.LiveTimeout, captureMemory: false,
+                keepAlive: measureMemory ? _ => Measure() : null);
         }
         else
         {
@@ -49,6 +64,6 @@ public sealed record BenchRunner(string Engine, string? Mode, EngineSettings Set
     public void Check(BenchCase bench, RunResult warm)
     {
         if (warm.Totals.Total != bench.Faults)
-            throw new InvalidOperationException($"benchmark {bench.Name} took {warm.Totals.Total} faults on {Engine} {Mode}, not the {bench.Faults} it is built for");
+            throw new SimulationException($"benchmark {bench.Name} took {warm.Totals.Total} faults on {Engine} {Mode}, not the {bench.Faults} it is built for");
     }
 }

@@ -34,6 +34,28 @@ internal static class CommonOptions
         return default;
     }
 
+    /// <summary>--max-steps: a step limit, or <paramref name="none"/>; forwarded as --set <paramref name="key"/>=VALUE.</summary>
+    public static Option<string?> MaxSteps(string key, string none, string description) => new("--max-steps")
+    {
+        Description = $"{description} (same as --set {key}=N|{none})",
+        HelpName = $"N|{none}",
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Single().Value;
+            return text.Equals(none, StringComparison.OrdinalIgnoreCase)
+                || (long.TryParse(text.Replace("_", "", StringComparison.Ordinal), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1000)
+                ? text
+                : Fail<string?>(r, $"{none} or a whole number from 1000");
+        },
+    };
+
+    public static Option<string?> Events() => new("--events")
+    {
+        Description = "Write every event of the run's log to FILE as it happens, one event a line (the bytes the log's hash covers)",
+        HelpName = "FILE",
+    };
+
     public static Option<string?> Json() => new("--json")
     {
         Description = "Also write the figures as JSON to FILE, or to standard output with -",

@@ -1,3 +1,5 @@
+using Faultsim.Host.Running;
+
 namespace Faultsim.Host.Cli;
 
 /// <summary>faultsim's exit codes; scripts rely on them.</summary>
@@ -9,6 +11,15 @@ public static class ExitCodes
     public const int Violation = 1;
     /// <summary>Bad input: command line, config or workload. One line on stderr says where and how to fix it.</summary>
     public const int BadInput = 2;
+    /// <summary>
+    /// Stopped at a limit before the run finished (a step limit: faultsim.max-steps, faultsim.explore.max-steps). Not an
+    /// invariant violation: the run held every invariant as far as it went. The message names the limit and the key that raises it.
+    /// </summary>
+    public const int StoppedAtLimit = 3;
     /// <summary>A fault of faultsim itself.</summary>
     public const int InternalError = 70;
+
+    /// <summary>A run's exit code: 1 for a violation (or a run that stopped making progress), 3 for a limit reached first, else 0.</summary>
+    public static int Of(RunReport report) =>
+        report.Failed ? Violation : report.StoppedAt is not null ? StoppedAtLimit : Ok;
 }

@@ -27,7 +27,8 @@ internal static class RunCommand
         mode.AcceptOnlyFromAmong(SimSettings.Modes);
         var strategy = CommonOptions.Strategy();
         var traceFile = CommonOptions.TraceFile();
-        var events = new Option<string?>("--events") { Description = "Write the run's whole event log to FILE, one event a line", HelpName = "FILE" };
+        var events = CommonOptions.Events();
+        var maxSteps = CommonOptions.MaxSteps("max-steps", "off", "Stop a deterministic run after N messages (exit 3); off: no limit, the default");
         var refs = new Option<string?>("--refs")
         {
             Description = "Run a page reference string instead of the workload: CPU 0 stores to page n of one region for each n, e.g. 7,0,1,2,0,3",
@@ -39,7 +40,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Run a workload and print a summary of its faults")
         {
-            config, seed, json, set, engine, mode, strategy, events, traceFile, refs, frames, policy,
+            config, seed, json, set, engine, mode, strategy, events, traceFile, maxSteps, refs, frames, policy,
         };
         command.SetAction(parse =>
         {
@@ -50,6 +51,7 @@ internal static class RunCommand
             if (parse.GetValue(strategy) is { } st) overrides.Add($"explore.strategy={st}");
             if (parse.GetValue(frames) is { } f) overrides.Add($"machine.frames={f}");
             if (parse.GetValue(policy) is { } p) overrides.Add($"machine.policy={p}");
+            if (parse.GetValue(maxSteps) is { } ms) overrides.Add($"max-steps={ms}");
             var configPath = parse.GetValue(config);
             var settings = SimSettings.From(ConfigLoader.Load(configPath, overrides));
 
@@ -62,58 +64,70 @@ internal static class RunCommand
                 workload = ReferenceString.ToWorkload(ReferenceString.Parse(refsText), workload.Machine.Frames, workload.Machine.Policy, workload.Machine);
             }
 
-            var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error);
+            using var eventFile = OpenEvents(settings, parse.GetValue(events));
+            var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error, eventFile);
+            eventFile?.Finish("--events");
             var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
-            if (parse.GetValue(events) is { } eventsPath && report.Log is { } log)
-                File.WriteAllLines(eventsPath, log.Lines);
             Report(output, parse.GetValue(json), report, workload, settings, source, trace, alwaysLog: false);
-            return report.Failed ? ExitCodes.Violation : ExitCodes.Ok;
+            return ExitCodes.Of(report);
         });
         return command;
+    }
+
+    /// <summary>--events FILE: the file every event is streamed to, opened before the run; null without the option.</summary>
+    internal static EventFile? OpenEvents(SimSettings settings, string? path)
+    {
+        if (path is null)
+            return null;
+        if (settings.Engine != MachineActor.EngineName)
+            throw new ConfigException("--events", null, "the reference engine keeps no event log; run the actor engine (--engine actors)");
+        return EventFile.Open("--events", path);
     }
 
     /// <summary>
     /// Runs the workload with the telemetry the settings ask for and, with <paramref name="traceFile"/>, its spans written
     /// there (every fault traced, unless a sampler says which). The exporters have flushed when it returns.
     /// </summary>
-    internal static (RunReport Report, TraceFileSummary? Trace) RunTraced(SimSettings settings, Workload workload, string? traceFile, TextWriter error)
+    /// <param name="events">Receives every event as it happens (--events FILE).</param>
+    internal static (RunReport Report, TraceFileSummary? Trace) RunTraced(SimSettings settings, Workload workload, string? traceFile, TextWriter error,
+        EventFile? events = null)
     {
         if (settings.Engine != MachineActor.EngineName)
         {
             if (traceFile is not null)
                 throw new ConfigException("--trace-file", null, "the reference engine records no spans; run the actor engine (--engine actors)");
-            return (Run(settings, workload), null);
+            return (Run(settings, workload, events), null);
         }
         if (traceFile is not null && settings.Telemetry.TraceRatio == 0)
             settings = settings.WithTraceRatio(1);
         RunReport report;
         var telemetry = TelemetryHost.Start(settings.Telemetry, traceFile, error);
         using (telemetry)
-            report = Run(settings, workload);
+            report = Run(settings, workload, events);
         return (report, traceFile is null ? null : new TraceFileSummary(traceFile, telemetry.TraceFileEvents));
     }
 
     /// <summary>
-    /// The report of a run or a replay: its summary, the event log (up to where it went wrong, or whole with
-    /// <paramref name="alwaysLog"/>), the trace file written; and the JSON where --json says.
+    /// The report of a run or a replay: its summary, the last events of its log (when it went wrong or stopped before
+    /// the end, or always with <paramref name="alwaysLog"/>), the trace file written; and the JSON where --json says.
     /// </summary>
     internal static void Report(TextWriter output, string? jsonTarget, RunReport report, Workload workload, SimSettings settings, string source,
         TraceFileSummary? trace, bool alwaysLog) =>
         CommonOptions.Report(jsonTarget, output, () =>
         {
             RunSummary.Write(output, report, workload, settings, source);
-            if (alwaysLog || report.Failed)
+            if (alwaysLog || report.Unfinished)
                 ExploreReport.WriteLog(output, report);
             if (trace is not null)
                 output.WriteLine($"trace: {trace.Path} ({trace.Events:N0} events; open it in https://ui.perfetto.dev)");
         }, () => RunJson.Serialize(report, settings.Engine));
 
     /// <summary>Runs the workload; a workload error found while running points into the file its script came from.</summary>
-    internal static RunReport Run(SimSettings settings, Workload workload)
+    internal static RunReport Run(SimSettings settings, Workload workload, EventFile? events = null)
     {
         try
         {
-            return Runner.Run(settings, workload, settings.Seed);
+            return Runner.Run(settings, workload, settings.Seed, sink: events);
         }
         catch (WorkloadException ex) when (ex.Line is not null)
         {

@@ -31,14 +31,16 @@ internal static class ScenarioCommands
         var (scenario, strategy, set) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set());
         var seeds = CommonOptions.Count("--seeds", "Seeds to run, from 1 (default: faultsim.explore.seeds)", 1, int.MaxValue);
         var threads = CommonOptions.Count("--threads", "Seeds run in parallel, one engine each (default: the cores)", 1, 256);
-        var command = new Command("explore", "Run a scenario over many seeds until one violates an invariant (exit 1), or none does (exit 0)")
+        var maxSteps = CommonOptions.MaxSteps("explore.max-steps", "auto", "Stop each seed's run after N messages (exit 3); auto, the default, scales it to the scripts");
+        var command = new Command("explore",
+            "Run a scenario over many seeds until one violates an invariant (exit 1) or reaches the step limit (exit 3), or none does (exit 0)")
         {
-            scenario, seeds, strategy, set, threads,
+            scenario, seeds, strategy, set, threads, maxSteps,
         };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(scenario)!;
-            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy));
+            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "explore.max-steps"));
             if (settings.Telemetry.TraceRatio > 0 || settings.Telemetry.Metrics)
                 error.WriteLine("faultsim: warning: explore exports no telemetry (it runs thousands of seeds); replay a seed with --trace-file or the exporters to look at it");
             var count = parse.GetValue(seeds) ?? settings.Explore.Seeds;
@@ -52,7 +54,7 @@ internal static class ScenarioCommands
             }
             ExploreReport.WriteFailure(output, name, parse.GetValue(set) ?? [], settings, failure);
             output.WriteLine(speed);
-            return ExitCodes.Violation;
+            return ExitCodes.Of(failure);
         });
         return command;
     }
@@ -62,18 +64,22 @@ internal static class ScenarioCommands
         var (scenario, strategy, set, traceFile) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.TraceFile());
         var seed = new Option<ulong>("--seed") { Description = "The seed to replay", HelpName = "S", Required = true };
         var json = CommonOptions.Json();
+        var events = CommonOptions.Events();
+        var maxSteps = CommonOptions.MaxSteps("max-steps", "off", "Stop the run after N messages (exit 3); off: no limit, the default");
         var command = new Command("replay", "Replay one run of a scenario exactly: the same events, the same verdict")
         {
-            scenario, seed, strategy, set, json, traceFile,
+            scenario, seed, strategy, set, json, traceFile, events, maxSteps,
         };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(scenario)!;
-            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy));
+            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "max-steps"));
             settings = settings with { Seed = parse.GetValue(seed) };
-            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error);
+            using var eventFile = RunCommand.OpenEvents(settings, parse.GetValue(events));
+            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error, eventFile);
+            eventFile?.Finish("--events");
             RunCommand.Report(output, parse.GetValue(json), report, settings.Workload, settings, $"scenario {name}", trace, alwaysLog: true);
-            return report.Failed ? ExitCodes.Violation : ExitCodes.Ok;
+            return ExitCodes.Of(report);
         });
         return command;
     }
@@ -85,11 +91,13 @@ internal static class ScenarioCommands
         Required = true,
     };
 
-    private static List<string> Overrides(ParseResult parse, Option<string[]> set, Option<string?> strategy)
+    private static List<string> Overrides(ParseResult parse, Option<string[]> set, Option<string?> strategy, Option<string?> maxSteps, string maxStepsKey)
     {
         var overrides = new List<string>(parse.GetValue(set) ?? []);
         if (parse.GetValue(strategy) is { } s)
             overrides.Add($"explore.strategy={s}");
+        if (parse.GetValue(maxSteps) is { } m)
+            overrides.Add($"{maxStepsKey}={m}");
         return overrides;
     }
 

@@ -48,6 +48,17 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
         return (int)value;
     }
 
+    /// <summary>A count of at least <paramref name="min"/> (underscores may group digits), or the word <paramref name="none"/> (null).</summary>
+    public long? CountOr(string path, string none, long min)
+    {
+        var text = String(path).Trim();
+        if (text.Equals(none, StringComparison.OrdinalIgnoreCase))
+            return null;
+        return long.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min
+            ? value
+            : throw Error(path, $"is '{text}'; use {none} or a whole number from {min.ToString("N0", CultureInfo.InvariantCulture)}, e.g. 50000000");
+    }
+
     public ulong Seed(string path)
     {
         var text = String(path);

@@ -3,6 +3,7 @@ using Faultsim.Actors.Machine;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Model.Shootdowns;
 using Faultsim.Actors.Telemetry;
+using Faultsim.Host.Running;
 using Faultsim.Host.Telemetry;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
@@ -14,8 +15,12 @@ namespace Faultsim.Host.Configuration;
 /// <summary>Everything a run needs, read once from the config into immutable values.</summary>
 /// <param name="Deterministic">Whether the actor engine runs under the deterministic scheduler (faultsim.mode).</param>
 /// <param name="Telemetry">Where traces and metrics go (faultsim.telemetry and OpenTelemetry's environment variables).</param>
+/// <param name="StepLimit">The most messages a deterministic run may deliver (faultsim.max-steps; null: no limit). Explore
+/// runs each seed under its own limit instead (<see cref="ExploreSettings.LimitFor"/>).</param>
+/// <param name="EventTail">Events of a run's log kept in memory for the report of a violation (faultsim.event-log.tail).</param>
 public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, string WorkloadOrigin, EngineSettings Actors,
-    bool Deterministic, ExploreSettings Explore, CheckSettings Checks, string Description, TelemetrySettings Telemetry)
+    bool Deterministic, ExploreSettings Explore, CheckSettings Checks, string Description, TelemetrySettings Telemetry,
+    StepLimit? StepLimit, int EventTail)
 {
     public static readonly string[] Engines = [MachineActor.EngineName, ReferenceMachine.EngineName];
     public static readonly string[] Modes = ["deterministic", "live"];
@@ -42,13 +47,15 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         var explore = new ExploreSettings(
             Enum.Parse<StrategyKind>(root.Choice("explore.strategy", "random", "pct"), ignoreCase: true),
             root.Int("explore.pct-depth", 1, 100), root.Int("explore.pct-steps", 1, int.MaxValue),
-            root.Int("explore.seeds", 1, int.MaxValue), root.Int("explore.max-steps", 1000, int.MaxValue));
+            root.Int("explore.seeds", 1, int.MaxValue), root.CountOr("explore.max-steps", "auto", 1000));
+        var stepLimit = root.CountOr("max-steps", "off", 1000) is { } steps ? new StepLimit(steps, StepLimit.RunKey) : null;
         var checks = new CheckSettings(root.Bool("checks.counts-match-reference"), [.. root.Strings("checks.unchanged-files")]);
         foreach (var file in checks.UnchangedFiles.Where(f => !workload.Files.Any(w => w.Name == f)))
             throw root.Error("checks.unchanged-files", $"names file '{file}', which is not in the workload's files");
         var telemetry = TelemetrySettings.From(root, environment ?? Environment.GetEnvironmentVariable);
         return new SimSettings(engine, seed, workload, loaded.WorkloadSource.Origin, actors,
-            root.Choice("mode", Modes) == "deterministic", explore, checks, root.String("scenario.description"), telemetry)
+            root.Choice("mode", Modes) == "deterministic", explore, checks, root.String("scenario.description"), telemetry,
+            stepLimit, root.Int("event-log.tail", 1, 10_000_000))
             .WithTraceRatio(telemetry.TraceRatio);
     }
 
@@ -108,9 +115,14 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
 }
 
 /// <summary>How `faultsim explore` searches: the strategy, PCT's depth and step range, the seeds, and the step bound of a run.</summary>
-public sealed record ExploreSettings(StrategyKind Strategy, int PctDepth, int PctSteps, int Seeds, int MaxSteps)
+/// <param name="MaxSteps">The step bound of each seed's run (faultsim.explore.max-steps); null: auto, scaled to the workload.</param>
+public sealed record ExploreSettings(StrategyKind Strategy, int PctDepth, int PctSteps, int Seeds, long? MaxSteps)
 {
     public SchedulingStrategy StrategyFor(ulong seed) => SchedulingStrategy.Create(Strategy, seed, PctDepth, PctSteps);
+
+    /// <summary>The step limit of each of explore's runs of <paramref name="workload"/>: the key's, or auto (<see cref="StepLimit.Auto"/>).</summary>
+    public StepLimit LimitFor(Workload workload) =>
+        MaxSteps is { } steps ? new StepLimit(steps, StepLimit.ExploreKey) : StepLimit.Auto(workload);
 }
 
 /// <summary>Checks a workload switches on when they fit it: counts against the reference machine, files no run may change.</summary>

@@ -22,6 +22,21 @@ public sealed record BenchResult(string Engine, BenchCase Case, int Runs, double
 
     /// <summary>Whether faults dominate the workload (not so for tlb-hit, where messages per fault mean little).</summary>
     public bool FaultBound => Case.Faults * 10 >= Case.Accesses;
+
+    /// <summary>Akka.NET's request/response ceiling in the same mode, measured in the same bench (0 for the reference machine).</summary>
+    public double CeilingMessagesPerSecond { get; init; }
+
+    /// <summary>The engine's actor messages per second.</summary>
+    public double MessagesPerSecond => Messages / MedianSeconds;
+
+    /// <summary>The engine's messages per second as a share of the ceiling (0 where no ceiling was measured).</summary>
+    public double ShareOfCeiling => CeilingMessagesPerSecond == 0 ? 0 : MessagesPerSecond / CeilingMessagesPerSecond;
+
+    /// <summary>The share of the ceiling the issue sets as the target of this mode (0: none: the reference machine, and
+    /// tlb-hit, whose work is TLB hits inside the actors rather than messages).</summary>
+    public double TargetShare => CeilingMessagesPerSecond == 0 || !FaultBound ? 0 : BenchReport.TargetShare(Mode);
+
+    public bool TargetMet => ShareOfCeiling >= TargetShare;
 }
 
 /// <summary>Prints benchmark figures as a table, or as JSON for scripts.</summary>
@@ -46,7 +61,34 @@ public static class BenchReport
         console.Write(table);
         foreach (var r in results.DistinctBy(r => r.Case.Name))
             console.MarkupLine($"  {r.Case.Name}: {Markup.Escape(r.Case.Description)}");
+        if (results.Any(r => r.CeilingMessagesPerSecond > 0))
+            console.Write(CeilingTable(results));
         console.MarkupLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
+    }
+
+    /// <summary>The share of Akka.NET's own ceiling the actor engine's messages reach, against the target of its mode.</summary>
+    public static double TargetShare(string? mode) => mode switch
+    {
+        "live" => 0.80,
+        "deterministic" => 0.50,
+        _ => 0,
+    };
+
+    private static Table CeilingTable(IReadOnlyList<BenchResult> results)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title("actor messages against Akka.NET's ceiling (one pair of actors, one message in flight; medians)");
+        table.AddColumn("engine");
+        table.AddColumn("workload");
+        foreach (var name in new[] { "msgs/s", "ceiling msgs/s", "share" })
+            table.AddColumn(name, c => c.RightAligned());
+        table.AddColumn("target");
+        foreach (var r in results.Where(r => r.CeilingMessagesPerSecond > 0))
+        {
+            table.AddRow(r.Label, r.Case.Name, N(r.MessagesPerSecond), N(r.CeilingMessagesPerSecond), $"{r.ShareOfCeiling * 100:F0} %",
+                r.TargetShare == 0 ? "-" : $"≥ {r.TargetShare * 100:F0} %: {(r.TargetMet ? "met" : "[red]missed[/]")}");
+        }
+        return table;
     }
 
     public static string Json(IReadOnlyList<BenchResult> results)
@@ -74,6 +116,28 @@ public static class BenchReport
                 json.WriteNumber("accesses_per_second", Math.Round(r.AccessesPerSecond));
                 json.WriteNumber("messages_per_fault", Math.Round(r.MessagesPerFault, 2));
                 json.WriteNumber("bytes_per_resident_page", Math.Round(r.BytesPerResidentPage));
+                if (r.CeilingMessagesPerSecond == 0)
+                {
+                    json.WriteNull("ceiling");
+                }
+                else
+                {
+                    json.WriteStartObject("ceiling");
+                    json.WriteNumber("messages_per_second", Math.Round(r.MessagesPerSecond));
+                    json.WriteNumber("ceiling_messages_per_second", Math.Round(r.CeilingMessagesPerSecond));
+                    json.WriteNumber("share", Math.Round(r.ShareOfCeiling, 3));
+                    if (r.TargetShare == 0)
+                    {
+                        json.WriteNull("target_share");
+                        json.WriteNull("target_met");
+                    }
+                    else
+                    {
+                        json.WriteNumber("target_share", r.TargetShare);
+                        json.WriteBoolean("target_met", r.TargetMet);
+                    }
+                    json.WriteEndObject();
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();

@@ -8,8 +8,6 @@ namespace Faultsim.Host.Output;
 /// <summary>What explore and replay print: the verdict, the seed, the event log and the sequence diagram.</summary>
 public static class ExploreReport
 {
-    public const int MaxLoggedLines = 2000;
-
     /// <param name="sets">The --set arguments the run was given: the replay needs them too.</param>
     public static void WriteFailure(TextWriter writer, string scenario, IEnumerable<string> sets, SimSettings settings, RunReport report)
     {
@@ -18,23 +16,30 @@ public static class ExploreReport
         RunSummary.Verdict(console, report);
         WriteLog(writer, report);
         var arguments = string.Concat(sets.Select(s => $" --set {Quoted(s)}"));
-        writer.WriteLine($"replay it: faultsim replay --scenario {Quoted(scenario)} --seed {report.Seed}{StrategyArgument(settings)}{arguments}");
+        var limit = report.StoppedAt is { } stopped ? $" --max-steps {stopped.Steps}" : ""; // replay has no limit of its own
+        writer.WriteLine($"replay it: faultsim replay --scenario {Quoted(scenario)} --seed {report.Seed}{StrategyArgument(settings)}{arguments}{limit}");
     }
 
+    /// <summary>
+    /// The last events of the run's log (the tail it kept in memory, faultsim.event-log.tail), ending where it stopped,
+    /// and their sequence diagram.
+    /// </summary>
     public static void WriteLog(TextWriter writer, RunReport report)
     {
         if (report.Log is not { } log)
             return;
-        var events = log.Events;
+        var events = log.Tail;
+        var count = log.Count;
         writer.WriteLine();
-        writer.WriteLine($"event log ({events.Count.ToString("N0", CultureInfo.InvariantCulture)} events, hash {log.Hash:x16}):");
-        if (events.Count > MaxLoggedLines)
-            writer.WriteLine($"  … the first {events.Count - MaxLoggedLines:N0} events are left out");
-        foreach (var e in events.Skip(Math.Max(0, events.Count - MaxLoggedLines)))
+        writer.WriteLine($"event log ({count.ToString("N0", CultureInfo.InvariantCulture)} events, hash {log.Hash:x16}):");
+        if (events.Count < count)
+            writer.WriteLine($"  … the first {(count - events.Count).ToString("N0", CultureInfo.InvariantCulture)} events are left out " +
+                $"(the last {events.Count.ToString("N0", CultureInfo.InvariantCulture)} are kept: faultsim.event-log.tail; --events FILE writes them all)");
+        foreach (var e in events)
             writer.WriteLine(e.ToString());
         writer.WriteLine();
         writer.WriteLine("sequence diagram (Mermaid):");
-        writer.WriteLine(SequenceDiagram.Of(events));
+        writer.WriteLine(SequenceDiagram.Of(events, total: count));
     }
 
     /// <summary>An argument as a shell takes it: quoted when it holds anything but plain characters.</summary>

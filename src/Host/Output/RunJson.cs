@@ -9,7 +9,7 @@ namespace Faultsim.Host.Output;
 /// <summary>
 /// The figures of a run as JSON for scripts. The names are a contract: engine, seed, cpus,
 /// faults.{minor,major,total,cow,segv,…}, disk.reads, tlb.{hits,misses,shootdowns}, ipis, and
-/// the same per process under processes[i]; never_started; events.{count,hash}, violation, latency.
+/// the same per process under processes[i]; never_started; events.{count,hash}, limit, violation, latency.
 /// </summary>
 public static class RunJson
 {
@@ -24,7 +24,7 @@ public static class RunJson
             if (report.Result is { } result)
                 WriteResult(json, result);
             else
-                json.WriteString("stopped", report.Stall ?? "at the first violation");
+                json.WriteString("stopped", report.Stall ?? report.StoppedAt?.Message ?? "at the first violation");
             WriteVerdict(json, report);
             json.WriteEndObject();
         }
@@ -82,6 +82,19 @@ public static class RunJson
         json.WriteNumber("count", report.Log?.Count ?? 0);
         json.WriteString("hash", report.Log is { } log ? $"{log.Hash:x16}" : "");
         json.WriteEndObject();
+        if (report.StoppedAt is { } limit)
+        {
+            json.WriteStartObject("limit");
+            json.WriteString("key", limit.Key);
+            json.WriteNumber("max_steps", limit.Steps);
+            json.WriteNumber("steps", report.Steps);
+            json.WriteString("message", limit.Message);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNull("limit");
+        }
         if (report.Violation is not { } violation)
         {
             json.WriteNull("violation");

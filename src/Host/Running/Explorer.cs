@@ -11,21 +11,22 @@ public sealed record ExploreOutcome(RunReport? Failure, long SeedsRun, TimeSpan 
 }
 
 /// <summary>
-/// Runs a scenario over seeds 1..N, each a deterministic run, on one engine per core (seeds are
-/// independent), until a run violates an invariant or stops making progress. The report is always the
-/// lowest failing seed's, so the answer does not depend on which thread got there first.
+/// Runs a scenario over seeds 1..N, each a deterministic run under explore's step limit, on one engine per core
+/// (seeds are independent), until a run violates an invariant, stops making progress or reaches the limit. The
+/// report is always the lowest such seed's, so the answer does not depend on which thread got there first.
 /// </summary>
 public static class Explorer
 {
     public static ExploreOutcome Explore(SimSettings settings, int seeds, int threads, Action<long>? progress = null)
     {
         var clock = Stopwatch.StartNew();
+        settings = settings with { StepLimit = settings.Explore.LimitFor(settings.Workload) };
         RunReport? failure = null;
         long lowestFailure = long.MaxValue, run = 0;
         var gate = new object();
         var workers = Enumerable.Range(0, Math.Max(1, Math.Min(threads, seeds))).Select(t => new Thread(() =>
         {
-            using var engine = new DeterministicEngine { MaxSteps = settings.Explore.MaxSteps };
+            using var engine = new DeterministicEngine();
             for (long seed = 1 + t; seed <= seeds; seed += threads)
             {
                 lock (gate)
@@ -37,7 +38,7 @@ public static class Explorer
                 lock (gate)
                 {
                     run++;
-                    if (report.Failed && seed < lowestFailure)
+                    if (report.Unfinished && seed < lowestFailure)
                         (lowestFailure, failure) = (seed, report);
                 }
                 progress?.Invoke(Interlocked.Read(ref run));

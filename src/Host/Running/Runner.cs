@@ -14,11 +14,17 @@ namespace Faultsim.Host.Running;
 /// </summary>
 public sealed record RunReport(RunResult? Result, EventLog? Log, Violation? Violation, long Steps, ulong Seed)
 {
-    /// <summary>Why a run that did not finish stopped, when no invariant explains it.</summary>
+    /// <summary>Why a run that did not finish stopped, when neither an invariant nor a limit explains it.</summary>
     public string? Stall { get; init; }
 
-    /// <summary>Whether the run broke an invariant or did not finish (a run without a result always has one of the two).</summary>
+    /// <summary>The limit the run reached before it finished; null if it reached none.</summary>
+    public StepLimit? StoppedAt { get; init; }
+
+    /// <summary>Whether the run broke an invariant or stopped making progress: the report shows its log, the exit code is 1.</summary>
     public bool Failed => Violation is not null || Stall is not null;
+
+    /// <summary>Whether the run ended before its workload did (a violation, a stall, a limit): the report shows its log.</summary>
+    public bool Unfinished => Failed || StoppedAt is not null;
 }
 
 /// <summary>Runs a workload on the engine and in the mode the settings say, with every check that applies.</summary>
@@ -27,29 +33,31 @@ public static class Runner
     public static readonly TimeSpan LiveTimeout = TimeSpan.FromMinutes(30);
 
     /// <param name="engine">The deterministic engine to reuse (explore runs many seeds on one); one is made if null.</param>
-    public static RunReport Run(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine = null)
+    /// <param name="sink">Receives every event of the log as it happens (an event file, a test's whole log).</param>
+    public static RunReport Run(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine = null, IEventSink? sink = null)
     {
         if (settings.Engine == ReferenceMachine.EngineName)
             return new RunReport(ReferenceMachine.Run(workload, seed), null, null, 0, seed);
-        var report = settings.Deterministic ? Deterministic(settings, workload, seed, engine) : Live(settings, workload, seed);
+        var events = new EventLogOptions(Tail: settings.EventTail, Sink: sink);
+        var report = settings.Deterministic ? Deterministic(settings, workload, seed, engine, events) : Live(settings, workload, seed, events);
         return Check(settings, workload, report);
     }
 
-    private static RunReport Deterministic(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine)
+    private static RunReport Deterministic(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine, EventLogOptions events)
     {
-        var owned = engine is null ? new DeterministicEngine() { MaxSteps = settings.Explore.MaxSteps } : null;
+        var owned = engine is null ? new DeterministicEngine() : null;
         try
         {
-            var run = (engine ?? owned!).Run(workload, settings.Actors, seed, settings.Explore.StrategyFor(seed));
+            var limit = settings.StepLimit;
+            var run = (engine ?? owned!).Run(workload, settings.Actors, seed, settings.Explore.StrategyFor(seed), events, limit?.Steps);
             if (run.Reply is RunFailed failed)
                 throw new WorkloadException(failed.Line, failed.Message);
-            var stall = run.Result is null && run.Violation is null
-                ? run.Outcome == DriverOutcome.StepLimit
-                    ? $"the run did not finish within {settings.Explore.MaxSteps:N0} messages (faultsim.explore.max-steps)"
-                    : run.Reply is RunCrashed crashed ? $"the simulation failed: {crashed.Message}"
-                    : "the run stopped making progress"
+            var unfinished = run.Result is null && run.Violation is null;
+            var stoppedAt = unfinished && run.Outcome == DriverOutcome.StepLimit ? limit : null;
+            var stall = unfinished && stoppedAt is null
+                ? run.Reply is RunCrashed crashed ? $"the simulation failed: {crashed.Message}" : "the run stopped making progress"
                 : null;
-            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Stall = stall };
+            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Stall = stall, StoppedAt = stoppedAt };
         }
         finally
         {
@@ -57,10 +65,10 @@ public static class Runner
         }
     }
 
-    private static RunReport Live(SimSettings settings, Workload workload, ulong seed)
+    private static RunReport Live(SimSettings settings, Workload workload, ulong seed, EventLogOptions events)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var log = new EventLog(() => (long)clock.Elapsed.TotalNanoseconds);
+        var log = new EventLog(() => (long)clock.Elapsed.TotalNanoseconds, events.Tail, events.Sink);
         var result = log.Complete(ActorEngine.Run(workload, settings.Actors with { Run = settings.Actors.Run with { Events = log } }, seed, LiveTimeout));
         return new RunReport(result, log, log.Violation, 0, seed);
     }

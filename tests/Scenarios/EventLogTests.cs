@@ -1,0 +1,132 @@
+using Faultsim.Actors.Monitoring;
+using Faultsim.Actors.Scheduling;
+using Faultsim.Host.Running;
+using Faultsim.Host.Scenarios;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Checking;
+using Faultsim.Model.Common;
+
+namespace Faultsim.Tests.Scenarios;
+
+/// <summary>
+/// The event log keeps no run whole: its hash is taken in event by event and is the hash of the whole text, a sink
+/// receives every event, only a bounded tail stays in memory, and the monitor sees every event whatever the tail.
+/// </summary>
+public class EventLogTests
+{
+    private static readonly string GoldenDirectory = Path.Combine(AppContext.BaseDirectory, "Golden");
+
+    /// <summary>The FNV-1a hash of a log's text as faultsim computed it when the log was kept whole, over each line and a newline.</summary>
+    private static ulong WholeTextHash(IEnumerable<string> lines) =>
+        lines.Aggregate(Fnv1a.Offset, (h, line) => Fnv1a.Mix(Fnv1a.Mix(h, System.Text.Encoding.UTF8.GetBytes(line)), (byte)'\n'));
+
+    private static SimEvent Finished(long round) => new SimEvent.ShootdownFinished(round);
+
+    // The hashes these golden logs had when the log was kept in memory whole and hashed at the end (faultsim replay --json).
+    [Theory]
+    [InlineData("herd", 7, "random", 0xb85eedf806e10832UL)]
+    [InlineData("fork-cow-race", 3, "pct", 0x223c76d734431c3aUL)]
+    [InlineData("munmap-race", 11, "random", 0xfd43a9df7d4d433cUL)]
+    public void The_incremental_hash_of_a_golden_run_is_the_hash_it_had_when_the_log_was_kept_whole(string scenario, ulong seed, string strategy, ulong hash)
+    {
+        var settings = ScenarioCatalog.Load(scenario, [$"explore.strategy={strategy}"]);
+        var golden = File.ReadAllBytes(Path.Combine(GoldenDirectory, $"{scenario}-{strategy}-seed{seed}.log"));
+
+        var log = Runner.Run(settings, settings.Workload, seed).Log!;
+
+        Assert.Equal(hash, log.Hash);
+        Assert.Equal(Fnv1a.Mix(Fnv1a.Offset, golden), log.Hash);   // the hash of the golden file's bytes
+    }
+
+    [Fact]
+    public void The_hash_taken_event_by_event_equals_the_hash_of_the_whole_text_of_a_longer_run()
+    {
+        var settings = ScenarioCatalog.Load("evict-race", []);
+        var whole = new WholeLog();
+        var report = Runner.Run(settings, settings.Workload, seed: 2, sink: whole);
+        Assert.Equal(report.Log!.Count, whole.Lines.Count);
+        Assert.Equal(WholeTextHash(whole.Lines), report.Log.Hash);
+    }
+
+    [Fact]
+    public void A_sink_receives_every_event_in_order_and_each_line_is_the_events_text()
+    {
+        var whole = new WholeLog();
+        var log = new EventLog(() => 42, tail: 3, whole);
+        for (var i = 1; i <= 10; i++)
+            log.Record("mm1", i % 2 == 0 ? "tlb0" : null, Finished(i));
+
+        Assert.Equal(10, log.Count);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => $"{i,6}             42 ns  mm1{(i % 2 == 0 ? " → tlb0" : "")}: shootdown#{i} complete"), whole.Lines);
+        Assert.Equal(WholeTextHash(whole.Lines), log.Hash);
+    }
+
+    [Fact]
+    public void The_tail_holds_only_the_last_events_oldest_first_however_long_the_run()
+    {
+        var log = new EventLog(() => 0, tail: 4);
+        for (var i = 1; i <= 1_003; i++)
+            log.Record("mm1", null, Finished(i));
+
+        Assert.Equal(4, log.TailCapacity);
+        Assert.Equal(1_003, log.Count);
+        Assert.Equal([1_000L, 1_001, 1_002, 1_003], log.Tail.Select(e => e.Seq));
+    }
+
+    [Fact]
+    public void A_log_shorter_than_its_tail_keeps_every_event()
+    {
+        var log = new EventLog(() => 0, tail: 4);
+        for (var i = 1; i <= 3; i++)
+            log.Record("mm1", null, Finished(i));
+        Assert.Equal([1L, 2, 3], log.Tail.Select(e => e.Seq));
+    }
+
+    [Fact]
+    public void The_default_tail_is_the_documented_2000_events()
+    {
+        Assert.Equal(2000, EventLog.DefaultTail);
+        Assert.Equal(2000, new EventLog(() => 0).TailCapacity);
+        Assert.Equal(2000, ScenarioCatalog.Load("herd", []).EventTail);   // faultsim.event-log.tail in config/faultsim.conf
+    }
+
+    [Fact]
+    public void The_monitor_sees_events_the_tail_has_dropped()
+    {
+        var log = new EventLog(() => 0, tail: 2);
+        log.Record("memory", "tlb1", new SimEvent.StaleAccess(new CpuId(1), new PageKey(new Asid(1), new PageNumber(0x10)), new FrameNumber(3)));
+        for (var i = 1; i <= 5; i++)
+            log.Record("mm1", null, Finished(i));
+
+        Assert.Equal(1, log.Violation!.AtEvent);
+        Assert.Equal(4, log.Violation.Invariant);
+        Assert.DoesNotContain(log.Tail, e => e.Seq == 1);
+    }
+
+    [Fact]
+    public void A_deterministic_run_with_a_small_tail_keeps_only_that_many_events_and_the_same_hash()
+    {
+        var settings = ScenarioCatalog.Load("evict-race", ["event-log.tail=16"]);
+        var whole = new WholeLog();
+        var small = Runner.Run(settings, settings.Workload, seed: 3, sink: whole).Log!;
+        var usual = Runner.Run(ScenarioCatalog.Load("evict-race", []), settings.Workload, seed: 3).Log!;
+
+        Assert.True(small.Count > 16, $"the run logged only {small.Count} events");
+        Assert.Equal(16, small.Tail.Count);
+        Assert.Equal(whole.Lines.TakeLast(16), small.Tail.Select(e => e.ToString()));
+        Assert.Equal(usual.Hash, small.Hash);
+    }
+
+    [Fact]
+    public void A_run_without_its_log_records_nothing_and_finishes_the_same()
+    {
+        var settings = ScenarioCatalog.Load("herd", []);
+        using var engine = new DeterministicEngine();
+        var off = engine.Run(settings.Workload, settings.Actors, 1, settings.Explore.StrategyFor(1), EventLogOptions.Off);
+        var on = engine.Run(settings.Workload, settings.Actors, 1, settings.Explore.StrategyFor(1));
+        Assert.Equal(0, off.Log.Count);
+        Assert.True(on.Log.Count > 0);
+        Assert.Equal(on.Result!.Totals.Total, off.Result!.Totals.Total);
+        Assert.Equal(on.Result.Memory!.Hash, off.Result.Memory!.Hash);
+    }
+}
