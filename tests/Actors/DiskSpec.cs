@@ -110,7 +110,7 @@ public sealed class DiskSpec : DeterministicSpec
         Assert.Equal(OnDisk(1), Next<PageRead>(_loader).Content.ToArray());
         Assert.Equal(new DiskRequestId(2), Next<PageReadFailed>(_loader).Id);
         Assert.Equal(OnDisk(3), Next<PageRead>(_loader).Content.ToArray());
-        Assert.Equal([false, true, false], _events.Events.Select(e => ((SimEvent.DiskReadFinished)e.Event).Failed)); // logged as they end
+        Assert.Equal([false, true, false], _events.Tail.Select(e => ((SimEvent.DiskReadFinished)e.Event).Failed)); // logged as they end
     }
 
     [Theory]

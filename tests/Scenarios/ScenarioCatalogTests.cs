@@ -29,8 +29,9 @@ public class ScenarioCatalogTests
 
         Assert.False(first.Failed, $"{scenario} seed 1: {first.Violation?.ToString() ?? first.Stall}");
         Assert.NotEqual(0, first.Log!.Count);
-        Assert.Equal(first.Log.Lines, second.Log!.Lines);  // the same events, in the same order, at the same virtual times
-        Assert.Equal(first.Log.Hash, second.Log.Hash);
+        Assert.Equal(first.Log.Count, second.Log!.Count);
+        Assert.Equal(first.Log.Hash, second.Log.Hash);  // the same events, in the same order, at the same virtual times
+        Assert.Equal(first.Log.Tail.Select(e => e.ToString()), second.Log.Tail.Select(e => e.ToString()));
         Assert.Equal(first.Result!.Memory!.Hash, second.Result!.Memory!.Hash);
         Assert.False(string.IsNullOrWhiteSpace(settings.Description));
         Assert.DoesNotContain('\n', settings.Description);

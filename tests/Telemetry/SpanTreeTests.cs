@@ -111,8 +111,8 @@ public sealed class SpanTreeTests : IDisposable
         var service = settings.DiskLatency + TimeSpan.FromSeconds(4096.0 / settings.DiskBandwidth); // the latency and one page's transfer
 
         // On the simulation's clock the read took exactly its service time: the event log's and the span's.
-        var started = Assert.Single(run.Log.Events, e => e.Event is SimEvent.DiskReadStarted);
-        var finished = Assert.Single(run.Log.Events, e => e.Event is SimEvent.DiskReadFinished);
+        var started = Assert.Single(run.Log.Tail, e => e.Event is SimEvent.DiskReadStarted);
+        var finished = Assert.Single(run.Log.Tail, e => e.Event is SimEvent.DiskReadFinished);
         Assert.Equal(service.Ticks * 100, finished.TimeNanos - started.TimeNanos);
         var read = Assert.Single(Named(Spans.DiskRead));
         Assert.Equal(service, read.Duration);
