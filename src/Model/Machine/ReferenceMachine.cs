@@ -35,10 +35,8 @@ public sealed partial class ReferenceMachine
     private readonly Dictionary<string, ProcessState> _byName = [];
     private readonly SortedSet<string> _neverStarted = new(StringComparer.Ordinal);
     private readonly Dictionary<Asid, ProcessState> _byAsid = [];
-    private readonly Dictionary<string, int[]> _barrierArrivals = [];
-    private readonly Dictionary<string, bool[]> _barrierParticipants = [];
+    private readonly BarrierTable _barriers;
     private int _lastCpu = -1;
-    private long _steps;
     private string? _panic;
 
     private ReferenceMachine(Workload workload, ulong seed, IReplacementPolicy policy)
@@ -51,20 +49,12 @@ public sealed partial class ReferenceMachine
         _fileTable = new FileTable(workload.Files);
         foreach (var (file, page) in _spec.Disk.BadPages)
             _badPages.Add(new FilePage(_fileTable.IdOf(file), page));
+        _barriers = new BarrierTable(_spec.Cpus, workload.Scripts);
         _cpus = new CpuState[_spec.Cpus];
         for (var i = 0; i < _cpus.Length; i++)
         {
             var ops = workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
-            _cpus[i] = new CpuState(new CpuId(i), ops, new Tlb(_spec.TlbEntries, _spec.TlbWays));
-            foreach (var barrier in ops.OfType<Op.Barrier>())
-            {
-                if (!_barrierParticipants.TryGetValue(barrier.Name, out var participants))
-                {
-                    _barrierParticipants[barrier.Name] = participants = new bool[_spec.Cpus];
-                    _barrierArrivals[barrier.Name] = new int[_spec.Cpus];
-                }
-                participants[i] = true;
-            }
+            _cpus[i] = new CpuState(new CpuProgram(new CpuId(i), ops, _spec.WordsPerPage, workload.PidOf), new Tlb(_spec.TlbEntries, _spec.TlbWays));
         }
         foreach (var spec in workload.Processes)
             StartProcess(spec);
@@ -91,12 +81,7 @@ public sealed partial class ReferenceMachine
     private RunResult Execute(bool captureMemory)
     {
         while (_panic is null && NextCpu() is { } cpu)
-        {
-            var arriving = cpu.Current is Op.Barrier && !cpu.AtBarrier; // a barrier is one step, however long it waits
             Step(cpu);
-            if (!arriving)
-                _steps++;
-        }
         var totals = new Counters();
         foreach (var process in _processes)
         {
@@ -107,7 +92,7 @@ public sealed partial class ReferenceMachine
             EngineName, _seed, _spec.Cpus, totals,
             [.. _processes.Select(p => new ProcessReport(p.Pid, p.Name, p.Fate, p.Counters))],
             captureMemory ? CaptureMemory() : null,
-            _steps, _panic) { NeverStarted = [.. _neverStarted] };
+            _cpus.Sum(c => c.Program.Steps), _panic) { NeverStarted = [.. _neverStarted] };
     }
 
     /// <summary>The CPU that takes the next step under the interleaving, or null when every script is done.</summary>
@@ -144,124 +129,92 @@ public sealed partial class ReferenceMachine
         return ready[0];
     }
 
-    private bool CanStep(CpuState cpu) => cpu.Current switch
+    private bool CanStep(CpuState cpu) => cpu.Program.Current switch
     {
         Op.Run run => _byName.ContainsKey(run.Process) || _neverStarted.Contains(run.Process),
-        Op.Barrier barrier when cpu.AtBarrier => BarrierOpen(barrier.Name, cpu),
+        Op.Barrier barrier when cpu.AtBarrier => _barriers.IsOpen(cpu.Id, barrier.Name),
         _ => true,
     };
 
-    private bool BarrierOpen(string name, CpuState cpu)
-    {
-        var (arrivals, participants) = (_barrierArrivals[name], _barrierParticipants[name]);
-        var mine = arrivals[cpu.Id.Value];
-        for (var i = 0; i < arrivals.Length; i++)
-        {
-            if (participants[i] && arrivals[i] < mine)
-                return false;
-        }
-        return true;
-    }
+    private WorkloadException Deadlock() => BarrierTable.Deadlock(_cpus.Where(c => !c.Done).Select(c => (c.Id, c.Program.Current)));
 
-    private WorkloadException Deadlock()
-    {
-        var waits = _cpus.Where(c => !c.Done).Select(c => c.Current switch
-        {
-            Op.Run run => $"cpu {c.Id.Value} waits for process '{run.Process}' (line {run.Line}), which is never forked",
-            Op.Barrier barrier => $"cpu {c.Id.Value} waits at barrier '{barrier.Name}' (line {barrier.Line}), which another CPU never reaches",
-            var op => $"cpu {c.Id.Value} is stuck at line {op.Line}",
-        });
-        var first = _cpus.First(c => !c.Done).Current.Line;
-        return new WorkloadException(first, "the workload deadlocks: " + string.Join("; ", waits));
-    }
-
+    /// <summary>One step of <paramref name="cpu"/>'s program, done at once.</summary>
     private void Step(CpuState cpu)
     {
-        switch (cpu.Current)
+        var program = cpu.Program;
+        if (cpu.Process is { Alive: false })
+            program.ProcessEnded();
+        var step = program.Next();
+        switch (step.Kind)
         {
-            case Op.Run run when _neverStarted.Contains(run.Process):
+            case CpuStepKind.Switch when _neverStarted.Contains(step.Name!):
                 cpu.Process = null; // its parent ended before the fork: this process's operations are skipped
-                cpu.Advance();
+                program.NeverStarted();
                 return;
-            case Op.Run run:
-                cpu.Process = _byName[run.Process];
-                cpu.StackPointer = cpu.Process.InitialStackPointer;
-                cpu.Process.Mm.Cpus.Add(cpu.Id);
-                cpu.Advance();
+            case CpuStepKind.Switch when _byName.TryGetValue(step.Name!, out var next):
+                cpu.Process = next;
+                next.Mm.Cpus.Add(cpu.Id);
+                program.Switched(next.Name, next.Alive, next.InitialStackPointer, next.Regions);
                 return;
-            case Op.Barrier barrier when !cpu.AtBarrier:
-                _barrierArrivals[barrier.Name][cpu.Id.Value]++;
+            case CpuStepKind.Switch:
+                return; // not forked yet: another CPU goes first
+            case CpuStepKind.Barrier when !cpu.AtBarrier:
+                _barriers.Arrive(cpu.Id, step.Name!);
                 cpu.AtBarrier = true;
                 return;
-            case Op.Barrier:
-                cpu.Advance();
+            case CpuStepKind.Barrier:
+                cpu.AtBarrier = false;
+                program.BarrierPassed();
+                return;
+            case CpuStepKind.ForkSkipped:
+                _neverStarted.Add(step.Name!);
+                program.ForkSkipped();
+                return;
+            case CpuStepKind.NeedRegion:
+                throw new WorkloadException(step.Line, CpuProgram.NoRegion(cpu.Process!.Name, step.Name!)); // a process's regions are all known here
+            case CpuStepKind.Access:
+                var access = step.Access;
+                var outcome = Access(cpu, cpu.Process!, access.Address, access.Kind, access.Mode, access.Value);
+                program.Accessed(outcome == Outcome.Done ? 1 : 0, endedEarly: outcome != Outcome.Done); // a signal, EFAULT or panic ends the operation
+                return;
+            case CpuStepKind.Call:
+                Call(cpu, cpu.Process!, step.Call!);
+                program.CallReturned(processEnded: !cpu.Process!.Alive);
                 return;
         }
-        if (cpu.Process is not { Alive: true } process)
+    }
+
+    private void Call(CpuState cpu, ProcessState process, SystemCall call)
+    {
+        switch (call)
         {
-            if (cpu.Current is Op.Fork skipped)
-                _neverStarted.Add(skipped.Child);
-            cpu.Advance(); // the process this CPU ran is gone: its remaining operations are skipped
-            return;
-        }
-        switch (cpu.Current)
-        {
-            case Op.Access access:
-                StepAccess(cpu, process, access);
-                return;
-            case Op.Map map:
+            case SystemCall.Mmap map:
                 DoMap(cpu, process, map);
                 break;
-            case Op.Unmap unmap:
-                var (start, end) = ResolveRange(process, unmap.Range, unmap.Line);
-                Settle(cpu, process.Mm, process.Mm.Unmap(start, end));
+            case SystemCall.Munmap unmap:
+                Settle(cpu, process.Mm, process.Mm.Unmap(unmap.Start, unmap.End));
                 break;
-            case Op.Protect protect:
-                var (pStart, pEnd) = ResolveRange(process, protect.Range, protect.Line);
-                if (process.Mm.Protect(pStart, pEnd, protect.Protection) is { } changes)
+            case SystemCall.Mprotect protect:
+                if (process.Mm.Protect(protect.Start, protect.End, protect.Protection) is { } changes)
                     Settle(cpu, process.Mm, changes);
                 else
                     process.Counters.SyscallErrors++; // ENOMEM: part of the range is not mapped
                 break;
-            case Op.Advise advise:
+            case SystemCall.Madvise advise:
                 DoAdvise(cpu, process, advise);
                 break;
-            case Op.Fork fork:
-                DoFork(cpu, process, fork.Child);
+            case SystemCall.Fork fork:
+                DoFork(cpu, process, fork);
                 break;
-            case Op.Exit:
+            case SystemCall.Exit:
                 EndProcess(cpu, process, ProcessFate.Exited);
                 break;
-            case Op.SetStackPointer sp:
-                cpu.StackPointer = Resolve(process, sp.Address, sp.Line);
-                break;
         }
-        cpu.Advance();
     }
 
-    private void StepAccess(CpuState cpu, ProcessState process, Op.Access access)
+    private void DoMap(CpuState cpu, ProcessState process, SystemCall.Mmap map)
     {
-        var address = access.Target switch
-        {
-            AccessTarget.Pages pages => Resolve(process, new AddressExpr(pages.Region, 0), access.Line)
-                                        + (pages.First + (ulong)cpu.Sub) * VirtualAddress.PageSize
-                                        + OwnWordOffset(cpu.Id),
-            AccessTarget.At at => Resolve(process, at.Address, access.Line),
-            _ => throw new InvalidOperationException(),
-        };
-        var value = access.Kind == AccessKind.Write ? access.Value ?? cpu.NextStoreValue() : 0;
-        var outcome = Access(cpu, process, address, access.Kind, access.Mode, value);
-        cpu.Sub++;
-        if (outcome != Outcome.Done || cpu.Sub >= access.Target.Count)
-            cpu.Advance(); // a signal, EFAULT or panic ends the operation
-    }
-
-    /// <summary>The byte offset of the word that belongs to <paramref name="cpu"/> in any page, so CPUs sharing a page never overwrite each other.</summary>
-    private ulong OwnWordOffset(CpuId cpu) => (ulong)(cpu.Value % _spec.WordsPerPage) * sizeof(ulong);
-
-    private void DoMap(CpuState cpu, ProcessState process, Op.Map map)
-    {
-        var start = Resolve(process, map.Start, map.Line);
+        var start = map.Start;
         if (!AddressSpace.CanMap(start, map.Length))
         {
             process.Counters.SyscallErrors++; // EINVAL
@@ -270,13 +223,12 @@ public sealed partial class ReferenceMachine
         var objects = process.ShmemObjects;
         var vma = new Vma(start, start + map.Length, map.Flags, _fileTable.BackingFor(map.File, map.FileOffset, map.Flags, process.Pid, ref objects));
         process.ShmemObjects = objects;
-        Settle(cpu, process.Mm, process.Mm.Map(vma));
-        process.Regions[map.Name] = (start, map.Length);
+        Settle(cpu, process.Mm, process.Mm.Map(vma)); // the program has noted the region in the process's regions
     }
 
-    private void DoAdvise(CpuState cpu, ProcessState process, Op.Advise advise)
+    private void DoAdvise(CpuState cpu, ProcessState process, SystemCall.Madvise advise)
     {
-        var (start, end) = ResolveRange(process, advise.Range, advise.Line);
+        var (start, end) = (advise.Start, advise.End);
         if (!process.Mm.Vmas.IsFullyMapped(start, end))
         {
             process.Counters.SyscallErrors++; // ENOMEM
@@ -293,9 +245,9 @@ public sealed partial class ReferenceMachine
             Evict(frame, cpu, process);
     }
 
-    private void DoFork(CpuState cpu, ProcessState parent, string childName)
+    private void DoFork(CpuState cpu, ProcessState parent, SystemCall.Fork fork)
     {
-        var childPid = _workload.PidOf(childName);
+        var (childName, childPid) = (fork.Child, fork.ChildPid);
         var (childMm, parentChanges) = parent.Mm.Fork(AsidOf(childPid));
         _memory.AddReferences(childMm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)
             .Select(e => PageRelease.Of(new PageKey(childMm.Asid, e.Page), e.Pte)));
@@ -339,23 +291,6 @@ public sealed partial class ReferenceMachine
         ShootdownAll(cpu.Id, process.Mm);
         foreach (var release in PageRelease.Dropped(process.Mm.Asid, changes))
             _memory.Release(release);
-    }
-
-    private VirtualAddress Resolve(ProcessState process, AddressExpr address, int line)
-    {
-        if (address.Region is null)
-            return new VirtualAddress((ulong)address.Offset);
-        if (!process.Regions.TryGetValue(address.Region, out var region))
-            throw new WorkloadException(line, $"process '{process.Name}' has no region '{address.Region}' at this point; declare or mmap it in this process first");
-        return new VirtualAddress((ulong)((long)region.Start.Value + address.Offset));
-    }
-
-    private (VirtualAddress Start, VirtualAddress End) ResolveRange(ProcessState process, RangeExpr range, int line)
-    {
-        var start = Resolve(process, range.Start, line);
-        var length = range.Length ?? process.Regions[range.Start.Region!].Length;
-        var end = new VirtualAddress(start.Value + length + VirtualAddress.OffsetMask).PageAlignedDown;
-        return (start.PageAlignedDown, end);
     }
 
     private MemoryImage CaptureMemory()

@@ -1,0 +1,295 @@
+using System.Collections.Immutable;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
+using Faultsim.Model.Vmas;
+
+namespace Faultsim.Model.Workloads;
+
+/// <summary>A system call of a CPU's script, its arguments resolved: addresses from regions, ranges rounded to pages.</summary>
+public abstract record SystemCall
+{
+    private SystemCall() { }
+
+    /// <summary>mmap(MAP_FIXED) of <paramref name="Length"/> bytes at <paramref name="Start"/> (of <paramref name="File"/> from <paramref name="FileOffset"/>, or anonymous), remembered as region <paramref name="Name"/>.</summary>
+    public sealed record Mmap(string Name, VirtualAddress Start, ulong Length, VmaFlags Flags, string? File, ulong FileOffset) : SystemCall;
+
+    public sealed record Munmap(VirtualAddress Start, VirtualAddress End) : SystemCall;
+
+    public sealed record Mprotect(VirtualAddress Start, VirtualAddress End, VmaFlags Protection) : SystemCall;
+
+    public sealed record Madvise(VirtualAddress Start, VirtualAddress End, Advice Advice) : SystemCall;
+
+    /// <summary>fork: a child process <paramref name="Child"/> (pid <paramref name="ChildPid"/>) with copy-on-write copies of every private page.</summary>
+    public sealed record Fork(string Child, ProcessId ChildPid) : SystemCall;
+
+    public sealed record Exit : SystemCall
+    {
+        public static readonly Exit Instance = new();
+    }
+}
+
+/// <summary>One access of a CPU's script: where, what, by whom, and the value a store writes.</summary>
+public readonly record struct ScriptAccess(VirtualAddress Address, AccessKind Kind, AccessMode Mode, ulong Value);
+
+/// <summary>The kinds of <see cref="CpuStep"/>.</summary>
+public enum CpuStepKind
+{
+    /// <summary>The script is done.</summary>
+    Done,
+    /// <summary>Run process <see cref="CpuStep.Name"/> from now on (once it exists: a fork may create it).</summary>
+    Switch,
+    /// <summary>Wait at barrier <see cref="CpuStep.Name"/> until every CPU whose script names it has arrived as often.</summary>
+    Barrier,
+    /// <summary>Perform <see cref="CpuStep.Access"/>.</summary>
+    Access,
+    /// <summary>Make the system call <see cref="CpuStep.Call"/>.</summary>
+    Call,
+    /// <summary>The process is gone before it forked <see cref="CpuStep.Name"/>: the child will never run.</summary>
+    ForkSkipped,
+    /// <summary>The operation names region <see cref="CpuStep.Name"/>, which this CPU does not know: another thread may have mapped it (or nobody did).</summary>
+    NeedRegion,
+}
+
+/// <summary>What a CPU does next, as <see cref="CpuProgram.Next"/> says (a value: one is made for every access).</summary>
+public readonly record struct CpuStep(CpuStepKind Kind, string? Name = null, int Line = 0, ScriptAccess Access = default, SystemCall? Call = null);
+
+/// <summary>
+/// One CPU's script as the workload means it, for every engine alike: where it is, the process it runs and the regions
+/// it knows of, each access's address (a page range touches each page at the CPU's own word, so CPUs sharing a page
+/// never overwrite each other) and the value a store writes, each system call's resolved arguments, and the steps done.
+/// The engine carries the steps out — at once (the reference machine) or as messages (the actor engine) — and tells
+/// the program how each ended.
+/// </summary>
+public sealed class CpuProgram
+{
+    private readonly ImmutableArray<Op> _ops;
+    private readonly int _wordsPerPage;
+    private readonly Func<string, ProcessId> _pidOf;
+    private IDictionary<string, (VirtualAddress Start, ulong Length)> _regions = new Dictionary<string, (VirtualAddress, ulong)>();
+    private int _pc;
+    private long _sub;
+    private ulong _stores;
+
+    public CpuProgram(CpuId cpu, ImmutableArray<Op> ops, int wordsPerPage, Func<string, ProcessId> pidOf)
+    {
+        (Cpu, _ops, _wordsPerPage, _pidOf) = (cpu, ops, wordsPerPage, pidOf);
+    }
+
+    public CpuId Cpu { get; }
+
+    /// <summary>The process the CPU runs (null before its first run, or when that process never started).</summary>
+    public string? Process { get; private set; }
+
+    /// <summary>Whether the process it runs is alive: else its remaining operations are skipped.</summary>
+    public bool Alive { get; private set; }
+
+    /// <summary>The saved user stack pointer, which decides how far the stack may grow.</summary>
+    public VirtualAddress StackPointer { get; private set; }
+
+    /// <summary>Steps done: one per access, per operation (a barrier is one, however long it waits), per skipped operation.</summary>
+    public long Steps { get; private set; }
+
+    public bool Done => _pc >= _ops.Length;
+
+    /// <summary>The operation at hand (for messages: its line).</summary>
+    public Op Current => _ops[_pc];
+
+    /// <summary>The byte offset of this CPU's own word in any page.</summary>
+    public ulong OwnWordOffset => (ulong)(Cpu.Value % _wordsPerPage) * sizeof(ulong);
+
+    /// <summary>
+    /// What the CPU does next. Operations that need no engine (setting the stack pointer, those of a process that is gone)
+    /// are done here; the rest are returned for the engine, which reports back how they ended.
+    /// </summary>
+    public CpuStep Next()
+    {
+        while (!Done)
+        {
+            var op = _ops[_pc];
+            switch (op)
+            {
+                case Op.Run run:
+                    return new CpuStep(CpuStepKind.Switch, run.Process, run.Line);
+                case Op.Barrier barrier:
+                    return new CpuStep(CpuStepKind.Barrier, barrier.Name, barrier.Line);
+                case Op.Fork fork when !Alive:
+                    return new CpuStep(CpuStepKind.ForkSkipped, fork.Child, fork.Line);
+                case var _ when !Alive:
+                    Advance(); // the process this CPU ran is gone: its remaining operations are skipped
+                    continue;
+                case Op.SetStackPointer sp:
+                    if (!TryResolve(sp.Address, out var address))
+                        return NeedRegion(sp.Address.Region!, op.Line);
+                    StackPointer = address;
+                    Advance();
+                    continue;
+                case Op.Access access:
+                    return Peek(access, _pc, _sub, _stores) is { } next ? new CpuStep(CpuStepKind.Access, Line: op.Line, Access: next) : NeedRegionOf(access);
+                default:
+                    return CallOf(op);
+            }
+        }
+        return default;
+    }
+
+    /// <summary>
+    /// The accesses from here on, up to <paramref name="max"/>, of this and the access operations that follow it, as far as
+    /// their regions are known: what a CPU may hand its TLB at once. Nothing is committed until <see cref="Accessed(int, bool)"/>.
+    /// </summary>
+    public int PeekAccesses(List<ScriptAccess> into, int max)
+    {
+        var (pc, sub, stores) = (_pc, _sub, _stores);
+        var count = 0;
+        while (count < max && pc < _ops.Length && _ops[pc] is Op.Access access && Peek(access, pc, sub, stores) is { } next)
+        {
+            into.Add(next);
+            count++;
+            if (access.Kind == AccessKind.Write && access.Value is null)
+                stores++;
+            if (++sub >= access.Target.Count)
+                (pc, sub) = (pc + 1, 0);
+        }
+        return count;
+    }
+
+    /// <summary>The next access completed.</summary>
+    public void Accessed() => Accessed(1, endedEarly: false);
+
+    /// <summary>
+    /// <paramref name="completed"/> accesses completed; with <paramref name="endedEarly"/>, the one after them was attempted
+    /// and ended its operation (a signal, EFAULT, a panic): its store value is spent, and it is a step too.
+    /// </summary>
+    public void Accessed(int completed, bool endedEarly)
+    {
+        for (var i = 0; i < completed + (endedEarly ? 1 : 0); i++)
+        {
+            var access = (Op.Access)_ops[_pc];
+            if (access.Kind == AccessKind.Write && access.Value is null)
+                _stores++;
+            Steps++;
+            if (i == completed || ++_sub >= access.Target.Count)
+                (_pc, _sub) = (_pc + 1, 0);
+        }
+    }
+
+    /// <summary>The CPU runs <paramref name="process"/> now: <paramref name="regions"/> are those it knows of, and it starts at the process's stack pointer.</summary>
+    public void Switched(string process, bool alive, VirtualAddress stackPointer, IDictionary<string, (VirtualAddress Start, ulong Length)> regions)
+    {
+        (Process, Alive, StackPointer, _regions) = (process, alive, stackPointer, regions);
+        Advance();
+    }
+
+    /// <summary>The process a run names never started (its parent ended before the fork): what follows is skipped.</summary>
+    public void NeverStarted()
+    {
+        (Process, Alive) = (null, false);
+        Advance();
+    }
+
+    /// <summary>Every CPU has reached the barrier as often: the CPU goes on.</summary>
+    public void BarrierPassed() => Advance();
+
+    /// <summary>The fork the process did not live to make is noted: the CPU goes on.</summary>
+    public void ForkSkipped() => Advance();
+
+    /// <summary>The system call returned; <paramref name="processEnded"/> when the process is gone (exit, or it died meanwhile).</summary>
+    public void CallReturned(bool processEnded)
+    {
+        if (processEnded || _ops[_pc] is Op.Exit)
+            Alive = false;
+        Advance();
+    }
+
+    /// <summary>The process died (a fatal signal, the OOM killer, another thread's exit): what follows is skipped.</summary>
+    public void ProcessEnded() => Alive = false;
+
+    /// <summary>A region this CPU did not know of, as its process's mm knows it.</summary>
+    public void Learn(string region, VirtualAddress start, ulong length) => _regions[region] = (start, length);
+
+    /// <summary>What a CPU reports when its script names a region its process does not have.</summary>
+    public static string NoRegion(string process, string region) =>
+        $"process '{process}' has no region '{region}' at this point; declare or mmap it in this process first";
+
+    private void Advance()
+    {
+        _pc++;
+        _sub = 0;
+        Steps++;
+    }
+
+    private ScriptAccess? Peek(Op.Access access, int pc, long sub, ulong stores)
+    {
+        var expr = access.Target switch
+        {
+            AccessTarget.Pages pages => new AddressExpr(pages.Region, 0),
+            AccessTarget.At at => at.Address,
+            _ => throw new InvalidOperationException($"no address for {access.Target}"),
+        };
+        if (!TryResolve(expr, out var baseAddress))
+            return null;
+        var address = access.Target is AccessTarget.Pages range
+            ? baseAddress + (range.First + (ulong)sub) * VirtualAddress.PageSize + OwnWordOffset
+            : baseAddress;
+        var value = access.Kind != AccessKind.Write ? 0 : access.Value ?? (((ulong)(Cpu.Value + 1) << 40) | (stores + 1));
+        return new ScriptAccess(address, access.Kind, access.Mode, value);
+    }
+
+    private static CpuStep NeedRegion(string region, int line) => new(CpuStepKind.NeedRegion, region, line);
+
+    private static CpuStep Called(SystemCall call, int line) => new(CpuStepKind.Call, Line: line, Call: call);
+
+    private static CpuStep NeedRegionOf(Op.Access access) => NeedRegion(access.Target switch
+    {
+        AccessTarget.Pages pages => pages.Region,
+        AccessTarget.At at => at.Address.Region!,
+        _ => throw new InvalidOperationException($"no region for {access.Target}"),
+    }, access.Line);
+
+    private CpuStep CallOf(Op op)
+    {
+        switch (op)
+        {
+            case Op.Map map:
+                if (!TryResolve(map.Start, out var start))
+                    return NeedRegion(map.Start.Region!, op.Line);
+                if (AddressSpace.CanMap(start, map.Length))
+                    _regions[map.Name] = (start, map.Length); // the call refuses the rest (EINVAL)
+                return Called(new SystemCall.Mmap(map.Name, start, map.Length, map.Flags, map.File, map.FileOffset), op.Line);
+            case Op.Unmap unmap:
+                return WithRange(unmap.Range, op.Line, (s, e) => new SystemCall.Munmap(s, e));
+            case Op.Protect protect:
+                return WithRange(protect.Range, op.Line, (s, e) => new SystemCall.Mprotect(s, e, protect.Protection));
+            case Op.Advise advise:
+                return WithRange(advise.Range, op.Line, (s, e) => new SystemCall.Madvise(s, e, advise.Advice));
+            case Op.Fork fork:
+                return Called(new SystemCall.Fork(fork.Child, _pidOf(fork.Child)), op.Line);
+            case Op.Exit:
+                return Called(SystemCall.Exit.Instance, op.Line);
+            default:
+                throw new InvalidOperationException($"not a system call: {op}");
+        }
+    }
+
+    /// <summary>A range of a call: from its start rounded down to a page, to its end rounded up; a bare region name is all of it.</summary>
+    private CpuStep WithRange(RangeExpr range, int line, Func<VirtualAddress, VirtualAddress, SystemCall> call)
+    {
+        if (!TryResolve(range.Start, out var start))
+            return NeedRegion(range.Start.Region!, line);
+        var length = range.Length ?? _regions[range.Start.Region!].Length;
+        return Called(call(start.PageAlignedDown, new VirtualAddress(start.Value + length + VirtualAddress.OffsetMask).PageAlignedDown), line);
+    }
+
+    private bool TryResolve(AddressExpr expr, out VirtualAddress address)
+    {
+        address = default;
+        if (expr.Region is null)
+        {
+            address = new VirtualAddress((ulong)expr.Offset);
+            return true;
+        }
+        if (!_regions.TryGetValue(expr.Region, out var region))
+            return false;
+        address = new VirtualAddress((ulong)((long)region.Start.Value + expr.Offset));
+        return true;
+    }
+}
