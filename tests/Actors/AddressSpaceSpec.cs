@@ -128,7 +128,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     public void Munmap_returns_only_after_every_cpu_in_the_mask_acknowledged_and_releases_after_that()
     {
         var mm = Mm();
-        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 16 * 4096)), _cpu.Ref);
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SystemCall.Munmap(Faults.Anon, Faults.Anon + 16 * 4096), default), _cpu.Ref);
         var local = Next<Invalidate>(_tlb0);
         var remote = Next<Invalidate>(_tlb1);
         _tlb0.Reply(new InvalidateAcked(local.Id, new CpuId(0)));
@@ -150,7 +150,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
             mm.Tell(new InstallPte(new FaultId(9), new CpuId(1), (Faults.Anon + 4096).Page, Pte.None, AnonVma, 0, second, null,
                 [new Waiter(new FaultId(9), _tlb1.Ref)], new FaultReport(ResolutionKind.DemandZero, false, false), false));
             Next<FaultResolved>(_tlb1);
-            mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 16 * 4096)), _cpu.Ref);
+            mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SystemCall.Munmap(Faults.Anon, Faults.Anon + 16 * 4096), default), _cpu.Ref);
             for (var i = 0; i < rounds; i++)
                 _tlb1.Reply(new InvalidateAcked(Next<Invalidate>(_tlb1).Id, new CpuId(1)));
             for (var i = 0; i < rounds; i++)
@@ -164,7 +164,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     public void Exit_flushes_every_cpu_then_walks_find_the_process_gone()
     {
         var mm = Mm();
-        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), SyscallRequest.Exit.Instance), _cpu.Ref);
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), SystemCall.Exit.Instance, default), _cpu.Ref);
         foreach (var (tlb, cpu) in new[] { (_tlb0, 0), (_tlb1, 1) })
         {
             var all = Next<Invalidate>(tlb);
@@ -181,7 +181,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     public void A_walk_waits_while_a_syscall_holds_the_mmap_lock()
     {
         var mm = Mm();
-        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SyscallRequest.Munmap(Faults.Anon, Faults.Anon + 4096)), _cpu.Ref);
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SystemCall.Munmap(Faults.Anon, Faults.Anon + 4096), default), _cpu.Ref);
         var local = Next<Invalidate>(_tlb0);
         var remote = Next<Invalidate>(_tlb1);
         mm.Tell(new Walk(new FaultId(5), new CpuId(1), Faults.File, AccessKind.Read, AccessMode.User, Faults.Anon, false), _tlb1.Ref);

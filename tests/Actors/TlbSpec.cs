@@ -26,9 +26,9 @@ public sealed class TlbSpec : DeterministicSpec
         _tlb = Spawn(TlbActor.Props(new CpuId(0), 64, 4, _memory.Ref, flushBeforeWalk: false, RunContext.Live));
     }
 
-    private static MemoryAccess Load(VirtualAddress address) => new(address, AccessKind.Read, AccessMode.User, 0);
+    private static ScriptAccess Load(VirtualAddress address) => new(address, AccessKind.Read, AccessMode.User, 0);
 
-    private void Execute(params MemoryAccess[] accesses) =>
+    private void Execute(params ScriptAccess[] accesses) =>
         _tlb.Tell(new ExecuteQuantum(new QuantumId(1), new ProcessId(1), Faults.Asid, _mm.Ref, Faults.Anon, [.. accesses]), _cpu.Ref);
 
     private static Translation Readable(FrameNumber frame) => new(frame, 0, PteFlags.Present | PteFlags.User);
@@ -87,7 +87,7 @@ public sealed class TlbSpec : DeterministicSpec
     [Fact]
     public void Tlb_ends_the_quantum_with_efault_and_stops_at_the_failed_access()
     {
-        Execute(Load(Faults.Anon), new MemoryAccess(new VirtualAddress(0x10), AccessKind.Write, AccessMode.UserCopy, 1), Load(Faults.Anon));
+        Execute(Load(Faults.Anon), new ScriptAccess(new VirtualAddress(0x10), AccessKind.Write, AccessMode.UserCopy, 1), Load(Faults.Anon));
         _mm.Reply(new Walked(Next<Walk>(_mm).Id, Readable(Faults.Frame)));
         var walk = Next<Walk>(_mm);
         _mm.Reply(new FaultResolved(walk.Id, new PageKey(Faults.Asid, new PageNumber(0)), ResolutionKind.EfaultFixup, false, true, false, FaultOutcome.Efault, null));

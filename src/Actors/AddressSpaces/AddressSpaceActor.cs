@@ -298,39 +298,39 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void OnSyscall(Syscall call)
     {
         var caller = Sender;
-        _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.SyscallMade(call.Cpu, call.Request.ToString()));
-        switch (call.Request)
+        _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.SyscallMade(call.Cpu, call.Call.ToString()));
+        switch (call.Call)
         {
-            case SyscallRequest.Mmap map when !AddressSpace.CanMap(map.Start, map.Length):
+            case SystemCall.Mmap map when !AddressSpace.CanMap(map.Start, map.Length):
                 Fail(call, caller); // EINVAL
                 break;
-            case SyscallRequest.Mmap map:
+            case SystemCall.Mmap map:
                 var backing = _settings.Files.BackingFor(map.File, map.FileOffset, map.Flags, _setup.Pid, ref _shmemObjects);
                 _regions[map.Name] = (map.Start, map.Length);
                 Settle(call, caller, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.Flags, backing)));
                 break;
-            case SyscallRequest.Munmap unmap:
+            case SystemCall.Munmap unmap:
                 Settle(call, caller, _mm.Unmap(unmap.Start, unmap.End));
                 break;
-            case SyscallRequest.Mprotect protect:
+            case SystemCall.Mprotect protect:
                 if (_mm.Protect(protect.Start, protect.End, protect.Protection) is { } changes)
                     Settle(call, caller, changes);
                 else
                     Fail(call, caller); // ENOMEM: part of the range is unmapped
                 break;
-            case SyscallRequest.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.DontNeed:
+            case SystemCall.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.DontNeed:
                 Settle(call, caller, _mm.DontNeed(advise.Start, advise.End));
                 break;
-            case SyscallRequest.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.PageOut:
+            case SystemCall.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.PageOut:
                 PageOut(call, caller, advise);
                 break;
-            case SyscallRequest.Madvise:
+            case SystemCall.Madvise:
                 Fail(call, caller);
                 break;
-            case SyscallRequest.Fork fork:
+            case SystemCall.Fork fork:
                 Fork(call, caller, fork);
                 break;
-            case SyscallRequest.Exit:
+            case SystemCall.Exit:
                 End(ProcessFate.Exited, call.Cpu, () => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Exited)));
                 break;
         }
@@ -340,7 +340,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// MADV_PAGEOUT: memory reclaims the frames this process alone maps. The mmap lock is not held meanwhile:
     /// the evictions come back to this mm to replace the PTEs.
     /// </summary>
-    private void PageOut(Syscall call, IActorRef caller, SyscallRequest.Madvise advise)
+    private void PageOut(Syscall call, IActorRef caller, SystemCall.Madvise advise)
     {
         var frames = _mm.Pages.Entries(advise.Start.Page, advise.End.Page)
             .Where(e => e.Pte.IsPresent && e.Pte.Frame != FrameNumber.Zero).Select(e => e.Pte.Frame).ToImmutableArray();
@@ -366,17 +366,18 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// fork under the mmap lock: write-protect the parent's private pages and shoot them down, have the machine start
     /// the child's mm, make memory count the child's references, and only then let CPUs run the child and return.
     /// </summary>
-    private void Fork(Syscall call, IActorRef caller, SyscallRequest.Fork fork)
+    private void Fork(Syscall call, IActorRef caller, SystemCall.Fork fork)
     {
         _forks++; // a decision made before the fork may have seen a frame as unshared
-        var (child, parentChanges) = _mm.Fork(fork.ChildAsid);
+        var childAsid = Asid.Of(fork.ChildPid);
+        var (child, parentChanges) = _mm.Fork(childAsid);
         var entries = child.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page).ToImmutableArray();
-        var references = entries.Select(e => PageRelease.Of(new PageKey(fork.ChildAsid, e.Page), e.Pte)).ToImmutableArray();
-        var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, fork.ChildAsid, [.. child.Vmas.All], entries,
-            _regions.ToImmutableDictionary(), fork.StackPointer);
+        var references = entries.Select(e => PageRelease.Of(new PageKey(childAsid, e.Page), e.Pte)).ToImmutableArray();
+        var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, childAsid, [.. child.Vmas.All], entries,
+            _regions.ToImmutableDictionary(), call.StackPointer);
         Lock(() => Shootdown(parentChanges, call.Cpu, includeInitiator: true, released: null, () =>
             Request(id => _machine.Tell(new SpawnProcess(id, setup)), () =>
-                Request(id => _memory.Tell(new AddReferences(id, _setup.Pid, fork.ChildAsid, _spawned!, references)), () =>
+                Request(id => _memory.Tell(new AddReferences(id, _setup.Pid, childAsid, _spawned!, references)), () =>
                     Unlock(() =>
                     {
                         _machine.Tell(new ProcessReady(fork.Child)); // only now may a CPU run the child

@@ -68,31 +68,11 @@ public sealed record CpuAttached(CpuId Cpu) : IAddressSpaceProtocol;
 /// <summary>Loader → mm: a fatal signal (SIGSEGV, SIGBUS, OOM): the process ends.</summary>
 public sealed record KillProcess(ProcessFate Fate, CpuId Cpu) : IAddressSpaceProtocol;
 
-/// <summary>A system call a CPU makes on the process it runs.</summary>
-public abstract record SyscallRequest
-{
-    private SyscallRequest() { }
-
-    /// <summary>mmap(MAP_FIXED) of <paramref name="Length"/> bytes at <paramref name="Start"/> (of <paramref name="File"/> from <paramref name="FileOffset"/>, or anonymous), remembered under <paramref name="Name"/>.</summary>
-    public sealed record Mmap(string Name, VirtualAddress Start, ulong Length, VmaFlags Flags, string? File, ulong FileOffset) : SyscallRequest;
-
-    public sealed record Munmap(VirtualAddress Start, VirtualAddress End) : SyscallRequest;
-
-    public sealed record Mprotect(VirtualAddress Start, VirtualAddress End, VmaFlags Protection) : SyscallRequest;
-
-    public sealed record Madvise(VirtualAddress Start, VirtualAddress End, Advice Advice) : SyscallRequest;
-
-    /// <summary>fork: a child process <paramref name="Child"/> with copy-on-write copies of every private page.</summary>
-    public sealed record Fork(string Child, ProcessId ChildPid, Asid ChildAsid, VirtualAddress StackPointer) : SyscallRequest;
-
-    public sealed record Exit : SyscallRequest
-    {
-        public static readonly Exit Instance = new();
-    }
-}
-
-/// <summary>CPU → mm. Answered by <see cref="SyscallReturned"/>.</summary>
-public sealed record Syscall(SyscallId Id, CpuId Cpu, SyscallRequest Request) : IAddressSpaceProtocol;
+/// <summary>
+/// CPU → mm: a system call of the process the CPU runs, made with user stack pointer <see cref="StackPointer"/> (a forked
+/// child starts from it). Answered by <see cref="SyscallReturned"/>.
+/// </summary>
+public sealed record Syscall(SyscallId Id, CpuId Cpu, SystemCall Call, VirtualAddress StackPointer) : IAddressSpaceProtocol;
 
 /// <summary>mm → CPU: the call returned; <see cref="Failed"/> for an error return (EINVAL, ENOMEM), <see cref="Fate"/> when the process is gone.</summary>
 public sealed record SyscallReturned(SyscallId Id, bool Failed, ProcessFate Fate) : IAddressSpaceProtocol;

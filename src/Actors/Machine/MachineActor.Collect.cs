@@ -51,7 +51,7 @@ public sealed partial class MachineActor
             ? _processes.Values.Where(p => p.Fate == ProcessFate.Running).OrderBy(p => p.Pid.Value).ToList()
             : [];
         var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page, e.Pte))).ToList();
-        _memory.Tell(new ReadContents([.. pages.Select(e => PageRelease.Of(new PageKey(ReferenceMachine.AsidOf(e.Pid), e.Page), e.Pte))]));
+        _memory.Tell(new ReadContents([.. pages.Select(e => PageRelease.Of(new PageKey(Asid.Of(e.Pid), e.Page), e.Pte))]));
         Become(() =>
         {
             Contents? contents = null;

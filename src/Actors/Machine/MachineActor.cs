@@ -113,7 +113,7 @@ public sealed partial class MachineActor : ReceiveActor
     {
         var pid = _workload.PidOf(process.Name);
         var vmas = _files.VmasOf(process, pid, out var shmemObjects);
-        return new AddressSpaceSetup(pid, process.Name, ReferenceMachine.AsidOf(pid), [.. vmas], [],
+        return new AddressSpaceSetup(pid, process.Name, Asid.Of(pid), [.. vmas], [],
             process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer, shmemObjects);
     }
 

@@ -197,7 +197,7 @@ public sealed class TlbActor : SimulationActor
         Run(q);
     }
 
-    private void Perform(Quantum q, MemoryAccess access, Translation translation)
+    private void Perform(Quantum q, ScriptAccess access, Translation translation)
     {
         var key = new PageKey(q.Order.Asid, access.Address.Page);
         _performed.Add(new FrameAccess(translation.Frame, translation.Generation, key, access.Address.Offset, access.Value, access.Kind == AccessKind.Write));
@@ -249,7 +249,7 @@ public sealed class TlbActor : SimulationActor
     /// A miss may be a fault: if its id is sampled, the fault's root span opens now, before the walk, and its id travels
     /// with the walk. Only the mm can tell whether the walk fails, so a root is dropped again when it does not.
     /// </summary>
-    private System.Diagnostics.Activity? StartFaultTrace(Quantum q, MemoryAccess access)
+    private System.Diagnostics.Activity? StartFaultTrace(Quantum q, ScriptAccess access)
     {
         if (_trace.StartRoot(Instruments.Spans.Fault, q.Fault.Value, q.WalkStarted) is not { } root) // where its first step starts
             return null;

@@ -16,13 +16,10 @@ namespace Faultsim.Actors.Tlb;
 //   Shootdown ──Invalidate──▶ TLB ──InvalidateAcked──▶ Shootdown   an IPI, handled between accesses
 public interface ITlbProtocol : ISimulationMessage;
 
-/// <summary>One access of a CPU's script, as the TLB performs it.</summary>
-public readonly record struct MemoryAccess(VirtualAddress Address, AccessKind Kind, AccessMode Mode, ulong Value);
-
 /// <summary>CPU → its TLB: perform <see cref="Accesses"/> for process <see cref="Pid"/>. Answered by <see cref="QuantumExecuted"/>.</summary>
 public sealed record ExecuteQuantum(
     QuantumId Id, ProcessId Pid, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer,
-    ImmutableArray<MemoryAccess> Accesses) : ITlbProtocol;
+    ImmutableArray<ScriptAccess> Accesses) : ITlbProtocol;
 
 /// <summary>Why a quantum stopped.</summary>
 public enum QuantumEnd

@@ -12,6 +12,9 @@ public readonly record struct FrameNumber(uint Value)
 /// <summary>Address-space id: tags TLB entries (PCID) and names an mm.</summary>
 public readonly record struct Asid(int Value)
 {
+    /// <summary>The asid of a process's mm: one per process, never reused within a run.</summary>
+    public static Asid Of(ProcessId pid) => new(pid.Value);
+
     public override string ToString() => $"asid {Value}";
 }
 

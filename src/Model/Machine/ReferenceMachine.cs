@@ -248,7 +248,7 @@ public sealed partial class ReferenceMachine
     private void DoFork(CpuState cpu, ProcessState parent, SystemCall.Fork fork)
     {
         var (childName, childPid) = (fork.Child, fork.ChildPid);
-        var (childMm, parentChanges) = parent.Mm.Fork(AsidOf(childPid));
+        var (childMm, parentChanges) = parent.Mm.Fork(Asid.Of(childPid));
         _memory.AddReferences(childMm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)
             .Select(e => PageRelease.Of(new PageKey(childMm.Asid, e.Page), e.Pte)));
         Shootdown(cpu.Id, parent.Mm, parentChanges);
@@ -262,7 +262,7 @@ public sealed partial class ReferenceMachine
     private void StartProcess(ProcessSpec spec)
     {
         var pid = _workload.PidOf(spec.Name);
-        var mm = new AddressSpace(AsidOf(pid));
+        var mm = new AddressSpace(Asid.Of(pid));
         var vmas = _fileTable.VmasOf(spec, pid, out var objects);
         foreach (var vma in vmas)
             mm.Map(vma);
@@ -271,9 +271,6 @@ public sealed partial class ReferenceMachine
             process.Regions[region.Name] = (region.Start, region.Length);
         AddProcess(process);
     }
-
-    /// <summary>A process's address-space id is its pid, so every engine tags the same pages alike.</summary>
-    public static Asid AsidOf(ProcessId pid) => new(pid.Value);
 
     private void AddProcess(ProcessState process)
     {
