@@ -23,86 +23,94 @@ public sealed partial class MachineActor
 
     private void Collect()
     {
-        var reports = new Dictionary<ProcessId, AddressSpaceReport>();
         foreach (var process in _processes.Values)
             process.AddressSpace.Tell(ReportAddressSpace.Instance);
-        Become(() =>
-        {
-            Receive<AddressSpaceReport>(report =>
-            {
-                reports[report.Pid] = report;
-                var entry = _processes.Values.First(p => p.Pid == report.Pid);
-                _processes[entry.Name] = entry with { Fate = report.Fate }; // the mm knows best how its process ended
-                if (reports.Count == _processes.Count)
-                    ReadMemory(reports);
-            });
-            Receive<ViolationFound>(v => _violations.Add(v.Description));
-            Receive<ProcessEnded>(ended =>
-            {
-                var entry = _processes.Values.First(p => p.Pid == ended.Pid);
-                _processes[entry.Name] = entry with { Fate = ended.Fate };
-            });
-        });
+        Become(m => CollectingMms(m, ImmutableDictionary<ProcessId, AddressSpaceReport>.Empty));
     }
 
-    private void ReadMemory(Dictionary<ProcessId, AddressSpaceReport> reports)
+    private bool CollectingMms(object message, ImmutableDictionary<ProcessId, AddressSpaceReport> reports)
     {
+        if (message is not AddressSpaceReport report)
+            return Always(message);
+        reports = reports.SetItem(report.Pid, report);
+        var entry = _processes.Values.First(p => p.Pid == report.Pid);
+        _processes[entry.Name] = entry with { Fate = report.Fate }; // the mm knows best how its process ended
+        if (reports.Count < _processes.Count)
+        {
+            Become(m => CollectingMms(m, reports));
+            return true;
+        }
         var live = _settings.CaptureMemory
             ? _processes.Values.Where(p => p.Fate == ProcessFate.Running).OrderBy(p => p.Pid.Value).ToList()
             : [];
-        var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page, e.Pte))).ToList();
+        var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page, e.Pte))).ToImmutableArray();
         _memory.Tell(new ReadContents([.. pages.Select(e => PageRelease.Of(new PageKey(Asid.Of(e.Pid), e.Page), e.Pte))]));
-        Become(() =>
-        {
-            Contents? contents = null;
-            Receive<Contents>(c =>
-            {
-                contents = c;
-                _disk.Tell(ReadWrittenFiles.Instance);
-            });
-            Receive<WrittenFiles>(written =>
-            {
-                _diskMessages = written.MessagesReceived;
-                var image = Image(pages, contents!, written);
-                _loaders.Tell(GetRouterStats.Instance);
-                foreach (var tlb in _tlbs)
-                    tlb.Tell(Tlb.GetTlbStats.Instance);
-                RouterStats? router = null;
-                var tlbs = 0;
-                Become(() =>
-                {
-                    Receive<RouterStats>(stats => { router = stats; Done(); });
-                    Receive<Tlb.TlbStats>(stats =>
-                    {
-                        _tlbMessages += stats.MessagesReceived;
-                        foreach (var latencies in stats.Latencies)
-                        {
-                            var histogram = LatencyHistogram.From(latencies.Buckets, latencies.Max);
-                            if (_latency.TryGetValue(latencies.Kind, out var merged)) merged.Merge(histogram); else _latency[latencies.Kind] = histogram;
-                        }
-                        tlbs++;
-                        Done();
-                    });
-                });
-                void Done()
-                {
-                    if (router is not null && tlbs == _tlbs.Length)
-                        Finish(reports, contents!.Report, router, image);
-                }
-            });
-            Receive<ViolationFound>(v => _violations.Add(v.Description));
-        });
+        Become(m => ReadingMemory(m, reports, pages));
+        return true;
     }
 
+    private bool ReadingMemory(object message, ImmutableDictionary<ProcessId, AddressSpaceReport> reports, ImmutableArray<(ProcessId Pid, PageNumber Page, Pte Pte)> pages)
+    {
+        if (message is not Contents contents)
+            return Always(message);
+        _disk.Tell(ReadWrittenFiles.Instance);
+        Become(m => ReadingFiles(m, reports, pages, contents));
+        return true;
+    }
+
+    private bool ReadingFiles(object message, ImmutableDictionary<ProcessId, AddressSpaceReport> reports, ImmutableArray<(ProcessId Pid, PageNumber Page, Pte Pte)> pages,
+        Contents contents)
+    {
+        if (message is not WrittenFiles written)
+            return Always(message);
+        _diskMessages = written.MessagesReceived;
+        var image = Image(pages, contents, written);
+        _loaders.Tell(GetRouterStats.Instance);
+        foreach (var tlb in _tlbs)
+            tlb.Tell(Tlb.GetTlbStats.Instance);
+        var collected = new Collected(reports, contents.Report, image, Router: null, Tlbs: 0);
+        Become(m => CollectingStats(m, collected));
+        return true;
+    }
+
+    private bool CollectingStats(object message, Collected collected)
+    {
+        switch (message)
+        {
+            case RouterStats router:
+                collected = collected with { Router = router };
+                break;
+            case Tlb.TlbStats stats:
+                _tlbMessages += stats.MessagesReceived;
+                foreach (var latencies in stats.Latencies)
+                {
+                    var histogram = LatencyHistogram.From(latencies.Buckets, latencies.Max);
+                    if (_latency.TryGetValue(latencies.Kind, out var merged)) merged.Merge(histogram); else _latency[latencies.Kind] = histogram;
+                }
+                collected = collected with { Tlbs = collected.Tlbs + 1 };
+                break;
+            default:
+                return Always(message);
+        }
+        if (collected.Router is { } done && collected.Tlbs == _tlbs.Length)
+            Finish(collected.Reports, collected.Memory, done, collected.Image);
+        else
+            Become(m => CollectingStats(m, collected));
+        return true;
+    }
+
+    /// <summary>What the end of a run has gathered once memory and the disk have answered.</summary>
+    private sealed record Collected(ImmutableDictionary<ProcessId, AddressSpaceReport> Reports, MemoryReport Memory, MemoryImage Image, RouterStats? Router, int Tlbs);
+
     /// <summary>The run's memory as processes would read it: their anonymous pages, and the file pages changed (the page cache over the disk).</summary>
-    private MemoryImage Image(List<(ProcessId Pid, PageNumber Page, Pte Pte)> pages, Contents contents, WrittenFiles written)
+    private MemoryImage Image(ImmutableArray<(ProcessId Pid, PageNumber Page, Pte Pte)> pages, Contents contents, WrittenFiles written)
     {
         return MemoryImage.Of(pages.Select((e, i) => new PageImage(e.Pid, e.Page, contents.Words[i])),
             written.Pages.Select(p => (p.Page, p.Words.ToArray())), contents.ChangedFilePages.Select(p => (p.Page, p.Words.ToArray())),
             _files.Name);
     }
 
-    private void Finish(Dictionary<ProcessId, AddressSpaceReport> reports, MemoryReport memory, RouterStats router, MemoryImage image)
+    private void Finish(ImmutableDictionary<ProcessId, AddressSpaceReport> reports, MemoryReport memory, RouterStats router, MemoryImage image)
     {
         var processes = _processes.Values.OrderBy(p => p.Pid.Value).Select(p =>
         {
@@ -128,7 +136,7 @@ public sealed partial class MachineActor
         var totals = new Counters();
         foreach (var p in processes)
             totals.Add(p.Counters);
-        var messages = _messages + memory.MessagesReceived + router.Messages + _tlbMessages + _diskMessages
+        var messages = MessagesReceived + memory.MessagesReceived + router.Messages + _tlbMessages + _diskMessages
                        + reports.Values.Sum(r => r.MessagesReceived) + _finished.Values.Sum(c => c.MessagesReceived);
         var result = new RunResult(EngineName, _seed, _cpus.Length, totals, processes, _settings.CaptureMemory ? image : null,
             _finished.Values.Sum(c => c.Steps), _panic)
@@ -138,8 +146,7 @@ public sealed partial class MachineActor
             NeverStarted = [.. _neverStarted],
             FaultLatency = [.. _latency.OrderBy(kv => kv.Key).Select(kv => LatencySummary.Of(kv.Key, kv.Value))],
         };
-        _requester.Tell(new RunFinished(result));
-        Become(() => ReceiveAny(_ => { }));
+        End(new RunFinished(result));
     }
 
     private static void AddQuantumStats(Counters counters, Tlb.QuantumStats stats)

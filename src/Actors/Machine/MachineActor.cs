@@ -18,46 +18,42 @@ namespace Faultsim.Actors.Machine;
 /// <summary>
 /// The simulated machine: parent of every simulation actor and driver of a run. It starts memory,
 /// the disk, the loader router, a TLB and a CPU per CPU and an mm per process; finds processes and
-/// passes barriers for the CPUs; starts forked children; and when every CPU is done, gathers the
-/// counts and the final memory into the run's result.
+/// passes barriers for the CPUs (by the workload's <see cref="BarrierTable"/>); starts forked children; and when every
+/// CPU is done, gathers the counts and the final memory into the run's result. A child that fails ends the run at
+/// once, whatever state the machine is in.
 /// </summary>
-// Waiting ──StartRun──▶ Running ──all CPUs finished | panic──▶ Collecting ──reports in──▶ done (RunFinished)
-public sealed partial class MachineActor : ReceiveActor
+// Waiting ──StartRun──▶ Running ──all CPUs finished──▶ CollectingMms ──every report──▶ ReadingMemory
+//   ──Contents──▶ ReadingFiles ──WrittenFiles──▶ CollectingStats ──router and every TLB──▶ Done (RunFinished)
+// Running ──WorkloadFailed | deadlock──▶ Done (RunFailed);  any state ──SimulationFailed──▶ Done (RunCrashed)
+public sealed partial class MachineActor : SimulationActor
 {
     private readonly Workload _workload;
     private readonly EngineSettings _settings;
     private readonly ulong _seed;
     private readonly FileTable _files;
+    private readonly BarrierTable _barriers;
     private readonly Dictionary<string, ProcessEntry> _processes = [];
     private readonly Dictionary<string, ProcessEntry> _spawning = [];   // forked, not yet ready to run
-    private readonly Dictionary<string, List<(IActorRef Cpu, CpuId Id, int Line)>> _awaitingProcess = [];
+    private readonly Dictionary<CpuId, (IActorRef Cpu, CpuStep Wait)> _waiting = [];   // at a barrier, or for a process not forked yet
     private readonly SortedSet<string> _neverStarted = new(StringComparer.Ordinal);   // their parent ended before the fork
-    private readonly Dictionary<string, int[]> _arrivals = [];
-    private readonly Dictionary<string, bool[]> _participants = [];
-    private readonly Dictionary<CpuId, (IActorRef Cpu, string Barrier, int Line)> _atBarrier = [];
     private readonly Dictionary<CpuId, CpuFinished> _finished = [];
     private readonly List<string> _violations = [];
     private IActorRef _requester = ActorRefs.Nobody, _memory = ActorRefs.Nobody, _disk = ActorRefs.Nobody, _loaders = ActorRefs.Nobody;
     private ImmutableArray<IActorRef> _tlbs = [], _cpus = [];
     private AddressSpaceSettings _mmSettings = null!;
     private string? _panic;
-    private long _messages;
 
     public MachineActor(Workload workload, EngineSettings settings, ulong seed)
     {
         (_workload, _settings, _seed) = (workload, settings, seed);
         _files = new FileTable(workload.Files);
-        Receive<StartRun>(_ => Start());
+        _barriers = new BarrierTable(workload.Machine.Cpus, workload.Scripts);
     }
 
     public static Props Props(Workload workload, EngineSettings settings, ulong seed) =>
         Akka.Actor.Props.Create(typeof(MachineActor), workload, settings, seed);
 
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        _messages++;
-        return base.AroundReceive(receive, message);
-    }
+    protected override bool Receive(object message) => Waiting(message);
 
     /// <summary>
     /// A simulation actor that throws has lost state the run depends on (a page table, the frames, a CPU's place in
@@ -70,10 +66,18 @@ public sealed partial class MachineActor : ReceiveActor
         return Directive.Stop;
     });
 
+    private bool Waiting(object message)
+    {
+        if (message is not StartRun)
+            return false;
+        _requester = Sender;
+        Start();
+        return true;
+    }
+
     /// <summary>Every simulation actor is created here, in a handler, so the run starts only once all exist.</summary>
     private void Start()
     {
-        _requester = Sender;
         var spec = _workload.Machine;
         _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown);
         var run = _settings.Run;
@@ -93,15 +97,6 @@ public sealed partial class MachineActor : ReceiveActor
         _cpus = [.. Enumerable.Range(0, spec.Cpus).Select(i =>
         {
             var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
-            foreach (var barrier in ops.OfType<Op.Barrier>())
-            {
-                if (!_participants.TryGetValue(barrier.Name, out var who))
-                {
-                    _participants[barrier.Name] = who = new bool[spec.Cpus];
-                    _arrivals[barrier.Name] = new int[spec.Cpus];
-                }
-                who[i] = true;
-            }
             return Context.ActorOf(CpuActor.Props(new CpuId(i), ops, _tlbs[i], Self, cpuSettings), $"cpu{i}");
         })];
         Become(Running);
@@ -127,115 +122,118 @@ public sealed partial class MachineActor : ReceiveActor
     private void Register(ProcessEntry process)
     {
         _processes[process.Name] = process;
-        if (_awaitingProcess.Remove(process.Name, out var waiting))
+        foreach (var (id, (cpu, _)) in WaitingFor(CpuStepKind.Switch, process.Name))
         {
-            foreach (var (cpu, _, _) in waiting)
-                cpu.Tell(Found(process));
+            _waiting.Remove(id);
+            cpu.Tell(Found(process));
         }
     }
+
+    private List<(CpuId Id, (IActorRef Cpu, CpuStep Wait) Entry)> WaitingFor(CpuStepKind kind, string name) =>
+        [.. _waiting.Where(w => w.Value.Wait.Kind == kind && w.Value.Wait.Name == name).Select(w => (w.Key, w.Value))];
 
     private static ProcessFound Found(ProcessEntry p) =>
         new(p.Name, p.Pid, p.Asid, p.AddressSpace, p.StackPointer, p.Regions, p.Fate == ProcessFate.Running);
 
-    private void Running()
+    private bool Running(object message)
     {
-        Receive<FindProcess>(find =>
+        switch (message)
         {
-            if (_processes.TryGetValue(find.Name, out var process))
-            {
+            case FindProcess find when _processes.TryGetValue(find.Name, out var process):
                 Sender.Tell(Found(process));
-                return;
-            }
-            if (_neverStarted.Contains(find.Name))
-            {
+                return true;
+            case FindProcess find when _neverStarted.Contains(find.Name):
                 Sender.Tell(new ProcessNeverStarted(find.Name));
-                return;
-            }
-            (_awaitingProcess.TryGetValue(find.Name, out var list) ? list : _awaitingProcess[find.Name] = []).Add((Sender, find.Cpu, find.Line));
-            CheckDeadlock();
-        });
-        Receive<ForkSkipped>(skipped =>
-        {
-            _neverStarted.Add(skipped.Child);
-            if (_awaitingProcess.Remove(skipped.Child, out var waiting))
-            {
-                foreach (var (cpu, _, _) in waiting)
-                    cpu.Tell(new ProcessNeverStarted(skipped.Child));
-            }
-        });
-        Receive<ArriveAtBarrier>(arrive =>
-        {
-            _arrivals[arrive.Name][arrive.Cpu.Value]++;
-            _atBarrier[arrive.Cpu] = (Sender, arrive.Name, arrive.Line);
-            ReleaseBarrier(arrive.Name);
-            CheckDeadlock();
-        });
-        Receive<SpawnProcess>(spawn =>
-        {
-            var child = StartProcess(spawn.Setup);
-            _spawning[child.Name] = child;
-            Sender.Tell(new ProcessSpawned(spawn.RequestId, child.AddressSpace));
-        });
-        Receive<ProcessReady>(ready =>
-        {
-            if (_spawning.Remove(ready.Name, out var child))
-                Register(child);
-        });
-        Receive<ProcessEnded>(ended =>
-        {
-            var entry = _processes.Values.First(p => p.Pid == ended.Pid);
-            _processes[entry.Name] = entry with { Fate = ended.Fate };
-        });
-        Receive<CpuFinished>(finished =>
-        {
-            _finished[finished.Cpu] = finished;
-            if (_finished.Count == _cpus.Length)
-                Collect();
-            else
+                return true;
+            case FindProcess find:
+                _waiting[find.Cpu] = (Sender, new CpuStep(CpuStepKind.Switch, find.Name, find.Line));
                 CheckDeadlock();
-        });
-        Receive<KernelPanic>(panic =>
-        {
-            _panic ??= Resolution.KernelOops.Panic(panic.Cpu, _processes.Values.First(p => p.Pid == panic.Pid).Name, panic.Reason);
-            foreach (var cpu in _cpus)
-                cpu.Tell(Halt.Instance);
-        });
-        Receive<WorkloadFailed>(failed => Fail(failed.Line, failed.Message));
-        Receive<SimulationFailed>(failed => _requester.Tell(new RunCrashed(failed.Message)));
-        Receive<ViolationFound>(v => _violations.Add(v.Description));
+                return true;
+            case ForkSkipped skipped:
+                _neverStarted.Add(skipped.Child);
+                foreach (var (id, (cpu, _)) in WaitingFor(CpuStepKind.Switch, skipped.Child))
+                {
+                    _waiting.Remove(id);
+                    cpu.Tell(new ProcessNeverStarted(skipped.Child));
+                }
+                return true;
+            case ArriveAtBarrier arrive:
+                _barriers.Arrive(arrive.Cpu, arrive.Name);
+                _waiting[arrive.Cpu] = (Sender, new CpuStep(CpuStepKind.Barrier, arrive.Name, arrive.Line));
+                foreach (var (id, (cpu, _)) in WaitingFor(CpuStepKind.Barrier, arrive.Name))
+                {
+                    if (_barriers.IsOpen(id, arrive.Name))
+                    {
+                        _waiting.Remove(id);
+                        cpu.Tell(new BarrierPassed(arrive.Name));
+                    }
+                }
+                CheckDeadlock();
+                return true;
+            case SpawnProcess spawn:
+                var child = StartProcess(spawn.Setup);
+                _spawning[child.Name] = child;
+                Sender.Tell(new ProcessSpawned(spawn.RequestId, child.AddressSpace));
+                return true;
+            case ProcessReady ready:
+                if (_spawning.Remove(ready.Name, out var forked))
+                    Register(forked);
+                return true;
+            case CpuFinished finished:
+                _finished[finished.Cpu] = finished;
+                if (_finished.Count == _cpus.Length)
+                    Collect();
+                else
+                    CheckDeadlock();
+                return true;
+            case KernelPanic panic:
+                _panic ??= Resolution.KernelOops.Panic(panic.Cpu, _processes.Values.First(p => p.Pid == panic.Pid).Name, panic.Reason);
+                foreach (var cpu in _cpus)
+                    cpu.Tell(Halt.Instance);
+                return true;
+            case WorkloadFailed failed:
+                End(new RunFailed(failed.Line, failed.Message));
+                return true;
+            default:
+                return Always(message);
+        }
     }
 
-    private void ReleaseBarrier(string name)
+    /// <summary>What the machine takes in whatever it is doing: a failed child ends the run; violations and ends of processes are noted.</summary>
+    private bool Always(object message)
     {
-        var (arrivals, participants) = (_arrivals[name], _participants[name]);
-        var minimum = Enumerable.Range(0, arrivals.Length).Where(i => participants[i]).Min(i => arrivals[i]);
-        foreach (var (id, (cpu, barrier, _)) in _atBarrier.ToList())
+        switch (message)
         {
-            if (barrier == name && arrivals[id.Value] <= minimum)
-            {
-                _atBarrier.Remove(id);
-                cpu.Tell(new BarrierPassed(name));
-            }
+            case SimulationFailed failed:
+                End(new RunCrashed(failed.Message));
+                return true;
+            case ViolationFound violation:
+                _violations.Add(violation.Description);
+                return true;
+            case ProcessEnded ended:
+                var entry = _processes.Values.First(p => p.Pid == ended.Pid);
+                _processes[entry.Name] = entry with { Fate = ended.Fate };
+                return true;
+            default:
+                return false;
         }
     }
 
     /// <summary>Every CPU still running waits here for a process never forked or a barrier never reached: the workload cannot go on.</summary>
     private void CheckDeadlock()
     {
-        var waiting = _atBarrier.Count + _awaitingProcess.Values.Sum(l => l.Count);
-        if (waiting == 0 || waiting + _finished.Count < _cpus.Length)
+        if (_waiting.Count == 0 || _waiting.Count + _finished.Count < _cpus.Length)
             return;
-        // The same words as the reference machine's, CPU by CPU.
-        var reasons = _awaitingProcess.SelectMany(kv => kv.Value.Select(w => (w.Id, Text: $"cpu {w.Id.Value} waits for process '{kv.Key}' (line {w.Line}), which is never forked", w.Line)))
-            .Concat(_atBarrier.Select(kv => (Id: kv.Key, Text: $"cpu {kv.Key.Value} waits at barrier '{kv.Value.Barrier}' (line {kv.Value.Line}), which another CPU never reaches", kv.Value.Line)))
-            .OrderBy(r => r.Id.Value).ToList();
-        var line = reasons[0].Line;
-        Fail(line, "the workload deadlocks: " + string.Join("; ", reasons.Select(r => r.Text)));
+        var deadlock = BarrierTable.Deadlock(_waiting.Select(w => (w.Key, w.Value.Wait)));
+        End(new RunFailed(deadlock.Line, deadlock.Message));
     }
 
-    private void Fail(int? line, string message)
+    /// <summary>The run is over, with <paramref name="reply"/> for the host; whatever comes later is of no use.</summary>
+    private void End(IRunControl reply)
     {
-        _requester.Tell(new RunFailed(line, message));
-        Become(() => ReceiveAny(_ => { }));
+        _requester.Tell(reply);
+        Become(Done);
     }
+
+    private static bool Done(object message) => true;
 }

@@ -19,7 +19,10 @@ public static class ExitCodes
     /// <summary>A fault of faultsim itself.</summary>
     public const int InternalError = 70;
 
-    /// <summary>A run's exit code: 1 for a violation (or a run that stopped making progress), 3 for a limit reached first, else 0.</summary>
+    /// <summary>
+    /// A run's exit code: 70 when the simulation itself failed, 1 for a violation (or a run that stopped making progress),
+    /// 3 for a limit reached first, else 0.
+    /// </summary>
     public static int Of(RunReport report) =>
-        report.Failed ? Violation : report.StoppedAt is not null ? StoppedAtLimit : Ok;
+        report.Crash is not null ? InternalError : report.Failed ? Violation : report.StoppedAt is not null ? StoppedAtLimit : Ok;
 }

@@ -20,8 +20,11 @@ public sealed record RunReport(RunResult? Result, EventLog? Log, Violation? Viol
     /// <summary>The limit the run reached before it finished; null if it reached none.</summary>
     public StepLimit? StoppedAt { get; init; }
 
-    /// <summary>Whether the run broke an invariant or stopped making progress: the report shows its log, the exit code is 1.</summary>
-    public bool Failed => Violation is not null || Stall is not null;
+    /// <summary>Why the simulation itself failed (an actor threw): a fault of faultsim, exit code 70.</summary>
+    public string? Crash { get; init; }
+
+    /// <summary>Whether the run broke an invariant, stopped making progress or crashed: the report shows its log.</summary>
+    public bool Failed => Violation is not null || Stall is not null || Crash is not null;
 
     /// <summary>Whether the run ended before its workload did (a violation, a stall, a limit): the report shows its log.</summary>
     public bool Unfinished => Failed || StoppedAt is not null;
@@ -54,10 +57,9 @@ public static class Runner
                 throw new WorkloadException(failed.Line, failed.Message);
             var unfinished = run.Result is null && run.Violation is null;
             var stoppedAt = unfinished && run.Outcome == DriverOutcome.StepLimit ? limit : null;
-            var stall = unfinished && stoppedAt is null
-                ? run.Reply is RunCrashed crashed ? $"the simulation failed: {crashed.Message}" : "the run stopped making progress"
-                : null;
-            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Stall = stall, StoppedAt = stoppedAt };
+            var crash = run.Reply is RunCrashed crashed ? $"the simulation failed: {crashed.Message}" : null;
+            var stall = unfinished && stoppedAt is null && crash is null ? "the run stopped making progress" : null;
+            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Stall = stall, StoppedAt = stoppedAt, Crash = crash };
         }
         finally
         {

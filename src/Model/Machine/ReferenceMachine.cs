@@ -136,7 +136,7 @@ public sealed partial class ReferenceMachine
         _ => true,
     };
 
-    private WorkloadException Deadlock() => BarrierTable.Deadlock(_cpus.Where(c => !c.Done).Select(c => (c.Id, c.Program.Current)));
+    private WorkloadException Deadlock() => BarrierTable.Deadlock(_cpus.Where(c => !c.Done).Select(c => (c.Id, c.Program.Next()))); // each waits in a run or a barrier
 
     /// <summary>One step of <paramref name="cpu"/>'s program, done at once.</summary>
     private void Step(CpuState cpu)

@@ -39,16 +39,19 @@ public sealed class BarrierTable
         return true;
     }
 
-    /// <summary>The error of a workload whose CPUs still running all wait at <paramref name="stuck"/>: at the first CPU's line, every CPU's wait told.</summary>
-    public static WorkloadException Deadlock(IEnumerable<(CpuId Cpu, Op Op)> stuck)
+    /// <summary>
+    /// The error of a workload whose CPUs still running all wait, each at the step it waits in (<see cref="CpuStepKind.Switch"/>
+    /// to a process never forked, or <see cref="CpuStepKind.Barrier"/>): at the first CPU's line, every CPU's wait told.
+    /// </summary>
+    public static WorkloadException Deadlock(IEnumerable<(CpuId Cpu, CpuStep Step)> stuck)
     {
         var waits = stuck.OrderBy(s => s.Cpu.Value).ToList();
-        var reasons = waits.Select(w => w.Op switch
+        var reasons = waits.Select(w => w.Step.Kind switch
         {
-            Op.Run run => $"cpu {w.Cpu.Value} waits for process '{run.Process}' (line {run.Line}), which is never forked",
-            Op.Barrier barrier => $"cpu {w.Cpu.Value} waits at barrier '{barrier.Name}' (line {barrier.Line}), which another CPU never reaches",
-            var op => $"cpu {w.Cpu.Value} is stuck at line {op.Line}",
+            CpuStepKind.Switch => $"cpu {w.Cpu.Value} waits for process '{w.Step.Name}' (line {w.Step.Line}), which is never forked",
+            CpuStepKind.Barrier => $"cpu {w.Cpu.Value} waits at barrier '{w.Step.Name}' (line {w.Step.Line}), which another CPU never reaches",
+            _ => $"cpu {w.Cpu.Value} is stuck at line {w.Step.Line}",
         });
-        return new WorkloadException(waits[0].Op.Line, "the workload deadlocks: " + string.Join("; ", reasons));
+        return new WorkloadException(waits[0].Step.Line, "the workload deadlocks: " + string.Join("; ", reasons));
     }
 }
