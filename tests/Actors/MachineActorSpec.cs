@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+using Akka.TestKit;
+using Faultsim.Actors.Cpu;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Tlb;
+using Faultsim.Model.Addressing;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Workloads;
+using Faultsim.Tests.Model;
+
+namespace Faultsim.Tests.Actors;
+
+/// <summary>
+/// The machine's end of a run. The spec plays CPU 0's last word (its CpuFinished) right behind StartRun, so the machine
+/// collects while the real CPU is still early in a long script: what happens then is the collecting states' alone.
+/// </summary>
+public sealed class MachineActorSpec : DeterministicSpec
+{
+    private readonly TestProbe _host, _cpu;
+
+    public MachineActorSpec()
+    {
+        (_host, _cpu) = (CreateTestProbe("host"), CreateTestProbe("cpu"));
+    }
+
+    private Akka.Actor.IActorRef StartCollecting()
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = 1 }, [Workloads.Process("p", Workloads.Anon("buf", Workloads.Heap, 256 * 4096))],
+            "run p\nstore buf:0..255");
+        var machine = Spawn(MachineActor.Props(workload, EngineSettings.Default, seed: 1), _host);
+        machine.Tell(StartRun.Instance, _host.Ref);
+        machine.Tell(new CpuFinished(new CpuId(0), ImmutableDictionary<ProcessId, QuantumStats>.Empty, Steps: 12_345, MessagesReceived: 0), _cpu.Ref);
+        return machine;
+    }
+
+    [Fact]
+    public void Once_every_cpu_has_finished_the_machine_collects_what_they_reported_into_the_result()
+    {
+        StartCollecting();
+        var finished = Next<RunFinished>(_host);
+        Assert.Equal(12_345, finished.Result.Steps);
+        Assert.Equal("p", finished.Result.Processes.Single().Name);
+        AssertSilent(_host);
+    }
+
+    [Fact]
+    public void A_failure_while_the_machine_collects_ends_the_run_at_once()
+    {
+        var machine = StartCollecting();
+        machine.Tell(new SimulationFailed("memory threw"), _cpu.Ref);
+        Assert.Equal("memory threw", Next<RunCrashed>(_host).Message);
+        AssertSilent(_host); // and nothing after it
+    }
+}
