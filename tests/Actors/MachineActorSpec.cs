@@ -51,4 +51,29 @@ public sealed class MachineActorSpec : DeterministicSpec
         Assert.Equal("memory threw", Next<RunCrashed>(_host).Message);
         AssertSilent(_host); // and nothing after it
     }
+
+    private Akka.Actor.IActorRef Run(params string[] scripts)
+    {
+        var workload = Workloads.Make(new MachineSpec { Cpus = scripts.Length }, [Workloads.Process("p", Workloads.Anon("buf", Workloads.Heap, 256 * 4096))], scripts);
+        var machine = Spawn(MachineActor.Props(workload, EngineSettings.Default, seed: 1), _host);
+        machine.Tell(StartRun.Instance, _host.Ref);
+        return machine;
+    }
+
+    [Fact]
+    public void A_barrier_holds_the_first_cpu_until_the_other_arrives()
+    {
+        Run("run p\nbarrier b\nload buf:1", "run p\nstore buf:2..200\nstore buf:1\nbarrier b");
+        var result = Next<RunFinished>(_host).Result;
+        Assert.Equal(200, result.Totals.Minor); // cpu 0 loads page 1 only after cpu 1 stored it last: no fault of its own
+    }
+
+    [Fact]
+    public void When_every_cpu_still_running_waits_the_machine_fails_the_run_in_the_reference_machines_words()
+    {
+        Run("run p\nbarrier b", "run p\nstore buf:0\nrun ghost\nbarrier b");
+        var failed = Next<RunFailed>(_host);
+        Assert.Equal((2, "the workload deadlocks: cpu 0 waits at barrier 'b' (line 2), which another CPU never reaches; "
+                         + "cpu 1 waits for process 'ghost' (line 3), which is never forked"), (failed.Line, failed.Message));
+    }
 }
