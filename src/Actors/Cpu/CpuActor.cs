@@ -34,7 +34,7 @@ public sealed class CpuActor : SimulationActor
     private ulong _stores;
     private bool _halted, _waitingAtMachine;
 
-    public CpuActor(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings)
+    public CpuActor(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings) : base(nameof(Stepping))
     {
         (_id, _ops, _tlb, _machine, _settings) = (id, ops, tlb, machine, settings);
     }
@@ -286,7 +286,7 @@ public sealed class CpuActor : SimulationActor
     private bool Resume(Action takeIn)
     {
         takeIn();
-        Become(Stepping);
+        Become(nameof(Stepping), Stepping);
         Step();
         return true;
     }
@@ -294,7 +294,7 @@ public sealed class CpuActor : SimulationActor
     private bool Stop(int line, string region)
     {
         _machine.Tell(new WorkloadFailed(line, $"process '{_process!.Name}' has no region '{region}' at this point; declare or mmap it in this process first"));
-        Become(m => m is Halt && Finish());
+        Become("Stopped", m => m is Halt && Finish());
         return true;
     }
 
@@ -303,7 +303,7 @@ public sealed class CpuActor : SimulationActor
     {
         _awaited = reply;
         _waitingAtMachine = false;
-        Become(Awaiting);
+        Become(nameof(Awaiting), Awaiting);
     }
 
     private void AwaitMachine(Func<object, bool> reply)
@@ -329,7 +329,7 @@ public sealed class CpuActor : SimulationActor
     private bool Finish()
     {
         _machine.Tell(new CpuFinished(_id, _stats.ToImmutableDictionary(), _steps, MessagesReceived));
-        Become(_ => true); // late replies after a halt are of no use
+        Become("Finished", _ => true); // late replies after a halt are of no use
         return true;
     }
 

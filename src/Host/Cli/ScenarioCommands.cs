@@ -54,7 +54,7 @@ internal static class ScenarioCommands
             }
             ExploreReport.WriteFailure(output, name, parse.GetValue(set) ?? [], settings, failure);
             output.WriteLine(speed);
-            return ExitCodes.Of(failure);
+            return ExitCodes.Of(failure, error);
         });
         return command;
     }
@@ -79,7 +79,7 @@ internal static class ScenarioCommands
             var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error, eventFile);
             eventFile?.Finish("--events");
             RunCommand.Report(output, parse.GetValue(json), report, settings.Workload, settings, $"scenario {name}", trace, alwaysLog: true);
-            return ExitCodes.Of(report);
+            return ExitCodes.Of(report, error);
         });
         return command;
     }

@@ -56,6 +56,8 @@ public static class RunSummary
     {
         if (report.Violation is { } violation)
             console.MarkupLine($"[red bold]{Markup.Escape(violation.ToString())}[/] (event {violation.AtEvent})");
+        else if (report.Crash is { } crash)
+            console.MarkupLine($"[red bold]{Markup.Escape(crash)}[/]");
         else if (report.Stall is { } stall)
             console.MarkupLine($"[red bold]{Markup.Escape(stall)}[/]");
         else if (report.StoppedAt is { } limit)
