@@ -31,13 +31,13 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     }
 
     /// <summary>An mm whose first anonymous page maps <see cref="Old"/> read-only (copy-on-write), run by CPUs 0 and 1.</summary>
-    private IActorRef Mm(ShootdownMode mode = ShootdownMode.Batched, PlantedBugs? bugs = null)
+    private IActorRef Mm(ShootdownMode mode = ShootdownMode.Batched, PlantedBugs? bugs = null, TimeSpan? waitBound = null)
     {
         var space = Faults.AddressSpace();
         var setup = new AddressSpaceSetup(new ProcessId(1), "p", Faults.Asid, [.. space.Vmas.All],
             [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
         var settings = new AddressSpaceSettings(StackRules.Linux, ZeroPage: true, new Faultsim.Model.Storage.FileTable([new FileSpec("lib", Faults.FileSize)]), mode);
-        var mm = Spawn(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live with { Bugs = bugs ?? PlantedBugs.None }));
+        var mm = Spawn(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live with { Bugs = bugs ?? PlantedBugs.None, WaitBound = waitBound }));
         foreach (var cpu in new[] { 0, 1 })
             mm.Tell(new CpuAttached(new CpuId(cpu)));   // both CPUs run the process: both are in the mask
         return mm;
@@ -190,5 +190,83 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         _tlb1.Reply(new InvalidateAcked(remote.Id, new CpuId(1)));
         Next<SyscallReturned>(_cpu);
         Next<ResolveFault>(_loaders);
+    }
+
+    private static Syscall ForkCall => new(new SyscallId(2), new CpuId(0), new SystemCall.Fork("child", new ProcessId(2)), Faults.Anon);
+
+    [Fact]
+    public void Fork_holds_the_mmap_lock_while_the_child_is_spawned_and_its_references_counted()
+    {
+        var mm = Mm();
+        mm.Tell(ForkCall, _cpu.Ref);                      // the only page is copy-on-write already: nothing to shoot down
+        var spawn = Next<SpawnProcess>(_machine);
+        Assert.Equal("child", spawn.Setup.Name);
+        mm.Tell(new Walk(new FaultId(5), new CpuId(1), Faults.File, AccessKind.Read, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
+        var child = CreateTestProbe("mm2");
+        _machine.Reply(new ProcessSpawned(spawn.RequestId, child.Ref));
+        var add = Next<AddReferences>(_memory);
+        Assert.Equal((new Asid(2), child.Ref), (add.ChildAsid, add.Child));
+        AssertSilent(_loaders, _cpu);                     // the walk waits for the lock, the call has not returned
+        _memory.Reply(new ReferencesAdded(add.Id));
+        Assert.Equal("child", Next<ProcessReady>(_machine).Name);
+        Assert.False(Next<SyscallReturned>(_cpu).Failed);
+        Next<ResolveFault>(_loaders);                     // the lock is free: the walk goes on
+    }
+
+    [Fact]
+    public void Mm_fails_the_run_on_a_message_its_state_does_not_take()
+    {
+        var mm = Mm();
+        mm.Tell(new ReferencesAdded(3), _memory.Ref);     // no fork is under way
+        Assert.Equal($"protocol error: {mm.Path.Name} in state Ready got an unexpected ReferencesAdded: ReferencesAdded {{ Id = 3 }}", ProtocolError());
+    }
+
+    [Fact]
+    public void Mm_fails_the_run_on_the_reply_to_another_request_while_it_spawns_a_child()
+    {
+        var mm = Mm();
+        mm.Tell(ForkCall, _cpu.Ref);
+        var spawn = Next<SpawnProcess>(_machine);
+        mm.Tell(new ProcessSpawned(spawn.RequestId + 1, CreateTestProbe("other").Ref), _machine.Ref);
+        Assert.StartsWith($"protocol error: {mm.Path.Name} in state Spawning got an unexpected ProcessSpawned", ProtocolError());
+    }
+
+    [Fact]
+    public void Mm_waiting_past_its_bound_for_a_child_that_is_never_spawned_fails_the_run_naming_the_fork()
+    {
+        var mm = Mm(waitBound: TimeSpan.FromMilliseconds(2));
+        mm.Tell(ForkCall, _cpu.Ref);
+        var error = ProtocolError();                      // the machine never answers
+        Assert.StartsWith($"protocol stuck: {mm.Path.Name} waited more than 2 ms in state Spawning for the machine to start the forked child's mm (ProcessSpawned), pending Fork {{ Syscall = Syscall {{ Id = SyscallId {{ Value = 2 }}", error);
+        Assert.EndsWith("(faultsim.actors.wait-bound)", error);
+        _machine.ExpectMsg<SpawnProcess>(TimeSpan.Zero);
+        AssertSilent(_cpu);
+    }
+
+    [Fact]
+    public void Mm_waiting_past_its_bound_for_shootdown_acknowledgements_fails_the_run_in_state_flushing()
+    {
+        var mm = Mm(waitBound: TimeSpan.FromMilliseconds(2));
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SystemCall.Munmap(Faults.Anon, Faults.Anon + 4096), default), _cpu.Ref);
+        var error = ProtocolError();                      // neither TLB acknowledges
+        Assert.Contains("in state Flushing for the acknowledgements of its shootdown rounds (ShootdownCompleted), pending Call", error);
+    }
+
+    [Fact]
+    public void Mm_whose_locked_calls_end_within_the_bound_runs_as_without_one()
+    {
+        var mm = Mm(waitBound: TimeSpan.FromMilliseconds(2));
+        foreach (var (tlb, cpu) in new[] { (_tlb0, 0), (_tlb1, 1) })
+        {
+            tlb.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+            {
+                if (message is Invalidate invalidate)
+                    sender.Tell(new InvalidateAcked(invalidate.Id, new CpuId(cpu)), ActorRefs.NoSender); // at once: well within the bound
+                return AutoPilot.KeepRunning;
+            }));
+        }
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SystemCall.Munmap(Faults.Anon, Faults.Anon + 4096), default), _cpu.Ref);
+        Assert.False(Next<SyscallReturned>(_cpu).Failed);  // Next ran every check due: none failed
+        Assert.Equal(Old, Next<ReleasePages>(_memory).Pages.Single().Frame);
     }
 }

@@ -71,6 +71,43 @@ public abstract class DeterministicSpec : TestKit
             Assert.Fail($"an actor under test threw: {_failures[0]}");
     }
 
+    /// <summary>
+    /// Runs the actors until they are quiet and returns what the first actor under test threw (it is stopped); fails if
+    /// none threw. For the specs of protocol errors: a message no state takes, a wait past its bound.
+    /// </summary>
+    protected Exception Failure()
+    {
+        BecomeDriver();
+        var outcome = Driver.Run(Clock, () => false, Driver.Steps + MaxSteps);
+        Assert.True(outcome == DriverOutcome.Quiescent, $"the actors did not go quiet within {MaxSteps:N0} steps");
+        Assert.True(_failures.Count > 0, "no actor under test threw");
+        var failure = _failures[0];
+        _failures.Clear();
+        return failure;
+    }
+
+    /// <summary>The protocol error an actor under test threw, by quiescence: its message names the actor, the state and what went wrong.</summary>
+    protected string ProtocolError() => Assert.IsType<Faultsim.Actors.ProtocolException>(Failure()).Message;
+
+    /// <summary>Runs the actors until <paramref name="condition"/> holds between two steps; fails if they go quiet first.</summary>
+    protected void RunUntil(Func<bool> condition, string what)
+    {
+        BecomeDriver();
+        Driver.Run(Clock, condition, Driver.Steps + MaxSteps);
+        Assert.True(condition(), $"the actors went quiet before {what}");
+    }
+
+    /// <summary>
+    /// The state the actor behind <paramref name="actor"/> (a simulation actor of this spec's system) is in. Akka keeps
+    /// the instance to its cell: a spec may look, never touch.
+    /// </summary>
+    protected static string StateOf(IActorRef actor)
+    {
+        var cell = (ActorCell)((ActorRefWithCell)actor).Underlying;
+        var instance = typeof(ActorCell).GetProperty("Actor", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(cell);
+        return instance is Faultsim.Actors.SimulationActor started ? started.State : "(not created yet)";
+    }
+
     /// <summary>The next message <paramref name="probe"/> holds once the actors are quiet; it must be a <typeparamref name="T"/>.</summary>
     protected T Next<T>(TestProbe probe)
     {

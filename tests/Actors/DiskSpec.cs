@@ -168,4 +168,13 @@ public sealed class DiskSpec : DeterministicSpec
         Assert.Equal(Lib(3), written.Page);
         Assert.Equal([9UL, 8, 7, 6], written.Words.ToArray());
     }
+
+    [Fact]
+    public void Disk_fails_the_run_on_a_message_its_state_does_not_take()
+    {
+        var disk = Disk();
+        var read = new PageRead(new DiskRequestId(1), []);
+        disk.Tell(read, _loader.Ref);                     // a reply of the disk's own, sent to it
+        Assert.Equal($"protocol error: {disk.Path.Name} in state Serving got an unexpected PageRead: {read}", ProtocolError());
+    }
 }

@@ -10,44 +10,32 @@ using Faultsim.Tests.Model;
 
 namespace Faultsim.Tests.Actors;
 
-/// <summary>
-/// The machine's end of a run. The spec plays CPU 0's last word (its CpuFinished) right behind StartRun, so the machine
-/// collects while the real CPU is still early in a long script: what happens then is the collecting states' alone.
-/// </summary>
+/// <summary>The machine's barriers, its deadlock rule and its end of a run, with the real CPUs, mms, memory and disk.</summary>
 public sealed class MachineActorSpec : DeterministicSpec
 {
-    private readonly TestProbe _host, _cpu;
+    private readonly TestProbe _host;
 
     public MachineActorSpec()
     {
-        (_host, _cpu) = (CreateTestProbe("host"), CreateTestProbe("cpu"));
-    }
-
-    private Akka.Actor.IActorRef StartCollecting()
-    {
-        var workload = Workloads.Make(new MachineSpec { Cpus = 1 }, [Workloads.Process("p", Workloads.Anon("buf", Workloads.Heap, 256 * 4096))],
-            "run p\nstore buf:0..255");
-        var machine = Spawn(MachineActor.Props(workload, EngineSettings.Default, seed: 1), _host);
-        machine.Tell(StartRun.Instance, _host.Ref);
-        machine.Tell(new CpuFinished(new CpuId(0), ImmutableDictionary<ProcessId, QuantumStats>.Empty, Steps: 12_345, MessagesReceived: 0), _cpu.Ref);
-        return machine;
+        _host = CreateTestProbe("host");
     }
 
     [Fact]
-    public void Once_every_cpu_has_finished_the_machine_collects_what_they_reported_into_the_result()
+    public void Once_every_cpu_has_finished_the_machine_collects_what_each_reported_into_the_result()
     {
-        StartCollecting();
-        var finished = Next<RunFinished>(_host);
-        Assert.Equal(12_345, finished.Result.Steps);
-        Assert.Equal("p", finished.Result.Processes.Single().Name);
+        Run("run p\nstore buf:0..9", "run p\nload buf:10..11");
+        var result = Next<RunFinished>(_host).Result;
+        Assert.Equal((1 + 10 + 1 + 2L, 10 + 2L), (result.Steps, result.Totals.Minor)); // every step of both CPUs; ten stores, two loads
+        Assert.Equal("p", result.Processes.Single().Name);
         AssertSilent(_host);
     }
 
     [Fact]
     public void A_failure_while_the_machine_collects_ends_the_run_at_once()
     {
-        var machine = StartCollecting();
-        machine.Tell(new SimulationFailed("memory threw"), _cpu.Ref);
+        var machine = Run("run p\nstore buf:0..9");
+        RunUntil(() => StateOf(machine) == "CollectingMms", "the machine collected");
+        machine.Tell(new SimulationFailed("memory threw"), machine); // as its supervision tells it
         Assert.Equal("memory threw", Next<RunCrashed>(_host).Message);
         AssertSilent(_host); // and nothing after it
     }

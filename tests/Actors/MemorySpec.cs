@@ -56,4 +56,41 @@ public sealed class MemorySpec : DeterministicSpec
         _memory.Tell(new Accessed(new CpuId(2), [access]));
         Assert.Contains("stale translation used by cpu2", Next<ViolationFound>(_machine).Description);
     }
+
+    [Fact]
+    public void Memory_fails_the_run_on_a_message_its_state_does_not_take()
+    {
+        _memory.Tell(new PagedOut(4));                    // memory's own reply to an mm, sent to memory
+        Assert.Equal($"protocol error: {_memory.Path.Name} in state Serving got an unexpected PagedOut: PagedOut {{ Id = 4 }}", ProtocolError());
+    }
+
+    [Fact]
+    public void Memory_waiting_past_its_bound_for_an_eviction_fails_the_run_in_state_reclaiming()
+    {
+        var memory = Spawn(MemoryActor.Props(new MemorySettings(1, 8, Faultsim.Model.Replacement.ReplacementPolicyKind.Fifo, []), _machine.Ref,
+            RunContext.Live with { WaitBound = TimeSpan.FromMilliseconds(4) }));
+        var (loaders, mm) = (CreateTestProbe("loaders"), CreateTestProbe("mm"));
+        memory.Tell(new ConnectMemory(loaders.Ref, CreateTestProbe("disk").Ref,
+            System.Collections.Immutable.ImmutableDictionary<Asid, IActorRef>.Empty.Add(new Asid(1), mm.Ref)));
+        var first = ZeroFill(memory, mm, 1);
+        var frame = Next<InstallPte>(mm).New;
+        memory.Tell(new Accessed(new CpuId(0), [new FrameAccess(frame.Frame, frame.GenerationTag, first, 0, 0, Write: false)])); // its fault is over
+        ZeroFill(memory, mm, 2);                          // the one frame is taken: memory evicts it, through the page's loader
+        var error = ProtocolError();                      // the loader never answers
+        Assert.Equal($"protocol stuck: {memory.Path.Name} waited more than 4 ms in state Reclaiming for its evictions to free frames "
+            + "(PteReplaced from the mms, PageWritten from the disk), pending 1 request(s) waiting for a frame, 1 eviction(s) under way (faultsim.actors.wait-bound)", error);
+        Assert.Equal(frame.Frame, loaders.ExpectMsg<EvictPage>(TimeSpan.Zero).Frame);
+    }
+
+    /// <summary>Asks <paramref name="memory"/> for a zero-filled frame for anonymous page <paramref name="page"/> of process 1.</summary>
+    private static PageKey ZeroFill(IActorRef memory, TestProbe mm, ulong page)
+    {
+        var key = new PageKey(new Asid(1), new PageNumber(page));
+        var vma = new Vma(new VirtualAddress(0x1000), new VirtualAddress(0x10000), VmaFlags.Read | VmaFlags.Write, Backing.Anonymous.Instance);
+        var then = new InstallPte(new FaultId((long)page), new CpuId(0), key.Page, Pte.None, vma, 0, Pte.None, null, [],
+            new FaultReport(ResolutionKind.DemandZero, false, false), false);
+        memory.Tell(new Prepare(new FaultId((long)page), key, new ProcessId(1), Preparation.ZeroFilled.Instance, mm.Ref, then,
+            new Resolution.DemandZero(MapZeroPage: false), vma, AccessKind.Write));
+        return key;
+    }
 }

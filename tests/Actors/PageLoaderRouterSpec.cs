@@ -107,4 +107,11 @@ public sealed class PageLoaderRouterSpec : DeterministicSpec
     {
         protected override void OnReceive(object message) => probe.Tell(message, Self);
     }
+
+    [Fact]
+    public void Router_fails_the_run_on_a_message_its_state_does_not_take()
+    {
+        _router.Tell(new LoaderOf(Key(PageA), null), _asker.Ref); // the router's own answer, sent to it
+        Assert.StartsWith($"protocol error: {_router.Path.Name} in state Routing got an unexpected LoaderOf", ProtocolError());
+    }
 }

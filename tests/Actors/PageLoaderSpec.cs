@@ -165,4 +165,37 @@ public sealed class PageLoaderSpec : DeterministicSpec
         loader.Tell(fault);
         return Next<InstallPte>(_mm);
     }
+
+    [Fact]
+    public void Loader_fails_the_run_on_a_message_its_state_does_not_take()
+    {
+        var loader = Loader();
+        var read = new PageRead(new DiskRequestId(5), [1, 2]);
+        loader.Tell(read, _disk.Ref);                     // a read's end, but no read is out
+        Assert.Equal($"protocol error: {loader.Path.Name} in state Idle got an unexpected PageRead: {read}", ProtocolError());
+    }
+
+    [Fact]
+    public void Loader_waiting_past_its_bound_for_memory_fails_the_run_naming_the_fault()
+    {
+        var loader = Spawn(PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref, RunContext.Live with { WaitBound = TimeSpan.FromMilliseconds(3) }, 1),
+            parent: _router);
+        loader.Tell(Faults.At(1, Faults.File, AccessKind.Read, _mm.Ref, Tlb(0).Ref));
+        var error = ProtocolError();                      // memory never answers the lookup
+        Assert.Equal($"protocol stuck: {loader.Path.Name} waited more than 3 ms in state Gathering for memory's answer to its lookup (LookedUp), "
+            + $"pending fault 1 on {new PageKey(Faults.Asid, Faults.File.Page)} with 0 follower(s) (faultsim.actors.wait-bound)", error);
+    }
+
+    [Fact]
+    public void Router_fails_the_run_on_a_loaders_protocol_error_instead_of_restarting_it()
+    {
+        var router = Spawn(PageLoaderRouter.Props(seed => PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref, RunContext.Live, seed), RunContext.Live, 1));
+        router.Tell(Faults.At(1, Faults.File, AccessKind.Read, _mm.Ref, Tlb(0).Ref));
+        Next<LookUp>(_memory);                            // the loader waits for memory
+        var asker = CreateTestProbe("asker");
+        router.Tell(new GetLoader(new PageKey(Faults.Asid, Faults.File.Page)), asker.Ref);
+        var loader = Next<LoaderOf>(asker).Loader!;
+        loader.Tell(new PageReadFailed(new DiskRequestId(7)), _disk.Ref);
+        Assert.StartsWith($"protocol error: {loader.Path.Name} in state Gathering got an unexpected PageReadFailed", ProtocolError());
+    }
 }

@@ -39,4 +39,16 @@ public sealed class ShootdownRoundSpec : DeterministicSpec
         tlb.Reply(new InvalidateAcked(order.Id, new CpuId(1)));
         Assert.Equal(0, Next<ShootdownCompleted>(parent).Ipis);
     }
+
+    [Fact]
+    public void Round_fails_the_run_on_an_acknowledgement_of_another_round()
+    {
+        var tlb = CreateTestProbe("tlb1");
+        var order = new ShootdownOrder(new ShootdownId(3), new ShootdownScope(new Asid(1), default, default, true),
+            [new ShootdownTarget(new CpuId(1), tlb.Ref)], new CpuId(0), ShootdownMode.Batched);
+        var round = Spawn(ShootdownRound.Props(order, RunContext.Live), CreateTestProbe("mm"));
+        Next<Invalidate>(tlb);
+        round.Tell(new InvalidateAcked(new ShootdownId(4), new CpuId(1)), tlb.Ref);
+        Assert.StartsWith($"protocol error: {round.Path.Name} in state AwaitingAcks got an unexpected InvalidateAcked", ProtocolError());
+    }
 }

@@ -33,6 +33,61 @@ public sealed class TlbSpec : DeterministicSpec
 
     private static Translation Readable(FrameNumber frame) => new(frame, 0, PteFlags.Present | PteFlags.User);
 
+    /// <summary>A TLB whose waits are bounded by <paramref name="bound"/>, on the virtual clock.</summary>
+    private IActorRef BoundedTlb(TimeSpan bound) =>
+        Spawn(TlbActor.Props(new CpuId(1), 64, 4, _memory.Ref, flushBeforeWalk: false, RunContext.Live with { WaitBound = bound }));
+
+    [Fact]
+    public void Tlb_fails_the_run_on_a_message_its_state_does_not_take()
+    {
+        _tlb.Tell(new Walked(new FaultId(9), Readable(Faults.Frame)), _mm.Ref); // a walk's answer, but no walk is out
+        Assert.Equal($"protocol error: {_tlb.Path.Name} in state Idle got an unexpected Walked: {new Walked(new FaultId(9), Readable(Faults.Frame))}",
+            ProtocolError());
+    }
+
+    [Fact]
+    public void Tlb_fails_the_run_on_a_reply_to_another_fault_while_it_waits_for_its_translation()
+    {
+        Execute(Load(Faults.Anon));
+        var walk = Next<Walk>(_mm);
+        _mm.Reply(new Walked(new FaultId(walk.Id.Value + 1), Readable(Faults.Frame)));
+        Assert.StartsWith($"protocol error: {_tlb.Path.Name} in state AwaitingTranslation got an unexpected Walked", ProtocolError());
+    }
+
+    [Fact]
+    public void Tlb_waiting_past_its_bound_for_a_translation_that_never_comes_fails_the_run_naming_what_it_waits_for()
+    {
+        var tlb = BoundedTlb(TimeSpan.FromMilliseconds(5));
+        tlb.Tell(new ExecuteQuantum(new QuantumId(4), new ProcessId(1), Faults.Asid, _mm.Ref, Faults.Anon, [Load(Faults.Anon)]), _cpu.Ref);
+        var error = ProtocolError();                    // the mm never answers the walk: the virtual clock runs on to the bound
+        var walk = _mm.ExpectMsg<Walk>(TimeSpan.Zero);
+        Assert.Equal($"protocol stuck: {tlb.Path.Name} waited more than 5 ms in state AwaitingTranslation for its walk or its fault "
+            + $"(Walked, WalkRefused, FaultResolved), pending fault {walk.Id.Value} of quantum 4 at access 0 of 1 (faultsim.actors.wait-bound)",
+            error);
+        Assert.True(Clock.NowNanos >= 10_000_000);     // two ticks of the bound saw the same wait: it waited at least one whole bound
+        AssertSilent(_cpu);
+    }
+
+    [Fact]
+    public void Tlb_waits_answered_within_their_bound_do_not_fail_and_leave_no_timer_behind()
+    {
+        var tlb = BoundedTlb(TimeSpan.FromMilliseconds(5));
+        var walks = 0;
+        _mm.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is Walk walk && ++walks > 0)
+                sender.Tell(new Walked(walk.Id, Readable(Faults.Frame)), _mm.Ref); // answered at once, well within the bound
+            return AutoPilot.KeepRunning;
+        }));
+        for (var i = 1; i <= 3; i++)
+        {
+            tlb.Tell(new ExecuteQuantum(new QuantumId(i), new ProcessId(1), Faults.Asid, _mm.Ref, Faults.Anon, [Load(Faults.Anon + (ulong)i * 4096)]), _cpu.Ref);
+            Assert.Equal(QuantumEnd.Completed, Next<QuantumExecuted>(_cpu).End); // Next runs every timer due: the checks found no wait
+        }
+        Assert.Equal(3, walks);
+        AssertSilent(_cpu);                        // quiescent: the idle TLB keeps no check running, and nothing failed
+    }
+
     [Fact]
     public void Tlb_settles_the_hits_of_a_quantum_without_a_message_each()
     {

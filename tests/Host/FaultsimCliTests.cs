@@ -368,4 +368,16 @@ public sealed class FaultsimCliTests : IDisposable
         Assert.Equal(16, At(processes[1], "faults.cow"));    // the child's stores break COW
         Assert.Equal(16, At(processes[0], "faults.minor"));
     }
+
+    [Fact]
+    public void A_crashed_run_exits_70_with_one_line_on_stderr_naming_the_protocol_error()
+    {
+        var error = new StringWriter();
+        var crash = Faultsim.Host.Running.Runner.CrashOf("protocol error: tlb0 in state Idle got an unexpected Walked: Walked { … }");
+        var report = new Faultsim.Host.Running.RunReport(null, null, null, 10, 1) { Crash = crash };
+        Assert.Equal(70, Faultsim.Host.Cli.ExitCodes.Of(report, error));
+        Assert.Equal("faultsim: the simulation failed: protocol error: tlb0 in state Idle got an unexpected Walked: Walked { … }" + Environment.NewLine,
+            error.ToString());
+        Assert.True(report.Failed);                       // checks that assert a run did not fail see a crash too
+    }
 }

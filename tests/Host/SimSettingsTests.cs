@@ -91,4 +91,32 @@ public sealed class SimSettingsTests : IDisposable
         Assert.Equal(0.25, machine.Disk.ReadErrorRate);
         Assert.Equal([("table", 3UL), ("libc", 0UL)], machine.Disk.BadPages.ToArray());
     }
+
+    [Fact]
+    public void The_wait_bound_of_live_runs_is_10_seconds_by_default_and_may_be_set_or_turned_off()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(10), SimSettings.From(ConfigLoader.Load(null, [])).Actors.WaitBound);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), SimSettings.From(ConfigLoader.Load(null, ["actors.wait-bound=250ms"])).Actors.WaitBound);
+        Assert.Null(SimSettings.From(ConfigLoader.Load(null, ["actors.wait-bound=off"])).Actors.WaitBound);
+    }
+
+    [Theory]
+    [InlineData("wait-bound = 0s", "faultsim.actors.wait-bound must be more than 0 (or off, for no bound)")]
+    [InlineData("wait-bound = soon", "faultsim.actors.wait-bound is 'soon'; write a duration such as 100us, 2ms or 1s")]
+    public void A_bad_wait_bound_is_a_config_error_naming_the_file_and_line(string line, string message)
+    {
+        var path = _dir.Write("actors.conf", $"faultsim {{\n  actors {{\n    {line}\n  }}\n}}\n");
+        var e = Assert.Throws<ConfigException>(() => SimSettings.From(ConfigLoader.Load(path, [])));
+        Assert.StartsWith($"{path}:3: ", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void A_deterministic_run_bounds_no_wait_whatever_the_config_says()
+    {
+        var settings = SimSettings.From(ConfigLoader.Load(null, ["actors.wait-bound=1us"]));
+        using var engine = new Faultsim.Actors.Scheduling.DeterministicEngine();
+        var report = Faultsim.Host.Running.Runner.Run(settings, settings.Workload, 1, engine);
+        Assert.False(report.Failed, report.Crash ?? report.Stall ?? report.Violation?.ToString()); // not one of its waits was cut short
+    }
 }

@@ -24,10 +24,20 @@ namespace Faultsim.Actors.AddressSpaces;
 /// One process's address space (mm): its VMAs, page table and CPU mask. It answers page walks,
 /// turns failed walks into faults for the page loaders, installs the PTEs loaders bring, and runs
 /// system calls. Whatever changes or removes a valid translation is shot down on every CPU in the
-/// mask before memory may free the frame.
+/// mask before memory may free the frame. An operation that holds the mmap lock is one
+/// <see cref="LockedOp"/> record, and the state it waits in says what comes next.
 /// </summary>
-// Ready ──Syscall──▶ Locked (mmap lock held for writing: walks, installs, syscalls wait) ──done──▶ Ready
-// Ready | Locked ──exit, fatal signal──▶ Ended (walks refused, installs rejected)
+// Ready ──Walk──▶ Walked, or ResolveFault to the page's loader;  ──InstallPte──▶ install, FaultResolved to the waiters
+// Ready ──ReplacePte (eviction)──▶ replace, unlocked flush, then PteReplaced;  ──madvise(PAGEOUT)──▶ PageOut to memory
+// Ready ──Syscall mmap | munmap | mprotect | madvise(DONTNEED)──▶ Flushing(Call) ──last ShootdownCompleted──▶ Ready, SyscallReturned
+// Ready ──InstallPte over another frame (COW break)──▶ Flushing(CowBreak) ──last ShootdownCompleted──▶ Ready, new PTE, FaultResolved
+// Ready ──Syscall fork──▶ Flushing(Fork) ──last ShootdownCompleted──▶ Spawning(Fork) ──ProcessSpawned──▶ Referencing(Fork)
+//       ──ReferencesAdded──▶ Ready, ProcessReady to the machine, SyscallReturned
+// (with nothing to shoot down an operation goes on at once, without waiting in Flushing)
+// Flushing | Spawning | Referencing hold the mmap lock: Walk, InstallPte, ReplacePte, Syscall, KillProcess, LookupRegion and
+//   CpuAttached are stashed until Ready
+// Ready ──Syscall exit | KillProcess──▶ Ended: walks refused, installs and replacements refused, syscalls fail
+// every state: ShootdownCompleted of an unlocked flush (an eviction's, the exit's, publish-before-flush's), PagedOut, ReportAddressSpace
 public sealed class AddressSpaceActor : SimulationActor, IWithStash
 {
     private readonly AddressSpaceSetup _setup;
@@ -41,16 +51,17 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private readonly ImmutableArray<IActorRef> _tlbs;
     private readonly AddressSpace _mm;
     private readonly Dictionary<string, (VirtualAddress Start, ulong Length)> _regions;
-    private readonly Dictionary<ShootdownId, Action> _rounds = [];
-    private readonly Dictionary<long, Action> _requests = [];
-    private long _forks, _nextRound, _nextRequest;
+    private readonly Dictionary<ShootdownId, long> _rounds = [];    // a round in flight → its flush
+    private readonly Dictionary<long, Flush> _flushes = [];         // a flush waiting for its rounds
+    private readonly Dictionary<long, PageOutCall> _pageOuts = [];  // madvise(PAGEOUT) calls memory is serving
+    private readonly Receive _ready, _ended;
+    private long _forks, _nextRound, _nextFlush, _nextRequest;
     private int _shmemObjects;
     private long _shootdowns, _ipis, _syscallErrors;
     private ProcessFate _fate = ProcessFate.Running;
-    private IActorRef? _spawned; // the child's mm, while a fork is under way
 
     public AddressSpaceActor(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders,
-        ImmutableArray<IActorRef> tlbs, RunContext run)
+        ImmutableArray<IActorRef> tlbs, RunContext run) : base(nameof(Ready), run.WaitBound)
     {
         _setup = setup;
         _settings = settings;
@@ -61,6 +72,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _shmemObjects = setup.ShmemObjects;
         _waker = new Waker(Self.Path.Name, run, _time, Self);
         (_machine, _memory, _loaders, _tlbs) = (machine, memory, loaders, tlbs);
+        (_ready, _ended) = (Ready, Ended);
         _mm = new AddressSpace(setup.Asid);
         foreach (var vma in setup.Vmas)
             _mm.Vmas.Map(vma);
@@ -94,7 +106,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 OnSyscall(call);
                 return true;
             case KillProcess kill:
-                End(kill.Fate, kill.Cpu, reply: null);
+                End(kill.Fate, kill.Cpu, exit: null, caller: null);
                 return true;
             case LookupRegion lookup:
                 OnLookupRegion(lookup);
@@ -107,15 +119,52 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
     }
 
-    /// <summary>While a system call holds the mmap lock: its own replies go on, everything else waits.</summary>
-    private bool Locked(object message)
+    /// <summary>The mmap lock is held by <paramref name="op"/>, which waits for the acknowledgements of its shootdown.</summary>
+    private bool Flushing(LockedOp op, object message)
     {
-        if (message is Walk or InstallPte or ReplacePte or Syscall or KillProcess or LookupRegion or CpuAttached)
+        if (message is ShootdownCompleted done && _rounds.ContainsKey(done.Id))
         {
-            Stash.Stash();
+            if (RoundCompleted(done))
+                Flushed(op);
             return true;
         }
-        return Common(message);
+        return LockedOut(message) || Common(message);
+    }
+
+    /// <summary>A fork under the mmap lock waits for the machine to start the child's mm.</summary>
+    private bool Spawning(LockedOp.Fork fork, object message)
+    {
+        if (message is ProcessSpawned spawned && spawned.RequestId == fork.Request)
+        {
+            var id = ++_nextRequest;
+            _memory.Tell(new AddReferences(id, _setup.Pid, fork.Child.Asid, spawned.AddressSpace, fork.References));
+            var next = fork with { Request = id };
+            BecomeWaiting(nameof(Referencing), m => Referencing(next, m), "memory to count the child's references (ReferencesAdded)", next);
+            return true;
+        }
+        return LockedOut(message) || Common(message);
+    }
+
+    /// <summary>A fork under the mmap lock waits for memory to count the child's references; then the child may run.</summary>
+    private bool Referencing(LockedOp.Fork fork, object message)
+    {
+        if (message is ReferencesAdded added && added.Id == fork.Request)
+        {
+            _machine.Tell(new ProcessReady(fork.Child.Name)); // only now may a CPU run the child
+            fork.Caller.Tell(new SyscallReturned(fork.Syscall.Id, Failed: false, ProcessFate.Running));
+            Unlock();
+            return true;
+        }
+        return LockedOut(message) || Common(message);
+    }
+
+    /// <summary>While the mmap lock is held, what needs the page table or the VMAs waits.</summary>
+    private bool LockedOut(object message)
+    {
+        if (message is not (Walk or InstallPte or ReplacePte or Syscall or KillProcess or LookupRegion or CpuAttached))
+            return false;
+        Stash.Stash();
+        return true;
     }
 
     private bool Ended(object message)
@@ -135,7 +184,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Refuse(replace);
                 return true;
             case KillProcess:
-                return true;
+                return true; // a second fatal signal (another CPU's fault raced the first): the process is gone already
             case LookupRegion lookup:
                 OnLookupRegion(lookup);
                 return true;
@@ -146,26 +195,17 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
     }
 
-    /// <summary>Replies to the mm's own requests, in every state.</summary>
+    /// <summary>What every state takes: the rounds of unlocked flushes, page-outs' ends, the end-of-run report.</summary>
     private bool Common(object message)
     {
         switch (message)
         {
-            case ShootdownCompleted done:
-                _ipis += done.Ipis;
-                if (done.Ipis > 0) _shootdowns++;
-                if (_rounds.Remove(done.Id, out var then))
-                    then();
+            case ShootdownCompleted done when _rounds.ContainsKey(done.Id):
+                if (RoundCompleted(done))
+                    throw new InvalidOperationException($"{Self.Path.Name}: the locked operation's flush ended in state {StateName}");
                 return true;
-            case ReferencesAdded added:
-                Continue(added.Id);
-                return true;
-            case ProcessSpawned spawned:
-                _spawned = spawned.AddressSpace;
-                Continue(spawned.RequestId);
-                return true;
-            case PagedOut paged:
-                Continue(paged.Id);
+            case PagedOut paged when _pageOuts.Remove(paged.Id, out var pageOut):
+                pageOut.Caller.Tell(new SyscallReturned(pageOut.Call.Id, Failed: false, _fate));
                 return true;
             case ReportAddressSpace:
                 Sender.Tell(new AddressSpaceReport(_setup.Pid, _fate, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
@@ -213,7 +253,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var old = _mm.Pages[install.Page];
         if (old.IsPresent && old.Frame != install.New.Frame && !_run.Bugs.PublishBeforeFlush)
         {
-            ReplaceFrame(install, page, old);
+            ReplaceFrame(install, page);
             return;
         }
         var change = _mm.Install(install.Page, install.New);
@@ -221,16 +261,20 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         TraceInstall(install);
         if (change.Old.IsSwapped)
             _memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
-        void WakeAll() => _waker.Installed(install.Waiters, page, install.Report, Translation.Of(install.New));
         if (!change.Old.IsPresent || change.Old.Frame == change.New.Frame)
         {
-            WakeAll();
+            Wake(install);
             return;
         }
         // Planted bug publish-before-flush: the new PTE is out while other CPUs may still reach the old frame.
         var released = Release([change]);
-        Shootdown([change], install.Cpu, includeInitiator: false, released, WakeAll, install.Trace);
+        var then = new AfterFlush.Wake(install);
+        if (!Shootdown([change], install.Cpu, includeInitiator: false, released, then, install.Trace))
+            After(then);
     }
+
+    private void Wake(InstallPte install) =>
+        _waker.Installed(install.Waiters, new PageKey(_setup.Asid, install.Page), install.Report, Translation.Of(install.New));
 
     /// <summary>
     /// A frame replaced (a COW break), as wp_page_copy does it: the old entry is cleared and flushed from every other CPU
@@ -238,18 +282,11 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// could write the new frame while another still reads the old. The faulting CPU's own entry is replaced when it is
     /// woken with the new translation.
     /// </summary>
-    private void ReplaceFrame(InstallPte install, PageKey page, Pte old)
+    private void ReplaceFrame(InstallPte install, PageKey page)
     {
         var cleared = _mm.Install(install.Page, Pte.None);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, cleared.Old, cleared.New));
-        var released = Release([cleared]);
-        Lock(() => Shootdown([cleared], install.Cpu, includeInitiator: false, released, () =>
-        {
-            var change = _mm.Install(install.Page, install.New);
-            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
-            TraceInstall(install);
-            Unlock(() => _waker.Installed(install.Waiters, page, install.Report, Translation.Of(install.New)));
-        }, install.Trace));
+        FlushLocked(new LockedOp.CowBreak(install), [cleared], install.Cpu, includeInitiator: false, Release([cleared]), install.Trace);
     }
 
     /// <summary>The spans of a sampled fault's install: memory's work on the frame since it began, then the PTE.</summary>
@@ -274,8 +311,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
         var change = _mm.Install(replace.Page, replace.Replacement);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
-        Shootdown([change], replace.Initiator, includeInitiator: true, released: null,
-            () => replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, page, Replaced: true)));
+        var then = new AfterFlush.Replaced(replace);
+        if (!Shootdown([change], replace.Initiator, includeInitiator: true, released: null, then))
+            After(then);
     }
 
     /// <summary>Nothing is installed: a frame memory prepared for it goes back, and every waiter faults again.</summary>
@@ -331,7 +369,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Fork(call, caller, fork);
                 break;
             case SystemCall.Exit:
-                End(ProcessFate.Exited, call.Cpu, () => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Exited)));
+                End(ProcessFate.Exited, call.Cpu, call, caller);
                 break;
         }
     }
@@ -344,8 +382,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var frames = _mm.Pages.Entries(advise.Start.Page, advise.End.Page)
             .Where(e => e.Pte.IsPresent && e.Pte.Frame != FrameNumber.Zero).Select(e => e.Pte.Frame).ToImmutableArray();
-        Request(id => _memory.Tell(new PageOut(id, _setup.Pid, call.Cpu, frames)),
-            () => caller.Tell(new SyscallReturned(call.Id, Failed: false, _fate)));
+        var id = ++_nextRequest;
+        _pageOuts[id] = new PageOutCall(call, caller);
+        _memory.Tell(new PageOut(id, _setup.Pid, call.Cpu, frames));
     }
 
     private void Fail(Syscall call, IActorRef caller)
@@ -355,12 +394,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     }
 
     /// <summary>A system call's PTE changes: shoot down what TLBs may hold, release what is gone, return.</summary>
-    private void Settle(Syscall call, IActorRef caller, IReadOnlyList<PteChange> changes)
-    {
-        var released = Release(changes);
-        Lock(() => Shootdown(changes, call.Cpu, includeInitiator: true, released,
-            () => Unlock(() => caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running)))));
-    }
+    private void Settle(Syscall call, IActorRef caller, IReadOnlyList<PteChange> changes) =>
+        FlushLocked(new LockedOp.Call(call, caller), changes, call.Cpu, includeInitiator: true, Release(changes));
 
     /// <summary>
     /// fork under the mmap lock: write-protect the parent's private pages and shoot them down, have the machine start
@@ -375,77 +410,145 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var references = entries.Select(e => PageRelease.Of(new PageKey(childAsid, e.Page), e.Pte)).ToImmutableArray();
         var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, childAsid, [.. child.Vmas.All], entries,
             _regions.ToImmutableDictionary(), call.StackPointer);
-        Lock(() => Shootdown(parentChanges, call.Cpu, includeInitiator: true, released: null, () =>
-            Request(id => _machine.Tell(new SpawnProcess(id, setup)), () =>
-                Request(id => _memory.Tell(new AddReferences(id, _setup.Pid, childAsid, _spawned!, references)), () =>
-                    Unlock(() =>
-                    {
-                        _machine.Tell(new ProcessReady(fork.Child)); // only now may a CPU run the child
-                        caller.Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running));
-                    })))));
+        FlushLocked(new LockedOp.Fork(call, caller, setup, references), parentChanges, call.Cpu, includeInitiator: true, released: null);
+    }
+
+    /// <summary>
+    /// Takes the mmap lock for <paramref name="op"/> and shoots down its changes: it waits in Flushing for the
+    /// acknowledgements, or goes on at once when there is nothing to shoot down.
+    /// </summary>
+    private void FlushLocked(LockedOp op, IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released,
+        TraceContext trace = default)
+    {
+        if (Shootdown(changes, initiator, includeInitiator, released, AfterFlush.Locked.Instance, trace))
+            BecomeWaiting(nameof(Flushing), m => Flushing(op, m), "the acknowledgements of its shootdown rounds (ShootdownCompleted)", op);
+        else
+            Flushed(op);
+    }
+
+    /// <summary>The locked operation's changes are shot down everywhere: what comes next.</summary>
+    private void Flushed(LockedOp op)
+    {
+        switch (op)
+        {
+            case LockedOp.Call call:
+                call.Caller.Tell(new SyscallReturned(call.Syscall.Id, Failed: false, ProcessFate.Running));
+                Unlock();
+                break;
+            case LockedOp.CowBreak { Install: var install }:
+                var page = new PageKey(_setup.Asid, install.Page);
+                var change = _mm.Install(install.Page, install.New);
+                _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
+                TraceInstall(install);
+                Wake(install);
+                Unlock();
+                break;
+            case LockedOp.Fork fork:
+                var id = ++_nextRequest;
+                _machine.Tell(new SpawnProcess(id, fork.Child));
+                var next = fork with { Request = id };
+                BecomeWaiting(nameof(Spawning), m => Spawning(next, m), "the machine to start the forked child's mm (ProcessSpawned)", next);
+                break;
+        }
+    }
+
+    /// <summary>The locked operation is over: what waited for the lock goes on.</summary>
+    private void Unlock()
+    {
+        Become(nameof(Ready), _ready);
+        Stash.UnstashAll();
     }
 
     /// <summary>Exit or a fatal signal: every translation goes from every CPU that ran the mm, then every page.</summary>
-    private void End(ProcessFate fate, CpuId initiator, Action? reply)
+    private void End(ProcessFate fate, CpuId initiator, Syscall? exit, IActorRef? caller)
     {
         var changes = _mm.Teardown();
         _fate = fate;
-        Become(Ended);
+        Become(nameof(Ended), _ended);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.ProcessEnded(_setup.Pid, fate));
         var released = Release(changes);
-        var targets = Targets(initiator, includeInitiator: true);
-        RunRound(ShootdownScope.Everything(_setup.Asid), targets, initiator, released, () =>
-        {
-            _machine.Tell(new ProcessEnded(_setup.Pid, fate));
-            reply?.Invoke();
-        });
+        var then = new AfterFlush.Ended(fate, exit, caller);
+        if (!StartFlush([ShootdownScope.Everything(_setup.Asid)], Targets(initiator, includeInitiator: true), initiator, released, then))
+            After(then);
         Stash.UnstashAll(); // whatever waited for the lock now meets the ended process
     }
 
     /// <summary>
     /// Shoots down the changes that need it, grouped by the configured mode; once every round is acknowledged, memory
-    /// may drop <paramref name="released"/> and <paramref name="then"/> runs.
+    /// may drop <paramref name="released"/> and <paramref name="then"/> follows. False when nothing needed a round:
+    /// <paramref name="released"/> is dropped already, and the caller goes on at once.
     /// </summary>
-    private void Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released, Action then,
-        TraceContext trace = default)
-    {
-        var scopes = ShootdownRules.Rounds(_settings.Shootdown, _setup.Asid, changes);
-        var targets = Targets(initiator, includeInitiator);
-        if (scopes.Count == 0 || targets.IsEmpty)
-        {
-            Free(released);
-            then();
-            return;
-        }
-        var remaining = scopes.Count;
-        foreach (var scope in scopes)
-            RunRound(scope, targets, initiator, released: null, () => { if (--remaining == 0) { FreeAfterAcks(released); then(); } }, trace);
-        FreeBeforeAcks(released);
-    }
+    private bool Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released, AfterFlush then,
+        TraceContext trace = default) =>
+        StartFlush(ShootdownRules.Rounds(_settings.Shootdown, _setup.Asid, changes), Targets(initiator, includeInitiator), initiator, released, then, trace);
 
     private ImmutableArray<ShootdownTarget> Targets(CpuId initiator, bool includeInitiator) =>
         [.. _mm.Cpus.Cpus.Where(c => includeInitiator || c != initiator).Select(c => new ShootdownTarget(c, _tlbs[c.Value]))];
 
-    private void RunRound(ShootdownScope scope, ImmutableArray<ShootdownTarget> targets, CpuId initiator, ReleasePages? released, Action then,
-        TraceContext trace = default)
+    /// <summary>Starts one round per scope, all to be acknowledged before <paramref name="then"/>; false (and frees) if there is none.</summary>
+    private bool StartFlush(IReadOnlyList<ShootdownScope> scopes, ImmutableArray<ShootdownTarget> targets, CpuId initiator, ReleasePages? released,
+        AfterFlush then, TraceContext trace = default)
     {
-        if (targets.IsEmpty)
+        if (scopes.Count == 0 || targets.IsEmpty)
         {
             Free(released);
-            then();
-            return;
+            return false;
         }
-        var id = new ShootdownId(++_nextRound);
-        _rounds[id] = () =>
+        var flush = ++_nextFlush;
+        _flushes[flush] = new Flush(scopes.Count, released, then);
+        foreach (var scope in scopes)
         {
-            _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(id.Value));
-            FreeAfterAcks(released);
-            then();
-        };
-        _run.Events?.Record(Self.Path.Name, $"shootdown-{id.Value}",
-            new SimEvent.ShootdownStarted(id.Value, scope.Asid, scope.From, scope.To, scope.All, [.. targets.Select(t => t.Cpu)]));
-        Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown, trace), _run), $"shootdown-{id.Value}");
+            var id = new ShootdownId(++_nextRound);
+            _rounds[id] = flush;
+            _run.Events?.Record(Self.Path.Name, $"shootdown-{id.Value}",
+                new SimEvent.ShootdownStarted(id.Value, scope.Asid, scope.From, scope.To, scope.All, [.. targets.Select(t => t.Cpu)]));
+            Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown, trace), _run), $"shootdown-{id.Value}");
+        }
         FreeBeforeAcks(released);
+        return true;
+    }
+
+    /// <summary>
+    /// A round is acknowledged by every target. If it was its flush's last, memory may drop the flush's pages and what
+    /// follows an unlocked flush happens; true when the flush was the locked operation's (its state goes on).
+    /// </summary>
+    private bool RoundCompleted(ShootdownCompleted done)
+    {
+        _ipis += done.Ipis;
+        if (done.Ipis > 0) _shootdowns++;
+        _rounds.Remove(done.Id, out var id);
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(done.Id.Value));
+        var flush = _flushes[id];
+        if (flush.Remaining > 1)
+        {
+            _flushes[id] = flush with { Remaining = flush.Remaining - 1 };
+            return false;
+        }
+        _flushes.Remove(id);
+        FreeAfterAcks(flush.Released);
+        if (flush.Then is AfterFlush.Locked)
+            return true;
+        After(flush.Then);
+        return false;
+    }
+
+    /// <summary>What follows a flush that holds no lock.</summary>
+    private void After(AfterFlush then)
+    {
+        switch (then)
+        {
+            case AfterFlush.Wake wake:
+                Wake(wake.Install);
+                break;
+            case AfterFlush.Replaced { Replace: var replace }:
+                replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, new PageKey(_setup.Asid, replace.Page), Replaced: true));
+                break;
+            case AfterFlush.Ended ended:
+                _machine.Tell(new ProcessEnded(_setup.Pid, ended.Fate));
+                if (ended.Exit is { } exit)
+                    ended.Caller!.Tell(new SyscallReturned(exit.Id, Failed: false, ProcessFate.Exited));
+                break;
+        }
     }
 
     /// <summary>Memory may drop the references of PTEs that are gone: after the shootdown's acknowledgements.</summary>
@@ -471,30 +574,45 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// <summary>The references the changed PTEs held and no longer hold: frames replaced or gone, swap slots gone.</summary>
     private ReleasePages Release(IEnumerable<PteChange> changes) => new([.. PageRelease.Dropped(_setup.Asid, changes)]);
 
-    /// <summary>Sends a request with a fresh id and runs <paramref name="then"/> when its reply names that id.</summary>
-    private void Request(Action<long> send, Action then)
+    /// <summary>An operation that holds the mmap lock: its state (Flushing, Spawning, Referencing) says what it waits for.</summary>
+    private abstract record LockedOp
     {
-        var id = ++_nextRequest;
-        _requests[id] = then;
-        send(id);
+        private LockedOp() { }
+
+        /// <summary>mmap, munmap, mprotect, madvise(DONTNEED): once its changes are shot down, the call returns.</summary>
+        public sealed record Call(Syscall Syscall, IActorRef Caller) : LockedOp;
+
+        /// <summary>A COW break (wp_page_copy): once the old PTE is shot down, the new one is published and the waiters woken.</summary>
+        public sealed record CowBreak(InstallPte Install) : LockedOp;
+
+        /// <summary>fork: the parent's pages shot down, then the child's mm started, then its references counted; <see cref="Request"/> is the one out.</summary>
+        public sealed record Fork(Syscall Syscall, IActorRef Caller, AddressSpaceSetup Child, ImmutableArray<PageRelease> References, long Request = 0) : LockedOp;
     }
 
-    private void Continue(long id)
+    /// <summary>What follows when a flush's rounds are all acknowledged.</summary>
+    private abstract record AfterFlush
     {
-        if (_requests.Remove(id, out var then))
-            then();
+        private AfterFlush() { }
+
+        /// <summary>The locked operation goes on (its state knows how).</summary>
+        public sealed record Locked : AfterFlush
+        {
+            public static readonly Locked Instance = new();
+        }
+
+        /// <summary>Planted bug publish-before-flush: the PTE is out already; its waiters are woken.</summary>
+        public sealed record Wake(InstallPte Install) : AfterFlush;
+
+        /// <summary>An eviction's PTE is replaced everywhere: memory hears PteReplaced.</summary>
+        public sealed record Replaced(ReplacePte Replace) : AfterFlush;
+
+        /// <summary>The process ended: the machine hears it, and an exit call returns.</summary>
+        public sealed record Ended(ProcessFate Fate, Syscall? Exit, IActorRef? Caller) : AfterFlush;
     }
 
-    private void Lock(Action body)
-    {
-        Become(Locked);
-        body();
-    }
+    /// <summary>A flush: how many of its rounds are still out, what memory may drop after them, and what follows.</summary>
+    private sealed record Flush(int Remaining, ReleasePages? Released, AfterFlush Then);
 
-    private void Unlock(Action reply)
-    {
-        reply();
-        Become(Ready);
-        Stash.UnstashAll();
-    }
+    /// <summary>madvise(PAGEOUT): memory evicts, then the call returns.</summary>
+    private sealed record PageOutCall(Syscall Call, IActorRef Caller);
 }

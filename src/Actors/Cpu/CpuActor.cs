@@ -33,7 +33,9 @@ public sealed class CpuActor : SimulationActor
     private Running? _process;
     private long _requests;
 
-    public CpuActor(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings)
+    // The CPU's own waits are unbounded: those at the TLB and the mm are bounded where they wait (the TLB, the mm), and
+    // one at the machine lasts as long as another CPU's script may.
+    public CpuActor(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings) : base(nameof(Idle))
     {
         _program = new CpuProgram(id, ops, settings.WordsPerPage, name => settings.Pids[name]);
         (_tlb, _machine, _quantum) = (tlb, machine, settings.Quantum);
@@ -78,16 +80,16 @@ public sealed class CpuActor : SimulationActor
                     continue;
                 case CpuStepKind.Switch:
                     _machine.Tell(new FindProcess(Id, step.Name!, step.Line));
-                    Become(AwaitingProcess);
+                    Become(nameof(AwaitingProcess), AwaitingProcess);
                     return;
                 case CpuStepKind.Barrier:
                     _machine.Tell(new ArriveAtBarrier(Id, step.Name!, step.Line));
-                    Become(AwaitingBarrier);
+                    Become(nameof(AwaitingBarrier), AwaitingBarrier);
                     return;
                 case CpuStepKind.NeedRegion:
                     _process!.AddressSpace.Tell(new LookupRegion(step.Name!));
                     var (region, line) = (step.Name!, step.Line);
-                    Become(m => AwaitingRegion(m, region, line, halted: false));
+                    Become(nameof(AwaitingRegion), m => AwaitingRegion(m, region, line, halted: false));
                     return;
                 case CpuStepKind.Access:
                     Execute();
@@ -107,14 +109,14 @@ public sealed class CpuActor : SimulationActor
         var id = new QuantumId(++_requests);
         var p = _process!;
         _tlb.Tell(new ExecuteQuantum(id, p.Pid, p.Asid, p.AddressSpace, _program.StackPointer, [.. _accesses]));
-        Become(m => AwaitingQuantum(m, id, count, halted: false));
+        Become(nameof(AwaitingQuantum), m => AwaitingQuantum(m, id, count, halted: false));
     }
 
     private void Call(SystemCall call)
     {
         var id = new SyscallId(++_requests);
         _process!.AddressSpace.Tell(new Syscall(id, Id, call, _program.StackPointer));
-        Become(m => AwaitingCall(m, id, halted: false));
+        Become(nameof(AwaitingCall), m => AwaitingCall(m, id, halted: false));
     }
 
     private bool AwaitingQuantum(object message, QuantumId id, int count, bool halted)
@@ -130,7 +132,7 @@ public sealed class CpuActor : SimulationActor
                     _program.ProcessEnded();
                 return executed.End == QuantumEnd.Panic ? Finish() : Resume(halted);
             case Halt:
-                Become(m => AwaitingQuantum(m, id, count, halted: true)); // what the quantum counted is still to come
+                Become(nameof(AwaitingQuantum), m => AwaitingQuantum(m, id, count, halted: true)); // what the quantum counted is still to come
                 return true;
             default:
                 return false;
@@ -145,7 +147,7 @@ public sealed class CpuActor : SimulationActor
                 _program.CallReturned(processEnded: returned.Fate != ProcessFate.Running);
                 return Resume(halted);
             case Halt:
-                Become(m => AwaitingCall(m, id, halted: true));
+                Become(nameof(AwaitingCall), m => AwaitingCall(m, id, halted: true));
                 return true;
             default:
                 return false;
@@ -163,10 +165,10 @@ public sealed class CpuActor : SimulationActor
                 _machine.Tell(new WorkloadFailed(line, CpuProgram.NoRegion(_process!.Name, region)));
                 if (halted)
                     return Finish();
-                Become(NoSuchRegion);
+                Become(nameof(NoSuchRegion), NoSuchRegion);
                 return true;
             case Halt:
-                Become(m => AwaitingRegion(m, region, line, halted: true));
+                Become(nameof(AwaitingRegion), m => AwaitingRegion(m, region, line, halted: true));
                 return true;
             default:
                 return false;
@@ -222,7 +224,7 @@ public sealed class CpuActor : SimulationActor
     private bool Finish()
     {
         _machine.Tell(new CpuFinished(Id, _stats.ToImmutableDictionary(), _program.Steps, MessagesReceived));
-        Become(Finished);
+        Become(nameof(Finished), Finished);
         return true;
     }
 

@@ -13,7 +13,9 @@ namespace Faultsim.Actors.Disk;
 /// at a time, the rest queued. It holds the files (page contents, pages written back) and fails the
 /// reads the settings say to fail. Swap space lives with memory; the disk only serves its requests.
 /// </summary>
-// each request: Queued ──a slot frees──▶ InService ──complete──▶ reply
+// One state, Serving: ReadPage | WritePage ──▶ queued, in service once one of QueueDepth slots is free ──Completed
+// (after its service time, a message to itself)──▶ PageRead | PageReadFailed | PageWritten to the requester;
+// ReadWrittenFiles ──▶ WrittenFiles. The disk waits for nobody: it has no waiting state.
 public sealed class DiskActor : SimulationActor, IWithTimers
 {
     private readonly DiskSettings _settings;
@@ -27,7 +29,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public DiskActor(DiskSettings settings, int wordsPerPage, RunContext run)
+    public DiskActor(DiskSettings settings, int wordsPerPage, RunContext run) : base(nameof(Serving))
     {
         _run = run;
         _settings = settings;
@@ -37,7 +39,9 @@ public sealed class DiskActor : SimulationActor, IWithTimers
 
     public static Props Props(DiskSettings settings, int wordsPerPage, RunContext run) => Akka.Actor.Props.Create(typeof(DiskActor), settings, wordsPerPage, run);
 
-    protected override bool Receive(object message)
+    protected override bool Receive(object message) => Serving(message);
+
+    private bool Serving(object message)
     {
         switch (message)
         {

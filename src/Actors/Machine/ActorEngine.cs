@@ -60,7 +60,7 @@ public static class ActorEngine
     {
         WorkloadValidator.Validate(workload);
         settings = WithFuture(workload, settings, seed) with { CaptureMemory = captureMemory };
-        settings = settings with { Run = settings.Run with { Tracing = settings.Run.Tracing.ForRun(seed, SimTime.WallNanos) } };
+        settings = settings with { Run = settings.Run with { Tracing = settings.Run.Tracing.ForRun(seed, SimTime.WallNanos), WaitBound = settings.WaitBound } };
         var machine = system.ActorOf(MachineActor.Props(workload, settings, seed), $"machine-{Interlocked.Increment(ref _runs)}");
         try
         {

@@ -21,6 +21,16 @@ public sealed record EngineSettings(int Quantum, int DiskQueueDepth, int Threads
     /// <summary>What the run's actors share: latencies, planted bugs, injected crashes, the event log.</summary>
     public RunContext Run { get; init; } = RunContext.Live;
 
+    /// <summary>
+    /// Live runs: how long an actor may stay in one waiting state (an mm for its shootdown or a forked child, a loader
+    /// for memory or the disk, a TLB for its translation, memory for an eviction) before the run fails naming the stuck
+    /// protocol (faultsim.actors.wait-bound); null: unbounded. The deterministic engine never bounds a wait: virtual
+    /// time and quiescence detect a stall there.
+    /// </summary>
+    public TimeSpan? WaitBound { get; init; } = DefaultWaitBound;
+
+    public static readonly TimeSpan DefaultWaitBound = TimeSpan.FromSeconds(10);
+
     /// <summary>Whether the result carries the final memory image (benchmarks leave it out).</summary>
     public bool CaptureMemory { get; init; } = true;
 

@@ -25,7 +25,7 @@ public sealed partial class MachineActor
     {
         foreach (var process in _processes.Values)
             process.AddressSpace.Tell(ReportAddressSpace.Instance);
-        Become(m => CollectingMms(m, ImmutableDictionary<ProcessId, AddressSpaceReport>.Empty));
+        Become(nameof(CollectingMms), m => CollectingMms(m, ImmutableDictionary<ProcessId, AddressSpaceReport>.Empty));
     }
 
     private bool CollectingMms(object message, ImmutableDictionary<ProcessId, AddressSpaceReport> reports)
@@ -37,7 +37,7 @@ public sealed partial class MachineActor
         _processes[entry.Name] = entry with { Fate = report.Fate }; // the mm knows best how its process ended
         if (reports.Count < _processes.Count)
         {
-            Become(m => CollectingMms(m, reports));
+            Become(nameof(CollectingMms), m => CollectingMms(m, reports));
             return true;
         }
         var live = _settings.CaptureMemory
@@ -45,7 +45,7 @@ public sealed partial class MachineActor
             : [];
         var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page, e.Pte))).ToImmutableArray();
         _memory.Tell(new ReadContents([.. pages.Select(e => PageRelease.Of(new PageKey(Asid.Of(e.Pid), e.Page), e.Pte))]));
-        Become(m => ReadingMemory(m, reports, pages));
+        Become(nameof(ReadingMemory), m => ReadingMemory(m, reports, pages));
         return true;
     }
 
@@ -54,7 +54,7 @@ public sealed partial class MachineActor
         if (message is not Contents contents)
             return Always(message);
         _disk.Tell(ReadWrittenFiles.Instance);
-        Become(m => ReadingFiles(m, reports, pages, contents));
+        Become(nameof(ReadingFiles), m => ReadingFiles(m, reports, pages, contents));
         return true;
     }
 
@@ -69,7 +69,7 @@ public sealed partial class MachineActor
         foreach (var tlb in _tlbs)
             tlb.Tell(Tlb.GetTlbStats.Instance);
         var collected = new Collected(reports, contents.Report, image, Router: null, Tlbs: 0);
-        Become(m => CollectingStats(m, collected));
+        Become(nameof(CollectingStats), m => CollectingStats(m, collected));
         return true;
     }
 
@@ -95,7 +95,7 @@ public sealed partial class MachineActor
         if (collected.Router is { } done && collected.Tlbs == _tlbs.Length)
             Finish(collected.Reports, collected.Memory, done, collected.Image);
         else
-            Become(m => CollectingStats(m, collected));
+            Become(nameof(CollectingStats), m => CollectingStats(m, collected));
         return true;
     }
 

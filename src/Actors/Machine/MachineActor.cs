@@ -43,7 +43,7 @@ public sealed partial class MachineActor : SimulationActor
     private AddressSpaceSettings _mmSettings = null!;
     private string? _panic;
 
-    public MachineActor(Workload workload, EngineSettings settings, ulong seed)
+    public MachineActor(Workload workload, EngineSettings settings, ulong seed) : base(nameof(Waiting))
     {
         (_workload, _settings, _seed) = (workload, settings, seed);
         _files = new FileTable(workload.Files);
@@ -57,8 +57,8 @@ public sealed partial class MachineActor : SimulationActor
 
     /// <summary>
     /// A simulation actor that throws has lost state the run depends on (a page table, the frames, a CPU's place in
-    /// its script): the run cannot be trusted, so it stops and fails with the error. Loaders are the exception: their
-    /// router restarts them, and a loader wakes its waiters before it restarts.
+    /// its script) or broke its protocol: the run cannot be trusted, so it stops and fails with the error. Loaders that
+    /// merely crashed are the exception: their router restarts them, and a loader wakes its waiters before it restarts.
     /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(error =>
     {
@@ -69,7 +69,7 @@ public sealed partial class MachineActor : SimulationActor
     private bool Waiting(object message)
     {
         if (message is not StartRun)
-            return false;
+            return Always(message);
         _requester = Sender;
         Start();
         return true;
@@ -99,7 +99,7 @@ public sealed partial class MachineActor : SimulationActor
             var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
             return Context.ActorOf(CpuActor.Props(new CpuId(i), ops, _tlbs[i], Self, cpuSettings), $"cpu{i}");
         })];
-        Become(Running);
+        Become(nameof(Running), Running);
         foreach (var cpu in _cpus)
             cpu.Tell(CpuActor.Start.Instance);
     }
@@ -186,11 +186,6 @@ public sealed partial class MachineActor : SimulationActor
                 else
                     CheckDeadlock();
                 return true;
-            case KernelPanic panic:
-                _panic ??= Resolution.KernelOops.Panic(panic.Cpu, _processes.Values.First(p => p.Pid == panic.Pid).Name, panic.Reason);
-                foreach (var cpu in _cpus)
-                    cpu.Tell(Halt.Instance);
-                return true;
             case WorkloadFailed failed:
                 End(new RunFailed(failed.Line, failed.Message));
                 return true;
@@ -199,11 +194,20 @@ public sealed partial class MachineActor : SimulationActor
         }
     }
 
-    /// <summary>What the machine takes in whatever it is doing: a failed child ends the run; violations and ends of processes are noted.</summary>
+    /// <summary>
+    /// What the machine takes in whatever it is doing: a failed child ends the run; violations, panics and ends of processes
+    /// are noted; anything else breaks the protocol and ends the run as a crash (the machine is the run: it cannot fail
+    /// by throwing, which would only restart it).
+    /// </summary>
     private bool Always(object message)
     {
         switch (message)
         {
+            case KernelPanic panic:
+                _panic ??= Resolution.KernelOops.Panic(panic.Cpu, _processes.Values.First(p => p.Pid == panic.Pid).Name, panic.Reason);
+                foreach (var cpu in _cpus)
+                    cpu.Tell(Halt.Instance); // a CPU already finished takes no notice
+                return true;
             case SimulationFailed failed:
                 End(new RunCrashed(failed.Message));
                 return true;
@@ -215,7 +219,8 @@ public sealed partial class MachineActor : SimulationActor
                 _processes[entry.Name] = entry with { Fate = ended.Fate };
                 return true;
             default:
-                return false;
+                End(new RunCrashed(ProtocolException.Unexpected(Self.Path.Name, StateName, message).Message));
+                return true;
         }
     }
 
@@ -232,8 +237,9 @@ public sealed partial class MachineActor : SimulationActor
     private void End(IRunControl reply)
     {
         _requester.Tell(reply);
-        Become(Done);
+        Become(nameof(Done), Done);
     }
 
+    /// <summary>The run is over: what still arrives (a CPU's last word, a late report) is of no use.</summary>
     private static bool Done(object message) => true;
 }

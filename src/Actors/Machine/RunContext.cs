@@ -42,4 +42,10 @@ public sealed record RunContext(Latencies Latencies, PlantedBugs Bugs, double Lo
 
     /// <summary>Which faults are traced, and the clock of their spans (none unless telemetry is on).</summary>
     public TraceSettings Tracing { get; init; } = TraceSettings.None;
+
+    /// <summary>
+    /// How long an actor may stay in one waiting state before the run fails naming it (see <see cref="SimulationActor"/>);
+    /// null: unbounded. Live runs get <see cref="EngineSettings.WaitBound"/>; deterministic runs none.
+    /// </summary>
+    public TimeSpan? WaitBound { get; init; }
 }

@@ -21,8 +21,31 @@ public sealed partial class MemoryActor
     private readonly Dictionary<long, (Eviction Eviction, long? PageOut)> _evictions = [];
     private readonly Dictionary<long, (IActorRef Mm, long RequestId, int Remaining)> _pageOuts = [];
     private readonly Dictionary<DiskRequestId, long> _writes = [];
+    private readonly Receive _serving;
+    private readonly ReclaimReport _reclaimReport;
     private IActorRef _loaders = ActorRefs.Nobody, _disk = ActorRefs.Nobody;
     private long _nextWrite, _nextPageOut;
+    private long _progress, _progressSeen;   // reclaim's steps, and how many there were when Reclaiming was last entered
+    private bool _reclaiming;
+
+    /// <summary>
+    /// After each message: memory is Reclaiming while a request waits for a frame or an eviction is under way, and
+    /// each step of reclaim enters that waiting state afresh (its bound is on a step, not on a long stretch of pressure).
+    /// </summary>
+    private void Reclaiming()
+    {
+        if (_waiting.Count == 0 && _evictions.Count == 0)
+        {
+            if (_reclaiming)
+                Become(nameof(Serving), _serving);
+            _reclaiming = false;
+            return;
+        }
+        if (_reclaiming && _progress == _progressSeen)
+            return;
+        (_reclaiming, _progressSeen) = (true, _progress);
+        BecomeWaiting(nameof(Reclaiming), _serving, "its evictions to free frames (PteReplaced from the mms, PageWritten from the disk)", _reclaimReport);
+    }
 
     private bool Reclaim(object message)
     {
@@ -34,11 +57,13 @@ public sealed partial class MemoryActor
                     _addressSpaces[asid] = mm;
                 return true;
             case PteReplaced replaced when _evictions.TryGetValue(replaced.EvictionId, out var eviction):
+                _progress++;
                 _memory.Unmapped(eviction.Eviction, replaced.Page, replaced.Replaced);
                 if (eviction.Eviction.Unmapping == 0)
                     WriteOut(eviction.Eviction);
                 return true;
             case PageWritten written when _writes.Remove(written.Id, out var id):
+                _progress++;
                 Finish(_evictions[id].Eviction);
                 return true;
             case PageOut pageOut:
@@ -71,6 +96,7 @@ public sealed partial class MemoryActor
 
     private void Serve(Waiting request)
     {
+        _progress++;
         switch (request)
         {
             case Waiting.Read read:
@@ -201,5 +227,12 @@ public sealed partial class MemoryActor
         _pageOuts[id] = (mm, pageOut.Id, frames.Count);
         foreach (var frame in frames)
             Evict(frame, pageOut.Pid, pageOut.Cpu, id);
+    }
+
+    /// <summary>What reclaim waits on, read only when a stuck wait is reported.</summary>
+    private sealed class ReclaimReport(MemoryActor memory)
+    {
+        public override string ToString() =>
+            $"{memory._waiting.Count} request(s) waiting for a frame, {memory._evictions.Count} eviction(s) under way";
     }
 }

@@ -20,8 +20,11 @@ namespace Faultsim.Actors.Memory;
 /// protocol, plus what only a concurrent engine has: reads in flight (a page being read is a locked page, and whoever
 /// asks for it meanwhile waits), requests waiting for a free frame, and evictions under way.
 /// </summary>
-// One state. Requests that need a frame when none is free wait (Waiting) and are served in arrival order as evictions
-// free frames; a lookup of a page being read waits in that read's queue.
+// Serving ──a request that needs a frame when none is free──▶ Reclaiming: the request waits (Waiting), in arrival order,
+//   and evictions start; each eviction step (PteReplaced, PageWritten) or request served is progress, and re-enters Reclaiming
+// Reclaiming ──no request waits and no eviction is under way──▶ Serving
+// Both states take every message of the memory protocol alike (a lookup of a page being read waits in that read's
+// queue, not in a state); Reclaiming is the waiting one, bounded in live runs like every wait.
 public sealed partial class MemoryActor : SimulationActor
 {
     private readonly MemoryManager _memory;
@@ -47,8 +50,10 @@ public sealed partial class MemoryActor : SimulationActor
     /// </summary>
     private readonly Dictionary<FrameNumber, FrameNumber> _copiedFrom = [];
 
-    public MemoryActor(MemorySettings settings, IActorRef machine, RunContext run)
+    public MemoryActor(MemorySettings settings, IActorRef machine, RunContext run) : base(nameof(Serving), run.WaitBound)
     {
+        _serving = Serving;
+        _reclaimReport = new ReclaimReport(this);
         _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy());
         _machine = machine;
         _run = run;
@@ -59,7 +64,10 @@ public sealed partial class MemoryActor : SimulationActor
     public static Props Props(MemorySettings settings, IActorRef machine, RunContext run) =>
         Akka.Actor.Props.Create(typeof(MemoryActor), settings, machine, run);
 
-    protected override bool Receive(object message)
+    protected override bool Receive(object message) => Serving(message);
+
+    /// <summary>Serving and Reclaiming: memory takes every message alike in both.</summary>
+    private bool Serving(object message)
     {
         switch (message)
         {
@@ -82,6 +90,7 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
         }
         ServeWaiting(); // whatever freed a frame lets a request waiting for one go on
+        Reclaiming();
         return true;
     }
 

@@ -24,8 +24,14 @@ namespace Faultsim.Actors.Paging;
 /// to the mm — through memory when a frame must be prepared — which installs the PTE first and then
 /// wakes every waiter. Bound to a page by the router, and reused once it has handed off.
 /// </summary>
-// Idle ──ResolveFault──▶ [Gathering] ──▶ [Reading] ──▶ hand-off (InstallPte, or Prepare then InstallPte) ──▶ Idle
-// every busy state: ResolveFault ──▶ one more follower; anything else is stashed until Idle
+// Idle ──ResolveFault (the leader)──▶ LookUp to memory ──▶ Gathering(job), or the model decides at once
+// Gathering ──LookedUp──▶ the model decides: Major ──ReadPage to the disk──▶ Reading(job); otherwise the fault ends or is handed off
+// Reading ──PageRead──▶ hand-off (Prepare) | ──PageReadFailed──▶ the fault ends (SIGBUS, EFAULT)
+// hand-off (InstallPte to the mm, or Prepare to memory, which passes the install on) or the fault's end ──▶ Idle, LoaderIdle to the router
+// Idle ──EvictPage──▶ ReplacePte to the mm (an eviction of the page goes after any fault on it), LoaderIdle
+// Gathering | Reading: ResolveFault ──▶ one more follower; EvictPage is stashed until Idle
+// The job (leader, followers, what the resolution holds so far) is the busy states' data, in one field: a load passes
+// through several states, and entering them costs no allocation (their handlers are delegates made once).
 public sealed class PageLoaderActor : SimulationActor, IWithStash
 {
     private readonly IActorRef _memory, _disk, _machine;
@@ -34,15 +40,17 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private readonly SimTime _time;
     private readonly FaultTrace _trace;
     private readonly SimRandom _chaos;
-    private Job? _job;
+    private readonly Receive _idle, _gathering, _reading;
+    private Job? _job;              // Gathering's and Reading's data: the fault being resolved
     private long _lastSequence, _reads, _reported;
 
     /// <param name="chaos">
     /// Draws this loader's injected crashes (faultsim.chaos.loader-crash-rate). Every incarnation of the loader gets the
     /// same instance from its Props, so a restarted loader goes on with the next draw instead of repeating the crash.
     /// </param>
-    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, SimRandom chaos)
+    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound)
     {
+        (_idle, _gathering, _reading) = (Idle, Gathering, Reading);
         (_memory, _disk, _machine, _run, _chaos) = (memory, disk, machine, run, chaos);
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
@@ -97,7 +105,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             job.Query = query;
             job.AskedAt = _time.NowNanos;
             _memory.Tell(new LookUp(leader.Id, leader.Cpu, leader.Page, query));
-            Become(Gathering);
+            BecomeWaiting(nameof(Gathering), _gathering, "memory's answer to its lookup (LookedUp)", job);
             return true;
         }
         Decide(job);
@@ -223,7 +231,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         job.Block = block;
         job.AskedAt = _time.NowNanos;
         _disk.Tell(new ReadPage(job.Request, block));
-        Become(Reading);
+        BecomeWaiting(nameof(Reading), _reading, "the disk's read (PageRead, PageReadFailed)", job);
     }
 
     private bool Reading(object message)
@@ -299,17 +307,19 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// <summary>What every busy state does with messages that are not its reply.</summary>
     private bool Busy(object message)
     {
-        if (message is ResolveFault follower)
+        switch (message)
         {
-            Arrived(follower);
-            _job!.Followers.Add((follower, _time.NowNanos));
-            Record(null, new SimEvent.FollowerQueued(follower.Id.Value, follower.Page, _job.Leader.Id.Value));
+            case ResolveFault follower:
+                Arrived(follower);
+                _job!.Followers.Add((follower, _time.NowNanos));
+                Record(null, new SimEvent.FollowerQueued(follower.Id.Value, follower.Page, _job.Leader.Id.Value));
+                return true;
+            case EvictPage:
+                Stash.Stash(); // after the fault on the page: Idle takes it
+                return true;
+            default:
+                return false;
         }
-        else
-        {
-            Stash.Stash();
-        }
-        return true;
     }
 
     private void Kill(Job job, ProcessFate fate, Resolution resolution)
@@ -335,7 +345,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private void Idle(Job job)
     {
         _job = null;
-        Become(Idle);
+        Become(nameof(Idle), _idle);
         Stash.UnstashAll();
         Context.Parent.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
         _reported = MessagesReceived;
@@ -379,6 +389,9 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         public long AskedAt { get; set; }
         public bool WaitedForRead { get; set; }
         public bool DiskRead { get; set; }
+
+        public override string ToString() =>
+            $"fault {Leader.Id.Value} on {Page} with {Followers.Count} follower(s){(Block is { } block ? $", reading {block}" : "")}";
     }
 }
 

@@ -12,6 +12,8 @@ namespace Faultsim.Actors.Paging;
 /// only for pages being resolved, and a new page costs no actor creation. A loader that crashes is
 /// restarted; it wakes its waiters first, so none is lost.
 /// </summary>
+// One state, Routing: IPageMessage ──▶ its page's loader (bound on first use); LoaderIdle ──▶ unbind it if nothing came since;
+// GetLoader, GetRouterStats ──▶ answered
 public sealed class PageLoaderRouter : SimulationActor
 {
     private readonly Func<ulong, Props> _loaderProps;
@@ -23,12 +25,14 @@ public sealed class PageLoaderRouter : SimulationActor
     private int _created, _peak;
 
     /// <param name="loaderProps">The props of a loader, given its seed.</param>
-    public PageLoaderRouter(Func<ulong, Props> loaderProps, RunContext run, ulong seed)
+    public PageLoaderRouter(Func<ulong, Props> loaderProps, RunContext run, ulong seed) : base("Routing")
     {
         (_loaderProps, _run, _seed) = (loaderProps, run, seed);
     }
 
-    protected override bool Receive(object message)
+    protected override bool Receive(object message) => Routing(message);
+
+    private bool Routing(object message)
     {
         switch (message)
         {
@@ -58,10 +62,15 @@ public sealed class PageLoaderRouter : SimulationActor
     public static Props Props(Func<ulong, Props> loaderProps, RunContext run, ulong seed) =>
         Akka.Actor.Props.Create(typeof(PageLoaderRouter), loaderProps, run, seed);
 
-    /// <summary>A crashed loader restarts (its waiters are woken in its PreRestart); only a crash not injected on purpose is logged.</summary>
+    /// <summary>
+    /// A crashed loader restarts (its waiters are woken in its PreRestart); only a crash not injected on purpose is logged.
+    /// A broken protocol is no crash to recover from: it fails the run.
+    /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(-1, -1, cause =>
         {
+            if (cause is ProtocolException)
+                return Directive.Escalate;
             if (cause is not InjectedCrash)
                 Context.GetLogger().Error(cause, "a page loader crashed and restarts");
             return Directive.Restart;

@@ -17,7 +17,7 @@ namespace Faultsim.Actors.Shootdown;
 /// A sampled round is a span (under its fault's, or a trace of its own) with one span per IPI, to its ack.
 /// </summary>
 // AwaitingAcks(pending) ──InvalidateAcked──▶ AwaitingAcks(pending − cpu) ──last──▶ ShootdownCompleted, stop
-public sealed class ShootdownRound : ReceiveActor
+public sealed class ShootdownRound : SimulationActor
 {
     private readonly ShootdownOrder _order;
     private readonly RunContext _run;
@@ -27,20 +27,27 @@ public sealed class ShootdownRound : ReceiveActor
     private Activity? _span;
     private long _started;
 
-    public ShootdownRound(ShootdownOrder order, RunContext run)
+    /// <remarks>Its wait is not bounded itself: the mm (Flushing) or memory (Reclaiming) waiting for it is.</remarks>
+    public ShootdownRound(ShootdownOrder order, RunContext run) : base(nameof(AwaitingAcks))
     {
         _order = order;
         _run = run;
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
-        Receive<InvalidateAcked>(ack => ack.Id == order.Id, ack =>
-        {
-            if (_span is not null && ack.Cpu != order.Initiator)
-                _trace.Span(TraceContext.Of(_span), Instruments.Spans.Ipi, _started, Instruments.Attributes.Cpu, ack.Cpu.Value);
-            _pending.Remove(ack.Cpu);
-            if (_pending.Count == 0)
-                Complete();
-        });
+    }
+
+    protected override bool Receive(object message) => AwaitingAcks(message);
+
+    private bool AwaitingAcks(object message)
+    {
+        if (message is not InvalidateAcked ack || ack.Id != _order.Id || !_pending.Contains(ack.Cpu))
+            return false;
+        if (_span is not null && ack.Cpu != _order.Initiator)
+            _trace.Span(TraceContext.Of(_span), Instruments.Spans.Ipi, _started, Instruments.Attributes.Cpu, ack.Cpu.Value);
+        _pending.Remove(ack.Cpu);
+        if (_pending.Count == 0)
+            Complete();
+        return true;
     }
 
     public static Props Props(ShootdownOrder order, RunContext run) => Akka.Actor.Props.Create(typeof(ShootdownRound), order, run);

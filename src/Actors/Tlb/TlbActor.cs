@@ -21,9 +21,12 @@ namespace Faultsim.Actors.Tlb;
 /// IPIs are handled between any two of these steps, after the accesses performed so far have
 /// reached memory, so a frame is never freed under an access still on its way.
 /// </summary>
-// Idle ──ExecuteQuantum──▶ (running) ──miss──▶ AwaitingTranslation ──Walked | FaultResolved──▶ (running)
-// (running) ──last access | EFAULT | death | panic──▶ Idle, QuantumExecuted to the CPU
-// Invalidate: in every state, at once (a TLB handles messages only between steps: each is a flush point)
+// Idle ──ExecuteQuantum──▶ runs the quantum's accesses in the handler; at one the TLB cannot complete:
+//      Walk to the mm ──▶ AwaitingTranslation(quantum) ──Walked | FaultResolved(retry)──▶ runs on from that access
+// a run ends (last access, EFAULT, kill, panic; AwaitingTranslation also on WalkRefused) ──▶ Idle, QuantumExecuted to the CPU
+// Idle: GetTlbStats. Idle | AwaitingTranslation: Invalidate at once (a TLB takes messages only between steps: each is a flush point)
+// The quantum in progress is AwaitingTranslation's data, kept in one field: the state is entered on every miss, and
+// that costs no allocation (its handler is a delegate made once).
 public sealed class TlbActor : SimulationActor
 {
     private readonly CpuId _cpu;
@@ -35,11 +38,13 @@ public sealed class TlbActor : SimulationActor
     private readonly FaultTrace _trace;
     private readonly Dictionary<ResolutionKind, LatencyHistogram> _latency = [];
     private readonly List<FrameAccess> _performed = [];
-    private Quantum? _quantum;      // the quantum in progress, while AwaitingTranslation
+    private readonly Receive _idle, _awaitingTranslation;
+    private Quantum? _quantum;      // AwaitingTranslation's data: the quantum in progress
     private long _faults;
 
-    public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk, RunContext run)
+    public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk, RunContext run) : base(nameof(Idle), run.WaitBound)
     {
+        (_idle, _awaitingTranslation) = (Idle, AwaitingTranslation);
         _cpu = cpu;
         _flushBeforeWalk = flushBeforeWalk;
         _run = run;
@@ -106,7 +111,7 @@ public sealed class TlbActor : SimulationActor
             _time.Send(order.AddressSpace, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit,
                 q.Root is { } root ? TraceContext.Of(root) : TraceContext.None, q.WalkStarted + _run.Latencies.TlbHit), _run.Latencies.PageWalk, Self);
             _quantum = q;
-            Become(AwaitingTranslation);
+            BecomeWaiting(nameof(AwaitingTranslation), _awaitingTranslation, "its walk or its fault (Walked, WalkRefused, FaultResolved)", q);
             return;
         }
         End(q, QuantumEnd.Completed, ProcessFate.Running);
@@ -193,7 +198,7 @@ public sealed class TlbActor : SimulationActor
     private void Resume(Quantum q)
     {
         _quantum = null;
-        Become(Idle);
+        Become(nameof(Idle), _idle);
         Run(q);
     }
 
@@ -214,7 +219,7 @@ public sealed class TlbActor : SimulationActor
         // The hits took their time too: the quantum answers that much later.
         _time.Send(q.ReplyTo, new QuantumExecuted(q.Order.Id, q.Next, end, fate, q.Tally.ToStats()), q.Tally.Hits * _run.Latencies.TlbHit, Self);
         _quantum = null;
-        Become(Idle);
+        Become(nameof(Idle), _idle);
     }
 
     /// <summary>An IPI: the accesses performed so far go to memory first, then the entries go, then the ack.</summary>
@@ -298,5 +303,7 @@ public sealed class TlbActor : SimulationActor
 
         /// <summary>An IPI for the faulting page came while its walk or fault was out: its answer may be stale.</summary>
         public bool Invalidated { get; set; }
+
+        public override string ToString() => $"fault {Fault.Value} of quantum {Order.Id.Value} at access {Next} of {Order.Accesses.Length}";
     }
 }

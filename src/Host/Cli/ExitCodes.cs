@@ -16,13 +16,21 @@ public static class ExitCodes
     /// invariant violation: the run held every invariant as far as it went. The message names the limit and the key that raises it.
     /// </summary>
     public const int StoppedAtLimit = 3;
-    /// <summary>A fault of faultsim itself.</summary>
+    /// <summary>
+    /// A fault of faultsim itself: a simulation actor threw, got a message no state of it takes (a protocol error), or
+    /// waited past faultsim.actors.wait-bound in a live run. One line on stderr says which actor, state and message.
+    /// </summary>
     public const int InternalError = 70;
 
-    /// <summary>
-    /// A run's exit code: 70 when the simulation itself failed, 1 for a violation (or a run that stopped making progress),
-    /// 3 for a limit reached first, else 0.
-    /// </summary>
+    /// <summary>A run's exit code: 70 for a crash, 1 for a violation (or a run that stopped making progress), 3 for a limit reached first, else 0.</summary>
     public static int Of(RunReport report) =>
         report.Crash is not null ? InternalError : report.Failed ? Violation : report.StoppedAt is not null ? StoppedAtLimit : Ok;
+
+    /// <summary>A run's exit code, after the one line on stderr a crash gets (as a live run's crash does).</summary>
+    public static int Of(RunReport report, TextWriter error)
+    {
+        if (report.Crash is { } crash)
+            error.WriteLine($"faultsim: {crash}");
+        return Of(report);
+    }
 }

@@ -48,7 +48,7 @@ public static class FaultsimCli
         }
         catch (Faultsim.Actors.Machine.SimulationException e)
         {
-            error.WriteLine($"faultsim: the simulation failed: {e.Message}");
+            error.WriteLine($"faultsim: {Running.Runner.CrashOf(e.Message)}");
             return ExitCodes.InternalError;
         }
         catch (IOException e)

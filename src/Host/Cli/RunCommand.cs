@@ -69,7 +69,7 @@ internal static class RunCommand
             eventFile?.Finish("--events");
             var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
             Report(output, parse.GetValue(json), report, workload, settings, source, trace, alwaysLog: false);
-            return ExitCodes.Of(report);
+            return ExitCodes.Of(report, error);
         });
         return command;
     }

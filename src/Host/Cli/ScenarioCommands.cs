@@ -33,7 +33,7 @@ internal static class ScenarioCommands
         var threads = CommonOptions.Count("--threads", "Seeds run in parallel, one engine each (default: the cores)", 1, 256);
         var maxSteps = CommonOptions.MaxSteps("explore.max-steps", "auto", "Stop each seed's run after N messages (exit 3); auto, the default, scales it to the scripts");
         var command = new Command("explore",
-            "Run a scenario over many seeds until one violates an invariant (exit 1) or reaches the step limit (exit 3), or none does (exit 0)")
+            "Run a scenario over many seeds until one violates an invariant (exit 1), reaches the step limit (exit 3) or crashes the simulation (exit 70), or none does (exit 0)")
         {
             scenario, seeds, strategy, set, threads, maxSteps,
         };
@@ -54,7 +54,7 @@ internal static class ScenarioCommands
             }
             ExploreReport.WriteFailure(output, name, parse.GetValue(set) ?? [], settings, failure);
             output.WriteLine(speed);
-            return ExitCodes.Of(failure);
+            return ExitCodes.Of(failure, error);
         });
         return command;
     }
@@ -79,7 +79,7 @@ internal static class ScenarioCommands
             var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error, eventFile);
             eventFile?.Finish("--events");
             RunCommand.Report(output, parse.GetValue(json), report, settings.Workload, settings, $"scenario {name}", trace, alwaysLog: true);
-            return ExitCodes.Of(report);
+            return ExitCodes.Of(report, error);
         });
         return command;
     }

@@ -42,6 +42,7 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
             DiskBandwidth = root.Size("machine.disk.bandwidth") is var bandwidth and > 0 ? bandwidth
                 : throw root.Error("machine.disk.bandwidth", "must be more than 0 bytes per second"),
             TimedDisk = root.Bool("actors.timed-disk"),
+            WaitBound = WaitBound(root),
             Run = new RunContext(ReadLatencies(root.Section("latency")), ReadBugs(root.Section("bugs")), root.Fraction("chaos.loader-crash-rate"), null),
         };
         var explore = new ExploreSettings(
@@ -65,6 +66,15 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         Telemetry = Telemetry with { TraceRatio = ratio },
         Actors = Actors with { Run = Actors.Run with { Tracing = TraceSettings.Sampling(ratio) } },
     };
+
+    /// <summary>faultsim.actors.wait-bound: a duration above zero, or off.</summary>
+    private static TimeSpan? WaitBound(ConfigReader root)
+    {
+        if (root.String("actors.wait-bound").Trim().Equals("off", StringComparison.OrdinalIgnoreCase))
+            return null;
+        var bound = root.Duration("actors.wait-bound");
+        return bound > TimeSpan.Zero ? bound : throw root.Error("actors.wait-bound", "must be more than 0 (or off, for no bound)");
+    }
 
     private static Latencies ReadLatencies(ConfigReader l) => new(
         l.DurationNanos("tlb-hit"), l.DurationNanos("page-walk"), l.DurationNanos("fault-entry"), l.DurationNanos("fault-exit"),

@@ -17,13 +17,16 @@ public sealed record RunReport(RunResult? Result, EventLog? Log, Violation? Viol
     /// <summary>Why a run that did not finish stopped, when neither an invariant nor a limit explains it.</summary>
     public string? Stall { get; init; }
 
+    /// <summary>
+    /// Why the simulation itself failed, if it did ("the simulation failed: …"): an actor threw, got a message no state of
+    /// it takes, or waited past its bound. A fault of faultsim (or of a planted bug), not of the workload: exit code 70.
+    /// </summary>
+    public string? Crash { get; init; }
+
     /// <summary>The limit the run reached before it finished; null if it reached none.</summary>
     public StepLimit? StoppedAt { get; init; }
 
-    /// <summary>Why the simulation itself failed (an actor threw): a fault of faultsim, exit code 70.</summary>
-    public string? Crash { get; init; }
-
-    /// <summary>Whether the run broke an invariant, stopped making progress or crashed: the report shows its log.</summary>
+    /// <summary>Whether the run broke an invariant, stopped making progress or crashed: the report shows its log, the exit code is 1 (70 for a crash).</summary>
     public bool Failed => Violation is not null || Stall is not null || Crash is not null;
 
     /// <summary>Whether the run ended before its workload did (a violation, a stall, a limit): the report shows its log.</summary>
@@ -57,15 +60,18 @@ public static class Runner
                 throw new WorkloadException(failed.Line, failed.Message);
             var unfinished = run.Result is null && run.Violation is null;
             var stoppedAt = unfinished && run.Outcome == DriverOutcome.StepLimit ? limit : null;
-            var crash = run.Reply is RunCrashed crashed ? $"the simulation failed: {crashed.Message}" : null;
+            var crash = unfinished && stoppedAt is null && run.Reply is RunCrashed crashed ? CrashOf(crashed.Message) : null;
             var stall = unfinished && stoppedAt is null && crash is null ? "the run stopped making progress" : null;
-            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Stall = stall, StoppedAt = stoppedAt, Crash = crash };
+            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Stall = stall, Crash = crash, StoppedAt = stoppedAt };
         }
         finally
         {
             owned?.Dispose();
         }
     }
+
+    /// <summary>The words of a crash, the same on both engines and in every command.</summary>
+    public static string CrashOf(string message) => $"the simulation failed: {message}";
 
     private static RunReport Live(SimSettings settings, Workload workload, ulong seed, EventLogOptions events)
     {
