@@ -150,4 +150,25 @@ public sealed class TlbSpec : DeterministicSpec
         Assert.Equal((1, QuantumEnd.Efault), (executed.Completed, executed.End));
         Assert.Equal(1, executed.Stats.FaultsByKind[(int)ResolutionKind.EfaultFixup]);
     }
+
+    [Fact]
+    public void A_fault_whose_loader_crashed_is_retried_after_a_backoff_that_doubles_with_each_crash_in_a_row()
+    {
+        var run = RunContext.Live with { Latencies = Latencies.None with { CrashRetry = 1_000 } };
+        var tlb = Spawn(TlbActor.Props(new CpuId(1), 64, 4, _memory.Ref, flushBeforeWalk: false, run));
+        var walks = Arrivals(_mm);
+        tlb.Tell(new ExecuteQuantum(new QuantumId(1), new ProcessId(1), Faults.Asid, _mm.Ref, Faults.Anon, [Load(Faults.Anon)]), _cpu.Ref);
+        var page = new PageKey(Faults.Asid, Faults.Anon.Page);
+        for (var crash = 1; crash <= 3; crash++)
+        {
+            var walk = Next<Walk>(_mm);
+            _mm.Reply(new FaultResolved(walk.Id, page, ResolutionKind.Spurious, false, Counted: false, false, FaultOutcome.Retry, null, LoaderCrashed: true));
+        }
+        var retried = Next<Walk>(_mm);
+        _mm.Reply(new FaultResolved(retried.Id, page, ResolutionKind.DemandZero, false, Counted: true, false, FaultOutcome.Retry, Readable(Faults.Frame)));
+        var executed = Next<QuantumExecuted>(_cpu);
+        Assert.Equal((QuantumEnd.Completed, 1L), (executed.End, executed.Stats.FaultsByKind.Sum())); // the crashes counted nothing
+        var gaps = walks.Zip(walks.Skip(1), (a, b) => b.At - a.At).ToList();
+        Assert.Equal([1_000L, 2_000, 4_000], gaps); // the walks of the retries, each after its backoff
+    }
 }

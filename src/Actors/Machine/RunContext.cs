@@ -7,6 +7,9 @@ namespace Faultsim.Actors.Machine;
 /// <param name="Jitter">How much each delay varies, drawn from the seed: ±this fraction of it (0 to 1).</param>
 public sealed record Latencies(long TlbHit, long PageWalk, long FaultEntry, long FaultExit, long Ipi, long PageZero, long PageCopy, double Jitter = 0)
 {
+    /// <summary>The first backoff of a fault retried because its loader crashed (<see cref="Faultsim.Model.Faults.RetryBackoff"/>).</summary>
+    public long CrashRetry { get; init; }
+
     public static readonly Latencies None = new(0, 0, 0, 0, 0, 0, 0);
 
     /// <summary>Round figures for a current x86 server.</summary>

@@ -39,10 +39,11 @@ public sealed record ResolveFault(FaultId Id, CpuId Cpu, PageKey Page, ProcessId
 
 /// <summary>
 /// mm (or loader, memory when the fault ends without a PTE) → TLB, only after the PTE is installed: how the fault ended. <see cref="Counted"/> is false when the fault
-/// is retried without having been resolved (the state changed under it); <see cref="Translation"/> is the new PTE's.
+/// is retried without having been resolved (the state changed under it); <see cref="Translation"/> is the new PTE's;
+/// <see cref="LoaderCrashed"/> when the retry is because the page's loader crashed (the TLB backs off first).
 /// </summary>
 public sealed record FaultResolved(FaultId Id, PageKey Page, ResolutionKind Kind, bool Major, bool Counted, bool DiskRead,
-    FaultOutcome Outcome, Translation? Translation, FaultErrorCode Code = default) : IFaultProtocol;
+    FaultOutcome Outcome, Translation? Translation, FaultErrorCode Code = default, bool LoaderCrashed = false) : IFaultProtocol;
 
 /// <summary>
 /// Memory → loader of <see cref="Page"/> (through the router, so it waits behind a fault on that page): eviction

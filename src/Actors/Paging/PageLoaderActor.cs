@@ -79,7 +79,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             var waiters = job.WaitQueue;
             if (_run.Bugs.LoseWaiterOnRestart && waiters.Length > 0)
                 waiters = waiters.RemoveAt(waiters.Length - 1); // planted bug: the last waiter is forgotten, and sleeps forever
-            _waker.Retry(waiters, job.Page);
+            _waker.Crashed(waiters, job.Page);
         }
         base.PreRestart(reason, message);
     }

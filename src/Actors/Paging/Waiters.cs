@@ -57,13 +57,21 @@ public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef 
     public void Retry(Waiter waiter, PageKey page) =>
         Send(waiter, page, ResolutionKind.Spurious, major: false, counted: false, DiskRead: false, FaultOutcome.Retry, null);
 
-    private void Send(Waiter waiter, PageKey page, ResolutionKind kind, bool major, bool counted, bool DiskRead, FaultOutcome outcome, Translation? translation)
+    /// <summary>The loader crashed mid-load: every waiter faults again, nothing counted, after its backoff.</summary>
+    public void Crashed(ImmutableArray<Waiter> waiters, PageKey page)
+    {
+        foreach (var waiter in waiters)
+            Send(waiter, page, ResolutionKind.Spurious, major: false, counted: false, DiskRead: false, FaultOutcome.Retry, null, crashed: true);
+    }
+
+    private void Send(Waiter waiter, PageKey page, ResolutionKind kind, bool major, bool counted, bool DiskRead, FaultOutcome outcome, Translation? translation,
+        bool crashed = false)
     {
         run.Events?.Record(actor, waiter.ReplyTo.Path.Name,
             new SimEvent.FaultWoken(waiter.Id.Value, page, kind, counted, outcome.ToString().ToLowerInvariant()));
         if (waiter.WaitingSince >= 0)
             _trace.Span(waiter.Trace, Instruments.Spans.LoaderWait, waiter.WaitingSince);
-        time.Send(waiter.ReplyTo, new FaultResolved(waiter.Id, page, kind, major, counted, DiskRead, outcome, translation, waiter.Code),
+        time.Send(waiter.ReplyTo, new FaultResolved(waiter.Id, page, kind, major, counted, DiskRead, outcome, translation, waiter.Code, crashed),
             run.Latencies.FaultExit, self);
     }
 }

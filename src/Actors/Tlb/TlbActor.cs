@@ -23,6 +23,7 @@ namespace Faultsim.Actors.Tlb;
 /// </summary>
 // Idle ──ExecuteQuantum──▶ runs the quantum's accesses in the handler; at one the TLB cannot complete:
 //      Walk to the mm ──▶ AwaitingTranslation(quantum) ──Walked | FaultResolved(retry)──▶ runs on from that access
+//      AwaitingTranslation ──FaultResolved(its loader crashed)──▶ AwaitingTranslation ──BackedOff (its timer)──▶ faults again
 // a run ends (last access, EFAULT, kill, panic; AwaitingTranslation also on WalkRefused) ──▶ Idle, QuantumExecuted to the CPU
 // Idle: GetTlbStats. Idle | AwaitingTranslation: Invalidate at once (a TLB takes messages only between steps: each is a flush point)
 // The quantum in progress is AwaitingTranslation's data, kept in one field: the state is entered on every miss, and
@@ -133,6 +134,9 @@ public sealed class TlbActor : SimulationActor
             case FaultResolved resolved when resolved.Id == q.Fault:
                 Resolved(q, resolved);
                 return true;
+            case BackedOff backedOff when backedOff.Fault == q.Fault:
+                Retry(q);
+                return true;
             case Invalidate order:
                 // Waiting is a flush point, for lazy orders too: a CPU that waited for its own ack here would deadlock
                 // (reclaim for this very fault may need this TLB flushed).
@@ -179,6 +183,13 @@ public sealed class TlbActor : SimulationActor
                 End(q, QuantumEnd.Panic, ProcessFate.Running);
                 return;
         }
+        if (resolved.LoaderCrashed)
+        {
+            // Not a new attempt: the same fault, retried once the backoff has passed (IPIs are still taken meanwhile).
+            _time.Send(Self, new BackedOff(q.Fault), RetryBackoff.After(++q.CrashesInARow, _run.Latencies.CrashRetry), Self);
+            BecomeWaiting(nameof(AwaitingTranslation), _awaitingTranslation, "the backoff after its loader crashed (BackedOff)", q);
+            return;
+        }
         var page = q.Order.Accesses[q.Next].Address.Page;
         if (resolved.Counted && ++q.FaultsOnThisAccess > FaultHandler.MaxResolutionsPerAccess)
             throw new InvalidOperationException(FaultHandler.NotConverging(_cpu, q.Order.Accesses[q.Next].Address));
@@ -192,8 +203,20 @@ public sealed class TlbActor : SimulationActor
         {
             _tlb.Invalidate(q.Order.Asid, page); // a spurious fault flushes the stale local entry
         }
+        if (resolved.Counted)
+            q.CrashesInARow = 0;
         Resume(q);
     }
+
+    /// <summary>The backoff after a loader's crash has passed: the access faults again.</summary>
+    private void Retry(Quantum q)
+    {
+        _tlb.Invalidate(q.Order.Asid, q.Order.Accesses[q.Next].Address.Page);
+        Resume(q);
+    }
+
+    /// <summary>TLB → itself: the backoff of <see cref="Fault"/> after its loader crashed is over.</summary>
+    private sealed record BackedOff(FaultId Fault) : INoSerializationVerificationNeeded;
 
     private void Resume(Quantum q)
     {
@@ -293,6 +316,8 @@ public sealed class TlbActor : SimulationActor
         public QuantumTally Tally { get; } = new();
         public int Next { get; set; }
         public int FaultsOnThisAccess { get; set; }
+        /// <summary>Retries of this access because its loader crashed, since its last resolution: its next backoff doubles.</summary>
+        public int CrashesInARow { get; set; }
         public bool JustFilled { get; set; }
         public FaultId Fault { get; set; }
         /// <summary>When the walk of the access that missed began, for its fault's latency.</summary>

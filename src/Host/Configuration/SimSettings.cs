@@ -78,7 +78,10 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
 
     private static Latencies ReadLatencies(ConfigReader l) => new(
         l.DurationNanos("tlb-hit"), l.DurationNanos("page-walk"), l.DurationNanos("fault-entry"), l.DurationNanos("fault-exit"),
-        l.DurationNanos("ipi"), l.DurationNanos("page-zero"), l.DurationNanos("page-copy"), l.Fraction("jitter"));
+        l.DurationNanos("ipi"), l.DurationNanos("page-zero"), l.DurationNanos("page-copy"), l.Fraction("jitter"))
+    {
+        CrashRetry = l.DurationNanos("crash-retry"),
+    };
 
     private static PlantedBugs ReadBugs(ConfigReader b) => new(
         b.Bool("wake-before-pte"), b.Bool("free-before-acks"), b.Bool("no-leader-election"),
