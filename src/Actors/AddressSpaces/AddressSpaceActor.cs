@@ -221,15 +221,20 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         TraceInstall(install);
         if (change.Old.IsSwapped)
             _memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
-        void WakeAll() => _waker.Installed(install.Waiters, page, install.Report, Translation.Of(install.New));
         if (!change.Old.IsPresent || change.Old.Frame == change.New.Frame)
         {
-            WakeAll();
+            _waker.Installed(install.Waiters, page, install.Report, Translation.Of(install.New));
             return;
         }
-        // Planted bug publish-before-flush: the new PTE is out while other CPUs may still reach the old frame.
+        PublishedBeforeFlush(install, page, change);
+    }
+
+    /// <summary>Planted bug publish-before-flush: the new PTE is out while other CPUs may still reach the old frame.</summary>
+    private void PublishedBeforeFlush(InstallPte install, PageKey page, PteChange change)
+    {
         var released = Release([change]);
-        Shootdown([change], install.Cpu, includeInitiator: false, released, WakeAll, install.Trace);
+        Shootdown([change], install.Cpu, includeInitiator: false, released,
+            () => _waker.Installed(install.Waiters, page, install.Report, Translation.Of(install.New)), install.Trace);
     }
 
     /// <summary>

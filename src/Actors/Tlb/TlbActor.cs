@@ -35,6 +35,7 @@ public sealed class TlbActor : SimulationActor
     private readonly FaultTrace _trace;
     private readonly Dictionary<ResolutionKind, LatencyHistogram> _latency = [];
     private readonly List<FrameAccess> _performed = [];
+    private readonly Receive _idle, _awaitingTranslation; // the states, made once: Become(Idle) would allocate a delegate per fault
     private Quantum? _quantum;      // the quantum in progress, while AwaitingTranslation
     private long _faults;
 
@@ -47,6 +48,7 @@ public sealed class TlbActor : SimulationActor
         _trace = new FaultTrace(run.Tracing, _time);
         _tlb = new Model.Tlbs.Tlb(entries, ways);
         _memory = memory;
+        (_idle, _awaitingTranslation) = (Idle, AwaitingTranslation);
     }
 
     /// <param name="flushBeforeWalk">Send the accesses performed so far to memory before every walk: needed when frames
@@ -106,7 +108,7 @@ public sealed class TlbActor : SimulationActor
             _time.Send(order.AddressSpace, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit,
                 q.Root is { } root ? TraceContext.Of(root) : TraceContext.None, q.WalkStarted + _run.Latencies.TlbHit), _run.Latencies.PageWalk, Self);
             _quantum = q;
-            Become(AwaitingTranslation);
+            Become(_awaitingTranslation);
             return;
         }
         End(q, QuantumEnd.Completed, ProcessFate.Running);
@@ -193,7 +195,7 @@ public sealed class TlbActor : SimulationActor
     private void Resume(Quantum q)
     {
         _quantum = null;
-        Become(Idle);
+        Become(_idle);
         Run(q);
     }
 
@@ -214,7 +216,7 @@ public sealed class TlbActor : SimulationActor
         // The hits took their time too: the quantum answers that much later.
         _time.Send(q.ReplyTo, new QuantumExecuted(q.Order.Id, q.Next, end, fate, q.Tally.ToStats()), q.Tally.Hits * _run.Latencies.TlbHit, Self);
         _quantum = null;
-        Become(Idle);
+        Become(_idle);
     }
 
     /// <summary>An IPI: the accesses performed so far go to memory first, then the entries go, then the ack.</summary>
