@@ -191,7 +191,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var page = new PageKey(_setup.Asid, walk.Address.Page);
         _run.Events?.Record(Self.Path.Name, _loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
         _trace.Span(walk.Trace, Instruments.Spans.PageWalk, Math.Min(walk.StartedAt, _time.NowNanos)); // the walk that failed: a fault now
-        _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace, _time.NowNanos),
+        _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace,
+            walk.Trace.IsSampled ? _time.NowNanos : 0), // when it was raised: for its span only
             _run.Latencies.FaultEntry, Self);
     }
 

@@ -12,6 +12,8 @@ public sealed class PageTable
     private readonly Node _root = new(Level.Pml4);
     private int _tables = 1;
     private long _presentOrSwapped;
+    private ulong _lastLeafKey = ulong.MaxValue; // page >> 9 of the leaf below: see Remember
+    private Node? _lastLeaf;
 
     /// <summary>Page-table pages allocated, the root included.</summary>
     public int TablePages => _tables;
@@ -81,6 +83,8 @@ public sealed class PageTable
 
     private Node? FindLeaf(PageNumber page)
     {
+        if (page.Value >> 9 == _lastLeafKey)
+            return _lastLeaf;
         var node = _root;
         for (var level = Level.Pml4; level > Level.Pt; level--)
         {
@@ -88,11 +92,13 @@ public sealed class PageTable
             if (node is null)
                 return null;
         }
-        return node;
+        return Remember(page, node);
     }
 
     private Node LeafFor(PageNumber page)
     {
+        if (page.Value >> 9 == _lastLeafKey)
+            return _lastLeaf!;
         var node = _root;
         for (var level = Level.Pml4; level > Level.Pt; level--)
         {
@@ -104,7 +110,17 @@ public sealed class PageTable
             }
             node = child;
         }
-        return node;
+        return Remember(page, node);
+    }
+
+    /// <summary>
+    /// The leaf last looked up, by the pages it covers: faults, walks and installs come to the same leaf again and again,
+    /// and a table once made is never freed, so the cache never goes stale.
+    /// </summary>
+    private Node Remember(PageNumber page, Node leaf)
+    {
+        (_lastLeafKey, _lastLeaf) = (page.Value >> 9, leaf);
+        return leaf;
     }
 
     /// <summary>One page-table page: child tables above the leaf level, PTEs at it.</summary>
