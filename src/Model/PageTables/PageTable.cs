@@ -51,23 +51,32 @@ public sealed class PageTable
     }
 
     /// <summary>Every non-empty leaf entry with a page in [<paramref name="from"/>, <paramref name="to"/>), in page order.</summary>
+    /// <remarks>
+    /// Lazy, in one iterator: the path from the root to the table being read is kept in arrays (four levels), so an entry
+    /// costs one step, not one step per level as nested iterators would (a whole address space is read at the end of a run).
+    /// </remarks>
     public IEnumerable<(PageNumber Page, Pte Pte)> Entries(PageNumber from, PageNumber to)
     {
         if (from >= to)
             yield break;
-        foreach (var entry in EntriesBelow(_root, 0, from.Value, to.Value))
-            yield return entry;
-    }
-
-    private static IEnumerable<(PageNumber, Pte)> EntriesBelow(Node node, ulong basePage, ulong from, ulong to)
-    {
-        var span = 1UL << (9 * (int)node.Level);   // pages covered by one entry of this node
-        var first = from > basePage ? (int)((from - basePage) / span) : 0;
-        for (var i = first; i < EntriesPerTable; i++)
+        var (start, end) = (from.Value, to.Value);
+        var nodes = new Node[(int)Level.Pml4 + 1];
+        var bases = new ulong[nodes.Length];
+        var next = new int[nodes.Length];
+        var depth = 0;
+        (nodes[0], bases[0], next[0]) = (_root, 0, FirstIndex(_root.Level, 0, start));
+        while (depth >= 0)
         {
-            var entryBase = basePage + (ulong)i * span;
-            if (entryBase >= to)
-                yield break;
+            var node = nodes[depth];
+            var i = next[depth]++;
+            if (i >= EntriesPerTable)
+            {
+                depth--;
+                continue;
+            }
+            var entryBase = bases[depth] + (ulong)i * PagesPerEntry(node.Level);
+            if (entryBase >= end)
+                yield break; // every later entry, at any level, starts later still
             if (node.Ptes is { } ptes)
             {
                 if (ptes[i] != 0)
@@ -75,11 +84,17 @@ public sealed class PageTable
             }
             else if (node.Children![i] is { } child)
             {
-                foreach (var entry in EntriesBelow(child, entryBase, from, to))
-                    yield return entry;
+                depth++;
+                (nodes[depth], bases[depth], next[depth]) = (child, entryBase, FirstIndex(child.Level, entryBase, start));
             }
         }
     }
+
+    /// <summary>Pages covered by one entry of a table at <paramref name="level"/>.</summary>
+    private static ulong PagesPerEntry(Level level) => 1UL << (9 * (int)level);
+
+    /// <summary>The first entry of a table at <paramref name="level"/> covering pages from <paramref name="basePage"/> that can hold <paramref name="from"/> or later.</summary>
+    private static int FirstIndex(Level level, ulong basePage, ulong from) => from > basePage ? (int)((from - basePage) / PagesPerEntry(level)) : 0;
 
     private Node? FindLeaf(PageNumber page)
     {
