@@ -231,7 +231,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var page = new PageKey(_setup.Asid, walk.Address.Page);
         _run.Events?.Record(Self.Path.Name, _loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
         _trace.Span(walk.Trace, Instruments.Spans.PageWalk, Math.Min(walk.StartedAt, _time.NowNanos)); // the walk that failed: a fault now
-        _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace, _time.NowNanos),
+        _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace,
+            walk.Trace.IsSampled ? _time.NowNanos : 0), // when it was raised: for its span only
             _run.Latencies.FaultEntry, Self);
     }
 
@@ -266,7 +267,12 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             Wake(install);
             return;
         }
-        // Planted bug publish-before-flush: the new PTE is out while other CPUs may still reach the old frame.
+        PublishedBeforeFlush(install, page, change);
+    }
+
+    /// <summary>Planted bug publish-before-flush: the new PTE is out while other CPUs may still reach the old frame.</summary>
+    private void PublishedBeforeFlush(InstallPte install, PageKey page, PteChange change)
+    {
         var released = Release([change]);
         var then = new AfterFlush.Wake(install);
         if (!Shootdown([change], install.Cpu, includeInitiator: false, released, then, install.Trace))

@@ -226,7 +226,10 @@ public sealed partial class MemoryActor : SimulationActor
             Unsettled(frame); // a new frame: on the replacement lists once its PTE is in place
         var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
         var pte = Pte.Mapped(frame, flags, _memory.Frames.Generation(frame));
-        var install = prepare.Then with { New = pte, FramePrepared = true, PreparedAt = _time.NowNanos, Work = work };
+        var install = prepare.Then with
+        {
+            New = pte, FramePrepared = true, PreparedAt = prepare.Then.Trace.IsSampled ? _time.NowNanos : 0, Work = work, // the time: for a span only
+        };
         _time.Send(prepare.AddressSpace, install, latency, Self); // zeroing or copying takes its time
     }
 

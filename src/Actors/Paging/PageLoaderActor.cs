@@ -55,6 +55,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
         _waker = new Waker(Self.Path.Name, run, _time, Self);
+        (_idle, _gathering, _reading) = (Idle, Gathering, Reading);
     }
 
     public IStash Stash { get; set; } = null!;
@@ -152,9 +153,9 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             resolution = Resolution.CowReuse.Instance; // planted bug: a COW write reuses the frame whoever else maps it
         job.Resolution = resolution;
         var vma = job.Input.Vma!;
-        Record(null, new SimEvent.FaultDecided(job.Leader.Id.Value, job.Page, resolution.Kind));
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.FaultDecided(job.Leader.Id.Value, job.Page, resolution.Kind));
         if (resolution is Resolution.CowBreak or Resolution.CowReuse && !vma.IsShared) // a shared mapping's write-notify is no COW
-            Record(null, new SimEvent.CowDecided(job.Page, job.Input.Pte.Frame, job.Input.Frame.RefCount, resolution is Resolution.CowReuse));
+            _run.Events?.Record(Self.Path.Name, null, new SimEvent.CowDecided(job.Page, job.Input.Pte.Frame, job.Input.Frame.RefCount, resolution is Resolution.CowReuse));
         switch (resolution)
         {
             case Resolution.Spurious:
@@ -227,7 +228,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             PageSource.FromSwap swap => new DiskBlock.OfSwap(swap.Slot),
             _ => throw new InvalidOperationException($"no disk block for {major.Source}"),
         };
-        Record(_disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
+        _run.Events?.Record(Self.Path.Name, _disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
         job.Block = block;
         job.AskedAt = _time.NowNanos;
         _disk.Tell(new ReadPage(job.Request, block));
@@ -283,7 +284,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// <summary>Planted bug wake-before-pte: the followers are woken as resolved before the PTE they wait for exists.</summary>
     private void WakeFollowersEarly(Job job)
     {
-        if (!_run.Bugs.WakeBeforePte || job.Followers.Count == 0)
+        if (!_run.Bugs.WakeBeforePte || !job.HasFollowers)
             return;
         _waker.Ended(job.FollowerWaiters, job.Page, Report(job, job.Resolution!), counted: true, FaultOutcome.Retry);
         job.Followers.Clear();
@@ -312,7 +313,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             case ResolveFault follower:
                 Arrived(follower);
                 _job!.Followers.Add((follower, _time.NowNanos));
-                Record(null, new SimEvent.FollowerQueued(follower.Id.Value, follower.Page, _job.Leader.Id.Value));
+                _run.Events?.Record(Self.Path.Name, null, new SimEvent.FollowerQueued(follower.Id.Value, follower.Page, _job.Leader.Id.Value));
                 return true;
             case EvictPage:
                 Stash.Stash(); // after the fault on the page: Idle takes it
@@ -351,8 +352,6 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         _reported = MessagesReceived;
     }
 
-    private void Record(string? peer, SimEvent e) => _run.Events?.Record(Self.Path.Name, peer, e);
-
     /// <summary>A fault reached its loader: the fault entry, with the mm's VMA lookup, is over.</summary>
     private void Arrived(ResolveFault fault) => _trace.Span(fault.Trace, Instruments.Spans.VmaLookup, fault.RaisedAt);
 
@@ -370,14 +369,44 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         public ResolveFault Leader { get; } = leader;
         public PageKey Page => Leader.Page;
         /// <summary>Faults on the page that came while it was being resolved, with when each began to wait.</summary>
-        public List<(ResolveFault Fault, long Since)> Followers { get; } = [];
+        public List<(ResolveFault Fault, long Since)> Followers => _followers ??= [];
+
+        private List<(ResolveFault Fault, long Since)>? _followers; // most faults have none: made on the first
+
+        public bool HasFollowers => _followers is { Count: > 0 };
 
         /// <summary>The leader, then the followers in arrival order.</summary>
-        public ImmutableArray<Waiter> WaitQueue =>
-            [new Waiter(Leader.Id, Leader.ReplyTo, Leader.Trace, Leader.Input.Code), .. FollowerWaiters];
+        public ImmutableArray<Waiter> WaitQueue
+        {
+            get
+            {
+                var leader = new Waiter(Leader.Id, Leader.ReplyTo, Leader.Trace, Leader.Input.Code);
+                if (!HasFollowers)
+                    return [leader];
+                var queue = ImmutableArray.CreateBuilder<Waiter>(1 + _followers!.Count);
+                queue.Add(leader);
+                AddFollowers(queue);
+                return queue.MoveToImmutable();
+            }
+        }
 
-        public ImmutableArray<Waiter> FollowerWaiters =>
-            [.. Followers.Select(f => new Waiter(f.Fault.Id, f.Fault.ReplyTo, f.Fault.Trace, f.Fault.Input.Code, f.Since))];
+        public ImmutableArray<Waiter> FollowerWaiters
+        {
+            get
+            {
+                if (!HasFollowers)
+                    return [];
+                var queue = ImmutableArray.CreateBuilder<Waiter>(_followers!.Count);
+                AddFollowers(queue);
+                return queue.MoveToImmutable();
+            }
+        }
+
+        private void AddFollowers(ImmutableArray<Waiter>.Builder queue)
+        {
+            foreach (var (fault, since) in _followers!)
+                queue.Add(new Waiter(fault.Id, fault.ReplyTo, fault.Trace, fault.Input.Code, since));
+        }
         public FaultInput Input { get; set; } = leader.Input;
         public Resolution? Resolution { get; set; }
         public MemoryQuery? Query { get; set; }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Event;
 using Faultsim.Actors.Machine;
@@ -78,17 +79,17 @@ public sealed class PageLoaderRouter : SimulationActor
 
     private void Route(IPageMessage message)
     {
-        if (!_bound.TryGetValue(message.Page, out var binding) || (_run.Bugs.NoLeaderElection && message is ResolveFault))
+        ref var binding = ref CollectionsMarshal.GetValueRefOrAddDefault(_bound, message.Page, out var bound); // one lookup a message
+        if (!bound || (_run.Bugs.NoLeaderElection && message is ResolveFault))
         {
             // (Planted bug no-leader-election: every fault gets a loader of its own, so none waits for another.)
-            if (!_bound.ContainsKey(message.Page))
+            if (!bound)
                 FaultMetrics.Loaders(+1);
             binding = (_free.Count > 0 ? _free.Pop() : NewLoader(), 0);
-            _peak = Math.Max(_peak, _bound.Count + 1);
+            _peak = Math.Max(_peak, bound ? _bound.Count + 1 : _bound.Count); // (with the planted bug, a page bound twice counts twice)
         }
-        var sequence = ++_routed;
-        _bound[message.Page] = (binding.Loader, sequence);
-        binding.Loader.Tell(new Routed(sequence, message), Sender);
+        binding.Last = ++_routed;
+        binding.Loader.Tell(new Routed(binding.Last, message), Sender);
     }
 
     private IActorRef NewLoader()

@@ -26,10 +26,7 @@ public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
     }
 
     /// <summary>Virtual nanoseconds since the scheduler started.</summary>
-    public long NowNanos
-    {
-        get { lock (_gate) return _now; }
-    }
+    public long NowNanos => Volatile.Read(ref _now); // written under the gate, read by any thread
 
     public DateTimeOffset Now => Epoch.AddTicks(NowNanos / 100);
     public TimeSpan MonotonicClock => TimeSpan.FromTicks(NowNanos / 100);
@@ -38,7 +35,7 @@ public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
 
     /// <summary>Delivers <paramref name="message"/> <paramref name="nanos"/> virtual nanoseconds from now.</summary>
     public void TellAfter(long nanos, ICanTell receiver, object message, IActorRef sender) =>
-        Add(nanos, 0, () => receiver.Tell(message, sender), null);
+        Add(nanos, new Item(receiver, message, sender, null, 0, null));
 
     /// <summary>
     /// From now on every delay varies by up to ±<paramref name="fraction"/> of itself, drawn from <paramref name="random"/>
@@ -61,7 +58,7 @@ public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
         {
             if (!_due.TryPeek(out _, out var first))
                 return false;
-            _now = Math.Max(_now, first.Due);
+            Volatile.Write(ref _now, Math.Max(_now, first.Due));
             batch = _batch;
             batch.Clear();
             while (_due.TryPeek(out var item, out var key) && key.Due == first.Due)
@@ -74,45 +71,60 @@ public sealed class VirtualScheduler : IScheduler, IAdvancedScheduler
         {
             if (item.Cancelable?.IsCancellationRequested == true)
                 continue;
-            item.Action();
+            item.Fire();
             if (item.IntervalNanos > 0)
-                Add(item.IntervalNanos, item.IntervalNanos, item.Action, item.Cancelable);
+                Add(item.IntervalNanos, item);
         }
         return true;
     }
 
     public void ScheduleTellOnce(TimeSpan delay, ICanTell receiver, object message, IActorRef sender) =>
-        Add(Nanos(delay), 0, () => receiver.Tell(message, sender), null);
+        Add(Nanos(delay), new Item(receiver, message, sender, null, 0, null));
 
     public void ScheduleTellOnce(TimeSpan delay, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable) =>
-        Add(Nanos(delay), 0, () => receiver.Tell(message, sender), cancelable);
+        Add(Nanos(delay), new Item(receiver, message, sender, null, 0, cancelable));
 
     public void ScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, ICanTell receiver, object message, IActorRef sender) =>
-        Add(Nanos(initialDelay), Nanos(interval), () => receiver.Tell(message, sender), null);
+        Add(Nanos(initialDelay), new Item(receiver, message, sender, null, Nanos(interval), null));
 
     public void ScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable) =>
-        Add(Nanos(initialDelay), Nanos(interval), () => receiver.Tell(message, sender), cancelable);
+        Add(Nanos(initialDelay), new Item(receiver, message, sender, null, Nanos(interval), cancelable));
 
-    public void ScheduleOnce(TimeSpan delay, Action action, ICancelable cancelable) => Add(Nanos(delay), 0, action, cancelable);
-    public void ScheduleOnce(TimeSpan delay, Action action) => Add(Nanos(delay), 0, action, null);
-    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action, ICancelable cancelable) => Add(Nanos(initialDelay), Nanos(interval), action, cancelable);
-    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action) => Add(Nanos(initialDelay), Nanos(interval), action, null);
-    public void ScheduleOnce(TimeSpan delay, IRunnable action, ICancelable cancelable) => Add(Nanos(delay), 0, action.Run, cancelable);
-    public void ScheduleOnce(TimeSpan delay, IRunnable action) => Add(Nanos(delay), 0, action.Run, null);
-    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable) => Add(Nanos(initialDelay), Nanos(interval), action.Run, cancelable);
-    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action) => Add(Nanos(initialDelay), Nanos(interval), action.Run, null);
+    public void ScheduleOnce(TimeSpan delay, Action action, ICancelable cancelable) => Add(Nanos(delay), Item.Of(action, 0, cancelable));
+    public void ScheduleOnce(TimeSpan delay, Action action) => Add(Nanos(delay), Item.Of(action, 0, null));
+    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action, ICancelable cancelable) => Add(Nanos(initialDelay), Item.Of(action, Nanos(interval), cancelable));
+    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action) => Add(Nanos(initialDelay), Item.Of(action, Nanos(interval), null));
+    public void ScheduleOnce(TimeSpan delay, IRunnable action, ICancelable cancelable) => Add(Nanos(delay), Item.Of(action.Run, 0, cancelable));
+    public void ScheduleOnce(TimeSpan delay, IRunnable action) => Add(Nanos(delay), Item.Of(action.Run, 0, null));
+    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable) => Add(Nanos(initialDelay), Item.Of(action.Run, Nanos(interval), cancelable));
+    public void ScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action) => Add(Nanos(initialDelay), Item.Of(action.Run, Nanos(interval), null));
 
-    private void Add(long delayNanos, long intervalNanos, Action action, ICancelable? cancelable)
+    private void Add(long delayNanos, Item item)
     {
         lock (_gate)
         {
             if (_jitter > 0 && delayNanos > 0)
                 delayNanos = Math.Max(1, (long)(delayNanos * (1 + _jitter * (2 * _random.NextDouble() - 1))));
-            _due.Enqueue(new Item(action, intervalNanos, cancelable), (_now + Math.Max(0, delayNanos), ++_seq));
+            _due.Enqueue(item, (_now + Math.Max(0, delayNanos), ++_seq));
         }
     }
 
     private static long Nanos(TimeSpan span) => span.Ticks * 100;
 
-    private sealed record Item(Action Action, long IntervalNanos, ICancelable? Cancelable);
+    /// <summary>
+    /// What is due: a message to tell (the simulation's latencies, timers; no closure allocated for it) or an action.
+    /// A struct in the queue, so that scheduling a latency allocates nothing of its own.
+    /// </summary>
+    private readonly record struct Item(ICanTell? Receiver, object? Message, IActorRef? Sender, Action? Action, long IntervalNanos, ICancelable? Cancelable)
+    {
+        public static Item Of(Action action, long intervalNanos, ICancelable? cancelable) => new(null, null, null, action, intervalNanos, cancelable);
+
+        public void Fire()
+        {
+            if (Action is { } action)
+                action();
+            else
+                Receiver!.Tell(Message!, Sender!);
+        }
+    }
 }

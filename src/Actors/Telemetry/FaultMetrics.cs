@@ -38,18 +38,23 @@ public static class FaultMetrics
     /// <summary>A disk request queued (+1) or done (−1); <paramref name="read"/> for a page read that is done.</summary>
     public static void Disk(int delta, bool read = false)
     {
-        Instruments.DiskQueueDepth.Add(delta);
-        if (read)
+        if (Instruments.DiskQueueDepth.Enabled)
+            Instruments.DiskQueueDepth.Add(delta);
+        if (read && Instruments.DiskReads.Enabled)
             Instruments.DiskReads.Add(1);
     }
 
     /// <summary>A loader bound to a page (+1), or free again (−1).</summary>
-    public static void Loaders(int delta) => Instruments.ActiveLoaders.Add(delta);
+    public static void Loaders(int delta)
+    {
+        if (Instruments.ActiveLoaders.Enabled)
+            Instruments.ActiveLoaders.Add(delta);
+    }
 
     /// <summary>A finished shootdown round: its IPIs and how long it took, in simulated time.</summary>
     public static void Shootdown(int ipis, long nanos)
     {
-        if (ipis > 0)
+        if (ipis > 0 && Instruments.Ipis.Enabled)
             Instruments.Ipis.Add(ipis);
         if (Instruments.ShootdownDuration.Enabled)
             Instruments.ShootdownDuration.Record(nanos / 1e9);

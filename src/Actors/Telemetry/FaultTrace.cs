@@ -53,7 +53,11 @@ public sealed class FaultTrace(TraceSettings settings, SimTime time)
     public Activity? StartChild(TraceContext parent, string name) => parent.IsSampled ? Open(name, parent.ToActivityContext(), time.NowNanos) : null;
 
     /// <summary>Records a finished step under <paramref name="parent"/>: from <paramref name="startNanos"/> until now.</summary>
-    public void Span(TraceContext parent, string name, long startNanos) => Span(parent, name, startNanos, time.NowNanos);
+    public void Span(TraceContext parent, string name, long startNanos)
+    {
+        if (parent.IsSampled) // the clock is read only for a span to record (live, it is a system call away)
+            Span(parent, name, startNanos, time.NowNanos);
+    }
 
     /// <summary>Records a finished step under <paramref name="parent"/>, from <paramref name="startNanos"/> to <paramref name="endNanos"/>.</summary>
     public void Span(TraceContext parent, string name, long startNanos, long endNanos)

@@ -53,6 +53,7 @@ public sealed class TlbActor : SimulationActor
         _trace = new FaultTrace(run.Tracing, _time);
         _tlb = new Model.Tlbs.Tlb(entries, ways);
         _memory = memory;
+        (_idle, _awaitingTranslation) = (Idle, AwaitingTranslation);
     }
 
     /// <param name="flushBeforeWalk">Send the accesses performed so far to memory before every walk: needed when frames

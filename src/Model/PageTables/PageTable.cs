@@ -12,6 +12,8 @@ public sealed class PageTable
     private readonly Node _root = new(Level.Pml4);
     private int _tables = 1;
     private long _presentOrSwapped;
+    private ulong _lastLeafKey = ulong.MaxValue; // page >> 9 of the leaf below: see Remember
+    private Node? _lastLeaf;
 
     /// <summary>Page-table pages allocated, the root included.</summary>
     public int TablePages => _tables;
@@ -49,23 +51,32 @@ public sealed class PageTable
     }
 
     /// <summary>Every non-empty leaf entry with a page in [<paramref name="from"/>, <paramref name="to"/>), in page order.</summary>
+    /// <remarks>
+    /// Lazy, in one iterator: the path from the root to the table being read is kept in arrays (four levels), so an entry
+    /// costs one step, not one step per level as nested iterators would (a whole address space is read at the end of a run).
+    /// </remarks>
     public IEnumerable<(PageNumber Page, Pte Pte)> Entries(PageNumber from, PageNumber to)
     {
         if (from >= to)
             yield break;
-        foreach (var entry in EntriesBelow(_root, 0, from.Value, to.Value))
-            yield return entry;
-    }
-
-    private static IEnumerable<(PageNumber, Pte)> EntriesBelow(Node node, ulong basePage, ulong from, ulong to)
-    {
-        var span = 1UL << (9 * (int)node.Level);   // pages covered by one entry of this node
-        var first = from > basePage ? (int)((from - basePage) / span) : 0;
-        for (var i = first; i < EntriesPerTable; i++)
+        var (start, end) = (from.Value, to.Value);
+        var nodes = new Node[(int)Level.Pml4 + 1];
+        var bases = new ulong[nodes.Length];
+        var next = new int[nodes.Length];
+        var depth = 0;
+        (nodes[0], bases[0], next[0]) = (_root, 0, FirstIndex(_root.Level, 0, start));
+        while (depth >= 0)
         {
-            var entryBase = basePage + (ulong)i * span;
-            if (entryBase >= to)
-                yield break;
+            var node = nodes[depth];
+            var i = next[depth]++;
+            if (i >= EntriesPerTable)
+            {
+                depth--;
+                continue;
+            }
+            var entryBase = bases[depth] + (ulong)i * PagesPerEntry(node.Level);
+            if (entryBase >= end)
+                yield break; // every later entry, at any level, starts later still
             if (node.Ptes is { } ptes)
             {
                 if (ptes[i] != 0)
@@ -73,14 +84,22 @@ public sealed class PageTable
             }
             else if (node.Children![i] is { } child)
             {
-                foreach (var entry in EntriesBelow(child, entryBase, from, to))
-                    yield return entry;
+                depth++;
+                (nodes[depth], bases[depth], next[depth]) = (child, entryBase, FirstIndex(child.Level, entryBase, start));
             }
         }
     }
 
+    /// <summary>Pages covered by one entry of a table at <paramref name="level"/>.</summary>
+    private static ulong PagesPerEntry(Level level) => 1UL << (9 * (int)level);
+
+    /// <summary>The first entry of a table at <paramref name="level"/> covering pages from <paramref name="basePage"/> that can hold <paramref name="from"/> or later.</summary>
+    private static int FirstIndex(Level level, ulong basePage, ulong from) => from > basePage ? (int)((from - basePage) / PagesPerEntry(level)) : 0;
+
     private Node? FindLeaf(PageNumber page)
     {
+        if (page.Value >> 9 == _lastLeafKey)
+            return _lastLeaf;
         var node = _root;
         for (var level = Level.Pml4; level > Level.Pt; level--)
         {
@@ -88,11 +107,13 @@ public sealed class PageTable
             if (node is null)
                 return null;
         }
-        return node;
+        return Remember(page, node);
     }
 
     private Node LeafFor(PageNumber page)
     {
+        if (page.Value >> 9 == _lastLeafKey)
+            return _lastLeaf!;
         var node = _root;
         for (var level = Level.Pml4; level > Level.Pt; level--)
         {
@@ -104,7 +125,17 @@ public sealed class PageTable
             }
             node = child;
         }
-        return node;
+        return Remember(page, node);
+    }
+
+    /// <summary>
+    /// The leaf last looked up, by the pages it covers: faults, walks and installs come to the same leaf again and again,
+    /// and a table once made is never freed, so the cache never goes stale.
+    /// </summary>
+    private Node Remember(PageNumber page, Node leaf)
+    {
+        (_lastLeafKey, _lastLeaf) = (page.Value >> 9, leaf);
+        return leaf;
     }
 
     /// <summary>One page-table page: child tables above the leaf level, PTEs at it.</summary>
