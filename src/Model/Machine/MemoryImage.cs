@@ -41,6 +41,25 @@ public sealed record MemoryImage(ImmutableArray<PageImage> Pages, ImmutableArray
                 .Select(f => new FilePageImage(fileName(f.Key.File), f.Key.Index, [.. f.Value]))]);
     }
 
+    /// <summary>The page of <paramref name="pid"/> at <paramref name="page"/>, or null where the image has none (it is all zeroes).</summary>
+    public PageImage? Find(ProcessId pid, PageNumber page)
+    {
+        var (low, high) = (0, Pages.Length - 1);
+        while (low <= high) // a binary search: the pages are in (pid, page) order
+        {
+            var middle = low + (high - low) / 2;
+            var at = Pages[middle];
+            var order = at.Pid.Value != pid.Value ? at.Pid.Value.CompareTo(pid.Value) : at.Page.CompareTo(page);
+            if (order == 0)
+                return at;
+            if (order < 0)
+                low = middle + 1;
+            else
+                high = middle - 1;
+        }
+        return null;
+    }
+
     /// <summary>Whether a page of anonymous memory with these words belongs in the image.</summary>
     public static bool Counts(ReadOnlySpan<ulong> words) => words.ContainsAnyExcept(0UL);
 
