@@ -93,7 +93,7 @@ public sealed class InvariantMonitor
     {
         foreach (var (pid, stored) in _expected.Where(kv => live.Contains(kv.Key)).OrderBy(kv => kv.Key.Value))
         {
-            ulong Actual(ulong page, int word) => image.Find(pid, new PageNumber(page)) is { } found ? found.Words[word] : 0UL;
+            ulong Actual(ulong page, int word) => image.Word(pid, new PageNumber(page), word);
             if (stored.FirstDifference(wordsPerPage, Actual) is var (page, word, value))
             {
                 Fail(5, $"{pid} {new PageNumber(page)} word {word} holds 0x{Actual(page, word):x}, but the last store there wrote 0x{value:x}", seq);
