@@ -43,13 +43,19 @@ public sealed partial class MachineActor
         var live = _settings.CaptureMemory
             ? _processes.Values.Where(p => p.Fate == ProcessFate.Running).OrderBy(p => p.Pid.Value).ToList()
             : [];
-        var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page, e.Pte))).ToImmutableArray();
-        _memory.Tell(new ReadContents([.. pages.Select(e => PageRelease.Of(new PageKey(Asid.Of(e.Pid), e.Page), e.Pte))]));
+        var ptes = ImmutableArray.CreateBuilder<Pte>(live.Sum(p => reports[p.Pid].Entries.Length));
+        foreach (var process in live)
+        {
+            foreach (var (_, pte) in reports[process.Pid].Entries)
+                ptes.Add(pte);
+        }
+        _memory.Tell(new ReadContents(ptes.MoveToImmutable()));
+        var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page))); // in the order of the PTEs asked
         Become(nameof(ReadingMemory), m => ReadingMemory(m, reports, pages));
         return true;
     }
 
-    private bool ReadingMemory(object message, ImmutableDictionary<ProcessId, AddressSpaceReport> reports, ImmutableArray<(ProcessId Pid, PageNumber Page, Pte Pte)> pages)
+    private bool ReadingMemory(object message, ImmutableDictionary<ProcessId, AddressSpaceReport> reports, IEnumerable<(ProcessId Pid, PageNumber Page)> pages)
     {
         if (message is not Contents contents)
             return Always(message);
@@ -58,7 +64,7 @@ public sealed partial class MachineActor
         return true;
     }
 
-    private bool ReadingFiles(object message, ImmutableDictionary<ProcessId, AddressSpaceReport> reports, ImmutableArray<(ProcessId Pid, PageNumber Page, Pte Pte)> pages,
+    private bool ReadingFiles(object message, ImmutableDictionary<ProcessId, AddressSpaceReport> reports, IEnumerable<(ProcessId Pid, PageNumber Page)> pages,
         Contents contents)
     {
         if (message is not WrittenFiles written)
@@ -103,9 +109,9 @@ public sealed partial class MachineActor
     private sealed record Collected(ImmutableDictionary<ProcessId, AddressSpaceReport> Reports, MemoryReport Memory, MemoryImage Image, RouterStats? Router, int Tlbs);
 
     /// <summary>The run's memory as processes would read it: their anonymous pages, and the file pages changed (the page cache over the disk).</summary>
-    private MemoryImage Image(ImmutableArray<(ProcessId Pid, PageNumber Page, Pte Pte)> pages, Contents contents, WrittenFiles written)
+    private MemoryImage Image(IEnumerable<(ProcessId Pid, PageNumber Page)> pages, Contents contents, WrittenFiles written)
     {
-        return MemoryImage.Of(pages.Select((e, i) => new PageImage(e.Pid, e.Page, contents.Words[i])),
+        return MemoryImage.Of(PageImages.Of(pages, contents.Words, contents.WordsPerPage),
             written.Pages.Select(p => (p.Page, p.Words.ToArray())), contents.ChangedFilePages.Select(p => (p.Page, p.Words.ToArray())),
             _files.Name);
     }

@@ -132,15 +132,16 @@ public sealed record PagedOut(long Id) : IMemoryProtocol;
 /// <summary>mm → memory: the PTE of <see cref="Page"/> that mapped the victim of eviction <see cref="EvictionId"/> now holds its replacement (or no longer mapped it).</summary>
 public sealed record PteReplaced(long EvictionId, PageKey Page, bool Replaced) : IMemoryProtocol;
 
-/// <summary>Machine → memory at the end of a run: the content of these frames and slots. Answered by <see cref="Contents"/>.</summary>
-public sealed record ReadContents(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
+/// <summary>Machine → memory at the end of a run: the content of the pages these PTEs map (frames or swap slots). Answered by <see cref="Contents"/>.</summary>
+public sealed record ReadContents(ImmutableArray<Pte> Ptes) : IMemoryProtocol;
 
 /// <summary>
-/// Memory → machine: for each page asked, its words, or none where it maps a page-cache page (the files' content,
-/// not the process's); and every page-cache page whose content differs from its file's original.
+/// Memory → machine: the words of each page asked, <see cref="WordsPerPage"/> a page one after another in one array
+/// (zeroes where it maps a page-cache page: the files' content, not the process's); and every page-cache page whose
+/// content differs from its file's original.
 /// </summary>
-public sealed record Contents(ImmutableArray<ImmutableArray<ulong>> Words, ImmutableArray<(FilePage Page, ImmutableArray<ulong> Words)> ChangedFilePages,
-    MemoryReport Report) : IMemoryProtocol;
+public sealed record Contents(ImmutableArray<ulong> Words, int WordsPerPage,
+    ImmutableArray<(FilePage Page, ImmutableArray<ulong> Words)> ChangedFilePages, MemoryReport Report) : IMemoryProtocol;
 
 /// <summary>What memory counted, per process.</summary>
 public sealed record MemoryReport(

@@ -11,11 +11,14 @@ namespace Faultsim.Model.Checking;
 /// </summary>
 public sealed class InvariantMonitor
 {
-    private readonly Dictionary<string, long> _readsInFlight = [];
+    private readonly Dictionary<string, long> _readsInFlight = [];                  // blocks being read, only while they are
     private readonly Dictionary<long, (long Seq, PageKey Page)> _asleep = [];      // raised or queued, not yet woken
-    private readonly Dictionary<PageKey, long> _lastInstall = [];
-    private readonly Dictionary<(ProcessId Pid, PageNumber Page), Dictionary<int, ulong>> _expected = []; // last store per word
-    private readonly Dictionary<FilePage, Dictionary<int, ulong>> _shared = [];   // the same for the file pages of shared mappings
+    private readonly Dictionary<PageKey, long> _lastInstall = [];                  // only installs a fault asleep could ask after
+    private int _installsKept = MinInstallsKept;                                   // how many before the older ones are dropped
+    private readonly Dictionary<ProcessId, StoredWords> _expected = [];            // last store per word of each process's pages
+    private readonly Dictionary<FileId, StoredWords> _shared = [];                 // the same for the file pages of shared mappings
+
+    private const int MinInstallsKept = 1024;
 
     public Violation? Violation { get; private set; }
 
@@ -30,13 +33,16 @@ public sealed class InvariantMonitor
                 _readsInFlight[read.Block] = inFlight + 1;
                 break;
             case SimEvent.DiskReadFinished done:
-                _readsInFlight[done.Block] = Math.Max(0, _readsInFlight.GetValueOrDefault(done.Block) - 1);
+                if (_readsInFlight.GetValueOrDefault(done.Block) > 1)
+                    _readsInFlight[done.Block]--;
+                else
+                    _readsInFlight.Remove(done.Block); // a block no read is in flight for is not kept: a run reads millions
                 break;
             case SimEvent.FaultRaised raised:
                 _asleep[raised.Fault] = (seq, raised.Page);
                 break;
             case SimEvent.PteInstalled installed:
-                _lastInstall[installed.Page] = seq;
+                Installed(seq, installed.Page);
                 break;
             case SimEvent.FaultWoken woken:
                 Woken(seq, woken);
@@ -51,22 +57,20 @@ public sealed class InvariantMonitor
                 Fail(4, $"{stale.Cpu} accessed {stale.Page} through a translation to {stale.Frame} after the frame was freed or reused", seq);
                 break;
             case SimEvent.StoreApplied { File: { } file } store: // a file page's content is the file's, seen by every mapping of it
-                (_shared.TryGetValue(file, out var fileWords) ? fileWords : _shared[file] = [])[store.Word] = store.Value;
+                Of(_shared, file.File).Set(file.Index, store.Word, store.Value);
                 break;
             case SimEvent.StoreApplied store:
-                var key = (new ProcessId(store.Page.Asid.Value), store.Page.Page);
-                (_expected.TryGetValue(key, out var words) ? words : _expected[key] = [])[store.Word] = store.Value;
+                Of(_expected, new ProcessId(store.Page.Asid.Value)).Set(store.Page.Page.Value, store.Word, store.Value);
                 break;
             case SimEvent.LoadApplied load:
                 Loaded(seq, load);
                 break;
             case SimEvent.PagesReleased released:
                 foreach (var page in released.Pages)
-                    _expected.Remove((new ProcessId(page.Asid.Value), page.Page));
+                    _expected.GetValueOrDefault(new ProcessId(page.Asid.Value))?.RemovePage(page.Page.Value);
                 break;
-            case SimEvent.Forked forked:
-                foreach (var ((pid, page), stored) in _expected.Where(kv => kv.Key.Pid == forked.Parent).ToList())
-                    _expected[(forked.Child, page)] = new Dictionary<int, ulong>(stored); // the child starts with the parent's memory
+            case SimEvent.Forked forked when _expected.TryGetValue(forked.Parent, out var parent) && forked.Parent != forked.Child:
+                _expected[forked.Child] = Of(_expected, forked.Child).WithPagesOf(parent); // the child starts with the parent's memory
                 break;
         }
     }
@@ -87,17 +91,13 @@ public sealed class InvariantMonitor
     /// </summary>
     public void CheckMemory(MemoryImage image, IReadOnlySet<ProcessId> live, int wordsPerPage, long seq)
     {
-        var pages = image.Pages.ToDictionary(p => (p.Pid, p.Page));
-        foreach (var ((pid, page), stored) in _expected.Where(kv => live.Contains(kv.Key.Pid)).OrderBy(kv => kv.Key.Pid.Value).ThenBy(kv => kv.Key.Page.Value))
+        foreach (var (pid, stored) in _expected.Where(kv => live.Contains(kv.Key)).OrderBy(kv => kv.Key.Value))
         {
-            foreach (var (word, value) in stored.Where(w => w.Key < wordsPerPage).OrderBy(w => w.Key))
+            ulong Actual(ulong page, int word) => image.Word(pid, new PageNumber(page), word);
+            if (stored.FirstDifference(wordsPerPage, Actual) is var (page, word, value))
             {
-                var actual = pages.TryGetValue((pid, page), out var found) ? found.Words[word] : 0UL;
-                if (actual != value)
-                {
-                    Fail(5, $"{pid} {page} word {word} holds 0x{actual:x}, but the last store there wrote 0x{value:x}", seq);
-                    return;
-                }
+                Fail(5, $"{pid} {new PageNumber(page)} word {word} holds 0x{Actual(page, word):x}, but the last store there wrote 0x{value:x}", seq);
+                return;
             }
         }
     }
@@ -127,8 +127,10 @@ public sealed class InvariantMonitor
     /// </summary>
     private void Loaded(long seq, SimEvent.LoadApplied load)
     {
-        var stored = load.File is { } file ? _shared.GetValueOrDefault(file) : _expected.GetValueOrDefault((new ProcessId(load.Page.Asid.Value), load.Page.Page));
-        if (stored is not null && stored.TryGetValue(load.Word, out var last) && last != load.Value)
+        var (stored, page) = load.File is { } file
+            ? (_shared.GetValueOrDefault(file.File), file.Index)
+            : (_expected.GetValueOrDefault(new ProcessId(load.Page.Asid.Value)), load.Page.Page.Value);
+        if (stored is not null && stored.TryGet(page, load.Word, out var last) && last != load.Value)
             Fail(7, $"{load.Cpu} loaded 0x{load.Value:x} from {load.Page} word {load.Word}, but the last store there wrote 0x{last:x}", seq);
     }
 
@@ -141,6 +143,29 @@ public sealed class InvariantMonitor
         if (woken.Counted && installs && woken.Outcome == "retry" && _lastInstall.GetValueOrDefault(woken.Page, -1) < raised.Seq)
             Fail(2, $"{FaultName.Of(woken.Fault)} was woken as resolved ({woken.Kind}) before any PTE for {woken.Page} was installed", seq);
     }
+
+    /// <summary>
+    /// Keeps the install for the check of a wake (invariant 2), which asks whether the page had one since its fault was
+    /// raised: an install older than every fault asleep can never answer yes, so such installs are dropped now and then.
+    /// </summary>
+    private void Installed(long seq, PageKey page)
+    {
+        if (_asleep.Count == 0)
+            return; // any fault raised later is raised after this install
+        _lastInstall[page] = seq;
+        if (_lastInstall.Count < _installsKept)
+            return;
+        var oldest = _asleep.Values.Min(a => a.Seq);
+        foreach (var (key, installed) in _lastInstall)
+        {
+            if (installed < oldest)
+                _lastInstall.Remove(key);
+        }
+        _installsKept = Math.Max(MinInstallsKept, 2 * _lastInstall.Count);
+    }
+
+    private static StoredWords Of<TKey>(Dictionary<TKey, StoredWords> owners, TKey owner) where TKey : notnull =>
+        owners.TryGetValue(owner, out var words) ? words : owners[owner] = new StoredWords();
 
     private void Fail(int invariant, string description, long seq) =>
         Violation ??= new Violation(invariant, Violation.Names[invariant], description, seq);

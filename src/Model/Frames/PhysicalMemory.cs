@@ -1,4 +1,5 @@
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Common;
 using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Replacement;
@@ -25,14 +26,17 @@ public sealed class PhysicalMemory
     private readonly Dictionary<uint, List<PageKey>> _moreMappers = [];
     private readonly Dictionary<FilePage, FrameNumber> _pageCache = [];
     private readonly Dictionary<SwapSlot, FrameNumber> _swapCache = [];
-    private FrameUse[] _use = new FrameUse[64];
-    private byte[] _flags = new byte[64];
-    private uint[] _generation = new uint[64];
-    private int[] _mapCount = new int[64];
-    private PageKey[] _firstMapper = new PageKey[64];
-    private ulong[] _owner = new ulong[64];      // page cache: packed FilePage; swap cache: the slot
-    private ulong[] _words;
+    // Per-frame tables grow a chunk at a time, not by doubling: a run of millions of frames holds no spare half.
+    private readonly ChunkedArray<FrameUse> _use = new();
+    private readonly ChunkedArray<byte> _flags = new();
+    private readonly ChunkedArray<uint> _generation = new();
+    private readonly ChunkedArray<int> _mapCount = new();
+    private readonly ChunkedArray<PageKey> _firstMapper = new();
+    private readonly ChunkedArray<ulong> _owner = new();   // page cache: packed FilePage; swap cache: the slot
+    private readonly ChunkedArray<byte> _pins = new();
+    private readonly ChunkedArray<ulong> _words;
     private uint _highWater = 1;                 // frames 0.._highWater-1 have been handed out at least once
+    private long _room = 64;                     // frames every table has room for
 
     /// <param name="frameLimit">Frames available for pages (the zero page aside); 0 for no limit.</param>
     public PhysicalMemory(int frameLimit, int wordsPerPage, IReplacementPolicy policy)
@@ -42,7 +46,7 @@ public sealed class PhysicalMemory
         _limit = frameLimit;
         _policy = policy;
         WordsPerPage = wordsPerPage;
-        _words = new ulong[64 * wordsPerPage];
+        _words = new ChunkedArray<ulong>(wordsPerPage);
         _use[0] = FrameUse.ZeroPage;
     }
 
@@ -61,7 +65,6 @@ public sealed class PhysicalMemory
     public int Evictable => _active - _pinnedActive;
 
     private int _active, _pinnedActive;
-    private byte[] _pins = new byte[64];
 
     public int PageCacheSize => _pageCache.Count;
 
@@ -246,35 +249,33 @@ public sealed class PhysicalMemory
             _policy.Referenced(frame, page);
     }
 
-    public ulong Read(FrameNumber frame, ulong offset) => _words[WordIndex(frame, offset)];
+    public ulong Read(FrameNumber frame, ulong offset) => _words.Items(frame.Value)[WordOf(offset)];
 
     public void Write(FrameNumber frame, ulong offset, ulong value)
     {
         if (frame == FrameNumber.Zero)
             throw new InvalidOperationException("write to the zero page");
-        _words[WordIndex(frame, offset)] = value;
+        _words.Items(frame.Value)[WordOf(offset)] = value;
         _flags[frame.Value] |= DirtyFlag;
     }
 
-    public ReadOnlySpan<ulong> Content(FrameNumber frame) => _words.AsSpan((int)frame.Value * WordsPerPage, WordsPerPage);
+    public ReadOnlySpan<ulong> Content(FrameNumber frame) => _words.Items(frame.Value);
 
     /// <summary>Fills the frame with <paramref name="content"/> (a disk read or a copy); it is clean afterwards.</summary>
     public void Fill(FrameNumber frame, ReadOnlySpan<ulong> content)
     {
-        content.CopyTo(_words.AsSpan((int)frame.Value * WordsPerPage, WordsPerPage));
+        content.CopyTo(_words.Items(frame.Value));
         MarkClean(frame);
     }
 
     /// <summary>Copies a whole page (a COW break); the copy counts as written.</summary>
     public void Copy(FrameNumber from, FrameNumber to)
     {
-        Content(from).CopyTo(_words.AsSpan((int)to.Value * WordsPerPage, WordsPerPage));
+        Content(from).CopyTo(_words.Items(to.Value));
         _flags[to.Value] |= DirtyFlag;
     }
 
     public void MarkClean(FrameNumber frame) => _flags[frame.Value] &= unchecked((byte)~DirtyFlag);
-
-    private int WordIndex(FrameNumber frame, ulong offset) => (int)frame.Value * WordsPerPage + WordOf(offset);
 
     /// <summary>The word of a page that a store at page offset <paramref name="offset"/> writes.</summary>
     public int WordOf(ulong offset) => (int)((offset >> 3) % (ulong)WordsPerPage);
@@ -284,12 +285,12 @@ public sealed class PhysicalMemory
         if (IsFull)
             throw new InvalidOperationException("out of frames: evict before allocating");
         var f = _free.Count > 0 ? _free.Pop() : _highWater++;
-        if (f >= _use.Length)
-            Grow();
+        if (f >= _room)
+            Grow(f);
         _use[f] = use;
         _flags[f] = 0;
         _owner[f] = owner;
-        _words.AsSpan((int)f * WordsPerPage, WordsPerPage).Clear();
+        _words.Items(f).Clear();
         InUse++;
         PeakInUse = Math.Max(PeakInUse, InUse);
         return new FrameNumber(f);
@@ -312,17 +313,18 @@ public sealed class PhysicalMemory
         InUse--;
     }
 
-    private void Grow()
+    private void Grow(uint frame)
     {
-        var size = _use.Length * 2;
-        Array.Resize(ref _use, size);
-        Array.Resize(ref _flags, size);
-        Array.Resize(ref _generation, size);
-        Array.Resize(ref _mapCount, size);
-        Array.Resize(ref _firstMapper, size);
-        Array.Resize(ref _owner, size);
-        Array.Resize(ref _pins, size);
-        Array.Resize(ref _words, size * WordsPerPage);
+        _use.EnsureRoomFor(frame);
+        _flags.EnsureRoomFor(frame);
+        _generation.EnsureRoomFor(frame);
+        _mapCount.EnsureRoomFor(frame);
+        _firstMapper.EnsureRoomFor(frame);
+        _owner.EnsureRoomFor(frame);
+        _pins.EnsureRoomFor(frame);
+        _words.EnsureRoomFor(frame);
+        _room = new[] { _use.Capacity, _flags.Capacity, _generation.Capacity, _mapCount.Capacity, _firstMapper.Capacity,
+            _owner.Capacity, _pins.Capacity, _words.Capacity }.Min(); // the tables' chunks differ in size
     }
 
     private static ulong PackFilePage(FilePage page) => ((ulong)(uint)page.File.Value << 40) | page.Index;

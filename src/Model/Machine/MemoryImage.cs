@@ -23,23 +23,27 @@ public sealed record FilePageImage(string File, ulong Index, ImmutableArray<ulon
 /// that is not all zeroes, in (pid, page) order, and every file page whose content differs from the
 /// file's original (in the page cache or written back), in (file, page) order.
 /// </summary>
-public sealed record MemoryImage(ImmutableArray<PageImage> Pages, ImmutableArray<FilePageImage> Files)
+public sealed record MemoryImage(PageImages Pages, ImmutableArray<FilePageImage> Files)
 {
     /// <summary>
-    /// The image of a run: <paramref name="pages"/> of the live processes (kept where not all zero), and the file pages
-    /// changed — those written back, under those still in the page cache (which are newer) — named by <paramref name="fileName"/>.
+    /// The image of a run: <paramref name="pages"/> of the live processes (<see cref="PageImages.Of"/>: those not all
+    /// zero), and the file pages changed — those written back, under those still in the page cache (which are newer) —
+    /// named by <paramref name="fileName"/>.
     /// </summary>
-    public static MemoryImage Of(IEnumerable<PageImage> pages, IEnumerable<(FilePage Page, ulong[] Words)> written,
+    public static MemoryImage Of(PageImages pages, IEnumerable<(FilePage Page, ulong[] Words)> written,
         IEnumerable<(FilePage Page, ulong[] Words)> cached, Func<FileId, string> fileName)
     {
         var files = new Dictionary<FilePage, ulong[]>();
         foreach (var (page, words) in written.Concat(cached))
             files[page] = words; // the page cache is newer than what was written back
-        return new MemoryImage(
-            [.. pages.Where(p => Counts(p.Words.AsSpan())).OrderBy(p => p.Pid.Value).ThenBy(p => p.Page.Value)],
+        return new MemoryImage(pages,
             [.. files.Where(f => Changed(f.Key, f.Value)).OrderBy(f => f.Key.File.Value).ThenBy(f => f.Key.Index)
                 .Select(f => new FilePageImage(fileName(f.Key.File), f.Key.Index, [.. f.Value]))]);
     }
+
+    /// <summary>Word <paramref name="word"/> of the page of <paramref name="pid"/> at <paramref name="page"/>: 0 where the image has no such page (it is all zeroes).</summary>
+    public ulong Word(ProcessId pid, PageNumber page, int word) =>
+        Pages.IndexOf(pid, page) is >= 0 and var at ? Pages.WordsAt(at)[word] : 0UL;
 
     /// <summary>Whether a page of anonymous memory with these words belongs in the image.</summary>
     public static bool Counts(ReadOnlySpan<ulong> words) => words.ContainsAnyExcept(0UL);
@@ -61,11 +65,11 @@ public sealed record MemoryImage(ImmutableArray<PageImage> Pages, ImmutableArray
         get
         {
             var h = Fnv1a.Offset;
-            foreach (var page in Pages)
+            for (var i = 0; i < Pages.Length; i++)
             {
-                h = Mix(h, (ulong)page.Pid.Value);
-                h = Mix(h, page.Page.Value);
-                foreach (var word in page.Words)
+                h = Mix(h, (ulong)Pages.PidAt(i).Value);
+                h = Mix(h, Pages.PageAt(i).Value);
+                foreach (var word in Pages.WordsAt(i))
                     h = Mix(h, word);
             }
             foreach (var page in Files)
@@ -87,14 +91,14 @@ public sealed record MemoryImage(ImmutableArray<PageImage> Pages, ImmutableArray
         FirstDifference(Pages, other.Pages, (a, b) => a.Pid == b.Pid && a.Page == b.Page && a.Words.SequenceEqual(b.Words), "pages")
         ?? FirstDifference(Files, other.Files, (a, b) => a.File == b.File && a.Index == b.Index && a.Words.SequenceEqual(b.Words), "file pages");
 
-    private static string? FirstDifference<T>(ImmutableArray<T> mine, ImmutableArray<T> theirs, Func<T, T, bool> same, string what)
+    private static string? FirstDifference<T>(IReadOnlyList<T> mine, IReadOnlyList<T> theirs, Func<T, T, bool> same, string what)
     {
-        var n = Math.Min(mine.Length, theirs.Length);
+        var n = Math.Min(mine.Count, theirs.Count);
         for (var i = 0; i < n; i++)
         {
             if (!same(mine[i], theirs[i]))
                 return $"{mine[i]} vs {theirs[i]}";
         }
-        return mine.Length == theirs.Length ? null : $"{mine.Length} {what} vs {theirs.Length}";
+        return mine.Count == theirs.Count ? null : $"{mine.Count} {what} vs {theirs.Count}";
     }
 }

@@ -292,14 +292,17 @@ public sealed partial class ReferenceMachine
 
     private MemoryImage CaptureMemory()
     {
-        var pages = new List<PageImage>();
+        var pages = new List<(ProcessId, PageNumber)>();
+        var words = ImmutableArray.CreateBuilder<ulong>();
         foreach (var process in _processes.Where(p => p.Alive))
         {
             foreach (var (page, pte) in process.Mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page))
             {
-                var words = _memory.ContentOf(PageRelease.Of(new PageKey(process.Mm.Asid, page), pte));
-                if (MemoryImage.Counts(words))
-                    pages.Add(new PageImage(process.Pid, page, [.. words]));
+                var read = _memory.ContentOf(PageRelease.Of(new PageKey(process.Mm.Asid, page), pte));
+                if (!MemoryImage.Counts(read))
+                    continue;
+                pages.Add((process.Pid, page));
+                words.AddRange(read);
             }
         }
         var content = new ulong[_spec.WordsPerPage];
@@ -308,6 +311,6 @@ public sealed partial class ReferenceMachine
             _files.Read(page, content);
             return (page, content.ToArray());
         }).ToList();
-        return MemoryImage.Of(pages, written, _memory.ChangedCachedFilePages(), _fileTable.Name);
+        return MemoryImage.Of(PageImages.Of(pages, words.ToImmutable(), _spec.WordsPerPage), written, _memory.ChangedCachedFilePages(), _fileTable.Name);
     }
 }

@@ -346,12 +346,17 @@ public sealed class MemoryManager
     }
 
     /// <summary>What a PTE's page holds, as its process would read it: an anonymous frame's words, a swapped-out page's; null for a file's page-cache page (the file's content, not the process's).</summary>
-    public ReadOnlySpan<ulong> ContentOf(PageRelease page)
+    public ReadOnlySpan<ulong> ContentOf(PageRelease page) => ContentOf(page.Frame, page.Slot);
+
+    /// <summary>The content of the page <paramref name="pte"/> maps, as <see cref="ContentOf(PageRelease)"/>.</summary>
+    public ReadOnlySpan<ulong> ContentOf(Pte pte) => ContentOf(pte.HoldsFrame ? pte.Frame : null, pte.IsSwapped ? pte.Slot : null);
+
+    private ReadOnlySpan<ulong> ContentOf(FrameNumber? frame, SwapSlot? slot)
     {
-        if (page.Frame is { } frame)
-            return Frames.UseOf(frame) == FrameUse.Anonymous ? Frames.Content(frame) : [];
-        var slot = page.Slot!.Value;
-        return Frames.LookupSwapCache(slot) is { } cached ? Frames.Content(cached) : Swap.Read(slot);
+        if (frame is { } f)
+            return Frames.UseOf(f) == FrameUse.Anonymous ? Frames.Content(f) : [];
+        var swapped = slot!.Value;
+        return Frames.LookupSwapCache(swapped) is { } cached ? Frames.Content(cached) : Swap.Read(swapped);
     }
 
     /// <summary>The page-cache pages whose content differs from their file's original, with that content.</summary>
