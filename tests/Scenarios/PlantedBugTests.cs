@@ -21,6 +21,8 @@ public class PlantedBugTests
         { "munmap-race", "free-before-acks", "random", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame " },
         { "munmap-race", "skip-one-invalidation", "random", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame " },
         { "sst-2024", "skip-one-invalidation", "pct", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame " },
+        { "go-34988", "skip-one-invalidation", "random", 7, "cpu1 loaded 0x0 from asid 1/page 0x10000 word 1, but the last store there wrote" },
+        { "go-34988", "skip-one-invalidation", "pct", 7, "cpu1 loaded 0x0 from asid 1/page 0x10000 word 1, but the last store there wrote" },
         { "fork-cow-race", "cow-ignore-refcount", "random", 3, "a COW write to asid 2/page 0x10000 reused frame 1, which 1 other mapping(s) still share" },
         { "cow-publish", "publish-before-flush", "random", 7, "cpu2 loaded 0x20000000001 from asid 1/page 0x10000 word 1, but the last store there wrote 0x20000000002" },
         { "loader-crash", "lose-waiter-on-restart", "random", 2, "fault#3.1 on asid 1/page 0x20000 was never woken" },
