@@ -167,8 +167,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case PagedOut paged:
                 Continue(paged.Id);
                 return true;
-            case ReportAddressSpace:
-                Sender.Tell(new AddressSpaceReport(_setup.Pid, _fate, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
+            case ReportAddressSpace report:
+                Sender.Tell(new AddressSpaceReport(_setup.Pid, _fate, report.WithEntries ? Entries() : [],
                     _shootdowns, _ipis, _syscallErrors, MessagesReceived));
                 return true;
             default:
@@ -193,6 +193,14 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _trace.Span(walk.Trace, Instruments.Spans.PageWalk, Math.Min(walk.StartedAt, _time.NowNanos)); // the walk that failed: a fault now
         _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace, _time.NowNanos),
             _run.Latencies.FaultEntry, Self);
+    }
+
+    /// <summary>Every PTE of the page table, in one array of exactly their number.</summary>
+    private ImmutableArray<(PageNumber Page, Pte Pte)> Entries()
+    {
+        var entries = ImmutableArray.CreateBuilder<(PageNumber, Pte)>(checked((int)_mm.Pages.MappedEntries));
+        entries.AddRange(_mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page));
+        return entries.DrainToImmutable();
     }
 
     private void OnInstall(InstallPte install)

@@ -25,7 +25,7 @@ public sealed partial class MachineActor
     {
         var reports = new Dictionary<ProcessId, AddressSpaceReport>();
         foreach (var process in _processes.Values)
-            process.AddressSpace.Tell(ReportAddressSpace.Instance);
+            process.AddressSpace.Tell(new ReportAddressSpace(WithEntries: _settings.CaptureMemory));
         Become(() =>
         {
             Receive<AddressSpaceReport>(report =>
