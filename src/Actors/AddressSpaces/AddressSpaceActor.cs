@@ -207,8 +207,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case PagedOut paged when _pageOuts.Remove(paged.Id, out var pageOut):
                 pageOut.Caller.Tell(new SyscallReturned(pageOut.Call.Id, Failed: false, _fate));
                 return true;
-            case ReportAddressSpace:
-                Sender.Tell(new AddressSpaceReport(_setup.Pid, _fate, [.. _mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)],
+            case ReportAddressSpace report:
+                Sender.Tell(new AddressSpaceReport(_setup.Pid, _fate, report.WithEntries ? Entries() : [],
                     _shootdowns, _ipis, _syscallErrors, MessagesReceived));
                 return true;
             default:
@@ -234,6 +234,14 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace,
             walk.Trace.IsSampled ? _time.NowNanos : 0), // when it was raised: for its span only
             _run.Latencies.FaultEntry, Self);
+    }
+
+    /// <summary>Every PTE of the page table, in one array of exactly their number.</summary>
+    private ImmutableArray<(PageNumber Page, Pte Pte)> Entries()
+    {
+        var entries = ImmutableArray.CreateBuilder<(PageNumber, Pte)>(checked((int)_mm.Pages.MappedEntries));
+        entries.AddRange(_mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page));
+        return entries.DrainToImmutable();
     }
 
     private void OnInstall(InstallPte install)

@@ -77,13 +77,13 @@ public sealed record Syscall(SyscallId Id, CpuId Cpu, SystemCall Call, VirtualAd
 /// <summary>mm → CPU: the call returned; <see cref="Failed"/> for an error return (EINVAL, ENOMEM), <see cref="Fate"/> when the process is gone.</summary>
 public sealed record SyscallReturned(SyscallId Id, bool Failed, ProcessFate Fate) : IAddressSpaceProtocol;
 
-/// <summary>Machine → mm at the end of a run: every PTE and what it counted. Answered by <see cref="AddressSpaceReport"/>.</summary>
-public sealed record ReportAddressSpace : IAddressSpaceProtocol
-{
-    public static readonly ReportAddressSpace Instance = new();
-}
+/// <summary>
+/// Machine → mm at the end of a run: what it counted, and every PTE when <see cref="WithEntries"/> (only a run that
+/// captures its memory reads them). Answered by <see cref="AddressSpaceReport"/>.
+/// </summary>
+public sealed record ReportAddressSpace(bool WithEntries) : IAddressSpaceProtocol;
 
-/// <summary>mm → Machine: how the process ended (if it did), the final page table, and the counts the mm keeps.</summary>
+/// <summary>mm → Machine: how the process ended (if it did), the final page table (empty unless asked for), and the counts the mm keeps.</summary>
 public sealed record AddressSpaceReport(ProcessId Pid, ProcessFate Fate, ImmutableArray<(PageNumber Page, Pte Pte)> Entries,
     long Shootdowns, long Ipis, long SyscallErrors, long MessagesReceived) : IAddressSpaceProtocol;
 

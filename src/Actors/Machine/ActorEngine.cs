@@ -65,7 +65,11 @@ public static class ActorEngine
         try
         {
             var reply = machine.Ask<object>(StartRun.Instance, timeout).GetAwaiter().GetResult();
-            keepAlive?.Invoke(machine);
+            if (keepAlive is not null)
+            {
+                machine.Ask<ActorIdentity>(new Identify(null), timeout).Wait(); // the machine has left the handler that answered
+                keepAlive(machine);
+            }
             return reply switch
             {
                 RunFinished finished => finished.Result,

@@ -24,7 +24,7 @@ public sealed partial class MachineActor
     private void Collect()
     {
         foreach (var process in _processes.Values)
-            process.AddressSpace.Tell(ReportAddressSpace.Instance);
+            process.AddressSpace.Tell(new ReportAddressSpace(WithEntries: _settings.CaptureMemory));
         Become(nameof(CollectingMms), m => CollectingMms(m, ImmutableDictionary<ProcessId, AddressSpaceReport>.Empty));
     }
 
