@@ -95,7 +95,7 @@ public sealed class CpuProgram
     public Op Current => _ops[_pc];
 
     /// <summary>The byte offset of this CPU's own word in any page.</summary>
-    public ulong OwnWordOffset => (ulong)(Cpu.Value % _wordsPerPage) * sizeof(ulong);
+    private ulong OwnWordOffset => (ulong)(Cpu.Value % _wordsPerPage) * sizeof(ulong);
 
     /// <summary>
     /// What the CPU does next. Operations that need no engine (setting the stack pointer, those of a process that is gone)
@@ -124,7 +124,7 @@ public sealed class CpuProgram
                     Advance();
                     continue;
                 case Op.Access access:
-                    return Peek(access, _pc, _sub, _stores) is { } next ? new CpuStep(CpuStepKind.Access, Line: op.Line, Access: next) : NeedRegionOf(access);
+                    return Peek(access, _sub, _stores) is { } next ? new CpuStep(CpuStepKind.Access, Line: op.Line, Access: next) : NeedRegionOf(access);
                 default:
                     return CallOf(op);
             }
@@ -140,7 +140,7 @@ public sealed class CpuProgram
     {
         var (pc, sub, stores) = (_pc, _sub, _stores);
         var count = 0;
-        while (count < max && pc < _ops.Length && _ops[pc] is Op.Access access && Peek(access, pc, sub, stores) is { } next)
+        while (count < max && pc < _ops.Length && _ops[pc] is Op.Access access && Peek(access, sub, stores) is { } next)
         {
             into.Add(next);
             count++;
@@ -151,9 +151,6 @@ public sealed class CpuProgram
         }
         return count;
     }
-
-    /// <summary>The next access completed.</summary>
-    public void Accessed() => Accessed(1, endedEarly: false);
 
     /// <summary>
     /// <paramref name="completed"/> accesses completed; with <paramref name="endedEarly"/>, the one after them was attempted
@@ -217,15 +214,17 @@ public sealed class CpuProgram
         Steps++;
     }
 
-    private ScriptAccess? Peek(Op.Access access, int pc, long sub, ulong stores)
+    /// <summary>Where an access's target starts: its address, or the start of its page range's region.</summary>
+    private static AddressExpr BaseOf(Op.Access access) => access.Target switch
     {
-        var expr = access.Target switch
-        {
-            AccessTarget.Pages pages => new AddressExpr(pages.Region, 0),
-            AccessTarget.At at => at.Address,
-            _ => throw new InvalidOperationException($"no address for {access.Target}"),
-        };
-        if (!TryResolve(expr, out var baseAddress))
+        AccessTarget.Pages pages => new AddressExpr(pages.Region, 0),
+        AccessTarget.At at => at.Address,
+        _ => throw new InvalidOperationException($"no address for {access.Target}"),
+    };
+
+    private ScriptAccess? Peek(Op.Access access, long sub, ulong stores)
+    {
+        if (!TryResolve(BaseOf(access), out var baseAddress))
             return null;
         var address = access.Target is AccessTarget.Pages range
             ? baseAddress + (range.First + (ulong)sub) * VirtualAddress.PageSize + OwnWordOffset
@@ -238,12 +237,7 @@ public sealed class CpuProgram
 
     private static CpuStep Called(SystemCall call, int line) => new(CpuStepKind.Call, Line: line, Call: call);
 
-    private static CpuStep NeedRegionOf(Op.Access access) => NeedRegion(access.Target switch
-    {
-        AccessTarget.Pages pages => pages.Region,
-        AccessTarget.At at => at.Address.Region!,
-        _ => throw new InvalidOperationException($"no region for {access.Target}"),
-    }, access.Line);
+    private static CpuStep NeedRegionOf(Op.Access access) => NeedRegion(BaseOf(access).Region!, access.Line);
 
     private CpuStep CallOf(Op op)
     {
