@@ -16,14 +16,12 @@ namespace Faultsim.Actors.Memory;
 // page is written out through the disk, and the frame freed — unless a fault mapped it again meanwhile.
 public sealed partial class MemoryActor
 {
-    private readonly Dictionary<Asid, IActorRef> _addressSpaces = [];
     private readonly Queue<Waiting> _waiting = new();
     private readonly Dictionary<long, (Eviction Eviction, long? PageOut)> _evictions = [];
     private readonly Dictionary<long, (IActorRef Mm, long RequestId, int Remaining)> _pageOuts = [];
     private readonly Dictionary<DiskRequestId, long> _writes = [];
     private readonly Receive _serving;
     private readonly ReclaimReport _reclaimReport;
-    private IActorRef _loaders = ActorRefs.Nobody, _disk = ActorRefs.Nobody;
     private long _nextWrite, _nextPageOut;
     private long _progress, _progressSeen;   // reclaim's steps, and how many there were when Reclaiming was last entered
     private bool _reclaiming;
@@ -51,11 +49,6 @@ public sealed partial class MemoryActor
     {
         switch (message)
         {
-            case ConnectMemory connect:
-                (_loaders, _disk) = (connect.Loaders, connect.Disk);
-                foreach (var (asid, mm) in connect.AddressSpaces)
-                    _addressSpaces[asid] = mm;
-                return true;
             case PteReplaced replaced when _evictions.TryGetValue(replaced.EvictionId, out var eviction):
                 _progress++;
                 _memory.Unmapped(eviction.Eviction, replaced.Page, replaced.Replaced);
@@ -127,7 +120,7 @@ public sealed partial class MemoryActor
             case Waiting.Frame { Prepare: var prepare }:
                 if (prepare.What is Preparation.ReadDone done)
                     Settle(done.Frame, done.Generation);
-                prepare.AddressSpace.Tell(new KillProcess(ProcessFate.KilledByOom, prepare.Then.Cpu));
+                Peers.AddressSpace(prepare.Page.Asid).Tell(new KillProcess(ProcessFate.KilledByOom, prepare.Then.Cpu));
                 _waker.Ended(prepare.Then.Waiters, prepare.Page, prepare.Then.Report, counted: false, FaultOutcome.Killed);
                 break;
         }
@@ -164,12 +157,7 @@ public sealed partial class MemoryActor
         var eviction = _memory.BeginEviction(frame, initiator);
         _evictions[eviction.Id] = (eviction, pageOut);
         foreach (var page in eviction.Mappers)
-        {
-            if (_addressSpaces.TryGetValue(page.Asid, out var mm))
-                _loaders.Tell(new EvictPage(eviction.Id, page, frame, eviction.Replacement, cpu, mm, Self));
-            else
-                _memory.Unmapped(eviction, page, replaced: false); // no mm is known for it: it keeps its frame
-        }
+            Peers.Loaders.Tell(new EvictPage(eviction.Id, page, frame, eviction.Replacement, cpu));
         if (eviction.Unmapping == 0)
             WriteOut(eviction);
     }
@@ -190,7 +178,7 @@ public sealed partial class MemoryActor
             PageSource.FromFile file => new DiskBlock.OfFile(file.Page),
             _ => throw new InvalidOperationException($"no disk block for {write.Block}"),
         };
-        _disk.Tell(new WritePage(request, block, [.. write.Content]));
+        Peers.Disk.Tell(new WritePage(request, block, [.. write.Content]));
     }
 
     /// <summary>The page is out: the frame is freed — unless a fault mapped it again meanwhile, and then it stays.</summary>
