@@ -59,7 +59,7 @@ public class PlantedBugTests
             var settings = ScenarioCatalog.Load(scenario, [$"explore.strategy={strategy}"]);
             var outcome = Explorer.Explore(settings, seeds, threads: 2);
             Assert.True(outcome.Failure is null,
-                $"{scenario}, {strategy} seed {outcome.Failure?.Seed}: {outcome.Failure?.Violation?.ToString() ?? outcome.Failure?.Stall ?? outcome.Failure?.StoppedAt?.Message}");
+                $"{scenario}, {strategy} seed {outcome.Failure?.Seed}: {outcome.Failure?.Violation?.ToString() ?? outcome.Failure?.StoppedAt?.Message}");
             Assert.Equal(seeds, outcome.SeedsRun);
         }
     }
