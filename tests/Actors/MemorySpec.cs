@@ -8,6 +8,7 @@ using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
+using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Vmas;
 
@@ -91,6 +92,39 @@ public sealed class MemorySpec : DeterministicSpec
         Assert.Equal($"protocol stuck: {memory.Path.Name} waited more than 4 ms in state Reclaiming for its evictions to free frames "
             + "(PteReplaced from the mms, PageWritten from the disk), pending 1 request(s) waiting for a frame, 1 eviction(s) under way (faultsim.actors.wait-bound)", error);
         Assert.Equal(frame.Frame, loaders.ExpectMsg<EvictPage>(TimeSpan.Zero).Frame);
+    }
+
+    [Fact]
+    public void Reclaim_whose_eviction_freed_nothing_waits_its_throttle_and_a_frame_freed_meanwhile_is_served_at_once()
+    {
+        // faultsim replay --swarm --seed 7 --max-steps 191000: an exiting process refused the eviction of its frame (its PTEs
+        // were torn down, their release waiting on the exit's shootdown, whose IPI waited on the virtual clock); memory chose
+        // the same victim again at once, and again, and the clock never moved (invariant 8).
+        var memory = Memory(new MemorySettings(1, 8, Faultsim.Model.Replacement.ReplacementPolicyKind.Fifo, []),
+            RunContext.Live with { Latencies = Latencies.None with { ReclaimThrottle = 1_000 } });
+        var first = ZeroFill(memory, _mm, 1);
+        var frame = Next<InstallPte>(_mm).New;
+        memory.Tell(new Accessed(new CpuId(0), [new FrameAccess(frame.Frame, frame.GenerationTag, first, 0, 0, Write: false)]));
+        ZeroFill(memory, _mm, 2);
+        var evict = Next<EvictPage>(_loaders);
+        var refusedAt = Clock.NowNanos;
+
+        memory.Tell(new PteReplaced(evict.EvictionId, first, Replaced: false), _mm.Ref); // the process is exiting: its PTE is gone
+        var (again, at) = NextEviction();
+        Assert.Equal((evict.Frame, refusedAt + 1_000), (again.Frame, at)); // the same victim, once the throttle is over: not at once
+
+        memory.Tell(new PteReplaced(again.EvictionId, first, Replaced: false), _mm.Ref);
+        memory.Tell(new ReleasePages([new PageRelease(first, frame.Frame, null)]), _mm.Ref); // the exit's release, after its shootdown
+        var install = Next<InstallPte>(_mm);
+        Assert.Equal((new PageNumber(2), frame.Frame), (install.Page, install.New.Frame)); // the freed frame, to the waiting request
+        AssertSilent(_loaders);                                        // and no eviction after the throttle: nothing waits
+    }
+
+    /// <summary>Memory's next eviction, and when it sent it on the virtual clock.</summary>
+    private (EvictPage Evict, long At) NextEviction()
+    {
+        RunUntil(() => _loaders.HasMessages, "memory evicted again");
+        return (_loaders.ExpectMsg<EvictPage>(TimeSpan.Zero), Clock.NowNanos);
     }
 
     /// <summary>Asks <paramref name="memory"/> for a zero-filled frame for anonymous page <paramref name="page"/> of process 1.</summary>

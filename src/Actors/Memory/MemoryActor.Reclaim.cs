@@ -25,6 +25,7 @@ public sealed partial class MemoryActor
     private long _nextWrite, _nextPageOut;
     private long _progress, _progressSeen;   // reclaim's steps, and how many there were when Reclaiming was last entered
     private bool _reclaiming;
+    private bool _throttled; // an eviction freed nothing: no new one until the throttle's end (or a frame freed meanwhile)
 
     /// <summary>
     /// After each message: memory is Reclaiming while a request waits for a frame or an eviction is under way, and
@@ -61,6 +62,9 @@ public sealed partial class MemoryActor
                 return true;
             case PageOut pageOut:
                 OnPageOut(pageOut, Sender);
+                return true;
+            case ReclaimThrottled:
+                _throttled = false;
                 return true;
             default:
                 return false;
@@ -134,7 +138,7 @@ public sealed partial class MemoryActor
             while (_waiting.Count > 0 && !_memory.IsFull)
                 Serve(_waiting.Dequeue());
             var needed = _waiting.Count - _evictions.Values.Count(e => e.PageOut is null);
-            if (needed <= 0)
+            if (needed <= 0 || _throttled)
                 return;
             // The next request to get a frame keeps its copy's source; the sources of those behind it go only when nothing
             // else can (their faults then start over), so two copies waiting on each other's source cannot stall reclaim.
@@ -188,6 +192,8 @@ public sealed partial class MemoryActor
         _evictions.Remove(eviction.Id);
         if (_memory.Finish(eviction))
             _run.Events?.Record(Self.Path.Name, null, new SimEvent.PageEvicted(eviction.Frame, [.. eviction.Mappers]));
+        else if (_waiting.Count > 0 && !_throttled)
+            Throttle();
         if (pageOut is { } id && _pageOuts[id] is var (mm, requestId, remaining))
         {
             if (remaining == 1)
@@ -200,6 +206,17 @@ public sealed partial class MemoryActor
                 _pageOuts[id] = (mm, requestId, remaining - 1);
             }
         }
+    }
+
+    /// <summary>
+    /// An eviction freed nothing (each PTE it came for had changed, or a fault mapped the frame again): the victim would
+    /// be the same at once, and what frees it — an exit's or a munmap's release after its shootdown — may be waiting on
+    /// time (an IPI's delivery). So reclaim waits, as Linux's throttles when it makes no progress, instead of spinning.
+    /// </summary>
+    private void Throttle()
+    {
+        _throttled = true;
+        _time.Send(Self, ReclaimThrottled.Instance, _run.Latencies.ReclaimThrottle, Self);
     }
 
     /// <summary>MADV_PAGEOUT: evicts the frames the process alone maps, then answers.</summary>

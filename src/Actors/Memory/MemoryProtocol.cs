@@ -125,6 +125,12 @@ public sealed record PageOut(long Id, ProcessId Pid, CpuId Cpu, ImmutableArray<F
 
 public sealed record PagedOut(long Id) : IMemoryProtocol;
 
+/// <summary>Memory → itself: reclaim that freed nothing has waited its throttle (latency.reclaim-throttle) and may evict again.</summary>
+public sealed record ReclaimThrottled : IMemoryProtocol
+{
+    public static readonly ReclaimThrottled Instance = new();
+}
+
 /// <summary>mm → memory: the PTE of <see cref="Page"/> that mapped the victim of eviction <see cref="EvictionId"/> now holds its replacement (or no longer mapped it).</summary>
 public sealed record PteReplaced(long EvictionId, PageKey Page, bool Replaced) : IMemoryProtocol;
 
