@@ -49,12 +49,12 @@ public sealed class MemorySpec : DeterministicSpec
         AssertSilent(second);                             // a locked page: it waits, it does not read too
 
         var mm = _mm;
-        var resolution = new Resolution.Major(new PageSource.FromFile(Page), CopyForWrite: false);
+        var read = new FaultEffect.Read(new PageSource.FromFile(Page), CopyForWrite: false);
         var vma = new Vma(new VirtualAddress(0x1000), new VirtualAddress(0x10000), VmaFlags.Read, new Backing.File(new FileId(0), 0));
         var then = new InstallPte(new FaultId(1), new CpuId(0), new PageNumber(1), Pte.None, vma, 0, Pte.None, null, [], new FaultReport(ResolutionKind.Major, true, true), false);
         _memory.Tell(new Prepare(new FaultId(1), new PageKey(new Asid(1), new PageNumber(1)), new ProcessId(1),
             new Preparation.ReadDone(reserved.Frame, reserved.Generation, new MemoryQuery.OfFile(Page), [1, 2, 3, 4, 5, 6, 7, 8], false),
-            then, resolution, vma, AccessKind.Read));
+            then, read, vma, AccessKind.Read));
 
         var hit = Assert.IsType<CacheAnswer.Hit>(Next<LookedUp>(second).Answer);
         Assert.Equal((reserved.Frame, true), (hit.Frame, hit.Waited));
@@ -135,7 +135,7 @@ public sealed class MemorySpec : DeterministicSpec
         var then = new InstallPte(new FaultId((long)page), new CpuId(0), key.Page, Pte.None, vma, 0, Pte.None, null, [],
             new FaultReport(ResolutionKind.DemandZero, false, false), false);
         memory.Tell(new Prepare(new FaultId((long)page), key, new ProcessId(1), Preparation.ZeroFilled.Instance, then,
-            new Resolution.DemandZero(MapZeroPage: false), vma, AccessKind.Write));
+            new FaultEffect.AllocateZeroed(null), vma, AccessKind.Write));
         return key;
     }
 }

@@ -221,7 +221,7 @@ public sealed partial class MemoryActor : SimulationActor
         _memory.Map(frame, prepare.Page);
         if (work != PageWork.None)
             Unsettled(frame); // a new frame: on the replacement lists once its PTE is in place
-        var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
+        var flags = prepare.Effect.FlagsFor(prepare.Vma, prepare.Access, exclusive);
         var pte = Pte.Mapped(frame, flags, _memory.Frames.Generation(frame));
         var install = prepare.Then with
         {

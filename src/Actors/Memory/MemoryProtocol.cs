@@ -87,12 +87,12 @@ public abstract record Preparation
 
 /// <summary>
 /// Loader → memory: a frame for <see cref="Page"/>, referenced for its PTE, then <see cref="Then"/> sent to
-/// the page's mm with the PTE the model's install rules give (<see cref="Resolution"/>, <see cref="Vma"/>,
+/// the page's mm with the PTE flags the model's effect gives (<see cref="Effect"/>, <see cref="Vma"/>,
 /// <see cref="Access"/>). If the frame went away since the lookup, the waiters fault again; with no frame to be had,
 /// the OOM killer ends the process.
 /// </summary>
 public sealed record Prepare(FaultId Id, PageKey Page, ProcessId Pid, Preparation What,
-    InstallPte Then, Resolution Resolution, Vma Vma, AccessKind Access) : IMemoryProtocol;
+    InstallPte Then, FaultEffect Effect, Vma Vma, AccessKind Access) : IMemoryProtocol;
 
 /// <summary>Loader → memory: a reserved read failed (I/O error) or was abandoned; those waiting for it look up again.</summary>
 public sealed record CancelRead(MemoryQuery Source, FrameNumber Frame) : IMemoryProtocol;

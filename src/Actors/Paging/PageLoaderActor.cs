@@ -156,46 +156,41 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.FaultDecided(job.Leader.Id.Value, job.Page, resolution.Kind));
         if (resolution is Resolution.CowBreak or Resolution.CowReuse && !vma.IsShared) // a shared mapping's write-notify is no COW
             _run.Events?.Record(Self.Path.Name, null, new SimEvent.CowDecided(job.Page, job.Input.Pte.Frame, job.Input.Frame.RefCount, resolution is Resolution.CowReuse));
-        switch (resolution)
+        var effect = job.Effect = FaultEffect.Of(resolution, job.Input);
+        switch (effect)
         {
-            case Resolution.Spurious:
+            case FaultEffect.FlushLocal:
                 End(job, resolution, counted: true); // the TLB flushes its stale entry and walks again
                 break;
-            case Resolution.DemandZero { MapZeroPage: true }:
-            case Resolution.StackGrowth { MapZeroPage: true }:
-                Install(job, Pte.Mapped(FrameNumber.Zero, InstallRules.ZeroPage(vma)));
+            case FaultEffect.Install install:
+                Install(job, install.Pte);
                 break;
-            case Resolution.DemandZero { InPageCache: true }:
+            case FaultEffect.ZeroInPageCache:
                 ZeroShared(job);
                 break;
-            case Resolution.DemandZero or Resolution.StackGrowth:
+            case FaultEffect.AllocateZeroed:
                 Prepare(job, Preparation.ZeroFilled.Instance);
                 break;
-            case Resolution.PageCacheHit hit:
-                Prepare(job, hit.CopyForWrite
-                    ? new Preparation.CopyOf(hit.Frame, job.Cached.Generation)
-                    : new Preparation.Cached(hit.Frame, job.Cached.Generation, hit.FromSwapCache ? job.Input.Pte.Slot : null));
+            case FaultEffect.MapCached cached:
+                Prepare(job, new Preparation.Cached(cached.Frame, job.Cached.Generation, cached.FromSwapCache ? job.Input.Pte.Slot : null));
                 break;
-            case Resolution.Major major:
-                Read(job, major);
+            case FaultEffect.Copy { BreaksCow: false } copy:
+                Prepare(job, new Preparation.CopyOf(copy.Source, job.Cached.Generation));
                 break;
-            case Resolution.CowBreak cow:
-                Prepare(job, new Preparation.CopyOf(cow.Old, job.Input.Pte.GenerationTag));
+            case FaultEffect.Copy cow:
+                Prepare(job, new Preparation.CopyOf(cow.Source, job.Input.Pte.GenerationTag));
                 break;
-            case Resolution.CowReuse:
-                Install(job, InstallRules.Reused(job.Input.Pte));
+            case FaultEffect.Read read:
+                Read(job, read);
                 break;
-            case Resolution.SigSegv:
-                Kill(job, ProcessFate.KilledBySigSegv, resolution);
+            case FaultEffect.Kill kill:
+                Kill(job, kill.Fate, resolution);
                 break;
-            case Resolution.SigBus:
-                Kill(job, ProcessFate.KilledBySigBus, resolution);
-                break;
-            case Resolution.EfaultFixup:
+            case FaultEffect.Fixup:
                 End(job, resolution, counted: true, FaultOutcome.Efault);
                 break;
-            case Resolution.KernelOops oops:
-                Peers.Machine.Tell(new KernelPanic(job.Leader.Cpu, job.Leader.Pid, oops.Reason));
+            case FaultEffect.Panic panic:
+                Peers.Machine.Tell(new KernelPanic(job.Leader.Cpu, job.Leader.Pid, panic.Reason));
                 End(job, resolution, counted: true, FaultOutcome.Panic);
                 break;
         }
@@ -214,19 +209,19 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     }
 
     /// <summary>The one disk read of this load; followers arriving meanwhile wait for it.</summary>
-    private void Read(Job job, Resolution.Major major)
+    private void Read(Job job, FaultEffect.Read read)
     {
         if (job.Reservation is null)
         {
-            End(job, major, counted: false); // memory did not reserve the read: look again
+            End(job, job.Resolution!, counted: false); // memory did not reserve the read: look again
             return;
         }
         job.Request = new DiskRequestId(++_reads);
-        DiskBlock block = major.Source switch
+        DiskBlock block = read.Source switch
         {
             PageSource.FromFile file => new DiskBlock.OfFile(file.Page),
             PageSource.FromSwap swap => new DiskBlock.OfSwap(swap.Slot),
-            _ => throw new InvalidOperationException($"no disk block for {major.Source}"),
+            _ => throw new InvalidOperationException($"no disk block for {read.Source}"),
         };
         _run.Events?.Record(Self.Path.Name, Peers.Disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
         job.Block = block;
@@ -248,7 +243,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                 job.DiskRead = true;
                 job.Reservation = null; // handed over to memory with the content
                 Prepare(job, new Preparation.ReadDone(reservation.Frame, reservation.Generation, reservation.Query, read.Content,
-                    ((Resolution.Major)job.Resolution!).CopyForWrite));
+                    ((FaultEffect.Read)job.Effect!).CopyForWrite));
                 return true;
             case PageReadFailed failed when failed.Id == job.Request:
                 _trace.Span(job.Leader.Trace, Instruments.Spans.DiskRead, job.AskedAt, Instruments.Attributes.Block, job.Block!.ToString());
@@ -269,7 +264,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         WakeFollowersEarly(job);
         var leader = job.Leader;
         Peers.Memory.Tell(new Prepare(leader.Id, leader.Page, leader.Pid, what,
-            InstallOrder(job, Pte.None), job.Resolution!, job.Input.Vma!, job.Input.Code.Access));
+            InstallOrder(job, Pte.None), job.Effect!, job.Input.Vma!, job.Input.Code.Access));
         HandedOff(job);
     }
 
@@ -293,8 +288,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private InstallPte InstallOrder(Job job, Pte pte)
     {
         var leader = job.Leader;
-        var grow = job.Resolution is Resolution.StackGrowth growth ? growth.NewStart : (VirtualAddress?)null;
-        return new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, job.Input.Vma, leader.Forks, pte, grow,
+        return new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, job.Input.Vma, leader.Forks, pte, job.Effect?.GrowsTo,
             job.WaitQueue, Report(job, job.Resolution!), FramePrepared: false, leader.Trace);
     }
 
@@ -411,6 +405,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         }
         public FaultInput Input { get; set; } = leader.Input;
         public Resolution? Resolution { get; set; }
+        public FaultEffect? Effect { get; set; }
         public MemoryQuery? Query { get; set; }
         public (FrameNumber Frame, uint Generation) Cached { get; set; }
         public (MemoryQuery Query, FrameNumber Frame, uint Generation)? Reservation { get; set; }
