@@ -311,7 +311,10 @@ public sealed class FaultsimCliTests : IDisposable
         var (exit, output, _) = Cli("bench", "--faults", "20000", "--runs", "1", "--workload", "demand-zero", "--engine", "actors", "--mode", "deterministic", "--json", "-");
         Assert.Equal(0, exit);
         var result = Assert.Single(Json(output).GetProperty("results").EnumerateArray());
-        Assert.True(result.GetProperty("bytes_per_resident_page").GetDouble() > 0, result.ToString());
+        var bytes = result.GetProperty("bytes_per_resident_page").GetDouble();
+        Assert.True(bytes > 0, result.ToString());
+        Assert.Equal(150, result.GetProperty("bytes_per_resident_page_target").GetInt32());
+        Assert.Equal(bytes <= 150, result.GetProperty("bytes_per_resident_page_target_met").GetBoolean());
     }
 
     [Fact]
