@@ -248,10 +248,11 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             case PageReadFailed failed when failed.Id == job.Request:
                 _trace.Span(job.Leader.Trace, Instruments.Spans.DiskRead, job.AskedAt, Instruments.Attributes.Block, job.Block!.ToString());
                 job.DiskRead = true;
-                if (FaultHandler.FailedRead(job.Input) is Resolution.EfaultFixup efault)
-                    End(job, efault, counted: true, FaultOutcome.Efault);
+                var failedRead = FaultHandler.FailedRead(job.Input);
+                if (FaultEffect.Of(failedRead, job.Input) is FaultEffect.Kill kill)
+                    Kill(job, kill.Fate, failedRead);
                 else
-                    Kill(job, ProcessFate.KilledBySigBus, FaultHandler.FailedRead(job.Input));
+                    End(job, failedRead, counted: true, FaultOutcome.Efault); // a user copy's fixup
                 return true;
             default:
                 return Busy(message);

@@ -100,10 +100,10 @@ public sealed partial class ReferenceMachine
                 if (!InstallZeroed(cpu, process, f, target, zeroed, out var oom))
                     return oom ? Outcome.Killed : Outcome.Again;
                 break;
-            case FaultEffect.ZeroInPageCache:
+            case FaultEffect.ZeroInPageCache shared:
                 if (ZeroInPageCache(cpu, process, f) is not { } zeroedShared)
                     return Outcome.Killed;
-                Map(mm, new PageKey(mm.Asid, page), zeroedShared, FaultEffect.ZeroInPageCache.Instance.FlagsFor(f.Vma!, f.Code.Access, exclusive: false));
+                Map(mm, new PageKey(mm.Asid, page), zeroedShared, shared.FlagsFor(f.Vma!, f.Code.Access, exclusive: false));
                 break;
             case FaultEffect.MapCached cached:
                 MapFrame(process, f, cached.Frame, cached);
