@@ -173,6 +173,16 @@ public class InvariantMonitorTests
     }
 
     [Fact]
+    public void A_cow_breaks_old_frame_released_leaves_the_pages_stores_expected_in_its_copy()
+    {
+        // A COW break's copy holds what the page held: a load of 0 after it is a lost store (gem5-798's map-over-present).
+        See(new SimEvent.StoreApplied(Page, 0, 5), new SimEvent.PagesReleased([Page], Replaced: true), new SimEvent.LoadApplied(new CpuId(0), Page, 0, 5));
+        Assert.Null(_monitor.Violation);
+        See(new SimEvent.PagesReleased([Page], Replaced: true), new SimEvent.LoadApplied(new CpuId(0), Page, 0, 0));
+        Assert.Equal("cpu0 loaded 0x0 from asid 1/page 0x10 word 0, but the last store there wrote 0x5", _monitor.Violation?.Description);
+    }
+
+    [Fact]
     public void A_discarded_page_starts_afresh_and_a_child_loads_what_its_parent_stored()
     {
         See(new SimEvent.StoreApplied(Page, 0, 5), new SimEvent.PagesReleased([Page]), new SimEvent.LoadApplied(new CpuId(0), Page, 0, 0));

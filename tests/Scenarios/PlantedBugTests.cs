@@ -25,6 +25,8 @@ public class PlantedBugTests
         { "go-34988", "skip-one-invalidation", "pct", 7, "cpu1 loaded 0x0 from asid 1/page 0x10000 word 1, but the last store there wrote" },
         { "fork-cow-race", "cow-ignore-refcount", "random", 3, "a COW write to asid 2/page 0x10000 reused frame 1, which 1 other mapping(s) still share" },
         { "cow-publish", "publish-before-flush", "random", 7, "cpu2 loaded 0x20000000001 from asid 1/page 0x10000 word 1, but the last store there wrote 0x20000000002" },
+        { "gem5-798", "map-over-present", "random", 7, "cpu0 loaded 0x0 from asid 1/page 0x10000 word 1, but the last store there wrote" },
+        { "gem5-798", "map-over-present", "pct", 7, "cpu1 loaded 0x0 from asid 1/page 0x10000 word 0, but the last store there wrote" },
         { "loader-crash", "lose-waiter-on-restart", "random", 2, "fault#2.1 on asid 1/page 0x20000 was never woken" },
     };
 

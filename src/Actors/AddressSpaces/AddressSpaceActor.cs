@@ -257,7 +257,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void OnInstall(InstallPte install)
     {
         var page = new PageKey(_asid, install.Page);
-        if (_mm.Pages[install.Page] != install.Expected || install.Vma?.MapsAlike(_mm.Vmas.Find(install.Page.BaseAddress), install.Page) != true
+        if ((_mm.Pages[install.Page] != install.Expected && !MapsOverPresent(install)) || install.Vma?.MapsAlike(_mm.Vmas.Find(install.Page.BaseAddress), install.Page) != true
             || install.Forks != _forks)
         {
             // The page, its VMA or its sharing changed since the fault was raised (the per-VMA check of a kernel
@@ -288,10 +288,13 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         PublishedBeforeFlush(install, page, change);
     }
 
+    /// <summary>Planted bug map-over-present: a fault's install over a present PTE is not refused (only a PTE the fault saw empty).</summary>
+    private bool MapsOverPresent(InstallPte install) => _run.Bugs.MapOverPresent && install.Expected.IsNone;
+
     /// <summary>Planted bug publish-before-flush: the new PTE is out while other CPUs may still reach the old frame.</summary>
     private void PublishedBeforeFlush(InstallPte install, PageKey page, PteChange change)
     {
-        var released = Release([change]);
+        var released = Release([change], replaced: true);
         var then = new AfterFlush.Wake(install);
         if (!Shootdown([change], install.Cpu, includeInitiator: false, released, then, install.Trace))
             After(then);
@@ -310,7 +313,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var cleared = _mm.Install(install.Page, Pte.None);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, cleared.Old, cleared.New));
-        FlushLocked(new LockedOp.CowBreak(install), [cleared], install.Cpu, includeInitiator: false, Release([cleared]), install.Trace);
+        FlushLocked(new LockedOp.CowBreak(install), [cleared], install.Cpu, includeInitiator: false, Release([cleared], replaced: true), install.Trace);
     }
 
     /// <summary>The spans of a sampled fault's install: memory's work on the frame since it began, then the PTE.</summary>
@@ -596,7 +599,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     }
 
     /// <summary>The references the changed PTEs held and no longer hold: frames replaced or gone, swap slots gone.</summary>
-    private ReleasePages Release(IEnumerable<PteChange> changes) => new([.. PageRelease.Dropped(_asid, changes)]);
+    private ReleasePages Release(IEnumerable<PteChange> changes, bool replaced = false) => new([.. PageRelease.Dropped(_asid, changes)], replaced);
 
     /// <summary>An operation that holds the mmap lock: its state (Flushing, Referencing) says what it waits for.</summary>
     private abstract record LockedOp

@@ -75,7 +75,7 @@ public sealed partial class MemoryActor : SimulationActor
             case Unprepare unprepare: OnUnprepare(unprepare); break;
             case SwapEntryDropped dropped: _memory.DropSwapEntry(dropped.Slot); break;
             case ReleasePages release:
-                _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesReleased([.. release.Pages.Select(p => p.Page)]));
+                _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesReleased([.. release.Pages.Select(p => p.Page)], release.Replaced));
                 foreach (var page in release.Pages)
                     _memory.Release(page);
                 break;

@@ -112,8 +112,11 @@ public readonly record struct FrameAccess(FrameNumber Frame, uint Generation, Pa
 /// <summary>TLB → memory: the accesses performed since the last flush, in order. Sent before the TLB acknowledges any IPI.</summary>
 public sealed record Accessed(CpuId Cpu, ImmutableArray<FrameAccess> Accesses) : IMemoryProtocol;
 
-/// <summary>mm → memory, after the shootdown of the pages: drop their references.</summary>
-public sealed record ReleasePages(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
+/// <summary>
+/// mm → memory, after the shootdown of the pages: drop their references. <paramref name="Replaced"/>: the frames were
+/// replaced by copies (a COW break), so the pages' content lives on; else it is gone (munmap, madvise, exit).
+/// </summary>
+public sealed record ReleasePages(ImmutableArray<PageRelease> Pages, bool Replaced = false) : IMemoryProtocol;
 
 /// <summary>mm of <paramref name="Parent"/> → memory at fork: the PTEs of the child (<paramref name="ChildAsid"/>) reference these frames and slots too. Answered by <see cref="ReferencesAdded"/>.</summary>
 public sealed record AddReferences(long Id, ProcessId Parent, Asid ChildAsid, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;

@@ -87,7 +87,7 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
     private static PlantedBugs ReadBugs(ConfigReader b) => new(
         b.Bool("wake-before-pte"), b.Bool("free-before-acks"), b.Bool("no-leader-election"),
         b.Bool("cow-ignore-refcount"), b.Bool("skip-one-invalidation"), b.Bool("lose-waiter-on-restart"),
-        b.Bool("publish-before-flush"));
+        b.Bool("publish-before-flush"), b.Bool("map-over-present"));
 
     private static MachineSpec ReadMachine(ConfigReader root)
     {

@@ -75,7 +75,7 @@ public sealed class InvariantMonitor
             case SimEvent.LoadApplied load:
                 Loaded(seq, load);
                 break;
-            case SimEvent.PagesReleased released:
+            case SimEvent.PagesReleased { Replaced: false } released: // (a COW break's old frame: the content lives on in the copy)
                 foreach (var page in released.Pages)
                     _expected.GetValueOrDefault(new ProcessId(page.Asid.Value))?.RemovePage(page.Page.Value);
                 break;

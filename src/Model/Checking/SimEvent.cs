@@ -81,9 +81,10 @@ public abstract record SimEvent
     }
 
     /// <summary>Memory dropped the references of PTEs that are gone (munmap, madvise, exit, a COW's old frame).</summary>
-    public sealed record PagesReleased(ImmutableArray<PageKey> Pages) : SimEvent
+    public sealed record PagesReleased(ImmutableArray<PageKey> Pages, bool Replaced = false) : SimEvent
     {
-        public override string ToString() => $"released {Pages.Length} page(s){(Pages.Length > 0 ? $" from {Pages[0]}" : "")}";
+        public override string ToString() =>
+            $"released {(Replaced ? "the replaced frame of " : "")}{Pages.Length} page(s){(Pages.Length > 0 ? $" from {Pages[0]}" : "")}";
     }
 
     /// <summary>Memory applied a store, to an anonymous frame or to the page-cache frame of <paramref name="File"/> (a shared mapping).</summary>
