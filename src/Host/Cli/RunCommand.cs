@@ -15,8 +15,9 @@ internal sealed record TraceFileSummary(string Path, long Events);
 /// <summary>faultsim run: runs a workload (the config's, or a page reference string) and reports what happened.</summary>
 internal static class RunCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(CliContext cli)
     {
+        var (output, error) = (cli.Output, cli.Error);
         var config = CommonOptions.Config();
         var seed = CommonOptions.Seed();
         var json = CommonOptions.Json();
@@ -53,7 +54,7 @@ internal static class RunCommand
             if (parse.GetValue(policy) is { } p) overrides.Add($"machine.policy={p}");
             if (parse.GetValue(maxSteps) is { } ms) overrides.Add($"max-steps={ms}");
             var configPath = parse.GetValue(config);
-            var settings = SimSettings.From(ConfigLoader.Load(configPath, overrides));
+            var settings = SimSettings.From(ConfigLoader.Load(configPath, overrides), cli.Environment);
 
             var workload = settings.Workload;
             var refsText = parse.GetValue(refs);

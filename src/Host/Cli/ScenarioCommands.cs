@@ -9,8 +9,9 @@ namespace Faultsim.Host.Cli;
 /// <summary>faultsim scenarios, explore and replay: race scenarios, searched over seeds and replayed exactly.</summary>
 internal static class ScenarioCommands
 {
-    public static Command List(TextWriter output)
+    public static Command List(CliContext cli)
     {
+        var output = cli.Output;
         var command = new Command("scenarios", "List the race scenarios, one line each");
         command.SetAction(_ =>
         {
@@ -26,21 +27,22 @@ internal static class ScenarioCommands
         return command;
     }
 
-    public static Command Explore(TextWriter output, TextWriter error)
+    public static Command Explore(CliContext cli)
     {
-        var (scenario, strategy, set) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set());
+        var (output, error) = (cli.Output, cli.Error);
+        var (scenario, strategy, set, config) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.Config());
         var seeds = CommonOptions.Count("--seeds", "Seeds to run, from 1 (default: faultsim.explore.seeds)", 1, int.MaxValue);
         var threads = CommonOptions.Count("--threads", "Seeds run in parallel, one engine each (default: the cores)", 1, 256);
         var maxSteps = CommonOptions.MaxSteps("explore.max-steps", "auto", "Stop each seed's run after N messages (exit 3); auto, the default, scales it to the scripts");
         var command = new Command("explore",
             "Run a scenario over many seeds until one violates an invariant (exit 1), reaches the step limit (exit 3) or crashes the simulation (exit 70), or none does (exit 0)")
         {
-            scenario, seeds, strategy, set, threads, maxSteps,
+            scenario, seeds, strategy, config, set, threads, maxSteps,
         };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(scenario)!;
-            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "explore.max-steps"));
+            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "explore.max-steps"), parse.GetValue(config), cli.Environment);
             if (settings.Telemetry.TraceRatio > 0 || settings.Telemetry.Metrics)
                 error.WriteLine("faultsim: warning: explore exports no telemetry (it runs thousands of seeds); replay a seed with --trace-file or the exporters to look at it");
             var count = parse.GetValue(seeds) ?? settings.Explore.Seeds;
@@ -52,29 +54,32 @@ internal static class ScenarioCommands
                 output.WriteLine($"no violation in {count:N0} seeds of {name}: {speed}");
                 return ExitCodes.Ok;
             }
-            ExploreReport.WriteFailure(output, name, parse.GetValue(set) ?? [], settings, failure);
+            ExploreReport.WriteFailure(output, name, parse.GetValue(set) ?? [], settings, failure, parse.GetValue(config));
             output.WriteLine(speed);
             return ExitCodes.Of(failure, error);
         });
         return command;
     }
 
-    public static Command Replay(TextWriter output, TextWriter error)
+    public static Command Replay(CliContext cli)
     {
-        var (scenario, strategy, set, traceFile) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.TraceFile());
-        var seed = new Option<ulong>("--seed") { Description = "The seed to replay", HelpName = "S", Required = true };
+        var (output, error) = (cli.Output, cli.Error);
+        var (scenario, strategy, set, traceFile, config) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.TraceFile(), CommonOptions.Config());
+        var seed = CommonOptions.Seed();
+        seed.Description = "The seed to replay";
+        seed.Required = true;
         var json = CommonOptions.Json();
         var events = CommonOptions.Events();
         var maxSteps = CommonOptions.MaxSteps("max-steps", "off", "Stop the run after N messages (exit 3); off: no limit, the default");
         var command = new Command("replay", "Replay one run of a scenario exactly: the same events, the same verdict")
         {
-            scenario, seed, strategy, set, json, traceFile, events, maxSteps,
+            scenario, seed, strategy, config, set, json, traceFile, events, maxSteps,
         };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(scenario)!;
-            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "max-steps"));
-            settings = settings with { Seed = parse.GetValue(seed) };
+            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "max-steps"), parse.GetValue(config), cli.Environment);
+            settings = settings with { Seed = parse.GetValue(seed)!.Value };
             using var eventFile = RunCommand.OpenEvents(settings, parse.GetValue(events));
             var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error, eventFile);
             eventFile?.Finish("--events");
