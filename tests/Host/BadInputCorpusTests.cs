@@ -115,6 +115,13 @@ public sealed class BadInputCorpusTests : IDisposable
         Conf("a region with both start and end", "faultsim.workload {\n  processes { p { regions { buf { start = 0x10000, end = 0x20000, size = 4K } } } }\n}\n", "needs exactly one of start and end", 2),
         Conf("a bad process name", "faultsim.workload {\n  processes { 9p { regions { buf { start = 0x10000, size = 4K } } } }\n}\n", "has a bad process name '9p'", 2),
         Conf("a script of a cpu the machine lacks", Workload + "    9 = \"run p\"\n  }\n}\n", "there is a script for cpu 9", 6),
+        // Addresses: below mmap_min_addr, past 2^47, wrapping past 2^64.
+        Conf("a region at address 0", "faultsim.workload {\n  processes {\n    p { regions { buf { start = 0, size = 4K } } }\n  }\n}\n", "below mmap_min_addr", 3),
+        Conf("a region past 2^47", "faultsim.workload.processes.p.regions.buf {\n  start = 0x7ffffffff000\n  size = 8K\n}\n", "past the user address space", 2),
+        Conf("a region wrapping past 2^64", "faultsim.workload.processes.p.regions.buf {\n  start = 0xfffffffffffff000\n  size = 8K\n}\n", "wraps around", 2),
+        Script("an mmap at address 0", "      run p\n      mmap m 0 4K rw", "mmap m is refused: the mapping starts at 0x0, below mmap_min_addr", 8),
+        Script("an mmap wrapping past 2^64", "      run p\n      mmap m 0xfffffffffffff000 8K rw", "wraps around", 8),
+        Script("an mmap past 2^47", "      run p\n      mmap m 0x7ffffffff000 1M rw", "past the user address space", 8),
         // Scripts.
         Script("an unknown operation", "      jump p", "unknown operation 'jump'", 7),
         Script("a store to an unknown region", "      run p\n      store heap:0", "no region 'heap'", 8),
