@@ -39,6 +39,7 @@ internal static class BenchCommand
         };
         command.SetAction(parse =>
         {
+            OutputPaths.Check([("--json", parse.GetValue(json))], [("--config", parse.GetValue(config))]);
             var settings = Settings(cli, parse.GetValue(config), parse.GetValue(set) ?? []);
             if (parse.GetValue(tracing))
                 return Tracing(parse, output, settings, faults, runs, cpus, only, modes, engines, json);

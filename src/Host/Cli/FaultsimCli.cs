@@ -68,7 +68,8 @@ public static class FaultsimCli
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             var command = parse.CommandResult.Command.Name;
-            var where = new System.Diagnostics.StackTrace(e).GetFrames().Select(f => f.GetMethod()).FirstOrDefault(m => m?.DeclaringType is not null);
+            var methods = new System.Diagnostics.StackTrace(e).GetFrames().Select(f => f.GetMethod()).Where(m => m?.DeclaringType is not null).ToList();
+            var where = methods.FirstOrDefault(m => m!.DeclaringType!.Namespace?.StartsWith("Faultsim", StringComparison.Ordinal) == true) ?? methods.FirstOrDefault();
             var site = where is null ? "" : $" in {where.DeclaringType!.Name}.{where.Name}";
             var debug = parse.GetValue(verbose) || environment(DebugVariable) is "1" or "true";
             Fail(error, $"internal error: {(command == root.Name ? "faultsim" : command)} failed{site}: {e.GetType().Name}: {OneLine(e.Message)}"

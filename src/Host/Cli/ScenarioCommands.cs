@@ -78,12 +78,15 @@ internal static class ScenarioCommands
         command.SetAction(parse =>
         {
             var name = parse.GetValue(scenario)!;
+            OutputPaths.Check([("--json", parse.GetValue(json)), ("--events", parse.GetValue(events)), ("--trace-file", parse.GetValue(traceFile))],
+                [("--config", parse.GetValue(config)), ("--scenario", name)]);
             var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "max-steps"), parse.GetValue(config), cli.Environment);
             settings = settings with { Seed = parse.GetValue(seed)!.Value };
-            using var eventFile = RunCommand.OpenEvents(settings, parse.GetValue(events));
-            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error, eventFile);
+            using var eventFile = RunCommand.OpenEvents(settings, parse.GetValue(events), output);
+            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error, eventFile, output);
             eventFile?.Finish("--events");
-            RunCommand.Report(output, parse.GetValue(json), report, settings.Workload, settings, $"scenario {name}", trace, alwaysLog: true);
+            RunCommand.Report(output, parse.GetValue(json), report, settings.Workload, settings, $"scenario {name}", trace, alwaysLog: true,
+                OutputPaths.AnyToStandardOutput(parse.GetValue(events), parse.GetValue(traceFile)));
             return ExitCodes.Of(report, error);
         });
         return command;
