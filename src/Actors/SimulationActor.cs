@@ -16,7 +16,8 @@ namespace Faultsim.Actors;
 /// waiting state is progress and starts its wait afresh. Deterministic runs give no bound: there virtual time and
 /// quiescence detect a stall.</item>
 /// </list>
-/// It also counts the messages the actor received, for the engine's messages-per-fault figure.
+/// It also counts the messages the actor received, for the engine's messages-per-fault figure, and keeps the
+/// <see cref="ActorDirectory"/> its first message (<see cref="Connect"/>) gives it: where its peers are.
 /// </summary>
 public abstract class SimulationActor : ActorBase
 {
@@ -26,6 +27,7 @@ public abstract class SimulationActor : ActorBase
     private object? _pending;    // the operation it waits on, for the report of a stuck wait
     private long _waits, _checked = -1;
     private ICancelable? _check;
+    private ActorDirectory? _peers;
 
     /// <param name="initialState">The name of the state <see cref="ActorBase.Receive"/> is (the first state).</param>
     /// <param name="waitBound">How long a waiting state may last (live runs); null: unbounded.</param>
@@ -34,6 +36,12 @@ public abstract class SimulationActor : ActorBase
         _state = initialState;
         _waitBound = waitBound;
     }
+
+    /// <summary>Where this actor's peers are: given by <see cref="Connect"/>, or at creation to an actor made after it.</summary>
+    protected ActorDirectory Peers => _peers ?? throw new ProtocolException($"{Self.Path.Name}: a message came before the directory (Connect)");
+
+    /// <summary>An actor created once the directory exists (a loader, a shootdown round) gets it at creation.</summary>
+    protected void UsePeers(ActorDirectory peers) => _peers = peers;
 
     /// <summary>Messages this actor has received.</summary>
     protected long MessagesReceived { get; private set; }
@@ -76,6 +84,14 @@ public abstract class SimulationActor : ActorBase
             return true;
         }
         MessagesReceived++;
+        if (message is Connect connect)
+        {
+            if (_peers is not null)
+                throw ProtocolException.Unexpected(Self.Path.Name, _state, message); // one directory a run
+            _peers = connect.Directory;
+            Sender.Tell(Connected.Instance); // the machine starts the CPUs only once every actor knows its peers
+            return true;
+        }
         return base.AroundReceive(receive, message);
     }
 

@@ -22,13 +22,24 @@ public sealed class AddressSpaceSpec : DeterministicSpec
 {
     private static readonly FrameNumber Old = new(7), New = new(9);
     private static readonly Vma AnonVma = Faults.AddressSpace().Vmas.Find(Faults.Anon)!;
-    private readonly TestProbe _machine, _memory, _loaders, _tlb0, _tlb1, _cpu;
+    private readonly TestProbe _machine, _memory, _loaders, _tlb0, _tlb1, _cpu, _child;
 
     public AddressSpaceSpec()
     {
-        (_machine, _memory, _loaders, _tlb0, _tlb1, _cpu) =
-            (CreateTestProbe("machine"), CreateTestProbe("memory"), CreateTestProbe("loaders"), CreateTestProbe("tlb0"), CreateTestProbe("tlb1"), CreateTestProbe("cpu0"));
+        (_machine, _memory, _loaders, _tlb0, _tlb1, _cpu, _child) =
+            (CreateTestProbe("machine"), CreateTestProbe("memory"), CreateTestProbe("loaders"), CreateTestProbe("tlb0"), CreateTestProbe("tlb1"), CreateTestProbe("cpu0"),
+             CreateTestProbe("mm2"));
     }
+
+    private static AddressSpaceSettings Settings(ShootdownMode mode = ShootdownMode.Batched) =>
+        new(StackRules.Linux, ZeroPage: true, new Faultsim.Model.Storage.FileTable([new FileSpec("lib", Faults.FileSize)]), mode);
+
+    /// <summary>The directory of a spec's mm: the probes play its peers (both CPUs' syscalls return to <see cref="_cpu"/>), the child of a fork is <see cref="_child"/>.</summary>
+    private ActorDirectory Peers(IActorRef mm) => new()
+    {
+        Machine = _machine.Ref, Memory = _memory.Ref, Loaders = _loaders.Ref, Tlbs = [_tlb0.Ref, _tlb1.Ref], Cpus = [_cpu.Ref, _cpu.Ref],
+        AddressSpaces = ImmutableDictionary<Asid, IActorRef>.Empty.Add(Faults.Asid, mm).Add(new Asid(2), _child.Ref),
+    };
 
     /// <summary>An mm whose first anonymous page maps <see cref="Old"/> read-only (copy-on-write), run by CPUs 0 and 1.</summary>
     private IActorRef Mm(ShootdownMode mode = ShootdownMode.Batched, PlantedBugs? bugs = null, TimeSpan? waitBound = null)
@@ -36,8 +47,8 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         var space = Faults.AddressSpace();
         var setup = new AddressSpaceSetup(new ProcessId(1), "p", Faults.Asid, [.. space.Vmas.All],
             [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
-        var settings = new AddressSpaceSettings(StackRules.Linux, ZeroPage: true, new Faultsim.Model.Storage.FileTable([new FileSpec("lib", Faults.FileSize)]), mode);
-        var mm = Spawn(AddressSpaceActor.Props(setup, settings, _machine.Ref, _memory.Ref, _loaders.Ref, [_tlb0.Ref, _tlb1.Ref], RunContext.Live with { Bugs = bugs ?? PlantedBugs.None, WaitBound = waitBound }));
+        var mm = Spawn(AddressSpaceActor.Props(Faults.Asid, setup, Settings(mode), RunContext.Live with { Bugs = bugs ?? PlantedBugs.None, WaitBound = waitBound }));
+        Connect(mm, Peers(mm));
         foreach (var cpu in new[] { 0, 1 })
             mm.Tell(new CpuAttached(new CpuId(cpu)));   // both CPUs run the process: both are in the mask
         return mm;
@@ -53,14 +64,14 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     }
 
     [Fact]
-    public void Walk_that_fails_becomes_a_fault_for_the_pages_loader_with_the_tlb_to_wake()
+    public void Walk_that_fails_becomes_a_fault_for_the_pages_loader_naming_the_cpu_to_wake()
     {
         var mm = Mm();
         mm.Tell(new Walk(new FaultId(1), new CpuId(0), Faults.Anon, AccessKind.Write, AccessMode.User, Faults.Anon, false), _tlb0.Ref);
         var fault = Next<ResolveFault>(_loaders);
         Assert.Equal(new PageKey(Faults.Asid, Faults.Anon.Page), fault.Page);
         Assert.True(fault.Input.Code.Present && fault.Input.Code.Write);
-        Assert.Equal(_tlb0.Ref, fault.ReplyTo);
+        Assert.Equal(new CpuId(0), fault.Cpu);
     }
 
     [Fact]
@@ -70,7 +81,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         var old = Faults.Present(Old, PteFlags.Cow);
         var copy = Pte.Mapped(New, PteFlags.User | PteFlags.Writable | PteFlags.Dirty, 0);
         var report = new FaultReport(ResolutionKind.CowBreak, false, false);
-        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), _tlb0.Ref)], report, true));
+        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), new CpuId(0))], report, true));
 
         var ipi = Next<Invalidate>(_tlb1);                // the other CPU is shot down
         AssertSilent(_tlb0, _memory);                     // the initiator is neither interrupted nor woken yet, the old frame not released
@@ -90,7 +101,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         var old = Faults.Present(Old, PteFlags.Cow);
         var copy = Pte.Mapped(New, PteFlags.User | PteFlags.Writable | PteFlags.Dirty, 0);
         var report = new FaultReport(ResolutionKind.CowBreak, false, false);
-        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), _tlb0.Ref)], report, true));
+        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), new CpuId(0))], report, true));
         var ipi = Next<Invalidate>(_tlb1);
         mm.Tell(new Walk(new FaultId(2), new CpuId(2), Faults.Anon, AccessKind.Write, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
         AssertSilent(_tlb1, _loaders);                    // a walk of the page waits: neither the old nor the new PTE is out
@@ -105,7 +116,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         var old = Faults.Present(Old, PteFlags.Cow);
         var copy = Pte.Mapped(New, PteFlags.User | PteFlags.Writable | PteFlags.Dirty, 0);
         var report = new FaultReport(ResolutionKind.CowBreak, false, false);
-        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), _tlb0.Ref)], report, true));
+        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, old, AnonVma, 0, copy, null, [new Waiter(new FaultId(1), new CpuId(0))], report, true));
         Next<Invalidate>(_tlb1);
         mm.Tell(new Walk(new FaultId(2), new CpuId(2), Faults.Anon, AccessKind.Write, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
         Assert.Equal(New, Next<Walked>(_tlb1).Translation.Frame); // before the old entry is gone from cpu1
@@ -117,7 +128,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         var mm = Mm();
         var report = new FaultReport(ResolutionKind.DemandZero, false, false);
         var fresh = Pte.Mapped(New, PteFlags.User | PteFlags.Writable, 0);
-        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, Pte.None, AnonVma, 0, fresh, null, [new Waiter(new FaultId(1), _tlb0.Ref)], report, true));
+        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, Pte.None, AnonVma, 0, fresh, null, [new Waiter(new FaultId(1), new CpuId(0))], report, true));
         Assert.Equal(New, Next<Unprepare>(_memory).Frame);
         var woken = Next<FaultResolved>(_tlb0);
         Assert.False(woken.Counted);
@@ -148,7 +159,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
             Next<ResolveFault>(_loaders);
             var second = Faults.Present(New, 0);
             mm.Tell(new InstallPte(new FaultId(9), new CpuId(1), (Faults.Anon + 4096).Page, Pte.None, AnonVma, 0, second, null,
-                [new Waiter(new FaultId(9), _tlb1.Ref)], new FaultReport(ResolutionKind.DemandZero, false, false), false));
+                [new Waiter(new FaultId(9), new CpuId(1))], new FaultReport(ResolutionKind.DemandZero, false, false), false));
             Next<FaultResolved>(_tlb1);
             mm.Tell(new Syscall(new SyscallId(1), new CpuId(0), new SystemCall.Munmap(Faults.Anon, Faults.Anon + 16 * 4096), default), _cpu.Ref);
             for (var i = 0; i < rounds; i++)
@@ -195,20 +206,19 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     private static Syscall ForkCall => new(new SyscallId(2), new CpuId(0), new SystemCall.Fork("child", new ProcessId(2)), Faults.Anon);
 
     [Fact]
-    public void Fork_holds_the_mmap_lock_while_the_child_is_spawned_and_its_references_counted()
+    public void Fork_holds_the_mmap_lock_while_the_child_gets_its_copy_and_its_references_are_counted()
     {
         var mm = Mm();
         mm.Tell(ForkCall, _cpu.Ref);                      // the only page is copy-on-write already: nothing to shoot down
-        var spawn = Next<SpawnProcess>(_machine);
-        Assert.Equal("child", spawn.Setup.Name);
+        var copy = Next<StartForked>(_child).Setup;       // the child's mm, found in the directory
+        Assert.Equal(("child", new Asid(2), Faults.Anon.Page), (copy.Name, copy.Asid, copy.Entries.Single().Page));
         mm.Tell(new Walk(new FaultId(5), new CpuId(1), Faults.File, AccessKind.Read, AccessMode.User, Faults.Anon, false), _tlb1.Ref);
-        var child = CreateTestProbe("mm2");
-        _machine.Reply(new ProcessSpawned(spawn.RequestId, child.Ref));
         var add = Next<AddReferences>(_memory);
-        Assert.Equal((new Asid(2), child.Ref), (add.ChildAsid, add.Child));
-        AssertSilent(_loaders, _cpu);                     // the walk waits for the lock, the call has not returned
+        Assert.Equal(new Asid(2), add.ChildAsid);
+        AssertSilent(_loaders, _cpu, _machine);           // the walk waits for the lock, the call has not returned, no CPU may run the child
         _memory.Reply(new ReferencesAdded(add.Id));
-        Assert.Equal("child", Next<ProcessReady>(_machine).Name);
+        var ready = Next<ProcessReady>(_machine);
+        Assert.Equal(("child", new ProcessId(2), Faults.Anon), (ready.Name, ready.Pid, ready.StackPointer));
         Assert.False(Next<SyscallReturned>(_cpu).Failed);
         Next<ResolveFault>(_loaders);                     // the lock is free: the walk goes on
     }
@@ -222,25 +232,40 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     }
 
     [Fact]
-    public void Mm_fails_the_run_on_the_reply_to_another_request_while_it_spawns_a_child()
+    public void Mm_fails_the_run_on_the_reply_to_another_request_while_it_forks()
     {
         var mm = Mm();
         mm.Tell(ForkCall, _cpu.Ref);
-        var spawn = Next<SpawnProcess>(_machine);
-        mm.Tell(new ProcessSpawned(spawn.RequestId + 1, CreateTestProbe("other").Ref), _machine.Ref);
-        Assert.StartsWith($"protocol error: {mm.Path.Name} in state Spawning got an unexpected ProcessSpawned", ProtocolError());
+        var add = Next<AddReferences>(_memory);
+        mm.Tell(new ReferencesAdded(add.Id + 1), _memory.Ref);
+        Assert.StartsWith($"protocol error: {mm.Path.Name} in state Referencing got an unexpected ReferencesAdded", ProtocolError());
     }
 
     [Fact]
-    public void Mm_waiting_past_its_bound_for_a_child_that_is_never_spawned_fails_the_run_naming_the_fork()
+    public void Mm_waiting_past_its_bound_for_the_childs_references_fails_the_run_naming_the_fork()
     {
         var mm = Mm(waitBound: TimeSpan.FromMilliseconds(2));
         mm.Tell(ForkCall, _cpu.Ref);
-        var error = ProtocolError();                      // the machine never answers
-        Assert.StartsWith($"protocol stuck: {mm.Path.Name} waited more than 2 ms in state Spawning for the machine to start the forked child's mm (ProcessSpawned), pending Fork {{ Syscall = Syscall {{ Id = SyscallId {{ Value = 2 }}", error);
+        var error = ProtocolError();                      // memory never answers
+        Assert.StartsWith($"protocol stuck: {mm.Path.Name} waited more than 2 ms in state Referencing for memory to count the child's references (ReferencesAdded), pending Fork {{ Syscall = Syscall {{ Id = SyscallId {{ Value = 2 }}", error);
         Assert.EndsWith("(faultsim.actors.wait-bound)", error);
-        _machine.ExpectMsg<SpawnProcess>(TimeSpan.Zero);
+        _memory.ExpectMsg<AddReferences>(TimeSpan.Zero);
         AssertSilent(_cpu);
+    }
+
+    [Fact]
+    public void A_forked_childs_mm_holds_what_reaches_it_before_its_copy_and_then_serves_it_from_the_copy()
+    {
+        var child = Spawn(AddressSpaceActor.Props(new Asid(2), setup: null, Settings(), RunContext.Live));
+        Connect(child, Peers(child) with { AddressSpaces = ImmutableDictionary<Asid, IActorRef>.Empty.Add(new Asid(2), child) });
+        Assert.Equal("Unborn", StateOf(child));
+        child.Tell(new Walk(new FaultId(1), new CpuId(0), Faults.Anon, AccessKind.Read, AccessMode.User, Faults.Anon, false), _tlb0.Ref);
+        AssertSilent(_tlb0, _loaders);                    // no address space yet: the walk waits
+        var space = Faults.AddressSpace();
+        child.Tell(new StartForked(new AddressSpaceSetup(new ProcessId(2), "child", new Asid(2), [.. space.Vmas.All],
+            [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon)));
+        Assert.Equal(Old, Next<Walked>(_tlb0).Translation.Frame);
+        Assert.Equal("Ready", StateOf(child));
     }
 
     [Fact]

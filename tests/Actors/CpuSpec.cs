@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
+using Faultsim.Actors;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Cpu;
 using Faultsim.Actors.Machine;
@@ -27,7 +28,12 @@ public sealed class CpuSpec : DeterministicSpec
     private IActorRef Cpu(string script, int quantum = 16, int id = 1)
     {
         var settings = new CpuSettings(quantum, WordsPerPage: 512, ImmutableDictionary<string, ProcessId>.Empty.Add("p", new ProcessId(1)).Add("c", new ProcessId(2)));
-        var cpu = Spawn(CpuActor.Props(new CpuId(id), ScriptParser.Parse(script, 1), _tlb.Ref, _machine.Ref, settings));
+        var cpu = Spawn(CpuActor.Props(new CpuId(id), ScriptParser.Parse(script, 1), settings));
+        Connect(cpu, new ActorDirectory
+        {
+            Machine = _machine.Ref, Tlbs = [.. Enumerable.Repeat(_tlb.Ref, id + 1)],
+            AddressSpaces = ImmutableDictionary<Asid, IActorRef>.Empty.Add(new Asid(1), _mm.Ref).Add(new Asid(2), _mm.Ref),
+        });
         cpu.Tell(CpuActor.Start.Instance);
         return cpu;
     }
@@ -37,7 +43,7 @@ public sealed class CpuSpec : DeterministicSpec
     {
         var find = Next<FindProcess>(_machine);
         Assert.Equal(("p", 1), (find.Name, find.Line));
-        cpu.Tell(new ProcessFound("p", new ProcessId(1), new Asid(1), _mm.Ref, new VirtualAddress(0x7fff_0000), Regions, Alive: true), _machine.Ref);
+        cpu.Tell(new ProcessFound("p", new ProcessId(1), new Asid(1), new VirtualAddress(0x7fff_0000), Regions, Alive: true), _machine.Ref);
         Next<CpuAttached>(_mm);
     }
 

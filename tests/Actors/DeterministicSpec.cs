@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
+using Faultsim.Actors;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Serialization;
 using Faultsim.Model.Common;
@@ -55,6 +56,14 @@ public abstract class DeterministicSpec : TestKit
             return Directive.Stop;
         });
         return parent is null ? ChildActorOf(props, failed) : parent.ChildActorOf(props, failed);
+    }
+
+    /// <summary>Gives an actor under test the run's directory, as the machine does before a run starts: its peers are the spec's probes.</summary>
+    protected void Connect(IActorRef actor, ActorDirectory peers)
+    {
+        var machine = CreateTestProbe();
+        actor.Tell(new Connect(peers), machine.Ref);
+        Next<Connected>(machine);
     }
 
     /// <summary>

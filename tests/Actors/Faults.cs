@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Faultsim.Actors;
 using Faultsim.Actors.Paging;
 using Faultsim.Model.Addressing;
@@ -28,14 +27,14 @@ internal static class Faults
         return mm;
     }
 
-    public static ResolveFault At(long id, VirtualAddress address, AccessKind access, IActorRef mm, IActorRef tlb,
+    public static ResolveFault At(long id, VirtualAddress address, AccessKind access,
         AccessMode mode = AccessMode.User, int cpu = 0, AddressSpace? space = null)
     {
         space ??= AddressSpace();
         var pte = space.Pages[address.Page];
         var code = FaultErrorCode.For(access, pte.IsPresent, mode == AccessMode.User);
         var input = space.FaultInputFor(address, code, Anon, StackRules.Linux, mode == AccessMode.UserCopy, zeroPage: true, _ => FileSize);
-        return new ResolveFault(new FaultId(id), new CpuId(cpu), new PageKey(Asid, address.Page), new ProcessId(1), input, 0, mm, tlb);
+        return new ResolveFault(new FaultId(id), new CpuId(cpu), new PageKey(Asid, address.Page), new ProcessId(1), input, 0);
     }
 
     public static Pte Present(FrameNumber frame, PteFlags flags) => Pte.Mapped(frame, flags | PteFlags.User | PteFlags.Accessed);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
 using Faultsim.Actors;
@@ -22,7 +23,8 @@ public sealed class PageLoaderRouterSpec : DeterministicSpec
     public PageLoaderRouterSpec()
     {
         (_loaders, _mm, _tlb, _asker) = (CreateTestProbe("loaders"), CreateTestProbe("mm"), CreateTestProbe("tlb0"), CreateTestProbe("asker"));
-        _router = Spawn(PageLoaderRouter.Props(_ => Props.Create(typeof(LoaderStandIn), _loaders.Ref), RunContext.Live, 1));
+        _router = Spawn(PageLoaderRouter.Props((_, _) => Props.Create(typeof(LoaderStandIn), _loaders.Ref), RunContext.Live, 1));
+        Connect(_router, new ActorDirectory { Loaders = _router, Tlbs = [_tlb.Ref], AddressSpaces = ImmutableDictionary<Asid, IActorRef>.Empty.Add(Faults.Asid, _mm.Ref) });
     }
 
     private static PageKey Key(VirtualAddress page) => new(Faults.Asid, page.Page);
@@ -30,7 +32,7 @@ public sealed class PageLoaderRouterSpec : DeterministicSpec
     /// <summary>A fault on <paramref name="page"/> through the router; the loader it reached, and the sequence number it was routed under.</summary>
     private (IActorRef Loader, long Sequence) Fault(long id, VirtualAddress page)
     {
-        _router.Tell(Faults.At(id, page, AccessKind.Write, _mm.Ref, _tlb.Ref), _mm.Ref);
+        _router.Tell(Faults.At(id, page, AccessKind.Write), _mm.Ref);
         var routed = Next<Routed>(_loaders);
         Assert.Equal(new FaultId(id), ((ResolveFault)routed.Message).Id);
         return (_loaders.LastSender, routed.Sequence);

@@ -21,16 +21,34 @@ namespace Faultsim.Tests.Actors;
 public sealed class PageLoaderSpec : DeterministicSpec
 {
     private readonly TestProbe _memory, _disk, _machine, _mm, _router;
+    private readonly TestProbe[] _tlbs;
 
     public PageLoaderSpec()
     {
         (_memory, _disk, _machine, _mm, _router) =
             (CreateTestProbe("memory"), CreateTestProbe("disk"), CreateTestProbe("machine"), CreateTestProbe("mm"), CreateTestProbe("router"));
+        _tlbs = [CreateTestProbe("tlb0"), CreateTestProbe("tlb1"), CreateTestProbe("tlb2")];
     }
 
-    private IActorRef Loader() => Spawn(PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref, RunContext.Live, 1), parent: _router);
+    /// <summary>The run's directory as a loader sees it: every peer a probe, the loaders' routing point the router probe.</summary>
+    private ActorDirectory Peers() => new()
+    {
+        Machine = _machine.Ref, Memory = _memory.Ref, Disk = _disk.Ref, Loaders = _router.Ref,
+        Tlbs = [.. _tlbs.Select(t => t.Ref)],
+        AddressSpaces = ImmutableDictionary<Asid, IActorRef>.Empty.Add(Faults.Asid, _mm.Ref),
+    };
 
-    private TestProbe Tlb(int cpu) => CreateTestProbe($"tlb{cpu}");
+    private IActorRef Loader(RunContext? run = null) => Spawn(PageLoaderActor.Props(Peers(), run ?? RunContext.Live, 1), parent: _router);
+
+    /// <summary>A router of real loaders, connected as the machine connects it: the loaders report idle to it.</summary>
+    private IActorRef Router()
+    {
+        var router = Spawn(PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, RunContext.Live, seed), RunContext.Live, 1));
+        Connect(router, Peers() with { Loaders = router });
+        return router;
+    }
+
+    private TestProbe Tlb(int cpu) => _tlbs[cpu];
 
     [Fact]
     public void Loader_should_issue_one_disk_read_when_three_cpus_fault_together()
@@ -38,7 +56,7 @@ public sealed class PageLoaderSpec : DeterministicSpec
         var loader = Loader();
         var tlbs = new[] { Tlb(0), Tlb(1), Tlb(2) };
         for (var i = 0; i < 3; i++)
-            loader.Tell(Faults.At(i + 1, Faults.File, AccessKind.Read, _mm.Ref, tlbs[i].Ref, cpu: i));
+            loader.Tell(Faults.At(i + 1, Faults.File, AccessKind.Read, cpu: i));
 
         var lookUp = Next<LookUp>(_memory);
         Assert.Equal(new MemoryQuery.OfFile(new FilePage(new FileId(0), 0)), lookUp.Query);
@@ -63,11 +81,10 @@ public sealed class PageLoaderSpec : DeterministicSpec
     {
         var loader = Loader();
         var tlb = Tlb(0);
-        loader.Tell(Faults.At(1, Faults.Anon, AccessKind.Write, _mm.Ref, tlb.Ref));
+        loader.Tell(Faults.At(1, Faults.Anon, AccessKind.Write));
         var prepare = Next<Prepare>(_memory);
         Assert.IsType<Preparation.ZeroFilled>(prepare.What);
         Assert.True(prepare.Then.Expected.IsNone);
-        Assert.Equal(_mm.Ref, prepare.AddressSpace);
         AssertSilent(_mm, tlb);                           // memory passes the PTE on once the frame exists: the loader neither installs nor wakes
     }
 
@@ -75,7 +92,7 @@ public sealed class PageLoaderSpec : DeterministicSpec
     public void Loader_should_install_the_zero_page_for_a_first_read_without_asking_memory()
     {
         var loader = Loader();
-        var install = SendAndExpectInstall(loader, Faults.At(1, Faults.Anon, AccessKind.Read, _mm.Ref, Tlb(0).Ref));
+        var install = SendAndExpectInstall(loader, Faults.At(1, Faults.Anon, AccessKind.Read));
         Assert.Equal(FrameNumber.Zero, install.New.Frame);
         Assert.False(install.New.IsWritable);
         AssertSilent(_memory);
@@ -86,7 +103,7 @@ public sealed class PageLoaderSpec : DeterministicSpec
     {
         var loader = Loader();
         var tlb = Tlb(0);
-        loader.Tell(Faults.At(1, Faults.ReadOnly, AccessKind.Write, _mm.Ref, tlb.Ref));
+        loader.Tell(Faults.At(1, Faults.ReadOnly, AccessKind.Write));
         Assert.Equal(ProcessFate.KilledBySigSegv, Next<KillProcess>(_mm).Fate);
         var resolved = Next<FaultResolved>(tlb);
         Assert.Equal(FaultOutcome.Killed, resolved.Outcome);
@@ -99,7 +116,7 @@ public sealed class PageLoaderSpec : DeterministicSpec
     {
         var loader = Loader();
         var tlb = Tlb(0);
-        loader.Tell(Faults.At(1, new VirtualAddress(0x10), AccessKind.Write, _mm.Ref, tlb.Ref, AccessMode.UserCopy));
+        loader.Tell(Faults.At(1, new VirtualAddress(0x10), AccessKind.Write, AccessMode.UserCopy));
         var resolved = Next<FaultResolved>(tlb);
         Assert.Equal(FaultOutcome.Efault, resolved.Outcome);
         Assert.Equal(ResolutionKind.EfaultFixup, resolved.Kind);
@@ -111,7 +128,7 @@ public sealed class PageLoaderSpec : DeterministicSpec
     {
         var loader = Loader();
         var tlb = Tlb(0);
-        loader.Tell(Faults.At(1, Faults.File, AccessKind.Read, _mm.Ref, tlb.Ref));
+        loader.Tell(Faults.At(1, Faults.File, AccessKind.Read));
         var lookUp = Next<LookUp>(_memory);
         _memory.Reply(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(Faults.Frame, 0)));
         _disk.Reply(new PageReadFailed(Next<ReadPage>(_disk).Id));
@@ -126,7 +143,7 @@ public sealed class PageLoaderSpec : DeterministicSpec
     {
         var loader = Loader();
         var tlb = Tlb(0);
-        loader.Tell(Faults.At(1, Faults.File, AccessKind.Read, _mm.Ref, tlb.Ref, AccessMode.UserCopy));
+        loader.Tell(Faults.At(1, Faults.File, AccessKind.Read, AccessMode.UserCopy));
         _memory.Reply(new LookedUp(Next<LookUp>(_memory).Id, new CacheAnswer.Reserved(Faults.Frame, 0)));
         _disk.Reply(new PageReadFailed(Next<ReadPage>(_disk).Id));
         Assert.Equal(FaultOutcome.Efault, Next<FaultResolved>(tlb).Outcome);
@@ -136,10 +153,10 @@ public sealed class PageLoaderSpec : DeterministicSpec
     [Fact]
     public void Loader_killed_mid_load_is_restarted_and_every_waiter_resumes()
     {
-        var router = Spawn(PageLoaderRouter.Props(seed => PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref, RunContext.Live, seed), RunContext.Live, 1));
+        var router = Router();
         var tlbs = new[] { Tlb(0), Tlb(1) };
-        router.Tell(Faults.At(1, Faults.File, AccessKind.Read, _mm.Ref, tlbs[0].Ref));
-        router.Tell(Faults.At(2, Faults.File, AccessKind.Read, _mm.Ref, tlbs[1].Ref, cpu: 1));
+        router.Tell(Faults.At(1, Faults.File, AccessKind.Read));
+        router.Tell(Faults.At(2, Faults.File, AccessKind.Read, cpu: 1));
         _memory.Reply(new LookedUp(Next<LookUp>(_memory).Id, new CacheAnswer.Reserved(Faults.Frame, 0)));
         Next<ReadPage>(_disk);                            // mid-load: the read is out
 
@@ -156,7 +173,7 @@ public sealed class PageLoaderSpec : DeterministicSpec
         }
         Next<CancelRead>(_memory);                        // the reserved read is given back for the next leader
 
-        router.Tell(Faults.At(3, Faults.File, AccessKind.Read, _mm.Ref, tlbs[0].Ref));
+        router.Tell(Faults.At(3, Faults.File, AccessKind.Read));
         Assert.Equal(new FaultId(3), Next<LookUp>(_memory).Id); // the restarted loader serves the page again
     }
 
@@ -178,9 +195,8 @@ public sealed class PageLoaderSpec : DeterministicSpec
     [Fact]
     public void Loader_waiting_past_its_bound_for_memory_fails_the_run_naming_the_fault()
     {
-        var loader = Spawn(PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref, RunContext.Live with { WaitBound = TimeSpan.FromMilliseconds(3) }, 1),
-            parent: _router);
-        loader.Tell(Faults.At(1, Faults.File, AccessKind.Read, _mm.Ref, Tlb(0).Ref));
+        var loader = Loader(RunContext.Live with { WaitBound = TimeSpan.FromMilliseconds(3) });
+        loader.Tell(Faults.At(1, Faults.File, AccessKind.Read));
         var error = ProtocolError();                      // memory never answers the lookup
         Assert.Equal($"protocol stuck: {loader.Path.Name} waited more than 3 ms in state Gathering for memory's answer to its lookup (LookedUp), "
             + $"pending fault 1 on {new PageKey(Faults.Asid, Faults.File.Page)} with 0 follower(s) (faultsim.actors.wait-bound)", error);
@@ -189,8 +205,8 @@ public sealed class PageLoaderSpec : DeterministicSpec
     [Fact]
     public void Router_fails_the_run_on_a_loaders_protocol_error_instead_of_restarting_it()
     {
-        var router = Spawn(PageLoaderRouter.Props(seed => PageLoaderActor.Props(_memory.Ref, _disk.Ref, _machine.Ref, RunContext.Live, seed), RunContext.Live, 1));
-        router.Tell(Faults.At(1, Faults.File, AccessKind.Read, _mm.Ref, Tlb(0).Ref));
+        var router = Router();
+        router.Tell(Faults.At(1, Faults.File, AccessKind.Read));
         Next<LookUp>(_memory);                            // the loader waits for memory
         var asker = CreateTestProbe("asker");
         router.Tell(new GetLoader(new PageKey(Faults.Asid, Faults.File.Page)), asker.Ref);

@@ -1,3 +1,4 @@
+using Akka.TestKit;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors;
 using Faultsim.Actors.Shootdown;
@@ -9,14 +10,17 @@ namespace Faultsim.Tests.Actors;
 
 public sealed class ShootdownRoundSpec : DeterministicSpec
 {
+    /// <summary>The directory a round is made with: where each CPU's TLB is (a probe each).</summary>
+    private static ActorDirectory Peers(params TestProbe[] tlbs) => new() { Tlbs = [.. tlbs.Select(t => t.Ref)] };
+
     [Fact]
     public void Round_completes_only_after_the_last_acknowledgement_and_counts_ipis_to_other_cpus()
     {
         var tlbs = new[] { CreateTestProbe("tlb0"), CreateTestProbe("tlb1"), CreateTestProbe("tlb2") };
         var order = new ShootdownOrder(new ShootdownId(1), new ShootdownScope(new Asid(1), new PageNumber(4), new PageNumber(8), false),
-            [.. tlbs.Select((t, i) => new ShootdownTarget(new CpuId(i), t.Ref))], new CpuId(0), ShootdownMode.Batched);
+            [new CpuId(0), new CpuId(1), new CpuId(2)], new CpuId(0), ShootdownMode.Batched);
         var parent = CreateTestProbe("mm");
-        Spawn(ShootdownRound.Props(order, RunContext.Live), parent);
+        Spawn(ShootdownRound.Props(order, Peers(tlbs), RunContext.Live), parent);
         var ipis = tlbs.Select(Next<Invalidate>).ToList();
         Assert.All(ipis, i => Assert.Equal(order.Scope, i.Scope));
         for (var i = 0; i < 2; i++)
@@ -31,9 +35,9 @@ public sealed class ShootdownRoundSpec : DeterministicSpec
     {
         var tlb = CreateTestProbe("tlb1");
         var order = new ShootdownOrder(new ShootdownId(2), new ShootdownScope(new Asid(1), default, default, true),
-            [new ShootdownTarget(new CpuId(1), tlb.Ref)], new CpuId(0), ShootdownMode.Lazy);
+            [new CpuId(1)], new CpuId(0), ShootdownMode.Lazy);
         var parent = CreateTestProbe("mm");
-        Spawn(ShootdownRound.Props(order, RunContext.Live), parent);
+        Spawn(ShootdownRound.Props(order, Peers(CreateTestProbe("tlb0"), tlb), RunContext.Live), parent);
         Assert.True(Next<Invalidate>(tlb).Scope.All);
         AssertSilent(parent);                             // the target has not flushed yet
         tlb.Reply(new InvalidateAcked(order.Id, new CpuId(1)));
@@ -45,8 +49,8 @@ public sealed class ShootdownRoundSpec : DeterministicSpec
     {
         var tlb = CreateTestProbe("tlb1");
         var order = new ShootdownOrder(new ShootdownId(3), new ShootdownScope(new Asid(1), default, default, true),
-            [new ShootdownTarget(new CpuId(1), tlb.Ref)], new CpuId(0), ShootdownMode.Batched);
-        var round = Spawn(ShootdownRound.Props(order, RunContext.Live), CreateTestProbe("mm"));
+            [new CpuId(1)], new CpuId(0), ShootdownMode.Batched);
+        var round = Spawn(ShootdownRound.Props(order, Peers(CreateTestProbe("tlb0"), tlb), RunContext.Live), CreateTestProbe("mm"));
         Next<Invalidate>(tlb);
         round.Tell(new InvalidateAcked(new ShootdownId(4), new CpuId(1)), tlb.Ref);
         Assert.StartsWith($"protocol error: {round.Path.Name} in state AwaitingAcks got an unexpected InvalidateAcked", ProtocolError());

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Faultsim.Actors.Machine;
 using Akka.Actor;
 using Akka.TestKit;
@@ -20,22 +21,30 @@ public sealed class TlbSpec : DeterministicSpec
     private readonly TestProbe _memory, _mm, _cpu;
     private readonly IActorRef _tlb;
 
+    /// <summary>A TLB under test whose memory and mm are probes.</summary>
+    private IActorRef Tlb(Props props)
+    {
+        var tlb = Spawn(props);
+        Connect(tlb, new ActorDirectory { Memory = _memory.Ref, AddressSpaces = ImmutableDictionary<Asid, IActorRef>.Empty.Add(Faults.Asid, _mm.Ref) });
+        return tlb;
+    }
+
     public TlbSpec()
     {
         (_memory, _mm, _cpu) = (CreateTestProbe("memory"), CreateTestProbe("mm"), CreateTestProbe("cpu"));
-        _tlb = Spawn(TlbActor.Props(new CpuId(0), 64, 4, _memory.Ref, flushBeforeWalk: false, RunContext.Live));
+        _tlb = Tlb(TlbActor.Props(new CpuId(0), 64, 4, flushBeforeWalk: false, RunContext.Live));
     }
 
     private static ScriptAccess Load(VirtualAddress address) => new(address, AccessKind.Read, AccessMode.User, 0);
 
     private void Execute(params ScriptAccess[] accesses) =>
-        _tlb.Tell(new ExecuteQuantum(new QuantumId(1), new ProcessId(1), Faults.Asid, _mm.Ref, Faults.Anon, [.. accesses]), _cpu.Ref);
+        _tlb.Tell(new ExecuteQuantum(new QuantumId(1), new ProcessId(1), Faults.Asid, Faults.Anon, [.. accesses]), _cpu.Ref);
 
     private static Translation Readable(FrameNumber frame) => new(frame, 0, PteFlags.Present | PteFlags.User);
 
     /// <summary>A TLB whose waits are bounded by <paramref name="bound"/>, on the virtual clock.</summary>
     private IActorRef BoundedTlb(TimeSpan bound) =>
-        Spawn(TlbActor.Props(new CpuId(1), 64, 4, _memory.Ref, flushBeforeWalk: false, RunContext.Live with { WaitBound = bound }));
+        Tlb(TlbActor.Props(new CpuId(1), 64, 4, flushBeforeWalk: false, RunContext.Live with { WaitBound = bound }));
 
     [Fact]
     public void Tlb_fails_the_run_on_a_message_its_state_does_not_take()
@@ -58,7 +67,7 @@ public sealed class TlbSpec : DeterministicSpec
     public void Tlb_waiting_past_its_bound_for_a_translation_that_never_comes_fails_the_run_naming_what_it_waits_for()
     {
         var tlb = BoundedTlb(TimeSpan.FromMilliseconds(5));
-        tlb.Tell(new ExecuteQuantum(new QuantumId(4), new ProcessId(1), Faults.Asid, _mm.Ref, Faults.Anon, [Load(Faults.Anon)]), _cpu.Ref);
+        tlb.Tell(new ExecuteQuantum(new QuantumId(4), new ProcessId(1), Faults.Asid, Faults.Anon, [Load(Faults.Anon)]), _cpu.Ref);
         var error = ProtocolError();                    // the mm never answers the walk: the virtual clock runs on to the bound
         var walk = _mm.ExpectMsg<Walk>(TimeSpan.Zero);
         Assert.Equal($"protocol stuck: {tlb.Path.Name} waited more than 5 ms in state AwaitingTranslation for its walk or its fault "
@@ -81,7 +90,7 @@ public sealed class TlbSpec : DeterministicSpec
         }));
         for (var i = 1; i <= 3; i++)
         {
-            tlb.Tell(new ExecuteQuantum(new QuantumId(i), new ProcessId(1), Faults.Asid, _mm.Ref, Faults.Anon, [Load(Faults.Anon + (ulong)i * 4096)]), _cpu.Ref);
+            tlb.Tell(new ExecuteQuantum(new QuantumId(i), new ProcessId(1), Faults.Asid, Faults.Anon, [Load(Faults.Anon + (ulong)i * 4096)]), _cpu.Ref);
             Assert.Equal(QuantumEnd.Completed, Next<QuantumExecuted>(_cpu).End); // Next runs every timer due: the checks found no wait
         }
         Assert.Equal(3, walks);
@@ -155,9 +164,9 @@ public sealed class TlbSpec : DeterministicSpec
     public void A_fault_whose_loader_crashed_is_retried_after_a_backoff_that_doubles_with_each_crash_in_a_row()
     {
         var run = RunContext.Live with { Latencies = Latencies.None with { CrashRetry = 1_000 } };
-        var tlb = Spawn(TlbActor.Props(new CpuId(1), 64, 4, _memory.Ref, flushBeforeWalk: false, run));
+        var tlb = Tlb(TlbActor.Props(new CpuId(1), 64, 4, flushBeforeWalk: false, run));
         var walks = Arrivals(_mm);
-        tlb.Tell(new ExecuteQuantum(new QuantumId(1), new ProcessId(1), Faults.Asid, _mm.Ref, Faults.Anon, [Load(Faults.Anon)]), _cpu.Ref);
+        tlb.Tell(new ExecuteQuantum(new QuantumId(1), new ProcessId(1), Faults.Asid, Faults.Anon, [Load(Faults.Anon)]), _cpu.Ref);
         var page = new PageKey(Faults.Asid, Faults.Anon.Page);
         for (var crash = 1; crash <= 3; crash++)
         {

@@ -177,6 +177,7 @@ public sealed class BadInputCorpusTests : IDisposable
         },
         new("--json of an empty name", ["run", "--json", ""], "--json: '' is not a file name"),
         new("bench --json into a directory", ["bench", "--json", "{dir}"], "--json: {dir} is a directory"),
+        new("replay --write-scenario into a missing directory", ["replay", "--swarm", "--seed", "1", "--write-scenario", "{dir}/none/s.conf"], "--write-scenario: cannot write"),
         new("replay --events into a missing directory", ["replay", "--scenario", "herd", "--seed", "1", "--events", "{dir}/none/e.log"], "--events: cannot write"),
         // Environment variables.
         Env("a bad OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER", "sometimes", "environment variable OTEL_TRACES_SAMPLER: is 'sometimes'"),

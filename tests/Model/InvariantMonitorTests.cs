@@ -76,6 +76,43 @@ public class InvariantMonitorTests
     }
 
     [Fact]
+    public void Progress_is_a_counted_wake_an_applied_access_or_a_system_call_and_not_a_fault_raised_or_retried()
+    {
+        See(Raised(Fault1), Woken(Fault1, counted: false), Raised(Fault1));
+        Assert.Equal(0, _monitor.LastProgress);
+        See(Installed(), Woken(Fault1));
+        Assert.Equal(5, _monitor.LastProgress);
+        See(new SimEvent.LoadApplied(new CpuId(0), Page, 0, 0), Raised(Fault2));
+        Assert.Equal(6, _monitor.LastProgress);
+        See(new SimEvent.SyscallMade(new CpuId(1), "Exit"));
+        Assert.Equal(8, _monitor.LastProgress);
+    }
+
+    [Fact]
+    public void A_run_that_spins_past_its_bound_without_progress_breaks_invariant_8()
+    {
+        See(Raised(Fault1), Installed(), Woken(Fault1), Raised(Fault2));
+        _monitor.NoProgress(_seq, 12_000, "the bound's basis");
+        var v = Assert.IsType<Violation>(_monitor.Violation);
+        Assert.Equal("invariant 8 (every run makes progress) violated: no progress in the last 12,000 messages (the bound: the bound's basis): " +
+            "no fault was resolved, no access applied and no system call made since event 3", v.ToString());
+        Assert.Equal(4, v.AtEvent);
+    }
+
+    [Fact]
+    public void A_run_that_stops_with_nothing_to_deliver_or_every_cpu_waiting_on_a_sound_workload_breaks_invariant_8()
+    {
+        _monitor.Stopped(0);
+        Assert.Equal("the run stopped with no message to deliver and no timer pending before its workload ended; no progress since the run began",
+            _monitor.Violation?.Description);
+        var other = new InvariantMonitor();
+        other.Deadlocked(9, "the workload deadlocks: cpu 1 waits for process 'c0' (line 4), which is never forked");
+        Assert.Equal(8, other.Violation?.Invariant);
+        Assert.Equal("the engine came to a stop with every CPU waiting, though the workload runs to its end on the reference machine " +
+            "(the workload deadlocks: cpu 1 waits for process 'c0' (line 4), which is never forked)", other.Violation?.Description);
+    }
+
+    [Fact]
     public void Reusing_a_shared_frame_or_the_zero_page_on_a_cow_write_breaks_invariant_3()
     {
         See(new SimEvent.CowDecided(Page, Frame, RefCount: 1, Reused: true), new SimEvent.CowDecided(Page, Frame, RefCount: 2, Reused: false));

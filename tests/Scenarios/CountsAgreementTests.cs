@@ -26,7 +26,7 @@ public sealed class CountsAgreementTests : IDisposable
         var settings = ScenarioCatalog.Load(scenario, sets);
         settings = settings with { Checks = settings.Checks with { CountsMatchReference = false } };
         var report = Runner.Run(settings, settings.Workload, seed, _engine);
-        Assert.False(report.Failed, $"{scenario} seed {seed}: {report.Violation?.ToString() ?? report.Stall}");
+        Assert.False(report.Failed, $"{scenario} seed {seed}: {report.Violation}");
         return (report.Result!, ReferenceMachine.Run(settings.Workload, seed));
     }
 

@@ -27,7 +27,7 @@ public class ScenarioCatalogTests
         var first = Runner.Run(settings, settings.Workload, seed: 1, engine);
         var second = Runner.Run(settings, settings.Workload, seed: 1, engine);
 
-        Assert.False(first.Failed, $"{scenario} seed 1: {first.Violation?.ToString() ?? first.Stall}");
+        Assert.False(first.Failed, $"{scenario} seed 1: {first.Violation}");
         Assert.NotEqual(0, first.Log!.Count);
         Assert.Equal(first.Log.Count, second.Log!.Count);
         Assert.Equal(first.Log.Hash, second.Log.Hash);  // the same events, in the same order, at the same virtual times

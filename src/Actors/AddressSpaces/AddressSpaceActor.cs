@@ -31,63 +31,86 @@ namespace Faultsim.Actors.AddressSpaces;
 // Ready ──ReplacePte (eviction)──▶ replace, unlocked flush, then PteReplaced;  ──madvise(PAGEOUT)──▶ PageOut to memory
 // Ready ──Syscall mmap | munmap | mprotect | madvise(DONTNEED)──▶ Flushing(Call) ──last ShootdownCompleted──▶ Ready, SyscallReturned
 // Ready ──InstallPte over another frame (COW break)──▶ Flushing(CowBreak) ──last ShootdownCompleted──▶ Ready, new PTE, FaultResolved
-// Ready ──Syscall fork──▶ Flushing(Fork) ──last ShootdownCompleted──▶ Spawning(Fork) ──ProcessSpawned──▶ Referencing(Fork)
-//       ──ReferencesAdded──▶ Ready, ProcessReady to the machine, SyscallReturned
+// Ready ──Syscall fork──▶ Flushing(Fork) ──last ShootdownCompleted──▶ StartForked to the child's mm, AddReferences to memory:
+//       Referencing(Fork) ──ReferencesAdded──▶ Ready, ProcessReady to the machine, SyscallReturned
+// Unborn (a forked child's mm, made with the run) ──StartForked──▶ Ready; until then everything but ReportAddressSpace is stashed
 // (with nothing to shoot down an operation goes on at once, without waiting in Flushing)
-// Flushing | Spawning | Referencing hold the mmap lock: Walk, InstallPte, ReplacePte, Syscall, KillProcess, LookupRegion and
+// Flushing | Referencing hold the mmap lock: Walk, InstallPte, ReplacePte, Syscall, KillProcess, LookupRegion and
 //   CpuAttached are stashed until Ready
 // Ready ──Syscall exit | KillProcess──▶ Ended: walks refused, installs and replacements refused, syscalls fail
 // every state: ShootdownCompleted of an unlocked flush (an eviction's, the exit's, publish-before-flush's), PagedOut, ReportAddressSpace
 public sealed class AddressSpaceActor : SimulationActor, IWithStash
 {
-    private readonly AddressSpaceSetup _setup;
+    private readonly ProcessId _pid;
+    private readonly Asid _asid;
     private readonly AddressSpaceSettings _settings;
     private readonly RunContext _run;
     private readonly SimTime _time;
     private readonly FaultTrace _trace;
     private readonly Func<FileId, ulong> _fileSize; // made once: a fault would allocate a closure per call
     private readonly Waker _waker;
-    private readonly IActorRef _machine, _memory, _loaders;
-    private readonly ImmutableArray<IActorRef> _tlbs;
     private readonly AddressSpace _mm;
-    private readonly Dictionary<string, (VirtualAddress Start, ulong Length)> _regions;
+    private readonly Dictionary<string, (VirtualAddress Start, ulong Length)> _regions = [];
     private readonly Dictionary<ShootdownId, long> _rounds = [];    // a round in flight → its flush
     private readonly Dictionary<long, Flush> _flushes = [];         // a flush waiting for its rounds
     private readonly Dictionary<long, PageOutCall> _pageOuts = [];  // madvise(PAGEOUT) calls memory is serving
     private readonly Receive _ready, _ended;
+    private readonly bool _forked;   // a child of a fork: Unborn until its parent's fork gives it its address space
     private long _forks, _nextRound, _nextFlush, _nextRequest;
     private int _shmemObjects;
     private long _shootdowns, _ipis, _syscallErrors;
     private ProcessFate _fate = ProcessFate.Running;
 
-    public AddressSpaceActor(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders,
-        ImmutableArray<IActorRef> tlbs, RunContext run) : base(nameof(Ready), run.WaitBound)
+    /// <param name="setup">The process's address space; null for a child of a fork, which gets it from its parent (<see cref="StartForked"/>).</param>
+    public AddressSpaceActor(Asid asid, AddressSpaceSetup? setup, AddressSpaceSettings settings, RunContext run)
+        : base(setup is null ? nameof(Unborn) : nameof(Ready), run.WaitBound)
     {
-        _setup = setup;
+        (_asid, _pid) = (asid, new ProcessId(asid.Value));
         _settings = settings;
         _run = run;
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
         _fileSize = settings.Files.Size;
-        _shmemObjects = setup.ShmemObjects;
-        _waker = new Waker(Self.Path.Name, run, _time, Self);
-        (_machine, _memory, _loaders, _tlbs) = (machine, memory, loaders, tlbs);
+        _waker = new Waker(Self.Path.Name, run, _time, Self, cpu => Peers.Tlb(cpu));
         (_ready, _ended) = (Ready, Ended);
-        _mm = new AddressSpace(setup.Asid);
-        foreach (var vma in setup.Vmas)
-            _mm.Vmas.Map(vma);
-        foreach (var (page, pte) in setup.Entries)
-            _mm.Pages[page] = pte;
-        _regions = new Dictionary<string, (VirtualAddress, ulong)>(setup.Regions);
+        _mm = new AddressSpace(asid);
+        _forked = setup is null;
+        if (setup is not null)
+            Set(setup);
     }
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(AddressSpaceSetup setup, AddressSpaceSettings settings, IActorRef machine, IActorRef memory, IActorRef loaders,
-        ImmutableArray<IActorRef> tlbs, RunContext run) =>
-        Akka.Actor.Props.Create(typeof(AddressSpaceActor), setup, settings, machine, memory, loaders, tlbs, run);
+    public static Props Props(Asid asid, AddressSpaceSetup? setup, AddressSpaceSettings settings, RunContext run) =>
+        Akka.Actor.Props.Create(typeof(AddressSpaceActor), asid, setup, settings, run);
 
-    protected override bool Receive(object message) => Ready(message);
+    protected override bool Receive(object message) => _forked ? Unborn(message) : Ready(message);
+
+    private void Set(AddressSpaceSetup setup)
+    {
+        foreach (var vma in setup.Vmas)
+            _mm.Vmas.Map(vma);
+        foreach (var (page, pte) in setup.Entries)
+            _mm.Pages[page] = pte;
+        foreach (var (name, region) in setup.Regions)
+            _regions[name] = region;
+        _shmemObjects = setup.ShmemObjects;
+    }
+
+    /// <summary>A forked child's mm before its fork: what reaches it waits for the parent's copy of the address space.</summary>
+    private bool Unborn(object message)
+    {
+        if (message is StartForked start)
+        {
+            Set(start.Setup);
+            Unlock();
+            return true;
+        }
+        if (message is ReportAddressSpace)
+            return Common(message);
+        Stash.Stash();
+        return true;
+    }
 
     private bool Ready(object message)
     {
@@ -106,7 +129,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 OnSyscall(call);
                 return true;
             case KillProcess kill:
-                End(kill.Fate, kill.Cpu, exit: null, caller: null);
+                End(kill.Fate, kill.Cpu, exit: null);
                 return true;
             case LookupRegion lookup:
                 OnLookupRegion(lookup);
@@ -131,27 +154,14 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         return LockedOut(message) || Common(message);
     }
 
-    /// <summary>A fork under the mmap lock waits for the machine to start the child's mm.</summary>
-    private bool Spawning(LockedOp.Fork fork, object message)
-    {
-        if (message is ProcessSpawned spawned && spawned.RequestId == fork.Request)
-        {
-            var id = ++_nextRequest;
-            _memory.Tell(new AddReferences(id, _setup.Pid, fork.Child.Asid, spawned.AddressSpace, fork.References));
-            var next = fork with { Request = id };
-            BecomeWaiting(nameof(Referencing), m => Referencing(next, m), "memory to count the child's references (ReferencesAdded)", next);
-            return true;
-        }
-        return LockedOut(message) || Common(message);
-    }
-
     /// <summary>A fork under the mmap lock waits for memory to count the child's references; then the child may run.</summary>
     private bool Referencing(LockedOp.Fork fork, object message)
     {
         if (message is ReferencesAdded added && added.Id == fork.Request)
         {
-            _machine.Tell(new ProcessReady(fork.Child.Name)); // only now may a CPU run the child
-            fork.Caller.Tell(new SyscallReturned(fork.Syscall.Id, Failed: false, ProcessFate.Running));
+            var child = fork.Child;
+            Peers.Machine.Tell(new ProcessReady(child.Pid, child.Name, child.StackPointer, child.Regions)); // only now may a CPU run the child
+            Peers.Cpu(fork.Syscall.Cpu).Tell(new SyscallReturned(fork.Syscall.Id, Failed: false, ProcessFate.Running));
             Unlock();
             return true;
         }
@@ -178,7 +188,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Refuse(install); // the waiters walk again and find the process gone
                 return true;
             case Syscall call:
-                Sender.Tell(new SyscallReturned(call.Id, Failed: true, _fate));
+                Peers.Cpu(call.Cpu).Tell(new SyscallReturned(call.Id, Failed: true, _fate));
                 return true;
             case ReplacePte replace:
                 Refuse(replace);
@@ -205,10 +215,10 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                     throw new InvalidOperationException($"{Self.Path.Name}: the locked operation's flush ended in state {StateName}");
                 return true;
             case PagedOut paged when _pageOuts.Remove(paged.Id, out var pageOut):
-                pageOut.Caller.Tell(new SyscallReturned(pageOut.Call.Id, Failed: false, _fate));
+                Peers.Cpu(pageOut.Call.Cpu).Tell(new SyscallReturned(pageOut.Call.Id, Failed: false, _fate));
                 return true;
             case ReportAddressSpace report:
-                Sender.Tell(new AddressSpaceReport(_setup.Pid, _fate, report.WithEntries ? Entries() : [],
+                Sender.Tell(new AddressSpaceReport(_pid, _fate, report.WithEntries ? Entries() : [],
                     _shootdowns, _ipis, _syscallErrors, MessagesReceived));
                 return true;
             default:
@@ -228,10 +238,10 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var code = FaultErrorCode.For(walk.Access, walk.ProtectionFault || pte.IsPresent, user);
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
             walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, _fileSize);
-        var page = new PageKey(_setup.Asid, walk.Address.Page);
-        _run.Events?.Record(Self.Path.Name, _loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
+        var page = new PageKey(_asid, walk.Address.Page);
+        _run.Events?.Record(Self.Path.Name, Peers.Loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
         _trace.Span(walk.Trace, Instruments.Spans.PageWalk, Math.Min(walk.StartedAt, _time.NowNanos)); // the walk that failed: a fault now
-        _time.Send(_loaders, new ResolveFault(walk.Id, walk.Cpu, page, _setup.Pid, input, _forks, Self, Sender, walk.Trace,
+        _time.Send(Peers.Loaders, new ResolveFault(walk.Id, walk.Cpu, page, _pid, input, _forks, walk.Trace,
             walk.Trace.IsSampled ? _time.NowNanos : 0), // when it was raised: for its span only
             _run.Latencies.FaultEntry, Self);
     }
@@ -246,7 +256,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     private void OnInstall(InstallPte install)
     {
-        var page = new PageKey(_setup.Asid, install.Page);
+        var page = new PageKey(_asid, install.Page);
         if (_mm.Pages[install.Page] != install.Expected || install.Vma?.MapsAlike(_mm.Vmas.Find(install.Page.BaseAddress), install.Page) != true
             || install.Forks != _forks)
         {
@@ -269,7 +279,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
         TraceInstall(install);
         if (change.Old.IsSwapped)
-            _memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
+            Peers.Memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
         if (!change.Old.IsPresent || change.Old.Frame == change.New.Frame)
         {
             Wake(install);
@@ -288,7 +298,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     }
 
     private void Wake(InstallPte install) =>
-        _waker.Installed(install.Waiters, new PageKey(_setup.Asid, install.Page), install.Report, Translation.Of(install.New));
+        _waker.Installed(install.Waiters, new PageKey(_asid, install.Page), install.Report, Translation.Of(install.New));
 
     /// <summary>
     /// A frame replaced (a COW break), as wp_page_copy does it: the old entry is cleared and flushed from every other CPU
@@ -316,7 +326,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// <summary>An eviction takes the page's frame: the PTE gets its replacement, and no CPU may use the old one after the reply.</summary>
     private void OnReplace(ReplacePte replace)
     {
-        var page = new PageKey(_setup.Asid, replace.Page);
+        var page = new PageKey(_asid, replace.Page);
         var pte = _mm.Pages[replace.Page];
         if (!pte.HoldsFrame || pte.Frame != replace.Frame)
         {
@@ -333,14 +343,14 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// <summary>Nothing is installed: a frame memory prepared for it goes back, and every waiter faults again.</summary>
     private void Refuse(InstallPte install)
     {
-        var page = new PageKey(_setup.Asid, install.Page);
+        var page = new PageKey(_asid, install.Page);
         if (install.FramePrepared)
-            _memory.Tell(new Unprepare(page, install.New.Frame));
+            Peers.Memory.Tell(new Unprepare(page, install.New.Frame));
         _waker.Retry(install.Waiters, page);
     }
 
     private void Refuse(ReplacePte replace) =>
-        replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, new PageKey(_setup.Asid, replace.Page), Replaced: false));
+        Peers.Memory.Tell(new PteReplaced(replace.EvictionId, new PageKey(_asid, replace.Page), Replaced: false));
 
     private void OnLookupRegion(LookupRegion lookup) =>
         Sender.Tell(_regions.TryGetValue(lookup.Name, out var region)
@@ -349,41 +359,40 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     private void OnSyscall(Syscall call)
     {
-        var caller = Sender;
         _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.SyscallMade(call.Cpu, call.Call.ToString()));
         switch (call.Call)
         {
             case var refused when SyscallRules.Refuses(refused):
-                Fail(call, caller); // EINVAL
+                Fail(call); // EINVAL
                 break;
             case SystemCall.Mmap map:
-                var backing = _settings.Files.BackingFor(map.File, map.FileOffset, map.Flags, _setup.Pid, ref _shmemObjects);
+                var backing = _settings.Files.BackingFor(map.File, map.FileOffset, map.Flags, _pid, ref _shmemObjects);
                 _regions[map.Name] = (map.Start, map.Length);
-                Settle(call, caller, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.Flags, backing)));
+                Settle(call, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.Flags, backing)));
                 break;
             case SystemCall.Munmap unmap:
-                Settle(call, caller, _mm.Unmap(unmap.Start, unmap.End));
+                Settle(call, _mm.Unmap(unmap.Start, unmap.End));
                 break;
             case SystemCall.Mprotect protect:
                 if (_mm.Protect(protect.Start, protect.End, protect.Protection) is { } changes)
-                    Settle(call, caller, changes);
+                    Settle(call, changes);
                 else
-                    Fail(call, caller); // ENOMEM: part of the range is unmapped
+                    Fail(call); // ENOMEM: part of the range is unmapped
                 break;
             case SystemCall.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.DontNeed:
-                Settle(call, caller, _mm.DontNeed(advise.Start, advise.End));
+                Settle(call, _mm.DontNeed(advise.Start, advise.End));
                 break;
             case SystemCall.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.PageOut:
-                PageOut(call, caller, advise);
+                PageOut(call, advise);
                 break;
             case SystemCall.Madvise:
-                Fail(call, caller);
+                Fail(call);
                 break;
             case SystemCall.Fork fork:
-                Fork(call, caller, fork);
+                Fork(call, fork);
                 break;
             case SystemCall.Exit:
-                End(ProcessFate.Exited, call.Cpu, call, caller);
+                End(ProcessFate.Exited, call.Cpu, call);
                 break;
         }
     }
@@ -392,30 +401,30 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// MADV_PAGEOUT: memory reclaims the frames this process alone maps. The mmap lock is not held meanwhile:
     /// the evictions come back to this mm to replace the PTEs.
     /// </summary>
-    private void PageOut(Syscall call, IActorRef caller, SystemCall.Madvise advise)
+    private void PageOut(Syscall call, SystemCall.Madvise advise)
     {
         var frames = _mm.Pages.Entries(advise.Start.Page, advise.End.Page)
             .Where(e => e.Pte.IsPresent && e.Pte.Frame != FrameNumber.Zero).Select(e => e.Pte.Frame).ToImmutableArray();
         var id = ++_nextRequest;
-        _pageOuts[id] = new PageOutCall(call, caller);
-        _memory.Tell(new PageOut(id, _setup.Pid, call.Cpu, frames));
+        _pageOuts[id] = new PageOutCall(call);
+        Peers.Memory.Tell(new PageOut(id, _pid, call.Cpu, frames));
     }
 
-    private void Fail(Syscall call, IActorRef caller)
+    private void Fail(Syscall call)
     {
         _syscallErrors++;
-        caller.Tell(new SyscallReturned(call.Id, Failed: true, ProcessFate.Running));
+        Peers.Cpu(call.Cpu).Tell(new SyscallReturned(call.Id, Failed: true, ProcessFate.Running));
     }
 
     /// <summary>A system call's PTE changes: shoot down what TLBs may hold, release what is gone, return.</summary>
-    private void Settle(Syscall call, IActorRef caller, IReadOnlyList<PteChange> changes) =>
-        FlushLocked(new LockedOp.Call(call, caller), changes, call.Cpu, includeInitiator: true, Release(changes));
+    private void Settle(Syscall call, IReadOnlyList<PteChange> changes) =>
+        FlushLocked(new LockedOp.Call(call), changes, call.Cpu, includeInitiator: true, Release(changes));
 
     /// <summary>
     /// fork under the mmap lock: write-protect the parent's private pages and shoot them down, have the machine start
     /// the child's mm, make memory count the child's references, and only then let CPUs run the child and return.
     /// </summary>
-    private void Fork(Syscall call, IActorRef caller, SystemCall.Fork fork)
+    private void Fork(Syscall call, SystemCall.Fork fork)
     {
         _forks++; // a decision made before the fork may have seen a frame as unshared
         var childAsid = Asid.Of(fork.ChildPid);
@@ -424,7 +433,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var references = entries.Select(e => PageRelease.Of(new PageKey(childAsid, e.Page), e.Pte)).ToImmutableArray();
         var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, childAsid, [.. child.Vmas.All], entries,
             _regions.ToImmutableDictionary(), call.StackPointer);
-        FlushLocked(new LockedOp.Fork(call, caller, setup, references), parentChanges, call.Cpu, includeInitiator: true, released: null);
+        FlushLocked(new LockedOp.Fork(call, setup, references), parentChanges, call.Cpu, includeInitiator: true, released: null);
     }
 
     /// <summary>
@@ -446,11 +455,11 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         switch (op)
         {
             case LockedOp.Call call:
-                call.Caller.Tell(new SyscallReturned(call.Syscall.Id, Failed: false, ProcessFate.Running));
+                Peers.Cpu(call.Syscall.Cpu).Tell(new SyscallReturned(call.Syscall.Id, Failed: false, ProcessFate.Running));
                 Unlock();
                 break;
             case LockedOp.CowBreak { Install: var install }:
-                var page = new PageKey(_setup.Asid, install.Page);
+                var page = new PageKey(_asid, install.Page);
                 var change = _mm.Install(install.Page, install.New);
                 _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
                 TraceInstall(install);
@@ -458,10 +467,11 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Unlock();
                 break;
             case LockedOp.Fork fork:
+                Peers.AddressSpace(fork.Child.Asid).Tell(new StartForked(fork.Child));
                 var id = ++_nextRequest;
-                _machine.Tell(new SpawnProcess(id, fork.Child));
+                Peers.Memory.Tell(new AddReferences(id, _pid, fork.Child.Asid, fork.References));
                 var next = fork with { Request = id };
-                BecomeWaiting(nameof(Spawning), m => Spawning(next, m), "the machine to start the forked child's mm (ProcessSpawned)", next);
+                BecomeWaiting(nameof(Referencing), m => Referencing(next, m), "memory to count the child's references (ReferencesAdded)", next);
                 break;
         }
     }
@@ -474,15 +484,15 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     }
 
     /// <summary>Exit or a fatal signal: every translation goes from every CPU that ran the mm, then every page.</summary>
-    private void End(ProcessFate fate, CpuId initiator, Syscall? exit, IActorRef? caller)
+    private void End(ProcessFate fate, CpuId initiator, Syscall? exit)
     {
         var changes = _mm.Teardown();
         _fate = fate;
         Become(nameof(Ended), _ended);
-        _run.Events?.Record(Self.Path.Name, null, new SimEvent.ProcessEnded(_setup.Pid, fate));
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.ProcessEnded(_pid, fate));
         var released = Release(changes);
-        var then = new AfterFlush.Ended(fate, exit, caller);
-        if (!StartFlush([ShootdownScope.Everything(_setup.Asid)], Targets(initiator, includeInitiator: true), initiator, released, then))
+        var then = new AfterFlush.Ended(fate, exit);
+        if (!StartFlush([ShootdownScope.Everything(_asid)], Targets(initiator, includeInitiator: true), initiator, released, then))
             After(then);
         Stash.UnstashAll(); // whatever waited for the lock now meets the ended process
     }
@@ -494,13 +504,13 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// </summary>
     private bool Shootdown(IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released, AfterFlush then,
         TraceContext trace = default) =>
-        StartFlush(ShootdownRules.Rounds(_settings.Shootdown, _setup.Asid, changes), Targets(initiator, includeInitiator), initiator, released, then, trace);
+        StartFlush(ShootdownRules.Rounds(_settings.Shootdown, _asid, changes), Targets(initiator, includeInitiator), initiator, released, then, trace);
 
-    private ImmutableArray<ShootdownTarget> Targets(CpuId initiator, bool includeInitiator) =>
-        [.. _mm.Cpus.Cpus.Where(c => includeInitiator || c != initiator).Select(c => new ShootdownTarget(c, _tlbs[c.Value]))];
+    private ImmutableArray<CpuId> Targets(CpuId initiator, bool includeInitiator) =>
+        [.. _mm.Cpus.Cpus.Where(c => includeInitiator || c != initiator)];
 
     /// <summary>Starts one round per scope, all to be acknowledged before <paramref name="then"/>; false (and frees) if there is none.</summary>
-    private bool StartFlush(IReadOnlyList<ShootdownScope> scopes, ImmutableArray<ShootdownTarget> targets, CpuId initiator, ReleasePages? released,
+    private bool StartFlush(IReadOnlyList<ShootdownScope> scopes, ImmutableArray<CpuId> targets, CpuId initiator, ReleasePages? released,
         AfterFlush then, TraceContext trace = default)
     {
         if (scopes.Count == 0 || targets.IsEmpty)
@@ -515,8 +525,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             var id = new ShootdownId(++_nextRound);
             _rounds[id] = flush;
             _run.Events?.Record(Self.Path.Name, $"shootdown-{id.Value}",
-                new SimEvent.ShootdownStarted(id.Value, scope.Asid, scope.From, scope.To, scope.All, [.. targets.Select(t => t.Cpu)]));
-            Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown, trace), _run), $"shootdown-{id.Value}");
+                new SimEvent.ShootdownStarted(id.Value, scope.Asid, scope.From, scope.To, scope.All, targets));
+            Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown, trace), Peers, _run), $"shootdown-{id.Value}");
         }
         FreeBeforeAcks(released);
         return true;
@@ -555,12 +565,12 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Wake(wake.Install);
                 break;
             case AfterFlush.Replaced { Replace: var replace }:
-                replace.ReplyTo.Tell(new PteReplaced(replace.EvictionId, new PageKey(_setup.Asid, replace.Page), Replaced: true));
+                Peers.Memory.Tell(new PteReplaced(replace.EvictionId, new PageKey(_asid, replace.Page), Replaced: true));
                 break;
             case AfterFlush.Ended ended:
-                _machine.Tell(new ProcessEnded(_setup.Pid, ended.Fate));
+                Peers.Machine.Tell(new ProcessEnded(_pid, ended.Fate));
                 if (ended.Exit is { } exit)
-                    ended.Caller!.Tell(new SyscallReturned(exit.Id, Failed: false, ProcessFate.Exited));
+                    Peers.Cpu(exit.Cpu).Tell(new SyscallReturned(exit.Id, Failed: false, ProcessFate.Exited));
                 break;
         }
     }
@@ -582,25 +592,25 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void Free(ReleasePages? released)
     {
         if (released is not null)
-            _memory.Tell(released);
+            Peers.Memory.Tell(released);
     }
 
     /// <summary>The references the changed PTEs held and no longer hold: frames replaced or gone, swap slots gone.</summary>
-    private ReleasePages Release(IEnumerable<PteChange> changes) => new([.. PageRelease.Dropped(_setup.Asid, changes)]);
+    private ReleasePages Release(IEnumerable<PteChange> changes) => new([.. PageRelease.Dropped(_asid, changes)]);
 
-    /// <summary>An operation that holds the mmap lock: its state (Flushing, Spawning, Referencing) says what it waits for.</summary>
+    /// <summary>An operation that holds the mmap lock: its state (Flushing, Referencing) says what it waits for.</summary>
     private abstract record LockedOp
     {
         private LockedOp() { }
 
         /// <summary>mmap, munmap, mprotect, madvise(DONTNEED): once its changes are shot down, the call returns.</summary>
-        public sealed record Call(Syscall Syscall, IActorRef Caller) : LockedOp;
+        public sealed record Call(Syscall Syscall) : LockedOp;
 
         /// <summary>A COW break (wp_page_copy): once the old PTE is shot down, the new one is published and the waiters woken.</summary>
         public sealed record CowBreak(InstallPte Install) : LockedOp;
 
-        /// <summary>fork: the parent's pages shot down, then the child's mm started, then its references counted; <see cref="Request"/> is the one out.</summary>
-        public sealed record Fork(Syscall Syscall, IActorRef Caller, AddressSpaceSetup Child, ImmutableArray<PageRelease> References, long Request = 0) : LockedOp;
+        /// <summary>fork: the parent's pages shot down, then the child's mm given its copy and its references counted; <see cref="Request"/> is the one out.</summary>
+        public sealed record Fork(Syscall Syscall, AddressSpaceSetup Child, ImmutableArray<PageRelease> References, long Request = 0) : LockedOp;
     }
 
     /// <summary>What follows when a flush's rounds are all acknowledged.</summary>
@@ -621,12 +631,12 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         public sealed record Replaced(ReplacePte Replace) : AfterFlush;
 
         /// <summary>The process ended: the machine hears it, and an exit call returns.</summary>
-        public sealed record Ended(ProcessFate Fate, Syscall? Exit, IActorRef? Caller) : AfterFlush;
+        public sealed record Ended(ProcessFate Fate, Syscall? Exit) : AfterFlush;
     }
 
     /// <summary>A flush: how many of its rounds are still out, what memory may drop after them, and what follows.</summary>
     private sealed record Flush(int Remaining, ReleasePages? Released, AfterFlush Then);
 
     /// <summary>madvise(PAGEOUT): memory evicts, then the call returns.</summary>
-    private sealed record PageOutCall(Syscall Call, IActorRef Caller);
+    private sealed record PageOutCall(Syscall Call);
 }

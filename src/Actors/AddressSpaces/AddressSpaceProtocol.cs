@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Akka.Actor;
 using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Machine;
@@ -17,6 +16,7 @@ namespace Faultsim.Actors.AddressSpaces;
 //   loader (or memory, for a frame it prepared) ──InstallPte──▶ mm [shootdown, release],
 //     then mm ──FaultResolved──▶ every waiter's TLB (FaultProtocol): the PTE first, then the wake-ups
 //   CPU ──Syscall──▶ mm [PTE changes, shootdown, release] ──SyscallReturned──▶ CPU
+//   mm ──StartForked──▶ the forked child's mm                 fork: the child's copy of the address space
 // Syscalls take the mmap lock for writing: walks, installs and other syscalls wait until they end.
 public interface IAddressSpaceProtocol : ISimulationMessage;
 
@@ -58,9 +58,9 @@ public enum PageWork
 /// <summary>
 /// Loader → mm, for an eviction: if <see cref="Page"/> still maps <see cref="Frame"/>, install <see cref="Replacement"/>
 /// and shoot the old translation down on every CPU (reclaim runs on <see cref="Initiator"/>, which flushes its own TLB);
-/// then tell <see cref="ReplyTo"/> (memory) PteReplaced.
+/// then tell memory PteReplaced.
 /// </summary>
-public sealed record ReplacePte(long EvictionId, PageNumber Page, FrameNumber Frame, Pte Replacement, CpuId Initiator, IActorRef ReplyTo) : IAddressSpaceProtocol;
+public sealed record ReplacePte(long EvictionId, PageNumber Page, FrameNumber Frame, Pte Replacement, CpuId Initiator) : IAddressSpaceProtocol;
 
 /// <summary>CPU → mm of the process it switches to: it runs the process now and may cache its translations (it joins the CPU mask).</summary>
 public sealed record CpuAttached(CpuId Cpu) : IAddressSpaceProtocol;
@@ -92,6 +92,13 @@ public sealed record LookupRegion(string Name) : IAddressSpaceProtocol;
 
 /// <summary>mm → CPU: <see cref="Length"/> is 0 when the process has no such region.</summary>
 public sealed record RegionFound(string Name, VirtualAddress Start, ulong Length) : IAddressSpaceProtocol;
+
+/// <summary>
+/// Parent's mm → the mm of the child it forks (made Unborn with the run, found in the directory): the child's address
+/// space, copied under the parent's mmap lock. CPUs learn of the child only after it (ProcessReady, once memory has
+/// counted the child's references), and whatever reaches the child before it waits.
+/// </summary>
+public sealed record StartForked(AddressSpaceSetup Setup) : IAddressSpaceProtocol;
 
 /// <summary>
 /// Everything an mm actor starts from: a process from the workload, or a forked child; <see cref="ShmemObjects"/> is

@@ -26,7 +26,6 @@ namespace Faultsim.Actors.Cpu;
 public sealed class CpuActor : SimulationActor
 {
     private readonly CpuProgram _program;
-    private readonly IActorRef _tlb, _machine;
     private readonly int _quantum;
     private readonly Dictionary<ProcessId, QuantumStats> _stats = [];
     private readonly List<ScriptAccess> _accesses;
@@ -35,15 +34,15 @@ public sealed class CpuActor : SimulationActor
 
     // The CPU's own waits are unbounded: those at the TLB and the mm are bounded where they wait (the TLB, the mm), and
     // one at the machine lasts as long as another CPU's script may.
-    public CpuActor(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings) : base(nameof(Idle))
+    public CpuActor(CpuId id, ImmutableArray<Op> ops, CpuSettings settings) : base(nameof(Idle))
     {
         _program = new CpuProgram(id, ops, settings.WordsPerPage, name => settings.Pids[name]);
-        (_tlb, _machine, _quantum) = (tlb, machine, settings.Quantum);
+        _quantum = settings.Quantum;
         _accesses = new List<ScriptAccess>(settings.Quantum);
     }
 
-    public static Props Props(CpuId id, ImmutableArray<Op> ops, IActorRef tlb, IActorRef machine, CpuSettings settings) =>
-        Akka.Actor.Props.Create(typeof(CpuActor), id, ops, tlb, machine, settings);
+    public static Props Props(CpuId id, ImmutableArray<Op> ops, CpuSettings settings) =>
+        Akka.Actor.Props.Create(typeof(CpuActor), id, ops, settings);
 
     private CpuId Id => _program.Cpu;
 
@@ -75,19 +74,19 @@ public sealed class CpuActor : SimulationActor
                     Finish();
                     return;
                 case CpuStepKind.ForkSkipped:
-                    _machine.Tell(new ForkSkipped(Id, step.Name!));
+                    Peers.Machine.Tell(new ForkSkipped(Id, step.Name!));
                     _program.ForkSkipped();
                     continue;
                 case CpuStepKind.Switch:
-                    _machine.Tell(new FindProcess(Id, step.Name!, step.Line));
+                    Peers.Machine.Tell(new FindProcess(Id, step.Name!, step.Line));
                     Become(nameof(AwaitingProcess), AwaitingProcess);
                     return;
                 case CpuStepKind.Barrier:
-                    _machine.Tell(new ArriveAtBarrier(Id, step.Name!, step.Line));
+                    Peers.Machine.Tell(new ArriveAtBarrier(Id, step.Name!, step.Line));
                     Become(nameof(AwaitingBarrier), AwaitingBarrier);
                     return;
                 case CpuStepKind.NeedRegion:
-                    _process!.AddressSpace.Tell(new LookupRegion(step.Name!));
+                    MmOf(_process!).Tell(new LookupRegion(step.Name!));
                     var (region, line) = (step.Name!, step.Line);
                     Become(nameof(AwaitingRegion), m => AwaitingRegion(m, region, line, halted: false));
                     return;
@@ -108,14 +107,14 @@ public sealed class CpuActor : SimulationActor
         var count = _program.PeekAccesses(_accesses, _quantum);
         var id = new QuantumId(++_requests);
         var p = _process!;
-        _tlb.Tell(new ExecuteQuantum(id, p.Pid, p.Asid, p.AddressSpace, _program.StackPointer, [.. _accesses]));
+        Peers.Tlb(Id).Tell(new ExecuteQuantum(id, p.Pid, p.Asid, _program.StackPointer, [.. _accesses]));
         Become(nameof(AwaitingQuantum), m => AwaitingQuantum(m, id, count, halted: false));
     }
 
     private void Call(SystemCall call)
     {
         var id = new SyscallId(++_requests);
-        _process!.AddressSpace.Tell(new Syscall(id, Id, call, _program.StackPointer));
+        MmOf(_process!).Tell(new Syscall(id, Id, call, _program.StackPointer));
         Become(nameof(AwaitingCall), m => AwaitingCall(m, id, halted: false));
     }
 
@@ -162,7 +161,7 @@ public sealed class CpuActor : SimulationActor
                 _program.Learn(found.Name, found.Start, found.Length);
                 return Resume(halted);
             case RegionFound found when found.Name == region:
-                _machine.Tell(new WorkloadFailed(line, CpuProgram.NoRegion(_process!.Name, region)));
+                Peers.Machine.Tell(new WorkloadFailed(line, CpuProgram.NoRegion(_process!.Name, region)));
                 if (halted)
                     return Finish();
                 Become(nameof(NoSuchRegion), NoSuchRegion);
@@ -183,8 +182,8 @@ public sealed class CpuActor : SimulationActor
         switch (message)
         {
             case ProcessFound found:
-                _process = new Running(found.Name, found.Pid, found.Asid, found.AddressSpace);
-                found.AddressSpace.Tell(new CpuAttached(Id)); // before any walk of this CPU can reach the mm
+                _process = new Running(found.Name, found.Pid, found.Asid);
+                MmOf(_process).Tell(new CpuAttached(Id)); // before any walk of this CPU can reach the mm
                 _program.Switched(found.Name, found.Alive, found.StackPointer, new Dictionary<string, (VirtualAddress, ulong)>(found.Regions));
                 return Resume(halted: false);
             case ProcessNeverStarted:
@@ -223,7 +222,7 @@ public sealed class CpuActor : SimulationActor
 
     private bool Finish()
     {
-        _machine.Tell(new CpuFinished(Id, _stats.ToImmutableDictionary(), _program.Steps, MessagesReceived));
+        Peers.Machine.Tell(new CpuFinished(Id, _stats.ToImmutableDictionary(), _program.Steps, MessagesReceived));
         Become(nameof(Finished), Finished);
         return true;
     }
@@ -232,7 +231,9 @@ public sealed class CpuActor : SimulationActor
     private static bool Finished(object message) => true;
 
     /// <summary>The process this CPU runs, as the machine found it.</summary>
-    private sealed record Running(string Name, ProcessId Pid, Asid Asid, IActorRef AddressSpace);
+    private sealed record Running(string Name, ProcessId Pid, Asid Asid);
+
+    private IActorRef MmOf(Running process) => Peers.AddressSpace(process.Asid);
 
     /// <summary>Machine → CPU: begin the script.</summary>
     public sealed record Start : ICpuProtocol

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Akka.Actor;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
 
@@ -14,8 +13,8 @@ public interface ICpuProtocol : ISimulationMessage;
 /// <summary>CPU → machine: the process a script line runs. Answered by <see cref="ProcessFound"/>.</summary>
 public sealed record FindProcess(CpuId Cpu, string Name, int Line) : ICpuProtocol;
 
-/// <summary>Machine → CPU: the process, its mm and its regions. <see cref="Alive"/> is false if it has already ended.</summary>
-public sealed record ProcessFound(string Name, ProcessId Pid, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer,
+/// <summary>Machine → CPU: the process (its mm is the directory's of <see cref="Asid"/>) and its regions. <see cref="Alive"/> is false if it has already ended.</summary>
+public sealed record ProcessFound(string Name, ProcessId Pid, Asid Asid, VirtualAddress StackPointer,
     ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, bool Alive) : ICpuProtocol;
 
 /// <summary>Machine → CPU: the process will never run, its parent ended before forking it; its operations are skipped.</summary>

@@ -24,7 +24,7 @@ public sealed partial class MachineActor
     private void Collect()
     {
         foreach (var process in _processes.Values)
-            process.AddressSpace.Tell(new ReportAddressSpace(WithEntries: _settings.CaptureMemory));
+            Peers.AddressSpace(process.Asid).Tell(new ReportAddressSpace(WithEntries: _settings.CaptureMemory));
         Become(nameof(CollectingMms), m => CollectingMms(m, ImmutableDictionary<ProcessId, AddressSpaceReport>.Empty));
     }
 
@@ -49,7 +49,7 @@ public sealed partial class MachineActor
             foreach (var (_, pte) in reports[process.Pid].Entries)
                 ptes.Add(pte);
         }
-        _memory.Tell(new ReadContents(ptes.MoveToImmutable()));
+        Peers.Memory.Tell(new ReadContents(ptes.MoveToImmutable()));
         var pages = live.SelectMany(p => reports[p.Pid].Entries.Select(e => (p.Pid, e.Page))); // in the order of the PTEs asked
         Become(nameof(ReadingMemory), m => ReadingMemory(m, reports, pages));
         return true;
@@ -59,7 +59,7 @@ public sealed partial class MachineActor
     {
         if (message is not Contents contents)
             return Always(message);
-        _disk.Tell(ReadWrittenFiles.Instance);
+        Peers.Disk.Tell(ReadWrittenFiles.Instance);
         Become(nameof(ReadingFiles), m => ReadingFiles(m, reports, pages, contents));
         return true;
     }
@@ -71,8 +71,8 @@ public sealed partial class MachineActor
             return Always(message);
         _diskMessages = written.MessagesReceived;
         var image = Image(pages, contents, written);
-        _loaders.Tell(GetRouterStats.Instance);
-        foreach (var tlb in _tlbs)
+        Peers.Loaders.Tell(GetRouterStats.Instance);
+        foreach (var tlb in Peers.Tlbs)
             tlb.Tell(Tlb.GetTlbStats.Instance);
         var collected = new Collected(reports, contents.Report, image, Router: null, Tlbs: 0);
         Become(nameof(CollectingStats), m => CollectingStats(m, collected));
@@ -98,7 +98,7 @@ public sealed partial class MachineActor
             default:
                 return Always(message);
         }
-        if (collected.Router is { } done && collected.Tlbs == _tlbs.Length)
+        if (collected.Router is { } done && collected.Tlbs == Peers.Tlbs.Length)
             Finish(collected.Reports, collected.Memory, done, collected.Image);
         else
             Become(nameof(CollectingStats), m => CollectingStats(m, collected));
@@ -144,7 +144,7 @@ public sealed partial class MachineActor
             totals.Add(p.Counters);
         var messages = MessagesReceived + memory.MessagesReceived + router.Messages + _tlbMessages + _diskMessages
                        + reports.Values.Sum(r => r.MessagesReceived) + _finished.Values.Sum(c => c.MessagesReceived);
-        var result = new RunResult(EngineName, _seed, _cpus.Length, totals, processes, _settings.CaptureMemory ? image : null,
+        var result = new RunResult(EngineName, _seed, Peers.Cpus.Length, totals, processes, _settings.CaptureMemory ? image : null,
             _finished.Values.Sum(c => c.Steps), _panic)
         {
             Violations = [.. _violations],

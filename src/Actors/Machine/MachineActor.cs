@@ -16,13 +16,13 @@ using Faultsim.Model.Workloads;
 namespace Faultsim.Actors.Machine;
 
 /// <summary>
-/// The simulated machine: parent of every simulation actor and driver of a run. It starts memory,
-/// the disk, the loader router, a TLB and a CPU per CPU and an mm per process; finds processes and
-/// passes barriers for the CPUs (by the workload's <see cref="BarrierTable"/>); starts forked children; and when every
-/// CPU is done, gathers the counts and the final memory into the run's result. A child that fails ends the run at
-/// once, whatever state the machine is in.
+/// The simulated machine: parent of every simulation actor and driver of a run. It starts memory, the disk, the loader
+/// router, a TLB and a CPU per CPU and an mm per process the workload names (a forked child's waits, unborn, for its
+/// fork), and hands each the run's <see cref="ActorDirectory"/>; finds processes and passes barriers for the CPUs (by
+/// the workload's <see cref="BarrierTable"/>); and when every CPU is done, gathers the counts and the final memory into
+/// the run's result. A child that fails ends the run at once, whatever state the machine is in.
 /// </summary>
-// Waiting ──StartRun──▶ Running ──all CPUs finished──▶ CollectingMms ──every report──▶ ReadingMemory
+// Waiting ──StartRun──▶ Connecting ──every Connected──▶ Running ──all CPUs finished──▶ CollectingMms ──every report──▶ ReadingMemory
 //   ──Contents──▶ ReadingFiles ──WrittenFiles──▶ CollectingStats ──router and every TLB──▶ Done (RunFinished)
 // Running ──WorkloadFailed | deadlock──▶ Done (RunFailed);  any state ──SimulationFailed──▶ Done (RunCrashed)
 public sealed partial class MachineActor : SimulationActor
@@ -33,14 +33,11 @@ public sealed partial class MachineActor : SimulationActor
     private readonly FileTable _files;
     private readonly BarrierTable _barriers;
     private readonly Dictionary<string, ProcessEntry> _processes = [];
-    private readonly Dictionary<string, ProcessEntry> _spawning = [];   // forked, not yet ready to run
-    private readonly Dictionary<CpuId, (IActorRef Cpu, CpuStep Wait)> _waiting = [];   // at a barrier, or for a process not forked yet
+    private readonly Dictionary<CpuId, CpuStep> _waiting = [];   // at a barrier, or for a process not forked yet
     private readonly SortedSet<string> _neverStarted = new(StringComparer.Ordinal);   // their parent ended before the fork
     private readonly Dictionary<CpuId, CpuFinished> _finished = [];
     private readonly List<string> _violations = [];
-    private IActorRef _requester = ActorRefs.Nobody, _memory = ActorRefs.Nobody, _disk = ActorRefs.Nobody, _loaders = ActorRefs.Nobody;
-    private ImmutableArray<IActorRef> _tlbs = [], _cpus = [];
-    private AddressSpaceSettings _mmSettings = null!;
+    private IActorRef _requester = ActorRefs.Nobody;
     private string? _panic;
 
     public MachineActor(Workload workload, EngineSettings settings, ulong seed) : base(nameof(Waiting))
@@ -75,33 +72,64 @@ public sealed partial class MachineActor : SimulationActor
         return true;
     }
 
-    /// <summary>Every simulation actor is created here, in a handler, so the run starts only once all exist.</summary>
+    /// <summary>
+    /// Every simulation actor is created here, in a handler, and told the directory; the CPUs start only once every actor
+    /// has it (Connected), so no message can reach an actor that does not yet know its peers.
+    /// </summary>
     private void Start()
     {
         var spec = _workload.Machine;
-        _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown);
         var run = _settings.Run;
-        _memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), Self, run), "memory");
+        var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown);
+        var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), run), "memory");
         var badPages = spec.Disk.BadPages.Select(b => new FilePage(_files.IdOf(b.File), b.Page)).ToImmutableHashSet();
-        _disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
+        var disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
             spec.WordsPerPage, run), "disk");
-        var (memory, disk, self) = (_memory, _disk, Self);
-        _loaders = Context.ActorOf(PageLoaderRouter.Props(seed => PageLoaderActor.Props(memory, disk, self, run, seed), run, _seed), "loaders");
-        _tlbs = [.. Enumerable.Range(0, spec.Cpus).Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, _memory, flushBeforeWalk: spec.Frames > 0, run), $"tlb{i}"))];
-        foreach (var process in _workload.Processes)
-            Register(StartProcess(Setup(process)));
-        _memory.Tell(new ConnectMemory(_loaders, _disk, _processes.Values.ToImmutableDictionary(p => p.Asid, p => p.AddressSpace)));
-
+        var loaders = Context.ActorOf(PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed), "loaders");
+        var tlbs = Enumerable.Range(0, spec.Cpus)
+            .Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, flushBeforeWalk: spec.Frames > 0, run), $"tlb{i}"));
+        var setups = _workload.Processes.Select(Setup).ToDictionary(s => s.Name);
+        var mms = _workload.ProcessNames.Select(name =>
+        {
+            var asid = Asid.Of(_workload.PidOf(name));
+            return KeyValuePair.Create(asid, Context.ActorOf(AddressSpaceActor.Props(asid, setups.GetValueOrDefault(name), mmSettings, run), $"mm{asid.Value}"));
+        });
         var cpuSettings = new CpuSettings(_settings.Quantum, spec.WordsPerPage,
             _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf));
-        _cpus = [.. Enumerable.Range(0, spec.Cpus).Select(i =>
+        var cpus = Enumerable.Range(0, spec.Cpus).Select(i =>
         {
             var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
-            return Context.ActorOf(CpuActor.Props(new CpuId(i), ops, _tlbs[i], Self, cpuSettings), $"cpu{i}");
-        })];
+            return Context.ActorOf(CpuActor.Props(new CpuId(i), ops, cpuSettings), $"cpu{i}");
+        });
+        var directory = new ActorDirectory
+        {
+            Machine = Self, Memory = memory, Disk = disk, Loaders = loaders,
+            Tlbs = [.. tlbs], AddressSpaces = ImmutableDictionary.CreateRange(mms), Cpus = [.. cpus],
+        };
+        UsePeers(directory);
+        foreach (var setup in setups.Values)
+            _processes[setup.Name] = new ProcessEntry(setup.Pid, setup.Name, setup.Asid, setup.StackPointer, setup.Regions);
+        IActorRef[] everyone = [memory, disk, loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus];
+        foreach (var actor in everyone)
+            actor.Tell(new Connect(directory));
+        BecomeConnecting(everyone.Length);
+    }
+
+    private void BecomeConnecting(int remaining) => Become(nameof(Connecting), m => Connecting(m, remaining));
+
+    private bool Connecting(object message, int remaining)
+    {
+        if (message is not Connected)
+            return Always(message);
+        if (remaining > 1)
+        {
+            BecomeConnecting(remaining - 1);
+            return true;
+        }
         Become(nameof(Running), Running);
-        foreach (var cpu in _cpus)
+        foreach (var cpu in Peers.Cpus)
             cpu.Tell(CpuActor.Start.Instance);
+        return true;
     }
 
     private AddressSpaceSetup Setup(ProcessSpec process)
@@ -112,28 +140,22 @@ public sealed partial class MachineActor : SimulationActor
             process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer, shmemObjects);
     }
 
-    private ProcessEntry StartProcess(AddressSpaceSetup setup)
-    {
-        var mm = Context.ActorOf(AddressSpaceActor.Props(setup, _mmSettings, Self, _memory, _loaders, _tlbs, _settings.Run), $"mm{setup.Pid.Value}");
-        return new ProcessEntry(setup.Pid, setup.Name, setup.Asid, mm, setup.StackPointer, setup.Regions);
-    }
-
-    /// <summary>From now on CPUs find the process; those already waiting for it are answered.</summary>
+    /// <summary>From now on CPUs find the forked process; those already waiting for it are answered.</summary>
     private void Register(ProcessEntry process)
     {
         _processes[process.Name] = process;
-        foreach (var (id, (cpu, _)) in WaitingFor(CpuStepKind.Switch, process.Name))
+        foreach (var cpu in WaitingFor(CpuStepKind.Switch, process.Name))
         {
-            _waiting.Remove(id);
-            cpu.Tell(Found(process));
+            _waiting.Remove(cpu);
+            Peers.Cpu(cpu).Tell(Found(process));
         }
     }
 
-    private List<(CpuId Id, (IActorRef Cpu, CpuStep Wait) Entry)> WaitingFor(CpuStepKind kind, string name) =>
-        [.. _waiting.Where(w => w.Value.Wait.Kind == kind && w.Value.Wait.Name == name).Select(w => (w.Key, w.Value))];
+    private List<CpuId> WaitingFor(CpuStepKind kind, string name) =>
+        [.. _waiting.Where(w => w.Value.Kind == kind && w.Value.Name == name).Select(w => w.Key)];
 
     private static ProcessFound Found(ProcessEntry p) =>
-        new(p.Name, p.Pid, p.Asid, p.AddressSpace, p.StackPointer, p.Regions, p.Fate == ProcessFate.Running);
+        new(p.Name, p.Pid, p.Asid, p.StackPointer, p.Regions, p.Fate == ProcessFate.Running);
 
     private bool Running(object message)
     {
@@ -146,42 +168,36 @@ public sealed partial class MachineActor : SimulationActor
                 Sender.Tell(new ProcessNeverStarted(find.Name));
                 return true;
             case FindProcess find:
-                _waiting[find.Cpu] = (Sender, new CpuStep(CpuStepKind.Switch, find.Name, find.Line));
+                _waiting[find.Cpu] = new CpuStep(CpuStepKind.Switch, find.Name, find.Line);
                 CheckDeadlock();
                 return true;
             case ForkSkipped skipped:
                 _neverStarted.Add(skipped.Child);
-                foreach (var (id, (cpu, _)) in WaitingFor(CpuStepKind.Switch, skipped.Child))
+                foreach (var cpu in WaitingFor(CpuStepKind.Switch, skipped.Child))
                 {
-                    _waiting.Remove(id);
-                    cpu.Tell(new ProcessNeverStarted(skipped.Child));
+                    _waiting.Remove(cpu);
+                    Peers.Cpu(cpu).Tell(new ProcessNeverStarted(skipped.Child));
                 }
                 return true;
             case ArriveAtBarrier arrive:
                 _barriers.Arrive(arrive.Cpu, arrive.Name);
-                _waiting[arrive.Cpu] = (Sender, new CpuStep(CpuStepKind.Barrier, arrive.Name, arrive.Line));
-                foreach (var (id, (cpu, _)) in WaitingFor(CpuStepKind.Barrier, arrive.Name))
+                _waiting[arrive.Cpu] = new CpuStep(CpuStepKind.Barrier, arrive.Name, arrive.Line);
+                foreach (var cpu in WaitingFor(CpuStepKind.Barrier, arrive.Name))
                 {
-                    if (_barriers.IsOpen(id, arrive.Name))
+                    if (_barriers.IsOpen(cpu, arrive.Name))
                     {
-                        _waiting.Remove(id);
-                        cpu.Tell(new BarrierPassed(arrive.Name));
+                        _waiting.Remove(cpu);
+                        Peers.Cpu(cpu).Tell(new BarrierPassed(arrive.Name));
                     }
                 }
                 CheckDeadlock();
                 return true;
-            case SpawnProcess spawn:
-                var child = StartProcess(spawn.Setup);
-                _spawning[child.Name] = child;
-                Sender.Tell(new ProcessSpawned(spawn.RequestId, child.AddressSpace));
-                return true;
             case ProcessReady ready:
-                if (_spawning.Remove(ready.Name, out var forked))
-                    Register(forked);
+                Register(new ProcessEntry(ready.Pid, ready.Name, Asid.Of(ready.Pid), ready.StackPointer, ready.Regions));
                 return true;
             case CpuFinished finished:
                 _finished[finished.Cpu] = finished;
-                if (_finished.Count == _cpus.Length)
+                if (_finished.Count == Peers.Cpus.Length)
                     Collect();
                 else
                     CheckDeadlock();
@@ -205,7 +221,7 @@ public sealed partial class MachineActor : SimulationActor
         {
             case KernelPanic panic:
                 _panic ??= Resolution.KernelOops.Panic(panic.Cpu, _processes.Values.First(p => p.Pid == panic.Pid).Name, panic.Reason);
-                foreach (var cpu in _cpus)
+                foreach (var cpu in Peers.Cpus)
                     cpu.Tell(Halt.Instance); // a CPU already finished takes no notice
                 return true;
             case SimulationFailed failed:
@@ -227,9 +243,9 @@ public sealed partial class MachineActor : SimulationActor
     /// <summary>Every CPU still running waits here for a process never forked or a barrier never reached: the workload cannot go on.</summary>
     private void CheckDeadlock()
     {
-        if (_waiting.Count == 0 || _waiting.Count + _finished.Count < _cpus.Length)
+        if (_waiting.Count == 0 || _waiting.Count + _finished.Count < Peers.Cpus.Length)
             return;
-        var deadlock = BarrierTable.Deadlock(_waiting.Select(w => (w.Key, w.Value.Wait)));
+        var deadlock = BarrierTable.Deadlock(_waiting.Select(w => (w.Key, w.Value)));
         End(new RunFailed(deadlock.Line, deadlock.Message));
     }
 

@@ -8,7 +8,8 @@ namespace Faultsim.Actors.Machine;
 
 // Machine protocol. The machine actor is the parent of every simulation actor and the run's driver.
 //   host ──StartRun──▶ machine ──RunFinished | RunFailed──▶ host
-//   mm ──SpawnProcess──▶ machine ──ProcessSpawned──▶ mm      fork: the machine starts the child's mm
+//   machine ──Connect──▶ every actor ──Connected──▶ machine   the directory, before any CPU starts
+//   mm ──ProcessReady──▶ machine                              fork: CPUs may find the child now
 //   mm ──ProcessEnded──▶ machine                              exit or a fatal signal
 //   loader ──KernelPanic──▶ machine                           an oops: the run stops
 //   CPU ──WorkloadFailed──▶ machine                           the script cannot go on as written
@@ -34,16 +35,9 @@ public sealed record RunCrashed(string Message) : IRunControl;
 /// <summary>Machine → itself: a child failed with <see cref="Message"/>.</summary>
 internal sealed record SimulationFailed(string Message) : IRunControl;
 
-/// <summary>
-/// mm → machine at fork: start the child's mm. Answered by <see cref="ProcessSpawned"/> with the same <see cref="RequestId"/>;
-/// the child is not found by CPUs until the parent says <see cref="ProcessReady"/> (memory counts its references first).
-/// </summary>
-public sealed record SpawnProcess(long RequestId, AddressSpaceSetup Setup) : IMachineProtocol;
-
-public sealed record ProcessSpawned(long RequestId, IActorRef AddressSpace) : IMachineProtocol;
-
-/// <summary>mm → machine: the forked child may run now.</summary>
-public sealed record ProcessReady(string Name) : IMachineProtocol;
+/// <summary>Parent's mm → machine: the forked child may run now, from <see cref="StackPointer"/> with the parent's regions.</summary>
+public sealed record ProcessReady(ProcessId Pid, string Name, VirtualAddress StackPointer,
+    ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions) : IMachineProtocol;
 
 public sealed record ProcessEnded(ProcessId Pid, ProcessFate Fate) : IMachineProtocol;
 
@@ -56,7 +50,7 @@ public sealed record WorkloadFailed(int Line, string Message) : IMachineProtocol
 public sealed record ViolationFound(string Description) : IMachineProtocol;
 
 /// <summary>The machine's view of a process.</summary>
-internal sealed record ProcessEntry(ProcessId Pid, string Name, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer, ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions)
+internal sealed record ProcessEntry(ProcessId Pid, string Name, Asid Asid, VirtualAddress StackPointer, ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions)
 {
     public ProcessFate Fate { get; init; } = ProcessFate.Running;
 }

@@ -10,10 +10,16 @@ public sealed record Latencies(long TlbHit, long PageWalk, long FaultEntry, long
     /// <summary>The first backoff of a fault retried because its loader crashed (<see cref="Faultsim.Model.Faults.RetryBackoff"/>).</summary>
     public long CrashRetry { get; init; }
 
+    /// <summary>How long reclaim waits, when its evictions freed no frame, before it evicts again (a frame freed meanwhile is served at once).</summary>
+    public long ReclaimThrottle { get; init; }
+
     public static readonly Latencies None = new(0, 0, 0, 0, 0, 0, 0);
 
     /// <summary>Round figures for a current x86 server.</summary>
-    public static readonly Latencies Typical = new(TlbHit: 1, PageWalk: 30, FaultEntry: 400, FaultExit: 300, Ipi: 2_000, PageZero: 800, PageCopy: 1_200);
+    public static readonly Latencies Typical = new(TlbHit: 1, PageWalk: 30, FaultEntry: 400, FaultExit: 300, Ipi: 2_000, PageZero: 800, PageCopy: 1_200)
+    {
+        ReclaimThrottle = 1_000,
+    };
 }
 
 /// <summary>

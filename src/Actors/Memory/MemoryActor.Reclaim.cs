@@ -16,17 +16,16 @@ namespace Faultsim.Actors.Memory;
 // page is written out through the disk, and the frame freed — unless a fault mapped it again meanwhile.
 public sealed partial class MemoryActor
 {
-    private readonly Dictionary<Asid, IActorRef> _addressSpaces = [];
     private readonly Queue<Waiting> _waiting = new();
     private readonly Dictionary<long, (Eviction Eviction, long? PageOut)> _evictions = [];
     private readonly Dictionary<long, (IActorRef Mm, long RequestId, int Remaining)> _pageOuts = [];
     private readonly Dictionary<DiskRequestId, long> _writes = [];
     private readonly Receive _serving;
     private readonly ReclaimReport _reclaimReport;
-    private IActorRef _loaders = ActorRefs.Nobody, _disk = ActorRefs.Nobody;
     private long _nextWrite, _nextPageOut;
     private long _progress, _progressSeen;   // reclaim's steps, and how many there were when Reclaiming was last entered
     private bool _reclaiming;
+    private bool _throttled; // an eviction freed nothing: no new one until the throttle's end (or a frame freed meanwhile)
 
     /// <summary>
     /// After each message: memory is Reclaiming while a request waits for a frame or an eviction is under way, and
@@ -51,11 +50,6 @@ public sealed partial class MemoryActor
     {
         switch (message)
         {
-            case ConnectMemory connect:
-                (_loaders, _disk) = (connect.Loaders, connect.Disk);
-                foreach (var (asid, mm) in connect.AddressSpaces)
-                    _addressSpaces[asid] = mm;
-                return true;
             case PteReplaced replaced when _evictions.TryGetValue(replaced.EvictionId, out var eviction):
                 _progress++;
                 _memory.Unmapped(eviction.Eviction, replaced.Page, replaced.Replaced);
@@ -68,6 +62,9 @@ public sealed partial class MemoryActor
                 return true;
             case PageOut pageOut:
                 OnPageOut(pageOut, Sender);
+                return true;
+            case ReclaimThrottled:
+                _throttled = false;
                 return true;
             default:
                 return false;
@@ -127,7 +124,7 @@ public sealed partial class MemoryActor
             case Waiting.Frame { Prepare: var prepare }:
                 if (prepare.What is Preparation.ReadDone done)
                     Settle(done.Frame, done.Generation);
-                prepare.AddressSpace.Tell(new KillProcess(ProcessFate.KilledByOom, prepare.Then.Cpu));
+                Peers.AddressSpace(prepare.Page.Asid).Tell(new KillProcess(ProcessFate.KilledByOom, prepare.Then.Cpu));
                 _waker.Ended(prepare.Then.Waiters, prepare.Page, prepare.Then.Report, counted: false, FaultOutcome.Killed);
                 break;
         }
@@ -141,7 +138,7 @@ public sealed partial class MemoryActor
             while (_waiting.Count > 0 && !_memory.IsFull)
                 Serve(_waiting.Dequeue());
             var needed = _waiting.Count - _evictions.Values.Count(e => e.PageOut is null);
-            if (needed <= 0)
+            if (needed <= 0 || _throttled)
                 return;
             // The next request to get a frame keeps its copy's source; the sources of those behind it go only when nothing
             // else can (their faults then start over), so two copies waiting on each other's source cannot stall reclaim.
@@ -164,12 +161,7 @@ public sealed partial class MemoryActor
         var eviction = _memory.BeginEviction(frame, initiator);
         _evictions[eviction.Id] = (eviction, pageOut);
         foreach (var page in eviction.Mappers)
-        {
-            if (_addressSpaces.TryGetValue(page.Asid, out var mm))
-                _loaders.Tell(new EvictPage(eviction.Id, page, frame, eviction.Replacement, cpu, mm, Self));
-            else
-                _memory.Unmapped(eviction, page, replaced: false); // no mm is known for it: it keeps its frame
-        }
+            Peers.Loaders.Tell(new EvictPage(eviction.Id, page, frame, eviction.Replacement, cpu));
         if (eviction.Unmapping == 0)
             WriteOut(eviction);
     }
@@ -190,7 +182,7 @@ public sealed partial class MemoryActor
             PageSource.FromFile file => new DiskBlock.OfFile(file.Page),
             _ => throw new InvalidOperationException($"no disk block for {write.Block}"),
         };
-        _disk.Tell(new WritePage(request, block, [.. write.Content]));
+        Peers.Disk.Tell(new WritePage(request, block, [.. write.Content]));
     }
 
     /// <summary>The page is out: the frame is freed — unless a fault mapped it again meanwhile, and then it stays.</summary>
@@ -200,6 +192,8 @@ public sealed partial class MemoryActor
         _evictions.Remove(eviction.Id);
         if (_memory.Finish(eviction))
             _run.Events?.Record(Self.Path.Name, null, new SimEvent.PageEvicted(eviction.Frame, [.. eviction.Mappers]));
+        else if (_waiting.Count > 0 && !_throttled)
+            Throttle();
         if (pageOut is { } id && _pageOuts[id] is var (mm, requestId, remaining))
         {
             if (remaining == 1)
@@ -212,6 +206,17 @@ public sealed partial class MemoryActor
                 _pageOuts[id] = (mm, requestId, remaining - 1);
             }
         }
+    }
+
+    /// <summary>
+    /// An eviction freed nothing (each PTE it came for had changed, or a fault mapped the frame again): the victim would
+    /// be the same at once, and what frees it — an exit's or a munmap's release after its shootdown — may be waiting on
+    /// time (an IPI's delivery). So reclaim waits, as Linux's throttles when it makes no progress, instead of spinning.
+    /// </summary>
+    private void Throttle()
+    {
+        _throttled = true;
+        _time.Send(Self, ReclaimThrottled.Instance, _run.Latencies.ReclaimThrottle, Self);
     }
 
     /// <summary>MADV_PAGEOUT: evicts the frames the process alone maps, then answers.</summary>

@@ -28,7 +28,6 @@ namespace Faultsim.Actors.Memory;
 public sealed partial class MemoryActor : SimulationActor
 {
     private readonly MemoryManager _memory;
-    private readonly IActorRef _machine;
     private readonly RunContext _run;
     private readonly SimTime _time;
     private readonly Waker _waker;
@@ -50,19 +49,18 @@ public sealed partial class MemoryActor : SimulationActor
     /// </summary>
     private readonly Dictionary<FrameNumber, FrameNumber> _copiedFrom = [];
 
-    public MemoryActor(MemorySettings settings, IActorRef machine, RunContext run) : base(nameof(Serving), run.WaitBound)
+    public MemoryActor(MemorySettings settings, RunContext run) : base(nameof(Serving), run.WaitBound)
     {
         _serving = Serving;
         _reclaimReport = new ReclaimReport(this);
         _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy());
-        _machine = machine;
         _run = run;
         _time = new SimTime(Context.System);
-        _waker = new Waker(Self.Path.Name, run, _time, Self);
+        _waker = new Waker(Self.Path.Name, run, _time, Self, cpu => Peers.Tlb(cpu));
     }
 
-    public static Props Props(MemorySettings settings, IActorRef machine, RunContext run) =>
-        Akka.Actor.Props.Create(typeof(MemoryActor), settings, machine, run);
+    public static Props Props(MemorySettings settings, RunContext run) =>
+        Akka.Actor.Props.Create(typeof(MemoryActor), settings, run);
 
     protected override bool Receive(object message) => Serving(message);
 
@@ -220,17 +218,16 @@ public sealed partial class MemoryActor : SimulationActor
     /// <summary>The frame is referenced for the page's PTE, which goes to the mm to install (the model's install rules give its flags).</summary>
     private void Install(Prepare prepare, FrameNumber frame, bool exclusive, PageWork work = PageWork.None, long latency = 0)
     {
-        _addressSpaces[prepare.Page.Asid] = prepare.AddressSpace;
         _memory.Map(frame, prepare.Page);
         if (work != PageWork.None)
             Unsettled(frame); // a new frame: on the replacement lists once its PTE is in place
-        var flags = InstallRules.For(prepare.Resolution, prepare.Vma, prepare.Access, exclusive);
+        var flags = prepare.Effect.FlagsFor(prepare.Vma, prepare.Access, exclusive);
         var pte = Pte.Mapped(frame, flags, _memory.Frames.Generation(frame));
         var install = prepare.Then with
         {
             New = pte, FramePrepared = true, PreparedAt = prepare.Then.Trace.IsSampled ? _time.NowNanos : 0, Work = work, // the time: for a span only
         };
-        _time.Send(prepare.AddressSpace, install, latency, Self); // zeroing or copying takes its time
+        _time.Send(Peers.AddressSpace(prepare.Page.Asid), install, latency, Self); // zeroing or copying takes its time
     }
 
     /// <summary>A read's content arrives: the frame is filled and unlocked, and whoever waited for it gets the page.</summary>
@@ -316,7 +313,7 @@ public sealed partial class MemoryActor : SimulationActor
             if (!_memory.Access(access.Frame, access.Generation, access.Page, access.Offset, access.Write, access.Value, out var read))
             {
                 _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.StaleAccess(accessed.Cpu, access.Page, access.Frame));
-                _machine.Tell(new ViolationFound($"stale translation used by {accessed.Cpu}: {access.Frame} of {access.Page} was freed or reused after it was cached"));
+                Peers.Machine.Tell(new ViolationFound($"stale translation used by {accessed.Cpu}: {access.Frame} of {access.Page} was freed or reused after it was cached"));
                 continue;
             }
             if (_run.Events is not { } events)
@@ -331,7 +328,6 @@ public sealed partial class MemoryActor : SimulationActor
     private void OnAddReferences(AddReferences add)
     {
         _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.Forked(add.Parent, new ProcessId(add.ChildAsid.Value)));
-        _addressSpaces[add.ChildAsid] = add.Child;
         _memory.AddReferences(add.Pages);
         Sender.Tell(new ReferencesAdded(add.Id));
     }

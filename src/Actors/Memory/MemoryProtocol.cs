@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
@@ -88,12 +87,12 @@ public abstract record Preparation
 
 /// <summary>
 /// Loader → memory: a frame for <see cref="Page"/>, referenced for its PTE, then <see cref="Then"/> sent to
-/// <see cref="AddressSpace"/> with the PTE the model's install rules give (<see cref="Resolution"/>, <see cref="Vma"/>,
+/// the page's mm with the PTE flags the model's effect gives (<see cref="Effect"/>, <see cref="Vma"/>,
 /// <see cref="Access"/>). If the frame went away since the lookup, the waiters fault again; with no frame to be had,
 /// the OOM killer ends the process.
 /// </summary>
 public sealed record Prepare(FaultId Id, PageKey Page, ProcessId Pid, Preparation What,
-    IActorRef AddressSpace, InstallPte Then, Resolution Resolution, Vma Vma, AccessKind Access) : IMemoryProtocol;
+    InstallPte Then, FaultEffect Effect, Vma Vma, AccessKind Access) : IMemoryProtocol;
 
 /// <summary>Loader → memory: a reserved read failed (I/O error) or was abandoned; those waiting for it look up again.</summary>
 public sealed record CancelRead(MemoryQuery Source, FrameNumber Frame) : IMemoryProtocol;
@@ -116,18 +115,21 @@ public sealed record Accessed(CpuId Cpu, ImmutableArray<FrameAccess> Accesses) :
 /// <summary>mm → memory, after the shootdown of the pages: drop their references.</summary>
 public sealed record ReleasePages(ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
 
-/// <summary>mm of <paramref name="Parent"/> → memory at fork: the PTEs of the child (<paramref name="Child"/>, its mm) reference these frames and slots too. Answered by <see cref="ReferencesAdded"/>.</summary>
-public sealed record AddReferences(long Id, ProcessId Parent, Asid ChildAsid, IActorRef Child, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
+/// <summary>mm of <paramref name="Parent"/> → memory at fork: the PTEs of the child (<paramref name="ChildAsid"/>) reference these frames and slots too. Answered by <see cref="ReferencesAdded"/>.</summary>
+public sealed record AddReferences(long Id, ProcessId Parent, Asid ChildAsid, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
 
 public sealed record ReferencesAdded(long Id) : IMemoryProtocol;
-
-/// <summary>Machine → memory when a run starts: the loader router and the disk, which reclaim talks to.</summary>
-public sealed record ConnectMemory(IActorRef Loaders, IActorRef Disk, ImmutableDictionary<Asid, IActorRef> AddressSpaces) : IMemoryProtocol;
 
 /// <summary>mm → memory: MADV_PAGEOUT by <see cref="Cpu"/> — reclaim these frames (each mapped by this process alone). Answered by <see cref="PagedOut"/>.</summary>
 public sealed record PageOut(long Id, ProcessId Pid, CpuId Cpu, ImmutableArray<FrameNumber> Frames) : IMemoryProtocol;
 
 public sealed record PagedOut(long Id) : IMemoryProtocol;
+
+/// <summary>Memory → itself: reclaim that freed nothing has waited its throttle (latency.reclaim-throttle) and may evict again.</summary>
+public sealed record ReclaimThrottled : IMemoryProtocol
+{
+    public static readonly ReclaimThrottled Instance = new();
+}
 
 /// <summary>mm → memory: the PTE of <see cref="Page"/> that mapped the victim of eviction <see cref="EvictionId"/> now holds its replacement (or no longer mapped it).</summary>
 public sealed record PteReplaced(long EvictionId, PageKey Page, bool Replaced) : IMemoryProtocol;

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
@@ -31,11 +30,11 @@ public enum FaultOutcome
 
 /// <summary>
 /// mm → loader of <see cref="Page"/>: a fault, with what the mm knew when it raised it (<see cref="Input"/>; memory
-/// facts are filled in by the loader), the mm's fork count then, and the TLB to wake; its trace, and when it was raised.
-/// Answered by <see cref="FaultResolved"/>.
+/// facts are filled in by the loader) and the mm's fork count then; its trace, and when it was raised. Answered by
+/// <see cref="FaultResolved"/> to the TLB of <see cref="Cpu"/>; the page's mm is the directory's of its asid.
 /// </summary>
 public sealed record ResolveFault(FaultId Id, CpuId Cpu, PageKey Page, ProcessId Pid, FaultInput Input, long Forks,
-    IActorRef AddressSpace, IActorRef ReplyTo, TraceContext Trace = default, long RaisedAt = 0) : IFaultProtocol;
+    TraceContext Trace = default, long RaisedAt = 0) : IFaultProtocol;
 
 /// <summary>
 /// mm (or loader, memory when the fault ends without a PTE) → TLB, only after the PTE is installed: how the fault ended. <see cref="Counted"/> is false when the fault
@@ -48,7 +47,7 @@ public sealed record FaultResolved(FaultId Id, PageKey Page, ResolutionKind Kind
 /// <summary>
 /// Memory → loader of <see cref="Page"/> (through the router, so it waits behind a fault on that page): eviction
 /// <see cref="EvictionId"/> takes <see cref="Frame"/>; its PTE is to become <see cref="Replacement"/> (a swap entry, or none).
-/// The loader hands it to the page's mm (<see cref="AddressSpace"/>), which answers memory with PteReplaced. Reclaim runs
-/// on <see cref="Initiator"/>: the CPU whose fault or system call needed the frame.
+/// The loader hands it to the page's mm, which answers memory with PteReplaced. Reclaim runs on <see cref="Initiator"/>:
+/// the CPU whose fault or system call needed the frame.
 /// </summary>
-public sealed record EvictPage(long EvictionId, PageKey Page, FrameNumber Frame, Pte Replacement, CpuId Initiator, IActorRef AddressSpace, IActorRef ReplyTo) : IFaultProtocol;
+public sealed record EvictPage(long EvictionId, PageKey Page, FrameNumber Frame, Pte Replacement, CpuId Initiator) : IFaultProtocol;

@@ -34,7 +34,6 @@ namespace Faultsim.Actors.Paging;
 // through several states, and entering them costs no allocation (their handlers are delegates made once).
 public sealed class PageLoaderActor : SimulationActor, IWithStash
 {
-    private readonly IActorRef _memory, _disk, _machine;
     private readonly RunContext _run;
     private readonly Waker _waker;
     private readonly SimTime _time;
@@ -44,24 +43,25 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private Job? _job;              // Gathering's and Reading's data: the fault being resolved
     private long _lastSequence, _reads, _reported;
 
+    /// <param name="peers">The run's directory: a loader is made once it exists.</param>
     /// <param name="chaos">
     /// Draws this loader's injected crashes (faultsim.chaos.loader-crash-rate). Every incarnation of the loader gets the
     /// same instance from its Props, so a restarted loader goes on with the next draw instead of repeating the crash.
     /// </param>
-    public PageLoaderActor(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound)
+    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound)
     {
+        UsePeers(peers);
         (_idle, _gathering, _reading) = (Idle, Gathering, Reading);
-        (_memory, _disk, _machine, _run, _chaos) = (memory, disk, machine, run, chaos);
+        (_run, _chaos) = (run, chaos);
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
-        _waker = new Waker(Self.Path.Name, run, _time, Self);
-        (_idle, _gathering, _reading) = (Idle, Gathering, Reading);
+        _waker = new Waker(Self.Path.Name, run, _time, Self, peers.Tlb);
     }
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(IActorRef memory, IActorRef disk, IActorRef machine, RunContext run, ulong seed) =>
-        Akka.Actor.Props.Create(typeof(PageLoaderActor), memory, disk, machine, run, new SimRandom(seed));
+    public static Props Props(ActorDirectory peers, RunContext run, ulong seed) =>
+        Akka.Actor.Props.Create(typeof(PageLoaderActor), peers, run, new SimRandom(seed));
 
     protected override bool AroundReceive(Receive receive, object message)
     {
@@ -92,8 +92,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         if (message is EvictPage evict)
         {
             // An eviction of this page, after any fault on it: the mm replaces the PTE if it still maps the frame.
-            evict.AddressSpace.Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.Initiator, evict.ReplyTo));
-            Context.Parent.Tell(new LoaderIdle(evict.Page, _lastSequence, MessagesReceived - _reported));
+            Peers.AddressSpace(evict.Page.Asid).Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.Initiator));
+            Peers.Loaders.Tell(new LoaderIdle(evict.Page, _lastSequence, MessagesReceived - _reported));
             _reported = MessagesReceived;
             return true;
         }
@@ -105,7 +105,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         {
             job.Query = query;
             job.AskedAt = _time.NowNanos;
-            _memory.Tell(new LookUp(leader.Id, leader.Cpu, leader.Page, query));
+            Peers.Memory.Tell(new LookUp(leader.Id, leader.Cpu, leader.Page, query));
             BecomeWaiting(nameof(Gathering), _gathering, "memory's answer to its lookup (LookedUp)", job);
             return true;
         }
@@ -156,46 +156,41 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.FaultDecided(job.Leader.Id.Value, job.Page, resolution.Kind));
         if (resolution is Resolution.CowBreak or Resolution.CowReuse && !vma.IsShared) // a shared mapping's write-notify is no COW
             _run.Events?.Record(Self.Path.Name, null, new SimEvent.CowDecided(job.Page, job.Input.Pte.Frame, job.Input.Frame.RefCount, resolution is Resolution.CowReuse));
-        switch (resolution)
+        var effect = job.Effect = FaultEffect.Of(resolution, job.Input);
+        switch (effect)
         {
-            case Resolution.Spurious:
+            case FaultEffect.FlushLocal:
                 End(job, resolution, counted: true); // the TLB flushes its stale entry and walks again
                 break;
-            case Resolution.DemandZero { MapZeroPage: true }:
-            case Resolution.StackGrowth { MapZeroPage: true }:
-                Install(job, Pte.Mapped(FrameNumber.Zero, InstallRules.ZeroPage(vma)));
+            case FaultEffect.Install install:
+                Install(job, install.Pte);
                 break;
-            case Resolution.DemandZero { InPageCache: true }:
+            case FaultEffect.ZeroInPageCache:
                 ZeroShared(job);
                 break;
-            case Resolution.DemandZero or Resolution.StackGrowth:
+            case FaultEffect.AllocateZeroed:
                 Prepare(job, Preparation.ZeroFilled.Instance);
                 break;
-            case Resolution.PageCacheHit hit:
-                Prepare(job, hit.CopyForWrite
-                    ? new Preparation.CopyOf(hit.Frame, job.Cached.Generation)
-                    : new Preparation.Cached(hit.Frame, job.Cached.Generation, hit.FromSwapCache ? job.Input.Pte.Slot : null));
+            case FaultEffect.MapCached cached:
+                Prepare(job, new Preparation.Cached(cached.Frame, job.Cached.Generation, cached.FromSwapCache ? job.Input.Pte.Slot : null));
                 break;
-            case Resolution.Major major:
-                Read(job, major);
+            case FaultEffect.Copy { BreaksCow: false } copy:
+                Prepare(job, new Preparation.CopyOf(copy.Source, job.Cached.Generation));
                 break;
-            case Resolution.CowBreak cow:
-                Prepare(job, new Preparation.CopyOf(cow.Old, job.Input.Pte.GenerationTag));
+            case FaultEffect.Copy cow:
+                Prepare(job, new Preparation.CopyOf(cow.Source, job.Input.Pte.GenerationTag));
                 break;
-            case Resolution.CowReuse:
-                Install(job, InstallRules.Reused(job.Input.Pte));
+            case FaultEffect.Read read:
+                Read(job, read);
                 break;
-            case Resolution.SigSegv:
-                Kill(job, ProcessFate.KilledBySigSegv, resolution);
+            case FaultEffect.Kill kill:
+                Kill(job, kill.Fate, resolution);
                 break;
-            case Resolution.SigBus:
-                Kill(job, ProcessFate.KilledBySigBus, resolution);
-                break;
-            case Resolution.EfaultFixup:
+            case FaultEffect.Fixup:
                 End(job, resolution, counted: true, FaultOutcome.Efault);
                 break;
-            case Resolution.KernelOops oops:
-                _machine.Tell(new KernelPanic(job.Leader.Cpu, job.Leader.Pid, oops.Reason));
+            case FaultEffect.Panic panic:
+                Peers.Machine.Tell(new KernelPanic(job.Leader.Cpu, job.Leader.Pid, panic.Reason));
                 End(job, resolution, counted: true, FaultOutcome.Panic);
                 break;
         }
@@ -214,24 +209,24 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     }
 
     /// <summary>The one disk read of this load; followers arriving meanwhile wait for it.</summary>
-    private void Read(Job job, Resolution.Major major)
+    private void Read(Job job, FaultEffect.Read read)
     {
         if (job.Reservation is null)
         {
-            End(job, major, counted: false); // memory did not reserve the read: look again
+            End(job, job.Resolution!, counted: false); // memory did not reserve the read: look again
             return;
         }
         job.Request = new DiskRequestId(++_reads);
-        DiskBlock block = major.Source switch
+        DiskBlock block = read.Source switch
         {
             PageSource.FromFile file => new DiskBlock.OfFile(file.Page),
             PageSource.FromSwap swap => new DiskBlock.OfSwap(swap.Slot),
-            _ => throw new InvalidOperationException($"no disk block for {major.Source}"),
+            _ => throw new InvalidOperationException($"no disk block for {read.Source}"),
         };
-        _run.Events?.Record(Self.Path.Name, _disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
+        _run.Events?.Record(Self.Path.Name, Peers.Disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
         job.Block = block;
         job.AskedAt = _time.NowNanos;
-        _disk.Tell(new ReadPage(job.Request, block));
+        Peers.Disk.Tell(new ReadPage(job.Request, block));
         BecomeWaiting(nameof(Reading), _reading, "the disk's read (PageRead, PageReadFailed)", job);
     }
 
@@ -248,7 +243,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                 job.DiskRead = true;
                 job.Reservation = null; // handed over to memory with the content
                 Prepare(job, new Preparation.ReadDone(reservation.Frame, reservation.Generation, reservation.Query, read.Content,
-                    ((Resolution.Major)job.Resolution!).CopyForWrite));
+                    ((FaultEffect.Read)job.Effect!).CopyForWrite));
                 return true;
             case PageReadFailed failed when failed.Id == job.Request:
                 _trace.Span(job.Leader.Trace, Instruments.Spans.DiskRead, job.AskedAt, Instruments.Attributes.Block, job.Block!.ToString());
@@ -268,8 +263,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     {
         WakeFollowersEarly(job);
         var leader = job.Leader;
-        _memory.Tell(new Prepare(leader.Id, leader.Page, leader.Pid, what, leader.AddressSpace,
-            InstallOrder(job, Pte.None), job.Resolution!, job.Input.Vma!, job.Input.Code.Access));
+        Peers.Memory.Tell(new Prepare(leader.Id, leader.Page, leader.Pid, what,
+            InstallOrder(job, Pte.None), job.Effect!, job.Input.Vma!, job.Input.Code.Access));
         HandedOff(job);
     }
 
@@ -277,7 +272,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private void Install(Job job, Pte pte)
     {
         WakeFollowersEarly(job);
-        job.Leader.AddressSpace.Tell(InstallOrder(job, pte));
+        MmOf(job.Leader).Tell(InstallOrder(job, pte));
         HandedOff(job);
     }
 
@@ -293,8 +288,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private InstallPte InstallOrder(Job job, Pte pte)
     {
         var leader = job.Leader;
-        var grow = job.Resolution is Resolution.StackGrowth growth ? growth.NewStart : (VirtualAddress?)null;
-        return new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, job.Input.Vma, leader.Forks, pte, grow,
+        return new InstallPte(leader.Id, leader.Cpu, leader.Page.Page, job.Input.Pte, job.Input.Vma, leader.Forks, pte, job.Effect?.GrowsTo,
             job.WaitQueue, Report(job, job.Resolution!), FramePrepared: false, leader.Trace);
     }
 
@@ -323,9 +317,11 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         }
     }
 
+    private IActorRef MmOf(ResolveFault fault) => Peers.AddressSpace(fault.Page.Asid);
+
     private void Kill(Job job, ProcessFate fate, Resolution resolution)
     {
-        job.Leader.AddressSpace.Tell(new KillProcess(fate, job.Leader.Cpu));
+        MmOf(job.Leader).Tell(new KillProcess(fate, job.Leader.Cpu));
         End(job, resolution, counted: fate != ProcessFate.KilledByOom, FaultOutcome.Killed);
     }
 
@@ -348,7 +344,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         _job = null;
         Become(nameof(Idle), _idle);
         Stash.UnstashAll();
-        Context.Parent.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
+        Peers.Loaders.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
         _reported = MessagesReceived;
     }
 
@@ -359,7 +355,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private void GiveBack(Job job)
     {
         if (job.Reservation is { } reservation)
-            _memory.Tell(new CancelRead(reservation.Query, reservation.Frame));
+            Peers.Memory.Tell(new CancelRead(reservation.Query, reservation.Frame));
         job.Reservation = null;
     }
 
@@ -380,7 +376,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         {
             get
             {
-                var leader = new Waiter(Leader.Id, Leader.ReplyTo, Leader.Trace, Leader.Input.Code);
+                var leader = new Waiter(Leader.Id, Leader.Cpu, Leader.Trace, Leader.Input.Code);
                 if (!HasFollowers)
                     return [leader];
                 var queue = ImmutableArray.CreateBuilder<Waiter>(1 + _followers!.Count);
@@ -405,10 +401,11 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         private void AddFollowers(ImmutableArray<Waiter>.Builder queue)
         {
             foreach (var (fault, since) in _followers!)
-                queue.Add(new Waiter(fault.Id, fault.ReplyTo, fault.Trace, fault.Input.Code, since));
+                queue.Add(new Waiter(fault.Id, fault.Cpu, fault.Trace, fault.Input.Code, since));
         }
         public FaultInput Input { get; set; } = leader.Input;
         public Resolution? Resolution { get; set; }
+        public FaultEffect? Effect { get; set; }
         public MemoryQuery? Query { get; set; }
         public (FrameNumber Frame, uint Generation) Cached { get; set; }
         public (MemoryQuery Query, FrameNumber Frame, uint Generation)? Reservation { get; set; }

@@ -17,7 +17,7 @@ namespace Faultsim.Actors.Paging;
 // GetLoader, GetRouterStats ──▶ answered
 public sealed class PageLoaderRouter : SimulationActor
 {
-    private readonly Func<ulong, Props> _loaderProps;
+    private readonly Func<ActorDirectory, ulong, Props> _loaderProps;
     private readonly RunContext _run;
     private readonly ulong _seed;
     private readonly Dictionary<PageKey, (IActorRef Loader, long Last)> _bound = [];
@@ -25,8 +25,8 @@ public sealed class PageLoaderRouter : SimulationActor
     private long _routed, _loaderMessages;
     private int _created, _peak;
 
-    /// <param name="loaderProps">The props of a loader, given its seed.</param>
-    public PageLoaderRouter(Func<ulong, Props> loaderProps, RunContext run, ulong seed) : base("Routing")
+    /// <param name="loaderProps">The props of a loader, given the run's directory and its seed.</param>
+    public PageLoaderRouter(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed) : base("Routing")
     {
         (_loaderProps, _run, _seed) = (loaderProps, run, seed);
     }
@@ -60,7 +60,7 @@ public sealed class PageLoaderRouter : SimulationActor
         }
     }
 
-    public static Props Props(Func<ulong, Props> loaderProps, RunContext run, ulong seed) =>
+    public static Props Props(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed) =>
         Akka.Actor.Props.Create(typeof(PageLoaderRouter), loaderProps, run, seed);
 
     /// <summary>
@@ -95,6 +95,6 @@ public sealed class PageLoaderRouter : SimulationActor
     private IActorRef NewLoader()
     {
         _created++;
-        return Context.ActorOf(_loaderProps(_seed + (ulong)_created), "loader-" + _created);
+        return Context.ActorOf(_loaderProps(Peers, _seed + (ulong)_created), "loader-" + _created);
     }
 }

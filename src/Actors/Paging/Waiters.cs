@@ -11,10 +11,10 @@ using Faultsim.Model.Tlbs;
 namespace Faultsim.Actors.Paging;
 
 /// <summary>
-/// A fault waiting to be woken: its id, the TLB that raised it, its trace and error code, and since when it waits behind
+/// A fault waiting to be woken: its id, the CPU whose TLB raised it, its trace and error code, and since when it waits behind
 /// another fault on the page (a follower; -1 for the leader, who waits for nobody).
 /// </summary>
-public readonly record struct Waiter(FaultId Id, IActorRef ReplyTo, TraceContext Trace = default, FaultErrorCode Code = default, long WaitingSince = -1);
+public readonly record struct Waiter(FaultId Id, CpuId Cpu, TraceContext Trace = default, FaultErrorCode Code = default, long WaitingSince = -1);
 
 /// <summary>How the leader's fault was resolved, as its waiters count it: the kind, getrusage's major, and whether it read the disk.</summary>
 public sealed record FaultReport(ResolutionKind Kind, bool Major, bool DiskRead);
@@ -24,7 +24,8 @@ public sealed record FaultReport(ResolutionKind Kind, bool Major, bool DiskRead)
 /// the mm after an install, the loader or memory when the fault ends otherwise. Each wake-up is logged,
 /// and arrives after the fault-exit latency; a sampled follower's wait is recorded as its span.
 /// </summary>
-public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef self)
+/// <param name="tlbOf">Where a CPU's TLB is: the directory of the actor that wakes.</param>
+public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef self, Func<CpuId, IActorRef> tlbOf)
 {
     private readonly FaultTrace _trace = new(run.Tracing, time);
 
@@ -67,11 +68,12 @@ public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef 
     private void Send(Waiter waiter, PageKey page, ResolutionKind kind, bool major, bool counted, bool DiskRead, FaultOutcome outcome, Translation? translation,
         bool crashed = false)
     {
-        run.Events?.Record(actor, waiter.ReplyTo.Path.Name,
+        var tlb = tlbOf(waiter.Cpu);
+        run.Events?.Record(actor, tlb.Path.Name,
             new SimEvent.FaultWoken(waiter.Id.Value, page, kind, counted, outcome.ToString().ToLowerInvariant()));
         if (waiter.WaitingSince >= 0)
             _trace.Span(waiter.Trace, Instruments.Spans.LoaderWait, waiter.WaitingSince);
-        time.Send(waiter.ReplyTo, new FaultResolved(waiter.Id, page, kind, major, counted, DiskRead, outcome, translation, waiter.Code, crashed),
+        time.Send(tlb, new FaultResolved(waiter.Id, page, kind, major, counted, DiskRead, outcome, translation, waiter.Code, crashed),
             run.Latencies.FaultExit, self);
     }
 }

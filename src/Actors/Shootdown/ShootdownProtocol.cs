@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Akka.Actor;
 using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Shootdowns;
@@ -12,12 +11,12 @@ namespace Faultsim.Actors.Shootdown;
 // Only then does the mm let memory free or reuse the frames.
 public interface IShootdownProtocol : ISimulationMessage;
 
-/// <summary>A TLB to shoot down, with the CPU it belongs to.</summary>
-public readonly record struct ShootdownTarget(CpuId Cpu, IActorRef Tlb);
-
 /// <summary>Round → mm: every target acknowledged.</summary>
 public sealed record ShootdownCompleted(ShootdownId Id, int Ipis) : IShootdownProtocol;
 
-/// <summary>The parameters of one round; <see cref="Trace"/> is the fault that needed it, if one did and it is sampled.</summary>
-public sealed record ShootdownOrder(ShootdownId Id, ShootdownScope Scope, ImmutableArray<ShootdownTarget> Targets, CpuId Initiator, ShootdownMode Mode,
+/// <summary>
+/// The parameters of one round: the CPUs whose TLBs it shoots down (the directory says where they are); <see cref="Trace"/>
+/// is the fault that needed it, if one did and it is sampled.
+/// </summary>
+public sealed record ShootdownOrder(ShootdownId Id, ShootdownScope Scope, ImmutableArray<CpuId> Targets, CpuId Initiator, ShootdownMode Mode,
     TraceContext Trace = default);

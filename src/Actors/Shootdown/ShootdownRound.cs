@@ -28,8 +28,9 @@ public sealed class ShootdownRound : SimulationActor
     private long _started;
 
     /// <remarks>Its wait is not bounded itself: the mm (Flushing) or memory (Reclaiming) waiting for it is.</remarks>
-    public ShootdownRound(ShootdownOrder order, RunContext run) : base(nameof(AwaitingAcks))
+    public ShootdownRound(ShootdownOrder order, ActorDirectory peers, RunContext run) : base(nameof(AwaitingAcks))
     {
+        UsePeers(peers);
         _order = order;
         _run = run;
         _time = new SimTime(Context.System);
@@ -50,10 +51,11 @@ public sealed class ShootdownRound : SimulationActor
         return true;
     }
 
-    public static Props Props(ShootdownOrder order, RunContext run) => Akka.Actor.Props.Create(typeof(ShootdownRound), order, run);
+    public static Props Props(ShootdownOrder order, ActorDirectory peers, RunContext run) =>
+        Akka.Actor.Props.Create(typeof(ShootdownRound), order, peers, run);
 
     /// <summary>The IPIs a round sends (the model's rule): one per target other than the initiator, none in lazy mode.</summary>
-    public static int IpisOf(ShootdownOrder order) => ShootdownRules.Ipis(order.Mode, order.Targets.Select(t => t.Cpu), order.Initiator);
+    public static int IpisOf(ShootdownOrder order) => ShootdownRules.Ipis(order.Mode, order.Targets, order.Initiator);
 
     protected override void PreStart()
     {
@@ -62,14 +64,15 @@ public sealed class ShootdownRound : SimulationActor
         var invalidate = new Invalidate(_order.Id, _order.Scope);
         var lazy = _order.Mode == ShootdownMode.Lazy;
         // Planted bug skip-one-invalidation: the first CPU other than the initiator is never told, nor waited for.
-        var skipped = _run.Bugs.SkipOneInvalidation ? _order.Targets.FirstOrDefault(t => t.Cpu != _order.Initiator) : default;
-        foreach (var target in _order.Targets.Where(t => t != skipped || skipped.Tlb is null))
+        CpuId? skipped = _run.Bugs.SkipOneInvalidation ? _order.Targets.Where(t => t != _order.Initiator).Select(t => (CpuId?)t).FirstOrDefault() : null;
+        foreach (var target in _order.Targets.Where(t => t != skipped))
         {
-            _pending.Add(target.Cpu);
-            var ipi = target.Cpu != _order.Initiator && !lazy;
+            _pending.Add(target);
+            var ipi = target != _order.Initiator && !lazy;
+            var tlb = Peers.Tlb(target);
             if (ipi)
-                _run.Events?.Record(Self.Path.Name, target.Tlb.Path.Name, new SimEvent.IpiSent(_order.Id.Value, target.Cpu));
-            _time.Send(target.Tlb, invalidate, ipi ? _run.Latencies.Ipi : 0, Self); // an IPI takes its delivery time; a lazy order is queued at once
+                _run.Events?.Record(Self.Path.Name, tlb.Path.Name, new SimEvent.IpiSent(_order.Id.Value, target));
+            _time.Send(tlb, invalidate, ipi ? _run.Latencies.Ipi : 0, Self); // an IPI takes its delivery time; a lazy order is queued at once
         }
         if (_pending.Count == 0)
             Complete();

@@ -32,7 +32,6 @@ public sealed class TlbActor : SimulationActor
 {
     private readonly CpuId _cpu;
     private readonly Model.Tlbs.Tlb _tlb;
-    private readonly IActorRef _memory;
     private readonly bool _flushBeforeWalk;
     private readonly RunContext _run;
     private readonly SimTime _time;
@@ -43,7 +42,7 @@ public sealed class TlbActor : SimulationActor
     private Quantum? _quantum;      // AwaitingTranslation's data: the quantum in progress
     private long _faults;
 
-    public TlbActor(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk, RunContext run) : base(nameof(Idle), run.WaitBound)
+    public TlbActor(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run) : base(nameof(Idle), run.WaitBound)
     {
         (_idle, _awaitingTranslation) = (Idle, AwaitingTranslation);
         _cpu = cpu;
@@ -52,14 +51,12 @@ public sealed class TlbActor : SimulationActor
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
         _tlb = new Model.Tlbs.Tlb(entries, ways);
-        _memory = memory;
-        (_idle, _awaitingTranslation) = (Idle, AwaitingTranslation);
     }
 
     /// <param name="flushBeforeWalk">Send the accesses performed so far to memory before every walk: needed when frames
     /// are limited, so that eviction sees every reference in order (LRU, Clock, OPT count them exactly).</param>
-    public static Props Props(CpuId cpu, int entries, int ways, IActorRef memory, bool flushBeforeWalk, RunContext run) =>
-        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, memory, flushBeforeWalk, run);
+    public static Props Props(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run) =>
+        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, flushBeforeWalk, run);
 
     protected override bool Receive(object message) => Idle(message);
 
@@ -68,7 +65,7 @@ public sealed class TlbActor : SimulationActor
         switch (message)
         {
             case ExecuteQuantum quantum:
-                Run(new Quantum(quantum, Sender));
+                Run(new Quantum(quantum, Sender, Peers.AddressSpace(quantum.Asid)));
                 return true;
             case Invalidate order:
                 Apply(order, Sender);
@@ -110,7 +107,7 @@ public sealed class TlbActor : SimulationActor
             q.Invalidated = false;
             q.WalkStarted = _time.NowNanos;
             q.Root = StartFaultTrace(q, access);
-            _time.Send(order.AddressSpace, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit,
+            _time.Send(q.Mm, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit,
                 q.Root is { } root ? TraceContext.Of(root) : TraceContext.None, q.WalkStarted + _run.Latencies.TlbHit), _run.Latencies.PageWalk, Self);
             _quantum = q;
             BecomeWaiting(nameof(AwaitingTranslation), _awaitingTranslation, "its walk or its fault (Walked, WalkRefused, FaultResolved)", q);
@@ -259,7 +256,7 @@ public sealed class TlbActor : SimulationActor
     {
         if (_performed.Count == 0)
             return;
-        _memory.Tell(new Accessed(_cpu, [.. _performed]));
+        Peers.Memory.Tell(new Accessed(_cpu, [.. _performed]));
         _performed.Clear();
     }
 
@@ -310,10 +307,12 @@ public sealed class TlbActor : SimulationActor
     }
 
     /// <summary>A quantum in progress: where it is, what it counted, and the fault it waits on.</summary>
-    private sealed class Quantum(ExecuteQuantum order, IActorRef replyTo)
+    private sealed class Quantum(ExecuteQuantum order, IActorRef replyTo, IActorRef mm)
     {
         public ExecuteQuantum Order { get; } = order;
         public IActorRef ReplyTo { get; } = replyTo;
+        /// <summary>The mm of the quantum's process, which its walks go to.</summary>
+        public IActorRef Mm { get; } = mm;
         public QuantumTally Tally { get; } = new();
         public int Next { get; set; }
         public int FaultsOnThisAccess { get; set; }

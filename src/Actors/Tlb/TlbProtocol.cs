@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Akka.Actor;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
@@ -18,7 +17,7 @@ public interface ITlbProtocol : ISimulationMessage;
 
 /// <summary>CPU → its TLB: perform <see cref="Accesses"/> for process <see cref="Pid"/>. Answered by <see cref="QuantumExecuted"/>.</summary>
 public sealed record ExecuteQuantum(
-    QuantumId Id, ProcessId Pid, Asid Asid, IActorRef AddressSpace, VirtualAddress StackPointer,
+    QuantumId Id, ProcessId Pid, Asid Asid, VirtualAddress StackPointer,
     ImmutableArray<ScriptAccess> Accesses) : ITlbProtocol;
 
 /// <summary>Why a quantum stopped.</summary>

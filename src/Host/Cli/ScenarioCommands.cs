@@ -30,31 +30,38 @@ internal static class ScenarioCommands
     public static Command Explore(CliContext cli)
     {
         var (output, error) = (cli.Output, cli.Error);
-        var (scenario, strategy, set, config) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.Config());
+        var (scenario, swarm, strategy, set, config, write) =
+            (ScenarioOption(), SwarmOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.Config(), WriteScenarioOption());
         var seeds = CommonOptions.Count("--seeds", "Seeds to run, from 1 (default: faultsim.explore.seeds)", 1, int.MaxValue);
         var threads = CommonOptions.Count("--threads", "Seeds run in parallel, one engine each (default: the cores)", 1, 256);
         var maxSteps = CommonOptions.MaxSteps("explore.max-steps", "auto", "Stop each seed's run after N messages (exit 3); auto, the default, scales it to the scripts");
         var command = new Command("explore",
-            "Run a scenario over many seeds until one violates an invariant (exit 1), reaches the step limit (exit 3) or crashes the simulation (exit 70), or none does (exit 0)")
+            "Run a scenario (or a swarm draw per seed) over many seeds until one violates an invariant (exit 1), reaches the step limit (exit 3) or crashes the simulation (exit 70), or none does (exit 0)")
         {
-            scenario, seeds, strategy, config, set, threads, maxSteps,
+            scenario, swarm, seeds, strategy, config, set, threads, maxSteps, write,
         };
+        OneSource(command, scenario, swarm);
         command.SetAction(parse =>
         {
-            var name = parse.GetValue(scenario)!;
-            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "explore.max-steps"), parse.GetValue(config), cli.Environment);
-            if (settings.Telemetry.TraceRatio > 0 || settings.Telemetry.Metrics)
+            OutputPaths.Check([("--write-scenario", parse.GetValue(write))], [("--config", parse.GetValue(config)), ("--scenario", parse.GetValue(scenario))]);
+            var overrides = Overrides(parse, set, strategy, maxSteps, "explore.max-steps");
+            var source = ExploreSource.Of(parse.GetValue(scenario), parse.GetValue(swarm), overrides, parse.GetValue(config), cli.Environment);
+            var first = source.Settings(1);
+            if (first.Telemetry.TraceRatio > 0 || first.Telemetry.Metrics)
                 error.WriteLine("faultsim: warning: explore exports no telemetry (it runs thousands of seeds); replay a seed with --trace-file or the exporters to look at it");
-            var count = parse.GetValue(seeds) ?? settings.Explore.Seeds;
+            var count = parse.GetValue(seeds) ?? first.Explore.Seeds;
             var outcome = WithProgress(output, count, report =>
-                Explorer.Explore(settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report));
+                Explorer.Explore(source.Settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report));
             var speed = $"{outcome.SeedsRun:N0} seeds in {outcome.Elapsed.TotalSeconds:F1} s ({outcome.SeedsPerSecond:N0} seeds/s)";
             if (outcome.Failure is not { } failure)
             {
-                output.WriteLine($"no violation in {count:N0} seeds of {name}: {speed}");
+                output.WriteLine($"no violation in {count:N0} seeds of {source.Name}{source.Tally()}: {speed}");
                 return ExitCodes.Ok;
             }
-            ExploreReport.WriteFailure(output, name, parse.GetValue(set) ?? [], settings, failure, parse.GetValue(config));
+            ExploreReport.WriteFailure(output, source.Title(failure.Seed), source.Argument, parse.GetValue(set) ?? [], outcome.FailureSettings!, failure,
+                parse.GetValue(config));
+            if (parse.GetValue(write) is { } path)
+                source.Write(path, failure.Seed, output);
             output.WriteLine(speed);
             return ExitCodes.Of(failure, error);
         });
@@ -64,40 +71,68 @@ internal static class ScenarioCommands
     public static Command Replay(CliContext cli)
     {
         var (output, error) = (cli.Output, cli.Error);
-        var (scenario, strategy, set, traceFile, config) = (ScenarioOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.TraceFile(), CommonOptions.Config());
+        var (scenario, swarm, strategy, set, traceFile, config) =
+            (ScenarioOption(), SwarmOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.TraceFile(), CommonOptions.Config());
         var seed = CommonOptions.Seed();
-        seed.Description = "The seed to replay";
+        seed.Description = "The seed to replay (under --swarm, also the seed of the draw)";
         seed.Required = true;
         var json = CommonOptions.Json();
         var events = CommonOptions.Events();
+        var write = WriteScenarioOption();
         var maxSteps = CommonOptions.MaxSteps("max-steps", "off", "Stop the run after N messages (exit 3); off: no limit, the default");
-        var command = new Command("replay", "Replay one run of a scenario exactly: the same events, the same verdict")
+        var command = new Command("replay", "Replay one run of a scenario (or of a seed's swarm draw) exactly: the same events, the same verdict")
         {
-            scenario, seed, strategy, config, set, json, traceFile, events, maxSteps,
+            scenario, swarm, seed, strategy, config, set, json, traceFile, events, maxSteps, write,
         };
+        OneSource(command, scenario, swarm);
         command.SetAction(parse =>
         {
-            var name = parse.GetValue(scenario)!;
-            OutputPaths.Check([("--json", parse.GetValue(json)), ("--events", parse.GetValue(events)), ("--trace-file", parse.GetValue(traceFile))],
-                [("--config", parse.GetValue(config)), ("--scenario", name)]);
-            var settings = ScenarioCatalog.Load(name, Overrides(parse, set, strategy, maxSteps, "max-steps"), parse.GetValue(config), cli.Environment);
-            settings = settings with { Seed = parse.GetValue(seed)!.Value };
-            using var eventFile = RunCommand.OpenEvents(settings, parse.GetValue(events), output);
-            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error, eventFile, output);
+            var (jsonPath, eventsPath, tracePath, writePath) = (parse.GetValue(json), parse.GetValue(events), parse.GetValue(traceFile), parse.GetValue(write));
+            OutputPaths.Check([("--json", jsonPath), ("--events", eventsPath), ("--trace-file", tracePath), ("--write-scenario", writePath)],
+                [("--config", parse.GetValue(config)), ("--scenario", parse.GetValue(scenario))]);
+            var source = ExploreSource.Of(parse.GetValue(scenario), parse.GetValue(swarm), Overrides(parse, set, strategy, maxSteps, "max-steps"),
+                parse.GetValue(config), cli.Environment);
+            var at = parse.GetValue(seed)!.Value;
+            var settings = source.Settings(at) with { Seed = at };
+            if (writePath is { } path)
+                source.Write(path, at, output);
+            using var eventFile = RunCommand.OpenEvents(settings, eventsPath, output);
+            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, tracePath, error, eventFile, output);
             eventFile?.Finish("--events");
-            RunCommand.Report(output, parse.GetValue(json), report, settings.Workload, settings, $"scenario {name}", trace, alwaysLog: true,
-                OutputPaths.AnyToStandardOutput(parse.GetValue(events), parse.GetValue(traceFile)));
+            RunCommand.Report(output, jsonPath, report, settings.Workload, settings, source.Title(at), trace, alwaysLog: true,
+                OutputPaths.AnyToStandardOutput(eventsPath, tracePath));
             return ExitCodes.Of(report, error);
         });
         return command;
     }
 
-    private static Option<string> ScenarioOption() => new("--scenario")
+    private static Option<string?> ScenarioOption() => new("--scenario")
     {
         Description = "A scenario of config/scenarios (see `faultsim scenarios`), or a path to a scenario file",
         HelpName = "NAME",
-        Required = true,
     };
+
+    private static Option<bool> SwarmOption() => new("--swarm")
+    {
+        Description = "Instead of a scenario, each seed draws a whole run (knobs, processes, regions, scripts) within faultsim.swarm.*; --set pins a knob",
+    };
+
+    private static Option<string?> WriteScenarioOption() => new("--write-scenario")
+    {
+        Description = "Write the seed's run (explore: the failing seed's) as a scenario file, which `replay --scenario FILE --seed S` runs the same",
+        HelpName = "FILE",
+    };
+
+    /// <summary>A command runs either a scenario or swarm draws: exactly one of the two.</summary>
+    private static void OneSource(Command command, Option<string?> scenario, Option<bool> swarm) =>
+        command.Validators.Add(result =>
+        {
+            var (named, drawn) = (result.GetResult(scenario) is not null, result.GetValue(swarm));
+            if (named == drawn)
+                result.AddError(named
+                    ? "--scenario and --swarm exclude each other: give a scenario, or --swarm for a draw per seed"
+                    : "give --scenario NAME (see `faultsim scenarios`) or --swarm (a whole run drawn per seed)");
+        });
 
     private static List<string> Overrides(ParseResult parse, Option<string[]> set, Option<string?> strategy, Option<string?> maxSteps, string maxStepsKey)
     {

@@ -81,6 +81,7 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         l.DurationNanos("ipi"), l.DurationNanos("page-zero"), l.DurationNanos("page-copy"), l.Fraction("jitter"))
     {
         CrashRetry = l.DurationNanos("crash-retry"),
+        ReclaimThrottle = l.DurationNanos("reclaim-throttle"),
     };
 
     private static PlantedBugs ReadBugs(ConfigReader b) => new(

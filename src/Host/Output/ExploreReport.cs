@@ -8,17 +8,20 @@ namespace Faultsim.Host.Output;
 /// <summary>What explore and replay print: the verdict, the seed, the event log and the sequence diagram.</summary>
 public static class ExploreReport
 {
+    /// <param name="title">What ran: "scenario NAME", or the swarm draw with its summary.</param>
+    /// <param name="source">The replay command's argument naming it: --scenario NAME, or --swarm.</param>
     /// <param name="sets">The --set arguments the run was given: the replay needs them too.</param>
     /// <param name="config">The --config file the run was given, if any: the replay needs it too.</param>
-    public static void WriteFailure(TextWriter writer, string scenario, IEnumerable<string> sets, SimSettings settings, RunReport report, string? config = null)
+    public static void WriteFailure(TextWriter writer, string title, string source, IEnumerable<string> sets, SimSettings settings, RunReport report,
+        string? config = null)
     {
         var console = Terminal.On(writer);
-        console.MarkupLine($"[bold]scenario[/] {Markup.Escape(scenario)}, [bold]seed {report.Seed}[/], {settings.Explore.Strategy.ToString().ToLowerInvariant()} strategy");
+        console.MarkupLine($"{Markup.Escape(title)}, [bold]seed {report.Seed}[/], {settings.Explore.Strategy.ToString().ToLowerInvariant()} strategy");
         RunSummary.Verdict(console, report);
         WriteLog(writer, report);
         var arguments = (config is null ? "" : $" --config {Quoted(config)}") + string.Concat(sets.Select(s => $" --set {Quoted(s)}"));
         var limit = report.StoppedAt is { } stopped ? $" --max-steps {stopped.Steps}" : ""; // replay has no limit of its own
-        writer.WriteLine($"replay it: faultsim replay --scenario {Quoted(scenario)} --seed {report.Seed}{StrategyArgument(settings)}{arguments}{limit}");
+        writer.WriteLine($"replay it: faultsim replay {source} --seed {report.Seed}{StrategyArgument(settings)}{arguments}{limit}");
     }
 
     /// <summary>
@@ -44,7 +47,7 @@ public static class ExploreReport
     }
 
     /// <summary>An argument as a shell takes it: quoted when it holds anything but plain characters.</summary>
-    private static string Quoted(string argument) =>
+    public static string Quoted(string argument) =>
         argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_.=/:+,".Contains(c)) ? argument : "'" + argument.Replace("'", "'\\''") + "'";
 
     private static string StrategyArgument(SimSettings settings) =>

@@ -24,7 +24,7 @@ public static class RunJson
             if (report.Result is { } result)
                 WriteResult(json, result);
             else
-                json.WriteString("stopped", report.Crash ?? report.Stall ?? report.StoppedAt?.Message ?? "at the first violation");
+                json.WriteString("stopped", report.Crash ?? (report.Violation is null ? report.StoppedAt?.Message : null) ?? "at the first violation");
             WriteVerdict(json, report);
             json.WriteEndObject();
         }

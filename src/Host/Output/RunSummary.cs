@@ -58,8 +58,6 @@ public static class RunSummary
             console.MarkupLine($"[red bold]{Markup.Escape(violation.ToString())}[/] (event {violation.AtEvent})");
         else if (report.Crash is { } crash)
             console.MarkupLine($"[red bold]{Markup.Escape(crash)}[/]");
-        else if (report.Stall is { } stall)
-            console.MarkupLine($"[red bold]{Markup.Escape(stall)}[/]");
         else if (report.StoppedAt is { } limit)
             console.MarkupLine($"[yellow bold]{Markup.Escape(limit.Message)}[/]; every invariant held up to there ({report.Steps:N0} messages)");
         else if (report.Log is not null)

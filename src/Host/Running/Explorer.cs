@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Host.Configuration;
 
@@ -8,20 +9,30 @@ namespace Faultsim.Host.Running;
 public sealed record ExploreOutcome(RunReport? Failure, long SeedsRun, TimeSpan Elapsed)
 {
     public double SeedsPerSecond => SeedsRun / Math.Max(Elapsed.TotalSeconds, 1e-9);
+
+    /// <summary>The settings the failing seed ran with (its own draw, under --swarm); null if none failed.</summary>
+    public SimSettings? FailureSettings { get; init; }
 }
 
 /// <summary>
-/// Runs a scenario over seeds 1..N, each a deterministic run under explore's step limit, on one engine per core
-/// (seeds are independent), until a run violates an invariant, stops making progress or reaches the limit. The
-/// report is always the lowest such seed's, so the answer does not depend on which thread got there first.
+/// Runs seeds 1..N, each a deterministic run under explore's step limit, on one engine per core (seeds are
+/// independent), until a run violates an invariant, stops making progress or reaches the limit. Each seed runs the
+/// settings it is given — one scenario's for every seed, or a swarm draw of its own — and the report is always the
+/// lowest such seed's, so the answer does not depend on which thread got there first. Bad input met on the way (a
+/// draw a loader refuses) is thrown on the caller's thread, the lowest seed's.
 /// </summary>
 public static class Explorer
 {
-    public static ExploreOutcome Explore(SimSettings settings, int seeds, int threads, Action<long>? progress = null)
+    /// <summary>One scenario over seeds 1..<paramref name="seeds"/>.</summary>
+    public static ExploreOutcome Explore(SimSettings settings, int seeds, int threads, Action<long>? progress = null) => Explore(_ => settings, seeds, threads, progress);
+
+    /// <summary>Seeds 1..<paramref name="seeds"/>, each with the settings <paramref name="settingsOf"/> gives it, bounded by their explore step limit.</summary>
+    public static ExploreOutcome Explore(Func<ulong, SimSettings> settingsOf, int seeds, int threads, Action<long>? progress = null)
     {
         var clock = Stopwatch.StartNew();
-        settings = settings with { StepLimit = settings.Explore.LimitFor(settings.Workload) };
         RunReport? failure = null;
+        SimSettings? failureSettings = null;
+        (long Seed, ExceptionDispatchInfo Error)? thrown = null;
         long lowestFailure = long.MaxValue, run = 0;
         var gate = new object();
         var workers = Enumerable.Range(0, Math.Max(1, Math.Min(threads, seeds))).Select(t => new Thread(() =>
@@ -34,12 +45,25 @@ public static class Explorer
                     if (seed > lowestFailure)
                         return; // a lower seed already failed
                 }
-                var report = Runner.Run(settings, settings.Workload, (ulong)seed, engine);
-                lock (gate)
+                try
                 {
-                    run++;
-                    if (report.Unfinished && seed < lowestFailure)
-                        (lowestFailure, failure) = (seed, report);
+                    var settings = settingsOf((ulong)seed);
+                    settings = settings with { StepLimit = settings.Explore.LimitFor(settings.Workload) };
+                    var report = RunOrRefuse(settings, (ulong)seed, engine);
+                    lock (gate)
+                    {
+                        run++;
+                        if (report.Unfinished && seed < lowestFailure)
+                            (lowestFailure, failure, failureSettings, thrown) = (seed, report, settings, null);
+                    }
+                }
+                catch (Exception e) when (e is ConfigException or Faultsim.Model.Workloads.WorkloadException)
+                {
+                    lock (gate)
+                    {
+                        if (seed < lowestFailure)
+                            (lowestFailure, failure, failureSettings, thrown) = (seed, null, null, (seed, ExceptionDispatchInfo.Capture(e)));
+                    }
                 }
                 progress?.Invoke(Interlocked.Read(ref run));
             }
@@ -48,6 +72,20 @@ public static class Explorer
             worker.Start();
         foreach (var worker in workers)
             worker.Join();
-        return new ExploreOutcome(failure, run, clock.Elapsed);
+        thrown?.Error.Throw();
+        return new ExploreOutcome(failure, run, clock.Elapsed) { FailureSettings = failureSettings };
+    }
+
+    /// <summary>A seed's run; a workload the run finds bad (it deadlocks) is bad input at its line of the workload's file.</summary>
+    private static RunReport RunOrRefuse(SimSettings settings, ulong seed, DeterministicEngine engine)
+    {
+        try
+        {
+            return Runner.Run(settings, settings.Workload, seed, engine);
+        }
+        catch (Faultsim.Model.Workloads.WorkloadException e)
+        {
+            throw new ConfigException(settings.WorkloadOrigin, e.Line, $"seed {seed}: {e.Message}");
+        }
     }
 }

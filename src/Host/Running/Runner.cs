@@ -14,9 +14,6 @@ namespace Faultsim.Host.Running;
 /// </summary>
 public sealed record RunReport(RunResult? Result, EventLog? Log, Violation? Violation, long Steps, ulong Seed)
 {
-    /// <summary>Why a run that did not finish stopped, when neither an invariant nor a limit explains it.</summary>
-    public string? Stall { get; init; }
-
     /// <summary>
     /// Why the simulation itself failed, if it did ("the simulation failed: …"): an actor threw, got a message no state of
     /// it takes, or waited past its bound. A fault of faultsim (or of a planted bug), not of the workload: exit code 70.
@@ -26,10 +23,10 @@ public sealed record RunReport(RunResult? Result, EventLog? Log, Violation? Viol
     /// <summary>The limit the run reached before it finished; null if it reached none.</summary>
     public StepLimit? StoppedAt { get; init; }
 
-    /// <summary>Whether the run broke an invariant, stopped making progress or crashed: the report shows its log, the exit code is 1 (70 for a crash).</summary>
-    public bool Failed => Violation is not null || Stall is not null || Crash is not null;
+    /// <summary>Whether the run broke an invariant (invariant 8: it stopped making progress) or crashed: the report shows its log, the exit code is 1 (70 for a crash).</summary>
+    public bool Failed => Violation is not null || Crash is not null;
 
-    /// <summary>Whether the run ended before its workload did (a violation, a stall, a limit): the report shows its log.</summary>
+    /// <summary>Whether the run ended before its workload did (a violation, a crash, a limit): the report shows its log.</summary>
     public bool Unfinished => Failed || StoppedAt is not null;
 }
 
@@ -55,19 +52,61 @@ public static class Runner
         try
         {
             var limit = settings.StepLimit;
-            var run = (engine ?? owned!).Run(workload, settings.Actors, seed, settings.Explore.StrategyFor(seed), events, limit?.Steps);
-            if (run.Reply is RunFailed failed)
+            var used = engine ?? owned!;
+            var run = used.Run(workload, settings.Actors, seed, settings.Explore.StrategyFor(seed), events, limit?.Steps);
+            if (run.Reply is RunFailed failed && !EngineDeadlocked(workload, seed, run, failed))
                 throw new WorkloadException(failed.Line, failed.Message);
             var unfinished = run.Result is null && run.Violation is null;
             var stoppedAt = unfinished && run.Outcome == DriverOutcome.StepLimit ? limit : null;
             var crash = unfinished && stoppedAt is null && run.Reply is RunCrashed crashed ? CrashOf(crashed.Message) : null;
-            var stall = unfinished && stoppedAt is null && crash is null ? "the run stopped making progress" : null;
-            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Stall = stall, Crash = crash, StoppedAt = stoppedAt };
+            if (unfinished && stoppedAt is null && crash is null)
+                run.Log.Monitor.Stopped(run.Log.Count); // nothing left to deliver, and the machine never answered
+            if (stoppedAt is not null)
+                CheckProgress(settings, workload, seed, used, run);
+            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Crash = crash, StoppedAt = stoppedAt };
         }
         finally
         {
             owned?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Whether a workload the actor engine found deadlocked (every CPU waiting at a barrier or for a process) runs to its
+    /// end on the reference machine: then the workload is sound and the engine lost a step (invariant 8), else the
+    /// workload itself deadlocks — bad input.
+    /// </summary>
+    private static bool EngineDeadlocked(Workload workload, ulong seed, DeterministicRun run, RunFailed failed)
+    {
+        try
+        {
+            ReferenceMachine.Run(workload, seed);
+        }
+        catch (WorkloadException)
+        {
+            return false;
+        }
+        run.Log.Monitor.Deadlocked(run.Log.Count, failed.Message);
+        return true;
+    }
+
+    /// <summary>
+    /// Invariant 8 for a run cut off at its step limit: whether it made progress (a fault resolved, an access applied, a
+    /// system call) in its last <see cref="StepLimit.ProgressBound"/> messages. The run is a function of its seed, so the
+    /// same run stopped that many messages earlier is its prefix: if its last progress is the whole run's, none came after.
+    /// </summary>
+    private static void CheckProgress(SimSettings settings, Workload workload, ulong seed, DeterministicEngine engine, DeterministicRun run)
+    {
+        var bound = StepLimit.ProgressBound(workload);
+        if (run.Steps <= bound || run.Log.Monitor.LastProgress == 0)
+        {
+            if (run.Steps > bound)
+                run.Log.Monitor.NoProgress(run.Log.Count, run.Steps, StepLimit.ProgressBasis(workload));
+            return;
+        }
+        var prefix = engine.Run(workload, settings.Actors, seed, settings.Explore.StrategyFor(seed), new EventLogOptions(Tail: 1), run.Steps - bound);
+        if (prefix.Log.Monitor.LastProgress == run.Log.Monitor.LastProgress)
+            run.Log.Monitor.NoProgress(run.Log.Count, bound, StepLimit.ProgressBasis(workload));
     }
 
     /// <summary>The words of a crash, the same on both engines and in every command.</summary>

@@ -44,6 +44,28 @@ public sealed record StepLimit(long Steps, string Key, string? Basis = null)
             $", at least {AutoFloor.ToString("N0", CultureInfo.InvariantCulture)}");
     }
 
+    /// <summary>Messages per unit of script size a run may go without progress before it is a liveness violation (invariant 8).</summary>
+    public const long ProgressMessagesPerUnit = 100;
+
+    /// <summary>The least such bound, however small the scripts.</summary>
+    public const long ProgressFloor = 10_000;
+
+    /// <summary>
+    /// Invariant 8's bound: the messages a run cut off by a step limit may have delivered since its last progress (a fault
+    /// resolved, an access applied, a system call) before it counts as spinning — <see cref="ProgressMessagesPerUnit"/> per
+    /// unit of <see cref="ScriptSize"/>, at least <see cref="ProgressFloor"/>. The shipped scenarios finish within 25
+    /// messages a unit, and explore's step limit (1,000 a unit) leaves a spinning run ten times this.
+    /// </summary>
+    public static long ProgressBound(Workload workload)
+    {
+        var size = ScriptSize(workload);
+        return Math.Max(ProgressFloor, size > long.MaxValue / ProgressMessagesPerUnit ? long.MaxValue : size * ProgressMessagesPerUnit);
+    }
+
+    /// <summary>How <see cref="ProgressBound"/> was derived, for the violation's message.</summary>
+    public static string ProgressBasis(Workload workload) =>
+        $"{ProgressMessagesPerUnit} messages × a script size of {ScriptSize(workload).ToString("N0", CultureInfo.InvariantCulture)}, at least {ProgressFloor.ToString("N0", CultureInfo.InvariantCulture)}";
+
     /// <summary>
     /// The size of a workload's scripts, summed over its CPUs: each access counts the pages it touches (a page range
     /// one per page), each munmap, mprotect or madvise the pages of its range, every other operation one.

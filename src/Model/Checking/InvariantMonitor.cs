@@ -1,3 +1,4 @@
+using System.Globalization;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
@@ -22,9 +23,18 @@ public sealed class InvariantMonitor
 
     public Violation? Violation { get; private set; }
 
+    /// <summary>
+    /// The last event that showed progress (invariant 8): a fault resolved and counted, an access applied to memory, a
+    /// system call made, a fork, a process ending. 0 before the first.
+    /// </summary>
+    public long LastProgress { get; private set; }
+
     /// <summary>Takes in event number <paramref name="seq"/>.</summary>
     public void Observe(long seq, SimEvent e)
     {
+        if (e is SimEvent.FaultWoken { Counted: true } or SimEvent.StoreApplied or SimEvent.LoadApplied or SimEvent.SyscallMade
+            or SimEvent.Forked or SimEvent.ProcessEnded)
+            LastProgress = seq;
         switch (e)
         {
             case SimEvent.DiskReadStarted read:
@@ -84,6 +94,31 @@ public sealed class InvariantMonitor
             Fail(2, $"{FaultName.Of(fault)} on {page} was never woken ({_asleep.Count} waiter(s) left asleep)", seq);
         }
     }
+
+    /// <summary>
+    /// Invariant 8, for a run that stopped before its workload ended with nothing left to do: no message to deliver, no
+    /// timer pending (a deadlock of the protocol, not of the workload, which the machine reports itself).
+    /// </summary>
+    public void Stopped(long seq) =>
+        Fail(8, $"the run stopped with no message to deliver and no timer pending before its workload ended; no progress {Since}", seq);
+
+    /// <summary>
+    /// Invariant 8, for a run whose CPUs all came to wait (at barriers, for processes) on a workload that does not deadlock
+    /// (the reference machine runs it to its end): a step the engine lost, such as a fork it never made nor skipped.
+    /// </summary>
+    public void Deadlocked(long seq, string machine) =>
+        Fail(8, $"the engine came to a stop with every CPU waiting, though the workload runs to its end on the reference machine ({machine})", seq);
+
+    /// <summary>
+    /// Invariant 8, for a run that went on for <paramref name="messages"/> messages, past its bound, without progress (no
+    /// fault resolved, no access applied, no system call, no fork, no process ending): it spins — a livelock, not a long run.
+    /// </summary>
+    /// <param name="basis">How the bound was derived, for the message.</param>
+    public void NoProgress(long seq, long messages, string basis) =>
+        Fail(8, string.Create(CultureInfo.InvariantCulture,
+            $"no progress in the last {messages:N0} messages (the bound: {basis}): no fault was resolved, no access applied and no system call made {Since}"), seq);
+
+    private string Since => LastProgress == 0 ? "since the run began" : string.Create(CultureInfo.InvariantCulture, $"since event {LastProgress}");
 
     /// <summary>
     /// The end-of-run check of memory: every page of a live process holds, in each word, the last value a store

@@ -13,6 +13,7 @@ public sealed record Violation(int Invariant, string Name, string Description, l
         "no write is lost",
         "every figure equals the reference model's",
         "every load returns what memory holds",
+        "every run makes progress",
     ];
 
     public override string ToString() => $"invariant {Invariant} ({Name}) violated: {Description}";

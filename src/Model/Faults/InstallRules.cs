@@ -24,20 +24,6 @@ public static class InstallRules
     public static PteFlags SwappedIn(Vma vma, AccessKind access, bool exclusive) =>
         Shared(vma, vma.IsShared || (exclusive && access == AccessKind.Write));
 
-    /// <summary>
-    /// The flags for the frame a resolution brought in: a new or copied page, a cached page, or a page back
-    /// from swap (<paramref name="exclusive"/>: no other PTE still names its slot).
-    /// </summary>
-    public static PteFlags For(Resolution resolution, Vma vma, AccessKind access, bool exclusive) => resolution switch
-    {
-        Resolution.PageCacheHit { CopyForWrite: false, FromSwapCache: true } => SwappedIn(vma, access, exclusive),
-        Resolution.PageCacheHit { CopyForWrite: false } => CachedPage(vma, access),
-        Resolution.Major { CopyForWrite: false, Source: PageSource.FromSwap } => SwappedIn(vma, access, exclusive),
-        Resolution.Major { CopyForWrite: false } => CachedPage(vma, access),
-        Resolution.DemandZero { InPageCache: true } => CachedPage(vma, access),
-        _ => NewPage(vma),
-    };
-
     /// <summary>COW reuse (and write-notify): the same frame, now writable and dirty.</summary>
     public static Pte Reused(Pte pte) => pte.Without(PteFlags.Cow).With(PteFlags.Writable | PteFlags.Dirty);
 

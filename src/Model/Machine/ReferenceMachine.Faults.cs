@@ -83,61 +83,60 @@ public sealed partial class ReferenceMachine
         var counters = process.Counters;
         var mm = process.Mm;
         var page = f.Address.Page;
-        switch (resolution)
+        switch (FaultEffect.Of(resolution, f))
         {
-            case Resolution.Spurious:
+            case FaultEffect.FlushLocal:
                 cpu.Tlb.Invalidate(mm.Asid, page);
                 break;
-            case Resolution.DemandZero { InPageCache: true }:
-                if (ZeroInPageCache(cpu, process, f) is not { } zeroed)
-                    return Outcome.Killed;
-                if (MapCached(cpu, process, f, zeroed, fromSwap: false, copyForWrite: false) is { } sharedOutcome)
-                    return sharedOutcome;
+            case FaultEffect.Install install:
+                if (install.GrowTo is { } start)
+                    mm.Vmas.GrowDown(f.Vma!, start);
+                mm.Install(page, install.Pte);
+                if (f.Pte.IsPresent)
+                    cpu.Tlb.Invalidate(mm.Asid, page); // a COW reuse: other CPUs' read-only entries only cause spurious faults
                 break;
-            case Resolution.DemandZero zero:
-                if (!InstallZeroed(cpu, process, f, f.Vma!, zero.MapZeroPage, out var oom))
+            case FaultEffect.AllocateZeroed zeroed:
+                var target = zeroed.GrowTo is { } newStart ? mm.Vmas.GrowDown(f.Vma!, newStart) : f.Vma!;
+                if (!InstallZeroed(cpu, process, f, target, zeroed, out var oom))
                     return oom ? Outcome.Killed : Outcome.Again;
                 break;
-            case Resolution.StackGrowth growth:
-                var grown = mm.Vmas.GrowDown(f.Vma!, growth.NewStart);
-                if (!InstallZeroed(cpu, process, f, grown, growth.MapZeroPage, out var oomStack))
-                    return oomStack ? Outcome.Killed : Outcome.Again;
-                break;
-            case Resolution.PageCacheHit hit:
-                if (MapCached(cpu, process, f, hit.Frame, hit.FromSwapCache, hit.CopyForWrite) is { } hitOutcome)
-                    return hitOutcome;
-                break;
-            case Resolution.Major major:
-                counters.DiskReads++;
-                if (ReadFails(major.Source))
-                    return Apply(cpu, process, f, FaultHandler.FailedRead(f));
-                if (ReadIn(cpu, process, major.Source) is not { } frame)
+            case FaultEffect.ZeroInPageCache:
+                if (ZeroInPageCache(cpu, process, f) is not { } zeroedShared)
                     return Outcome.Killed;
-                if (MapCached(cpu, process, f, frame, major.Source is PageSource.FromSwap, major.CopyForWrite) is { } majorOutcome)
-                    return majorOutcome;
+                Map(mm, new PageKey(mm.Asid, page), zeroedShared, FaultEffect.ZeroInPageCache.Instance.FlagsFor(f.Vma!, f.Code.Access, exclusive: false));
                 break;
-            case Resolution.CowBreak cow:
-                if (BreakCow(cpu, process, f, cow.Old) is { } cowOutcome)
+            case FaultEffect.MapCached cached:
+                MapFrame(process, f, cached.Frame, cached);
+                break;
+            case FaultEffect.Copy { BreaksCow: false } copy:
+                if (CopyPrivately(cpu, process, f, copy.Source, copy) is { } copyOutcome)
+                    return copyOutcome;
+                break;
+            case FaultEffect.Copy cow:
+                if (BreakCow(cpu, process, f, cow) is { } cowOutcome)
                     return cowOutcome;
                 break;
-            case Resolution.CowReuse:
-                mm.Install(page, InstallRules.Reused(f.Pte));
-                cpu.Tlb.Invalidate(mm.Asid, page); // other CPUs' read-only entries only cause spurious faults
+            case FaultEffect.Read read:
+                counters.DiskReads++;
+                if (ReadFails(read.Source))
+                    return Apply(cpu, process, f, FaultHandler.FailedRead(f));
+                if (ReadIn(cpu, process, read.Source) is not { } frame)
+                    return Outcome.Killed;
+                if (!read.CopyForWrite)
+                    MapFrame(process, f, frame, read);
+                else if (CopyPrivately(cpu, process, f, frame, read) is { } readOutcome)
+                    return readOutcome;
                 break;
-            case Resolution.SigSegv:
+            case FaultEffect.Kill kill:
                 counters.CountFault(resolution.Kind, major: false);
-                EndProcess(cpu, process, ProcessFate.KilledBySigSegv);
+                EndProcess(cpu, process, kill.Fate);
                 return Outcome.Killed;
-            case Resolution.SigBus:
-                counters.CountFault(resolution.Kind, major: false);
-                EndProcess(cpu, process, ProcessFate.KilledBySigBus);
-                return Outcome.Killed;
-            case Resolution.EfaultFixup:
+            case FaultEffect.Fixup:
                 counters.CountFault(resolution.Kind, major: false);
                 return Outcome.Efault;
-            case Resolution.KernelOops oops:
+            case FaultEffect.Panic panic:
                 counters.CountFault(resolution.Kind, major: false);
-                _panic = Resolution.KernelOops.Panic(cpu.Id, process.Name, oops.Reason);
+                _panic = Resolution.KernelOops.Panic(cpu.Id, process.Name, panic.Reason);
                 return Outcome.Panicked;
         }
         counters.CountFault(resolution.Kind, major: resolution is Resolution.Major);
@@ -148,16 +147,11 @@ public sealed partial class ReferenceMachine
         (source is PageSource.FromFile file && _badPages.Contains(file.Page))
         || (_spec.Disk.ReadErrorRate > 0 && _random.NextDouble() < _spec.Disk.ReadErrorRate);
 
-    /// <summary>Demand-zero: the shared zero page for a read, else a fresh zeroed frame.</summary>
-    private bool InstallZeroed(CpuState cpu, ProcessState process, in FaultInput f, Vma vma, bool zeroPage, out bool oom)
+    /// <summary>Demand-zero: a fresh zeroed frame, the process's alone.</summary>
+    private bool InstallZeroed(CpuState cpu, ProcessState process, in FaultInput f, Vma vma, FaultEffect effect, out bool oom)
     {
         oom = false;
         var key = new PageKey(process.Mm.Asid, f.Address.Page);
-        if (zeroPage)
-        {
-            process.Mm.Install(key.Page, Pte.Mapped(FrameNumber.Zero, InstallRules.ZeroPage(vma)));
-            return true;
-        }
         if (!MakeRoom(cpu, process))
         {
             oom = true;
@@ -165,33 +159,29 @@ public sealed partial class ReferenceMachine
         }
         if (process.Mm.Pages[key.Page] != f.Pte)
             return false; // reclaim changed the page meanwhile: fault again
-        Map(process.Mm, key, _memory.NewZeroed(process.Pid), InstallRules.NewPage(vma));
+        Map(process.Mm, key, _memory.NewZeroed(process.Pid), effect.FlagsFor(vma, f.Code.Access, exclusive: true));
         return true;
     }
 
-    /// <summary>Maps a page already in memory: page cache, swap cache, or just read in. Returns an outcome when the fault cannot finish.</summary>
-    private Outcome? MapCached(CpuState cpu, ProcessState process, in FaultInput f, FrameNumber frame, bool fromSwap, bool copyForWrite)
+    /// <summary>Maps a page already in memory (page cache, swap cache, or just read in) with the flags <paramref name="effect"/> gives it.</summary>
+    private void MapFrame(ProcessState process, in FaultInput f, FrameNumber frame, FaultEffect effect)
     {
         var mm = process.Mm;
-        var vma = f.Vma!;
         var key = new PageKey(mm.Asid, f.Address.Page);
+        var fromSwap = effect is FaultEffect.MapCached { FromSwapCache: true } or FaultEffect.Read { Source: PageSource.FromSwap };
+        // do_swap_page: the PTE is writable at once if it alone names the slot; then it gives the slot up.
+        var exclusive = fromSwap && _memory.SwapInExclusive(f.Pte.Slot, frame);
+        Map(mm, key, frame, effect.FlagsFor(f.Vma!, f.Code.Access, exclusive));
         if (fromSwap)
-        {
-            // do_swap_page: the PTE is writable at once if it alone names the slot; then it gives the slot up.
-            var exclusive = _memory.SwapInExclusive(f.Pte.Slot, frame);
-            Map(mm, key, frame, InstallRules.SwappedIn(vma, f.Code.Access, exclusive));
             _memory.DropSwapEntry(f.Pte.Slot);
-            return null;
-        }
-        if (!copyForWrite)
-        {
-            Map(mm, key, frame, InstallRules.CachedPage(vma, f.Code.Access));
-            return null;
-        }
-        // A write to a private file mapping (do_cow_fault): the process gets its own copy of the file page.
-        if (!MakeRoom(cpu, process, keep: frame))
+    }
+
+    /// <summary>A private write to a cached file page (do_cow_fault): the process gets its own copy, keeping the source meanwhile.</summary>
+    private Outcome? CopyPrivately(CpuState cpu, ProcessState process, in FaultInput f, FrameNumber source, FaultEffect effect)
+    {
+        if (!MakeRoom(cpu, process, keep: source))
             return Outcome.Killed;
-        Map(mm, key, _memory.NewCopy(frame, process.Pid), InstallRules.NewPage(vma));
+        Map(process.Mm, new PageKey(process.Mm.Asid, f.Address.Page), _memory.NewCopy(source, process.Pid), effect.FlagsFor(f.Vma!, f.Code.Access, exclusive: true));
         return null;
     }
 
@@ -220,9 +210,9 @@ public sealed partial class ReferenceMachine
         return frame;
     }
 
-    private Outcome? BreakCow(CpuState cpu, ProcessState process, in FaultInput f, FrameNumber old)
+    private Outcome? BreakCow(CpuState cpu, ProcessState process, in FaultInput f, FaultEffect.Copy cow)
     {
-        var mm = process.Mm;
+        var (mm, old) = (process.Mm, cow.Source);
         var key = new PageKey(mm.Asid, f.Address.Page);
         // Reclaim for the copy must not take the page being copied: swapped out, it would only fault
         // back in and be chosen again, forever when one frame is left. With no other victim it is OOM.
@@ -231,7 +221,7 @@ public sealed partial class ReferenceMachine
         if (mm.Pages[key.Page] != f.Pte)
             return Outcome.Again; // the old page was reclaimed meanwhile: fault again
         var copy = _memory.NewCopy(old, process.Pid);
-        var change = mm.Install(key.Page, Pte.Mapped(copy, InstallRules.NewPage(f.Vma!)));
+        var change = mm.Install(key.Page, Pte.Mapped(copy, cow.FlagsFor(f.Vma!, f.Code.Access, exclusive: true)));
         _memory.Map(copy, key);
         _memory.Activate(copy);
         Shootdown(cpu.Id, mm, [change]);                               // nobody may still reach the old frame through this page...

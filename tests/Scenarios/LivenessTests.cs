@@ -1,0 +1,73 @@
+using Faultsim.Host.Cli;
+using Faultsim.Tests.Host;
+using static Faultsim.Tests.Host.CliHarness;
+
+namespace Faultsim.Tests.Scenarios;
+
+/// <summary>
+/// Invariant 8: a run that stops making progress — it spins past a bound scaled to its workload without resolving a fault,
+/// applying an access or making a system call — is a violation of its own, not a run that merely reached its step limit.
+/// </summary>
+public sealed class LivenessTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Loaders_that_crash_on_every_read_make_no_progress_and_explore_reports_invariant_8_with_its_replay()
+    {
+        var (exit, output, _) = Cli("explore", "--scenario", "loader-crash", "--seeds", "3", "--set", "chaos.loader-crash-rate=1");
+        Assert.Equal(ExitCodes.Violation, exit);
+        Assert.Contains("invariant 8 (every run makes progress) violated: no progress in the last 100,000 messages (the bound: 100 messages × a script size of 12, " +
+            "at least 10,000): no fault was resolved, no access applied and no system call made since the run began", output.ReplaceLineEndings(" ").Replace("  ", " "));
+        Assert.Contains("replay it: faultsim replay --scenario loader-crash --seed 1 --set chaos.loader-crash-rate=1 --max-steps 100000", output);
+        var replay = Cli("replay", "--scenario", "loader-crash", "--seed", "1", "--set", "chaos.loader-crash-rate=1", "--max-steps", "100000");
+        Assert.Equal(ExitCodes.Violation, replay.Exit);
+        Assert.Contains("invariant 8 (every run makes progress) violated", replay.Out);
+    }
+
+    [Fact]
+    public void A_run_that_makes_progress_and_then_spins_is_caught_at_its_last_progress()
+    {
+        var path = _dir.Write("spin.conf", """
+            faultsim {
+              machine.cpus = 1
+              chaos.loader-crash-rate = 1
+              workload {
+                files { lib { size = 4K } }
+                processes {
+                  app {
+                    regions {
+                      heap { start = 0x10000000, size = 16K }
+                      lib { start = 0x20000000, size = 4K, prot = r, file = lib }
+                    }
+                  }
+                }
+                cpus { 0 = "run app\nstore heap:0..3\nload lib:0" }
+              }
+            }
+            """);
+        var (exit, output, _) = Cli("explore", "--scenario", path, "--seeds", "1");
+        Assert.Equal(ExitCodes.Violation, exit);
+        var verdict = output.ReplaceLineEndings(" ");
+        Assert.Matches(@"invariant 8 \(every run makes progress\) violated: no progress in the last 10,000 messages .*since event [1-9][0-9]*", verdict);
+    }
+
+    [Fact]
+    public void A_workload_that_deadlocks_on_the_reference_machine_too_is_bad_input_not_a_violation()
+    {
+        var path = _dir.Write("deadlock.conf", """
+            faultsim {
+              machine.cpus = 2
+              workload {
+                processes { app { regions { heap { start = 0x10000000, size = 4K } } } }
+                cpus { 0 = "run app\nbarrier x\nbarrier y", 1 = "run app\nbarrier y\nbarrier x" }
+              }
+            }
+            """);
+        var (exit, _, error) = Cli("replay", "--scenario", path, "--seed", "1");
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("the workload deadlocks", error);
+    }
+}
