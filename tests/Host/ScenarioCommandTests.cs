@@ -46,6 +46,19 @@ public sealed class ScenarioCommandTests : IDisposable
     }
 
     [Fact]
+    public void Explore_and_replay_take_a_config_file_over_the_scenario_and_the_replay_line_carries_it()
+    {
+        var config = _dir.Write("bug.conf", "faultsim.bugs.no-leader-election = on\n");
+        var (exit, output, _) = Cli("explore", "--scenario", "herd", "--seeds", "50", "--config", config);
+        Assert.Equal(ExitCodes.Violation, exit);
+        Assert.Contains("invariant 1 (one disk read per page per load) violated", output);
+        Assert.Contains($"replay it: faultsim replay --scenario herd --seed 1 --config {config}", output);
+        var replay = Cli("replay", "--scenario", "herd", "--seed", "1", "--config", config);
+        Assert.Equal(ExitCodes.Violation, replay.Exit);
+        Assert.Equal(ExitCodes.Ok, Cli("replay", "--scenario", "herd", "--seed", "1").Exit);
+    }
+
+    [Fact]
     public void Replay_of_the_printed_seed_prints_the_same_log_every_time()
     {
         string[] args = ["replay", "--scenario", "fork-cow-race", "--seed", "4", "--set", "bugs.cow-ignore-refcount=true", "--strategy", "pct"];

@@ -176,7 +176,7 @@ public sealed class TraceExportTests : IDisposable
         (exit, _, error) = Cli("run", "--trace-file", Path.Combine(_dir.Root, "no", "such", "t.json"));
         Assert.Equal(ExitCodes.BadInput, exit);
         Assert.StartsWith("faultsim: ", error);
-        Assert.Contains("faultsim: --trace-file: cannot create", error);
+        Assert.Contains("faultsim: --trace-file: cannot write", error);
         Assert.Single(error.Trim().Split('\n'));
     }
 

@@ -365,7 +365,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.SyscallMade(call.Cpu, call.Call.ToString()));
         switch (call.Call)
         {
-            case SystemCall.Mmap map when !AddressSpace.CanMap(map.Start, map.Length):
+            case var refused when SyscallRules.Refuses(refused):
                 Fail(call); // EINVAL
                 break;
             case SystemCall.Mmap map:

@@ -15,14 +15,16 @@ public sealed class BenchEngines : IDisposable
     private readonly List<AkkaCeiling> _ceilings = [];
 
     /// <param name="deterministicSettings">The settings of a deterministic run, as `faultsim run` makes one.</param>
-    public BenchEngines(bool reference, IReadOnlyCollection<string> actorModes, EngineSettings deterministicSettings)
+    /// <param name="liveSettings">The settings of a live run; the defaults if null.</param>
+    public BenchEngines(bool reference, IReadOnlyCollection<string> actorModes, EngineSettings deterministicSettings, EngineSettings? liveSettings = null)
     {
+        var live = liveSettings ?? EngineSettings.Default;
         if (reference)
             Runners.Add(new BenchRunner(ReferenceMachine.EngineName, null, EngineSettings.Default));
         if (actorModes.Contains("live"))
         {
-            _live = ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(EngineSettings.Default));
-            Runners.Add(new BenchRunner(MachineActor.EngineName, "live", EngineSettings.Default, Live: _live) { Ceiling = Ceiling(AkkaCeiling.Live(_live)) });
+            _live = ActorSystem.Create("faultsim-bench", ActorEngine.SystemConfig(live));
+            Runners.Add(new BenchRunner(MachineActor.EngineName, "live", live, Live: _live) { Ceiling = Ceiling(AkkaCeiling.Live(_live)) });
         }
         if (actorModes.Contains("deterministic"))
         {

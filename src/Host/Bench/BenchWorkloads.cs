@@ -18,14 +18,22 @@ public static class BenchWorkloads
 
     public static readonly string[] Names = ["demand-zero", "cow", "major", "tlb-hit"];
 
-    public static BenchCase Create(string name, int faults, int cpus) => name switch
+    /// <param name="machine">The machine to run on (its TLB, zero page, policy, shootdowns); the CPUs are the workload's own.</param>
+    public static BenchCase Create(string name, int faults, int cpus, MachineSpec? machine = null)
     {
-        "demand-zero" => DemandZero(faults, cpus),
-        "cow" => Cow(faults),
-        "major" => Major(faults),
-        "tlb-hit" => TlbHit(faults, cpus),
-        _ => throw new ArgumentException($"no benchmark '{name}'", nameof(name)),
-    };
+        var bench = name switch
+        {
+            "demand-zero" => DemandZero(faults, cpus),
+            "cow" => Cow(faults),
+            "major" => Major(faults),
+            "tlb-hit" => TlbHit(faults, cpus),
+            _ => throw new ArgumentException($"no benchmark '{name}'", nameof(name)),
+        };
+        if (machine is null)
+            return bench;
+        var own = bench.Workload.Machine;
+        return bench with { Workload = bench.Workload with { Machine = machine with { Cpus = own.Cpus, ZeroPage = own.ZeroPage && machine.ZeroPage } } };
+    }
 
     /// <summary>Threads on <paramref name="cpus"/> CPUs each write their own share of a fresh anonymous region once: every access a demand-zero fault.</summary>
     private static BenchCase DemandZero(int pages, int cpus)

@@ -13,8 +13,11 @@ internal static class BenchCommand
 {
     private static readonly string[] Engines = [ReferenceMachine.EngineName, MachineActor.EngineName];
 
-    public static Command Create(TextWriter output)
+    public static Command Create(CliContext cli)
     {
+        var output = cli.Output;
+        var config = CommonOptions.Config();
+        var set = CommonOptions.Set();
         var faults = CommonOptions.Count("--faults", "Faults (or accesses, for tlb-hit) per run; default 1000000", 1000, 50_000_000);
         var runs = CommonOptions.Count("--runs", "Timed runs per workload, the median reported; default 5", 1, 100);
         var cpus = CommonOptions.Count("--cpus", "Simulated CPUs for demand-zero and tlb-hit; default 4", 1, 64);
@@ -30,19 +33,24 @@ internal static class BenchCommand
             Description = "Measure what tracing costs the actor engine: off, sampling ratio 0, 1% and 100% through the OpenTelemetry SDK, and the trace file (default workload demand-zero, 100000 faults)",
         };
 
-        var command = new Command("bench", "Measure simulated faults per second of the engines") { faults, runs, cpus, only, engines, modes, tracing, json };
+        var command = new Command("bench", "Measure simulated faults per second of the engines")
+        {
+            faults, runs, cpus, only, engines, modes, tracing, config, set, json,
+        };
         command.SetAction(parse =>
         {
+            OutputPaths.Check([("--json", parse.GetValue(json))], [("--config", parse.GetValue(config))]);
+            var settings = Settings(cli, parse.GetValue(config), parse.GetValue(set) ?? []);
             if (parse.GetValue(tracing))
-                return Tracing(parse, output, faults, runs, cpus, only, modes, engines, json);
+                return Tracing(parse, output, settings, faults, runs, cpus, only, modes, engines, json);
             var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : BenchWorkloads.Names;
             var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
             var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
             var results = new List<BenchResult>();
-            using var timed = new BenchEngines(which.Contains(ReferenceMachine.EngineName), actorModes, DeterministicSettings());
+            using var timed = new BenchEngines(which.Contains(ReferenceMachine.EngineName), actorModes, DeterministicSettings(settings), LiveSettings(settings));
             foreach (var name in names)
             {
-                var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 1_000_000, parse.GetValue(cpus) ?? 4);
+                var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 1_000_000, parse.GetValue(cpus) ?? 4, settings.Workload.Machine);
                 foreach (var runner in timed.Runners)
                     results.Add(Measure(bench, parse.GetValue(runs) ?? 5, runner));
             }
@@ -53,19 +61,19 @@ internal static class BenchCommand
     }
 
     /// <summary>bench --tracing: each chosen workload (demand-zero by default) in each actor mode, under every tracing setting.</summary>
-    private static int Tracing(ParseResult parse, TextWriter output, Option<int?> faults, Option<int?> runs, Option<int?> cpus,
+    private static int Tracing(ParseResult parse, TextWriter output, SimSettings settings, Option<int?> faults, Option<int?> runs, Option<int?> cpus,
         Option<string[]> only, Option<string[]> modes, Option<string[]> engines, Option<string?> json)
     {
         if (parse.GetValue(engines) is { Length: > 0 } e && !e.Contains(MachineActor.EngineName))
             throw new ConfigException("--tracing", null, "only the actor engine is traced; leave out --engine reference");
         var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : ["demand-zero"];
         var actorModes = parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes;
-        using var timed = new BenchEngines(reference: false, actorModes, DeterministicSettings());
+        using var timed = new BenchEngines(reference: false, actorModes, DeterministicSettings(settings), LiveSettings(settings));
         var scratch = Path.Combine(Path.GetTempPath(), $"faultsim-bench-{Environment.ProcessId}.trace.json");
         var results = new List<TracingResult>();
         foreach (var name in names)
         {
-            var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 100_000, parse.GetValue(cpus) ?? 4);
+            var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 100_000, parse.GetValue(cpus) ?? 4, settings.Workload.Machine);
             results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, timed.Runners, scratch));
         }
         CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.WriteTracing(output, results), () => BenchReport.TracingJson(results));
@@ -73,8 +81,39 @@ internal static class BenchCommand
     }
 
     /// <summary>A deterministic run as `faultsim run` makes one: the default config's latencies on the virtual clock (the OTEL_* variables play no part).</summary>
-    internal static EngineSettings DeterministicSettings() =>
-        SimSettings.From(ConfigLoader.Load(null, []), environment: _ => null).Actors with { CaptureMemory = false };
+    internal static EngineSettings DeterministicSettings() => DeterministicSettings(SimSettings.From(ConfigLoader.Load(null, []), environment: _ => null));
+
+    /// <summary>A deterministic run of <paramref name="settings"/>, as `faultsim run` makes one: the latencies on the virtual clock.</summary>
+    private static EngineSettings DeterministicSettings(SimSettings settings) => settings.Actors with { CaptureMemory = false };
+
+    /// <summary>A live run of <paramref name="settings"/>: its threads, quantum and disk, and no latencies (a live run waits none).</summary>
+    private static EngineSettings LiveSettings(SimSettings settings) => settings.Actors with { CaptureMemory = false, Run = Faultsim.Actors.Machine.RunContext.Live };
+
+    /// <summary>
+    /// The settings bench's workloads run with: the config's and the --set's (latencies, the machine's TLB, zero page and
+    /// policy, the actors' settings), its workloads its own. A key that would change the faults a workload takes — a frame
+    /// limit, injected disk errors, a planted bug, loader crashes — is bad input: a benchmark checks it took exactly its faults.
+    /// </summary>
+    private static SimSettings Settings(CliContext cli, string? config, IReadOnlyList<string> overrides)
+    {
+        var loaded = ConfigLoader.Load(config, overrides);
+        var settings = SimSettings.From(loaded, environment: _ => null);
+        var machine = settings.Workload.Machine;
+        var bugs = settings.Actors.Run.Bugs;
+        string[] bugKeys = ["wake-before-pte", "free-before-acks", "no-leader-election", "cow-ignore-refcount", "skip-one-invalidation", "lose-waiter-on-restart", "publish-before-flush"];
+        var changes = machine.Frames != 0 ? "faultsim.machine.frames"
+            : machine.Disk.ReadErrorRate > 0 ? "faultsim.machine.disk.read-error-rate"
+            : machine.Disk.BadPages.Length > 0 ? "faultsim.machine.disk.bad-pages"
+            : settings.Actors.Run.LoaderCrashRate > 0 ? "faultsim.chaos.loader-crash-rate"
+            : bugs != Faultsim.Actors.Machine.PlantedBugs.None
+                ? "faultsim.bugs." + bugKeys.First(k => loaded.Merged.GetString("faultsim.bugs." + k) is "on" or "true" or "yes")
+                : null;
+        if (changes is not null)
+            throw loaded.Error(changes, $"{changes}: bench times workloads of a known number of faults, and this changes it; leave it at its default for bench (`faultsim run` runs with it)");
+        if (loaded.WorkloadSource.Origin != ConfigLoader.EmbeddedOrigin)
+            cli.Error.WriteLine($"faultsim: warning: bench runs its own workloads (--workload); the workload of {loaded.WorkloadSource.Origin} is not used");
+        return settings;
+    }
 
     /// <summary>
     /// One warm-up run (the JIT), which also measures the memory a run holds with its event log, and the ceiling's warm-up;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Faultsim.Host.Output;
 
 namespace Faultsim.Host.Cli;
 
@@ -52,7 +53,7 @@ internal static class CommonOptions
 
     public static Option<string?> Events() => new("--events")
     {
-        Description = "Write every event of the run's log to FILE as it happens, one event a line (the bytes the log's hash covers)",
+        Description = "Write every event of the run's log to FILE as it happens, one event a line (the bytes the log's hash covers), or to standard output with -",
         HelpName = "FILE",
     };
 
@@ -78,28 +79,28 @@ internal static class CommonOptions
 
     public static Option<string?> TraceFile() => new("--trace-file")
     {
-        Description = "Write the run's spans to FILE as Chrome trace-event JSON, one lane per CPU (open it in ui.perfetto.dev); traces every fault unless faultsim.telemetry.traces says which",
+        Description = "Write the run's spans to FILE as Chrome trace-event JSON, one lane per CPU (open it in ui.perfetto.dev); traces every fault unless faultsim.telemetry.traces says which; - for standard output",
         HelpName = "FILE",
     };
 
     /// <summary>
-    /// A command's report: the human one on <paramref name="output"/> unless --json is "-", and the JSON where --json says
-    /// (<paramref name="target"/>, null when not given).
+    /// A command's report: the human one on <paramref name="output"/> unless an output option writes there ("-": --json -, or
+    /// <paramref name="outputTaken"/> for another), and the JSON where --json says (<paramref name="target"/>, null when not given).
     /// </summary>
-    public static void Report(string? target, TextWriter output, Action human, Func<string> json)
+    public static void Report(string? target, TextWriter output, Action human, Func<string> json, bool outputTaken = false)
     {
-        if (target != "-")
+        if (target != OutputPaths.StandardOutput && !outputTaken)
             human();
         if (target is not null)
             WriteJson(target, json(), output);
     }
 
-    /// <summary>Writes <paramref name="json"/> to the file named by --json, or to <paramref name="output"/> for "-".</summary>
+    /// <summary>Writes <paramref name="json"/> to the file named by --json, whole, or to <paramref name="output"/> for "-".</summary>
     public static void WriteJson(string target, string json, TextWriter output)
     {
-        if (target == "-")
+        if (target == OutputPaths.StandardOutput)
             output.WriteLine(json);
         else
-            File.WriteAllText(target, json + Environment.NewLine);
+            WholeFile.WriteAllText("--json", target, json + Environment.NewLine);
     }
 }

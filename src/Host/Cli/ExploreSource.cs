@@ -8,8 +8,12 @@ namespace Faultsim.Host.Cli;
 /// <summary>What explore and replay run for each seed: one scenario's settings, or the seed's own swarm draw.</summary>
 internal abstract class ExploreSource
 {
-    public static ExploreSource Of(string? scenario, bool swarm, IReadOnlyList<string> overrides) =>
-        swarm ? new Drawn(new SwarmSource(overrides)) : new Named(scenario!, ScenarioCatalog.Load(scenario!, overrides));
+    /// <param name="config">The --config file under the scenario or every draw, or null.</param>
+    /// <param name="environment">Reads an environment variable (OTEL_*).</param>
+    public static ExploreSource Of(string? scenario, bool swarm, IReadOnlyList<string> overrides, string? config, Func<string, string?> environment) =>
+        swarm
+            ? new Drawn(new SwarmSource(overrides, config, environment))
+            : new Named(scenario!, ScenarioCatalog.Load(scenario!, overrides, config, environment));
 
     /// <summary>What ran, in "no violation in N seeds of …".</summary>
     public abstract string Name { get; }
@@ -28,7 +32,7 @@ internal abstract class ExploreSource
     /// <summary>Writes the scenario file of <paramref name="seed"/>'s run to <paramref name="path"/>, and says how to run it.</summary>
     public void Write(string path, ulong seed, TextWriter output)
     {
-        File.WriteAllText(path, Text(seed));
+        Faultsim.Host.Output.WholeFile.WriteAllText("--write-scenario", path, Text(seed));
         output.WriteLine($"wrote {Title(seed)} to {path}: faultsim replay --scenario {path} --seed {seed}");
     }
 

@@ -15,8 +15,9 @@ internal sealed record TraceFileSummary(string Path, long Events);
 /// <summary>faultsim run: runs a workload (the config's, or a page reference string) and reports what happened.</summary>
 internal static class RunCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(CliContext cli)
     {
+        var (output, error) = (cli.Output, cli.Error);
         var config = CommonOptions.Config();
         var seed = CommonOptions.Seed();
         var json = CommonOptions.Json();
@@ -44,6 +45,8 @@ internal static class RunCommand
         };
         command.SetAction(parse =>
         {
+            OutputPaths.Check([("--json", parse.GetValue(json)), ("--events", parse.GetValue(events)), ("--trace-file", parse.GetValue(traceFile))],
+                [("--config", parse.GetValue(config))]);
             var overrides = new List<string>(parse.GetValue(set) ?? []);
             if (parse.GetValue(seed) is { } s) overrides.Add($"seed={s}");
             if (parse.GetValue(engine) is { } e) overrides.Add($"engine={e}");
@@ -53,7 +56,7 @@ internal static class RunCommand
             if (parse.GetValue(policy) is { } p) overrides.Add($"machine.policy={p}");
             if (parse.GetValue(maxSteps) is { } ms) overrides.Add($"max-steps={ms}");
             var configPath = parse.GetValue(config);
-            var settings = SimSettings.From(ConfigLoader.Load(configPath, overrides));
+            var settings = SimSettings.From(ConfigLoader.Load(configPath, overrides), cli.Environment);
 
             var workload = settings.Workload;
             var refsText = parse.GetValue(refs);
@@ -64,24 +67,25 @@ internal static class RunCommand
                 workload = ReferenceString.ToWorkload(ReferenceString.Parse(refsText), workload.Machine.Frames, workload.Machine.Policy, workload.Machine);
             }
 
-            using var eventFile = OpenEvents(settings, parse.GetValue(events));
-            var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error, eventFile);
+            using var eventFile = OpenEvents(settings, parse.GetValue(events), output);
+            var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error, eventFile, output);
             eventFile?.Finish("--events");
             var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
-            Report(output, parse.GetValue(json), report, workload, settings, source, trace, alwaysLog: false);
+            Report(output, parse.GetValue(json), report, workload, settings, source, trace, alwaysLog: false,
+                OutputPaths.AnyToStandardOutput(parse.GetValue(events), parse.GetValue(traceFile)));
             return ExitCodes.Of(report, error);
         });
         return command;
     }
 
-    /// <summary>--events FILE: the file every event is streamed to, opened before the run; null without the option.</summary>
-    internal static EventFile? OpenEvents(SimSettings settings, string? path)
+    /// <summary>--events FILE: the file every event is streamed to (- for <paramref name="output"/>), opened before the run; null without the option.</summary>
+    internal static EventFile? OpenEvents(SimSettings settings, string? path, TextWriter output)
     {
         if (path is null)
             return null;
         if (settings.Engine != MachineActor.EngineName)
             throw new ConfigException("--events", null, "the reference engine keeps no event log; run the actor engine (--engine actors)");
-        return EventFile.Open("--events", path);
+        return EventFile.Open("--events", path, output);
     }
 
     /// <summary>
@@ -89,8 +93,9 @@ internal static class RunCommand
     /// there (every fault traced, unless a sampler says which). The exporters have flushed when it returns.
     /// </summary>
     /// <param name="events">Receives every event as it happens (--events FILE).</param>
+    /// <param name="output">Standard output, where a trace file of "-" goes.</param>
     internal static (RunReport Report, TraceFileSummary? Trace) RunTraced(SimSettings settings, Workload workload, string? traceFile, TextWriter error,
-        EventFile? events = null)
+        EventFile? events = null, TextWriter? output = null)
     {
         if (settings.Engine != MachineActor.EngineName)
         {
@@ -101,7 +106,7 @@ internal static class RunCommand
         if (traceFile is not null && settings.Telemetry.TraceRatio == 0)
             settings = settings.WithTraceRatio(1);
         RunReport report;
-        var telemetry = TelemetryHost.Start(settings.Telemetry, traceFile, error);
+        var telemetry = TelemetryHost.Start(settings.Telemetry, traceFile, error, output);
         using (telemetry)
             report = Run(settings, workload, events);
         return (report, traceFile is null ? null : new TraceFileSummary(traceFile, telemetry.TraceFileEvents));
@@ -111,8 +116,9 @@ internal static class RunCommand
     /// The report of a run or a replay: its summary, the last events of its log (when it went wrong or stopped before
     /// the end, or always with <paramref name="alwaysLog"/>), the trace file written; and the JSON where --json says.
     /// </summary>
+    /// <param name="outputTaken">Whether another output (--events -, --trace-file -) writes to standard output: then only the JSON may.</param>
     internal static void Report(TextWriter output, string? jsonTarget, RunReport report, Workload workload, SimSettings settings, string source,
-        TraceFileSummary? trace, bool alwaysLog) =>
+        TraceFileSummary? trace, bool alwaysLog, bool outputTaken = false) =>
         CommonOptions.Report(jsonTarget, output, () =>
         {
             RunSummary.Write(output, report, workload, settings, source);
@@ -120,7 +126,7 @@ internal static class RunCommand
                 ExploreReport.WriteLog(output, report);
             if (trace is not null)
                 output.WriteLine($"trace: {trace.Path} ({trace.Events:N0} events; open it in https://ui.perfetto.dev)");
-        }, () => RunJson.Serialize(report, settings.Engine));
+        }, () => RunJson.Serialize(report, settings.Engine), outputTaken);
 
     /// <summary>Runs the workload; a workload error found while running points into the file its script came from.</summary>
     internal static RunReport Run(SimSettings settings, Workload workload, EventFile? events = null)

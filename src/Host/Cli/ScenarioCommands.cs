@@ -9,8 +9,9 @@ namespace Faultsim.Host.Cli;
 /// <summary>faultsim scenarios, explore and replay: race scenarios, searched over seeds and replayed exactly.</summary>
 internal static class ScenarioCommands
 {
-    public static Command List(TextWriter output)
+    public static Command List(CliContext cli)
     {
+        var output = cli.Output;
         var command = new Command("scenarios", "List the race scenarios, one line each");
         command.SetAction(_ =>
         {
@@ -26,22 +27,25 @@ internal static class ScenarioCommands
         return command;
     }
 
-    public static Command Explore(TextWriter output, TextWriter error)
+    public static Command Explore(CliContext cli)
     {
-        var (scenario, swarm, strategy, set, write) = (ScenarioOption(), SwarmOption(), CommonOptions.Strategy(), CommonOptions.Set(), WriteScenarioOption());
+        var (output, error) = (cli.Output, cli.Error);
+        var (scenario, swarm, strategy, set, config, write) =
+            (ScenarioOption(), SwarmOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.Config(), WriteScenarioOption());
         var seeds = CommonOptions.Count("--seeds", "Seeds to run, from 1 (default: faultsim.explore.seeds)", 1, int.MaxValue);
         var threads = CommonOptions.Count("--threads", "Seeds run in parallel, one engine each (default: the cores)", 1, 256);
         var maxSteps = CommonOptions.MaxSteps("explore.max-steps", "auto", "Stop each seed's run after N messages (exit 3); auto, the default, scales it to the scripts");
         var command = new Command("explore",
             "Run a scenario (or a swarm draw per seed) over many seeds until one violates an invariant (exit 1), reaches the step limit (exit 3) or crashes the simulation (exit 70), or none does (exit 0)")
         {
-            scenario, swarm, seeds, strategy, set, threads, maxSteps, write,
+            scenario, swarm, seeds, strategy, config, set, threads, maxSteps, write,
         };
         OneSource(command, scenario, swarm);
         command.SetAction(parse =>
         {
+            OutputPaths.Check([("--write-scenario", parse.GetValue(write))], [("--config", parse.GetValue(config)), ("--scenario", parse.GetValue(scenario))]);
             var overrides = Overrides(parse, set, strategy, maxSteps, "explore.max-steps");
-            var source = ExploreSource.Of(parse.GetValue(scenario), parse.GetValue(swarm), overrides);
+            var source = ExploreSource.Of(parse.GetValue(scenario), parse.GetValue(swarm), overrides, parse.GetValue(config), cli.Environment);
             var first = source.Settings(1);
             if (first.Telemetry.TraceRatio > 0 || first.Telemetry.Metrics)
                 error.WriteLine("faultsim: warning: explore exports no telemetry (it runs thousands of seeds); replay a seed with --trace-file or the exporters to look at it");
@@ -54,7 +58,8 @@ internal static class ScenarioCommands
                 output.WriteLine($"no violation in {count:N0} seeds of {source.Name}{source.Tally()}: {speed}");
                 return ExitCodes.Ok;
             }
-            ExploreReport.WriteFailure(output, source.Title(failure.Seed), source.Argument, parse.GetValue(set) ?? [], outcome.FailureSettings!, failure);
+            ExploreReport.WriteFailure(output, source.Title(failure.Seed), source.Argument, parse.GetValue(set) ?? [], outcome.FailureSettings!, failure,
+                parse.GetValue(config));
             if (parse.GetValue(write) is { } path)
                 source.Write(path, failure.Seed, output);
             output.WriteLine(speed);
@@ -63,30 +68,39 @@ internal static class ScenarioCommands
         return command;
     }
 
-    public static Command Replay(TextWriter output, TextWriter error)
+    public static Command Replay(CliContext cli)
     {
-        var (scenario, swarm, strategy, set, traceFile) = (ScenarioOption(), SwarmOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.TraceFile());
-        var seed = new Option<ulong>("--seed") { Description = "The seed to replay (under --swarm, also the seed of the draw)", HelpName = "S", Required = true };
+        var (output, error) = (cli.Output, cli.Error);
+        var (scenario, swarm, strategy, set, traceFile, config) =
+            (ScenarioOption(), SwarmOption(), CommonOptions.Strategy(), CommonOptions.Set(), CommonOptions.TraceFile(), CommonOptions.Config());
+        var seed = CommonOptions.Seed();
+        seed.Description = "The seed to replay (under --swarm, also the seed of the draw)";
+        seed.Required = true;
         var json = CommonOptions.Json();
         var events = CommonOptions.Events();
         var write = WriteScenarioOption();
         var maxSteps = CommonOptions.MaxSteps("max-steps", "off", "Stop the run after N messages (exit 3); off: no limit, the default");
         var command = new Command("replay", "Replay one run of a scenario (or of a seed's swarm draw) exactly: the same events, the same verdict")
         {
-            scenario, swarm, seed, strategy, set, json, traceFile, events, maxSteps, write,
+            scenario, swarm, seed, strategy, config, set, json, traceFile, events, maxSteps, write,
         };
         OneSource(command, scenario, swarm);
         command.SetAction(parse =>
         {
-            var source = ExploreSource.Of(parse.GetValue(scenario), parse.GetValue(swarm), Overrides(parse, set, strategy, maxSteps, "max-steps"));
-            var at = parse.GetValue(seed);
+            var (jsonPath, eventsPath, tracePath, writePath) = (parse.GetValue(json), parse.GetValue(events), parse.GetValue(traceFile), parse.GetValue(write));
+            OutputPaths.Check([("--json", jsonPath), ("--events", eventsPath), ("--trace-file", tracePath), ("--write-scenario", writePath)],
+                [("--config", parse.GetValue(config)), ("--scenario", parse.GetValue(scenario))]);
+            var source = ExploreSource.Of(parse.GetValue(scenario), parse.GetValue(swarm), Overrides(parse, set, strategy, maxSteps, "max-steps"),
+                parse.GetValue(config), cli.Environment);
+            var at = parse.GetValue(seed)!.Value;
             var settings = source.Settings(at) with { Seed = at };
-            if (parse.GetValue(write) is { } path)
+            if (writePath is { } path)
                 source.Write(path, at, output);
-            using var eventFile = RunCommand.OpenEvents(settings, parse.GetValue(events));
-            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, parse.GetValue(traceFile), error, eventFile);
+            using var eventFile = RunCommand.OpenEvents(settings, eventsPath, output);
+            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, tracePath, error, eventFile, output);
             eventFile?.Finish("--events");
-            RunCommand.Report(output, parse.GetValue(json), report, settings.Workload, settings, source.Title(at), trace, alwaysLog: true);
+            RunCommand.Report(output, jsonPath, report, settings.Workload, settings, source.Title(at), trace, alwaysLog: true,
+                OutputPaths.AnyToStandardOutput(eventsPath, tracePath));
             return ExitCodes.Of(report, error);
         });
         return command;

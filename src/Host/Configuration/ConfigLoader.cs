@@ -14,23 +14,49 @@ public static class ConfigLoader
     /// <param name="path">The --config file, or null for the embedded default alone.</param>
     /// <param name="overrides">The --set arguments, each "key=value"; a key without "faultsim." gets it.</param>
     public static LoadedConfig Load(string? path, IReadOnlyList<string> overrides) =>
-        LoadText(path is null ? null : (path, File.Exists(path) ? File.ReadAllText(path) : null), overrides);
+        LoadText(path is null ? null : (path, ReadFile("--config", path)), overrides);
+
+    /// <summary>The text of a config file given to <paramref name="option"/>; null when there is no such file; a file that cannot be read is bad input.</summary>
+    public static string? ReadFile(string option, string path)
+    {
+        if (Directory.Exists(path))
+            throw new ConfigException(path, null, $"is a directory; give {option} a config file");
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(path, null, $"cannot be read ({e.Message.TrimEnd('.')}); give {option} a file you may read");
+        }
+    }
 
     /// <param name="file">The file over the default — its origin (for messages) and its text, null when it does not exist.</param>
-    public static LoadedConfig LoadText((string Origin, string? Text)? file, IReadOnlyList<string> overrides)
+    public static LoadedConfig LoadText((string Origin, string? Text)? file, IReadOnlyList<string> overrides) =>
+        LoadText(file is { } f ? [f] : [], overrides);
+
+    /// <param name="files">The files over the default, the highest first (a --config file over a scenario's) — each its origin
+    /// (for messages) and its text, null when it does not exist.</param>
+    /// <param name="overrides">The --set arguments, each "key=value", over every file.</param>
+    public static LoadedConfig LoadText(IReadOnlyList<(string Origin, string? Text)> files, IReadOnlyList<string> overrides)
     {
         var defaults = HoconSourceMap.Scan(EmbeddedOrigin, DefaultConfigText);
         var defaultKeys = defaults.Keys.ToHashSet(StringComparer.Ordinal);
+        var defaultKinds = new Dictionary<string, ValueKind>(StringComparer.Ordinal);
+        foreach (var setting in defaults.Settings)
+            defaultKinds[setting.Path] = setting.Kind;
         var layers = new List<(HoconSourceMap Map, Config Config)>();
 
         foreach (var assignment in overrides.Reverse())
-            layers.Add(Override(assignment, defaultKeys));
-        if (file is var (origin, text))
+            layers.Add(Override(assignment, defaultKeys, defaultKinds));
+        foreach (var (origin, text) in files)
         {
             if (text is null)
                 throw new ConfigException(origin, null, "no such config file; check the path given to --config");
             var map = HoconSourceMap.Scan(origin, text);
-            CheckKeys(map, defaultKeys);
+            CheckKinds(map, defaultKeys, defaultKinds);
             layers.Add((map, Parse(map, text)));
         }
         layers.Add((defaults, Parse(defaults, DefaultConfigText)));
@@ -48,7 +74,7 @@ public static class ConfigLoader
         return new LoadedConfig(merged, workload.GetConfig(ConfigSchema.WorkloadPath), [.. layers.Select(l => l.Map)], owner.Map);
     }
 
-    private static (HoconSourceMap, Config) Override(string assignment, IReadOnlySet<string> defaultKeys)
+    private static (HoconSourceMap, Config) Override(string assignment, IReadOnlySet<string> defaultKeys, IReadOnlyDictionary<string, ValueKind> defaultKinds)
     {
         var eq = assignment.IndexOf('=', StringComparison.Ordinal);
         if (eq <= 0)
@@ -62,6 +88,7 @@ public static class ConfigLoader
         var map = HoconSourceMap.Scan(origin, text, hasLines: false);
         if (!ConfigSchema.IsKnown(key, defaultKeys))
             throw Unknown(origin, null, key, defaultKeys);
+        CheckKinds(map, defaultKeys, defaultKinds);
         return (map, Parse(map, text));
     }
 
@@ -70,14 +97,37 @@ public static class ConfigLoader
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
-    private static void CheckKeys(HoconSourceMap map, IReadOnlySet<string> defaultKeys)
+    /// <summary>
+    /// Every key, in the order the text sets them, known and set to the kind of value it takes: a section where the default
+    /// has a section, a list where it has a list, a single value where it has one, and never null. (Akka's merge of a value
+    /// over a section fails without a word.)
+    /// </summary>
+    private static void CheckKinds(HoconSourceMap map, IReadOnlySet<string> defaultKeys, IReadOnlyDictionary<string, ValueKind> defaultKinds)
     {
-        foreach (var key in map.Keys)
+        foreach (var setting in map.Settings)
         {
-            if (!ConfigSchema.IsKnown(key, defaultKeys))
-                throw Unknown(map.Origin, map.LineOf(key), key, defaultKeys);
+            if (!ConfigSchema.IsKnown(setting.Path, defaultKeys))
+                throw Unknown(map.Origin, setting.Line, setting.Path, defaultKeys);
+            if (setting.Path == "akka" || setting.Path.StartsWith("akka.", StringComparison.Ordinal))
+            {
+                AkkaSchema.Check(map.Origin, setting);
+                continue;
+            }
+            if (setting.Kind == ValueKind.Null)
+                throw new ConfigException(map.Origin, setting.Line, $"{setting.Path} is null; give it a value (see config/faultsim.conf), or leave the key out for its default");
+            if (setting.Kind == ValueKind.Substitution || ConfigSchema.Expected(setting.Path, defaultKinds) is not { } expected || expected == setting.Kind)
+                continue;
+            throw new ConfigException(map.Origin, setting.Line,
+                $"{setting.Path} should be {ConfigSchema.Describe(expected)}, not {ConfigSchema.Describe(setting.Kind)}{Example(setting.Path, expected)}");
         }
     }
+
+    private static string Example(string path, ValueKind expected) => expected switch
+    {
+        ValueKind.Object => $", e.g. {path} {{ … }} or {path}.KEY = VALUE",
+        ValueKind.List => $", e.g. {path} = [ … ]",
+        _ => $", e.g. {path} = VALUE",
+    };
 
     private static ConfigException Unknown(string origin, int? line, string key, IReadOnlySet<string> defaultKeys)
     {
@@ -93,7 +143,15 @@ public static class ConfigLoader
         }
         catch (Exception e) when (e is FormatException or ConfigurationException or ArgumentException or InvalidOperationException)
         {
-            throw new ConfigException(map.Origin, null, $"malformed HOCON: {e.Message.Split('\n')[0]}");
+            var message = e.Message.Split('\n')[0].Trim();
+            const string unresolved = "Unresolved substitution:";
+            if (message.StartsWith(unresolved, StringComparison.Ordinal))
+            {
+                var name = message[unresolved.Length..].Trim();
+                throw new ConfigException(map.Origin, map.SubstitutionLine(name),
+                    $"${{{name}}} names no key set in this file; set {name} in it, write the value itself, or use ${{?{name}}} for an optional one");
+            }
+            throw new ConfigException(map.Origin, null, $"malformed HOCON: {message}");
         }
     }
 

@@ -9,7 +9,12 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
 {
     public LoadedConfig Loaded => loaded;
 
-    public ConfigReader Section(string path) => new(loaded, config.GetConfig(path), Full(path));
+    public ConfigReader Section(string path)
+    {
+        if (!config.HasPath(path) || !config.GetValue(path).IsObject())
+            throw Error(path, "should be a section { … } (see config/faultsim.conf)");
+        return new(loaded, config.GetConfig(path), Full(path));
+    }
 
     public bool Has(string path) => config.HasPath(path);
 
@@ -29,7 +34,7 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
         var value = Value(path);
         if (!value.IsString())
             throw Error(path, "should be a single value, not an object or a list");
-        return value.GetString();
+        return value.GetString() ?? throw Error(path, "is null; give it a value (see config/faultsim.conf)");
     }
 
     public string? OptionalString(string path) => config.HasPath(path) ? String(path) : null;
@@ -71,22 +76,36 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
         return Quantity.TryParse(text, out var value) ? value : throw Error(path, $"is '{text}'; write {Quantity.Describe}");
     }
 
-    /// <summary>A duration such as 100us, 2ms, 1s or 500ns.</summary>
-    public TimeSpan Duration(string path) => TimeSpan.FromTicks(DurationNanos(path) / 100);
+    /// <summary>The longest simulated latency: longer would let the virtual clock of a long run overflow (and means nothing for a machine).</summary>
+    public const long MaxLatencyNanos = 10_000_000_000;
 
-    /// <summary>A duration in nanoseconds, for the virtual clock (TimeSpan rounds below 100 ns).</summary>
-    public long DurationNanos(string path)
+    /// <summary>The longest wall-clock bound (a day).</summary>
+    public const long MaxWallNanos = 86_400_000_000_000;
+
+    /// <summary>A duration such as 100us, 2ms, 1s or 500ns, of at most <paramref name="maxNanos"/>.</summary>
+    public TimeSpan Duration(string path, long maxNanos = MaxLatencyNanos) => TimeSpan.FromTicks(DurationNanos(path, maxNanos) / 100);
+
+    /// <summary>A duration in nanoseconds, for the virtual clock (TimeSpan rounds below 100 ns), of at most <paramref name="maxNanos"/>.</summary>
+    public long DurationNanos(string path, long maxNanos = MaxLatencyNanos)
     {
         var text = String(path).Trim();
         (string Unit, double Nanos)[] units = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9)];
         foreach (var (unit, nanos) in units)
         {
             if (text.EndsWith(unit, StringComparison.Ordinal)
-                && double.TryParse(text[..^unit.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0)
-                return (long)Math.Round(value * nanos);
+                && double.TryParse(text[..^unit.Length], NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var value)
+                && double.IsFinite(value))
+            {
+                var result = value * nanos;
+                if (result > maxNanos)
+                    throw Error(path, $"is '{text}'; use at most {Describe(maxNanos)}");
+                return (long)Math.Round(result);
+            }
         }
         throw Error(path, $"is '{text}'; write a duration such as 100us, 2ms or 1s");
     }
+
+    private static string Describe(long nanos) => nanos >= 3_600_000_000_000 ? $"{nanos / 3_600_000_000_000}h ({nanos / 1_000_000_000}s)" : $"{nanos / 1_000_000_000}s";
 
     public ulong? SizeOrOff(string path) =>
         String(path).Equals("off", StringComparison.OrdinalIgnoreCase) ? null : Size(path);

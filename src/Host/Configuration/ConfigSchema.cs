@@ -35,6 +35,32 @@ public static class ConfigSchema
         return defaultKeys.Contains(path);
     }
 
+    /// <summary>
+    /// The kind of value faultsim expects at a known <paramref name="path"/> outside akka: the kind the embedded default gives
+    /// it (<paramref name="defaults"/>: path → kind), and for the workload's named entries, an object on the way to a key and
+    /// a single value at one. Null when the default does not say (a key it does not set).
+    /// </summary>
+    public static ValueKind? Expected(string path, IReadOnlyDictionary<string, ValueKind> defaults)
+    {
+        if (path.StartsWith(WorkloadPath, StringComparison.Ordinal))
+        {
+            if (path == WorkloadPath)
+                return ValueKind.Object;
+            return WorkloadPatterns.Any(p => p.Split('.').Length == path.Split('.').Length && MatchesPrefix(path, p)) ? ValueKind.Value
+                : WorkloadPatterns.Any(p => MatchesPrefix(path, p)) ? ValueKind.Object : null;
+        }
+        return defaults.TryGetValue(path, out var kind) ? kind : null;
+    }
+
+    /// <summary>How a kind of value is written, for messages.</summary>
+    public static string Describe(ValueKind kind) => kind switch
+    {
+        ValueKind.Object => "a section { … }",
+        ValueKind.List => "a list [ … ]",
+        ValueKind.Null => "null",
+        _ => "a single value",
+    };
+
     /// <summary>The known key closest to a misspelt one, to suggest.</summary>
     public static string? Suggest(string path, IReadOnlySet<string> defaultKeys)
     {
@@ -59,7 +85,7 @@ public static class ConfigSchema
         return true;
     }
 
-    private static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         var row = Enumerable.Range(0, b.Length + 1).ToArray();
         for (var i = 1; i <= a.Length; i++)

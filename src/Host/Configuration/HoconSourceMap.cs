@@ -10,10 +10,15 @@ namespace Faultsim.Host.Configuration;
 /// </summary>
 public sealed class HoconSourceMap
 {
+    /// <summary>The deepest nesting of '{' and '[' a text may have: a faultsim config needs fewer than ten levels.</summary>
+    public const int MaxDepth = 64;
+
     private readonly Dictionary<string, int> _keyLines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _valueLines = new(StringComparer.Ordinal);
+    private readonly List<Setting> _settings = [];
+    private readonly List<(string Name, int Line)> _substitutions = [];
     private readonly string _text;
-    private int _pos, _line = 1;
+    private int _pos, _line = 1, _depth;
 
     private HoconSourceMap(string origin, string text, bool hasLines)
     {
@@ -35,6 +40,8 @@ public sealed class HoconSourceMap
     public static HoconSourceMap Scan(string origin, string text, bool hasLines = true)
     {
         var map = new HoconSourceMap(origin, text, hasLines);
+        if (text.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
+            throw map.Error(1 + text.AsSpan(0, nul).Count('\n'), "has a NUL byte: a config is text (is this a binary file?)");
         map.SkipSpace(newlines: true);
         if (map.Peek() == '{')
         {
@@ -49,7 +56,14 @@ public sealed class HoconSourceMap
         return map;
     }
 
-    /// <summary>The line where <paramref name="path"/> is set, if this text sets it.</summary>
+    /// <summary>Every key the text sets, in order, with the kind of value each is given and its line (a key set twice is here twice).</summary>
+    public IReadOnlyList<Setting> Settings => _settings;
+
+    /// <summary>The line of the first <c>${name}</c> (or <c>${?name}</c>) substitution of <paramref name="name"/>, if the text has one.</summary>
+    public int? SubstitutionLine(string name) =>
+        HasLines && _substitutions.FirstOrDefault(s => s.Name == name) is { Name: not null } found ? found.Line : null;
+
+    /// <summary>Whether the text sets <paramref name="path"/>.</summary>
     public bool Sets(string path) => _keyLines.ContainsKey(path);
 
     /// <summary>The line where <paramref name="path"/> is set, if this text sets it and has lines.</summary>
@@ -59,6 +73,19 @@ public sealed class HoconSourceMap
     public int? ValueLineOf(string path) => _valueLines.TryGetValue(path, out var line) ? line : null;
 
     private void ObjectBody(string prefix, char close, int openLine)
+    {
+        Enter(openLine);
+        try
+        {
+            ObjectFields(prefix, close, openLine);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private void ObjectFields(string prefix, char close, int openLine)
     {
         while (true)
         {
@@ -89,15 +116,17 @@ public sealed class HoconSourceMap
     private void Field(string prefix)
     {
         var keyLine = _line;
-        var key = Key();
+        var (key, quotedDot) = Key();
         if (key == "include")
             throw Error(keyLine, "'include' is not supported; pass the file with --config instead");
         var path = prefix.Length == 0 ? key : prefix + "." + key;
+        if (quotedDot is not null && !(path == "akka" || path.StartsWith("akka.", StringComparison.Ordinal)))
+            throw Error(keyLine, $"the quoted key \"{quotedDot}\" is one key with dots in its name, not a path; write it without quotes: {quotedDot}");
         SkipSpace(newlines: false);
         var c = Peek();
         if (c == '{')
         {
-            Record(path, keyLine, keyLine);
+            Record(path, keyLine, keyLine, ValueKind.Object);
             _pos++;
             ObjectBody(path, '}', keyLine);
             return;
@@ -118,7 +147,7 @@ public sealed class HoconSourceMap
     {
         if (Peek() == '{')
         {
-            Record(path, keyLine, _line);
+            Record(path, keyLine, _line, ValueKind.Object);
             var open = _line;
             _pos++;
             ObjectBody(path, '}', open);
@@ -126,18 +155,42 @@ public sealed class HoconSourceMap
         }
         if (Peek() == '[')
         {
-            Record(path, keyLine, _line);
+            Record(path, keyLine, _line, ValueKind.List);
             Array();
             return;
         }
-        Record(path, keyLine, _line);
-        SimpleValues(path);
+        var start = _pos;
+        Record(path, keyLine, _line, ValueKind.Value);
+        var substituted = SimpleValues(path);
+        var text = _text[start.._pos].Trim();
+        var kind = substituted ? ValueKind.Substitution : text == "null" ? ValueKind.Null : ValueKind.Value;
+        _settings[^1] = _settings[^1] with { Kind = kind, Text = text };
     }
 
     private void Array()
     {
         var open = _line;
         _pos++;
+        Enter(open);
+        try
+        {
+            ArrayItems(open);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    /// <summary>One level deeper into '{' or '['; past <see cref="MaxDepth"/> the text is refused (deep nesting would overflow the stack of any recursive parser).</summary>
+    private void Enter(int line)
+    {
+        if (++_depth > MaxDepth)
+            throw Error(line, $"nested more than {MaxDepth} levels deep with '{{' and '['; a faultsim config needs fewer than ten");
+    }
+
+    private void ArrayItems(int open)
+    {
         while (true)
         {
             SkipSpace(newlines: true);
@@ -170,15 +223,16 @@ public sealed class HoconSourceMap
         }
     }
 
-    /// <summary>A value concatenation on one line: unquoted text, strings and substitutions.</summary>
-    private void SimpleValues(string? path)
+    /// <summary>A value concatenation on one line: unquoted text, strings and substitutions; whether it has a substitution.</summary>
+    private bool SimpleValues(string? path)
     {
         var first = true;
+        var substituted = false;
         while (true)
         {
             var c = Peek();
             if (c is '\0' or '\n' or ',' or '}' or ']' or '#' || (c == '/' && PeekAt(1) == '/'))
-                return;
+                return substituted;
             if (c is ' ' or '\t' or '\r')
             {
                 _pos++;
@@ -198,6 +252,8 @@ public sealed class HoconSourceMap
                 var newline = _text.IndexOf('\n', _pos);
                 if (end < 0 || (newline >= 0 && newline < end))
                     throw Error(line, "'${' substitution is never closed with '}'");
+                _substitutions.Add((_text[(_pos + 2)..end].TrimStart('?').Trim(), line));
+                substituted = true;
                 _pos = end + 1;
             }
             else if (c is '{' or '[' or '=' or ':')
@@ -214,15 +270,20 @@ public sealed class HoconSourceMap
         }
     }
 
-    private string Key()
+    /// <summary>A key; and the first quoted part of it with a dot in it, if any (HOCON reads that as one key, not a path).</summary>
+    private (string Key, string? QuotedDot) Key()
     {
         var key = new StringBuilder();
+        string? quotedDot = null;
         while (true)
         {
             var c = Peek();
             if (c == '"')
             {
-                key.Append(QuotedString());
+                var part = QuotedString();
+                if (part.Contains('.'))
+                    quotedDot ??= part;
+                key.Append(part);
             }
             else if (c != '\0' && !char.IsWhiteSpace(c) && c is not ('=' or ':' or '{' or '}' or '[' or ']' or ',' or '"' or '#' or '+' or '$'))
             {
@@ -238,7 +299,7 @@ public sealed class HoconSourceMap
         }
         if (key.Length == 0)
             throw Error(_line, Peek() == '\0' ? "unexpected end of file" : $"expected a key, found '{Peek()}'");
-        return key.ToString();
+        return (key.ToString(), quotedDot);
     }
 
     private string QuotedString()
@@ -306,10 +367,11 @@ public sealed class HoconSourceMap
 
     private char PeekAt(int ahead) => _pos + ahead < _text.Length ? _text[_pos + ahead] : '\0';
 
-    private void Record(string path, int keyLine, int valueLine)
+    private void Record(string path, int keyLine, int valueLine, ValueKind kind)
     {
         _keyLines[path] = keyLine;
         _valueLines[path] = valueLine;
+        _settings.Add(new Setting(path, kind, HasLines ? keyLine : null, null));
     }
 
     private static int LeadingBlankLines(string content)
@@ -327,3 +389,16 @@ public sealed class HoconSourceMap
 
     private ConfigException Error(int line, string message) => new(Origin, HasLines ? line : null, message);
 }
+
+/// <summary>What a key is given: an object { … }, a list [ … ], a single value, null, or a value made with a substitution.</summary>
+public enum ValueKind
+{
+    Object,
+    List,
+    Value,
+    Null,
+    Substitution,
+}
+
+/// <summary>One key a text sets: its path, the kind of its value, its line (null for a --set), and a single value's text.</summary>
+public sealed record Setting(string Path, ValueKind Kind, int? Line, string? Text);

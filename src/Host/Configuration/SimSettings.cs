@@ -72,7 +72,7 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
     {
         if (root.String("actors.wait-bound").Trim().Equals("off", StringComparison.OrdinalIgnoreCase))
             return null;
-        var bound = root.Duration("actors.wait-bound");
+        var bound = root.Duration("actors.wait-bound", ConfigReader.MaxWallNanos);
         return bound > TimeSpan.Zero ? bound : throw root.Error("actors.wait-bound", "must be more than 0 (or off, for no bound)");
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
 
@@ -70,8 +71,8 @@ internal sealed class WorkloadReader(ConfigReader workload, MachineSpec machine)
         }
         if (start % VirtualAddress.PageSize != 0)
             throw workload.Error(workload.Has($"{path}.start") ? $"{path}.start" : $"{path}.end", $"puts the region at 0x{start:x}, which is not page-aligned");
-        if (start + size > VirtualAddress.UserEnd.Value)
-            throw workload.Error(path, $"reaches past the user address space (0x{VirtualAddress.UserEnd.Value:x})");
+        if (AddressSpace.MapRefusal(new VirtualAddress(start), size) is { } refusal)
+            throw workload.Error(workload.Has($"{path}.start") ? $"{path}.start" : $"{path}.end", $"is refused: the region {refusal}");
         var prot = workload.Has($"{path}.prot") ? Protection(workload, $"{path}.prot") : VmaFlags.Read | VmaFlags.Write;
         var flags = prot
                     | (workload.Bool($"{path}.shared") ? VmaFlags.Shared : 0)

@@ -11,13 +11,15 @@ public static class ExploreReport
     /// <param name="title">What ran: "scenario NAME", or the swarm draw with its summary.</param>
     /// <param name="source">The replay command's argument naming it: --scenario NAME, or --swarm.</param>
     /// <param name="sets">The --set arguments the run was given: the replay needs them too.</param>
-    public static void WriteFailure(TextWriter writer, string title, string source, IEnumerable<string> sets, SimSettings settings, RunReport report)
+    /// <param name="config">The --config file the run was given, if any: the replay needs it too.</param>
+    public static void WriteFailure(TextWriter writer, string title, string source, IEnumerable<string> sets, SimSettings settings, RunReport report,
+        string? config = null)
     {
         var console = Terminal.On(writer);
         console.MarkupLine($"{Markup.Escape(title)}, [bold]seed {report.Seed}[/], {settings.Explore.Strategy.ToString().ToLowerInvariant()} strategy");
         RunSummary.Verdict(console, report);
         WriteLog(writer, report);
-        var arguments = string.Concat(sets.Select(s => $" --set {Quoted(s)}"));
+        var arguments = (config is null ? "" : $" --config {Quoted(config)}") + string.Concat(sets.Select(s => $" --set {Quoted(s)}"));
         var limit = report.StoppedAt is { } stopped ? $" --max-steps {stopped.Steps}" : ""; // replay has no limit of its own
         writer.WriteLine($"replay it: faultsim replay {source} --seed {report.Seed}{StrategyArgument(settings)}{arguments}{limit}");
     }

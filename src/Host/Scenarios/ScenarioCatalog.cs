@@ -28,11 +28,19 @@ public static class ScenarioCatalog
             return ($"config/scenarios/{scenario}.conf (embedded)", reader.ReadToEnd());
         }
         if (scenario.EndsWith(".conf", StringComparison.Ordinal))
-            return (scenario, System.IO.File.Exists(scenario) ? System.IO.File.ReadAllText(scenario) : null);
+            return (scenario, ConfigLoader.ReadFile("--scenario", scenario)
+                              ?? throw new ConfigException(scenario, null, "no such config file; check the path given to --scenario"));
         throw new ConfigException("--scenario", null, $"no scenario '{scenario}'; `faultsim scenarios` lists them: {string.Join(", ", Names)}");
     }
 
-    /// <summary>The settings of a scenario, with the --set overrides over it.</summary>
-    public static SimSettings Load(string scenario, IReadOnlyList<string> overrides) =>
-        SimSettings.From(ConfigLoader.LoadText(File(scenario), overrides));
+    /// <summary>The settings of a scenario, with a --config file (<paramref name="config"/>, or none) and the --set overrides over it.</summary>
+    /// <param name="environment">Reads an environment variable (OTEL_*); the process's own by default.</param>
+    public static SimSettings Load(string scenario, IReadOnlyList<string> overrides, string? config = null, Func<string, string?>? environment = null)
+    {
+        var scenarioFile = File(scenario);
+        IReadOnlyList<(string, string?)> files = config is null ? [scenarioFile] : [(config, ConfigLoader.ReadFile("--config", config)), scenarioFile];
+        if (config is not null && files[0].Item2 is null)
+            throw new ConfigException(config, null, "no such config file; check the path given to --config");
+        return SimSettings.From(ConfigLoader.LoadText(files, overrides), environment);
+    }
 }

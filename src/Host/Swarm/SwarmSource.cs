@@ -10,11 +10,19 @@ namespace Faultsim.Host.Swarm;
 public sealed class SwarmSource
 {
     private readonly IReadOnlyList<string> _overrides;
+    private readonly IReadOnlyList<(string Origin, string? Text)> _config;
+    private readonly Func<string, string?>? _environment;
 
-    public SwarmSource(IReadOnlyList<string> overrides)
+    /// <param name="config">The --config file under every draw, or null.</param>
+    /// <param name="environment">Reads an environment variable (OTEL_*); the process's own by default.</param>
+    public SwarmSource(IReadOnlyList<string> overrides, string? config = null, Func<string, string?>? environment = null)
     {
         _overrides = overrides;
-        var loaded = ConfigLoader.LoadText(null, overrides);
+        _environment = environment;
+        _config = config is null
+            ? []
+            : [(config, ConfigLoader.ReadFile("--config", config) ?? throw new ConfigException(config, null, "no such config file; check the path given to --config"))];
+        var loaded = ConfigLoader.LoadText(_config, overrides);
         Options = SwarmOptions.From(loaded);
         Pins = SwarmPins.From(loaded, overrides);
     }
@@ -28,5 +36,5 @@ public sealed class SwarmSource
     /// <summary>The settings of <paramref name="seed"/>'s draw, with the overrides over it (the run's seed is the draw's).</summary>
     public SimSettings Load(ulong seed) => Load(Draw(seed));
 
-    public SimSettings Load(SwarmDraw draw) => SimSettings.From(ConfigLoader.LoadText((draw.Origin, draw.Text), _overrides));
+    public SimSettings Load(SwarmDraw draw) => SimSettings.From(ConfigLoader.LoadText([.. _config, (draw.Origin, draw.Text)], _overrides), _environment);
 }

@@ -35,8 +35,15 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
     /// <param name="path">The file to write; created (or replaced) now, so a bad path fails before the run.</param>
     /// <param name="origin">The instant written as time 0: no span starts before it.</param>
     public ChromeTraceExporter(string path, DateTime origin)
+        : this(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16), origin)
     {
-        _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+    }
+
+    /// <param name="stream">Where the JSON goes (a file written whole, standard output); closed at shutdown.</param>
+    /// <param name="origin">The instant written as time 0: no span starts before it.</param>
+    public ChromeTraceExporter(Stream stream, DateTime origin)
+    {
+        _stream = stream;
         _json = new Utf8JsonWriter(_stream);
         _origin = origin;
         _json.WriteStartObject();

@@ -1,4 +1,5 @@
 using Faultsim.Actors.Telemetry;
+using Faultsim.Host.Output;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,15 +21,17 @@ public sealed class TelemetryHost : IDisposable
 {
     private readonly IHost? _host;
     private readonly ChromeTraceExporter? _file;
+    private readonly WholeFile? _whole;
 
-    private TelemetryHost(IHost? host, ChromeTraceExporter? file) => (_host, _file) = (host, file);
+    private TelemetryHost(IHost? host, ChromeTraceExporter? file, WholeFile? whole = null) => (_host, _file, _whole) = (host, file, whole);
 
     /// <summary>The events written to the trace file so far (all of them once disposed).</summary>
     public long TraceFileEvents => _file?.Events ?? 0;
 
     /// <param name="traceFile">The Chrome trace-event file to write the run's spans to, or null.</param>
     /// <param name="warnings">Where to say that configured telemetry goes nowhere.</param>
-    public static TelemetryHost Start(TelemetrySettings settings, string? traceFile, TextWriter warnings)
+    /// <param name="standardOutput">Where a trace file of "-" goes.</param>
+    public static TelemetryHost Start(TelemetrySettings settings, string? traceFile, TextWriter warnings, TextWriter? standardOutput = null)
     {
         var traces = settings.TraceRatio > 0 && (settings.HasExporter || traceFile is not null);
         var metrics = settings.Metrics && settings.HasExporter;
@@ -39,7 +42,17 @@ public sealed class TelemetryHost : IDisposable
         if (!traces && !metrics)
             return new TelemetryHost(null, null);
 
-        var file = traceFile is null ? null : OpenTraceFile(traceFile);
+        WholeFile? whole = null;
+        ChromeTraceExporter? file = null;
+        if (traceFile == OutputPaths.StandardOutput)
+        {
+            file = new ChromeTraceExporter(new TextWriterStream(standardOutput ?? Console.Out), DateTime.UtcNow);
+        }
+        else if (traceFile is not null)
+        {
+            whole = WholeFile.Create("--trace-file", traceFile);
+            file = new ChromeTraceExporter(whole.Stream, DateTime.UtcNow);
+        }
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddEnvironmentVariables(); // the OTLP exporter's own OTEL_* settings (headers, timeout, …)
         var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService(settings.ServiceName));
@@ -68,31 +81,20 @@ public sealed class TelemetryHost : IDisposable
             otel.UseOtlpExporter(settings.OtlpProtocol, settings.OtlpEndpoint ?? DefaultEndpoint(settings.OtlpProtocol));
         var host = builder.Build();
         host.Start();
-        return new TelemetryHost(host, file);
-    }
-
-    private static ChromeTraceExporter OpenTraceFile(string path)
-    {
-        try
-        {
-            return new ChromeTraceExporter(path, DateTime.UtcNow);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new Configuration.ConfigException("--trace-file", null, $"cannot create '{path}' ({e.Message.TrimEnd('.')}); name a file in a directory that exists and is writable");
-        }
+        return new TelemetryHost(host, file, whole);
     }
 
     /// <summary>OpenTelemetry's default collector address for the protocol.</summary>
     public static Uri DefaultEndpoint(OtlpExportProtocol protocol) =>
         new(protocol == OtlpExportProtocol.Grpc ? "http://localhost:4317" : "http://localhost:4318");
 
-    /// <summary>Stops the host: the providers flush every exporter and the trace file is closed.</summary>
+    /// <summary>Stops the host: the providers flush every exporter, and the trace file is closed and put in place whole.</summary>
     public void Dispose()
     {
         if (_host is null)
             return;
         _host.StopAsync().GetAwaiter().GetResult();
         _host.Dispose();
+        _whole?.Commit();
     }
 }

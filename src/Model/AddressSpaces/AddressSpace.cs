@@ -47,9 +47,31 @@ public sealed class AddressSpace(Asid asid)
         };
     }
 
+    /// <summary>The lowest address a mapping may start at (Linux's vm.mmap_min_addr, 64 KiB by default): page 0 stays unmapped.</summary>
+    public static readonly VirtualAddress MmapMinAddr = new(0x1_0000);
+
     /// <summary>Whether mmap(MAP_FIXED) may map <paramref name="length"/> bytes at <paramref name="start"/>; else it fails with EINVAL.</summary>
-    public static bool CanMap(VirtualAddress start, ulong length) =>
-        start.IsPageAligned && start.Value + length >= start.Value && start.Value + length <= VirtualAddress.UserEnd.Value;
+    public static bool CanMap(VirtualAddress start, ulong length) => MapRefusal(start, length) is null;
+
+    /// <summary>
+    /// Why mmap(MAP_FIXED) may not map <paramref name="length"/> bytes at <paramref name="start"/>, or null when it may: the
+    /// start is not page-aligned, the length is not a positive number of pages, the start is below mmap_min_addr, or the
+    /// end wraps past 2^64 or lies beyond the user address space (2^47).
+    /// </summary>
+    public static string? MapRefusal(VirtualAddress start, ulong length)
+    {
+        if (!start.IsPageAligned)
+            return $"starts at 0x{start.Value:x}, which is not page-aligned";
+        if (length == 0 || length % VirtualAddress.PageSize != 0)
+            return $"is {length} bytes long; map a positive multiple of the 4K page size";
+        if (start.Value < MmapMinAddr.Value)
+            return $"starts at 0x{start.Value:x}, below mmap_min_addr (0x{MmapMinAddr.Value:x}): Linux maps nothing in the first 64K";
+        if (start.Value + length < start.Value)
+            return $"ends past 2^64 (0x{start.Value:x} + 0x{length:x} wraps around)";
+        if (start.Value + length > VirtualAddress.UserEnd.Value)
+            return $"ends at 0x{start.Value + length:x}, past the user address space (0x{VirtualAddress.UserEnd.Value:x}, 2^47)";
+        return null;
+    }
 
     /// <summary>mmap(MAP_FIXED): maps <paramref name="vma"/>, unmapping what was there.</summary>
     public IReadOnlyList<PteChange> Map(Vma vma)

@@ -186,6 +186,11 @@ public sealed partial class ReferenceMachine
 
     private void Call(CpuState cpu, ProcessState process, SystemCall call)
     {
+        if (SyscallRules.Refuses(call))
+        {
+            process.Counters.SyscallErrors++; // EINVAL
+            return;
+        }
         switch (call)
         {
             case SystemCall.Mmap map:
@@ -215,11 +220,6 @@ public sealed partial class ReferenceMachine
     private void DoMap(CpuState cpu, ProcessState process, SystemCall.Mmap map)
     {
         var start = map.Start;
-        if (!AddressSpace.CanMap(start, map.Length))
-        {
-            process.Counters.SyscallErrors++; // EINVAL
-            return;
-        }
         var objects = process.ShmemObjects;
         var vma = new Vma(start, start + map.Length, map.Flags, _fileTable.BackingFor(map.File, map.FileOffset, map.Flags, process.Pid, ref objects));
         process.ShmemObjects = objects;

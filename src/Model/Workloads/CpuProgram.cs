@@ -264,13 +264,16 @@ public sealed class CpuProgram
         }
     }
 
-    /// <summary>A range of a call: from its start rounded down to a page, to its end rounded up; a bare region name is all of it.</summary>
+    /// <summary>
+    /// A range of a call: from its start, to its end rounded up to a page (<see cref="SyscallRules.EndOf"/>); a bare region
+    /// name is all of it. An unaligned start stays as it is: the call refuses it (<see cref="SyscallRules.Refuses"/>).
+    /// </summary>
     private CpuStep WithRange(RangeExpr range, int line, Func<VirtualAddress, VirtualAddress, SystemCall> call)
     {
         if (!TryResolve(range.Start, out var start))
             return NeedRegion(range.Start.Region!, line);
         var length = range.Length ?? _regions[range.Start.Region!].Length;
-        return Called(call(start.PageAlignedDown, new VirtualAddress(start.Value + length + VirtualAddress.OffsetMask).PageAlignedDown), line);
+        return Called(call(start, SyscallRules.EndOf(start, length)), line);
     }
 
     private bool TryResolve(AddressExpr expr, out VirtualAddress address)

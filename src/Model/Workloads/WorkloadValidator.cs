@@ -1,3 +1,5 @@
+using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Vmas;
 
 namespace Faultsim.Model.Workloads;
@@ -16,8 +18,15 @@ public static class WorkloadValidator
             if (declared.Contains(fork.Child) || !forks.Add(fork.Child))
                 throw new WorkloadException(fork.Line, $"process '{fork.Child}' already exists; give each forked child a new name");
         }
+        foreach (var region in workload.Processes.SelectMany(p => p.Regions))
+        {
+            if (AddressSpace.MapRefusal(region.Start, region.Length) is { } refusal)
+                throw new WorkloadException(null, $"region '{region.Name}' {refusal}");
+        }
         foreach (var map in workload.Scripts.SelectMany(s => s.Ops).OfType<Op.Map>())
         {
+            if (map.Start.Region is null && AddressSpace.MapRefusal(new VirtualAddress((ulong)map.Start.Offset), map.Length) is { } refusal)
+                throw new WorkloadException(map.Line, $"mmap {map.Name} is refused: the mapping {refusal}");
             regions.Add(map.Name);
             if (map.File is { } file && !files.Contains(file))
                 throw new WorkloadException(map.Line, $"mmap names file '{file}', which is not in the files section");
