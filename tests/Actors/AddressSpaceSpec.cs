@@ -171,6 +171,76 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         }
     }
 
+    /// <summary>
+    /// Eviction swaps the first anonymous page out: its PTE names swap slot 1 now, and the round that shoots the old
+    /// translation down is acknowledged by CPU 0 but still in flight to CPU 1, whose TLB may still map the frame.
+    /// </summary>
+    private (IActorRef Mm, Invalidate Eviction) EvictedWhileCpu1MayStillMapIt(ShootdownMode mode)
+    {
+        var mm = Mm(mode);
+        mm.Tell(new ReplacePte(1, Faults.Anon.Page, Old, Pte.Swapped(new SwapSlot(1)), new CpuId(0)), _memory.Ref);
+        var local = Next<Invalidate>(_tlb0);
+        _tlb0.Reply(new InvalidateAcked(local.Id, new CpuId(0)));
+        return (mm, Next<Invalidate>(_tlb1));
+    }
+
+    public static TheoryData<string, ShootdownMode> RangeCallsOverTheEvictedPage => new()
+    {
+        { "madvise-dontneed", ShootdownMode.Batched }, { "munmap", ShootdownMode.Batched }, { "mmap-over", ShootdownMode.Batched },
+        { "mprotect", ShootdownMode.Batched }, { "fork", ShootdownMode.Batched },
+        { "madvise-dontneed", ShootdownMode.Eager }, { "munmap", ShootdownMode.Eager }, { "madvise-dontneed", ShootdownMode.Lazy },
+    };
+
+    private static SystemCall RangeCall(string name) => name switch
+    {
+        "madvise-dontneed" => new SystemCall.Madvise(Faults.Anon, Faults.Anon + 4096, Advice.DontNeed),
+        "munmap" => new SystemCall.Munmap(Faults.Anon, Faults.Anon + 4096),
+        "mmap-over" => new SystemCall.Mmap("again", Faults.Anon, 4096, VmaFlags.Read | VmaFlags.Write, null, 0),
+        "mprotect" => new SystemCall.Mprotect(Faults.Anon, Faults.Anon + 4096, VmaFlags.Read),
+        "fork" => ForkCall.Call,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
+    };
+
+    [Theory]
+    [MemberData(nameof(RangeCallsOverTheEvictedPage))]
+    public void A_range_call_over_a_page_whose_eviction_flush_is_in_flight_flushes_it_before_returning(string call, ShootdownMode mode)
+    {
+        // Swarm seeds 1902 (madvise) and 312 (munmap) with machine.frames=1: the PTE was a swap entry already, so the call
+        // saw nothing to flush and returned, and CPU 1 went on writing through its stale translation to a frame since reused.
+        var (mm, eviction) = EvictedWhileCpu1MayStillMapIt(mode);
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(1), RangeCall(call), Faults.Anon), _cpu.Ref);
+        var flush = Next<Invalidate>(_tlb1);               // tlb_flush_pending: the call flushes the page anyway
+        Assert.NotEqual(eviction.Id, flush.Id);
+        Assert.True(flush.Scope.Covers(Faults.Asid, Faults.Anon.Page), $"{flush.Scope} does not cover the evicted page");
+        var local = Next<Invalidate>(_tlb0);              // the caller's own TLB too
+        _tlb0.Reply(new InvalidateAcked(local.Id, new CpuId(0)));
+        AssertSilent(_cpu);                               // CPU 1 may still write the old frame: the call has not returned
+        _tlb1.Reply(new InvalidateAcked(flush.Id, new CpuId(1)));
+        if (call == "fork")
+            _memory.Reply(new ReferencesAdded(Next<AddReferences>(_memory).Id));
+        Assert.False(Next<SyscallReturned>(_cpu).Failed);
+    }
+
+    [Fact]
+    public void A_range_call_away_from_the_page_whose_eviction_flush_is_in_flight_flushes_nothing()
+    {
+        var (mm, _) = EvictedWhileCpu1MayStillMapIt(ShootdownMode.Batched);
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(1), new SystemCall.Madvise(Faults.Anon + 4096, Faults.Anon + 2 * 4096, Advice.DontNeed), Faults.Anon), _cpu.Ref);
+        Assert.False(Next<SyscallReturned>(_cpu).Failed);  // nothing in its range was ever mapped: it returns at once
+        AssertSilent(_tlb0, _tlb1);
+    }
+
+    [Fact]
+    public void A_range_call_after_the_eviction_flush_is_acknowledged_flushes_nothing_more()
+    {
+        var (mm, eviction) = EvictedWhileCpu1MayStillMapIt(ShootdownMode.Batched);
+        _tlb1.Reply(new InvalidateAcked(eviction.Id, new CpuId(1)));
+        Next<PteReplaced>(_memory);
+        mm.Tell(new Syscall(new SyscallId(1), new CpuId(1), new SystemCall.Madvise(Faults.Anon, Faults.Anon + 4096, Advice.DontNeed), Faults.Anon), _cpu.Ref);
+        Assert.False(Next<SyscallReturned>(_cpu).Failed);
+        AssertSilent(_tlb0, _tlb1);                       // no TLB may still cache the page: the swap entry goes without a round
+    }
+
     [Fact]
     public void Exit_flushes_every_cpu_then_walks_find_the_process_gone()
     {

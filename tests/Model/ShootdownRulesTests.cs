@@ -2,6 +2,7 @@ using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Shootdowns;
+using Faultsim.Model.Workloads;
 
 namespace Faultsim.Tests.Model;
 
@@ -33,6 +34,72 @@ public sealed class ShootdownRulesTests
     {
         var upgrade = new PteChange(new PageNumber(5), Writable.Without(PteFlags.Writable), Writable);
         Assert.Empty(ShootdownRules.Rounds(ShootdownMode.Eager, A, [upgrade, new PteChange(new PageNumber(6), Pte.None, Writable)]));
+    }
+
+    private static readonly (PageNumber, PageNumber) Pages4To12 = (new PageNumber(4), new PageNumber(12));
+
+    /// <summary>An address space whose page 7 is being shot down (an eviction's round, not yet acknowledged by every CPU).</summary>
+    private static AddressSpace Page7InFlight()
+    {
+        var mm = new AddressSpace(A);
+        mm.FlushesPending.Started(1, ShootdownScope.OnePage(A, new PageNumber(7)));
+        return mm;
+    }
+
+    [Theory]
+    [InlineData(ShootdownMode.Eager)]
+    [InlineData(ShootdownMode.Batched)]
+    [InlineData(ShootdownMode.Lazy)]
+    public void A_range_call_flushes_a_page_of_its_range_a_round_in_flight_covers_though_its_pte_is_gone(ShootdownMode mode)
+    {
+        var swappedOut = new PteChange(new PageNumber(7), Pte.Swapped(new SwapSlot(1)), Pte.None);
+        Assert.Empty(ShootdownRules.Rounds(mode, A, [swappedOut]));    // the change alone needs none
+        Assert.Equal([ShootdownScope.OnePage(A, new PageNumber(7))], ShootdownRules.RangeRounds(mode, Page7InFlight(), Pages4To12, [swappedOut]));
+    }
+
+    [Fact]
+    public void Batched_mode_spans_the_changed_pages_and_the_ones_in_flight_with_one_round()
+    {
+        var rounds = ShootdownRules.RangeRounds(ShootdownMode.Batched, Page7InFlight(), Pages4To12, [Zap(9), Zap(10)]);
+        Assert.Equal([new ShootdownScope(A, new PageNumber(7), new PageNumber(11), All: false)], rounds);
+    }
+
+    [Fact]
+    public void Eager_mode_adds_a_round_for_a_page_in_flight_unless_a_change_flushes_it_already()
+    {
+        Assert.Equal([ShootdownScope.OnePage(A, new PageNumber(9)), ShootdownScope.OnePage(A, new PageNumber(7))],
+            ShootdownRules.RangeRounds(ShootdownMode.Eager, Page7InFlight(), Pages4To12, [Zap(9)]));
+        Assert.Equal([ShootdownScope.OnePage(A, new PageNumber(7))], ShootdownRules.RangeRounds(ShootdownMode.Eager, Page7InFlight(), Pages4To12, [Zap(7)]));
+    }
+
+    [Fact]
+    public void A_round_in_flight_outside_the_range_or_acknowledged_already_adds_nothing()
+    {
+        var mm = Page7InFlight();
+        Assert.Empty(ShootdownRules.RangeRounds(ShootdownMode.Batched, mm, (new PageNumber(8), new PageNumber(12)), []));
+        mm.FlushesPending.Finished(1);
+        Assert.Empty(ShootdownRules.RangeRounds(ShootdownMode.Batched, mm, Pages4To12, []));
+    }
+
+    [Fact]
+    public void A_round_of_everything_in_flight_makes_the_call_flush_its_whole_range_in_one_round_even_in_eager_mode()
+    {
+        var mm = new AddressSpace(A);
+        mm.FlushesPending.Started(3, ShootdownScope.Everything(A));
+        Assert.Equal([new ShootdownScope(A, new PageNumber(4), new PageNumber(12), All: false)],
+            ShootdownRules.RangeRounds(ShootdownMode.Eager, mm, Pages4To12, []));
+    }
+
+    [Fact]
+    public void The_range_of_a_call_is_what_it_zaps_or_protects_and_all_of_the_address_space_for_fork()
+    {
+        var start = new VirtualAddress(0x4000);
+        Assert.Equal(Pages4To12, ShootdownRules.RangeOf(new SystemCall.Munmap(start, start + 8 * 4096)));
+        Assert.Equal(Pages4To12, ShootdownRules.RangeOf(new SystemCall.Mmap("m", start, 8 * 4096, Faultsim.Model.Vmas.VmaFlags.Read, null, 0)));
+        Assert.Equal(Pages4To12, ShootdownRules.RangeOf(new SystemCall.Mprotect(start, start + 8 * 4096, Faultsim.Model.Vmas.VmaFlags.Read)));
+        Assert.Equal(Pages4To12, ShootdownRules.RangeOf(new SystemCall.Madvise(start, start + 8 * 4096, Advice.DontNeed)));
+        Assert.Equal((new PageNumber(0), VirtualAddress.UserEnd.Page), ShootdownRules.RangeOf(new SystemCall.Fork("c", new ProcessId(2))));
+        Assert.Equal(default, ShootdownRules.RangeOf(new SystemCall.Madvise(start, start + 8 * 4096, Advice.PageOut)));
     }
 
     [Fact]

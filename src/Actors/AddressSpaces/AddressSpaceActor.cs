@@ -313,7 +313,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var cleared = _mm.Install(install.Page, Pte.None);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, cleared.Old, cleared.New));
-        FlushLocked(new LockedOp.CowBreak(install), [cleared], install.Cpu, includeInitiator: false, Release([cleared], replaced: true), install.Trace);
+        FlushLocked(new LockedOp.CowBreak(install), ShootdownRules.Rounds(_settings.Shootdown, _asid, [cleared]), install.Cpu, includeInitiator: false,
+            Release([cleared], replaced: true), install.Trace);
     }
 
     /// <summary>The spans of a sampled fault's install: memory's work on the frame since it began, then the PTE.</summary>
@@ -419,9 +420,15 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         Peers.Cpu(call.Cpu).Tell(new SyscallReturned(call.Id, Failed: true, ProcessFate.Running));
     }
 
-    /// <summary>A system call's PTE changes: shoot down what TLBs may hold, release what is gone, return.</summary>
+    /// <summary>
+    /// A system call's PTE changes: shoot down what TLBs may hold — what the changes revoke, and what of the call's range
+    /// a round still in flight covers (an eviction's, whose PTE is a swap entry already) — release what is gone, return.
+    /// </summary>
     private void Settle(Syscall call, IReadOnlyList<PteChange> changes) =>
-        FlushLocked(new LockedOp.Call(call), changes, call.Cpu, includeInitiator: true, Release(changes));
+        FlushLocked(new LockedOp.Call(call), RangeRounds(call, changes), call.Cpu, includeInitiator: true, Release(changes));
+
+    private IReadOnlyList<ShootdownScope> RangeRounds(Syscall call, IReadOnlyList<PteChange> changes) =>
+        ShootdownRules.RangeRounds(_settings.Shootdown, _mm, ShootdownRules.RangeOf(call.Call), changes);
 
     /// <summary>
     /// fork under the mmap lock: write-protect the parent's private pages and shoot them down, have the machine start
@@ -436,17 +443,17 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var references = entries.Select(e => PageRelease.Of(new PageKey(childAsid, e.Page), e.Pte)).ToImmutableArray();
         var setup = new AddressSpaceSetup(fork.ChildPid, fork.Child, childAsid, [.. child.Vmas.All], entries,
             _regions.ToImmutableDictionary(), call.StackPointer);
-        FlushLocked(new LockedOp.Fork(call, setup, references), parentChanges, call.Cpu, includeInitiator: true, released: null);
+        FlushLocked(new LockedOp.Fork(call, setup, references), RangeRounds(call, parentChanges), call.Cpu, includeInitiator: true, released: null);
     }
 
     /// <summary>
-    /// Takes the mmap lock for <paramref name="op"/> and shoots down its changes: it waits in Flushing for the
+    /// Takes the mmap lock for <paramref name="op"/> and runs its rounds: it waits in Flushing for the
     /// acknowledgements, or goes on at once when there is nothing to shoot down.
     /// </summary>
-    private void FlushLocked(LockedOp op, IReadOnlyList<PteChange> changes, CpuId initiator, bool includeInitiator, ReleasePages? released,
+    private void FlushLocked(LockedOp op, IReadOnlyList<ShootdownScope> rounds, CpuId initiator, bool includeInitiator, ReleasePages? released,
         TraceContext trace = default)
     {
-        if (Shootdown(changes, initiator, includeInitiator, released, AfterFlush.Locked.Instance, trace))
+        if (StartFlush(rounds, Targets(initiator, includeInitiator), initiator, released, AfterFlush.Locked.Instance, trace))
             BecomeWaiting(nameof(Flushing), m => Flushing(op, m), "the acknowledgements of its shootdown rounds (ShootdownCompleted)", op);
         else
             Flushed(op);
@@ -527,6 +534,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         {
             var id = new ShootdownId(++_nextRound);
             _rounds[id] = flush;
+            _mm.FlushesPending.Started(id.Value, scope);
             _run.Events?.Record(Self.Path.Name, $"shootdown-{id.Value}",
                 new SimEvent.ShootdownStarted(id.Value, scope.Asid, scope.From, scope.To, scope.All, targets));
             Context.ActorOf(ShootdownRound.Props(new ShootdownOrder(id, scope, targets, initiator, _settings.Shootdown, trace), Peers, _run), $"shootdown-{id.Value}");
@@ -544,6 +552,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         _ipis += done.Ipis;
         if (done.Ipis > 0) _shootdowns++;
         _rounds.Remove(done.Id, out var id);
+        _mm.FlushesPending.Finished(done.Id.Value);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(done.Id.Value));
         var flush = _flushes[id];
         if (flush.Remaining > 1)

@@ -1,6 +1,7 @@
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Vmas;
 
 namespace Faultsim.Model.AddressSpaces;
@@ -16,6 +17,9 @@ public sealed class AddressSpace(Asid asid)
     public VmaTree Vmas { get; private init; } = new();
     public PageTable Pages { get; } = new();
     public CpuMask Cpus { get; } = new();
+
+    /// <summary>Its shootdown rounds in flight (mm->tlb_flush_pending): what a TLB may still cache though the page table no longer holds it.</summary>
+    public PendingFlushes FlushesPending { get; } = new();
 
     /// <summary>The PTE flags a fault installs for <paramref name="vma"/>; <paramref name="writable"/> when the page may be written now.</summary>
     public static PteFlags FlagsFor(Vma vma, bool writable) =>

@@ -272,10 +272,14 @@ public sealed partial class ReferenceMachine
         _memory.Finish(eviction);
     }
 
-    /// <summary>Settles PTE changes of a system call: shoot down what TLBs may hold, then drop frame and swap references.</summary>
-    private void Settle(CpuState cpu, AddressSpace mm, IReadOnlyList<PteChange> changes)
+    /// <summary>
+    /// Settles PTE changes of a system call: shoot down what TLBs may hold, then drop frame and swap references. The
+    /// range rule is the actors' (<see cref="ShootdownRules.RangeRounds"/>); here every round ends within its step, so no
+    /// round is ever in flight when a call comes and the rounds are the changes' alone.
+    /// </summary>
+    private void Settle(CpuState cpu, AddressSpace mm, SystemCall call, IReadOnlyList<PteChange> changes)
     {
-        Shootdown(cpu.Id, mm, changes);
+        Shootdown(cpu.Id, mm, ShootdownRules.RangeRounds(_spec.Shootdown, mm, ShootdownRules.RangeOf(call), changes));
         foreach (var release in PageRelease.Dropped(mm.Asid, changes))
             _memory.Release(release);
     }
@@ -285,9 +289,12 @@ public sealed partial class ReferenceMachine
     /// mode gives: <paramref name="initiator"/> flushes its own TLB, the others get IPIs. The process whose address
     /// space it is counts them.
     /// </summary>
-    private void Shootdown(CpuId initiator, AddressSpace mm, IReadOnlyList<PteChange> changes)
+    private void Shootdown(CpuId initiator, AddressSpace mm, IReadOnlyList<PteChange> changes) =>
+        Shootdown(initiator, mm, ShootdownRules.Rounds(_spec.Shootdown, mm.Asid, changes));
+
+    private void Shootdown(CpuId initiator, AddressSpace mm, IReadOnlyList<ShootdownScope> rounds)
     {
-        foreach (var round in ShootdownRules.Rounds(_spec.Shootdown, mm.Asid, changes))
+        foreach (var round in rounds)
             RunRound(initiator, mm, round);
     }
 

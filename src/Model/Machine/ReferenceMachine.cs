@@ -5,6 +5,7 @@ using Faultsim.Model.Common;
 using Faultsim.Model.Frames;
 using Faultsim.Model.Memory;
 using Faultsim.Model.Replacement;
+using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Storage;
 using Faultsim.Model.Tlbs;
 using Faultsim.Model.Vmas;
@@ -197,11 +198,11 @@ public sealed partial class ReferenceMachine
                 DoMap(cpu, process, map);
                 break;
             case SystemCall.Munmap unmap:
-                Settle(cpu, process.Mm, process.Mm.Unmap(unmap.Start, unmap.End));
+                Settle(cpu, process.Mm, call, process.Mm.Unmap(unmap.Start, unmap.End));
                 break;
             case SystemCall.Mprotect protect:
                 if (process.Mm.Protect(protect.Start, protect.End, protect.Protection) is { } changes)
-                    Settle(cpu, process.Mm, changes);
+                    Settle(cpu, process.Mm, call, changes);
                 else
                     process.Counters.SyscallErrors++; // ENOMEM: part of the range is not mapped
                 break;
@@ -223,7 +224,7 @@ public sealed partial class ReferenceMachine
         var objects = process.ShmemObjects;
         var vma = new Vma(start, start + map.Length, map.Flags, _fileTable.BackingFor(map.File, map.FileOffset, map.Flags, process.Pid, ref objects));
         process.ShmemObjects = objects;
-        Settle(cpu, process.Mm, process.Mm.Map(vma)); // the program has noted the region in the process's regions
+        Settle(cpu, process.Mm, map, process.Mm.Map(vma)); // the program has noted the region in the process's regions
     }
 
     private void DoAdvise(CpuState cpu, ProcessState process, SystemCall.Madvise advise)
@@ -236,7 +237,7 @@ public sealed partial class ReferenceMachine
         }
         if (advise.Advice == Advice.DontNeed)
         {
-            Settle(cpu, process.Mm, process.Mm.DontNeed(start, end));
+            Settle(cpu, process.Mm, advise, process.Mm.DontNeed(start, end));
             return;
         }
         // MADV_PAGEOUT reclaims the pages this process alone maps.
@@ -251,7 +252,7 @@ public sealed partial class ReferenceMachine
         var (childMm, parentChanges) = parent.Mm.Fork(Asid.Of(childPid));
         _memory.AddReferences(childMm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page)
             .Select(e => PageRelease.Of(new PageKey(childMm.Asid, e.Page), e.Pte)));
-        Shootdown(cpu.Id, parent.Mm, parentChanges);
+        Shootdown(cpu.Id, parent.Mm, ShootdownRules.RangeRounds(_spec.Shootdown, parent.Mm, ShootdownRules.RangeOf(fork), parentChanges));
         var child = new ProcessState(childPid, childName, childMm, cpu.StackPointer)
         {
             Regions = new Dictionary<string, (VirtualAddress, ulong)>(parent.Regions),
