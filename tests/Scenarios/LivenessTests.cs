@@ -17,7 +17,7 @@ public sealed class LivenessTests : IDisposable
     [Fact]
     public void Loaders_that_crash_on_every_read_make_no_progress_and_explore_reports_invariant_8_with_its_replay()
     {
-        var (exit, output, _) = Cli("explore", "--scenario", "loader-crash", "--seeds", "3", "--set", "chaos.loader-crash-rate=1");
+        var (exit, output, _) = Cli("explore", "--scenario", "loader-crash", "--seeds", "3", "--set", "chaos.loader-crash-rate=1", "--out", _dir.Root, "--no-shrink");
         Assert.Equal(ExitCodes.Violation, exit);
         Assert.Contains("invariant 8 (every run makes progress) violated: no progress in the last 100,000 messages (the bound: 100 messages × a script size of 12, " +
             "at least 10,000): no fault was resolved, no access applied and no system call made since the run began", output.ReplaceLineEndings(" ").Replace("  ", " "));
@@ -48,7 +48,7 @@ public sealed class LivenessTests : IDisposable
               }
             }
             """);
-        var (exit, output, _) = Cli("explore", "--scenario", path, "--seeds", "1");
+        var (exit, output, _) = Cli("explore", "--scenario", path, "--seeds", "1", "--out", _dir.Root, "--no-shrink");
         Assert.Equal(ExitCodes.Violation, exit);
         var verdict = output.ReplaceLineEndings(" ");
         Assert.Matches(@"invariant 8 \(every run makes progress\) violated: no progress in the last 10,000 messages .*since event [1-9][0-9]*", verdict);

@@ -36,7 +36,8 @@ internal abstract class ExploreSource
         output.WriteLine($"wrote {Title(seed)} to {path}: faultsim replay --scenario {path} --seed {seed}");
     }
 
-    protected abstract string Text(ulong seed);
+    /// <summary>The scenario-file text <paramref name="seed"/> runs (before the command's --set overrides).</summary>
+    public abstract string Text(ulong seed);
 
     private sealed class Named(string name, SimSettings settings) : ExploreSource
     {
@@ -44,7 +45,7 @@ internal abstract class ExploreSource
         public override string Argument => $"--scenario {Faultsim.Host.Output.ExploreReport.Quoted(name)}";
         public override SimSettings Settings(ulong seed) => settings;
         public override string Title(ulong seed) => $"scenario {name}";
-        protected override string Text(ulong seed) => ScenarioCatalog.File(name).Text!;
+        public override string Text(ulong seed) => ScenarioCatalog.File(name).Text!;
     }
 
     private sealed class Drawn(SwarmSource source) : ExploreSource
@@ -65,6 +66,6 @@ internal abstract class ExploreSource
 
         public override string Tally() => $" ({_raceFree.Count(kv => kv.Value):N0} race-free, held to the reference machine)";
 
-        protected override string Text(ulong seed) => source.Draw(seed).Text;
+        public override string Text(ulong seed) => source.Draw(seed).Text;
     }
 }

@@ -35,10 +35,16 @@ internal static class ScenarioCommands
         var seeds = CommonOptions.Count("--seeds", "Seeds to run, from 1 (default: faultsim.explore.seeds)", 1, int.MaxValue);
         var threads = CommonOptions.Count("--threads", "Seeds run in parallel, one engine each (default: the cores)", 1, 256);
         var maxSteps = CommonOptions.MaxSteps("explore.max-steps", "auto", "Stop each seed's run after N messages (exit 3); auto, the default, scales it to the scripts");
+        var outDir = new Option<string?>("--out")
+        {
+            Description = $"Write the failing seed's reproducer (shrunk unless --no-shrink) as a scenario file to DIR, named after the invariant and the seed (default: {Reproducers.DefaultDirectory}/)",
+            HelpName = "DIR",
+        };
+        var noShrink = new Option<bool>("--no-shrink") { Description = "Write the failing seed's run as it is, without shrinking it to a minimal reproducer" };
         var command = new Command("explore",
             "Run a scenario (or a swarm draw per seed) over many seeds until one violates an invariant (exit 1), reaches the step limit (exit 3) or crashes the simulation (exit 70), or none does (exit 0)")
         {
-            scenario, swarm, seeds, strategy, config, set, threads, maxSteps, write,
+            scenario, swarm, seeds, strategy, config, set, threads, maxSteps, write, outDir, noShrink,
         };
         OneSource(command, scenario, swarm);
         command.SetAction(parse =>
@@ -50,6 +56,8 @@ internal static class ScenarioCommands
             if (first.Telemetry.TraceRatio > 0 || first.Telemetry.Metrics)
                 error.WriteLine("faultsim: warning: explore exports no telemetry (it runs thousands of seeds); replay a seed with --trace-file or the exporters to look at it");
             var count = parse.GetValue(seeds) ?? first.Explore.Seeds;
+            var directory = parse.GetValue(outDir) ?? Reproducers.DefaultDirectory;
+            Reproducers.Check(directory);
             var outcome = WithProgress(output, count, report =>
                 Explorer.Explore(source.Settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report));
             var speed = $"{outcome.SeedsRun:N0} seeds in {outcome.Elapsed.TotalSeconds:F1} s ({outcome.SeedsPerSecond:N0} seeds/s)";
@@ -62,6 +70,9 @@ internal static class ScenarioCommands
                 parse.GetValue(config));
             if (parse.GetValue(write) is { } path)
                 source.Write(path, failure.Seed, output);
+            if (failure.Failed)
+                Reproducers.Write(output, directory, !parse.GetValue(noShrink), source.Title(failure.Seed), source.Text(failure.Seed), overrides, failure,
+                    outcome.FailureSettings!.Explore.ShrinkMaxRuns);
             output.WriteLine(speed);
             return ExitCodes.Of(failure, error);
         });

@@ -74,7 +74,8 @@ public static class ConfigLoader
         return new LoadedConfig(merged, workload.GetConfig(ConfigSchema.WorkloadPath), [.. layers.Select(l => l.Map)], owner.Map);
     }
 
-    private static (HoconSourceMap, Config) Override(string assignment, IReadOnlySet<string> defaultKeys, IReadOnlyDictionary<string, ValueKind> defaultKinds)
+    /// <summary>A --set argument as the HOCON line it stands for, with its full key.</summary>
+    public static (string Key, string Text) OverrideText(string assignment)
     {
         var eq = assignment.IndexOf('=', StringComparison.Ordinal);
         if (eq <= 0)
@@ -83,7 +84,12 @@ public static class ConfigLoader
         if (!key.StartsWith(ConfigSchema.Root + ".", StringComparison.Ordinal) && !key.StartsWith("akka.", StringComparison.Ordinal))
             key = ConfigSchema.Root + "." + key;
         var value = assignment[(eq + 1)..].Trim();
-        var text = $"{key} = {(NeedsQuotes(value) ? Quote(value) : value)}";
+        return (key, $"{key} = {(NeedsQuotes(value) ? Quote(value) : value)}");
+    }
+
+    private static (HoconSourceMap, Config) Override(string assignment, IReadOnlySet<string> defaultKeys, IReadOnlyDictionary<string, ValueKind> defaultKinds)
+    {
+        var (key, text) = OverrideText(assignment);
         var origin = $"--set {assignment}";
         var map = HoconSourceMap.Scan(origin, text, hasLines: false);
         if (!ConfigSchema.IsKnown(key, defaultKeys))

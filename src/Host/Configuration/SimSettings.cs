@@ -48,7 +48,10 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         var explore = new ExploreSettings(
             Enum.Parse<StrategyKind>(root.Choice("explore.strategy", "random", "pct"), ignoreCase: true),
             root.Int("explore.pct-depth", 1, 100), root.Int("explore.pct-steps", 1, int.MaxValue),
-            root.Int("explore.seeds", 1, int.MaxValue), root.CountOr("explore.max-steps", "auto", 1000));
+            root.Int("explore.seeds", 1, int.MaxValue), root.CountOr("explore.max-steps", "auto", 1000))
+        {
+            ShrinkMaxRuns = root.Int("explore.shrink.max-runs", 0, int.MaxValue),
+        };
         var stepLimit = root.CountOr("max-steps", "off", 1000) is { } steps ? new StepLimit(steps, StepLimit.RunKey) : null;
         var checks = new CheckSettings(root.Bool("checks.counts-match-reference"), [.. root.Strings("checks.unchanged-files")]);
         foreach (var file in checks.UnchangedFiles.Where(f => !workload.Files.Any(w => w.Name == f)))
@@ -132,6 +135,9 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
 /// <param name="MaxSteps">The step bound of each seed's run (faultsim.explore.max-steps); null: auto, scaled to the workload.</param>
 public sealed record ExploreSettings(StrategyKind Strategy, int PctDepth, int PctSteps, int Seeds, long? MaxSteps)
 {
+    /// <summary>The most candidate runs shrinking a failing seed may take (faultsim.explore.shrink.max-runs).</summary>
+    public int ShrinkMaxRuns { get; init; } = 1000;
+
     public SchedulingStrategy StrategyFor(ulong seed) => SchedulingStrategy.Create(Strategy, seed, PctDepth, PctSteps);
 
     /// <summary>The step limit of each of explore's runs of <paramref name="workload"/>: the key's, or auto (<see cref="StepLimit.Auto"/>).</summary>
