@@ -53,4 +53,22 @@ public sealed class EngineRegressionTests
         Assert.True(skipped > 0 && forked > 0, $"{skipped} seeds skipped the fork, {forked} forked: the seeds must race both ways");
         Assert.Contains("c0", Runner.Run(settings, settings.Workload, seed: 1, engine).Result!.NeverStarted); // the seed that hung
     }
+
+    [Fact]
+    public void A_store_to_a_swapped_page_the_vma_forbids_is_a_sigsegv_with_nothing_evicted_for_it()
+    {
+        // faultsim replay --scenario segv-on-swapped-page.conf --seed 1 broke invariant 6 (pages.evicted is 2 in the
+        // actors run, 1 in the reference run): the actors made a frame free to read the page in before deciding SIGSEGV.
+        var settings = ScenarioCatalog.Load(Scenario("segv-on-swapped-page"), []);
+        var reference = Reference("segv-on-swapped-page", seed: 1);
+        var p0 = Assert.Single(reference.Processes);
+        Assert.Equal((ProcessFate.KilledBySigSegv, 1L, 1L, 1L), (p0.Fate, p0.Counters.Segv, p0.Counters.PagesEvicted, p0.Counters.DiskWrites));
+        using var engine = new DeterministicEngine();
+        for (ulong seed = 1; seed <= 3; seed++)
+        {
+            var report = Runner.Run(settings, settings.Workload, seed, engine);
+            Assert.False(report.Failed, $"seed {seed}: {report.Violation?.ToString() ?? report.Crash}");
+            Assert.Null(RunComparison.FirstDifference(report.Result!, reference));
+        }
+    }
 }
