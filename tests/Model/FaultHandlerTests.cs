@@ -89,6 +89,29 @@ public sealed class FaultHandlerTests
     }
 
     [Fact]
+    public void A_fault_the_vma_forbids_is_decided_before_memory_is_asked_anything_even_on_a_swapped_page()
+    {
+        // One frame, a store to a swapped-out page of a read-only region: the actors made a frame free to read the page
+        // in (an eviction, a disk write) before they found the fault a SIGSEGV; the reference machine did not.
+        var readOnly = AnonRw with { Flags = VmaFlags.Read };
+        var swapped = Pte.Swapped(new SwapSlot(4));
+        var store = Fault(AccessKind.Write, readOnly, pte: swapped);
+        Assert.Equal(new Resolution.SigSegv(SegvReason.AccessDenied), FaultHandler.DecidedByVma(store));
+        Assert.Null(MemoryQuery.For(store));
+        Assert.Equal(FaultHandler.DecidedByVma(store), FaultHandler.Resolve(store));
+        var fetch = Fault(AccessKind.Fetch, AnonRw, pte: swapped); // a region without exec
+        Assert.Null(MemoryQuery.For(fetch));
+        Assert.IsType<Resolution.SigSegv>(FaultHandler.Resolve(fetch));
+        var kernelCopy = Fault(AccessKind.Write, readOnly, pte: swapped, user: false, userCopy: true); // write(2) into it
+        Assert.Null(MemoryQuery.For(kernelCopy));
+        Assert.IsType<Resolution.EfaultFixup>(FaultHandler.Resolve(kernelCopy));
+
+        var load = Fault(AccessKind.Read, readOnly, pte: swapped); // the VMA allows it: the page decides, the swap cache is asked
+        Assert.Null(FaultHandler.DecidedByVma(load));
+        Assert.Equal(new MemoryQuery.OfSwap(new SwapSlot(4)), MemoryQuery.For(load));
+    }
+
+    [Fact]
     public void Write_to_a_shared_cow_page_breaks_it_and_to_an_exclusive_one_reuses_it()
     {
         var cow = Present(PteFlags.Cow);

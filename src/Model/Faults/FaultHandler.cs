@@ -29,29 +29,35 @@ public static class FaultHandler
         return f.InUserCopy ? new Resolution.EfaultFixup(bus) : bus;
     }
 
-    public static Resolution Resolve(in FaultInput f)
+    public static Resolution Resolve(in FaultInput f) => DecidedByVma(f) ?? InKernelCopy(f, ResolvePage(f));
+
+    /// <summary>
+    /// The outcome the address, the mode and the VMA decide alone, before the kernel looks at the page (a signal, an oops,
+    /// a stack growth), or null when the page decides. An engine asks memory nothing — no cache lookup, no frame made free
+    /// for a read — for a fault decided here: <see cref="MemoryQuery.For"/> holds to it.
+    /// </summary>
+    public static Resolution? DecidedByVma(in FaultInput f)
     {
         if (!f.Address.IsUser)
             return f.Code.User ? SegvNoVma : new Resolution.KernelOops($"kernel-mode fault at kernel address {f.Address}");
         if (!f.Code.User && !f.InUserCopy)
             return new Resolution.KernelOops($"kernel-mode fault at user address {f.Address} outside a user-copy region");
-
-        var resolution = ResolveUserAddress(f);
-        return !f.Code.User && resolution is Resolution.SigSegv or Resolution.SigBus
-            ? new Resolution.EfaultFixup(resolution)
-            : resolution;
+        if (f.Vma is not { } vma)
+            return InKernelCopy(f, SegvNoVma);
+        if (f.Address < vma.Start)
+            return InKernelCopy(f, GrowStack(f, vma));
+        return vma.Permits(f.Code.Access) ? null : InKernelCopy(f, SegvDenied);
     }
 
-    private static Resolution ResolveUserAddress(in FaultInput f)
+    /// <summary>A signal the kernel's own user copy (read(2), write(2)) raised is an EFAULT return of the call instead.</summary>
+    private static Resolution InKernelCopy(in FaultInput f, Resolution resolution) =>
+        !f.Code.User && resolution is Resolution.SigSegv or Resolution.SigBus ? new Resolution.EfaultFixup(resolution) : resolution;
+
+    /// <summary>A fault at an address of a VMA that permits the access: the PTE, the frame and the caches decide.</summary>
+    private static Resolution ResolvePage(in FaultInput f)
     {
         var access = f.Code.Access;
-        if (f.Vma is not { } vma)
-            return SegvNoVma;
-        if (f.Address < vma.Start)
-            return GrowStack(f, vma);
-        if (!vma.Permits(access))
-            return SegvDenied;
-
+        var vma = f.Vma!;
         var pte = f.Pte;
         if (pte.IsPresent)
         {

@@ -17,20 +17,20 @@ public abstract record MemoryQuery
     public sealed record OfSwap(SwapSlot Slot) : MemoryQuery;
 
     /// <summary>
-    /// The memory facts <see cref="FaultHandler.Resolve"/> will read for <paramref name="f"/>: null when the
-    /// VMA and PTE alone decide (an anonymous page never touched, a signal, a spurious fault, …).
+    /// The memory facts <see cref="FaultHandler.Resolve"/> will read for <paramref name="f"/>: null when the address, the
+    /// VMA and the PTE alone decide (a signal or a stack growth the VMA decides before the page is looked at, an
+    /// anonymous page never touched, a spurious fault, …) — then memory is asked nothing, and no frame is made free.
     /// </summary>
     public static MemoryQuery? For(in FaultInput f)
     {
+        if (FaultHandler.DecidedByVma(f) is not null)
+            return null;
         var pte = f.Pte;
         if (pte.IsPresent)
-            return f.Code.Access == AccessKind.Write && f.Vma is { } v && v.Contains(f.Address) && v.CanWrite && !pte.IsWritable
-                ? new OfFrame(pte.Frame)
-                : null;
+            return f.Code.Access == AccessKind.Write && !pte.IsWritable ? new OfFrame(pte.Frame) : null;
         if (pte.IsSwapped)
             return new OfSwap(pte.Slot);
-        if (pte.IsNone && f.Vma is { } vma && vma.Contains(f.Address) && vma.Permits(f.Code.Access)
-            && vma.FilePageOf(f.Address.Page) is { } page && page.Index * VirtualAddress.PageSize < f.FileSize)
+        if (pte.IsNone && f.Vma!.FilePageOf(f.Address.Page) is { } page && page.Index * VirtualAddress.PageSize < f.FileSize)
             return new OfFile(page);
         return null;
     }

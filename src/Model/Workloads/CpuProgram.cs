@@ -189,11 +189,18 @@ public sealed class CpuProgram
     /// <summary>The fork the process did not live to make is noted: the CPU goes on.</summary>
     public void ForkSkipped() => Advance();
 
-    /// <summary>The system call returned; <paramref name="processEnded"/> when the process is gone (exit, or it died meanwhile).</summary>
+    /// <summary>
+    /// The system call returned; <paramref name="processEnded"/> when the process is gone (exit, or it died meanwhile).
+    /// A fork the process did not live to make (another thread's exit or a fatal signal came first) made no child: it
+    /// stays the operation at hand, and <see cref="Next"/> gives it as <see cref="CpuStepKind.ForkSkipped"/>, as for a
+    /// fork reached after the process ended.
+    /// </summary>
     public void CallReturned(bool processEnded)
     {
         if (processEnded || _ops[_pc] is Op.Exit)
             Alive = false;
+        if (processEnded && _ops[_pc] is Op.Fork)
+            return;
         Advance();
     }
 
