@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
+using Faultsim.Host.Scenarios;
 
 namespace Faultsim.Host.Shrinking;
 
@@ -107,15 +108,7 @@ public sealed record ScenarioShape(ImmutableArray<Field> Knobs, ImmutableArray<I
             s.AppendLine("      } }");
         }
         s.AppendLine("    }");
-        s.AppendLine("    cpus {");
-        foreach (var (cpu, script) in Scripts)
-        {
-            s.AppendLine(CultureInfo.InvariantCulture, $"      {cpu} = \"\"\"");
-            foreach (var line in script)
-                s.AppendLine(CultureInfo.InvariantCulture, $"        {line}");
-            s.AppendLine("      \"\"\"");
-        }
-        s.AppendLine("    }");
+        ScenarioText.AppendScripts(s, Scripts);
         s.AppendLine("  }");
         s.AppendLine("}");
         foreach (var knob in Knobs.Where(k => !k.Key.StartsWith("faultsim.", StringComparison.Ordinal)))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Faultsim.Host.Scenarios;
 
 namespace Faultsim.Host.Swarm;
 
@@ -55,15 +56,7 @@ public static class SwarmText
             s.AppendLine("      } }");
         }
         s.AppendLine("    }");
-        s.AppendLine("    cpus {");
-        foreach (var (cpu, script) in world.Scripts.OrderBy(kv => kv.Key))
-        {
-            s.AppendLine(CultureInfo.InvariantCulture, $"      {cpu} = \"\"\"");
-            foreach (var line in script)
-                s.AppendLine(CultureInfo.InvariantCulture, $"        {line}");
-            s.AppendLine("      \"\"\"");
-        }
-        s.AppendLine("    }");
+        ScenarioText.AppendScripts(s, world.Scripts);
         s.AppendLine("  }");
         s.AppendLine("}");
         return new SwarmDraw(world.Seed, s.ToString(), world.RaceFree, summary);
