@@ -4,6 +4,7 @@ using Faultsim.Actors.Machine;
 using Faultsim.Host.Bench;
 using Faultsim.Host.Configuration;
 using Faultsim.Host.Output;
+using Faultsim.Host.Traces;
 using Faultsim.Model.Machine;
 
 namespace Faultsim.Host.Cli;
@@ -33,14 +34,23 @@ internal static class BenchCommand
             Description = "Measure what tracing costs the actor engine: off, sampling ratio 0, 1% and 100% through the OpenTelemetry SDK, and the trace file (default workload demand-zero, 100000 faults)",
         };
 
+        var trace = new Option<string?>(TraceSet.Option)
+        {
+            Description = "Time a program's memory trace replayed end to end (parse included) on each engine, beside the engine's TLB-hit ceiling",
+            HelpName = "FILE",
+        };
+
         var command = new Command("bench", "Measure simulated faults per second of the engines")
         {
-            faults, runs, cpus, only, engines, modes, tracing, config, set, json,
+            faults, runs, cpus, only, engines, modes, tracing, trace, config, set, json,
         };
         command.SetAction(parse =>
         {
             OutputPaths.Check([("--json", parse.GetValue(json))], [("--config", parse.GetValue(config))]);
-            var settings = Settings(cli, parse.GetValue(config), parse.GetValue(set) ?? []);
+            var tracePath = parse.GetValue(trace);
+            var settings = Settings(cli, parse.GetValue(config), parse.GetValue(set) ?? [], ownFaults: tracePath is null);
+            if (tracePath is not null)
+                return Trace(parse, output, settings, tracePath, runs, engines, modes, only, tracing, faults, cpus, json);
             if (parse.GetValue(tracing))
                 return Tracing(parse, output, settings, faults, runs, cpus, only, modes, engines, json);
             var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : BenchWorkloads.Names;
@@ -80,6 +90,24 @@ internal static class BenchCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>bench --trace FILE: the trace end to end on each chosen engine, beside the engine's TLB-hit ceiling and the trace read alone.</summary>
+    private static int Trace(ParseResult parse, TextWriter output, SimSettings settings, string path, Option<int?> runs, Option<string[]> engines,
+        Option<string[]> modes, Option<string[]> only, Option<bool> tracing, Option<int?> faults, Option<int?> cpus, Option<string?> json)
+    {
+        if (parse.GetValue(tracing) || parse.GetValue(only) is { Length: > 0 } || parse.GetValue(faults) is not null || parse.GetValue(cpus) is not null)
+            throw new ConfigException(TraceSet.Option, null, "bench --trace times the trace alone; leave out --tracing, --workload, --faults and --cpus");
+        using var traces = TraceSet.Open([path])!;
+        var file = traces.Files[0];
+        var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
+        var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
+        var count = parse.GetValue(runs) ?? 5;
+        using var timed = new BenchEngines(which.Contains(ReferenceMachine.EngineName), actorModes, DeterministicSettings(settings), LiveSettings(settings));
+        var (results, readAlone) = traces.Run(error: null, () => (TraceBench.Measure(file, settings.Workload.Machine, count, timed.Runners), TraceBench.ReadAlone(file, count)));
+        CommonOptions.Report(parse.GetValue(json), output, () => TraceBenchReport.Write(output, path, readAlone, results),
+            () => TraceBenchReport.Json(path, readAlone, results));
+        return ExitCodes.Ok;
+    }
+
     /// <summary>A deterministic run as `faultsim run` makes one: the default config's latencies on the virtual clock (the OTEL_* variables play no part).</summary>
     internal static EngineSettings DeterministicSettings() => DeterministicSettings(SimSettings.From(ConfigLoader.Load(null, []), environment: _ => null));
 
@@ -94,7 +122,8 @@ internal static class BenchCommand
     /// policy, the actors' settings), its workloads its own. A key that would change the faults a workload takes — a frame
     /// limit, injected disk errors, a planted bug, loader crashes — is bad input: a benchmark checks it took exactly its faults.
     /// </summary>
-    private static SimSettings Settings(CliContext cli, string? config, IReadOnlyList<string> overrides)
+    /// <param name="ownFaults">Whether bench runs workloads of its own, of a known number of faults (not a trace, whose faults are the machine's to decide).</param>
+    private static SimSettings Settings(CliContext cli, string? config, IReadOnlyList<string> overrides, bool ownFaults = true)
     {
         var loaded = ConfigLoader.Load(config, overrides);
         var settings = SimSettings.From(loaded, environment: _ => null);
@@ -108,7 +137,7 @@ internal static class BenchCommand
             : bugs != Faultsim.Actors.Machine.PlantedBugs.None
                 ? "faultsim.bugs." + bugKeys.First(k => loaded.Merged.GetString("faultsim.bugs." + k) is "on" or "true" or "yes")
                 : null;
-        if (changes is not null)
+        if (changes is not null && ownFaults)
             throw loaded.Error(changes, $"{changes}: bench times workloads of a known number of faults, and this changes it; leave it at its default for bench (`faultsim run` runs with it)");
         if (loaded.WorkloadSource.Origin != ConfigLoader.EmbeddedOrigin)
             cli.Error.WriteLine($"faultsim: warning: bench runs its own workloads (--workload); the workload of {loaded.WorkloadSource.Origin} is not used");

@@ -4,6 +4,7 @@ using Faultsim.Host.Output;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Host.Running;
 using Faultsim.Host.Telemetry;
+using Faultsim.Host.Traces;
 using Faultsim.Actors.Machine;
 using Faultsim.Model.Workloads;
 
@@ -35,13 +36,22 @@ internal static class RunCommand
             Description = "Run a page reference string instead of the workload: CPU 0 stores to page n of one region for each n, e.g. 7,0,1,2,0,3",
             HelpName = "LIST",
         };
+        var trace = new Option<string[]>(TraceSet.Option)
+        {
+            Description = "Replay a program's memory trace instead of the workload (valgrind lackey, or pinatrace's ADDR R|W; .gz read directly): " +
+                "one process on CPU 0 whose one region covers the user address space; repeat for several traces, one CPU each",
+            HelpName = "FILE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var traceMode = new Option<string?>(TraceSet.ModeOption) { Description = "How several --trace run: threads of one process (the default), or processes of their own", HelpName = "threads|processes" };
+        traceMode.AcceptOnlyFromAmong(TraceSet.Modes);
         var frames = CommonOptions.Count("--frames", "Physical frames (same as --set machine.frames=N; 0 = no limit)", 0, 1 << 28);
         var policy = new Option<string?>("--policy") { Description = "Replacement policy (same as --set machine.policy=NAME)", HelpName = "fifo|lru|clock|opt" };
         policy.AcceptOnlyFromAmong("fifo", "lru", "clock", "opt");
 
         var command = new Command("run", "Run a workload and print a summary of its faults")
         {
-            config, seed, json, set, engine, mode, strategy, events, traceFile, maxSteps, refs, frames, policy,
+            config, seed, json, set, engine, mode, strategy, events, traceFile, maxSteps, refs, trace, traceMode, frames, policy,
         };
         command.SetAction(parse =>
         {
@@ -60,18 +70,26 @@ internal static class RunCommand
 
             var workload = settings.Workload;
             var refsText = parse.GetValue(refs);
+            if (parse.GetValue(traceMode) is not null && parse.GetValue(trace) is not { Length: > 0 })
+                throw new ConfigException(TraceSet.ModeOption, null, "--trace-mode says how several --trace run; give the traces with --trace FILE");
+            if (refsText is not null && parse.GetValue(trace) is { Length: > 0 })
+                throw new ConfigException(TraceSet.Option, null, "--trace and --refs each replace the workload; give one of them");
             if (refsText is not null)
             {
                 if (workload.Machine.Frames == 0)
                     throw new WorkloadException(null, "--refs needs a frame limit: add --frames N");
                 workload = ReferenceString.ToWorkload(ReferenceString.Parse(refsText), workload.Machine.Frames, workload.Machine.Policy, workload.Machine);
             }
+            using var traces = TraceSet.Open(parse.GetValue(trace));
+            if (traces is not null)
+                workload = traces.Workload(TraceSet.ModeOf(parse.GetValue(traceMode)), workload.Machine);
 
             using var eventFile = OpenEvents(settings, parse.GetValue(events), output);
-            var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error, eventFile, output);
+            (RunReport, TraceFileSummary?) RunIt() => RunTraced(settings, workload, parse.GetValue(traceFile), error, eventFile, output);
+            var (report, spans) = traces is null ? RunIt() : traces.Run(error, RunIt);
             eventFile?.Finish("--events");
-            var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
-            Report(output, parse.GetValue(json), report, workload, settings, source, trace, alwaysLog: false,
+            var source = refsText is not null ? $"reference string {refsText}" : traces?.Source ?? configPath ?? ConfigLoader.EmbeddedOrigin;
+            Report(output, parse.GetValue(json), report, workload, settings, source, spans, alwaysLog: false,
                 OutputPaths.AnyToStandardOutput(parse.GetValue(events), parse.GetValue(traceFile)));
             return ExitCodes.Of(report, error);
         });

@@ -58,7 +58,8 @@ public readonly record struct CpuStep(CpuStepKind Kind, string? Name = null, int
 /// it knows of, each access's address (a page range touches each page at the CPU's own word, so CPUs sharing a page
 /// never overwrite each other) and the value a store writes, each system call's resolved arguments, and the steps done.
 /// The engine carries the steps out — at once (the reference machine) or as messages (the actor engine) — and tells
-/// the program how each ended.
+/// the program how each ended. A replay (<see cref="Op.Replay"/>, a program's trace) is read a batch at a time as its
+/// accesses are done, never held whole: the program opens its source when the replay comes up and closes it at its end.
 /// </summary>
 public sealed class CpuProgram
 {
@@ -67,8 +68,10 @@ public sealed class CpuProgram
     private readonly Func<string, ProcessId> _pidOf;
     private IDictionary<string, (VirtualAddress Start, ulong Length)> _regions = new Dictionary<string, (VirtualAddress, ulong)>();
     private int _pc;
-    private long _sub;
+    private long _sub;          // the access at hand of a page range, or of the replay's batch
     private ulong _stores;
+    private IAccessReader? _reader;                 // the replay at hand, once it is opened
+    private ReadOnlyMemory<TracedAccess> _batch;    // its accesses read last, those before _sub done
 
     public CpuProgram(CpuId cpu, ImmutableArray<Op> ops, int wordsPerPage, Func<string, ProcessId> pidOf)
     {
@@ -125,6 +128,11 @@ public sealed class CpuProgram
                     continue;
                 case Op.Access access:
                     return Peek(access, _sub, _stores) is { } next ? new CpuStep(CpuStepKind.Access, Line: op.Line, Access: next) : NeedRegionOf(access);
+                case Op.Replay replay:
+                    if (Replayed(replay) is { } replayed)
+                        return new CpuStep(CpuStepKind.Access, Line: op.Line, Access: replayed);
+                    EndReplay(); // the stream has ended: on with what follows it
+                    continue;
                 default:
                     return CallOf(op);
             }
@@ -140,8 +148,24 @@ public sealed class CpuProgram
     {
         var (pc, sub, stores) = (_pc, _sub, _stores);
         var count = 0;
-        while (count < max && pc < _ops.Length && _ops[pc] is Op.Access access && Peek(access, sub, stores) is { } next)
+        while (count < max && pc < _ops.Length)
         {
+            if (_ops[pc] is Op.Replay)
+            {
+                if (pc == _pc) // a replay is read once it is the operation at hand (Next read its batch): up to the batch's end
+                {
+                    var batch = _batch.Span;
+                    for (var i = (int)sub; i < batch.Length && count < max; i++, count++)
+                    {
+                        into.Add(Replayed(batch[i], stores));
+                        if (batch[i].Kind == AccessKind.Write)
+                            stores++;
+                    }
+                }
+                break;
+            }
+            if (_ops[pc] is not Op.Access access || Peek(access, sub, stores) is not { } next)
+                break;
             into.Add(next);
             count++;
             if (access.Kind == AccessKind.Write && access.Value is null)
@@ -160,6 +184,17 @@ public sealed class CpuProgram
     {
         for (var i = 0; i < completed + (endedEarly ? 1 : 0); i++)
         {
+            if (_ops[_pc] is Op.Replay)
+            {
+                if (_batch.Span[(int)_sub].Kind == AccessKind.Write)
+                    _stores++;
+                Steps++;
+                if (i == completed)
+                    EndReplay(); // a signal or a panic ended the replay: the rest of the stream is never read
+                else
+                    _sub++;
+                continue;
+            }
             var access = (Op.Access)_ops[_pc];
             if (access.Kind == AccessKind.Write && access.Value is null)
                 _stores++;
@@ -216,6 +251,7 @@ public sealed class CpuProgram
 
     private void Advance()
     {
+        CloseReplay();
         _pc++;
         _sub = 0;
         Steps++;
@@ -236,8 +272,40 @@ public sealed class CpuProgram
         var address = access.Target is AccessTarget.Pages range
             ? baseAddress + (range.First + (ulong)sub) * VirtualAddress.PageSize + OwnWordOffset
             : baseAddress;
-        var value = access.Kind != AccessKind.Write ? 0 : access.Value ?? (((ulong)(Cpu.Value + 1) << 40) | (stores + 1));
+        var value = access.Kind != AccessKind.Write ? 0 : access.Value ?? StoreValue(stores);
         return new ScriptAccess(address, access.Kind, access.Mode, value);
+    }
+
+    /// <summary>What the CPU's store number <paramref name="stores"/> (from 0) writes when its script gives no value: unique to the CPU and the store.</summary>
+    private ulong StoreValue(ulong stores) => ((ulong)(Cpu.Value + 1) << 40) | (stores + 1);
+
+    /// <summary>The replay's access at hand, its next batch read (the replay opened first) once every access of the last is done; null at the stream's end.</summary>
+    private ScriptAccess? Replayed(Op.Replay replay)
+    {
+        if (_sub >= _batch.Length)
+        {
+            _reader ??= replay.Source.Open();
+            (_batch, _sub) = (_reader.NextBatch(), 0);
+            if (_batch.IsEmpty)
+                return null;
+        }
+        return Replayed(_batch.Span[(int)_sub], _stores);
+    }
+
+    private ScriptAccess Replayed(TracedAccess access, ulong stores) =>
+        new(access.Address, access.Kind, AccessMode.User, access.Kind == AccessKind.Write ? StoreValue(stores) : 0);
+
+    /// <summary>The replay is over (its stream ended, or its process did): the next operation is at hand. Each access was a step; the end is none.</summary>
+    private void EndReplay()
+    {
+        CloseReplay();
+        (_pc, _sub) = (_pc + 1, 0);
+    }
+
+    private void CloseReplay()
+    {
+        _reader?.Dispose();
+        (_reader, _batch) = (null, default);
     }
 
     private static CpuStep NeedRegion(string region, int line) => new(CpuStepKind.NeedRegion, region, line);

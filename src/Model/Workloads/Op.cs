@@ -83,4 +83,10 @@ public abstract record Op(int Line)
 
     /// <summary>Waits until every CPU whose script names this barrier has reached it as often.</summary>
     public sealed record Barrier(int Line, string Name) : Op(Line);
+
+    /// <summary>
+    /// Performs every access of <paramref name="Source"/> in order (a program's memory trace), each a user-mode access at its
+    /// traced address; a store writes the CPU's next store value, as a store without a value does.
+    /// </summary>
+    public sealed record Replay(int Line, IAccessSource Source) : Op(Line);
 }
