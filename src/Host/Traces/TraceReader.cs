@@ -47,9 +47,6 @@ internal sealed class TraceReader : IAccessReader
     /// <summary>Accesses parsed so far.</summary>
     public long AccessesRead => Volatile.Read(ref _accessesRead);
 
-    /// <summary>Whether the reader thread has read the whole file (or stopped at an error).</summary>
-    public bool Finished => _channel.Reader.Completion.IsCompleted || !_thread.IsAlive;
-
     public ReadOnlyMemory<TracedAccess> NextBatch()
     {
         if (_handedOut is { } done)

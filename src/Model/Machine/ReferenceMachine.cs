@@ -38,6 +38,7 @@ public sealed partial class ReferenceMachine
     private readonly Dictionary<Asid, ProcessState> _byAsid = [];
     private readonly BarrierTable _barriers;
     private int _lastCpu = -1;
+    private bool _alone;        // whether the CPU NextCpu picked last is the only one with steps left
     private string? _panic;
 
     private ReferenceMachine(Workload workload, ulong seed, IReplacementPolicy policy)
@@ -82,7 +83,17 @@ public sealed partial class ReferenceMachine
     private RunResult Execute(bool captureMemory)
     {
         while (_panic is null && NextCpu() is { } cpu)
+        {
             Step(cpu);
+            // The only CPU with steps left goes on while it can: the interleaving would pick it every time (the others
+            // are done for good), and a random one draws as it would have.
+            while (_alone && _panic is null && !cpu.Done && CanStep(cpu))
+            {
+                if (_spec.Interleaving == Interleaving.Random)
+                    _random.Next(1);
+                Step(cpu);
+            }
+        }
         var totals = new Counters();
         foreach (var process in _processes)
         {
@@ -99,13 +110,17 @@ public sealed partial class ReferenceMachine
     /// <summary>The CPU that takes the next step under the interleaving, or null when every script is done.</summary>
     private CpuState? NextCpu()
     {
-        var runnable = 0;
+        var (runnable, left) = (0, 0);
         Span<int> ready = _cpus.Length <= 256 ? stackalloc int[_cpus.Length] : new int[_cpus.Length];
         foreach (var cpu in _cpus)
         {
-            if (!cpu.Done && CanStep(cpu))
+            if (cpu.Done)
+                continue;
+            left++;
+            if (CanStep(cpu))
                 ready[runnable++] = cpu.Id.Value;
         }
+        _alone = left == 1;
         if (runnable == 0)
         {
             return _cpus.All(c => c.Done) ? null : throw Deadlock();

@@ -106,6 +106,8 @@ public sealed class CpuProgram
     /// </summary>
     public CpuStep Next()
     {
+        if (_reader is not null && _sub < _batch.Length && Alive) // the replay at hand, within the batch read: its next access
+            return new CpuStep(CpuStepKind.Access, Line: _ops[_pc].Line, Access: Replayed(_batch.Span[(int)_sub], _stores));
         while (!Done)
         {
             var op = _ops[_pc];
