@@ -32,6 +32,7 @@ public sealed class TraceTests : IDisposable
         Assert.Equal([A(0x1ffefffd20, AccessKind.Read)], Parse(" L 1ffefffd20,8"));
         Assert.Equal([A(0x601040, AccessKind.Write)], Parse(" S 00601040,4\r"));
         Assert.Equal([A(0x601040, AccessKind.Read), A(0x601040, AccessKind.Write)], Parse(" M 00601040,4"));
+        Assert.Equal([A(0x400d7d4, AccessKind.Fetch)], Parse("I   0x0400D7D4,3  "));   // not as valgrind writes it, but plain enough
         Assert.Empty(Parse("==12345== Lackey, an example Valgrind tool"));
         Assert.Empty(Parse(""));
     }

@@ -56,6 +56,8 @@ public static class TraceParser
 
     private static string? Lackey(ReadOnlySpan<byte> text, AccessKind kind, bool modify, Span<TracedAccess> into, ref int count)
     {
+        if (PlainLackey(text, kind, modify, into, ref count))
+            return null;
         if (text.IsEmpty || text[0] != (byte)' ')
             return "expected a space after the access kind";
         text = text.TrimStart((byte)' ');
@@ -73,6 +75,49 @@ public static class TraceParser
             Touch(address, size, AccessKind.Read, into, ref count);
         Touch(address, size, kind, into, ref count);
         return null;
+    }
+
+    /// <summary>
+    /// A lackey line as valgrind writes it — spaces, bare hex digits, a comma, decimal digits, nothing after — in one
+    /// pass: most lines of a trace. False for anything else, which the general path parses (or says what is wrong).
+    /// </summary>
+    private static bool PlainLackey(ReadOnlySpan<byte> text, AccessKind kind, bool modify, Span<TracedAccess> into, ref int count)
+    {
+        var i = 0;
+        while (i < text.Length && text[i] == (byte)' ')
+            i++;
+        if (i == 0)
+            return false;
+        ulong address = 0;
+        var start = i;
+        for (; i < text.Length && i - start < 16 && HexDigit(text[i]) is var digit and >= 0; i++)
+            address = (address << 4) | (uint)digit;
+        if (i == start || i >= text.Length || text[i] != (byte)',')
+            return false;
+        var size = 0;
+        var sizeStart = ++i;
+        for (; i < text.Length && i - sizeStart < 5; i++)
+        {
+            var d = text[i] - '0';
+            if ((uint)d > 9)
+                return false;
+            size = size * 10 + d;
+        }
+        if (i != text.Length || i == sizeStart || size < 1 || size > MaxSize || address > VirtualAddress.UserEnd.Value - (ulong)size)
+            return false;
+        if (modify)
+            Touch(address, size, AccessKind.Read, into, ref count);
+        Touch(address, size, kind, into, ref count);
+        return true;
+    }
+
+    private static int HexDigit(byte c)
+    {
+        var d = c - '0';
+        if ((uint)d <= 9)
+            return d;
+        d = (c | 0x20) - 'a';
+        return (uint)d <= 5 ? d + 10 : -1;
     }
 
     private static string? Pinatrace(ReadOnlySpan<byte> line, Span<TracedAccess> into, ref int count)
@@ -117,6 +162,8 @@ public static class TraceParser
     private static void Touch(ulong address, int size, AccessKind kind, Span<TracedAccess> into, ref int count)
     {
         into[count++] = new TracedAccess(new VirtualAddress(address), kind);
+        if (((address ^ (address + (ulong)size - 1)) >> VirtualAddress.PageShift) == 0)
+            return; // within one page: most accesses
         var last = (address + (ulong)size - 1) >> VirtualAddress.PageShift;
         for (var page = (address >> VirtualAddress.PageShift) + 1; page <= last; page++)
             into[count++] = new TracedAccess(new VirtualAddress(page << VirtualAddress.PageShift), kind);
