@@ -69,7 +69,7 @@ public sealed class InterruptTests : IDisposable
         var (exit, output, error) = Interrupted("run", "--json", json, "--events", events);
         Assert.Equal(130, exit);
         Assert.Equal("", error);
-        Assert.Contains("interrupted (SIGINT) after 0 messages", output);
+        Assert.Contains("interrupted (SIGINT) after 0 events", output);
         Assert.True(JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("partial").GetBoolean());
         Assert.True(File.Exists(events));
         Assert.Equal([json, events], Directory.GetFiles(_dir.Root).Order().Reverse()); // no temporary file left

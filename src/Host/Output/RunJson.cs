@@ -85,7 +85,7 @@ public static class RunJson
     public static string Interruption(RunReport report) =>
         report.Result is { } result
             ? $"interrupted (SIGINT) after {result.Steps:N0} steps: the figures are those so far"
-            : $"interrupted (SIGINT) after {report.Steps:N0} messages and {report.Log?.Count ?? 0:N0} events: the figures are those its events show so far";
+            : $"interrupted (SIGINT) after {(report.Steps > 0 ? $"{report.Steps:N0} messages and " : "")}{report.Log?.Count ?? 0:N0} events: the figures are those its events show so far";
 
     /// <summary>
     /// An interrupted actor run's figures, from its events: the names and meanings of a finished run's, those that events
