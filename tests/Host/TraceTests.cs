@@ -176,6 +176,24 @@ public sealed class TraceTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("run", "reference")]
+    [InlineData("run", "actors")]
+    [InlineData("bench", "reference")]
+    public void Ctrl_c_stops_a_trace_run_or_bench_at_once_with_its_output_marked_partial(string command, string engine)
+    {
+        var path = Write("loop.lackey", Loop(0x1000_0000, 8, 50, fetches: 3));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        string[] args = command == "run" ? ["run", "--trace", path, "--engine", engine, "--json", "-"] : ["bench", "--trace", path, "--engine", engine, "--runs", "1", "--json", "-"];
+        var exit = Faultsim.Host.Cli.FaultsimCli.Run(args, output, error, _ => null, new CancellationToken(canceled: true));
+        Assert.Equal(130, exit);
+        var json = Json(output.ToString());
+        Assert.True(json.GetProperty("partial").GetBoolean());
+        if (command == "bench")
+            Assert.Empty(json.GetProperty("results").EnumerateArray());
+    }
+
     public static TheoryData<string, string> BadInputs => new()
     {
         { "reference", ":4: bad trace line ' L 10000008,eight': the size is not a whole number from 1 to 4096" },

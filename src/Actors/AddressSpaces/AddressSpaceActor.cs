@@ -553,7 +553,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         if (done.Ipis > 0) _shootdowns++;
         _rounds.Remove(done.Id, out var id);
         _mm.FlushesPending.Finished(done.Id.Value);
-        _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(done.Id.Value));
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(done.Id.Value, done.Ipis));
         var flush = _flushes[id];
         if (flush.Remaining > 1)
         {

@@ -68,8 +68,9 @@ public sealed class DeterministicEngine : IDisposable
     /// <see cref="EventLogOptions.Off"/> runs without it (benchmarks): the same run, unchecked.</param>
     /// <param name="maxSteps">The most mailbox runs the run may take before it is stopped (<see cref="DriverOutcome.StepLimit"/>); null: no limit.</param>
     /// <param name="stopped">Called when the run has stopped, while its machine and actors still live (benchmarks measure the memory they hold).</param>
+    /// <param name="interrupt">Cancelled when the user interrupts: the run stops before its next message (<see cref="DriverOutcome.Interrupted"/>).</param>
     public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy,
-        EventLogOptions? events = null, long? maxSteps = null, Action? stopped = null)
+        EventLogOptions? events = null, long? maxSteps = null, Action? stopped = null, CancellationToken interrupt = default)
     {
         WorkloadValidator.Validate(workload);
         events ??= EventLogOptions.Default;
@@ -80,7 +81,10 @@ public sealed class DeterministicEngine : IDisposable
         _clock.Jitter(new SimRandom(seed ^ JitterStream), settings.Run.Latencies.Jitter);
         var run = settings.Run with { Events = events.Enabled ? log : null, Tracing = settings.Run.Tracing.ForRun(seed, _clock.NowNanos) };
         _host.Tell(new RunHost.Start(workload, ActorEngine.WithFuture(workload, settings, seed) with { Run = run }, seed));
-        var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null, maxSteps ?? long.MaxValue);
+        var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null || interrupt.IsCancellationRequested,
+            maxSteps ?? long.MaxValue);
+        if (outcome == DriverOutcome.Stopped && _slot.Reply is null && log.Violation is null)
+            outcome = DriverOutcome.Interrupted;
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)
             log.Monitor.AtEnd(log.Count);  // it stopped making progress: a waiter sleeps, or the workload deadlocked
         var (reply, steps) = (_slot.Reply, _driver.Steps);

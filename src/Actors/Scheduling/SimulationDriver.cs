@@ -133,4 +133,6 @@ public enum DriverOutcome
     Quiescent,
     /// <summary>The step bound was reached.</summary>
     StepLimit,
+    /// <summary>The user interrupted the run (Ctrl-C) before it finished: the engine stopped delivering at once.</summary>
+    Interrupted,
 }

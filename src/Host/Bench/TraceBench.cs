@@ -29,31 +29,45 @@ public sealed record TraceBenchResult(string Engine, string? Mode, BenchCase Cas
 /// </summary>
 public static class TraceBench
 {
-    /// <summary>Times <paramref name="trace"/> on each runner: a warm-up run, then <paramref name="runs"/> timed runs of the trace and of the ceiling, taking turns.</summary>
-    public static List<TraceBenchResult> Measure(TraceFile trace, MachineSpec machine, int runs, IEnumerable<BenchRunner> runners)
+    /// <summary>
+    /// Times <paramref name="trace"/> on each runner: a warm-up run, then <paramref name="runs"/> timed runs of the trace and
+    /// of the ceiling, taking turns. The user's Ctrl-C (<paramref name="interrupt"/>) stops it at once: the engines measured
+    /// whole are returned.
+    /// </summary>
+    public static List<TraceBenchResult> Measure(TraceFile trace, MachineSpec machine, int runs, IEnumerable<BenchRunner> runners, CancellationToken interrupt)
     {
         var workload = TraceWorkload.ToWorkload([trace], TraceMode.Threads, machine with { Cpus = 1 });
         var results = new List<TraceBenchResult>();
-        foreach (var runner in runners)
+        try
         {
-            var warm = runner.RunOnce(new BenchCase("trace", trace.Path, workload, 0, 0), out _, measureMemory: false);
-            var bench = new BenchCase("trace", $"{Path.GetFileName(trace.Path)}: {warm.Totals.Accesses:N0} accesses replayed on 1 CPU",
-                workload, warm.Totals.Total, warm.Totals.Accesses);
-            var ceiling = BenchWorkloads.Create("tlb-hit", (int)Math.Clamp(bench.Accesses, 1_000, 50_000_000), cpus: 1, machine);
-            runner.Check(ceiling, runner.RunOnce(ceiling, out _, measureMemory: false));
-            var (seconds, ceilingSeconds) = (new double[runs], new double[runs]);
-            for (var i = 0; i < runs; i++)
-            {
-                seconds[i] = Time(() => runner.Check(bench, runner.RunOnce(bench, out _, measureMemory: false)));
-                ceilingSeconds[i] = Time(() => runner.RunOnce(ceiling, out _, measureMemory: false));
-            }
-            results.Add(new TraceBenchResult(runner.Engine, runner.Mode, bench, runs, Median(seconds), ceiling, Median(ceilingSeconds)));
+            foreach (var runner in runners)
+                results.Add(Measure(trace, workload, machine, runs, runner, interrupt));
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            // the engines measured whole are the figures
         }
         return results;
     }
 
+    private static TraceBenchResult Measure(TraceFile trace, Workload workload, MachineSpec machine, int runs, BenchRunner runner, CancellationToken interrupt)
+    {
+        var warm = runner.RunOnce(new BenchCase("trace", trace.Path, workload, 0, 0), out _, measureMemory: false, interrupt);
+        var bench = new BenchCase("trace", $"{Path.GetFileName(trace.Path)}: {warm.Totals.Accesses:N0} accesses replayed on 1 CPU",
+            workload, warm.Totals.Total, warm.Totals.Accesses);
+        var ceiling = BenchWorkloads.Create("tlb-hit", (int)Math.Clamp(bench.Accesses, 1_000, 50_000_000), cpus: 1, machine);
+        runner.Check(ceiling, runner.RunOnce(ceiling, out _, measureMemory: false, interrupt));
+        var (seconds, ceilingSeconds) = (new double[runs], new double[runs]);
+        for (var i = 0; i < runs; i++)
+        {
+            seconds[i] = Time(() => runner.Check(bench, runner.RunOnce(bench, out _, measureMemory: false, interrupt)));
+            ceilingSeconds[i] = Time(() => runner.RunOnce(ceiling, out _, measureMemory: false, interrupt));
+        }
+        return new TraceBenchResult(runner.Engine, runner.Mode, bench, runs, Median(seconds), ceiling, Median(ceilingSeconds));
+    }
+
     /// <summary>Accesses per second of the trace read alone (the reader thread parsing into the channel, nothing simulated): the median of <paramref name="runs"/> passes.</summary>
-    public static double ReadAlone(TraceFile trace, int runs)
+    public static double ReadAlone(TraceFile trace, int runs, CancellationToken interrupt)
     {
         long accesses = 0;
         var seconds = new double[runs];
@@ -63,7 +77,7 @@ public static class TraceBench
             {
                 accesses = 0;
                 using var pass = trace.Open();
-                for (var batch = pass.NextBatch(); !batch.IsEmpty; batch = pass.NextBatch())
+                for (var batch = pass.NextBatch(); !batch.IsEmpty && !interrupt.IsCancellationRequested; batch = pass.NextBatch())
                     accesses += batch.Length;
             });
         }

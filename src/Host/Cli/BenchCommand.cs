@@ -50,9 +50,9 @@ internal static class BenchCommand
             var tracePath = parse.GetValue(trace);
             var settings = Settings(cli, parse.GetValue(config), parse.GetValue(set) ?? [], ownFaults: tracePath is null);
             if (tracePath is not null)
-                return Trace(parse, output, settings, tracePath, runs, engines, modes, only, tracing, faults, cpus, json);
+                return Trace(parse, output, settings, tracePath, runs, engines, modes, only, tracing, faults, cpus, json, cli.Interrupt);
             if (parse.GetValue(tracing))
-                return Tracing(parse, output, settings, faults, runs, cpus, only, modes, engines, json);
+                return Tracing(parse, output, settings, faults, runs, cpus, only, modes, engines, json, cli.Interrupt);
             var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : BenchWorkloads.Names;
             var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
             var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
@@ -61,18 +61,22 @@ internal static class BenchCommand
             foreach (var name in names)
             {
                 var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 1_000_000, parse.GetValue(cpus) ?? 4, settings.Workload.Machine);
-                foreach (var runner in timed.Runners)
-                    results.Add(Measure(bench, parse.GetValue(runs) ?? 5, runner));
+                foreach (var runner in timed.Runners.TakeWhile(_ => !cli.Interrupt.IsCancellationRequested))
+                {
+                    if (Measure(bench, parse.GetValue(runs) ?? 5, runner, cli.Interrupt) is { } measured)
+                        results.Add(measured);
+                }
             }
-            CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.Write(output, results), () => BenchReport.Json(results));
-            return ExitCodes.Ok;
+            var partial = cli.Interrupt.IsCancellationRequested;
+            CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.Write(output, results, partial), () => BenchReport.Json(results, partial));
+            return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
         });
         return command;
     }
 
     /// <summary>bench --tracing: each chosen workload (demand-zero by default) in each actor mode, under every tracing setting.</summary>
     private static int Tracing(ParseResult parse, TextWriter output, SimSettings settings, Option<int?> faults, Option<int?> runs, Option<int?> cpus,
-        Option<string[]> only, Option<string[]> modes, Option<string[]> engines, Option<string?> json)
+        Option<string[]> only, Option<string[]> modes, Option<string[]> engines, Option<string?> json, CancellationToken interrupt)
     {
         if (parse.GetValue(engines) is { Length: > 0 } e && !e.Contains(MachineActor.EngineName))
             throw new ConfigException("--tracing", null, "only the actor engine is traced; leave out --engine reference");
@@ -81,18 +85,20 @@ internal static class BenchCommand
         using var timed = new BenchEngines(reference: false, actorModes, DeterministicSettings(settings), LiveSettings(settings));
         var scratch = Path.Combine(Path.GetTempPath(), $"faultsim-bench-{Environment.ProcessId}.trace.json");
         var results = new List<TracingResult>();
-        foreach (var name in names)
+        foreach (var name in names.TakeWhile(_ => !interrupt.IsCancellationRequested))
         {
             var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 100_000, parse.GetValue(cpus) ?? 4, settings.Workload.Machine);
-            results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, timed.Runners, scratch));
+            results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, timed.Runners, scratch, interrupt));
         }
-        CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.WriteTracing(output, results), () => BenchReport.TracingJson(results));
-        return ExitCodes.Ok;
+        var partial = interrupt.IsCancellationRequested;
+        CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.WriteTracing(output, results, partial), () => BenchReport.TracingJson(results, partial));
+        return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 
     /// <summary>bench --trace FILE: the trace end to end on each chosen engine, beside the engine's TLB-hit ceiling and the trace read alone.</summary>
     private static int Trace(ParseResult parse, TextWriter output, SimSettings settings, string path, Option<int?> runs, Option<string[]> engines,
-        Option<string[]> modes, Option<string[]> only, Option<bool> tracing, Option<int?> faults, Option<int?> cpus, Option<string?> json)
+        Option<string[]> modes, Option<string[]> only, Option<bool> tracing, Option<int?> faults, Option<int?> cpus, Option<string?> json,
+        CancellationToken interrupt)
     {
         if (parse.GetValue(tracing) || parse.GetValue(only) is { Length: > 0 } || parse.GetValue(faults) is not null || parse.GetValue(cpus) is not null)
             throw new ConfigException(TraceSet.Option, null, "bench --trace times the trace alone; leave out --tracing, --workload, --faults and --cpus");
@@ -102,10 +108,12 @@ internal static class BenchCommand
         var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
         var count = parse.GetValue(runs) ?? 5;
         using var timed = new BenchEngines(which.Contains(ReferenceMachine.EngineName), actorModes, DeterministicSettings(settings), LiveSettings(settings));
-        var (results, readAlone) = traces.Run(error: null, () => (TraceBench.Measure(file, settings.Workload.Machine, count, timed.Runners), TraceBench.ReadAlone(file, count)));
-        CommonOptions.Report(parse.GetValue(json), output, () => TraceBenchReport.Write(output, path, readAlone, results),
-            () => TraceBenchReport.Json(path, readAlone, results));
-        return ExitCodes.Ok;
+        var (results, readAlone) = traces.Run(error: null,
+            () => (TraceBench.Measure(file, settings.Workload.Machine, count, timed.Runners, interrupt), TraceBench.ReadAlone(file, count, interrupt)));
+        var partial = interrupt.IsCancellationRequested;
+        CommonOptions.Report(parse.GetValue(json), output, () => TraceBenchReport.Write(output, path, readAlone, results, partial),
+            () => TraceBenchReport.Json(path, readAlone, results, partial));
+        return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 
     /// <summary>A deterministic run as `faultsim run` makes one: the default config's latencies on the virtual clock (the OTEL_* variables play no part).</summary>
@@ -149,9 +157,19 @@ internal static class BenchCommand
     /// then timed runs from a collected heap, each followed by a measurement of Akka.NET's ceiling in the same mode; the
     /// medians give the rates.
     /// </summary>
-    private static BenchResult Measure(BenchCase bench, int runs, BenchRunner runner)
+    /// <returns>The medians; with an interruption (<paramref name="interrupt"/>) those of the timed runs that finished, null if none did.</returns>
+    private static BenchResult? Measure(BenchCase bench, int runs, BenchRunner runner, CancellationToken interrupt)
     {
-        var warm = runner.RunOnce(bench, out var bytesPerPage);
+        RunResult warm;
+        double bytesPerPage;
+        try
+        {
+            warm = runner.RunOnce(bench, out bytesPerPage, interrupt: interrupt);
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            return null;
+        }
         runner.Check(bench, warm);
         var seconds = new double[runs];
         var ceiling = new double[runs];
@@ -162,7 +180,19 @@ internal static class BenchCommand
             GC.Collect();
             GC.WaitForPendingFinalizers();
             var clock = Stopwatch.StartNew();
-            runner.RunOnce(bench, out _, measureMemory: false);
+            try
+            {
+                runner.RunOnce(bench, out _, measureMemory: false, interrupt);
+            }
+            catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+            {
+                if (i == 0)
+                    return null;
+                runs = i; // the runs that finished
+                Array.Resize(ref seconds, runs);
+                Array.Resize(ref ceiling, runs);
+                break;
+            }
             seconds[i] = clock.Elapsed.TotalSeconds;
             if (runner.Ceiling is { } akka)
             {

@@ -59,8 +59,14 @@ internal static class ScenarioCommands
             var directory = parse.GetValue(outDir) ?? Reproducers.DefaultDirectory;
             Reproducers.Check(directory);
             var outcome = WithProgress(output, count, report =>
-                Explorer.Explore(source.Settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report));
+                Explorer.Explore(source.Settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report, cli.Interrupt));
             var speed = $"{outcome.SeedsRun:N0} seeds in {outcome.Elapsed.TotalSeconds:F1} s ({outcome.SeedsPerSecond:N0} seeds/s)";
+            if (outcome.Interrupted && outcome.Failure is null)
+            {
+                output.WriteLine($"interrupted (SIGINT): partial: no violation in the {outcome.SeedsRun:N0} of {count:N0} seeds of {source.Name} that finished" +
+                    $" — seeds 1 to {outcome.PassedThrough:N0} all passed{(outcome.SeedsRun > outcome.PassedThrough ? $", and {outcome.SeedsRun - outcome.PassedThrough:N0} above" : "")}: {speed}");
+                return ExitCodes.Interrupted;
+            }
             if (outcome.Failure is not { } failure)
             {
                 output.WriteLine($"no violation in {count:N0} seeds of {source.Name}{source.Tally()}: {speed}");
@@ -70,9 +76,9 @@ internal static class ScenarioCommands
                 parse.GetValue(config));
             if (parse.GetValue(write) is { } path)
                 source.Write(path, failure.Seed, output);
-            if (failure.Failed)
-                Reproducers.Write(output, directory, !parse.GetValue(noShrink), source.Title(failure.Seed), source.Text(failure.Seed), overrides, failure,
-                    outcome.FailureSettings!.Explore.ShrinkMaxRuns);
+            if (failure.Failed) // (interrupted, it is written as it failed: shrinking would run on)
+                Reproducers.Write(output, directory, !parse.GetValue(noShrink) && !outcome.Interrupted, source.Title(failure.Seed), source.Text(failure.Seed),
+                    overrides, failure, outcome.FailureSettings!.Explore.ShrinkMaxRuns);
             output.WriteLine(speed);
             return ExitCodes.Of(failure, error);
         });
@@ -108,7 +114,7 @@ internal static class ScenarioCommands
             if (writePath is { } path)
                 source.Write(path, at, output);
             using var eventFile = RunCommand.OpenEvents(settings, eventsPath, output);
-            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, tracePath, error, eventFile, output);
+            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, tracePath, error, eventFile, output, cli.Interrupt);
             eventFile?.Finish("--events");
             RunCommand.Report(output, jsonPath, report, settings.Workload, settings, source.Title(at), trace, alwaysLog: true,
                 OutputPaths.AnyToStandardOutput(eventsPath, tracePath));

@@ -9,10 +9,13 @@ namespace Faultsim.Host.Output;
 /// <summary>Prints `bench --trace` figures: each engine's replay of the trace beside its TLB-hit ceiling and the target, as a table or as JSON.</summary>
 public static class TraceBenchReport
 {
-    public static void Write(TextWriter writer, string trace, double readAlone, IReadOnlyList<TraceBenchResult> results)
+    /// <param name="partial">Whether the user interrupted the bench: the engines measured whole are shown.</param>
+    public static void Write(TextWriter writer, string trace, double readAlone, IReadOnlyList<TraceBenchResult> results, bool partial)
     {
         var console = Terminal.On(writer);
-        var table = new Table().Border(TableBorder.Rounded).Title("faultsim bench --trace (median of the timed runs, end to end: the trace read and parsed as it runs)");
+        var table = new Table().Border(TableBorder.Rounded).Title(partial
+            ? "faultsim bench --trace — partial: interrupted (SIGINT); the engines measured whole"
+            : "faultsim bench --trace (median of the timed runs, end to end: the trace read and parsed as it runs)");
         table.AddColumn("engine");
         foreach (var name in new[] { "accesses", "faults", "median", "accesses/s", "tlb-hit ceiling/s", "share" })
             table.AddColumn(name, c => c.RightAligned());
@@ -25,19 +28,25 @@ public static class TraceBenchReport
         console.Write(table);
         if (results.Count > 0)
             console.MarkupLine($"  trace: {Markup.Escape(results[0].Case.Description)}; ceiling: {Markup.Escape(results[0].Ceiling.Description)}; {results[0].Runs} timed runs each");
-        console.MarkupLine($"  the trace read alone (reader thread and channel, nothing simulated): {N(readAlone)} accesses/s");
+        if (!partial)
+            console.MarkupLine($"  the trace read alone (reader thread and channel, nothing simulated): {N(readAlone)} accesses/s");
         console.MarkupLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
     }
 
-    public static string Json(string trace, double readAlone, IReadOnlyList<TraceBenchResult> results)
+    /// <param name="partial">Whether the user interrupted the bench ("partial": true; "read_accesses_per_second" null).</param>
+    public static string Json(string trace, double readAlone, IReadOnlyList<TraceBenchResult> results, bool partial)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
             json.WriteNumber("cores", Environment.ProcessorCount);
+            json.WriteBoolean("partial", partial);
             json.WriteString("trace", trace);
-            json.WriteNumber("read_accesses_per_second", Math.Round(readAlone));
+            if (partial)
+                json.WriteNull("read_accesses_per_second");
+            else
+                json.WriteNumber("read_accesses_per_second", Math.Round(readAlone));
             json.WriteStartArray("results");
             foreach (var r in results)
             {

@@ -75,7 +75,8 @@ public abstract record SimEvent
         public override string ToString() => $"{Cpu} acks shootdown#{Round}";
     }
 
-    public sealed record ShootdownFinished(long Round) : SimEvent
+    /// <summary>A round was acknowledged by every target; it sent <paramref name="Ipis"/> IPIs (what the run counts; not in the line).</summary>
+    public sealed record ShootdownFinished(long Round, int Ipis = 0) : SimEvent
     {
         public override string ToString() => $"shootdown#{Round} complete";
     }

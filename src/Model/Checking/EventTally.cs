@@ -1,0 +1,45 @@
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+
+namespace Faultsim.Model.Checking;
+
+/// <summary>
+/// The figures a run's events show as they happen: faults by resolution (minor and major as getrusage counts them),
+/// disk reads, evictions, shootdowns and IPIs, system calls. They are what an interrupted actor run can report — its
+/// actors hold the real counters and are never asked for them — and on a finished run they equal its totals (a test
+/// holds them to that), so the partial figures mean what the whole ones do.
+/// </summary>
+public sealed class EventTally
+{
+    private readonly HashSet<long> _reading = []; // faults that started a disk read and were not yet woken as resolved
+
+    /// <summary>The figures so far, in the counters a run reports (accesses and TLB figures are not events: they stay 0).</summary>
+    public Counters Totals { get; } = new();
+
+    /// <summary>System calls made so far.</summary>
+    public long Syscalls { get; private set; }
+
+    public void Observe(SimEvent e)
+    {
+        switch (e)
+        {
+            case SimEvent.FaultWoken { Counted: true } woken:
+                Totals.CountFault(woken.Kind, major: woken.Kind == ResolutionKind.Major);
+                if (_reading.Remove(woken.Fault))
+                    Totals.DiskReads++; // a read counts with the fault it resolved (one a crashed loader started is read again)
+                break;
+            case SimEvent.DiskReadStarted read:
+                _reading.Add(read.Fault);
+                break;
+            case SimEvent.PageEvicted:
+                Totals.PagesEvicted++;
+                break;
+            case SimEvent.ShootdownFinished finished: // counted when its mm takes the last acknowledgement, as the mm counts it
+                Totals.CountShootdown(finished.Ipis);
+                break;
+            case SimEvent.SyscallMade:
+                Syscalls++;
+                break;
+        }
+    }
+}
