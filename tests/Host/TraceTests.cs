@@ -174,6 +174,11 @@ public sealed class TraceTests : IDisposable
             Assert.True(result.GetProperty("ceiling_accesses_per_second").GetDouble() > 0);
             Assert.Equal(result.GetProperty("engine").GetString() == "reference" ? 8e6 : 4e6, result.GetProperty("target_accesses_per_second").GetDouble());
         }
+        var limited = Cli("bench", "--trace", path, "--runs", "1", "--engine", "reference", "--set", "machine.frames=4", "--set", "machine.zero-page=off", "--json", "-");
+        Assert.Equal((0, ""), (limited.Exit, limited.Err));
+        // 9 pages in 4 frames, by LRU: the code page and 8 demand-zero pages, then each later touch of a data page a major
+        // fault for its load (swapped in read-only) and a cow_reuse for its store
+        Assert.Equal(1 + 8 + 8 * 49 * 2, At(Json(limited.Out).GetProperty("results")[0], "faults"));
     }
 
     [Theory]

@@ -130,7 +130,10 @@ internal static class BenchCommand
     /// policy, the actors' settings), its workloads its own. A key that would change the faults a workload takes — a frame
     /// limit, injected disk errors, a planted bug, loader crashes — is bad input: a benchmark checks it took exactly its faults.
     /// </summary>
-    /// <param name="ownFaults">Whether bench runs workloads of its own, of a known number of faults (not a trace, whose faults are the machine's to decide).</param>
+    /// <param name="ownFaults">
+    /// Whether bench runs workloads of its own, of a known number of faults; a trace's are the machine's to decide, so a frame
+    /// limit is allowed with it — but not what makes runs differ (injected errors, planted bugs, loader crashes).
+    /// </param>
     private static SimSettings Settings(CliContext cli, string? config, IReadOnlyList<string> overrides, bool ownFaults = true)
     {
         var loaded = ConfigLoader.Load(config, overrides);
@@ -138,14 +141,14 @@ internal static class BenchCommand
         var machine = settings.Workload.Machine;
         var bugs = settings.Actors.Run.Bugs;
         string[] bugKeys = ["wake-before-pte", "free-before-acks", "no-leader-election", "cow-ignore-refcount", "skip-one-invalidation", "lose-waiter-on-restart", "publish-before-flush"];
-        var changes = machine.Frames != 0 ? "faultsim.machine.frames"
+        var changes = machine.Frames != 0 && ownFaults ? "faultsim.machine.frames"
             : machine.Disk.ReadErrorRate > 0 ? "faultsim.machine.disk.read-error-rate"
             : machine.Disk.BadPages.Length > 0 ? "faultsim.machine.disk.bad-pages"
             : settings.Actors.Run.LoaderCrashRate > 0 ? "faultsim.chaos.loader-crash-rate"
             : bugs != Faultsim.Actors.Machine.PlantedBugs.None
                 ? "faultsim.bugs." + bugKeys.First(k => loaded.Merged.GetString("faultsim.bugs." + k) is "on" or "true" or "yes")
                 : null;
-        if (changes is not null && ownFaults)
+        if (changes is not null)
             throw loaded.Error(changes, $"{changes}: bench times workloads of a known number of faults, and this changes it; leave it at its default for bench (`faultsim run` runs with it)");
         if (loaded.WorkloadSource.Origin != ConfigLoader.EmbeddedOrigin)
             cli.Error.WriteLine($"faultsim: warning: bench runs its own workloads (--workload); the workload of {loaded.WorkloadSource.Origin} is not used");
