@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Vmas;
@@ -71,7 +72,7 @@ public sealed class CpuProgram
     private long _sub;          // the access at hand of a page range, or of the replay's batch
     private ulong _stores;
     private IAccessReader? _reader;                 // the replay at hand, once it is opened
-    private ReadOnlyMemory<TracedAccess> _batch;    // its accesses read last, those before _sub done
+    private ArraySegment<TracedAccess> _batch;      // its accesses read last, those before _sub done
 
     public CpuProgram(CpuId cpu, ImmutableArray<Op> ops, int wordsPerPage, Func<string, ProcessId> pidOf)
     {
@@ -106,8 +107,8 @@ public sealed class CpuProgram
     /// </summary>
     public CpuStep Next()
     {
-        if (_reader is not null && _sub < _batch.Length && Alive) // the replay at hand, within the batch read: its next access
-            return new CpuStep(CpuStepKind.Access, Line: _ops[_pc].Line, Access: Replayed(_batch.Span[(int)_sub], _stores));
+        if (_reader is not null && _sub < _batch.Count && Alive) // the replay at hand, within the batch read: its next access
+            return new CpuStep(CpuStepKind.Access, Line: _ops[_pc].Line, Access: Replayed(_batch[(int)_sub], _stores));
         while (!Done)
         {
             var op = _ops[_pc];
@@ -156,7 +157,7 @@ public sealed class CpuProgram
             {
                 if (pc == _pc) // a replay is read once it is the operation at hand (Next read its batch): up to the batch's end
                 {
-                    var batch = _batch.Span;
+                    var batch = _batch.AsSpan();
                     for (var i = (int)sub; i < batch.Length && count < max; i++, count++)
                     {
                         into.Add(Replayed(batch[i], stores));
@@ -188,7 +189,7 @@ public sealed class CpuProgram
         {
             if (_ops[_pc] is Op.Replay)
             {
-                if (_batch.Span[(int)_sub].Kind == AccessKind.Write)
+                if (_batch[(int)_sub].Kind == AccessKind.Write)
                     _stores++;
                 Steps++;
                 if (i == completed)
@@ -284,14 +285,15 @@ public sealed class CpuProgram
     /// <summary>The replay's access at hand, its next batch read (the replay opened first) once every access of the last is done; null at the stream's end.</summary>
     private ScriptAccess? Replayed(Op.Replay replay)
     {
-        if (_sub >= _batch.Length)
+        if (_sub >= _batch.Count)
         {
             _reader ??= replay.Source.Open();
-            (_batch, _sub) = (_reader.NextBatch(), 0);
-            if (_batch.IsEmpty)
+            var batch = _reader.NextBatch();
+            (_batch, _sub) = (MemoryMarshal.TryGetArray(batch, out var segment) ? segment : new ArraySegment<TracedAccess>(batch.ToArray()), 0);
+            if (_batch.Count == 0)
                 return null;
         }
-        return Replayed(_batch.Span[(int)_sub], _stores);
+        return Replayed(_batch[(int)_sub], _stores);
     }
 
     private ScriptAccess Replayed(TracedAccess access, ulong stores) =>
