@@ -223,6 +223,8 @@ public sealed class TraceTests : IDisposable
         AssertBadInput(Cli("run", "--trace-mode", "processes"), "--trace-mode says how several --trace run");
         AssertBadInput(Cli("run", "--trace", path, "--refs", "1,2"), "--trace and --refs each replace the workload");
         AssertBadInput(Cli("run", "--trace", path, "--trace-mode", "fibers"), "fibers");
+        AssertBadInput(Cli("bench", "--trace", path, "--cpus", "2"), "bench --trace times the trace alone; leave out --tracing, --workload, --faults and --cpus");
+        AssertBadInput(Cli("bench", "--trace", path, "--set", "chaos.loader-crash-rate=0.5"), "faultsim.chaos.loader-crash-rate: bench times workloads of a known number of faults");
     }
 
     private static void AssertBadInput((int Exit, string Out, string Err) run, string expected)
