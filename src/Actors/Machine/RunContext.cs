@@ -58,4 +58,7 @@ public sealed record RunContext(Latencies Latencies, PlantedBugs Bugs, double Lo
     /// null: unbounded. Live runs get <see cref="EngineSettings.WaitBound"/>; deterministic runs none.
     /// </summary>
     public TimeSpan? WaitBound { get; init; }
+
+    /// <summary>Where the run's actors note each (state, message) they handle (explore's coverage); null: not noted.</summary>
+    public Monitoring.ProtocolCoverage? Coverage { get; init; }
 }

@@ -65,11 +65,13 @@ internal static class ScenarioCommands
             {
                 output.WriteLine($"interrupted (SIGINT): partial: no violation in the {outcome.SeedsRun:N0} of {count:N0} seeds of {source.Name} that finished" +
                     $" — seeds 1 to {outcome.PassedThrough:N0} all passed{(outcome.SeedsRun > outcome.PassedThrough ? $", and {outcome.SeedsRun - outcome.PassedThrough:N0} above" : "")}: {speed}");
+                output.WriteLine(outcome.Coverage.Summary(outcome.PassedThrough));
                 return ExitCodes.Interrupted;
             }
             if (outcome.Failure is not { } failure)
             {
                 output.WriteLine($"no violation in {count:N0} seeds of {source.Name}{source.Tally()}: {speed}");
+                output.WriteLine(outcome.Coverage.Summary(count));
                 return ExitCodes.Ok;
             }
             ExploreReport.WriteFailure(output, source.Title(failure.Seed), source.Argument, parse.GetValue(set) ?? [], outcome.FailureSettings!, failure,
