@@ -27,6 +27,8 @@ public class PlantedBugTests
         { "cow-publish", "publish-before-flush", "random", 7, "cpu2 loaded 0x20000000001 from asid 1/page 0x10000 word 1, but the last store there wrote 0x20000000002" },
         { "gem5-798", "map-over-present", "random", 7, "cpu0 loaded 0x0 from asid 1/page 0x10000 word 1, but the last store there wrote" },
         { "gem5-798", "map-over-present", "pct", 7, "cpu1 loaded 0x0 from asid 1/page 0x10000 word 0, but the last store there wrote" },
+        { "unmap-during-load", "skip-vma-recheck", "random", 4, "a PTE for asid 1/page 0x20000 to frame " },
+        { "unmap-during-load", "skip-vma-recheck", "pct", 4, "a PTE for asid 1/page 0x20000 to frame " },
         { "loader-crash", "lose-waiter-on-restart", "random", 2, "fault#2.1 on asid 1/page 0x20000 was never woken" },
     };
 
