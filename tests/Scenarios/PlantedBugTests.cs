@@ -29,6 +29,8 @@ public class PlantedBugTests
         { "gem5-798", "map-over-present", "pct", 7, "cpu1 loaded 0x0 from asid 1/page 0x10000 word 0, but the last store there wrote" },
         { "unmap-during-load", "skip-vma-recheck", "random", 4, "a PTE for asid 1/page 0x20000 to frame " },
         { "unmap-during-load", "skip-vma-recheck", "pct", 4, "a PTE for asid 1/page 0x20000 to frame " },
+        { "uffd-stress", "map-over-present", "random", 5, "pid 1 page 0x10000 word 0 holds 0x0, but the last store there wrote 0x10000000001" },
+        { "uffd-stress", "map-over-present", "pct", 5, "pid 1 page 0x10000 word 1 holds 0x0, but the last store there wrote 0x20000000001" },
         { "loader-crash", "lose-waiter-on-restart", "random", 2, "fault#2.1 on asid 1/page 0x20000 was never woken" },
     };
 
