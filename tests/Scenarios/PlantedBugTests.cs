@@ -31,6 +31,8 @@ public class PlantedBugTests
         { "unmap-during-load", "skip-vma-recheck", "pct", 4, "a PTE for asid 1/page 0x20000 to frame " },
         { "uffd-stress", "map-over-present", "random", 5, "pid 1 page 0x10000 word 0 holds 0x0, but the last store there wrote 0x10000000001" },
         { "uffd-stress", "map-over-present", "pct", 5, "pid 1 page 0x10000 word 1 holds 0x0, but the last store there wrote 0x20000000001" },
+        { "dirty-cow", "forced-write-in-page-cache", "random", 5, "file etc page 0 changed, though no shared writable mapping of it exists: a private write reached the file" },
+        { "dirty-cow", "forced-write-in-page-cache", "pct", 5, "file etc page 0 changed, though no shared writable mapping of it exists: a private write reached the file" },
         { "loader-crash", "lose-waiter-on-restart", "random", 2, "fault#2.1 on asid 1/page 0x20000 was never woken" },
     };
 

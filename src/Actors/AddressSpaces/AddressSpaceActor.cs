@@ -230,14 +230,17 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var pte = _mm.Pages[walk.Address.Page];
         var user = walk.Mode == AccessMode.User;
-        if (!walk.ProtectionFault && pte.Allows(walk.Access, user))
+        var allows = walk.Mode == AccessMode.Forced
+            ? ForcedAccess.Allows(pte, walk.Access, _mm.Vmas.Find(walk.Address))
+            : pte.Allows(walk.Access, user);
+        if (!walk.ProtectionFault && allows)
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
             return;
         }
         var code = FaultErrorCode.For(walk.Access, walk.ProtectionFault || pte.IsPresent, user);
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
-            walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, _fileSize);
+            walk.Mode.ReturnsEfault(), _settings.ZeroPage, _fileSize, forced: walk.Mode == AccessMode.Forced);
         var page = new PageKey(_asid, walk.Address.Page);
         _run.Events?.Record(Self.Path.Name, Peers.Loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
         _trace.Span(walk.Trace, Instruments.Spans.PageWalk, Math.Min(walk.StartedAt, _time.NowNanos)); // the walk that failed: a fault now

@@ -91,12 +91,12 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
     public static readonly IReadOnlyList<string> BugKeys =
     [
         "wake-before-pte", "free-before-acks", "no-leader-election", "cow-ignore-refcount", "skip-one-invalidation",
-        "lose-waiter-on-restart", "publish-before-flush", "map-over-present", "skip-vma-recheck",
+        "lose-waiter-on-restart", "publish-before-flush", "map-over-present", "skip-vma-recheck", "forced-write-in-page-cache",
     ];
 
     private static PlantedBugs ReadBugs(ConfigReader b) => new(
         b.Bool(BugKeys[0]), b.Bool(BugKeys[1]), b.Bool(BugKeys[2]), b.Bool(BugKeys[3]), b.Bool(BugKeys[4]),
-        b.Bool(BugKeys[5]), b.Bool(BugKeys[6]), b.Bool(BugKeys[7]), b.Bool(BugKeys[8]));
+        b.Bool(BugKeys[5]), b.Bool(BugKeys[6]), b.Bool(BugKeys[7]), b.Bool(BugKeys[8]), b.Bool(BugKeys[9]));
 
     private static MachineSpec ReadMachine(ConfigReader root)
     {
