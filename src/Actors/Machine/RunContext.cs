@@ -34,7 +34,9 @@ public sealed record PlantedBugs(
     bool SkipOneInvalidation = false,  // 4: one CPU's TLB is not invalidated in a shootdown
     bool LoseWaiterOnRestart = false,  // 2: a restarted loader forgets one of its waiters
     bool PublishBeforeFlush = false,   // 7: a COW break installs the new PTE before the old one is flushed from other CPUs
-    bool MapOverPresent = false)       // 7: an install does not re-check the PTE it expects, so a second fault maps the page again
+    bool MapOverPresent = false,       // 7: an install does not re-check the PTE it expects, so a second fault maps the page again
+    bool SkipVmaRecheck = false,       // 4: an install does not re-check the VMA, so a load finished after munmap maps a page outside any VMA
+    bool ForcedWriteInPageCache = false) // 5: a forced write looks its page up as a read after its COW fault, and may write the page cache
 {
     public static readonly PlantedBugs None = new();
 
