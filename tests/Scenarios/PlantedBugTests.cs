@@ -39,6 +39,10 @@ public class PlantedBugTests
         { "cow-zeropage", "cow-ignore-refcount", "pct", 3, "a COW write to asid 2/page 0x10000 reused the shared zero page" },
         { "evict-race", "skip-one-invalidation", "random", 4, "cpu0 accessed asid 1/page 0x10000 through a translation to frame 1 after the frame was freed or reused" },
         { "osv-1475", "skip-one-invalidation", "pct", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame 1 after the frame was freed or reused" },
+        { "late-follower", "wake-late-follower", "random", 2, "fault#5.15 was woken as resolved (Major) before any PTE for asid 1/page 0x20000 was installed" },
+        { "late-follower", "wake-late-follower", "pct", 2, "fault#1.11 was woken as resolved (Major) before any PTE for asid 1/page 0x20000 was installed" },
+        { "ack-mid-quantum", "ack-before-drain", "random", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame 1 after the frame was freed or reused" },
+        { "ack-mid-quantum", "ack-before-drain", "pct", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame 1 after the frame was freed or reused" },
         { "loader-crash", "lose-waiter-on-restart", "random", 2, "fault#2.1 on asid 1/page 0x20000 was never woken" },
     };
 

@@ -139,8 +139,9 @@ public sealed class TlbActor : SimulationActor
                 return true;
             case Invalidate order:
                 // Waiting is a flush point, for lazy orders too: a CPU that waited for its own ack here would deadlock
-                // (reclaim for this very fault may need this TLB flushed).
-                Apply(order, Sender);
+                // (reclaim for this very fault may need this TLB flushed). Planted bug ack-before-drain: the accesses this
+                // quantum made before its walk stay behind, and reach memory only at the quantum's end.
+                Apply(order, Sender, drain: !_run.Bugs.AckBeforeDrain);
                 if (order.Scope.Covers(q.Order.Asid, q.Order.Accesses[q.Next].Address.Page))
                     q.Invalidated = true; // the reply may carry what this IPI revoked
                 return true;
@@ -263,9 +264,10 @@ public sealed class TlbActor : SimulationActor
     }
 
     /// <summary>An IPI: the accesses performed so far go to memory first, then the entries go, then the ack.</summary>
-    private void Apply(Invalidate order, IActorRef replyTo)
+    private void Apply(Invalidate order, IActorRef replyTo, bool drain = true)
     {
-        FlushPerformed();
+        if (drain)
+            FlushPerformed();
         order.Scope.ApplyTo(_tlb);
         _run.Events?.Record(Self.Path.Name, replyTo.Path.Name, new SimEvent.IpiAcknowledged(order.Id.Value, _cpu));
         replyTo.Tell(new InvalidateAcked(order.Id, _cpu));

@@ -92,11 +92,13 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
     [
         "wake-before-pte", "free-before-acks", "no-leader-election", "cow-ignore-refcount", "skip-one-invalidation",
         "lose-waiter-on-restart", "publish-before-flush", "map-over-present", "skip-vma-recheck", "forced-write-in-page-cache",
+        "ack-before-drain", "wake-late-follower",
     ];
 
     private static PlantedBugs ReadBugs(ConfigReader b) => new(
         b.Bool(BugKeys[0]), b.Bool(BugKeys[1]), b.Bool(BugKeys[2]), b.Bool(BugKeys[3]), b.Bool(BugKeys[4]),
-        b.Bool(BugKeys[5]), b.Bool(BugKeys[6]), b.Bool(BugKeys[7]), b.Bool(BugKeys[8]), b.Bool(BugKeys[9]));
+        b.Bool(BugKeys[5]), b.Bool(BugKeys[6]), b.Bool(BugKeys[7]), b.Bool(BugKeys[8]), b.Bool(BugKeys[9]),
+        b.Bool(BugKeys[10]), b.Bool(BugKeys[11]));
 
     private static MachineSpec ReadMachine(ConfigReader root)
     {
