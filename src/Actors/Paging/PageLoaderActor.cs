@@ -29,7 +29,9 @@ namespace Faultsim.Actors.Paging;
 // Reading ──PageRead──▶ hand-off (Prepare) | ──PageReadFailed──▶ the fault ends (SIGBUS, EFAULT)
 // hand-off (InstallPte to the mm, or Prepare to memory, which passes the install on) or the fault's end ──▶ Idle, LoaderIdle to the router
 // Idle ──EvictPage──▶ ReplacePte to the mm (an eviction of the page goes after any fault on it), LoaderIdle
-// Gathering | Reading: ResolveFault ──▶ one more follower; EvictPage is stashed until Idle
+// Gathering | Reading: ResolveFault ──▶ one more follower
+// Gathering: EvictPage ──▶ ReplacePte to the mm at once (memory, which the loader waits for, may be waiting for the eviction)
+// Reading: EvictPage is stashed until Idle
 // The job (leader, followers, what the resolution holds so far) is the busy states' data, in one field: a load passes
 // through several states, and entering them costs no allocation (their handlers are delegates made once).
 public sealed class PageLoaderActor : SimulationActor, IWithStash
@@ -88,12 +90,15 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     protected override bool Receive(object message) => Idle(message);
 
+    /// <summary>An eviction of this page: the mm replaces the PTE if it still maps the frame.</summary>
+    private void ReplacePte(EvictPage evict) =>
+        Peers.AddressSpace(evict.Page.Asid).Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.Initiator));
+
     private bool Idle(object message)
     {
         if (message is EvictPage evict)
         {
-            // An eviction of this page, after any fault on it: the mm replaces the PTE if it still maps the frame.
-            Peers.AddressSpace(evict.Page.Asid).Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.Initiator));
+            ReplacePte(evict); // after any fault on the page
             Peers.Loaders.Tell(new LoaderIdle(evict.Page, _lastSequence, MessagesReceived - _reported));
             _reported = MessagesReceived;
             return true;
@@ -118,6 +123,14 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     private bool Gathering(object message)
     {
+        if (message is EvictPage evict)
+        {
+            // Memory may answer the lookup only once this eviction has freed a frame (the victim maps this very page, put
+            // there by a fault decided before this one): stashed, it would wait for the answer, and the answer for it.
+            // The fault's install still checks the PTE it expects, so the eviction may go first.
+            ReplacePte(evict);
+            return true;
+        }
         if (message is not LookedUp looked || looked.Id != _job!.Leader.Id)
             return Busy(message);
         var job = _job;
