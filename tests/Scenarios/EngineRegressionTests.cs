@@ -71,4 +71,24 @@ public sealed class EngineRegressionTests
             Assert.Null(RunComparison.FirstDifference(report.Result!, reference));
         }
     }
+
+    [Fact]
+    public void An_eviction_of_a_page_whose_loader_waits_for_memory_goes_on_and_the_lookup_is_answered()
+    {
+        // faultsim replay --swarm --seed 6966 (shrunk to lookup-of-dropped-swap-entry.conf, seed 2) broke invariant 2: a
+        // fault on a swapped-out page asked memory to read it in, memory evicted the one frame — which a fault decided
+        // before it had mapped to the same page — and the page's loader stashed the eviction until memory answered, while
+        // memory waited for the eviction to answer. The loader now passes an eviction on while it waits for memory.
+        var settings = ScenarioCatalog.Load(Scenario("lookup-of-dropped-swap-entry"), []);
+        using var engine = new DeterministicEngine();
+        for (ulong seed = 1; seed <= 20; seed++)
+        {
+            var report = Runner.Run(settings, settings.Workload, seed, engine);
+            Assert.False(report.Failed, $"seed {seed}: {report.Violation?.ToString() ?? report.Crash}");
+            Assert.NotNull(report.Result);
+        }
+        var (exit, output, _) = Faultsim.Tests.Host.CliHarness.Cli("replay", "--swarm", "--seed", "6966");
+        Assert.True(exit == 0, output);
+        Assert.Contains("every invariant held", output);
+    }
 }

@@ -29,7 +29,9 @@ namespace Faultsim.Actors.Paging;
 // Reading ──PageRead──▶ hand-off (Prepare) | ──PageReadFailed──▶ the fault ends (SIGBUS, EFAULT)
 // hand-off (InstallPte to the mm, or Prepare to memory, which passes the install on) or the fault's end ──▶ Idle, LoaderIdle to the router
 // Idle ──EvictPage──▶ ReplacePte to the mm (an eviction of the page goes after any fault on it), LoaderIdle
-// Gathering | Reading: ResolveFault ──▶ one more follower; EvictPage is stashed until Idle
+// Gathering | Reading: ResolveFault ──▶ one more follower
+// Gathering: EvictPage ──▶ ReplacePte to the mm at once (memory, which the loader waits for, may be waiting for the eviction)
+// Reading: EvictPage is stashed until Idle
 // The job (leader, followers, what the resolution holds so far) is the busy states' data, in one field: a load passes
 // through several states, and entering them costs no allocation (their handlers are delegates made once).
 public sealed class PageLoaderActor : SimulationActor, IWithStash
@@ -41,6 +43,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private readonly SimRandom _chaos;
     private readonly Receive _idle, _gathering, _reading;
     private Job? _job;              // Gathering's and Reading's data: the fault being resolved
+    private (PageKey Page, long Until)? _copying; // planted bug wake-late-follower: the read just handed off while memory copies it
     private long _lastSequence, _reads, _reported;
 
     /// <param name="peers">The run's directory: a loader is made once it exists.</param>
@@ -48,7 +51,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// Draws this loader's injected crashes (faultsim.chaos.loader-crash-rate). Every incarnation of the loader gets the
     /// same instance from its Props, so a restarted loader goes on with the next draw instead of repeating the crash.
     /// </param>
-    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound)
+    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound, run.Coverage)
     {
         UsePeers(peers);
         (_idle, _gathering, _reading) = (Idle, Gathering, Reading);
@@ -87,18 +90,23 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     protected override bool Receive(object message) => Idle(message);
 
+    /// <summary>An eviction of this page: the mm replaces the PTE if it still maps the frame.</summary>
+    private void ReplacePte(EvictPage evict) =>
+        Peers.AddressSpace(evict.Page.Asid).Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.Initiator));
+
     private bool Idle(object message)
     {
         if (message is EvictPage evict)
         {
-            // An eviction of this page, after any fault on it: the mm replaces the PTE if it still maps the frame.
-            Peers.AddressSpace(evict.Page.Asid).Tell(new ReplacePte(evict.EvictionId, evict.Page.Page, evict.Frame, evict.Replacement, evict.Initiator));
+            ReplacePte(evict); // after any fault on the page
             Peers.Loaders.Tell(new LoaderIdle(evict.Page, _lastSequence, MessagesReceived - _reported));
             _reported = MessagesReceived;
             return true;
         }
         if (message is not ResolveFault leader)
             return false;
+        if (WokeLate(leader))
+            return true;
         Arrived(leader);
         var job = _job = new Job(leader);
         if (MemoryQuery.For(job.Input) is { } query)
@@ -115,6 +123,14 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     private bool Gathering(object message)
     {
+        if (message is EvictPage evict)
+        {
+            // Memory may answer the lookup only once this eviction has freed a frame (the victim maps this very page, put
+            // there by a fault decided before this one): stashed, it would wait for the answer, and the answer for it.
+            // The fault's install still checks the PTE it expects, so the eviction may go first.
+            ReplacePte(evict);
+            return true;
+        }
         if (message is not LookedUp looked || looked.Id != _job!.Leader.Id)
             return Busy(message);
         var job = _job;
@@ -241,6 +257,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                     throw new InjectedCrash($"{Self.Path.Name} crashed mid-load of {job.Page} (faultsim.chaos.loader-crash-rate)");
                 var reservation = job.Reservation!.Value;
                 job.DiskRead = true;
+                if (_run.Bugs.WakeLateFollower && ((FaultEffect.Read)job.Effect!).CopyForWrite)
+                    _copying = (job.Page, _time.NowNanos + _run.Latencies.PageCopy);
                 job.Reservation = null; // handed over to memory with the content
                 Prepare(job, new Preparation.ReadDone(reservation.Frame, reservation.Generation, reservation.Query, read.Content,
                     ((FaultEffect.Read)job.Effect!).CopyForWrite));
@@ -347,6 +365,20 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         Stash.UnstashAll();
         Peers.Loaders.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
         _reported = MessagesReceived;
+    }
+
+    /// <summary>
+    /// Planted bug wake-late-follower: a fault on the page whose read this loader just handed off, arriving while memory
+    /// still copies it for the private write (after the disk completed, before the PTE is installed), is taken for a
+    /// follower of that read and woken as resolved at once — though the wait queue it would have joined has left.
+    /// </summary>
+    private bool WokeLate(ResolveFault fault)
+    {
+        if (_copying is not { } copying || copying.Page != fault.Page || _time.NowNanos >= copying.Until)
+            return false;
+        Arrived(fault);
+        End(new Job(fault) { WaitedForRead = true }, Resolution.Spurious.Instance, counted: true); // counted as the read it waited for
+        return true;
     }
 
     /// <summary>A fault reached its loader: the fault entry, with the mm's VMA lookup, is over.</summary>

@@ -87,14 +87,14 @@ public sealed class DeterministicEngine : IDisposable
             outcome = DriverOutcome.Interrupted;
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)
             log.Monitor.AtEnd(log.Count);  // it stopped making progress: a waiter sleeps, or the workload deadlocked
-        var (reply, steps) = (_slot.Reply, _driver.Steps);
+        var (reply, steps, mailboxes) = (_slot.Reply, _driver.Steps, _driver.Mailboxes);
         stopped?.Invoke();
         _host.Tell(RunHost.Stop.Instance);
         _driver.Run(_clock, () => false, long.MaxValue); // the machine and its actors wind down
         if (_driver.ForeignSubmissions > 0)
             throw new InvalidOperationException($"{_driver.ForeignSubmissions} mailbox run(s) came from other threads: the run was not deterministic");
         var result = reply is RunFinished finished ? log.Complete(finished.Result) : null;
-        return new DeterministicRun(seed, result, reply, outcome, log, steps);
+        return new DeterministicRun(seed, result, reply, outcome, log, steps) { Mailboxes = mailboxes };
     }
 
     /// <summary>Set-up: the host actor is created by the guardian on another thread; wait (really) until it runs here.</summary>
@@ -133,6 +133,9 @@ public sealed class DeterministicEngine : IDisposable
 public sealed record DeterministicRun(ulong Seed, RunResult? Result, object? Reply, DriverOutcome Outcome, EventLog Log, long Steps)
 {
     public Faultsim.Model.Checking.Violation? Violation => Log.Violation;
+
+    /// <summary>The mailboxes (actors) that ran during the run: PCT's n.</summary>
+    public int Mailboxes { get; init; }
 }
 
 /// <summary>Where the host actor leaves what the current run's machine answered; read by the driver on the same thread.</summary>

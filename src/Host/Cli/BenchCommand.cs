@@ -140,13 +140,12 @@ internal static class BenchCommand
         var settings = SimSettings.From(loaded, environment: _ => null);
         var machine = settings.Workload.Machine;
         var bugs = settings.Actors.Run.Bugs;
-        string[] bugKeys = ["wake-before-pte", "free-before-acks", "no-leader-election", "cow-ignore-refcount", "skip-one-invalidation", "lose-waiter-on-restart", "publish-before-flush"];
         var changes = machine.Frames != 0 && ownFaults ? "faultsim.machine.frames"
             : machine.Disk.ReadErrorRate > 0 ? "faultsim.machine.disk.read-error-rate"
             : machine.Disk.BadPages.Length > 0 ? "faultsim.machine.disk.bad-pages"
             : settings.Actors.Run.LoaderCrashRate > 0 ? "faultsim.chaos.loader-crash-rate"
             : bugs != Faultsim.Actors.Machine.PlantedBugs.None
-                ? "faultsim.bugs." + bugKeys.First(k => loaded.Merged.GetString("faultsim.bugs." + k) is "on" or "true" or "yes")
+                ? "faultsim.bugs." + SimSettings.BugKeys.First(k => loaded.Merged.GetString("faultsim.bugs." + k) is "on" or "true" or "yes")
                 : null;
         if (changes is not null)
             throw loaded.Error(changes, $"{changes}: bench times workloads of a known number of faults, and this changes it; leave it at its default for bench (`faultsim run` runs with it)");

@@ -18,6 +18,9 @@ public sealed record ExploreOutcome(RunReport? Failure, long SeedsRun, TimeSpan 
 
     /// <summary>Seeds 1 to this all finished (held every invariant, unless one is <see cref="Failure"/>); 0 if seed 1 did not.</summary>
     public long PassedThrough { get; init; }
+
+    /// <summary>What the seeds that finished touched of the protocols.</summary>
+    public ExploreCoverage Coverage { get; init; } = new();
 }
 
 /// <summary>
@@ -45,9 +48,24 @@ public static class Explorer
         long lowestFailure = long.MaxValue, run = 0, passedThrough = 0;
         var finishedAbove = new HashSet<long>(); // seeds finished above passedThrough + 1, which a slower thread still holds
         var gate = new object();
+        var coverage = new ExploreCoverage();
         var workers = Enumerable.Range(0, Math.Max(1, Math.Min(threads, seeds))).Select(t => new Thread(() =>
         {
             using var engine = new DeterministicEngine();
+            var touched = new ExploreCoverage();
+            try
+            {
+                Seeds(t, engine, touched);
+            }
+            finally
+            {
+                lock (gate)
+                    coverage.Add(touched);
+            }
+        })).ToList();
+
+        void Seeds(int t, DeterministicEngine engine, ExploreCoverage touched)
+        {
             for (long seed = 1 + t; seed <= seeds; seed += threads)
             {
                 lock (gate)
@@ -58,10 +76,16 @@ public static class Explorer
                 try
                 {
                     var settings = settingsOf((ulong)seed);
-                    settings = settings with { StepLimit = settings.Explore.LimitFor(settings.Workload) };
+                    var handled = new Faultsim.Actors.Monitoring.ProtocolCoverage();
+                    settings = settings with
+                    {
+                        StepLimit = settings.Explore.LimitFor(settings.Workload),
+                        Actors = settings.Actors with { Run = settings.Actors.Run with { Coverage = handled } },
+                    };
                     var report = RunOrRefuse(settings, (ulong)seed, engine, interrupt);
                     if (report.Interrupted)
                         return;
+                    touched.Add(seed, handled, report.Log?.Tally.Resolutions ?? []);
                     lock (gate)
                     {
                         run++;
@@ -82,7 +106,7 @@ public static class Explorer
                 }
                 progress?.Invoke(Interlocked.Read(ref run));
             }
-        })).ToList();
+        }
         foreach (var worker in workers)
             worker.Start();
         foreach (var worker in workers)
@@ -93,6 +117,7 @@ public static class Explorer
             FailureSettings = failureSettings,
             Interrupted = interrupt.IsCancellationRequested,
             PassedThrough = Math.Min(passedThrough, lowestFailure - 1),
+            Coverage = coverage,
         };
     }
 

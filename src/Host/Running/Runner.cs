@@ -23,6 +23,9 @@ public sealed record RunReport(RunResult? Result, EventLog? Log, Violation? Viol
     /// <summary>The limit the run reached before it finished; null if it reached none.</summary>
     public StepLimit? StoppedAt { get; init; }
 
+    /// <summary>The actors (mailboxes) that ran in a deterministic run; 0 for the others.</summary>
+    public int Mailboxes { get; init; }
+
     /// <summary>
     /// Whether the user interrupted the run (Ctrl-C, SIGINT): what it did so far is partial — the reference machine's
     /// figures so far, or the actor engine's events tallied (<see cref="EventLog.Tally"/>) — and the exit code is 130.
@@ -77,7 +80,7 @@ public static class Runner
                 run.Log.Monitor.Stopped(run.Log.Count); // nothing left to deliver, and the machine never answered
             if (stoppedAt is not null)
                 CheckProgress(settings, workload, seed, used, run);
-            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Crash = crash, StoppedAt = stoppedAt };
+            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Crash = crash, StoppedAt = stoppedAt, Mailboxes = run.Mailboxes };
         }
         finally
         {

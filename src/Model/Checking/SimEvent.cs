@@ -53,6 +53,12 @@ public abstract record SimEvent
         public override string ToString() => $"{Page}: {Old} -> {New}";
     }
 
+    /// <summary>The PTE just installed for <paramref name="Page"/> lies in no VMA of its address space (the region was unmapped meanwhile).</summary>
+    public sealed record PteOutsideVma(PageKey Page, FrameNumber Frame) : SimEvent
+    {
+        public override string ToString() => $"{Page}: a PTE to {Frame} installed where no VMA maps";
+    }
+
     /// <summary>A waiting fault was woken. <paramref name="Counted"/>: as resolved (not merely to fault again).</summary>
     public sealed record FaultWoken(long Fault, PageKey Page, ResolutionKind Kind, bool Counted, string Outcome) : SimEvent
     {

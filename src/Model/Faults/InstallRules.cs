@@ -24,8 +24,8 @@ public static class InstallRules
     public static PteFlags SwappedIn(Vma vma, AccessKind access, bool exclusive) =>
         Shared(vma, vma.IsShared || (exclusive && access == AccessKind.Write));
 
-    /// <summary>COW reuse (and write-notify): the same frame, now writable and dirty.</summary>
-    public static Pte Reused(Pte pte) => pte.Without(PteFlags.Cow).With(PteFlags.Writable | PteFlags.Dirty);
+    /// <summary>COW reuse (and write-notify): the same frame, now dirty, and writable where the VMA may be written (a forced write's may not).</summary>
+    public static Pte Reused(Pte pte, Vma vma) => pte.Without(PteFlags.Cow).With(PteFlags.Dirty | (vma.CanWrite ? PteFlags.Writable : PteFlags.None));
 
     private static PteFlags Shared(Vma vma, bool writable) =>
         AddressSpace.FlagsFor(vma, writable) | (!writable && !vma.IsShared && vma.CanWrite ? PteFlags.Cow : PteFlags.None);
