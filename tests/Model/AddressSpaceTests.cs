@@ -1,5 +1,6 @@
 using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
+using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Vmas;
 
@@ -130,14 +131,63 @@ public sealed class AddressSpaceTests
     }
 
     [Fact]
-    public void Protect_adding_write_grants_nothing_at_once_and_needs_no_shootdown()
+    public void Protect_adding_write_makes_the_pages_the_process_dirtied_and_owns_alone_writable_at_once_without_a_shootdown()
     {
         var mm = Populated();
+        var original = mm.Pages[Private.FirstPage];
         mm.Protect(Private.Start, Private.End, VmaFlags.Read);
-        var readOnly = mm.Pages[Private.FirstPage];
+        var changes = mm.Protect(Private.Start, Private.End, Rw)!;
+        Assert.Equal(2, changes.Count);
+        Assert.All(changes, c => Assert.False(c.NeedsShootdown)); // an upgrade: a stale read-only entry only faults spuriously
+        Assert.Equal(original, mm.Pages[Private.FirstPage]);       // writable again, as the write fault would have made it
+    }
+
+    [Fact]
+    public void Protect_adding_write_leaves_pages_a_fork_shared_read_only_in_parent_and_child()
+    {
+        var mm = Populated();
+        var (child, _) = mm.Fork(new Asid(2));
+        foreach (var space in new[] { mm, child })
+        {
+            space.Protect(Private.Start, Private.End, VmaFlags.Read);
+            Assert.Empty(space.Protect(Private.Start, Private.End, Rw)!);
+            Assert.False(space.Pages[Private.FirstPage].IsWritable); // the write fault decides: copy, or reuse
+        }
+    }
+
+    [Fact]
+    public void Protect_adding_write_leaves_a_clean_page_read_only()
+    {
+        var mm = new AddressSpace(new Asid(1));
+        mm.Map(Private);
+        mm.Map(Shared);
+        foreach (var vma in new[] { Private, Shared })
+            mm.Install(vma.FirstPage, Pte.Mapped(new FrameNumber(7), AddressSpace.FlagsFor(vma, writable: false)));
+        mm.Protect(Private.Start, Shared.End, VmaFlags.Read);
         Assert.Empty(mm.Protect(Private.Start, Private.End, Rw)!);
-        Assert.Equal(readOnly, mm.Pages[Private.FirstPage]);
-        Assert.False(mm.Pages[Private.FirstPage].IsWritable);   // a write fault upgrades it later
+        Assert.Empty(mm.Protect(Shared.Start, Shared.End, Rw)!);
+        Assert.False(mm.Pages[Private.FirstPage].IsWritable);
+        Assert.False(mm.Pages[Shared.FirstPage].IsWritable); // a shared page's first write still notifies the file
+    }
+
+    [Fact]
+    public void Protect_adding_write_makes_a_dirty_page_of_a_shared_mapping_writable_at_once()
+    {
+        var mm = Populated();
+        mm.Protect(Shared.Start, Shared.End, VmaFlags.Read);
+        Assert.False(mm.Pages[Shared.FirstPage].IsWritable);
+        mm.Protect(Shared.Start, Shared.End, Rw);
+        Assert.True(mm.Pages[Shared.FirstPage].IsWritable);
+    }
+
+    [Fact]
+    public void The_write_upgrade_never_takes_the_zero_page_or_a_pte_marked_cow()
+    {
+        var dirty = PteFlags.User | PteFlags.Accessed | PteFlags.Dirty;
+        Assert.True(InstallRules.WritableOnProtect(Pte.Mapped(new FrameNumber(3), dirty), shared: false));
+        Assert.False(InstallRules.WritableOnProtect(Pte.Mapped(FrameNumber.Zero, dirty), shared: false));
+        Assert.False(InstallRules.WritableOnProtect(Pte.Mapped(new FrameNumber(3), dirty | PteFlags.Cow), shared: false));
+        Assert.False(InstallRules.WritableOnProtect(Pte.Swapped(new SwapSlot(1)), shared: false));
     }
 
     [Fact]

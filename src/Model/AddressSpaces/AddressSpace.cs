@@ -97,19 +97,24 @@ public sealed class AddressSpace(Asid asid)
 
     /// <summary>
     /// mprotect: sets the protection of the range. Present PTEs lose what the new protection forbids
-    /// at once; what it newly allows is granted on the next fault (a write upgrades through do_wp_page).
-    /// Returns null when part of the range is unmapped (ENOMEM), changing nothing.
+    /// at once; what it newly allows is granted on the next fault (a write upgrades through do_wp_page) —
+    /// except write for the PTEs <see cref="InstallRules.WritableOnProtect"/> makes writable at once (Linux
+    /// since 5.19), which then take no fault. Returns null when part of the range is unmapped (ENOMEM),
+    /// changing nothing.
     /// </summary>
     public IReadOnlyList<PteChange>? Protect(VirtualAddress start, VirtualAddress end, VmaFlags protection)
     {
-        if (Vmas.Protect(start, end, protection) is null)
+        if (Vmas.Protect(start, end, protection) is not { } pieces)
             return null;
         var changes = new List<PteChange>();
+        var piece = 0;
         foreach (var (page, old) in Pages.Entries(start.Page, end.Page))
         {
             if (!old.HoldsFrame)
                 continue;
-            var updated = Reprotect(old, protection);
+            while (!pieces[piece].Contains(page.BaseAddress))
+                piece++;
+            var updated = Reprotect(old, protection, pieces[piece].IsShared);
             if (updated != old)
             {
                 Pages[page] = updated;
@@ -171,7 +176,7 @@ public sealed class AddressSpace(Asid asid)
         return changes;
     }
 
-    private static Pte Reprotect(Pte pte, VmaFlags protection)
+    private static Pte Reprotect(Pte pte, VmaFlags protection, bool shared)
     {
         var accessible = (protection & VmaFlags.Protection) != 0;
         var updated = pte;
@@ -181,6 +186,8 @@ public sealed class AddressSpace(Asid asid)
             updated = updated.Without(PteFlags.ProtNone).With(PteFlags.Present);
         if ((protection & VmaFlags.Write) == 0)
             updated = updated.Without(PteFlags.Writable);
+        else if (InstallRules.WritableOnProtect(updated, shared))
+            updated = updated.With(PteFlags.Writable);
         return (protection & VmaFlags.Exec) != 0
             ? updated.Without(PteFlags.NoExecute)
             : updated.With(PteFlags.NoExecute);

@@ -1,0 +1,81 @@
+using Faultsim.Actors.Scheduling;
+using Faultsim.Host.Running;
+using Faultsim.Host.Scenarios;
+using Faultsim.Model.Common;
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+using Faultsim.Model.Workloads;
+using Faultsim.Tests.Actors;
+using Faultsim.Tests.Model;
+using static Faultsim.Tests.Model.Workloads;
+
+namespace Faultsim.Tests.Scenarios;
+
+/// <summary>
+/// The access patterns whose counts Linux (6.18, x86-64) reports differently from a textbook kernel, each run on both
+/// engines — the reference machine and the deterministic actor engine, over several seeds — with the exact getrusage
+/// figures Linux gives.
+/// </summary>
+public sealed class LinuxCountsTests : IDisposable
+{
+    private readonly DeterministicEngine _engine = new();
+
+    public void Dispose() => _engine.Dispose();
+
+    /// <summary>The workload on both engines, every figure alike; the reference machine's result, then each seed's actor run.</summary>
+    private IEnumerable<RunResult> Both(Workload workload)
+    {
+        var reference = workload.Run();
+        yield return reference;
+        for (ulong seed = 1; seed <= 3; seed++)
+        {
+            var run = _engine.Run(workload, ActorEngineTests.Settings, seed, new RandomWalkStrategy(new SimRandom(seed)));
+            Assert.True(run.Violation is null, $"seed {seed}: {run.Violation}");
+            var actors = run.Result ?? throw new Xunit.Sdk.XunitException($"seed {seed}: the run did not finish ({run.Outcome})");
+            ActorEngineTests.AssertSameCounts(reference, actors, $"seed {seed}");
+            yield return actors;
+        }
+    }
+
+    /// <summary>A shipped scenario on both engines (its own check of counts against the reference on too).</summary>
+    private IEnumerable<RunResult> Scenario(string name)
+    {
+        var settings = ScenarioCatalog.Load(name, []);
+        yield return ReferenceMachine.Run(settings.Workload, 1);
+        for (ulong seed = 1; seed <= 3; seed++)
+        {
+            var report = Runner.Run(settings, settings.Workload, seed, _engine);
+            Assert.False(report.Failed, $"{name} seed {seed}: {report.Violation}");
+            yield return report.Result!;
+        }
+    }
+
+    private static Workload OneCpu(string script, int pages = 4) =>
+        Make(new MachineSpec { Cpus = 1 }, [Process("p", Anon("buf", Heap, (ulong)pages * 4096))], script);
+
+    [Fact]
+    public void Mprotect_read_then_read_write_makes_pages_written_and_owned_alone_writable_so_the_next_write_takes_no_fault()
+    {
+        foreach (var result in Both(OneCpu("run p\nstore buf:0..3\nmprotect buf r\nmprotect buf rw\nstore buf:0..3")))
+        {
+            var p = result.Of("p").Counters;
+            Assert.Equal(4, p.Minor);                        // the first touches only
+            Assert.Equal(0, p[ResolutionKind.CowReuse]);
+            Assert.Equal(4, p[ResolutionKind.DemandZero]);
+        }
+    }
+
+    [Fact]
+    public void The_cow_mprotect_scenario_upgrades_the_childs_copies_and_not_the_pages_the_fork_shared()
+    {
+        foreach (var result in Scenario("cow-mprotect"))
+        {
+            var (parent, child) = (result.Of("parent").Counters, result.Of("child").Counters);
+            Assert.Equal((8, 4, 4), (parent.Minor, parent[ResolutionKind.DemandZero], parent[ResolutionKind.CowReuse]));
+            Assert.Equal((4, 4, 0), (child.Minor, child[ResolutionKind.CowBreak], child[ResolutionKind.CowReuse]));
+            Assert.Equal(4, child.PagesCopied);
+        }
+        foreach (var result in Scenario("cow-after-fork"))
+            Assert.Equal((4, 0), (result.Of("parent").Counters.Minor, result.Of("parent").Counters[ResolutionKind.CowReuse]));
+    }
+}
