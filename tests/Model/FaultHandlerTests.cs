@@ -18,7 +18,7 @@ public sealed class FaultHandlerTests
 
     private static FaultInput Fault(AccessKind access, Vma? vma, VirtualAddress? address = null, Pte pte = default,
         bool user = true, bool userCopy = false, FrameFacts frame = default, FrameNumber? cached = null,
-        ulong fileSize = 0x10_000, bool zeroPage = true, VirtualAddress? sp = null, VirtualAddress? previousEnd = null) => new()
+        ulong fileSize = 0x10_000, bool zeroPage = true, VirtualAddress? sp = null, VirtualAddress? previousEnd = null, ulong? spWindow = null) => new()
     {
         Address = address ?? At,
         Code = FaultErrorCode.For(access, pte.IsPresent, user),
@@ -29,7 +29,7 @@ public sealed class FaultHandlerTests
         CachedFrame = cached,
         FileSize = fileSize,
         StackPointer = sp ?? StackTop - 0x1000,
-        Stack = StackRules.Linux,
+        Stack = StackRules.Linux with { SpWindow = spWindow },
         InUserCopy = userCopy,
         ZeroPageEnabled = zeroPage,
     };
@@ -161,13 +161,23 @@ public sealed class FaultHandlerTests
     }
 
     [Fact]
+    public void By_default_an_access_far_below_sp_within_the_growth_range_grows_the_stack_as_x86_linux_since_4_20()
+    {
+        Assert.Null(StackRules.Linux.SpWindow);
+        var below = Stack.Start - 8;
+        var growth = Assert.IsType<Resolution.StackGrowth>(FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: StackTop - 8))); // 128K below SP
+        Assert.Equal(below.PageAlignedDown, growth.NewStart);
+    }
+
+    [Fact]
     public void Stack_growth_is_refused_far_below_sp_past_the_rlimit_and_into_the_guard_gap()
     {
         var below = Stack.Start - 8;
+        const ulong window = StackRules.ClassicSpWindow;
         Assert.Equal(new Resolution.SigSegv(SegvReason.StackBelowSp),
-            FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: below + 65536 + 256 + 8)));
+            FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: below + 65536 + 256 + 8, spWindow: window)));
         Assert.IsType<Resolution.StackGrowth>(
-            FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: below + 65536 + 256)));
+            FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: below + 65536 + 256, spWindow: window)));
         var deep = StackTop - (8UL << 20) - 8;
         Assert.Equal(new Resolution.SigSegv(SegvReason.StackLimit),
             FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: deep, sp: deep)));

@@ -181,13 +181,23 @@ public sealed class FaultResolutionTests
     }
 
     [Fact]
-    public void An_access_far_below_the_stack_pointer_is_sigsegv_not_stack_growth()
+    public void With_the_old_x86_window_an_access_far_below_the_stack_pointer_is_sigsegv_not_stack_growth()
     {
         var stack = Anon("stack", StackTop - StackSize, StackSize, Rw | VmaFlags.GrowsDown);
-        var result = Make(Machine(), [Process("p", stack)], "run p\nstore stack-512K").Run();
+        var machine = Machine() with { Stack = StackRules.Linux with { SpWindow = StackRules.ClassicSpWindow } };
+        var result = Make(machine, [Process("p", stack)], "run p\nstore stack-512K").Run();
         Assert.Equal(0, C(result, "p")[ResolutionKind.StackGrowth]);
         Assert.Equal(1, C(result, "p").Segv);
         Assert.Equal(ProcessFate.KilledBySigSegv, result.Of("p").Fate);
+    }
+
+    [Fact]
+    public void By_default_the_same_access_grows_the_stack_down_to_it()
+    {
+        var stack = Anon("stack", StackTop - StackSize, StackSize, Rw | VmaFlags.GrowsDown);
+        var result = Make(Machine(), [Process("p", stack)], "run p\nstore stack-512K").Run();
+        Assert.Equal((1, 1), (C(result, "p")[ResolutionKind.StackGrowth], C(result, "p").Minor));
+        Assert.Equal(ProcessFate.Running, result.Of("p").Fate);
     }
 
     [Fact]

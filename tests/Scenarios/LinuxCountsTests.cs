@@ -4,6 +4,7 @@ using Faultsim.Host.Scenarios;
 using Faultsim.Model.Common;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
 using Faultsim.Tests.Actors;
 using Faultsim.Tests.Model;
@@ -77,5 +78,34 @@ public sealed class LinuxCountsTests : IDisposable
         }
         foreach (var result in Scenario("cow-after-fork"))
             Assert.Equal((4, 0), (result.Of("parent").Counters.Minor, result.Of("parent").Counters[ResolutionKind.CowReuse]));
+    }
+
+    private const ulong StackStart = 0x7fff_f000_0000 - 0x1_0000;
+
+    private static Workload FarBelowTheStackPointer(ulong? spWindow) => Make(
+        new MachineSpec { Cpus = 1, Stack = StackRules.Linux with { SpWindow = spWindow } },
+        [Process("p", Anon("stack", StackStart, 0x1_0000, VmaFlags.Read | VmaFlags.Write | VmaFlags.GrowsDown))],
+        "run p\nstore stack-0x20000"); // 128K below the stack, 192K below the stack pointer (64 bytes below its top)
+
+    [Fact]
+    public void An_access_far_below_the_stack_pointer_within_the_growth_range_grows_the_stack_by_default()
+    {
+        foreach (var result in Both(FarBelowTheStackPointer(spWindow: null)))
+        {
+            var p = result.Of("p");
+            Assert.Equal(ProcessFate.Running, p.Fate);
+            Assert.Equal((1, 1, 1), (p.Counters.Minor, p.Counters[ResolutionKind.StackGrowth], p.Counters.PagesZeroed));
+        }
+    }
+
+    [Fact]
+    public void With_the_old_x86_window_the_same_access_is_sigsegv()
+    {
+        foreach (var result in Both(FarBelowTheStackPointer(StackRules.ClassicSpWindow)))
+        {
+            var p = result.Of("p");
+            Assert.Equal(ProcessFate.KilledBySigSegv, p.Fate);
+            Assert.Equal((0, 1), (p.Counters.Minor, p.Counters.Segv));
+        }
     }
 }
