@@ -203,4 +203,13 @@ public sealed class FaultHandlerTests
         Assert.IsType<Resolution.KernelOops>(FaultHandler.Resolve(Fault(AccessKind.Read, AnonRw, user: false)));
         Assert.IsType<Resolution.KernelOops>(FaultHandler.Resolve(Fault(AccessKind.Read, null, address: new VirtualAddress(0xffff_8880_0000_0000), user: false, userCopy: true)));
     }
+
+    [Fact]
+    public void A_fault_whose_pte_another_fault_changed_before_its_install_counts_as_spurious_unless_its_vma_or_sharing_changed()
+    {
+        var winner = Present(PteFlags.Writable | PteFlags.Dirty);
+        Assert.Equal(Resolution.Spurious.Instance, FaultHandler.LostRace(Pte.None, winner, vmaOrSharingChanged: false));
+        Assert.Null(FaultHandler.LostRace(Pte.None, winner, vmaOrSharingChanged: true));  // it would have waited for the mmap lock
+        Assert.Null(FaultHandler.LostRace(winner, winner, vmaOrSharingChanged: false));    // nothing changed: no race lost
+    }
 }

@@ -1,6 +1,7 @@
 using Faultsim.Actors.Scheduling;
 using Faultsim.Host.Running;
 using Faultsim.Host.Scenarios;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Common;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
@@ -107,5 +108,30 @@ public sealed class LinuxCountsTests : IDisposable
             Assert.Equal(ProcessFate.KilledBySigSegv, p.Fate);
             Assert.Equal((0, 1), (p.Counters.Minor, p.Counters.Segv));
         }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Cpus_faulting_one_untouched_page_at_once_each_count_a_minor_fault_losers_too(int cpus)
+    {
+        var scripts = Enumerable.Range(0, cpus).Select(_ => "run p\nbarrier go\nstore buf:0").ToArray();
+        var workload = Make(new MachineSpec { Cpus = cpus }, [Process("p", Anon("buf", Heap, 4096))], scripts);
+        // The reference machine takes one step at a time: the first CPU's fault installs the page before the others
+        // touch it, so they take no fault — the race never arises there.
+        Assert.Equal(1, workload.Run().Totals.Minor);
+        var lost = 0;
+        for (ulong seed = 1; seed <= 40; seed++)
+        {
+            var run = _engine.Run(workload, ActorEngineTests.Settings, seed, new RandomWalkStrategy(new SimRandom(seed)));
+            Assert.True(run.Violation is null, $"seed {seed}: {run.Violation}");
+            var totals = run.Result!.Totals;
+            var raised = run.Log.Tail.Count(e => e.Event is SimEvent.FaultRaised);
+            Assert.Equal(raised, totals.Minor);                 // every CPU that faulted counts its fault, winner or loser
+            Assert.Equal(0, run.Log.Tail.Count(e => e.Event is SimEvent.FaultWoken { Counted: false }));
+            Assert.Equal(raised, totals[ResolutionKind.DemandZero] + totals.Spurious); // the winner and its followers, and the losers
+            lost += (int)totals.Spurious;
+        }
+        Assert.True(lost > 0, "no seed made a CPU lose the race after the winner's install was on its way");
     }
 }

@@ -257,12 +257,14 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void OnInstall(InstallPte install)
     {
         var page = new PageKey(_asid, install.Page);
-        if ((_mm.Pages[install.Page] != install.Expected && !MapsOverPresent(install)) || install.Vma?.MapsAlike(_mm.Vmas.Find(install.Page.BaseAddress), install.Page) != true
-            || install.Forks != _forks)
+        var now = _mm.Pages[install.Page];
+        var vmaOrSharingChanged = install.Vma?.MapsAlike(_mm.Vmas.Find(install.Page.BaseAddress), install.Page) != true || install.Forks != _forks;
+        if ((now != install.Expected && !MapsOverPresent(install)) || vmaOrSharingChanged)
         {
             // The page, its VMA or its sharing changed since the fault was raised (the per-VMA check of a kernel
-            // with per-VMA locks): nothing is installed, everyone faults again.
-            Refuse(install);
+            // with per-VMA locks): nothing is installed, everyone faults again — counted when the fault lost a race to
+            // the page itself, as Linux counts it.
+            Refuse(install, FaultHandler.LostRace(install.Expected, now, vmaOrSharingChanged));
             return;
         }
         if (install.GrowStackTo is { } newStart)
@@ -344,13 +346,19 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             After(then);
     }
 
-    /// <summary>Nothing is installed: a frame memory prepared for it goes back, and every waiter faults again.</summary>
-    private void Refuse(InstallPte install)
+    /// <summary>
+    /// Nothing is installed: a frame memory prepared for it goes back, and every waiter faults again — each counted as
+    /// <paramref name="lost"/> when the fault lost a race to the page (<see cref="FaultHandler.LostRace"/>), else not.
+    /// </summary>
+    private void Refuse(InstallPte install, Resolution? lost = null)
     {
         var page = new PageKey(_asid, install.Page);
         if (install.FramePrepared)
             Peers.Memory.Tell(new Unprepare(page, install.New.Frame));
-        _waker.Retry(install.Waiters, page);
+        if (lost is not null)
+            _waker.Lost(install.Waiters, page, install.Report, lost.Kind);
+        else
+            _waker.Retry(install.Waiters, page);
     }
 
     private void Refuse(ReplacePte replace) =>

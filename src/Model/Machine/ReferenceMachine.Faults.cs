@@ -98,7 +98,7 @@ public sealed partial class ReferenceMachine
             case FaultEffect.AllocateZeroed zeroed:
                 var target = zeroed.GrowTo is { } newStart ? mm.Vmas.GrowDown(f.Vma!, newStart) : f.Vma!;
                 if (!InstallZeroed(cpu, process, f, target, zeroed, out var oom))
-                    return oom ? Outcome.Killed : Outcome.Again;
+                    return oom ? Outcome.Killed : Lost(process, f);
                 break;
             case FaultEffect.ZeroInPageCache shared:
                 if (ZeroInPageCache(cpu, process, f) is not { } zeroedShared)
@@ -140,6 +140,18 @@ public sealed partial class ReferenceMachine
                 return Outcome.Panicked;
         }
         counters.CountFault(resolution.Kind, major: resolution is Resolution.Major);
+        return Outcome.Retry;
+    }
+
+    /// <summary>
+    /// The PTE the fault was decided on changed before its install (reclaim took the page while the fault made room):
+    /// nothing is installed and the access retries, the fault counted as the model counts a lost race.
+    /// </summary>
+    private Outcome Lost(ProcessState process, in FaultInput f)
+    {
+        if (FaultHandler.LostRace(f.Pte, process.Mm.Pages[f.Address.Page], vmaOrSharingChanged: false) is not { } lost)
+            return Outcome.Again;
+        process.Counters.CountFault(lost.Kind, major: false);
         return Outcome.Retry;
     }
 
@@ -219,7 +231,7 @@ public sealed partial class ReferenceMachine
         if (!MakeRoom(cpu, process, keep: old))
             return Outcome.Killed;
         if (mm.Pages[key.Page] != f.Pte)
-            return Outcome.Again; // the old page was reclaimed meanwhile: fault again
+            return Lost(process, f); // the old page was reclaimed meanwhile: fault again
         var copy = _memory.NewCopy(old, process.Pid);
         var change = mm.Install(key.Page, Pte.Mapped(copy, cow.FlagsFor(f.Vma!, f.Code.Access, exclusive: true)));
         _memory.Map(copy, key);
