@@ -61,6 +61,18 @@ public sealed class FaultHandlerTests
     }
 
     [Fact]
+    public void First_instruction_fetch_from_executable_anonymous_memory_maps_the_zero_page_too_when_enabled()
+    {
+        var code = AnonRw with { Flags = VmaFlags.Read | VmaFlags.Exec };
+        Assert.Equal(Resolution.DemandZero.ZeroPage, FaultHandler.Resolve(Fault(AccessKind.Fetch, code)));
+        Assert.Equal(Resolution.DemandZero.NewFrame, FaultHandler.Resolve(Fault(AccessKind.Fetch, code, zeroPage: false)));
+        var effect = Assert.IsType<FaultEffect.Install>(FaultEffect.Of(Resolution.DemandZero.ZeroPage, Fault(AccessKind.Fetch, code)));
+        Assert.Equal(FrameNumber.Zero, effect.Pte.Frame);
+        Assert.True(effect.Pte.Allows(AccessKind.Fetch, userMode: true));   // the zero page is mapped executable, read-only
+        Assert.False(effect.Pte.Allows(AccessKind.Write, userMode: true));
+    }
+
+    [Fact]
     public void Cached_file_page_is_a_page_cache_hit_and_an_uncached_one_a_major_fault()
     {
         var hit = Assert.IsType<Resolution.PageCacheHit>(FaultHandler.Resolve(Fault(AccessKind.Read, FilePrivate, cached: Frame)));

@@ -134,4 +134,20 @@ public sealed class LinuxCountsTests : IDisposable
         }
         Assert.True(lost > 0, "no seed made a CPU lose the race after the winner's install was on its way");
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_instruction_fetch_from_untouched_executable_anonymous_memory_maps_the_zero_page_when_it_is_on(bool zeroPage)
+    {
+        var workload = Make(new MachineSpec { Cpus = 1, ZeroPage = zeroPage },
+            [Process("p", Anon("code", Heap, 4 * 4096, VmaFlags.Read | VmaFlags.Exec))], "run p\nfetch code:0..3\nfetch code:0..3");
+        foreach (var result in Both(workload))
+        {
+            var p = result.Of("p").Counters;
+            Assert.Equal(4, p.Minor);                        // the second pass takes no fault
+            Assert.Equal(zeroPage ? 4 : 0, p[ResolutionKind.ZeroPageMap]);
+            Assert.Equal(zeroPage ? 0 : 4, p.PagesZeroed);
+        }
+    }
 }

@@ -117,6 +117,10 @@ public static class FaultHandler
         return new Resolution.StackGrowth(newStart, MapsZeroPage(f, vma));
     }
 
+    /// <summary>
+    /// do_anonymous_page: any fault on an untouched private anonymous page that is not a write — a read, or an instruction
+    /// fetch from an executable one — maps the shared zero page, when it is on; only a write allocates.
+    /// </summary>
     private static bool MapsZeroPage(in FaultInput f, Vma vma) =>
-        f.ZeroPageEnabled && f.Code.Access == AccessKind.Read && !vma.IsShared;
+        f.ZeroPageEnabled && f.Code.Access != AccessKind.Write && !vma.IsShared;
 }
