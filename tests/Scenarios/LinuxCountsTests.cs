@@ -150,4 +150,23 @@ public sealed class LinuxCountsTests : IDisposable
             Assert.Equal(zeroPage ? 0 : 4, p.PagesZeroed);
         }
     }
+
+    [Fact]
+    public void A_write_to_a_swapped_out_page_still_shared_after_fork_is_one_fault_that_swaps_in_and_copies()
+    {
+        // Three frames: the child's three other pages push the page it shares with the parent out to swap (LRU).
+        var workload = Make(new MachineSpec { Cpus = 1, Frames = 3 },
+            [Process("parent", Anon("buf", Heap, 4096), Anon("other", Heap + 0x10_0000, 3 * 4096))],
+            "run parent\nstore buf:0\nfork child\nrun child\nstore other:0..2\nstore buf:0\nrun parent\nload buf:0");
+        foreach (var result in Both(workload))
+        {
+            var child = result.Of("child").Counters;
+            Assert.Equal((3, 1), (child.Minor, child.Major));  // the other pages, then one fault for the shared one
+            Assert.Equal(0, child[ResolutionKind.CowBreak]);
+            Assert.Equal(1, child.PagesCopied);                // the copy, inside the swap-in's fault
+            Assert.Equal(1, child.DiskReads);
+            var pid = result.Of("parent").Pid;
+            Assert.Equal(0x1_0000_0000_01UL, result.Memory!.Pages.Single(p => p.Pid == pid && p.Page.Value == Heap >> 12).Words[0]); // the parent's own store
+        }
+    }
 }

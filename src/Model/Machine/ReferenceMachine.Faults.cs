@@ -106,7 +106,8 @@ public sealed partial class ReferenceMachine
                 Map(mm, new PageKey(mm.Asid, page), zeroedShared, shared.FlagsFor(f.Vma!, f.Code.Access, exclusive: false));
                 break;
             case FaultEffect.MapCached cached:
-                MapFrame(process, f, cached.Frame, cached);
+                if (MapFrame(cpu, process, f, cached.Frame, cached) is { } cachedOutcome)
+                    return cachedOutcome;
                 break;
             case FaultEffect.Copy { BreaksCow: false } copy:
                 if (CopyPrivately(cpu, process, f, copy.Source, copy) is { } copyOutcome)
@@ -122,9 +123,7 @@ public sealed partial class ReferenceMachine
                     return Apply(cpu, process, f, FaultHandler.FailedRead(f));
                 if (ReadIn(cpu, process, read.Source) is not { } frame)
                     return Outcome.Killed;
-                if (!read.CopyForWrite)
-                    MapFrame(process, f, frame, read);
-                else if (CopyPrivately(cpu, process, f, frame, read) is { } readOutcome)
+                if ((read.CopyForWrite ? CopyPrivately(cpu, process, f, frame, read) : MapFrame(cpu, process, f, frame, read)) is { } readOutcome)
                     return readOutcome;
                 break;
             case FaultEffect.Kill kill:
@@ -175,25 +174,38 @@ public sealed partial class ReferenceMachine
         return true;
     }
 
-    /// <summary>Maps a page already in memory (page cache, swap cache, or just read in) with the flags <paramref name="effect"/> gives it.</summary>
-    private void MapFrame(ProcessState process, in FaultInput f, FrameNumber frame, FaultEffect effect)
+    /// <summary>
+    /// Maps a page already in memory (page cache, swap cache, or just read in) with the flags <paramref name="effect"/> gives
+    /// it — or, for a write to a swapped-in page others still share, a private copy of it (the COW inside do_swap_page).
+    /// </summary>
+    private Outcome? MapFrame(CpuState cpu, ProcessState process, in FaultInput f, FrameNumber frame, FaultEffect effect)
     {
         var mm = process.Mm;
         var key = new PageKey(mm.Asid, f.Address.Page);
         var fromSwap = effect is FaultEffect.MapCached { FromSwapCache: true } or FaultEffect.Read { Source: PageSource.FromSwap };
         // do_swap_page: the PTE is writable at once if it alone names the slot; then it gives the slot up.
         var exclusive = fromSwap && _memory.SwapInExclusive(f.Pte.Slot, frame);
-        Map(mm, key, frame, effect.FlagsFor(f.Vma!, f.Code.Access, exclusive));
+        if (effect.CopiesOnSwapIn(f.Vma!, f.Code.Access, exclusive))
+        {
+            if (CopyPrivately(cpu, process, f, frame, effect) is { } copyOutcome)
+                return copyOutcome;
+        }
+        else
+            Map(mm, key, frame, effect.FlagsFor(f.Vma!, f.Code.Access, exclusive));
         if (fromSwap)
             _memory.DropSwapEntry(f.Pte.Slot);
+        return null;
     }
 
-    /// <summary>A private write to a cached file page (do_cow_fault): the process gets its own copy, keeping the source meanwhile.</summary>
+    /// <summary>
+    /// A private write to a cached file page (do_cow_fault), or to a swapped-in page others share: the process gets its own
+    /// copy, keeping the source meanwhile.
+    /// </summary>
     private Outcome? CopyPrivately(CpuState cpu, ProcessState process, in FaultInput f, FrameNumber source, FaultEffect effect)
     {
         if (!MakeRoom(cpu, process, keep: source))
             return Outcome.Killed;
-        Map(process.Mm, new PageKey(process.Mm.Asid, f.Address.Page), _memory.NewCopy(source, process.Pid), effect.FlagsFor(f.Vma!, f.Code.Access, exclusive: true));
+        Map(process.Mm, new PageKey(process.Mm.Asid, f.Address.Page), _memory.NewCopy(source, process.Pid), effect.FlagsFor(f.Vma!, f.Code.Access, exclusive: false));
         return null;
     }
 
