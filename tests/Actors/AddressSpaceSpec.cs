@@ -45,8 +45,9 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     private IActorRef Mm(ShootdownMode mode = ShootdownMode.Batched, PlantedBugs? bugs = null, TimeSpan? waitBound = null)
     {
         var space = Faults.AddressSpace();
+        space.Install(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow)); // its VMA has had an anonymous page: fork copies it
         var setup = new AddressSpaceSetup(new ProcessId(1), "p", Faults.Asid, [.. space.Vmas.All],
-            [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
+            [(Faults.Anon.Page, space.Pages[Faults.Anon.Page])], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
         var mm = Spawn(AddressSpaceActor.Props(Faults.Asid, setup, Settings(mode), RunContext.Live with { Bugs = bugs ?? PlantedBugs.None, WaitBound = waitBound }));
         Connect(mm, Peers(mm));
         foreach (var cpu in new[] { 0, 1 })

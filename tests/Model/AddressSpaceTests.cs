@@ -49,15 +49,43 @@ public sealed class AddressSpaceTests
     }
 
     [Fact]
-    public void Fork_leaves_shared_ptes_writable_in_both_and_not_cow()
+    public void Fork_leaves_shared_ptes_writable_in_the_parent_and_copies_none_to_the_child()
     {
         var mm = Populated();
         var before = mm.Pages[Shared.FirstPage];
         var (child, _) = mm.Fork(new Asid(2));
         Assert.Equal(before, mm.Pages[Shared.FirstPage]);
-        Assert.Equal(before, child.Pages[Shared.FirstPage]);
         Assert.True(before.IsWritable);
         Assert.False(before.IsCow);
+        Assert.True(child.Pages[Shared.FirstPage].IsNone);   // a shared mapping has no anonymous pages: the child faults it in again
+        Assert.NotNull(child.Vmas.FindContaining(Shared.Start));
+    }
+
+    [Fact]
+    public void Fork_copies_the_ptes_of_a_vma_once_it_has_had_an_anonymous_page_and_not_of_one_that_only_mapped_the_zero_page()
+    {
+        var mm = new AddressSpace(new Asid(1));
+        mm.Map(Private);
+        mm.Install(Private.FirstPage, Pte.Mapped(FrameNumber.Zero, AddressSpace.FlagsFor(Private, writable: false)));
+        Assert.False(mm.Vmas.FindContaining(Private.Start)!.HasAnonymousPages);
+        var (zeroOnly, changes) = mm.Fork(new Asid(2));
+        Assert.True(zeroOnly.Pages[Private.FirstPage].IsNone);
+        Assert.Empty(changes);
+        mm.Install(Private.FirstPage + 1, Pte.Mapped(new FrameNumber(5), AddressSpace.FlagsFor(Private, writable: true)));
+        Assert.True(mm.Vmas.FindContaining(Private.Start)!.HasAnonymousPages);
+        var (child, _) = mm.Fork(new Asid(3));
+        Assert.Equal(FrameNumber.Zero, child.Pages[Private.FirstPage].Frame);   // now every PTE of the VMA is copied
+        Assert.Equal(new FrameNumber(5), child.Pages[Private.FirstPage + 1].Frame);
+        Assert.True(child.Vmas.FindContaining(Private.Start)!.HasAnonymousPages);
+    }
+
+    [Fact]
+    public void A_private_file_mapping_has_anonymous_pages_only_once_a_write_copied_one()
+    {
+        var file = new Vma(SharedStart, SharedStart + 0x4000, Rw, new Backing.File(new FileId(0), 0));
+        Assert.False(InstallRules.MakesAnonymous(file, Pte.Mapped(new FrameNumber(4), InstallRules.CachedPage(file, AccessKind.Read))));
+        Assert.True(InstallRules.MakesAnonymous(file, Pte.Mapped(new FrameNumber(6), InstallRules.NewPage(file))));
+        Assert.False(InstallRules.MakesAnonymous(file with { Flags = Rw | VmaFlags.Shared }, Pte.Mapped(new FrameNumber(6), InstallRules.NewPage(file))));
     }
 
     [Fact]

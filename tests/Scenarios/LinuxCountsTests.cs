@@ -169,4 +169,23 @@ public sealed class LinuxCountsTests : IDisposable
             Assert.Equal(0x1_0000_0000_01UL, result.Memory!.Pages.Single(p => p.Pid == pid && p.Page.Value == Heap >> 12).Words[0]); // the parent's own store
         }
     }
+
+    [Fact]
+    public void A_child_faults_again_in_the_vmas_fork_did_not_copy_and_not_where_the_parent_wrote()
+    {
+        var workload = Make(new MachineSpec { Cpus = 1 },
+            [Process("parent", Anon("buf", Heap, 2 * 4096), Anon("zeros", Heap + 0x10_0000, 2 * 4096),
+                FileMap("lib", 0x2000_0000, 2 * 4096, "lib"), FileMap("data", 0x3000_0000, 2 * 4096, "data", VmaFlags.Read | VmaFlags.Write | VmaFlags.Shared))],
+            "run parent\nstore buf:0..1\nload zeros:0..1\nload lib:0..1\nload data:0..1\nfork child\nrun child\nload buf:0..1\nload zeros:0..1\nload lib:0..1\nload data:0..1")
+            .WithFiles(new FileSpec("lib", 2 * 4096), new FileSpec("data", 2 * 4096));
+        foreach (var result in Both(workload))
+        {
+            var child = result.Of("child").Counters;
+            Assert.Equal((6, 0), (child.Minor, child.Major));              // none for buf, whose PTEs fork copied
+            Assert.Equal(2, child[ResolutionKind.ZeroPageMap]);            // zeros only ever mapped the zero page
+            Assert.Equal(4, child[ResolutionKind.PageCacheHit]);           // lib (private, never written) and data (shared)
+            var parent = result.Of("parent").Counters;
+            Assert.Equal((4, 4), (parent.Minor, parent.Major));          // buf and zeros, then lib and data read from disk
+        }
+    }
 }

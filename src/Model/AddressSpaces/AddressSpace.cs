@@ -125,10 +125,13 @@ public sealed class AddressSpace(Asid asid)
     }
 
     /// <summary>
-    /// fork: a copy of this address space under <paramref name="childAsid"/>. Private pages become
-    /// copy-on-write in both (write-protected, marked COW); shared pages stay shared. Returns the
-    /// child and the parent's PTEs that lost their write permission (they need a shootdown). The
-    /// caller adds a frame reference or swap reference for each of the child's entries.
+    /// fork: a copy of this address space under <paramref name="childAsid"/>. Every VMA is copied; PTEs only where Linux's
+    /// copy_page_range copies them (vma_needs_copy): in a VMA that has had anonymous pages
+    /// (<see cref="Vma.HasAnonymousPages"/>). Elsewhere — a file mapping without anonymous pages, a shared mapping, an
+    /// anonymous one that only mapped the zero page — the child starts with no PTEs and its faults fill them again.
+    /// Private pages it copies become copy-on-write in both (write-protected, marked COW). Returns the child and the
+    /// parent's PTEs that lost their write permission (they need a shootdown). The caller adds a frame reference or swap
+    /// reference for each of the child's entries.
     /// </summary>
     public (AddressSpace Child, IReadOnlyList<PteChange> ParentChanges) Fork(Asid childAsid)
     {
@@ -136,6 +139,8 @@ public sealed class AddressSpace(Asid asid)
         var changes = new List<PteChange>();
         foreach (var vma in Vmas.All)
         {
+            if (!vma.HasAnonymousPages)
+                continue;
             foreach (var (page, pte) in Pages.Entries(vma.FirstPage, vma.EndPage))
             {
                 var shared = pte;
@@ -158,11 +163,16 @@ public sealed class AddressSpace(Asid asid)
     public IReadOnlyList<PteChange> Teardown() =>
         Vmas.Count == 0 ? [] : Unmap(Vmas.All[0].Start, Vmas.All[^1].End);
 
-    /// <summary>Installs <paramref name="pte"/> for <paramref name="page"/>, returning what it replaced.</summary>
+    /// <summary>
+    /// Installs <paramref name="pte"/> for <paramref name="page"/>, returning what it replaced; a PTE that brings its VMA an
+    /// anonymous page marks the VMA (<see cref="InstallRules.MakesAnonymous"/>).
+    /// </summary>
     public PteChange Install(PageNumber page, Pte pte)
     {
         var old = Pages[page];
         Pages[page] = pte;
+        if (pte.IsPresent && Vmas.FindContaining(page.BaseAddress) is { HasAnonymousPages: false } vma && InstallRules.MakesAnonymous(vma, pte))
+            Vmas.MarkAnonymous(vma);
         return new PteChange(page, old, pte);
     }
 

@@ -37,6 +37,14 @@ public static class InstallRules
         pte.IsPresent && !pte.IsWritable && pte.IsDirty
         && (shared || (!pte.IsCow && pte.Frame != FrameNumber.Zero));
 
+    /// <summary>
+    /// Whether installing <paramref name="pte"/> in <paramref name="vma"/> gives the VMA an anonymous page (anon_vma_prepare):
+    /// in a private anonymous mapping any frame but the zero page; in a private file mapping a private copy, which a write
+    /// fault installs dirty — a page-cache page goes in clean. A shared mapping never has anonymous pages.
+    /// </summary>
+    public static bool MakesAnonymous(Vma vma, Pte pte) =>
+        pte.IsPresent && !vma.IsShared && pte.Frame != FrameNumber.Zero && (vma.IsAnonymous || pte.IsDirty);
+
     /// <summary>COW reuse (and write-notify): the same frame, now writable and dirty.</summary>
     public static Pte Reused(Pte pte) => pte.Without(PteFlags.Cow).With(PteFlags.Writable | PteFlags.Dirty);
 
