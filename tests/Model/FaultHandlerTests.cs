@@ -2,6 +2,7 @@ using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
 
 namespace Faultsim.Tests.Model;
 
@@ -223,5 +224,17 @@ public sealed class FaultHandlerTests
         Assert.Equal(Resolution.Spurious.Instance, FaultHandler.LostRace(Pte.None, winner, vmaOrSharingChanged: false));
         Assert.Null(FaultHandler.LostRace(Pte.None, winner, vmaOrSharingChanged: true));  // it would have waited for the mmap lock
         Assert.Null(FaultHandler.LostRace(winner, winner, vmaOrSharingChanged: false));    // nothing changed: no race lost
+    }
+
+    [Fact]
+    public void Smap_makes_a_kernel_access_to_a_user_page_outside_a_user_copy_fault_and_the_fault_an_oops()
+    {
+        var user = Pte.Mapped(Frame, PteFlags.User | PteFlags.Writable);
+        Assert.False(AccessCheck.Allows(user, AccessKind.Read, AccessMode.Kernel, smap: true));
+        Assert.True(AccessCheck.Allows(user, AccessKind.Read, AccessMode.Kernel, smap: false));
+        Assert.True(AccessCheck.Allows(user, AccessKind.Write, AccessMode.UserCopy, smap: true));   // copy_to_user runs with SMAP lifted
+        Assert.True(AccessCheck.Allows(user, AccessKind.Write, AccessMode.User, smap: true));
+        Assert.True(AccessCheck.Allows(Pte.Mapped(Frame, PteFlags.Writable), AccessKind.Read, AccessMode.Kernel, smap: true)); // a kernel page
+        Assert.IsType<Resolution.KernelOops>(FaultHandler.Resolve(Fault(AccessKind.Read, AnonRw, pte: user, user: false)));
     }
 }

@@ -333,10 +333,19 @@ public sealed class FaultResolutionTests
     }
 
     [Fact]
-    public void A_kernel_access_to_a_present_page_does_not_fault()
+    public void Without_smap_a_kernel_access_to_a_present_page_does_not_fault()
     {
-        var result = Make(Machine(), [WithHeap("p")], "run p\nstore buf:0\nkernel-read buf:0\nkernel-write buf:0").Run();
+        var result = Make(Machine() with { Smap = false }, [WithHeap("p")], "run p\nstore buf:0\nkernel-read buf:0\nkernel-write buf:0").Run();
         Assert.Null(result.Panic);
         Assert.Equal(1, result.Of("p").Counters.Total);
+    }
+
+    [Fact]
+    public void With_smap_a_kernel_access_to_a_present_user_page_outside_a_user_copy_oopses()
+    {
+        var result = Make(Machine(), [WithHeap("p")], "run p\nstore buf:0\nkernel-read buf:0\nstore buf:1").Run();
+        Assert.Contains("kernel oops on cpu0 in p: kernel-mode fault at user address 0x10000000 outside a user-copy region", result.Panic);
+        Assert.Equal((1, 1), (result.Of("p").Counters.Minor, result.Of("p").Counters.Oops));
+        Assert.Equal(1, result.Of("p").Counters.Accesses);   // the run stopped at the oops
     }
 }

@@ -188,4 +188,23 @@ public sealed class LinuxCountsTests : IDisposable
             Assert.Equal((4, 4), (parent.Minor, parent.Major));          // buf and zeros, then lib and data read from disk
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_kernel_access_outside_a_user_copy_to_a_present_user_page_oopses_with_smap_and_goes_through_without(bool smap)
+    {
+        var workload = OneCpu("run p\nstore buf:0\nkernel-write buf:0 = 5\nsys-read buf:0\nstore buf:1") with
+        {
+            Machine = new MachineSpec { Cpus = 1, Smap = smap },
+        };
+        foreach (var result in Both(workload))
+        {
+            var p = result.Of("p").Counters;
+            Assert.Equal(smap ? 1 : 0, p.Oops);
+            Assert.Equal(smap, result.Panic is not null);
+            Assert.Equal(smap ? 1 : 2, p.Minor);                 // without SMAP the run goes on: read(2) copies, buf:1 faults in
+            Assert.Equal(smap ? 1 : 4, p.Accesses);
+        }
+    }
 }

@@ -230,7 +230,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var pte = _mm.Pages[walk.Address.Page];
         var user = walk.Mode == AccessMode.User;
-        if (!walk.ProtectionFault && pte.Allows(walk.Access, user))
+        if (!walk.ProtectionFault && AccessCheck.Allows(pte, walk.Access, walk.Mode, _settings.Smap))
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
             return;

@@ -111,4 +111,5 @@ public sealed record AddressSpaceSetup(
     ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, VirtualAddress StackPointer, int ShmemObjects = 0);
 
 /// <summary>The kernel parameters an mm needs to describe a fault.</summary>
-public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, Faultsim.Model.Storage.FileTable Files, Faultsim.Model.Shootdowns.ShootdownMode Shootdown);
+public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, Faultsim.Model.Storage.FileTable Files, Faultsim.Model.Shootdowns.ShootdownMode Shootdown,
+    bool Smap = true);

@@ -30,7 +30,7 @@ public sealed partial class ReferenceMachine
             if (cpu.Tlb.TryLookup(mm.Asid, page, out var cached))
             {
                 process.Counters.TlbHits++;
-                if (cached.Allows(kind, userMode))
+                if (cached.Allows(kind, mode, _spec.Smap))
                 {
                     Perform(process, cached, address, kind, value);
                     return Outcome.Done;
@@ -41,7 +41,7 @@ public sealed partial class ReferenceMachine
             {
                 process.Counters.TlbMisses++;
                 var pte = mm.Pages.Walk(address).Pte;
-                if (pte.Allows(kind, userMode))
+                if (AccessCheck.Allows(pte, kind, mode, _spec.Smap))
                 {
                     var fill = new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags);
                     cpu.Tlb.Fill(mm.Asid, page, fill);
