@@ -87,7 +87,6 @@ public sealed class TlbActor : SimulationActor
         while (q.Next < order.Accesses.Length)
         {
             var access = order.Accesses[q.Next];
-            var user = access.Mode == AccessMode.User;
             var hit = _tlb.TryLookup(order.Asid, access.Address.Page, out var translation);
             if (hit && translation.Allows(access.Kind, access.Mode, _smap))
             {
