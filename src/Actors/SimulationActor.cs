@@ -28,13 +28,16 @@ public abstract class SimulationActor : ActorBase
     private long _waits, _checked = -1;
     private ICancelable? _check;
     private ActorDirectory? _peers;
+    private readonly Monitoring.ProtocolCoverage? _coverage;
 
     /// <param name="initialState">The name of the state <see cref="ActorBase.Receive"/> is (the first state).</param>
     /// <param name="waitBound">How long a waiting state may last (live runs); null: unbounded.</param>
-    protected SimulationActor(string initialState, TimeSpan? waitBound = null)
+    /// <param name="coverage">Where each (state, message) handled is noted (explore's coverage); null: nowhere.</param>
+    protected SimulationActor(string initialState, TimeSpan? waitBound = null, Monitoring.ProtocolCoverage? coverage = null)
     {
         _state = initialState;
         _waitBound = waitBound;
+        _coverage = coverage;
     }
 
     /// <summary>Where this actor's peers are: given by <see cref="Connect"/>, or at creation to an actor made after it.</summary>
@@ -84,6 +87,7 @@ public abstract class SimulationActor : ActorBase
             return true;
         }
         MessagesReceived++;
+        _coverage?.Handle(GetType(), _state, message.GetType());
         if (message is Connect connect)
         {
             if (_peers is not null)

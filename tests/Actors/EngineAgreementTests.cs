@@ -3,6 +3,7 @@ using Faultsim.Model.Common;
 using Faultsim.Model.Machine;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Shootdowns;
+using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
 using Faultsim.Tests.Model;
 using Faultsim.Tests.Scenarios;
@@ -41,6 +42,20 @@ public sealed class EngineAgreementTests : IDisposable
                 var workload = With(RaceFreeWorkloads.Generate(seed * 7 + (ulong)cpus, cpus), m => m with { Shootdown = mode });
                 ActorEngineTests.AssertSameCounts(workload.Run(seed), Actors(workload, seed), $"{mode}, {cpus} CPUs, seed {seed}");
             }
+        }
+    }
+
+    [Theory]
+    [InlineData(VmaFlags.Read, "load etc\nforce-write etc = 0x42\nforce-write etc+8\nmadvise etc dontneed\nforce-write etc\nload etc\nstore etc")]
+    [InlineData(VmaFlags.Read, "force-write etc = 0x42\nload etc+8\nfork child\nforce-write etc+16")]
+    [InlineData(VmaFlags.Read | VmaFlags.Shared, "load etc\nforce-write etc = 0x42\nload etc")]
+    [InlineData(VmaFlags.Read | VmaFlags.Write, "load etc\nforce-write etc = 0x42\nstore etc+8\nforce-write 0x30000000")]
+    public void Both_engines_give_every_figure_of_a_forced_write_alike(VmaFlags flags, string script)
+    {
+        foreach (var frames in new[] { 0, 1 })
+        {
+            var workload = With(ForcedWriteTests.Mapping(flags, script), m => m with { Frames = frames });
+            ActorEngineTests.AssertSameCounts(workload.Run(1), Actors(workload, 1), $"{flags}, {frames} frames");
         }
     }
 

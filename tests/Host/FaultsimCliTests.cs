@@ -116,7 +116,7 @@ public sealed class FaultsimCliTests : IDisposable
     public void Run_json_holds_exactly_the_names_the_readme_documents()
     {
         var json = Json(Cli("run", "--json", "-").Out);
-        string[] top = ["engine", "seed", "cpus", .. StableCounters, .. OtherCounters, "steps", "memory.pages", "memory.file_pages", "memory.hash", "panic", "processes",
+        string[] top = ["engine", "seed", "partial", "cpus", .. StableCounters, .. OtherCounters, "steps", "memory.pages", "memory.file_pages", "memory.hash", "panic", "processes",
             "never_started", "latency", "events.count", "events.hash", "limit", "violation"];
         string[] perProcess = ["pid", "name", "fate", .. StableCounters, .. OtherCounters];
         Assert.Equal(top.Order(), Names(json).Order());

@@ -60,6 +60,19 @@ public sealed class OutputFileTests : IDisposable
     }
 
     [Fact]
+    public void A_temporary_file_a_killed_run_left_is_cleared_by_the_next_write_and_a_live_ones_is_not()
+    {
+        var json = Path.Combine(_dir.Root, "run.json");
+        var dead = _dir.Write(".run.json.2147483646.tmp", "{ \"cut"); // no process has this number (beyond the kernel's pid_max)
+        var live = _dir.Write(".run.json.1.tmp", "{ \"init"); // process 1 always runs
+        var (exit, _, err) = CliHarness.Cli("run", "--json", json);
+        Assert.True(exit == 0, err);
+        Assert.False(File.Exists(dead), "the dead run's temporary file was left");
+        Assert.True(File.Exists(live), "a running process's temporary file was deleted");
+        Assert.True(File.Exists(json));
+    }
+
+    [Fact]
     public async Task A_run_killed_mid_write_leaves_no_file_under_the_final_name()
     {
         // One CPU storing to 400,000 pages (about 2,000,000 events): long enough to be killed while its event log is being written.

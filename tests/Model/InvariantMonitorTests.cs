@@ -134,6 +134,17 @@ public class InvariantMonitorTests
     }
 
     [Fact]
+    public void A_pte_installed_where_no_vma_maps_breaks_invariant_4()
+    {
+        See(Installed());
+        Assert.Null(_monitor.Violation);
+        See(new SimEvent.PteOutsideVma(Page, Frame));
+        Assert.Equal(4, _monitor.Violation?.Invariant);
+        Assert.Equal("a PTE for asid 1/page 0x10 to frame 3 was installed where no VMA maps: a translation came back after its region was unmapped",
+            _monitor.Violation?.Description);
+    }
+
+    [Fact]
     public void The_end_state_must_hold_each_words_last_store_including_what_a_child_inherited()
     {
         var parent = new ProcessId(1);

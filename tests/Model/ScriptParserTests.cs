@@ -28,6 +28,7 @@ public sealed class ScriptParserTests
         { "sys-write buf:1", new Op.Access(Line, AccessKind.Read, new AccessTarget.Pages("buf", 1, 1), AccessMode.UserCopy, null) },
         { "kernel-read 4096", new Op.Access(Line, AccessKind.Read, new AccessTarget.At(AddressExpr.Absolute(4096)), AccessMode.Kernel, null) },
         { "kernel-write buf = 1", new Op.Access(Line, AccessKind.Write, new AccessTarget.At(Region("buf")), AccessMode.Kernel, 1) },
+        { "force-write buf:2 = 7", new Op.Access(Line, AccessKind.Write, new AccessTarget.Pages("buf", 2, 2), AccessMode.Forced, 7) },
         { "mmap m 0x40000000 8K rw file:data+4K shared growsdown",
             new Op.Map(Line, "m", AddressExpr.Absolute(0x4000_0000), 8192, Rw | VmaFlags.Shared | VmaFlags.GrowsDown, "data", 4096) },
         { "mmap code 0x1000 4K r-x", new Op.Map(Line, "code", AddressExpr.Absolute(0x1000), 4096, VmaFlags.Read | VmaFlags.Exec, null, 0) },

@@ -78,13 +78,17 @@ public sealed class KnobRegressionTests
     [Theory]
     [InlineData("fork-cow-race", 2)]
     [InlineData("uffd-stress", 2)]
+    [InlineData("Regressions/four-pages-four-orders.conf", 2)]
     [InlineData("evict-race", 1)]
     public void Under_frame_pressure_a_scenario_finishes_as_the_reference_machine_does(string scenario, int frames)
     {
-        // faultsim replay --scenario fork-cow-race --seed 1 --set machine.frames=2 (and uffd-stress; evict-race with one
-        // frame) spun through millions of messages: an eviction took a frame whose PTE was not installed yet, was refused,
-        // and chose it again at once; two copy-on-write faults took each other's source. The interleaving decides how many
-        // faults a racing run takes, but not how it ends: the same fates and the same memory as the reference machine.
+        // faultsim replay --scenario fork-cow-race --seed 1 --set machine.frames=2 (and uffd-stress in its earlier shape,
+        // kept in Regressions/four-pages-four-orders.conf; evict-race with one frame) spun through millions of messages: an
+        // eviction took a frame whose PTE was not installed yet, was refused, and chose it again at once; two copy-on-write
+        // faults took each other's source. The interleaving decides how many faults a racing run takes, but not how it ends:
+        // the same fates and the same memory as the reference machine.
+        if (scenario.EndsWith(".conf", StringComparison.Ordinal))
+            scenario = Path.Combine(AppContext.BaseDirectory, "Scenarios", scenario);
         string[] command = ["replay", "--scenario", scenario, "--seed", "1", "--set", $"machine.frames={frames}"];
         var (exit, actors) = Figures(command);
         var (_, reference) = Figures([.. command, "--set", "engine=reference"]);

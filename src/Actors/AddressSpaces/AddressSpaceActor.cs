@@ -63,7 +63,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     /// <param name="setup">The process's address space; null for a child of a fork, which gets it from its parent (<see cref="StartForked"/>).</param>
     public AddressSpaceActor(Asid asid, AddressSpaceSetup? setup, AddressSpaceSettings settings, RunContext run)
-        : base(setup is null ? nameof(Unborn) : nameof(Ready), run.WaitBound)
+        : base(setup is null ? nameof(Unborn) : nameof(Ready), run.WaitBound, run.Coverage)
     {
         (_asid, _pid) = (asid, new ProcessId(asid.Value));
         _settings = settings;
@@ -230,14 +230,17 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var pte = _mm.Pages[walk.Address.Page];
         var user = walk.Mode == AccessMode.User;
-        if (!walk.ProtectionFault && AccessCheck.Allows(pte, walk.Access, walk.Mode, _settings.Smap))
+        var allows = walk.Mode == AccessMode.Forced
+            ? ForcedAccess.Allows(pte, walk.Access, _mm.Vmas.Find(walk.Address))
+            : AccessCheck.Allows(pte, walk.Access, walk.Mode, _settings.Smap);
+        if (!walk.ProtectionFault && allows)
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
             return;
         }
         var code = FaultErrorCode.For(walk.Access, walk.ProtectionFault || pte.IsPresent, user);
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
-            walk.Mode == AccessMode.UserCopy, _settings.ZeroPage, _fileSize);
+            walk.Mode.ReturnsEfault(), _settings.ZeroPage, _fileSize, forced: walk.Mode == AccessMode.Forced);
         var page = new PageKey(_asid, walk.Address.Page);
         _run.Events?.Record(Self.Path.Name, Peers.Loaders.Path.Name, new SimEvent.FaultRaised(walk.Id.Value, walk.Cpu, page, walk.Address, code));
         _trace.Span(walk.Trace, Instruments.Spans.PageWalk, Math.Min(walk.StartedAt, _time.NowNanos)); // the walk that failed: a fault now
@@ -258,7 +261,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var page = new PageKey(_asid, install.Page);
         var now = _mm.Pages[install.Page];
-        var vmaOrSharingChanged = install.Vma?.MapsAlike(_mm.Vmas.Find(install.Page.BaseAddress), install.Page) != true || install.Forks != _forks;
+        var vmaOrSharingChanged = !VmaStillMaps(install) || install.Forks != _forks;
         if ((now != install.Expected && !MapsOverPresent(install)) || vmaOrSharingChanged)
         {
             // The page, its VMA or its sharing changed since the fault was raised (the per-VMA check of a kernel
@@ -279,6 +282,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
         var change = _mm.Install(install.Page, install.New);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(page, change.Old, change.New));
+        if (_run.Events is not null && _mm.Vmas.Find(install.Page.BaseAddress) is null)
+            _run.Events.Record(Self.Path.Name, null, new SimEvent.PteOutsideVma(page, change.New.Frame));
         TraceInstall(install);
         if (change.Old.IsSwapped)
             Peers.Memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
@@ -289,6 +294,13 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
         PublishedBeforeFlush(install, page, change);
     }
+
+    /// <summary>
+    /// Whether the VMA the fault was resolved in still maps the page alike (the re-check after the mmap lock was let go for
+    /// the disk read, as a retried fault finds its VMA again). Planted bug skip-vma-recheck: not asked.
+    /// </summary>
+    private bool VmaStillMaps(InstallPte install) =>
+        _run.Bugs.SkipVmaRecheck || install.Vma?.MapsAlike(_mm.Vmas.Find(install.Page.BaseAddress), install.Page) == true;
 
     /// <summary>Planted bug map-over-present: a fault's install over a present PTE is not refused (only a PTE the fault saw empty).</summary>
     private bool MapsOverPresent(InstallPte install) => _run.Bugs.MapOverPresent && install.Expected.IsNone;
@@ -561,7 +573,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         if (done.Ipis > 0) _shootdowns++;
         _rounds.Remove(done.Id, out var id);
         _mm.FlushesPending.Finished(done.Id.Value);
-        _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(done.Id.Value));
+        _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(done.Id.Value, done.Ipis));
         var flush = _flushes[id];
         if (flush.Remaining > 1)
         {

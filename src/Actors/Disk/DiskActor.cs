@@ -29,7 +29,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public DiskActor(DiskSettings settings, int wordsPerPage, RunContext run) : base(nameof(Serving))
+    public DiskActor(DiskSettings settings, int wordsPerPage, RunContext run) : base(nameof(Serving), coverage: run.Coverage)
     {
         _run = run;
         _settings = settings;

@@ -38,12 +38,14 @@ public static class ActorEngine
 
     /// <summary>Runs <paramref name="workload"/> in an actor system of its own, stopped afterwards.</summary>
     /// <param name="extraConfig">HOCON over the live settings (tests add serialize-messages = on).</param>
-    public static RunResult Run(Workload workload, EngineSettings settings, ulong seed, TimeSpan timeout, string? extraConfig = null)
+    /// <param name="interrupt">Cancelled when the user interrupts: the run is stopped and an <see cref="OperationCanceledException"/> thrown.</param>
+    public static RunResult Run(Workload workload, EngineSettings settings, ulong seed, TimeSpan timeout, string? extraConfig = null,
+        CancellationToken interrupt = default)
     {
         using var system = ActorSystem.Create("faultsim", SystemConfig(settings, extraConfig));
         try
         {
-            return Run(system, workload, settings, seed, timeout);
+            return Run(system, workload, settings, seed, timeout, interrupt: interrupt);
         }
         finally
         {
@@ -56,7 +58,7 @@ public static class ActorEngine
     /// children stay alive until <paramref name="keepAlive"/> is disposed, so their memory can be measured.
     /// </summary>
     public static RunResult Run(ActorSystem system, Workload workload, EngineSettings settings, ulong seed, TimeSpan timeout,
-        bool captureMemory = true, Action<IActorRef>? keepAlive = null)
+        bool captureMemory = true, Action<IActorRef>? keepAlive = null, CancellationToken interrupt = default)
     {
         WorkloadValidator.Validate(workload);
         settings = WithFuture(workload, settings, seed) with { CaptureMemory = captureMemory };
@@ -64,7 +66,7 @@ public static class ActorEngine
         var machine = system.ActorOf(MachineActor.Props(workload, settings, seed), $"machine-{Interlocked.Increment(ref _runs)}");
         try
         {
-            var reply = machine.Ask<object>(StartRun.Instance, timeout).GetAwaiter().GetResult();
+            var reply = machine.Ask<object>(StartRun.Instance, timeout, interrupt).GetAwaiter().GetResult();
             if (keepAlive is not null)
             {
                 machine.Ask<ActorIdentity>(new Identify(null), timeout).Wait(); // the machine has left the handler that answered

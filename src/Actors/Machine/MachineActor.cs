@@ -40,7 +40,7 @@ public sealed partial class MachineActor : SimulationActor
     private IActorRef _requester = ActorRefs.Nobody;
     private string? _panic;
 
-    public MachineActor(Workload workload, EngineSettings settings, ulong seed) : base(nameof(Waiting))
+    public MachineActor(Workload workload, EngineSettings settings, ulong seed) : base(nameof(Waiting), coverage: settings.Run.Coverage)
     {
         (_workload, _settings, _seed) = (workload, settings, seed);
         _files = new FileTable(workload.Files);
@@ -95,7 +95,7 @@ public sealed partial class MachineActor : SimulationActor
             return KeyValuePair.Create(asid, Context.ActorOf(AddressSpaceActor.Props(asid, setups.GetValueOrDefault(name), mmSettings, run), $"mm{asid.Value}"));
         });
         var cpuSettings = new CpuSettings(_settings.Quantum, spec.WordsPerPage,
-            _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf));
+            _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf), run.Coverage);
         var cpus = Enumerable.Range(0, spec.Cpus).Select(i =>
         {
             var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];

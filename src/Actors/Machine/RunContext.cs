@@ -34,7 +34,11 @@ public sealed record PlantedBugs(
     bool SkipOneInvalidation = false,  // 4: one CPU's TLB is not invalidated in a shootdown
     bool LoseWaiterOnRestart = false,  // 2: a restarted loader forgets one of its waiters
     bool PublishBeforeFlush = false,   // 7: a COW break installs the new PTE before the old one is flushed from other CPUs
-    bool MapOverPresent = false)       // 7: an install does not re-check the PTE it expects, so a second fault maps the page again
+    bool MapOverPresent = false,       // 7: an install does not re-check the PTE it expects, so a second fault maps the page again
+    bool SkipVmaRecheck = false,       // 4: an install does not re-check the VMA, so a load finished after munmap maps a page outside any VMA
+    bool ForcedWriteInPageCache = false, // 5: a forced write looks its page up as a read after its COW fault, and may write the page cache
+    bool AckBeforeDrain = false,       // 4: an IPI taken while a walk is out is acknowledged before the quantum's accesses reach memory
+    bool WakeLateFollower = false)     // 2: a fault that reaches the loader while memory copies the page just read is woken at once
 {
     public static readonly PlantedBugs None = new();
 
@@ -58,4 +62,7 @@ public sealed record RunContext(Latencies Latencies, PlantedBugs Bugs, double Lo
     /// null: unbounded. Live runs get <see cref="EngineSettings.WaitBound"/>; deterministic runs none.
     /// </summary>
     public TimeSpan? WaitBound { get; init; }
+
+    /// <summary>Where the run's actors note each (state, message) they handle (explore's coverage); null: not noted.</summary>
+    public Monitoring.ProtocolCoverage? Coverage { get; init; }
 }

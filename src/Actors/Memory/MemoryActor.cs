@@ -49,7 +49,7 @@ public sealed partial class MemoryActor : SimulationActor
     /// </summary>
     private readonly Dictionary<FrameNumber, FrameNumber> _copiedFrom = [];
 
-    public MemoryActor(MemorySettings settings, RunContext run) : base(nameof(Serving), run.WaitBound)
+    public MemoryActor(MemorySettings settings, RunContext run) : base(nameof(Serving), run.WaitBound, run.Coverage)
     {
         _serving = Serving;
         _reclaimReport = new ReclaimReport(this);

@@ -83,6 +83,9 @@ public sealed class EventLog
 
     public InvariantMonitor Monitor { get; } = new();
 
+    /// <summary>The figures the events show so far: what an interrupted run reports.</summary>
+    public EventTally Tally { get; } = new();
+
     /// <summary>How many of the last events the log keeps in memory.</summary>
     public int TailCapacity { get; }
 
@@ -132,6 +135,7 @@ public sealed class EventLog
             _hash = Fnv1a.Mix(Fnv1a.Mix(_hash, _bytes.AsSpan(0, length)), (byte)'\n');
             _sink?.Write(logged, line);
             Monitor.Observe(logged.Seq, e);
+            Tally.Observe(e);
         }
     }
 

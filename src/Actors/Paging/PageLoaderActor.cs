@@ -41,6 +41,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private readonly SimRandom _chaos;
     private readonly Receive _idle, _gathering, _reading;
     private Job? _job;              // Gathering's and Reading's data: the fault being resolved
+    private (PageKey Page, long Until)? _copying; // planted bug wake-late-follower: the read just handed off while memory copies it
     private long _lastSequence, _reads, _reported;
 
     /// <param name="peers">The run's directory: a loader is made once it exists.</param>
@@ -48,7 +49,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// Draws this loader's injected crashes (faultsim.chaos.loader-crash-rate). Every incarnation of the loader gets the
     /// same instance from its Props, so a restarted loader goes on with the next draw instead of repeating the crash.
     /// </param>
-    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound)
+    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound, run.Coverage)
     {
         UsePeers(peers);
         (_idle, _gathering, _reading) = (Idle, Gathering, Reading);
@@ -99,6 +100,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         }
         if (message is not ResolveFault leader)
             return false;
+        if (WokeLate(leader))
+            return true;
         Arrived(leader);
         var job = _job = new Job(leader);
         if (MemoryQuery.For(job.Input) is { } query)
@@ -241,6 +244,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                     throw new InjectedCrash($"{Self.Path.Name} crashed mid-load of {job.Page} (faultsim.chaos.loader-crash-rate)");
                 var reservation = job.Reservation!.Value;
                 job.DiskRead = true;
+                if (_run.Bugs.WakeLateFollower && ((FaultEffect.Read)job.Effect!).CopyForWrite)
+                    _copying = (job.Page, _time.NowNanos + _run.Latencies.PageCopy);
                 job.Reservation = null; // handed over to memory with the content
                 Prepare(job, new Preparation.ReadDone(reservation.Frame, reservation.Generation, reservation.Query, read.Content,
                     ((FaultEffect.Read)job.Effect!).CopyForWrite));
@@ -347,6 +352,20 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         Stash.UnstashAll();
         Peers.Loaders.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
         _reported = MessagesReceived;
+    }
+
+    /// <summary>
+    /// Planted bug wake-late-follower: a fault on the page whose read this loader just handed off, arriving while memory
+    /// still copies it for the private write (after the disk completed, before the PTE is installed), is taken for a
+    /// follower of that read and woken as resolved at once — though the wait queue it would have joined has left.
+    /// </summary>
+    private bool WokeLate(ResolveFault fault)
+    {
+        if (_copying is not { } copying || copying.Page != fault.Page || _time.NowNanos >= copying.Until)
+            return false;
+        Arrived(fault);
+        End(new Job(fault) { WaitedForRead = true }, Resolution.Spurious.Instance, counted: true); // counted as the read it waited for
+        return true;
     }
 
     /// <summary>A fault reached its loader: the fault entry, with the mm's VMA lookup, is over.</summary>

@@ -68,8 +68,9 @@ public sealed class DeterministicEngine : IDisposable
     /// <see cref="EventLogOptions.Off"/> runs without it (benchmarks): the same run, unchecked.</param>
     /// <param name="maxSteps">The most mailbox runs the run may take before it is stopped (<see cref="DriverOutcome.StepLimit"/>); null: no limit.</param>
     /// <param name="stopped">Called when the run has stopped, while its machine and actors still live (benchmarks measure the memory they hold).</param>
+    /// <param name="interrupt">Cancelled when the user interrupts: the run stops before its next message (<see cref="DriverOutcome.Interrupted"/>).</param>
     public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy,
-        EventLogOptions? events = null, long? maxSteps = null, Action? stopped = null)
+        EventLogOptions? events = null, long? maxSteps = null, Action? stopped = null, CancellationToken interrupt = default)
     {
         WorkloadValidator.Validate(workload);
         events ??= EventLogOptions.Default;
@@ -80,17 +81,20 @@ public sealed class DeterministicEngine : IDisposable
         _clock.Jitter(new SimRandom(seed ^ JitterStream), settings.Run.Latencies.Jitter);
         var run = settings.Run with { Events = events.Enabled ? log : null, Tracing = settings.Run.Tracing.ForRun(seed, _clock.NowNanos) };
         _host.Tell(new RunHost.Start(workload, ActorEngine.WithFuture(workload, settings, seed) with { Run = run }, seed));
-        var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null, maxSteps ?? long.MaxValue);
+        var outcome = _driver.Run(_clock, () => _slot.Reply is not null || log.Violation is not null || interrupt.IsCancellationRequested,
+            maxSteps ?? long.MaxValue);
+        if (outcome == DriverOutcome.Stopped && _slot.Reply is null && log.Violation is null)
+            outcome = DriverOutcome.Interrupted;
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)
             log.Monitor.AtEnd(log.Count);  // it stopped making progress: a waiter sleeps, or the workload deadlocked
-        var (reply, steps) = (_slot.Reply, _driver.Steps);
+        var (reply, steps, mailboxes) = (_slot.Reply, _driver.Steps, _driver.Mailboxes);
         stopped?.Invoke();
         _host.Tell(RunHost.Stop.Instance);
         _driver.Run(_clock, () => false, long.MaxValue); // the machine and its actors wind down
         if (_driver.ForeignSubmissions > 0)
             throw new InvalidOperationException($"{_driver.ForeignSubmissions} mailbox run(s) came from other threads: the run was not deterministic");
         var result = reply is RunFinished finished ? log.Complete(finished.Result) : null;
-        return new DeterministicRun(seed, result, reply, outcome, log, steps);
+        return new DeterministicRun(seed, result, reply, outcome, log, steps) { Mailboxes = mailboxes };
     }
 
     /// <summary>Set-up: the host actor is created by the guardian on another thread; wait (really) until it runs here.</summary>
@@ -129,6 +133,9 @@ public sealed class DeterministicEngine : IDisposable
 public sealed record DeterministicRun(ulong Seed, RunResult? Result, object? Reply, DriverOutcome Outcome, EventLog Log, long Steps)
 {
     public Faultsim.Model.Checking.Violation? Violation => Log.Violation;
+
+    /// <summary>The mailboxes (actors) that ran during the run: PCT's n.</summary>
+    public int Mailboxes { get; init; }
 }
 
 /// <summary>Where the host actor leaves what the current run's machine answered; read by the driver on the same thread.</summary>

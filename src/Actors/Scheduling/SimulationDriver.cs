@@ -36,6 +36,12 @@ public sealed class SimulationDriver
     /// <summary>Mailbox runs executed since the last <see cref="Reset"/>.</summary>
     public long Steps { get; private set; }
 
+    /// <summary>The distinct mailboxes that asked to run since the last reset.</summary>
+    public int Mailboxes
+    {
+        get { lock (_gate) return _ids.Count; }
+    }
+
     /// <summary>Work submitted by a thread other than the driver's since the last reset.</summary>
     public long ForeignSubmissions { get; private set; }
 
@@ -133,4 +139,6 @@ public enum DriverOutcome
     Quiescent,
     /// <summary>The step bound was reached.</summary>
     StepLimit,
+    /// <summary>The user interrupted the run (Ctrl-C) before it finished: the engine stopped delivering at once.</summary>
+    Interrupted,
 }

@@ -42,7 +42,7 @@ public sealed class TlbActor : SimulationActor
     private Quantum? _quantum;      // AwaitingTranslation's data: the quantum in progress
     private long _faults;
 
-    public TlbActor(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run, bool smap) : base(nameof(Idle), run.WaitBound)
+    public TlbActor(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run, bool smap) : base(nameof(Idle), run.WaitBound, run.Coverage)
     {
         (_idle, _awaitingTranslation) = (Idle, AwaitingTranslation);
         _cpu = cpu;
@@ -87,7 +87,9 @@ public sealed class TlbActor : SimulationActor
         while (q.Next < order.Accesses.Length)
         {
             var access = order.Accesses[q.Next];
-            var hit = _tlb.TryLookup(order.Asid, access.Address.Page, out var translation);
+            var forced = access.Mode == AccessMode.Forced; // the kernel's own lookup (follow_page): never the TLB
+            var translation = default(Translation);
+            var hit = !forced && _tlb.TryLookup(order.Asid, access.Address.Page, out translation);
             if (hit && translation.Allows(access.Kind, access.Mode, _smap))
             {
                 if (!q.JustFilled)
@@ -95,7 +97,7 @@ public sealed class TlbActor : SimulationActor
                 Perform(q, access, translation);
                 continue;
             }
-            if (!q.JustFilled) // the retry after a fault looked up once, and that walk's miss is counted already
+            if (!q.JustFilled && !forced) // the retry after a fault looked up once, and that walk's miss is counted already
             {
                 if (hit) q.Tally.Hits++; else q.Tally.Misses++;
             }
@@ -107,7 +109,7 @@ public sealed class TlbActor : SimulationActor
             q.Invalidated = false;
             q.WalkStarted = _time.NowNanos;
             q.Root = StartFaultTrace(q, access);
-            _time.Send(q.Mm, new Walk(q.Fault, _cpu, access.Address, access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit,
+            _time.Send(q.Mm, new Walk(q.Fault, _cpu, access.Address, q.ForcedAsRead ? AccessKind.Read : access.Kind, access.Mode, order.StackPointer, ProtectionFault: hit,
                 q.Root is { } root ? TraceContext.Of(root) : TraceContext.None, q.WalkStarted + _run.Latencies.TlbHit), _run.Latencies.PageWalk, Self);
             _quantum = q;
             BecomeWaiting(nameof(AwaitingTranslation), _awaitingTranslation, "its walk or its fault (Walked, WalkRefused, FaultResolved)", q);
@@ -137,8 +139,9 @@ public sealed class TlbActor : SimulationActor
                 return true;
             case Invalidate order:
                 // Waiting is a flush point, for lazy orders too: a CPU that waited for its own ack here would deadlock
-                // (reclaim for this very fault may need this TLB flushed).
-                Apply(order, Sender);
+                // (reclaim for this very fault may need this TLB flushed). Planted bug ack-before-drain: the accesses this
+                // quantum made before its walk stay behind, and reach memory only at the quantum's end.
+                Apply(order, Sender, drain: !_run.Bugs.AckBeforeDrain);
                 if (order.Scope.Covers(q.Order.Asid, q.Order.Accesses[q.Next].Address.Page))
                     q.Invalidated = true; // the reply may carry what this IPI revoked
                 return true;
@@ -149,6 +152,14 @@ public sealed class TlbActor : SimulationActor
 
     private void Filled(Quantum q, Translation translation)
     {
+        var access = q.Order.Accesses[q.Next];
+        if (access.Mode == AccessMode.Forced)
+        {
+            if (!q.Invalidated)
+                Perform(q, access, translation); // through the page table's entry, which the TLB does not keep
+            Resume(q);
+            return;
+        }
         if (!q.Invalidated)
         {
             _tlb.Fill(q.Order.Asid, q.Order.Accesses[q.Next].Address.Page, translation);
@@ -191,7 +202,15 @@ public sealed class TlbActor : SimulationActor
         var page = q.Order.Accesses[q.Next].Address.Page;
         if (resolved.Counted && ++q.FaultsOnThisAccess > FaultHandler.MaxResolutionsPerAccess)
             throw new InvalidOperationException(FaultHandler.NotConverging(_cpu, q.Order.Accesses[q.Next].Address));
-        if (resolved.Translation is { } translation && !q.Invalidated)
+        if (q.Order.Accesses[q.Next].Mode == AccessMode.Forced)
+        {
+            // faultin_page done: the lookup is made again (follow_page). Planted bug forced-write-in-page-cache: as a read
+            // from now on (FOLL_WRITE dropped once the COW fault is done), so a page discarded meanwhile comes back as
+            // the page-cache page, read-only, and the write goes through it into the file.
+            q.ForcedAsRead |= resolved.Counted && _run.Bugs.ForcedWriteInPageCache;
+            _tlb.Invalidate(q.Order.Asid, page); // an entry the fault replaced (a COW break's old frame) goes here too
+        }
+        else if (resolved.Translation is { } translation && !q.Invalidated)
         {
             q.Tally.Misses++; // the retry's walk, which finds the new PTE
             _tlb.Fill(q.Order.Asid, page, translation);
@@ -231,6 +250,7 @@ public sealed class TlbActor : SimulationActor
         q.Next++;
         q.FaultsOnThisAccess = 0;
         q.JustFilled = false;
+        q.ForcedAsRead = false;
     }
 
     private void End(Quantum q, QuantumEnd end, ProcessFate fate)
@@ -244,9 +264,10 @@ public sealed class TlbActor : SimulationActor
     }
 
     /// <summary>An IPI: the accesses performed so far go to memory first, then the entries go, then the ack.</summary>
-    private void Apply(Invalidate order, IActorRef replyTo)
+    private void Apply(Invalidate order, IActorRef replyTo, bool drain = true)
     {
-        FlushPerformed();
+        if (drain)
+            FlushPerformed();
         order.Scope.ApplyTo(_tlb);
         _run.Events?.Record(Self.Path.Name, replyTo.Path.Name, new SimEvent.IpiAcknowledged(order.Id.Value, _cpu));
         replyTo.Tell(new InvalidateAcked(order.Id, _cpu));
@@ -319,6 +340,8 @@ public sealed class TlbActor : SimulationActor
         /// <summary>Retries of this access because its loader crashed, since its last resolution: its next backoff doubles.</summary>
         public int CrashesInARow { get; set; }
         public bool JustFilled { get; set; }
+        /// <summary>Planted bug forced-write-in-page-cache: this forced write's lookups ask for a read since its COW fault.</summary>
+        public bool ForcedAsRead { get; set; }
         public FaultId Fault { get; set; }
         /// <summary>When the walk of the access that missed began, for its fault's latency.</summary>
         public long WalkStarted { get; set; }

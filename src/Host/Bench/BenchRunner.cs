@@ -22,7 +22,8 @@ public sealed record BenchRunner(string Engine, string? Mode, EngineSettings Set
     /// finished, its actors and log still alive, per page it made resident (0 where not measured). Without it a run keeps
     /// no event log: its speed, not its check, is timed.
     /// </summary>
-    public RunResult RunOnce(BenchCase bench, out double bytesPerPage, bool measureMemory = true)
+    /// <param name="interrupt">The user's Ctrl-C: the run stops at once and <see cref="OperationCanceledException"/> is thrown.</param>
+    public RunResult RunOnce(BenchCase bench, out double bytesPerPage, bool measureMemory = true, CancellationToken interrupt = default)
     {
         long before = 0, held = 0;
         if (measureMemory)
@@ -36,7 +37,8 @@ public sealed record BenchRunner(string Engine, string? Mode, EngineSettings Set
         if (Deterministic is { } engine)
         {
             var run = engine.Run(bench.Workload, Settings, seed: 1, new RandomWalkStrategy(new SimRandom(1)),
-                measureMemory ? EventLogOptions.Default : EventLogOptions.Off, stopped: measureMemory ? Measure : null);
+                measureMemory ? EventLogOptions.Default : EventLogOptions.Off, stopped: measureMemory ? Measure : null, interrupt: interrupt);
+            interrupt.ThrowIfCancellationRequested();
             result = run.Result ?? throw new SimulationException(
                 $"benchmark {bench.Name} did not finish deterministically: {run.Violation?.ToString() ?? run.Outcome.ToString()}");
         }
@@ -49,11 +51,12 @@ public sealed record BenchRunner(string Engine, string? Mode, EngineSettings Set
                 settings = settings with { Run = settings.Run with { Events = new EventLog(() => (long)clock.Elapsed.TotalNanoseconds) } };
             }
             result = ActorEngine.Run(system, bench.Workload, settings, seed: 1, Running.Runner.LiveTimeout, captureMemory: false,
-                keepAlive: measureMemory ? _ => Measure() : null);
+                keepAlive: measureMemory ? _ => Measure() : null, interrupt: interrupt);
         }
         else
         {
-            result = ReferenceMachine.Run(bench.Workload, seed: 1, captureMemory: false);
+            result = ReferenceMachine.Run(bench.Workload, seed: 1, captureMemory: false, interrupt);
+            interrupt.ThrowIfCancellationRequested();
         }
         var pages = result.Totals.PagesZeroed + result.Totals.PagesCopied + result.Totals.Major;
         bytesPerPage = held == 0 || pages == 0 ? 0 : held / (double)pages;

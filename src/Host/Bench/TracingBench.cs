@@ -39,34 +39,55 @@ public static class TracingBench
     /// Times <paramref name="bench"/> on each runner under every setting. The settings take turns within each round, so a
     /// machine that slows down mid-way slows them all alike; each is warmed up first.
     /// </summary>
-    public static List<TracingResult> Measure(BenchCase bench, int runs, IEnumerable<BenchRunner> runners, string scratchFile)
+    /// <param name="interrupt">The user's Ctrl-C: measuring stops at once; a mode keeps the rounds that finished under every setting.</param>
+    public static List<TracingResult> Measure(BenchCase bench, int runs, IEnumerable<BenchRunner> runners, string scratchFile,
+        CancellationToken interrupt = default)
     {
         var results = new List<TracingResult>();
-        foreach (var runner in runners)
+        try
         {
-            var seconds = Settings.ToDictionary(s => s, _ => new List<double>());
-            var spans = Settings.ToDictionary(s => s, _ => 0L);
-            foreach (var setting in Settings)
-                runner.Check(bench, RunOnce(bench, runner, setting, scratchFile, out _, out _));
-            for (var round = 0; round < runs; round++)
+            foreach (var runner in runners)
             {
-                foreach (var setting in Settings)
+                var seconds = Settings.ToDictionary(s => s, _ => new List<double>());
+                var spans = Settings.ToDictionary(s => s, _ => 0L);
+                var rounds = 0;
+                try
                 {
-                    RunOnce(bench, runner, setting, scratchFile, out var elapsed, out var exported);
-                    seconds[setting].Add(elapsed);
-                    spans[setting] = exported;
+                    foreach (var setting in Settings)
+                        runner.Check(bench, RunOnce(bench, runner, setting, scratchFile, out _, out _, interrupt));
+                    for (; rounds < runs; rounds++)
+                    {
+                        foreach (var setting in Settings)
+                        {
+                            RunOnce(bench, runner, setting, scratchFile, out var elapsed, out var exported, interrupt);
+                            seconds[setting].Add(elapsed);
+                            spans[setting] = exported;
+                        }
+                    }
                 }
+                catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+                {
+                    // the rounds that finished under every setting are kept
+                }
+                if (rounds > 0)
+                {
+                    foreach (var setting in Settings)
+                        results.Add(new TracingResult(runner.Mode!, setting, bench, rounds, seconds[setting].Take(rounds).Order().ElementAt(rounds / 2), spans[setting]));
+                }
+                if (interrupt.IsCancellationRequested)
+                    break;
             }
-            foreach (var setting in Settings)
-                results.Add(new TracingResult(runner.Mode!, setting, bench, runs, seconds[setting].Order().ElementAt(runs / 2), spans[setting]));
         }
-        File.Delete(scratchFile);
+        finally
+        {
+            File.Delete(scratchFile);
+        }
         return results;
     }
 
     /// <summary>One run under <paramref name="setting"/>, timed until every span is exported.</summary>
     private static Model.Machine.RunResult RunOnce(BenchCase bench, BenchRunner runner, TracingSetting setting, string scratchFile,
-        out double seconds, out long spans)
+        out double seconds, out long spans, CancellationToken interrupt)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers(); // each timed run starts from a collected heap, as `bench` times them
@@ -78,8 +99,15 @@ public static class TracingBench
             .Build();
         var traced = runner with { Settings = runner.Settings with { Run = runner.Settings.Run with { Tracing = TraceSettings.Sampling(setting.Ratio) } } };
         var clock = Stopwatch.StartNew();
-        var result = traced.RunOnce(bench, out _, measureMemory: false);
-        provider?.ForceFlush();
+        Model.Machine.RunResult result;
+        try
+        {
+            result = traced.RunOnce(bench, out _, measureMemory: false, interrupt);
+        }
+        finally
+        {
+            provider?.ForceFlush();
+        }
         seconds = clock.Elapsed.TotalSeconds;
         provider?.Dispose();
         spans = file is null ? counter.Spans : file.SpansWritten;

@@ -42,7 +42,7 @@ internal static class BenchCommand
             OutputPaths.Check([("--json", parse.GetValue(json))], [("--config", parse.GetValue(config))]);
             var settings = Settings(cli, parse.GetValue(config), parse.GetValue(set) ?? []);
             if (parse.GetValue(tracing))
-                return Tracing(parse, output, settings, faults, runs, cpus, only, modes, engines, json);
+                return Tracing(parse, output, settings, faults, runs, cpus, only, modes, engines, json, cli.Interrupt);
             var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : BenchWorkloads.Names;
             var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
             var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
@@ -51,18 +51,22 @@ internal static class BenchCommand
             foreach (var name in names)
             {
                 var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 1_000_000, parse.GetValue(cpus) ?? 4, settings.Workload.Machine);
-                foreach (var runner in timed.Runners)
-                    results.Add(Measure(bench, parse.GetValue(runs) ?? 5, runner));
+                foreach (var runner in timed.Runners.TakeWhile(_ => !cli.Interrupt.IsCancellationRequested))
+                {
+                    if (Measure(bench, parse.GetValue(runs) ?? 5, runner, cli.Interrupt) is { } measured)
+                        results.Add(measured);
+                }
             }
-            CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.Write(output, results), () => BenchReport.Json(results));
-            return ExitCodes.Ok;
+            var partial = cli.Interrupt.IsCancellationRequested;
+            CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.Write(output, results, partial), () => BenchReport.Json(results, partial));
+            return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
         });
         return command;
     }
 
     /// <summary>bench --tracing: each chosen workload (demand-zero by default) in each actor mode, under every tracing setting.</summary>
     private static int Tracing(ParseResult parse, TextWriter output, SimSettings settings, Option<int?> faults, Option<int?> runs, Option<int?> cpus,
-        Option<string[]> only, Option<string[]> modes, Option<string[]> engines, Option<string?> json)
+        Option<string[]> only, Option<string[]> modes, Option<string[]> engines, Option<string?> json, CancellationToken interrupt)
     {
         if (parse.GetValue(engines) is { Length: > 0 } e && !e.Contains(MachineActor.EngineName))
             throw new ConfigException("--tracing", null, "only the actor engine is traced; leave out --engine reference");
@@ -71,13 +75,14 @@ internal static class BenchCommand
         using var timed = new BenchEngines(reference: false, actorModes, DeterministicSettings(settings), LiveSettings(settings));
         var scratch = Path.Combine(Path.GetTempPath(), $"faultsim-bench-{Environment.ProcessId}.trace.json");
         var results = new List<TracingResult>();
-        foreach (var name in names)
+        foreach (var name in names.TakeWhile(_ => !interrupt.IsCancellationRequested))
         {
             var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 100_000, parse.GetValue(cpus) ?? 4, settings.Workload.Machine);
-            results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, timed.Runners, scratch));
+            results.AddRange(TracingBench.Measure(bench, parse.GetValue(runs) ?? 5, timed.Runners, scratch, interrupt));
         }
-        CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.WriteTracing(output, results), () => BenchReport.TracingJson(results));
-        return ExitCodes.Ok;
+        var partial = interrupt.IsCancellationRequested;
+        CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.WriteTracing(output, results, partial), () => BenchReport.TracingJson(results, partial));
+        return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 
     /// <summary>A deterministic run as `faultsim run` makes one: the default config's latencies on the virtual clock (the OTEL_* variables play no part).</summary>
@@ -100,13 +105,12 @@ internal static class BenchCommand
         var settings = SimSettings.From(loaded, environment: _ => null);
         var machine = settings.Workload.Machine;
         var bugs = settings.Actors.Run.Bugs;
-        string[] bugKeys = ["wake-before-pte", "free-before-acks", "no-leader-election", "cow-ignore-refcount", "skip-one-invalidation", "lose-waiter-on-restart", "publish-before-flush"];
         var changes = machine.Frames != 0 ? "faultsim.machine.frames"
             : machine.Disk.ReadErrorRate > 0 ? "faultsim.machine.disk.read-error-rate"
             : machine.Disk.BadPages.Length > 0 ? "faultsim.machine.disk.bad-pages"
             : settings.Actors.Run.LoaderCrashRate > 0 ? "faultsim.chaos.loader-crash-rate"
             : bugs != Faultsim.Actors.Machine.PlantedBugs.None
-                ? "faultsim.bugs." + bugKeys.First(k => loaded.Merged.GetString("faultsim.bugs." + k) is "on" or "true" or "yes")
+                ? "faultsim.bugs." + SimSettings.BugKeys.First(k => loaded.Merged.GetString("faultsim.bugs." + k) is "on" or "true" or "yes")
                 : null;
         if (changes is not null)
             throw loaded.Error(changes, $"{changes}: bench times workloads of a known number of faults, and this changes it; leave it at its default for bench (`faultsim run` runs with it)");
@@ -120,9 +124,19 @@ internal static class BenchCommand
     /// then timed runs from a collected heap, each followed by a measurement of Akka.NET's ceiling in the same mode; the
     /// medians give the rates.
     /// </summary>
-    private static BenchResult Measure(BenchCase bench, int runs, BenchRunner runner)
+    /// <returns>The medians; with an interruption (<paramref name="interrupt"/>) those of the timed runs that finished, null if none did.</returns>
+    private static BenchResult? Measure(BenchCase bench, int runs, BenchRunner runner, CancellationToken interrupt)
     {
-        var warm = runner.RunOnce(bench, out var bytesPerPage);
+        RunResult warm;
+        double bytesPerPage;
+        try
+        {
+            warm = runner.RunOnce(bench, out bytesPerPage, interrupt: interrupt);
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            return null;
+        }
         runner.Check(bench, warm);
         var seconds = new double[runs];
         var ceiling = new double[runs];
@@ -133,7 +147,19 @@ internal static class BenchCommand
             GC.Collect();
             GC.WaitForPendingFinalizers();
             var clock = Stopwatch.StartNew();
-            runner.RunOnce(bench, out _, measureMemory: false);
+            try
+            {
+                runner.RunOnce(bench, out _, measureMemory: false, interrupt);
+            }
+            catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+            {
+                if (i == 0)
+                    return null;
+                runs = i; // the runs that finished
+                Array.Resize(ref seconds, runs);
+                Array.Resize(ref ceiling, runs);
+                break;
+            }
             seconds[i] = clock.Elapsed.TotalSeconds;
             if (runner.Ceiling is { } akka)
             {

@@ -21,10 +21,19 @@ public static class ExitCodes
     /// waited past faultsim.actors.wait-bound in a live run. One line on stderr says which actor, state and message.
     /// </summary>
     public const int InternalError = 70;
+    /// <summary>
+    /// The user interrupted the command (Ctrl-C, SIGINT): it stopped at once, printed what it had done (marked partial),
+    /// wrote its outputs whole with "partial": true, and exits 128 + SIGINT, as a shell reports a process Ctrl-C ended.
+    /// </summary>
+    public const int Interrupted = 130;
 
-    /// <summary>A run's exit code: 70 for a crash, 1 for a violation (or a run that stopped making progress), 3 for a limit reached first, else 0.</summary>
+    /// <summary>
+    /// A run's exit code: 70 for a crash, 1 for a violation (or a run that stopped making progress), 130 for an
+    /// interruption, 3 for a limit reached first, else 0.
+    /// </summary>
     public static int Of(RunReport report) =>
-        report.Crash is not null ? InternalError : report.Failed ? Violation : report.StoppedAt is not null ? StoppedAtLimit : Ok;
+        report.Crash is not null ? InternalError : report.Failed ? Violation : report.Interrupted ? Interrupted
+        : report.StoppedAt is not null ? StoppedAtLimit : Ok;
 
     /// <summary>A run's exit code, after the one line on stderr a crash gets (as a live run's crash does).</summary>
     public static int Of(RunReport report, TextWriter error)

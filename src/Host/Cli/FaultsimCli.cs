@@ -21,14 +21,15 @@ public static class FaultsimCli
         Run(args, output, error, Environment.GetEnvironmentVariable);
 
     /// <param name="environment">Reads an environment variable (FAULTSIM_DEBUG); the process's own by default.</param>
-    public static int Run(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment)
+    /// <param name="interrupt">Cancelled when the user interrupts (the process's SIGINT): the command stops, reports what it did, and exits 130.</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment, CancellationToken interrupt = default)
     {
         var verbose = new Option<bool>("--verbose")
         {
             Description = $"Show the stack trace of an unexpected error (as {DebugVariable}=1 does)",
             Recursive = true,
         };
-        var cli = new CliContext(output, error, environment);
+        var cli = new CliContext(output, error, environment, interrupt);
         var root = new RootCommand("faultsim: an actor-based simulator of how a multiprocessor OS handles page faults.")
         {
             RunCommand.Create(cli),

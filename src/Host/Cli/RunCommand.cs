@@ -68,7 +68,7 @@ internal static class RunCommand
             }
 
             using var eventFile = OpenEvents(settings, parse.GetValue(events), output);
-            var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error, eventFile, output);
+            var (report, trace) = RunTraced(settings, workload, parse.GetValue(traceFile), error, eventFile, output, cli.Interrupt);
             eventFile?.Finish("--events");
             var source = refsText is not null ? $"reference string {refsText}" : configPath ?? ConfigLoader.EmbeddedOrigin;
             Report(output, parse.GetValue(json), report, workload, settings, source, trace, alwaysLog: false,
@@ -94,21 +94,26 @@ internal static class RunCommand
     /// </summary>
     /// <param name="events">Receives every event as it happens (--events FILE).</param>
     /// <param name="output">Standard output, where a trace file of "-" goes.</param>
+    /// <param name="interrupt">The user's Ctrl-C: the run stops and reports what it did (partial), and the trace file is marked partial.</param>
     internal static (RunReport Report, TraceFileSummary? Trace) RunTraced(SimSettings settings, Workload workload, string? traceFile, TextWriter error,
-        EventFile? events = null, TextWriter? output = null)
+        EventFile? events = null, TextWriter? output = null, CancellationToken interrupt = default)
     {
         if (settings.Engine != MachineActor.EngineName)
         {
             if (traceFile is not null)
                 throw new ConfigException("--trace-file", null, "the reference engine records no spans; run the actor engine (--engine actors)");
-            return (Run(settings, workload, events), null);
+            return (Run(settings, workload, events, interrupt), null);
         }
         if (traceFile is not null && settings.Telemetry.TraceRatio == 0)
             settings = settings.WithTraceRatio(1);
         RunReport report;
         var telemetry = TelemetryHost.Start(settings.Telemetry, traceFile, error, output);
         using (telemetry)
-            report = Run(settings, workload, events);
+        {
+            report = Run(settings, workload, events, interrupt);
+            if (report.Interrupted)
+                telemetry.MarkPartial();
+        }
         return (report, traceFile is null ? null : new TraceFileSummary(traceFile, telemetry.TraceFileEvents));
     }
 
@@ -129,11 +134,11 @@ internal static class RunCommand
         }, () => RunJson.Serialize(report, settings.Engine), outputTaken);
 
     /// <summary>Runs the workload; a workload error found while running points into the file its script came from.</summary>
-    internal static RunReport Run(SimSettings settings, Workload workload, EventFile? events = null)
+    internal static RunReport Run(SimSettings settings, Workload workload, EventFile? events = null, CancellationToken interrupt = default)
     {
         try
         {
-            return Runner.Run(settings, workload, settings.Seed, sink: events);
+            return Runner.Run(settings, workload, settings.Seed, sink: events, interrupt: interrupt);
         }
         catch (WorkloadException ex) when (ex.Line is not null)
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Faultsim.Host.Output;
 using Faultsim.Host.Running;
+using Faultsim.Host.Configuration;
 using Faultsim.Host.Scenarios;
 using Spectre.Console;
 
@@ -41,14 +42,24 @@ internal static class ScenarioCommands
             HelpName = "DIR",
         };
         var noShrink = new Option<bool>("--no-shrink") { Description = "Write the failing seed's run as it is, without shrinking it to a minimal reproducer" };
+        var power = new Option<bool>("--power")
+        {
+            Description = "Measure the search's power instead: for every planted bug and strategy (random, PCT d=1..3 on its scenario, swarm), the seeds to the first catch over --ranges independent seed ranges of at most --seeds (default 10000)",
+        };
+        var ranges = CommonOptions.Count("--ranges", "With --power: independent seed ranges per bug and strategy (default 20)", 1, 1000);
+        var bugs = new Option<string[]>("--bug") { Description = "With --power: measure only these planted bugs (repeatable; default every one)", HelpName = "NAME" };
+        bugs.AcceptOnlyFromAmong([.. SimSettings.BugKeys]);
         var command = new Command("explore",
             "Run a scenario (or a swarm draw per seed) over many seeds until one violates an invariant (exit 1), reaches the step limit (exit 3) or crashes the simulation (exit 70), or none does (exit 0)")
         {
-            scenario, swarm, seeds, strategy, config, set, threads, maxSteps, write, outDir, noShrink,
+            scenario, swarm, seeds, strategy, config, set, threads, maxSteps, write, outDir, noShrink, power, ranges, bugs,
         };
-        OneSource(command, scenario, swarm);
+        OneSource(command, scenario, swarm, power);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(power))
+                return Power(cli, parse.GetValue(bugs) is { Length: > 0 } chosen ? chosen : SimSettings.BugKeys, parse.GetValue(ranges) ?? 20,
+                    parse.GetValue(seeds) ?? 10_000, parse.GetValue(threads) ?? Environment.ProcessorCount, parse.GetValue(set) ?? []);
             OutputPaths.Check([("--write-scenario", parse.GetValue(write))], [("--config", parse.GetValue(config)), ("--scenario", parse.GetValue(scenario))]);
             var overrides = Overrides(parse, set, strategy, maxSteps, "explore.max-steps");
             var source = ExploreSource.Of(parse.GetValue(scenario), parse.GetValue(swarm), overrides, parse.GetValue(config), cli.Environment);
@@ -59,20 +70,28 @@ internal static class ScenarioCommands
             var directory = parse.GetValue(outDir) ?? Reproducers.DefaultDirectory;
             Reproducers.Check(directory);
             var outcome = WithProgress(output, count, report =>
-                Explorer.Explore(source.Settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report));
+                Explorer.Explore(source.Settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report, cli.Interrupt));
             var speed = $"{outcome.SeedsRun:N0} seeds in {outcome.Elapsed.TotalSeconds:F1} s ({outcome.SeedsPerSecond:N0} seeds/s)";
+            if (outcome.Interrupted && outcome.Failure is null)
+            {
+                output.WriteLine($"interrupted (SIGINT): partial: no violation in the {outcome.SeedsRun:N0} of {count:N0} seeds of {source.Name} that finished" +
+                    $" — seeds 1 to {outcome.PassedThrough:N0} all passed{(outcome.SeedsRun > outcome.PassedThrough ? $", and {outcome.SeedsRun - outcome.PassedThrough:N0} above" : "")}: {speed}");
+                output.WriteLine(outcome.Coverage.Summary(outcome.PassedThrough));
+                return ExitCodes.Interrupted;
+            }
             if (outcome.Failure is not { } failure)
             {
                 output.WriteLine($"no violation in {count:N0} seeds of {source.Name}{source.Tally()}: {speed}");
+                output.WriteLine(outcome.Coverage.Summary(count));
                 return ExitCodes.Ok;
             }
             ExploreReport.WriteFailure(output, source.Title(failure.Seed), source.Argument, parse.GetValue(set) ?? [], outcome.FailureSettings!, failure,
                 parse.GetValue(config));
             if (parse.GetValue(write) is { } path)
                 source.Write(path, failure.Seed, output);
-            if (failure.Failed)
-                Reproducers.Write(output, directory, !parse.GetValue(noShrink), source.Title(failure.Seed), source.Text(failure.Seed), overrides, failure,
-                    outcome.FailureSettings!.Explore.ShrinkMaxRuns);
+            if (failure.Failed) // (interrupted, it is written as it failed: shrinking would run on)
+                Reproducers.Write(output, directory, !parse.GetValue(noShrink) && !outcome.Interrupted, source.Title(failure.Seed), source.Text(failure.Seed),
+                    overrides, failure, outcome.FailureSettings!.Explore.ShrinkMaxRuns);
             output.WriteLine(speed);
             return ExitCodes.Of(failure, error);
         });
@@ -108,7 +127,7 @@ internal static class ScenarioCommands
             if (writePath is { } path)
                 source.Write(path, at, output);
             using var eventFile = RunCommand.OpenEvents(settings, eventsPath, output);
-            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, tracePath, error, eventFile, output);
+            var (report, trace) = RunCommand.RunTraced(settings, settings.Workload, tracePath, error, eventFile, output, cli.Interrupt);
             eventFile?.Finish("--events");
             RunCommand.Report(output, jsonPath, report, settings.Workload, settings, source.Title(at), trace, alwaysLog: true,
                 OutputPaths.AnyToStandardOutput(eventsPath, tracePath));
@@ -134,11 +153,26 @@ internal static class ScenarioCommands
         HelpName = "FILE",
     };
 
-    /// <summary>A command runs either a scenario or swarm draws: exactly one of the two.</summary>
-    private static void OneSource(Command command, Option<string?> scenario, Option<bool> swarm) =>
+    /// <summary>explore --power: the search-power table, exit 0 (130 if interrupted).</summary>
+    private static int Power(CliContext cli, IReadOnlyList<string> bugs, int ranges, long maxSeeds, int threads, IReadOnlyList<string> overrides)
+    {
+        var rows = SearchPower.Measure(bugs, ranges, maxSeeds, threads, overrides, interrupt: cli.Interrupt);
+        var partial = cli.Interrupt.IsCancellationRequested;
+        PowerReport.Write(cli.Output, rows, ranges, maxSeeds, partial);
+        return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
+    }
+
+    /// <summary>A command runs either a scenario or swarm draws: exactly one of the two (explore --power runs its own).</summary>
+    private static void OneSource(Command command, Option<string?> scenario, Option<bool> swarm, Option<bool>? power = null) =>
         command.Validators.Add(result =>
         {
             var (named, drawn) = (result.GetResult(scenario) is not null, result.GetValue(swarm));
+            if (power is not null && result.GetValue(power))
+            {
+                if (named || drawn)
+                    result.AddError("--power measures every planted bug on its own scenario and on swarm draws: leave out --scenario and --swarm");
+                return;
+            }
             if (named == drawn)
                 result.AddError(named
                     ? "--scenario and --swarm exclude each other: give a scenario, or --swarm for a draw per seed"

@@ -36,12 +36,19 @@ public sealed class HoconSourceMap
     /// <summary>Every key path set in the text (objects and values), e.g. "faultsim.machine.cpus".</summary>
     public IEnumerable<string> Keys => _keyLines.Keys;
 
+    /// <summary>The control characters a config may not hold: all but tab and the line ends (a form feed or a vertical tab hangs Akka's parser).</summary>
+    private static readonly System.Buffers.SearchValues<char> ForbiddenControls = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(1, 0x9f).Select(c => (char)c).Where(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r'))]);
+
     /// <summary>Scans <paramref name="text"/>; throws <see cref="ConfigException"/> at the first malformed line.</summary>
     public static HoconSourceMap Scan(string origin, string text, bool hasLines = true)
     {
         var map = new HoconSourceMap(origin, text, hasLines);
         if (text.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
             throw map.Error(1 + text.AsSpan(0, nul).Count('\n'), "has a NUL byte: a config is text (is this a binary file?)");
+        if (text.AsSpan().IndexOfAny(ForbiddenControls) is var control and >= 0)
+            throw map.Error(1 + text.AsSpan(0, control).Count('\n'),
+                $"has the control character U+{(int)text[control]:X4}, which Akka's HOCON parser does not take: replace it by a space or remove it");
         map.SkipSpace(newlines: true);
         if (map.Peek() == '{')
         {

@@ -87,10 +87,18 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         ReclaimThrottle = l.DurationNanos("reclaim-throttle"),
     };
 
+    /// <summary>The keys of faultsim.bugs, in the order of <see cref="PlantedBugs"/>' fields.</summary>
+    public static readonly IReadOnlyList<string> BugKeys =
+    [
+        "wake-before-pte", "free-before-acks", "no-leader-election", "cow-ignore-refcount", "skip-one-invalidation",
+        "lose-waiter-on-restart", "publish-before-flush", "map-over-present", "skip-vma-recheck", "forced-write-in-page-cache",
+        "ack-before-drain", "wake-late-follower",
+    ];
+
     private static PlantedBugs ReadBugs(ConfigReader b) => new(
-        b.Bool("wake-before-pte"), b.Bool("free-before-acks"), b.Bool("no-leader-election"),
-        b.Bool("cow-ignore-refcount"), b.Bool("skip-one-invalidation"), b.Bool("lose-waiter-on-restart"),
-        b.Bool("publish-before-flush"), b.Bool("map-over-present"));
+        b.Bool(BugKeys[0]), b.Bool(BugKeys[1]), b.Bool(BugKeys[2]), b.Bool(BugKeys[3]), b.Bool(BugKeys[4]),
+        b.Bool(BugKeys[5]), b.Bool(BugKeys[6]), b.Bool(BugKeys[7]), b.Bool(BugKeys[8]), b.Bool(BugKeys[9]),
+        b.Bool(BugKeys[10]), b.Bool(BugKeys[11]));
 
     private static MachineSpec ReadMachine(ConfigReader root)
     {

@@ -47,10 +47,12 @@ public sealed record BenchResult(string Engine, BenchCase Case, int Runs, double
 /// <summary>Prints benchmark figures as a table, or as JSON for scripts.</summary>
 public static class BenchReport
 {
-    public static void Write(TextWriter writer, IReadOnlyList<BenchResult> results)
+    /// <param name="partial">Whether the user interrupted the bench: the figures are those of the runs that finished.</param>
+    public static void Write(TextWriter writer, IReadOnlyList<BenchResult> results, bool partial = false)
     {
         var console = Terminal.On(writer);
-        var table = new Table().Border(TableBorder.Rounded).Title("faultsim bench (median of the timed runs)");
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title(partial ? "faultsim bench — partial: interrupted (SIGINT); medians of the timed runs that finished" : "faultsim bench (median of the timed runs)");
         table.AddColumn("engine");
         table.AddColumn("workload");
         foreach (var name in new[] { "faults", "accesses", "median", "faults/s", "accesses/s", "msgs/fault", "B/page" })
@@ -101,12 +103,14 @@ public static class BenchReport
         return table;
     }
 
-    public static string Json(IReadOnlyList<BenchResult> results)
+    /// <param name="partial">Whether the user interrupted the bench ("partial": true): the results are of the runs that finished.</param>
+    public static string Json(IReadOnlyList<BenchResult> results, bool partial = false)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
+            json.WriteBoolean("partial", partial);
             json.WriteNumber("cores", Environment.ProcessorCount);
             json.WriteStartArray("results");
             foreach (var r in results)
@@ -167,10 +171,12 @@ public static class BenchReport
     }
 
     /// <summary>bench --tracing: faults per second under each tracing setting, against tracing off in the same mode.</summary>
-    public static void WriteTracing(TextWriter writer, IReadOnlyList<TracingResult> results)
+    public static void WriteTracing(TextWriter writer, IReadOnlyList<TracingResult> results, bool partial = false)
     {
         var console = Terminal.On(writer);
-        var table = new Table().Border(TableBorder.Rounded).Title("faultsim bench --tracing (median of the timed runs)");
+        var table = new Table().Border(TableBorder.Rounded).Title(partial
+            ? "faultsim bench --tracing — partial: interrupted (SIGINT); medians of the rounds that finished"
+            : "faultsim bench --tracing (median of the timed runs)");
         table.AddColumn("mode");
         table.AddColumn("workload");
         table.AddColumn("tracing");
@@ -185,17 +191,20 @@ public static class BenchReport
                 r.Setting.Slowdown == 0 ? "" : $"≤ {r.Setting.Slowdown:0.##}×: {(slowdown <= r.Setting.Slowdown ? "met" : "[red]missed[/]")}");
         }
         console.Write(table);
+        if (results.Count == 0)
+            return;
         console.MarkupLine($"  {Markup.Escape(results[0].Case.Name)}: {Markup.Escape(results[0].Case.Description)}; {results[0].Runs} timed runs per setting");
         console.MarkupLine("  sdk settings export through OpenTelemetry's batch processor to an exporter that only counts; file writes the Chrome trace file");
         console.MarkupLine($"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
     }
 
-    public static string TracingJson(IReadOnlyList<TracingResult> results)
+    public static string TracingJson(IReadOnlyList<TracingResult> results, bool partial = false)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
+            json.WriteBoolean("partial", partial);
             json.WriteNumber("cores", Environment.ProcessorCount);
             json.WriteStartArray("tracing");
             foreach (var r in results)

@@ -9,7 +9,7 @@ namespace Faultsim.Host.Output;
 /// <summary>
 /// The figures of a run as JSON for scripts. The names are a contract: engine, seed, cpus,
 /// faults.{minor,major,total,cow,segv,…}, disk.reads, tlb.{hits,misses,shootdowns}, ipis, and
-/// the same per process under processes[i]; never_started; events.{count,hash}, limit, violation, latency.
+/// the same per process under processes[i]; never_started; events.{count,hash}, partial (Ctrl-C), limit, violation, latency.
 /// </summary>
 public static class RunJson
 {
@@ -21,9 +21,14 @@ public static class RunJson
             json.WriteStartObject();
             json.WriteString("engine", engine);
             json.WriteNumber("seed", report.Seed);
+            json.WriteBoolean("partial", report.Interrupted);
+            if (report.Interrupted)
+                json.WriteString("stopped", Interruption(report));
             if (report.Result is { } result)
                 WriteResult(json, result);
-            else
+            else if (report.Interrupted && report.Log is { } log)
+                WriteSoFar(json, log.Tally);
+            else if (!report.Interrupted)
                 json.WriteString("stopped", report.Crash ?? (report.Violation is null ? report.StoppedAt?.Message : null) ?? "at the first violation");
             WriteVerdict(json, report);
             json.WriteEndObject();
@@ -76,6 +81,33 @@ public static class RunJson
         json.WriteEndArray();
     }
 
+    /// <summary>What an interrupted run's report says of where it stopped.</summary>
+    public static string Interruption(RunReport report) =>
+        report.Result is { } result
+            ? $"interrupted (SIGINT) after {result.Steps:N0} steps: the figures are those so far"
+            : $"interrupted (SIGINT) after {(report.Steps > 0 ? $"{report.Steps:N0} messages and " : "")}{report.Log?.Count ?? 0:N0} events: the figures are those its events show so far";
+
+    /// <summary>
+    /// An interrupted actor run's figures, from its events: the names and meanings of a finished run's, those that events
+    /// do not show (accesses, TLB hits and misses, pages zeroed and copied, disk writes) left out.
+    /// </summary>
+    private static void WriteSoFar(Utf8JsonWriter json, Faultsim.Model.Checking.EventTally tally)
+    {
+        var c = tally.Totals;
+        WriteFaults(json, c);
+        json.WriteStartObject("pages");
+        json.WriteNumber("evicted", c.PagesEvicted);
+        json.WriteEndObject();
+        json.WriteStartObject("disk");
+        json.WriteNumber("reads", c.DiskReads);
+        json.WriteEndObject();
+        json.WriteStartObject("tlb");
+        json.WriteNumber("shootdowns", c.Shootdowns);
+        json.WriteEndObject();
+        json.WriteNumber("ipis", c.Ipis);
+        json.WriteNumber("syscalls", tally.Syscalls);
+    }
+
     private static void WriteVerdict(Utf8JsonWriter json, RunReport report)
     {
         json.WriteStartObject("events");
@@ -110,21 +142,7 @@ public static class RunJson
 
     private static void WriteCounters(Utf8JsonWriter json, Counters c)
     {
-        json.WriteStartObject("faults");
-        json.WriteNumber("minor", c.Minor);
-        json.WriteNumber("major", c.Major);
-        json.WriteNumber("total", c.Total);
-        json.WriteNumber("cow", c.Cow);
-        json.WriteNumber("segv", c.Segv);
-        json.WriteNumber("bus", c.Bus);
-        json.WriteNumber("efault", c.Efault);
-        json.WriteNumber("oops", c.Oops);
-        json.WriteNumber("spurious", c.Spurious);
-        json.WriteStartObject("by_resolution");
-        foreach (var kind in Enum.GetValues<ResolutionKind>())
-            json.WriteNumber(Names.Of(kind), c[kind]);
-        json.WriteEndObject();
-        json.WriteEndObject();
+        WriteFaults(json, c);
         json.WriteStartObject("pages");
         json.WriteNumber("zeroed", c.PagesZeroed);
         json.WriteNumber("copied", c.PagesCopied);
@@ -142,5 +160,24 @@ public static class RunJson
         json.WriteNumber("ipis", c.Ipis);
         json.WriteNumber("accesses", c.Accesses);
         json.WriteNumber("syscall_errors", c.SyscallErrors);
+    }
+
+    private static void WriteFaults(Utf8JsonWriter json, Counters c)
+    {
+        json.WriteStartObject("faults");
+        json.WriteNumber("minor", c.Minor);
+        json.WriteNumber("major", c.Major);
+        json.WriteNumber("total", c.Total);
+        json.WriteNumber("cow", c.Cow);
+        json.WriteNumber("segv", c.Segv);
+        json.WriteNumber("bus", c.Bus);
+        json.WriteNumber("efault", c.Efault);
+        json.WriteNumber("oops", c.Oops);
+        json.WriteNumber("spurious", c.Spurious);
+        json.WriteStartObject("by_resolution");
+        foreach (var kind in Enum.GetValues<ResolutionKind>())
+            json.WriteNumber(Names.Of(kind), c[kind]);
+        json.WriteEndObject();
+        json.WriteEndObject();
     }
 }

@@ -24,9 +24,13 @@ public static class RunSummary
         console.WriteLine();
         if (report.Result is not { } result)
         {
+            if (report.Interrupted && report.Log is { } soFar)
+                SoFar(console, soFar.Tally);
             Verdict(console, report);
             return;
         }
+        if (result.Interrupted)
+            console.MarkupLine("[yellow]partial: the figures so far[/]");
         console.Write(ProcessTable(result));
         console.Write(ResolutionTable(result.Totals));
         var t = result.Totals;
@@ -54,7 +58,10 @@ public static class RunSummary
     /// <summary>The monitor's verdict: the violation, or why the run stopped, or that the invariants held.</summary>
     public static void Verdict(IAnsiConsole console, RunReport report)
     {
-        if (report.Violation is { } violation)
+        if (report.Interrupted)
+            console.MarkupLine($"[yellow bold]{Markup.Escape(RunJson.Interruption(report))}[/]" +
+                (report.Log is null ? "" : "; every invariant held up to there"));
+        else if (report.Violation is { } violation)
             console.MarkupLine($"[red bold]{Markup.Escape(violation.ToString())}[/] (event {violation.AtEvent})");
         else if (report.Crash is { } crash)
             console.MarkupLine($"[red bold]{Markup.Escape(crash)}[/]");
@@ -62,6 +69,16 @@ public static class RunSummary
             console.MarkupLine($"[yellow bold]{Markup.Escape(limit.Message)}[/]; every invariant held up to there ({report.Steps:N0} messages)");
         else if (report.Log is not null)
             console.MarkupLine("[green]every invariant held[/]");
+    }
+
+    /// <summary>An interrupted actor run's figures, as its events show them (its actors are never asked for their counters).</summary>
+    private static void SoFar(IAnsiConsole console, Faultsim.Model.Checking.EventTally tally)
+    {
+        var t = tally.Totals;
+        console.MarkupLine("[yellow]partial: the figures its events show so far[/]");
+        console.Write(ResolutionTable(t));
+        console.MarkupLine($"faults {t.Total:N0} ({t.Minor:N0} minor, {t.Major:N0} major); {t.Shootdowns:N0} shootdowns, {t.Ipis:N0} IPIs; " +
+            $"disk {t.DiskReads:N0} reads; pages {t.PagesEvicted:N0} evicted; {tally.Syscalls:N0} system calls");
     }
 
     private static Table LatencyTable(RunResult result)

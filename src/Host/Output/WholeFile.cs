@@ -36,6 +36,7 @@ public sealed class WholeFile : IDisposable
     public static WholeFile Create(string option, string path)
     {
         var temporary = TemporaryFor(path);
+        RemoveStale(path);
         try
         {
             return new WholeFile(option, path, temporary, new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16));
@@ -43,6 +44,48 @@ public sealed class WholeFile : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw OutputPaths.CannotWrite(option, path, e);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of <paramref name="path"/> that killed runs left (their process is gone): a run killed
+    /// mid-write leaves its temporary file, and the next write of the same file clears it. A file whose process still runs
+    /// (or whose number a new process took) is left alone.
+    /// </summary>
+    private static void RemoveStale(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var (directory, name) = (System.IO.Path.GetDirectoryName(full)!, System.IO.Path.GetFileName(full));
+        try
+        {
+            foreach (var stale in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
+            {
+                var pid = System.IO.Path.GetFileName(stale)[(name.Length + 2)..^".tmp".Length];
+                if (int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+                    && id != Environment.ProcessId && !Running(id))
+                    File.Delete(stale);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a directory that cannot be listed, or a file another process holds: the write itself says what is wrong, if anything
+        }
+    }
+
+    private static bool Running(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -12,6 +12,15 @@ public sealed record ExploreOutcome(RunReport? Failure, long SeedsRun, TimeSpan 
 
     /// <summary>The settings the failing seed ran with (its own draw, under --swarm); null if none failed.</summary>
     public SimSettings? FailureSettings { get; init; }
+
+    /// <summary>Whether the user interrupted the search (Ctrl-C): the seeds that finished are <see cref="SeedsRun"/>.</summary>
+    public bool Interrupted { get; init; }
+
+    /// <summary>Seeds 1 to this all finished (held every invariant, unless one is <see cref="Failure"/>); 0 if seed 1 did not.</summary>
+    public long PassedThrough { get; init; }
+
+    /// <summary>What the seeds that finished touched of the protocols.</summary>
+    public ExploreCoverage Coverage { get; init; } = new();
 }
 
 /// <summary>
@@ -24,35 +33,65 @@ public sealed record ExploreOutcome(RunReport? Failure, long SeedsRun, TimeSpan 
 public static class Explorer
 {
     /// <summary>One scenario over seeds 1..<paramref name="seeds"/>.</summary>
-    public static ExploreOutcome Explore(SimSettings settings, int seeds, int threads, Action<long>? progress = null) => Explore(_ => settings, seeds, threads, progress);
+    public static ExploreOutcome Explore(SimSettings settings, int seeds, int threads, Action<long>? progress = null, CancellationToken interrupt = default) =>
+        Explore(_ => settings, seeds, threads, progress, interrupt);
 
     /// <summary>Seeds 1..<paramref name="seeds"/>, each with the settings <paramref name="settingsOf"/> gives it, bounded by their explore step limit.</summary>
-    public static ExploreOutcome Explore(Func<ulong, SimSettings> settingsOf, int seeds, int threads, Action<long>? progress = null)
+    /// <param name="interrupt">The user's Ctrl-C: every thread stops at once, the seed it was running not counted.</param>
+    public static ExploreOutcome Explore(Func<ulong, SimSettings> settingsOf, int seeds, int threads, Action<long>? progress = null,
+        CancellationToken interrupt = default)
     {
         var clock = Stopwatch.StartNew();
         RunReport? failure = null;
         SimSettings? failureSettings = null;
         (long Seed, ExceptionDispatchInfo Error)? thrown = null;
-        long lowestFailure = long.MaxValue, run = 0;
+        long lowestFailure = long.MaxValue, run = 0, passedThrough = 0;
+        var finishedAbove = new HashSet<long>(); // seeds finished above passedThrough + 1, which a slower thread still holds
         var gate = new object();
+        var coverage = new ExploreCoverage();
         var workers = Enumerable.Range(0, Math.Max(1, Math.Min(threads, seeds))).Select(t => new Thread(() =>
         {
             using var engine = new DeterministicEngine();
+            var touched = new ExploreCoverage();
+            try
+            {
+                Seeds(t, engine, touched);
+            }
+            finally
+            {
+                lock (gate)
+                    coverage.Add(touched);
+            }
+        })).ToList();
+
+        void Seeds(int t, DeterministicEngine engine, ExploreCoverage touched)
+        {
             for (long seed = 1 + t; seed <= seeds; seed += threads)
             {
                 lock (gate)
                 {
-                    if (seed > lowestFailure)
-                        return; // a lower seed already failed
+                    if (seed > lowestFailure || interrupt.IsCancellationRequested)
+                        return; // a lower seed already failed, or the user stopped the search
                 }
                 try
                 {
                     var settings = settingsOf((ulong)seed);
-                    settings = settings with { StepLimit = settings.Explore.LimitFor(settings.Workload) };
-                    var report = RunOrRefuse(settings, (ulong)seed, engine);
+                    var handled = new Faultsim.Actors.Monitoring.ProtocolCoverage();
+                    settings = settings with
+                    {
+                        StepLimit = settings.Explore.LimitFor(settings.Workload),
+                        Actors = settings.Actors with { Run = settings.Actors.Run with { Coverage = handled } },
+                    };
+                    var report = RunOrRefuse(settings, (ulong)seed, engine, interrupt);
+                    if (report.Interrupted)
+                        return;
+                    touched.Add(seed, handled, report.Log?.Tally.Resolutions ?? []);
                     lock (gate)
                     {
                         run++;
+                        finishedAbove.Add(seed);
+                        while (finishedAbove.Remove(passedThrough + 1))
+                            passedThrough++;
                         if (report.Unfinished && seed < lowestFailure)
                             (lowestFailure, failure, failureSettings, thrown) = (seed, report, settings, null);
                     }
@@ -67,21 +106,27 @@ public static class Explorer
                 }
                 progress?.Invoke(Interlocked.Read(ref run));
             }
-        })).ToList();
+        }
         foreach (var worker in workers)
             worker.Start();
         foreach (var worker in workers)
             worker.Join();
         thrown?.Error.Throw();
-        return new ExploreOutcome(failure, run, clock.Elapsed) { FailureSettings = failureSettings };
+        return new ExploreOutcome(failure, run, clock.Elapsed)
+        {
+            FailureSettings = failureSettings,
+            Interrupted = interrupt.IsCancellationRequested,
+            PassedThrough = Math.Min(passedThrough, lowestFailure - 1),
+            Coverage = coverage,
+        };
     }
 
     /// <summary>A seed's run; a workload the run finds bad (it deadlocks) is bad input at its line of the workload's file.</summary>
-    private static RunReport RunOrRefuse(SimSettings settings, ulong seed, DeterministicEngine engine)
+    private static RunReport RunOrRefuse(SimSettings settings, ulong seed, DeterministicEngine engine, CancellationToken interrupt)
     {
         try
         {
-            return Runner.Run(settings, settings.Workload, seed, engine);
+            return Runner.Run(settings, settings.Workload, seed, engine, interrupt: interrupt);
         }
         catch (Faultsim.Model.Workloads.WorkloadException e)
         {

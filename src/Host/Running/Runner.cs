@@ -23,11 +23,20 @@ public sealed record RunReport(RunResult? Result, EventLog? Log, Violation? Viol
     /// <summary>The limit the run reached before it finished; null if it reached none.</summary>
     public StepLimit? StoppedAt { get; init; }
 
+    /// <summary>The actors (mailboxes) that ran in a deterministic run; 0 for the others.</summary>
+    public int Mailboxes { get; init; }
+
+    /// <summary>
+    /// Whether the user interrupted the run (Ctrl-C, SIGINT): what it did so far is partial — the reference machine's
+    /// figures so far, or the actor engine's events tallied (<see cref="EventLog.Tally"/>) — and the exit code is 130.
+    /// </summary>
+    public bool Interrupted { get; init; }
+
     /// <summary>Whether the run broke an invariant (invariant 8: it stopped making progress) or crashed: the report shows its log, the exit code is 1 (70 for a crash).</summary>
     public bool Failed => Violation is not null || Crash is not null;
 
-    /// <summary>Whether the run ended before its workload did (a violation, a crash, a limit): the report shows its log.</summary>
-    public bool Unfinished => Failed || StoppedAt is not null;
+    /// <summary>Whether the run ended before its workload did (a violation, a crash, a limit, an interruption): the report shows its log.</summary>
+    public bool Unfinished => Failed || StoppedAt is not null || Interrupted;
 }
 
 /// <summary>Runs a workload on the engine and in the mode the settings say, with every check that applies.</summary>
@@ -37,23 +46,31 @@ public static class Runner
 
     /// <param name="engine">The deterministic engine to reuse (explore runs many seeds on one); one is made if null.</param>
     /// <param name="sink">Receives every event of the log as it happens (an event file, a test's whole log).</param>
-    public static RunReport Run(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine = null, IEventSink? sink = null)
+    /// <param name="interrupt">Cancelled when the user interrupts (Ctrl-C): the run stops at once and reports what it did (<see cref="RunReport.Interrupted"/>).</param>
+    public static RunReport Run(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine = null, IEventSink? sink = null,
+        CancellationToken interrupt = default)
     {
         if (settings.Engine == ReferenceMachine.EngineName)
-            return new RunReport(ReferenceMachine.Run(workload, seed), null, null, 0, seed);
+        {
+            var result = ReferenceMachine.Run(workload, seed, interrupt: interrupt);
+            return new RunReport(result, null, null, 0, seed) { Interrupted = result.Interrupted };
+        }
         var events = new EventLogOptions(Tail: settings.EventTail, Sink: sink);
-        var report = settings.Deterministic ? Deterministic(settings, workload, seed, engine, events) : Live(settings, workload, seed, events);
-        return Check(settings, workload, report);
+        var report = settings.Deterministic ? Deterministic(settings, workload, seed, engine, events, interrupt) : Live(settings, workload, seed, events, interrupt);
+        return report.Interrupted ? report : Check(settings, workload, report);
     }
 
-    private static RunReport Deterministic(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine, EventLogOptions events)
+    private static RunReport Deterministic(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine, EventLogOptions events,
+        CancellationToken interrupt)
     {
         var owned = engine is null ? new DeterministicEngine() : null;
         try
         {
             var limit = settings.StepLimit;
             var used = engine ?? owned!;
-            var run = used.Run(workload, settings.Actors, seed, settings.Explore.StrategyFor(seed), events, limit?.Steps);
+            var run = used.Run(workload, settings.Actors, seed, settings.Explore.StrategyFor(seed), events, limit?.Steps, interrupt: interrupt);
+            if (run.Outcome == DriverOutcome.Interrupted)
+                return new RunReport(null, run.Log, null, run.Steps, seed) { Interrupted = true };
             if (run.Reply is RunFailed failed && !EngineDeadlocked(workload, seed, run, failed))
                 throw new WorkloadException(failed.Line, failed.Message);
             var unfinished = run.Result is null && run.Violation is null;
@@ -63,7 +80,7 @@ public static class Runner
                 run.Log.Monitor.Stopped(run.Log.Count); // nothing left to deliver, and the machine never answered
             if (stoppedAt is not null)
                 CheckProgress(settings, workload, seed, used, run);
-            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Crash = crash, StoppedAt = stoppedAt };
+            return new RunReport(run.Result, run.Log, run.Violation, run.Steps, seed) { Crash = crash, StoppedAt = stoppedAt, Mailboxes = run.Mailboxes };
         }
         finally
         {
@@ -112,12 +129,20 @@ public static class Runner
     /// <summary>The words of a crash, the same on both engines and in every command.</summary>
     public static string CrashOf(string message) => $"the simulation failed: {message}";
 
-    private static RunReport Live(SimSettings settings, Workload workload, ulong seed, EventLogOptions events)
+    private static RunReport Live(SimSettings settings, Workload workload, ulong seed, EventLogOptions events, CancellationToken interrupt)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var log = new EventLog(() => (long)clock.Elapsed.TotalNanoseconds, events.Tail, events.Sink);
-        var result = log.Complete(ActorEngine.Run(workload, settings.Actors with { Run = settings.Actors.Run with { Events = log } }, seed, LiveTimeout));
-        return new RunReport(result, log, log.Violation, 0, seed);
+        try
+        {
+            var result = log.Complete(ActorEngine.Run(workload, settings.Actors with { Run = settings.Actors.Run with { Events = log } }, seed, LiveTimeout,
+                interrupt: interrupt));
+            return new RunReport(result, log, log.Violation, 0, seed);
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            return new RunReport(null, log, null, 0, seed) { Interrupted = true }; // the machine is stopped: its actors record no more
+        }
     }
 
     /// <summary>The checks a workload switched on: counts against the reference machine, files no run may change.</summary>

@@ -58,6 +58,9 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
     /// <summary>Spans written so far.</summary>
     public long SpansWritten { get; private set; }
 
+    /// <summary>Whether the run was interrupted: the file, closed, says "partial": true in its otherData.</summary>
+    public bool Partial { get; set; }
+
     public override ExportResult Export(in Batch<Activity> batch)
     {
         foreach (var span in batch)
@@ -82,6 +85,9 @@ public sealed class ChromeTraceExporter : BaseExporter<Activity>
         foreach (var orphans in _pending.Values) // steps whose root never came: the run was cut short
             Place(OtherLane, orphans);
         _json.WriteEndArray();
+        _json.WriteStartObject("otherData");
+        _json.WriteBoolean("partial", Partial);
+        _json.WriteEndObject();
         _json.WriteEndObject();
         _json.Dispose(); // flushes
         _stream.Dispose();

@@ -54,6 +54,7 @@ public sealed class TelemetryHost : IDisposable
             file = new ChromeTraceExporter(whole.Stream, DateTime.UtcNow);
         }
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>(); // Ctrl-C is the command's, not the host's (the console lifetime would swallow it)
         builder.Configuration.AddEnvironmentVariables(); // the OTLP exporter's own OTEL_* settings (headers, timeout, …)
         var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService(settings.ServiceName));
         if (traces)
@@ -82,6 +83,21 @@ public sealed class TelemetryHost : IDisposable
         var host = builder.Build();
         host.Start();
         return new TelemetryHost(host, file, whole);
+    }
+
+    /// <summary>Marks the trace file partial (the run was interrupted): its JSON says "partial": true when it is closed.</summary>
+    public void MarkPartial()
+    {
+        if (_file is not null)
+            _file.Partial = true;
+    }
+
+    /// <summary>The host lives exactly as long as the command's run: it neither waits for nor takes any signal.</summary>
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>OpenTelemetry's default collector address for the protocol.</summary>

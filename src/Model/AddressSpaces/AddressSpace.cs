@@ -33,7 +33,7 @@ public sealed class AddressSpace(Asid asid)
     /// counts, caches) are the caller's to add.
     /// </summary>
     public FaultInput FaultInputFor(VirtualAddress address, FaultErrorCode code, VirtualAddress stackPointer,
-        StackRules stack, bool inUserCopy, bool zeroPage, Func<FileId, ulong> fileSize)
+        StackRules stack, bool inUserCopy, bool zeroPage, Func<FileId, ulong> fileSize, bool forced = false)
     {
         var vma = Vmas.Find(address);
         return new FaultInput
@@ -47,6 +47,7 @@ public sealed class AddressSpace(Asid asid)
             StackPointer = stackPointer,
             Stack = stack,
             InUserCopy = inUserCopy,
+            Forced = forced,
             ZeroPageEnabled = zeroPage,
         };
     }

@@ -63,6 +63,9 @@ public sealed class InvariantMonitor
             case SimEvent.CowDecided { Reused: true, RefCount: > 1 } cow:
                 Fail(3, $"a COW write to {cow.Page} reused {cow.Frame}, which {cow.RefCount - 1} other mapping(s) still share", seq);
                 break;
+            case SimEvent.PteOutsideVma outside:
+                Fail(4, $"a PTE for {outside.Page} to {outside.Frame} was installed where no VMA maps: a translation came back after its region was unmapped", seq);
+                break;
             case SimEvent.StaleAccess stale:
                 Fail(4, $"{stale.Cpu} accessed {stale.Page} through a translation to {stale.Frame} after the frame was freed or reused", seq);
                 break;

@@ -53,6 +53,12 @@ public abstract record SimEvent
         public override string ToString() => $"{Page}: {Old} -> {New}";
     }
 
+    /// <summary>The PTE just installed for <paramref name="Page"/> lies in no VMA of its address space (the region was unmapped meanwhile).</summary>
+    public sealed record PteOutsideVma(PageKey Page, FrameNumber Frame) : SimEvent
+    {
+        public override string ToString() => $"{Page}: a PTE to {Frame} installed where no VMA maps";
+    }
+
     /// <summary>A waiting fault was woken. <paramref name="Counted"/>: as resolved (not merely to fault again).</summary>
     public sealed record FaultWoken(long Fault, PageKey Page, ResolutionKind Kind, bool Counted, string Outcome) : SimEvent
     {
@@ -75,7 +81,8 @@ public abstract record SimEvent
         public override string ToString() => $"{Cpu} acks shootdown#{Round}";
     }
 
-    public sealed record ShootdownFinished(long Round) : SimEvent
+    /// <summary>A round was acknowledged by every target; it sent <paramref name="Ipis"/> IPIs (what the run counts; not in the line).</summary>
+    public sealed record ShootdownFinished(long Round, int Ipis = 0) : SimEvent
     {
         public override string ToString() => $"shootdown#{Round} complete";
     }

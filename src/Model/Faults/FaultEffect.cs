@@ -71,7 +71,7 @@ public abstract record FaultEffect
         Resolution.PageCacheHit hit => new MapCached(hit.Frame, hit.FromSwapCache),
         Resolution.Major major => new Read(major.Source, major.CopyForWrite),
         Resolution.CowBreak cow => new Copy(cow.Old, BreaksCow: true),
-        Resolution.CowReuse => new Install(InstallRules.Reused(f.Pte), null),
+        Resolution.CowReuse => new Install(InstallRules.Reused(f.Pte, f.Vma!), null),
         Resolution.SigSegv => new Kill(ProcessFate.KilledBySigSegv),
         Resolution.SigBus => new Kill(ProcessFate.KilledBySigBus),
         Resolution.EfaultFixup => Fixup.Instance,
@@ -88,7 +88,7 @@ public abstract record FaultEffect
         _ when CopiesOnSwapIn(vma, access, exclusive) => InstallRules.NewPage(vma),
         MapCached { FromSwapCache: true } or Read { CopyForWrite: false, Source: PageSource.FromSwap } => InstallRules.SwappedIn(vma, access, exclusive),
         MapCached or Read { CopyForWrite: false } or ZeroInPageCache => InstallRules.CachedPage(vma, access),
-        _ => InstallRules.NewPage(vma),
+        _ => InstallRules.NewPage(vma) | (access == AccessKind.Write ? PteFlags.Dirty : PteFlags.None), // a forced write's copy is dirty, if read-only
     };
 
     /// <summary>

@@ -59,7 +59,7 @@ public static class FaultHandler
             return InKernelCopy(f, SegvNoVma);
         if (f.Address < vma.Start)
             return InKernelCopy(f, GrowStack(f, vma));
-        return vma.Permits(f.Code.Access) ? null : InKernelCopy(f, SegvDenied);
+        return vma.Permits(f.Code.Access) || (f.Forced && ForcedAccess.Permits(vma, f.Code.Access)) ? null : InKernelCopy(f, SegvDenied);
     }
 
     /// <summary>A signal the kernel's own user copy (read(2), write(2)) raised is an EFAULT return of the call instead.</summary>

@@ -64,6 +64,9 @@ public readonly record struct FaultInput
     /// <summary>The kernel was inside a user-copy routine (copy_from_user / copy_to_user) with an exception-table entry.</summary>
     public bool InUserCopy { get; init; }
 
+    /// <summary>A forced access (FOLL_FORCE: /proc/PID/mem, ptrace): the VMA is asked by <see cref="ForcedAccess.Permits"/>.</summary>
+    public bool Forced { get; init; }
+
     /// <summary>A non-write fault (read or fetch) on an untouched private anonymous page maps the shared zero page.</summary>
     public bool ZeroPageEnabled { get; init; }
 }

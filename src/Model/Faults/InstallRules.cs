@@ -45,8 +45,8 @@ public static class InstallRules
     public static bool MakesAnonymous(Vma vma, Pte pte) =>
         pte.IsPresent && !vma.IsShared && pte.Frame != FrameNumber.Zero && (vma.IsAnonymous || pte.IsDirty);
 
-    /// <summary>COW reuse (and write-notify): the same frame, now writable and dirty.</summary>
-    public static Pte Reused(Pte pte) => pte.Without(PteFlags.Cow).With(PteFlags.Writable | PteFlags.Dirty);
+    /// <summary>COW reuse (and write-notify): the same frame, now dirty, and writable where the VMA may be written (a forced write's may not).</summary>
+    public static Pte Reused(Pte pte, Vma vma) => pte.Without(PteFlags.Cow).With(PteFlags.Dirty | (vma.CanWrite ? PteFlags.Writable : PteFlags.None));
 
     private static PteFlags Shared(Vma vma, bool writable) =>
         AddressSpace.FlagsFor(vma, writable) | (!writable && !vma.IsShared && vma.CanWrite ? PteFlags.Cow : PteFlags.None);

@@ -27,7 +27,17 @@ public sealed partial class ReferenceMachine
         for (var resolutions = 0; resolutions <= FaultHandler.MaxResolutionsPerAccess;)
         {
             bool present;
-            if (cpu.Tlb.TryLookup(mm.Asid, page, out var cached))
+            if (mode == AccessMode.Forced)
+            {
+                var pte = mm.Pages.Walk(address).Pte; // follow_page: the kernel's own lookup, not the TLB's
+                if (ForcedAccess.Allows(pte, kind, mm.Vmas.Find(address)))
+                {
+                    Perform(process, new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags), address, kind, value);
+                    return Outcome.Done;
+                }
+                present = pte.IsPresent;
+            }
+            else if (cpu.Tlb.TryLookup(mm.Asid, page, out var cached))
             {
                 process.Counters.TlbHits++;
                 if (cached.Allows(kind, mode, _spec.Smap))
@@ -74,7 +84,8 @@ public sealed partial class ReferenceMachine
 
     private FaultInput GatherFaultInput(CpuState cpu, AddressSpace mm, VirtualAddress address, FaultErrorCode code, AccessMode mode)
     {
-        var f = mm.FaultInputFor(address, code, cpu.StackPointer, _spec.Stack, mode == AccessMode.UserCopy, _spec.ZeroPage, _fileTable.Size);
+        var f = mm.FaultInputFor(address, code, cpu.StackPointer, _spec.Stack, mode.ReturnsEfault(), _spec.ZeroPage, _fileTable.Size,
+            forced: mode == AccessMode.Forced);
         return _memory.Complete(f);
     }
 

@@ -63,26 +63,38 @@ public sealed partial class ReferenceMachine
 
     /// <summary>Runs <paramref name="workload"/> to the end. OPT replacement runs it twice: once to learn the future, once to use it.</summary>
     /// <param name="captureMemory">Whether to capture the final memory image (benchmarks skip it).</param>
-    public static RunResult Run(Workload workload, ulong seed, bool captureMemory = true)
+    /// <param name="interrupt">
+    /// Cancelled when the user interrupts: the run stops before its next step and returns the figures so far,
+    /// <see cref="RunResult.Interrupted"/>, without a memory image.
+    /// </param>
+    public static RunResult Run(Workload workload, ulong seed, bool captureMemory = true, CancellationToken interrupt = default)
     {
         WorkloadValidator.Validate(workload);
-        var future = workload.Machine.Policy == ReplacementPolicyKind.Opt ? RecordReferences(workload, seed) : null;
-        return new ReferenceMachine(workload, seed, ReplacementPolicies.Create(workload.Machine.Policy, future)).Execute(captureMemory);
+        var future = workload.Machine.Policy == ReplacementPolicyKind.Opt ? RecordReferences(workload, seed, interrupt) : null;
+        return new ReferenceMachine(workload, seed, ReplacementPolicies.Create(workload.Machine.Policy, future)).Execute(captureMemory, interrupt);
     }
 
     /// <summary>Every page reference of a run, in order (what OPT needs to know of the future).</summary>
-    public static IReadOnlyList<PageKey> RecordReferences(Workload workload, ulong seed)
+    public static IReadOnlyList<PageKey> RecordReferences(Workload workload, ulong seed, CancellationToken interrupt = default)
     {
         WorkloadValidator.Validate(workload);
         var recorder = new RecordingPolicy(new FifoPolicy());
-        new ReferenceMachine(workload, seed, recorder).Execute(captureMemory: false);
+        new ReferenceMachine(workload, seed, recorder).Execute(captureMemory: false, interrupt);
         return recorder.References;
     }
 
-    private RunResult Execute(bool captureMemory)
+    private RunResult Execute(bool captureMemory, CancellationToken interrupt = default)
     {
+        var interrupted = false;
         while (_panic is null && NextCpu() is { } cpu)
+        {
+            if (interrupt.IsCancellationRequested)
+            {
+                interrupted = true;
+                break;
+            }
             Step(cpu);
+        }
         var totals = new Counters();
         foreach (var process in _processes)
         {
@@ -92,8 +104,8 @@ public sealed partial class ReferenceMachine
         return new RunResult(
             EngineName, _seed, _spec.Cpus, totals,
             [.. _processes.Select(p => new ProcessReport(p.Pid, p.Name, p.Fate, p.Counters))],
-            captureMemory ? CaptureMemory() : null,
-            _cpus.Sum(c => c.Program.Steps), _panic) { NeverStarted = [.. _neverStarted] };
+            captureMemory && !interrupted ? CaptureMemory() : null,
+            _cpus.Sum(c => c.Program.Steps), _panic) { NeverStarted = [.. _neverStarted], Interrupted = interrupted };
     }
 
     /// <summary>The CPU that takes the next step under the interleaving, or null when every script is done.</summary>

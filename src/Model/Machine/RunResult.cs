@@ -44,4 +44,7 @@ public sealed record RunResult(
 
     /// <summary>Processes a CPU waited to run that were never forked: their parent ended before its fork.</summary>
     public ImmutableArray<string> NeverStarted { get; init; } = [];
+
+    /// <summary>Whether the user interrupted the run: its figures are those so far (partial), and it has no memory image.</summary>
+    public bool Interrupted { get; init; }
 }

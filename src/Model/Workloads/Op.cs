@@ -12,6 +12,18 @@ public enum AccessMode
     UserCopy,
     /// <summary>The kernel outside any user-copy region (a driver bug): a fault there is an oops.</summary>
     Kernel,
+    /// <summary>
+    /// The kernel forcing an access through /proc/PID/mem or ptrace (get_user_pages with FOLL_FORCE): it may write a
+    /// private mapping the process cannot, through a private copy; a bad address gives EFAULT (<see cref="Faults.ForcedAccess"/>).
+    /// </summary>
+    Forced,
+}
+
+/// <summary>What an access mode means to the fault path.</summary>
+public static class AccessModes
+{
+    /// <summary>Whether a fault the kernel cannot resolve ends the access with EFAULT (a user copy, a forced access) rather than an oops.</summary>
+    public static bool ReturnsEfault(this AccessMode mode) => mode is AccessMode.UserCopy or AccessMode.Forced;
 }
 
 /// <summary>What madvise asks for.</summary>

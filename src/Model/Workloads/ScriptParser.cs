@@ -11,6 +11,7 @@ namespace Faultsim.Model.Workloads;
 /// <code>
 /// run PROCESS                      load|store|fetch TARGET [= VALUE]
 /// sys-read TARGET                  sys-write TARGET          kernel-read|kernel-write TARGET
+/// force-write TARGET [= VALUE]
 /// mmap NAME ADDR LENGTH PROT [anon | file:FILE[+OFFSET]] [shared|private] [growsdown]
 /// munmap RANGE     mprotect RANGE PROT     madvise RANGE dontneed|pageout
 /// fork CHILD       exit                    sp ADDR                 barrier NAME
@@ -19,7 +20,7 @@ namespace Faultsim.Model.Workloads;
 public static class ScriptParser
 {
     public const string Grammar =
-        "run | load | store | fetch | sys-read | sys-write | kernel-read | kernel-write | mmap | munmap | mprotect | madvise | fork | exit | sp | barrier";
+        "run | load | store | fetch | sys-read | sys-write | kernel-read | kernel-write | force-write | mmap | munmap | mprotect | madvise | fork | exit | sp | barrier";
 
     /// <param name="firstLine">The config-file line of the script's first line, so errors point into the file.</param>
     public static ImmutableArray<Op> Parse(string script, int firstLine)
@@ -55,6 +56,7 @@ public static class ScriptParser
                 "sys-write" => AccessOp(AccessKind.Read, AccessMode.UserCopy, allowValue: false),
                 "kernel-read" => AccessOp(AccessKind.Read, AccessMode.Kernel, allowValue: false),
                 "kernel-write" => AccessOp(AccessKind.Write, AccessMode.Kernel, allowValue: true),
+                "force-write" => AccessOp(AccessKind.Write, AccessMode.Forced, allowValue: true),
                 "mmap" => MapOp(),
                 "munmap" => new Op.Unmap(line, Range()),
                 "mprotect" => new Op.Protect(line, Range(), Protection(Word("protection"))),

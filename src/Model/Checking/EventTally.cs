@@ -1,0 +1,59 @@
+using Faultsim.Model.Faults;
+using Faultsim.Model.Machine;
+
+namespace Faultsim.Model.Checking;
+
+/// <summary>
+/// The figures a run's events show as they happen: faults by resolution (minor and major as getrusage counts them),
+/// disk reads, evictions, shootdowns and IPIs, system calls. They are what an interrupted actor run can report — its
+/// actors hold the real counters and are never asked for them — and on a finished run they equal its totals (a test
+/// holds them to that), so the partial figures mean what the whole ones do.
+/// </summary>
+public sealed class EventTally
+{
+    private readonly HashSet<long> _reading = []; // faults that started a disk read and were not yet woken as resolved
+    private readonly Dictionary<long, FaultErrorCode> _raised = [];   // faults raised and not yet resolved: what faulted
+    private readonly HashSet<(string Source, ResolutionKind Kind)> _resolutions = [];
+
+    /// <summary>The figures so far, in the counters a run reports (accesses and TLB figures are not events: they stay 0).</summary>
+    public Counters Totals { get; } = new();
+
+    /// <summary>System calls made so far.</summary>
+    public long Syscalls { get; private set; }
+
+    /// <summary>Every (fault source, resolution) the run's faults met: the source is who faulted and how, e.g. "user write".</summary>
+    public IReadOnlyCollection<(string Source, ResolutionKind Kind)> Resolutions => _resolutions;
+
+    /// <summary>A fault's source: user or kernel (a user copy), and its access.</summary>
+    public static string SourceOf(FaultErrorCode code) =>
+        $"{(code.User ? "user" : "kernel")} {code.Access.ToString().ToLowerInvariant()}";
+
+    public void Observe(SimEvent e)
+    {
+        switch (e)
+        {
+            case SimEvent.FaultRaised raised:
+                _raised[raised.Fault] = raised.Code;
+                break;
+            case SimEvent.FaultWoken { Counted: true } woken:
+                Totals.CountFault(woken.Kind, major: woken.Kind == ResolutionKind.Major);
+                if (_raised.Remove(woken.Fault, out var code))
+                    _resolutions.Add((SourceOf(code), woken.Kind));
+                if (_reading.Remove(woken.Fault))
+                    Totals.DiskReads++; // a read counts with the fault it resolved (one a crashed loader started is read again)
+                break;
+            case SimEvent.DiskReadStarted read:
+                _reading.Add(read.Fault);
+                break;
+            case SimEvent.PageEvicted:
+                Totals.PagesEvicted++;
+                break;
+            case SimEvent.ShootdownFinished finished: // counted when its mm takes the last acknowledgement, as the mm counts it
+                Totals.CountShootdown(finished.Ipis);
+                break;
+            case SimEvent.SyscallMade:
+                Syscalls++;
+                break;
+        }
+    }
+}
