@@ -45,8 +45,9 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     private IActorRef Mm(ShootdownMode mode = ShootdownMode.Batched, PlantedBugs? bugs = null, TimeSpan? waitBound = null)
     {
         var space = Faults.AddressSpace();
+        space.Install(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow)); // its VMA has had an anonymous page: fork copies it
         var setup = new AddressSpaceSetup(new ProcessId(1), "p", Faults.Asid, [.. space.Vmas.All],
-            [(Faults.Anon.Page, Faults.Present(Old, PteFlags.Cow))], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
+            [(Faults.Anon.Page, space.Pages[Faults.Anon.Page])], ImmutableDictionary<string, (VirtualAddress, ulong)>.Empty, Faults.Anon);
         var mm = Spawn(AddressSpaceActor.Props(Faults.Asid, setup, Settings(mode), RunContext.Live with { Bugs = bugs ?? PlantedBugs.None, WaitBound = waitBound }));
         Connect(mm, Peers(mm));
         foreach (var cpu in new[] { 0, 1 })
@@ -123,7 +124,7 @@ public sealed class AddressSpaceSpec : DeterministicSpec
     }
 
     [Fact]
-    public void Install_over_a_page_that_changed_installs_nothing_and_gives_the_frame_back()
+    public void Install_over_a_page_another_fault_mapped_installs_nothing_gives_the_frame_back_and_counts_the_lost_race()
     {
         var mm = Mm();
         var report = new FaultReport(ResolutionKind.DemandZero, false, false);
@@ -131,7 +132,22 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, Pte.None, AnonVma, 0, fresh, null, [new Waiter(new FaultId(1), new CpuId(0))], report, true));
         Assert.Equal(New, Next<Unprepare>(_memory).Frame);
         var woken = Next<FaultResolved>(_tlb0);
-        Assert.False(woken.Counted);
+        Assert.True(woken.Counted);                        // the loser's fault is a minor fault, as Linux counts it
+        Assert.Equal(ResolutionKind.Spurious, woken.Kind);
+        Assert.False(woken.Major);
+        Assert.Null(woken.Translation);                    // its access retries through the winner's PTE
+    }
+
+    [Fact]
+    public void Install_after_the_mm_forked_installs_nothing_and_counts_nothing()
+    {
+        var mm = Mm();
+        var report = new FaultReport(ResolutionKind.CowReuse, false, false);
+        var expected = Faults.Present(Old, PteFlags.Cow);
+        mm.Tell(new InstallPte(new FaultId(1), new CpuId(0), Faults.Anon.Page, expected, AnonVma, Forks: -1, expected.With(PteFlags.Writable), null,
+            [new Waiter(new FaultId(1), new CpuId(0))], report, false));
+        var woken = Next<FaultResolved>(_tlb0);
+        Assert.False(woken.Counted);                       // decided before the fork: it faults afresh
         Assert.Null(woken.Translation);
     }
 

@@ -22,7 +22,9 @@ public sealed class SimSettingsTests : IDisposable
     [InlineData("tlb { ways = 3 }", "faultsim.machine.tlb.ways is 3; use a number that divides tlb.entries (64)")]
     [InlineData("policy = mru", "faultsim.machine.policy is 'mru'; use one of fifo, lru, clock, opt")]
     [InlineData("zero-page = maybe", "faultsim.machine.zero-page is 'maybe'; use on or off")]
+    [InlineData("smap = sometimes", "faultsim.machine.smap is 'sometimes'; use on or off")]
     [InlineData("stack.limit = 8Q", "faultsim.machine.stack.limit is '8Q'")]
+    [InlineData("stack.sp-window = wide", "faultsim.machine.stack.sp-window is 'wide'; write a number such as 4096, 0x1000, 64K or 8M, or off")]
     [InlineData("disk.read-error-rate = 2", "faultsim.machine.disk.read-error-rate is '2'; use a number from 0 to 1")]
     [InlineData("disk.bad-pages = [\"libc\"]", "entry 'libc' is not FILE:PAGE")]
     [InlineData("disk.bad-pages = [\"libc:x\"]", "entry 'libc:x' is not FILE:PAGE")]
@@ -58,9 +60,10 @@ public sealed class SimSettingsTests : IDisposable
         Assert.Equal(0, machine.Frames);
         Assert.Equal(ReplacementPolicyKind.Lru, machine.Policy);
         Assert.True(machine.ZeroPage);
+        Assert.True(machine.Smap);
         Assert.Equal(8, machine.WordsPerPage);
         Assert.Equal((64, 4), (machine.TlbEntries, machine.TlbWays));
-        Assert.Equal(new Faultsim.Model.Faults.StackRules(8UL << 20, 1UL << 20, 65792), machine.Stack);
+        Assert.Equal(new Faultsim.Model.Faults.StackRules(8UL << 20, 1UL << 20, null), machine.Stack); // no stack-pointer window, as x86 Linux since 4.20
         Assert.Equal(Interleaving.RoundRobin, machine.Interleaving);
         Assert.Equal(0, machine.Disk.ReadErrorRate);
         Assert.Empty(machine.Disk.BadPages);
@@ -74,9 +77,9 @@ public sealed class SimSettingsTests : IDisposable
               seed = 0x10
               interleaving = random
               machine {
-                cpus = 6, frames = 64, policy = CLOCK, zero-page = off, words-per-page = 4
+                cpus = 6, frames = 64, policy = CLOCK, zero-page = off, smap = off, words-per-page = 4
                 tlb { entries = 16, ways = 16 }
-                stack { limit = 1M, guard-gap = 0, sp-window = off }
+                stack { limit = 1M, guard-gap = 0, sp-window = 64K }
                 disk { read-error-rate = 0.25, bad-pages = ["table:3", "libc:0"] }
               }
             }
@@ -86,8 +89,9 @@ public sealed class SimSettingsTests : IDisposable
         Assert.Equal(16UL, settings.Seed);
         Assert.Equal(Interleaving.Random, machine.Interleaving);
         Assert.Equal((6, 64, ReplacementPolicyKind.Clock, false, 4), (machine.Cpus, machine.Frames, machine.Policy, machine.ZeroPage, machine.WordsPerPage));
+        Assert.False(machine.Smap);
         Assert.Equal((16, 16), (machine.TlbEntries, machine.TlbWays));
-        Assert.Equal(new Faultsim.Model.Faults.StackRules(1UL << 20, 0, null), machine.Stack);
+        Assert.Equal(new Faultsim.Model.Faults.StackRules(1UL << 20, 0, 65536), machine.Stack);
         Assert.Equal(0.25, machine.Disk.ReadErrorRate);
         Assert.Equal([("table", 3UL), ("libc", 0UL)], machine.Disk.BadPages.ToArray());
     }

@@ -1,5 +1,6 @@
 using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
+using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Vmas;
 
@@ -48,15 +49,43 @@ public sealed class AddressSpaceTests
     }
 
     [Fact]
-    public void Fork_leaves_shared_ptes_writable_in_both_and_not_cow()
+    public void Fork_leaves_shared_ptes_writable_in_the_parent_and_copies_none_to_the_child()
     {
         var mm = Populated();
         var before = mm.Pages[Shared.FirstPage];
         var (child, _) = mm.Fork(new Asid(2));
         Assert.Equal(before, mm.Pages[Shared.FirstPage]);
-        Assert.Equal(before, child.Pages[Shared.FirstPage]);
         Assert.True(before.IsWritable);
         Assert.False(before.IsCow);
+        Assert.True(child.Pages[Shared.FirstPage].IsNone);   // a shared mapping has no anonymous pages: the child faults it in again
+        Assert.NotNull(child.Vmas.FindContaining(Shared.Start));
+    }
+
+    [Fact]
+    public void Fork_copies_the_ptes_of_a_vma_once_it_has_had_an_anonymous_page_and_not_of_one_that_only_mapped_the_zero_page()
+    {
+        var mm = new AddressSpace(new Asid(1));
+        mm.Map(Private);
+        mm.Install(Private.FirstPage, Pte.Mapped(FrameNumber.Zero, AddressSpace.FlagsFor(Private, writable: false)));
+        Assert.False(mm.Vmas.FindContaining(Private.Start)!.HasAnonymousPages);
+        var (zeroOnly, changes) = mm.Fork(new Asid(2));
+        Assert.True(zeroOnly.Pages[Private.FirstPage].IsNone);
+        Assert.Empty(changes);
+        mm.Install(Private.FirstPage + 1, Pte.Mapped(new FrameNumber(5), AddressSpace.FlagsFor(Private, writable: true)));
+        Assert.True(mm.Vmas.FindContaining(Private.Start)!.HasAnonymousPages);
+        var (child, _) = mm.Fork(new Asid(3));
+        Assert.Equal(FrameNumber.Zero, child.Pages[Private.FirstPage].Frame);   // now every PTE of the VMA is copied
+        Assert.Equal(new FrameNumber(5), child.Pages[Private.FirstPage + 1].Frame);
+        Assert.True(child.Vmas.FindContaining(Private.Start)!.HasAnonymousPages);
+    }
+
+    [Fact]
+    public void A_private_file_mapping_has_anonymous_pages_only_once_a_write_copied_one()
+    {
+        var file = new Vma(SharedStart, SharedStart + 0x4000, Rw, new Backing.File(new FileId(0), 0));
+        Assert.False(InstallRules.MakesAnonymous(file, Pte.Mapped(new FrameNumber(4), InstallRules.CachedPage(file, AccessKind.Read))));
+        Assert.True(InstallRules.MakesAnonymous(file, Pte.Mapped(new FrameNumber(6), InstallRules.NewPage(file))));
+        Assert.False(InstallRules.MakesAnonymous(file with { Flags = Rw | VmaFlags.Shared }, Pte.Mapped(new FrameNumber(6), InstallRules.NewPage(file))));
     }
 
     [Fact]
@@ -130,14 +159,63 @@ public sealed class AddressSpaceTests
     }
 
     [Fact]
-    public void Protect_adding_write_grants_nothing_at_once_and_needs_no_shootdown()
+    public void Protect_adding_write_makes_the_pages_the_process_dirtied_and_owns_alone_writable_at_once_without_a_shootdown()
     {
         var mm = Populated();
+        var original = mm.Pages[Private.FirstPage];
         mm.Protect(Private.Start, Private.End, VmaFlags.Read);
-        var readOnly = mm.Pages[Private.FirstPage];
+        var changes = mm.Protect(Private.Start, Private.End, Rw)!;
+        Assert.Equal(2, changes.Count);
+        Assert.All(changes, c => Assert.False(c.NeedsShootdown)); // an upgrade: a stale read-only entry only faults spuriously
+        Assert.Equal(original, mm.Pages[Private.FirstPage]);       // writable again, as the write fault would have made it
+    }
+
+    [Fact]
+    public void Protect_adding_write_leaves_pages_a_fork_shared_read_only_in_parent_and_child()
+    {
+        var mm = Populated();
+        var (child, _) = mm.Fork(new Asid(2));
+        foreach (var space in new[] { mm, child })
+        {
+            space.Protect(Private.Start, Private.End, VmaFlags.Read);
+            Assert.Empty(space.Protect(Private.Start, Private.End, Rw)!);
+            Assert.False(space.Pages[Private.FirstPage].IsWritable); // the write fault decides: copy, or reuse
+        }
+    }
+
+    [Fact]
+    public void Protect_adding_write_leaves_a_clean_page_read_only()
+    {
+        var mm = new AddressSpace(new Asid(1));
+        mm.Map(Private);
+        mm.Map(Shared);
+        foreach (var vma in new[] { Private, Shared })
+            mm.Install(vma.FirstPage, Pte.Mapped(new FrameNumber(7), AddressSpace.FlagsFor(vma, writable: false)));
+        mm.Protect(Private.Start, Shared.End, VmaFlags.Read);
         Assert.Empty(mm.Protect(Private.Start, Private.End, Rw)!);
-        Assert.Equal(readOnly, mm.Pages[Private.FirstPage]);
-        Assert.False(mm.Pages[Private.FirstPage].IsWritable);   // a write fault upgrades it later
+        Assert.Empty(mm.Protect(Shared.Start, Shared.End, Rw)!);
+        Assert.False(mm.Pages[Private.FirstPage].IsWritable);
+        Assert.False(mm.Pages[Shared.FirstPage].IsWritable); // a shared page's first write still notifies the file
+    }
+
+    [Fact]
+    public void Protect_adding_write_makes_a_dirty_page_of_a_shared_mapping_writable_at_once()
+    {
+        var mm = Populated();
+        mm.Protect(Shared.Start, Shared.End, VmaFlags.Read);
+        Assert.False(mm.Pages[Shared.FirstPage].IsWritable);
+        mm.Protect(Shared.Start, Shared.End, Rw);
+        Assert.True(mm.Pages[Shared.FirstPage].IsWritable);
+    }
+
+    [Fact]
+    public void The_write_upgrade_never_takes_the_zero_page_or_a_pte_marked_cow()
+    {
+        var dirty = PteFlags.User | PteFlags.Accessed | PteFlags.Dirty;
+        Assert.True(InstallRules.WritableOnProtect(Pte.Mapped(new FrameNumber(3), dirty), shared: false));
+        Assert.False(InstallRules.WritableOnProtect(Pte.Mapped(FrameNumber.Zero, dirty), shared: false));
+        Assert.False(InstallRules.WritableOnProtect(Pte.Mapped(new FrameNumber(3), dirty | PteFlags.Cow), shared: false));
+        Assert.False(InstallRules.WritableOnProtect(Pte.Swapped(new SwapSlot(1)), shared: false));
     }
 
     [Fact]

@@ -58,7 +58,21 @@ public sealed class FaultEffectTests
         Assert.Equal(PteFlags.Writable, cached.FlagsFor(FileShared, AccessKind.Write, exclusive: false) & (PteFlags.Cow | PteFlags.Writable));
         var swapped = new FaultEffect.Read(new PageSource.FromSwap(new SwapSlot(1)), CopyForWrite: false);
         Assert.True(swapped.FlagsFor(Anon, AccessKind.Write, exclusive: true).HasFlag(PteFlags.Writable));
-        Assert.False(swapped.FlagsFor(Anon, AccessKind.Write, exclusive: false).HasFlag(PteFlags.Writable));
+        Assert.False(swapped.FlagsFor(Anon, AccessKind.Read, exclusive: false).HasFlag(PteFlags.Writable));
+        Assert.True(swapped.FlagsFor(Anon, AccessKind.Read, exclusive: false).HasFlag(PteFlags.Cow));
         Assert.True(new FaultEffect.Copy(Frame, BreaksCow: true).FlagsFor(FilePrivate, AccessKind.Write, exclusive: false).HasFlag(PteFlags.Writable));
+    }
+
+    [Fact]
+    public void A_write_swapping_in_a_page_others_share_maps_a_private_writable_copy_in_the_same_fault()
+    {
+        foreach (FaultEffect swapIn in new FaultEffect[] { new FaultEffect.Read(new PageSource.FromSwap(new SwapSlot(1)), CopyForWrite: false), new FaultEffect.MapCached(Frame, FromSwapCache: true) })
+        {
+            Assert.True(swapIn.CopiesOnSwapIn(Anon, AccessKind.Write, exclusive: false));
+            Assert.Equal(InstallRules.NewPage(Anon), swapIn.FlagsFor(Anon, AccessKind.Write, exclusive: false)); // the copy: writable, no COW mark
+            Assert.False(swapIn.CopiesOnSwapIn(Anon, AccessKind.Write, exclusive: true));   // alone: mapped writable as it is
+            Assert.False(swapIn.CopiesOnSwapIn(Anon, AccessKind.Read, exclusive: false));   // a read maps the shared page read-only
+        }
+        Assert.False(new FaultEffect.MapCached(Frame, FromSwapCache: false).CopiesOnSwapIn(FilePrivate, AccessKind.Write, exclusive: false));
     }
 }

@@ -2,6 +2,7 @@ using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
 
 namespace Faultsim.Tests.Model;
 
@@ -18,7 +19,7 @@ public sealed class FaultHandlerTests
 
     private static FaultInput Fault(AccessKind access, Vma? vma, VirtualAddress? address = null, Pte pte = default,
         bool user = true, bool userCopy = false, FrameFacts frame = default, FrameNumber? cached = null,
-        ulong fileSize = 0x10_000, bool zeroPage = true, VirtualAddress? sp = null, VirtualAddress? previousEnd = null) => new()
+        ulong fileSize = 0x10_000, bool zeroPage = true, VirtualAddress? sp = null, VirtualAddress? previousEnd = null, ulong? spWindow = null) => new()
     {
         Address = address ?? At,
         Code = FaultErrorCode.For(access, pte.IsPresent, user),
@@ -29,7 +30,7 @@ public sealed class FaultHandlerTests
         CachedFrame = cached,
         FileSize = fileSize,
         StackPointer = sp ?? StackTop - 0x1000,
-        Stack = StackRules.Linux,
+        Stack = StackRules.Linux with { SpWindow = spWindow },
         InUserCopy = userCopy,
         ZeroPageEnabled = zeroPage,
     };
@@ -58,6 +59,18 @@ public sealed class FaultHandlerTests
         Assert.Equal(Resolution.DemandZero.ZeroPage, FaultHandler.Resolve(Fault(AccessKind.Read, AnonRw)));
         Assert.Equal(Resolution.DemandZero.NewFrame, FaultHandler.Resolve(Fault(AccessKind.Read, AnonRw, zeroPage: false)));
         Assert.Equal(Resolution.DemandZero.NewFrame, FaultHandler.Resolve(Fault(AccessKind.Read, AnonRw with { Flags = Rw | VmaFlags.Shared })));
+    }
+
+    [Fact]
+    public void First_instruction_fetch_from_executable_anonymous_memory_maps_the_zero_page_too_when_enabled()
+    {
+        var code = AnonRw with { Flags = VmaFlags.Read | VmaFlags.Exec };
+        Assert.Equal(Resolution.DemandZero.ZeroPage, FaultHandler.Resolve(Fault(AccessKind.Fetch, code)));
+        Assert.Equal(Resolution.DemandZero.NewFrame, FaultHandler.Resolve(Fault(AccessKind.Fetch, code, zeroPage: false)));
+        var effect = Assert.IsType<FaultEffect.Install>(FaultEffect.Of(Resolution.DemandZero.ZeroPage, Fault(AccessKind.Fetch, code)));
+        Assert.Equal(FrameNumber.Zero, effect.Pte.Frame);
+        Assert.True(effect.Pte.Allows(AccessKind.Fetch, userMode: true));   // the zero page is mapped executable, read-only
+        Assert.False(effect.Pte.Allows(AccessKind.Write, userMode: true));
     }
 
     [Fact]
@@ -161,13 +174,23 @@ public sealed class FaultHandlerTests
     }
 
     [Fact]
+    public void By_default_an_access_far_below_sp_within_the_growth_range_grows_the_stack_as_x86_linux_since_4_20()
+    {
+        Assert.Null(StackRules.Linux.SpWindow);
+        var below = Stack.Start - 8;
+        var growth = Assert.IsType<Resolution.StackGrowth>(FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: StackTop - 8))); // 128K below SP
+        Assert.Equal(below.PageAlignedDown, growth.NewStart);
+    }
+
+    [Fact]
     public void Stack_growth_is_refused_far_below_sp_past_the_rlimit_and_into_the_guard_gap()
     {
         var below = Stack.Start - 8;
+        const ulong window = StackRules.ClassicSpWindow;
         Assert.Equal(new Resolution.SigSegv(SegvReason.StackBelowSp),
-            FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: below + 65536 + 256 + 8)));
+            FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: below + 65536 + 256 + 8, spWindow: window)));
         Assert.IsType<Resolution.StackGrowth>(
-            FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: below + 65536 + 256)));
+            FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: below, sp: below + 65536 + 256, spWindow: window)));
         var deep = StackTop - (8UL << 20) - 8;
         Assert.Equal(new Resolution.SigSegv(SegvReason.StackLimit),
             FaultHandler.Resolve(Fault(AccessKind.Write, Stack, address: deep, sp: deep)));
@@ -192,5 +215,26 @@ public sealed class FaultHandlerTests
     {
         Assert.IsType<Resolution.KernelOops>(FaultHandler.Resolve(Fault(AccessKind.Read, AnonRw, user: false)));
         Assert.IsType<Resolution.KernelOops>(FaultHandler.Resolve(Fault(AccessKind.Read, null, address: new VirtualAddress(0xffff_8880_0000_0000), user: false, userCopy: true)));
+    }
+
+    [Fact]
+    public void A_fault_whose_pte_another_fault_changed_before_its_install_counts_as_spurious_unless_its_vma_or_sharing_changed()
+    {
+        var winner = Present(PteFlags.Writable | PteFlags.Dirty);
+        Assert.Equal(Resolution.Spurious.Instance, FaultHandler.LostRace(Pte.None, winner, vmaOrSharingChanged: false));
+        Assert.Null(FaultHandler.LostRace(Pte.None, winner, vmaOrSharingChanged: true));  // it would have waited for the mmap lock
+        Assert.Null(FaultHandler.LostRace(winner, winner, vmaOrSharingChanged: false));    // nothing changed: no race lost
+    }
+
+    [Fact]
+    public void Smap_makes_a_kernel_access_to_a_user_page_outside_a_user_copy_fault_and_the_fault_an_oops()
+    {
+        var user = Pte.Mapped(Frame, PteFlags.User | PteFlags.Writable);
+        Assert.False(AccessCheck.Allows(user, AccessKind.Read, AccessMode.Kernel, smap: true));
+        Assert.True(AccessCheck.Allows(user, AccessKind.Read, AccessMode.Kernel, smap: false));
+        Assert.True(AccessCheck.Allows(user, AccessKind.Write, AccessMode.UserCopy, smap: true));   // copy_to_user runs with SMAP lifted
+        Assert.True(AccessCheck.Allows(user, AccessKind.Write, AccessMode.User, smap: true));
+        Assert.True(AccessCheck.Allows(Pte.Mapped(Frame, PteFlags.Writable), AccessKind.Read, AccessMode.Kernel, smap: true)); // a kernel page
+        Assert.IsType<Resolution.KernelOops>(FaultHandler.Resolve(Fault(AccessKind.Read, AnonRw, pte: user, user: false)));
     }
 }

@@ -91,4 +91,22 @@ public sealed class EngineRegressionTests
         Assert.True(exit == 0, output);
         Assert.Contains("every invariant held", output);
     }
+
+    [Fact]
+    public void A_swap_in_that_lost_the_race_for_its_pte_counts_and_retries_and_wakes_nobody_as_resolved()
+    {
+        // faultsim replay --scenario lost-race-after-swap-in.conf --seed 431 broke invariant 2: the lost race was reported
+        // with the major kind of the read it did, which the monitor took for a fault resolved before its PTE was installed.
+        var settings = ScenarioCatalog.Load(Scenario("lost-race-after-swap-in"), []);
+        using var engine = new DeterministicEngine();
+        var report = Runner.Run(settings, settings.Workload, seed: 431, engine);
+        Assert.False(report.Failed, report.Violation?.ToString() ?? report.Crash);
+        var p0 = report.Result!.Processes.Single(p => p.Name == "p0").Counters;
+        Assert.Equal(4, p0.Spurious); // every lost race counted: the swap-in and the fault queued behind it, and two demand-zero losers
+        for (ulong seed = 1; seed <= 12; seed++)
+        {
+            var other = Runner.Run(settings, settings.Workload, seed, engine);
+            Assert.False(other.Failed, $"seed {seed}: {other.Violation?.ToString() ?? other.Crash}");
+        }
+    }
 }

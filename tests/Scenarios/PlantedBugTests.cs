@@ -35,7 +35,7 @@ public class PlantedBugTests
         { "dirty-cow", "forced-write-in-page-cache", "pct", 5, "file etc page 0 changed, though no shared writable mapping of it exists: a private write reached the file" },
         { "cow-after-fork", "cow-ignore-refcount", "random", 3, "a COW write to asid 2/page 0x10000 reused frame 1, which 1 other mapping(s) still share" },
         { "cow-mprotect", "cow-ignore-refcount", "pct", 3, "a COW write to asid 2/page 0x10000 reused frame 1, which 1 other mapping(s) still share" },
-        { "cow-swapout", "cow-ignore-refcount", "random", 3, "a COW write to asid 2/page 0x10000 reused frame 1, which 1 other mapping(s) still share" },
+        { "cow-swapout", "cow-ignore-refcount", "random", 3, "a COW write to asid 2/page 0x10003 reused frame 2, which 1 other mapping(s) still share" },
         { "cow-zeropage", "cow-ignore-refcount", "pct", 3, "a COW write to asid 2/page 0x10000 reused the shared zero page" },
         { "evict-race", "skip-one-invalidation", "random", 4, "cpu0 accessed asid 1/page 0x10000 through a translation to frame 1 after the frame was freed or reused" },
         { "osv-1475", "skip-one-invalidation", "pct", 4, "cpu1 accessed asid 1/page 0x10000 through a translation to frame 1 after the frame was freed or reused" },

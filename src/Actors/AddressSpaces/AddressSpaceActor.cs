@@ -232,7 +232,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var user = walk.Mode == AccessMode.User;
         var allows = walk.Mode == AccessMode.Forced
             ? ForcedAccess.Allows(pte, walk.Access, _mm.Vmas.Find(walk.Address))
-            : pte.Allows(walk.Access, user);
+            : AccessCheck.Allows(pte, walk.Access, walk.Mode, _settings.Smap);
         if (!walk.ProtectionFault && allows)
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
@@ -260,11 +260,14 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void OnInstall(InstallPte install)
     {
         var page = new PageKey(_asid, install.Page);
-        if ((_mm.Pages[install.Page] != install.Expected && !MapsOverPresent(install)) || !VmaStillMaps(install) || install.Forks != _forks)
+        var now = _mm.Pages[install.Page];
+        var vmaOrSharingChanged = !VmaStillMaps(install) || install.Forks != _forks;
+        if ((now != install.Expected && !MapsOverPresent(install)) || vmaOrSharingChanged)
         {
             // The page, its VMA or its sharing changed since the fault was raised (the per-VMA check of a kernel
-            // with per-VMA locks): nothing is installed, everyone faults again.
-            Refuse(install);
+            // with per-VMA locks): nothing is installed, everyone faults again — counted when the fault lost a race to
+            // the page itself, as Linux counts it.
+            Refuse(install, FaultHandler.LostRace(install.Expected, now, vmaOrSharingChanged));
             return;
         }
         if (install.GrowStackTo is { } newStart)
@@ -355,13 +358,19 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             After(then);
     }
 
-    /// <summary>Nothing is installed: a frame memory prepared for it goes back, and every waiter faults again.</summary>
-    private void Refuse(InstallPte install)
+    /// <summary>
+    /// Nothing is installed: a frame memory prepared for it goes back, and every waiter faults again — each counted as
+    /// <paramref name="lost"/> when the fault lost a race to the page (<see cref="FaultHandler.LostRace"/>), else not.
+    /// </summary>
+    private void Refuse(InstallPte install, Resolution? lost = null)
     {
         var page = new PageKey(_asid, install.Page);
         if (install.FramePrepared)
             Peers.Memory.Tell(new Unprepare(page, install.New.Frame));
-        _waker.Retry(install.Waiters, page);
+        if (lost is not null)
+            _waker.Lost(install.Waiters, page, install.Report, lost.Kind);
+        else
+            _waker.Retry(install.Waiters, page);
     }
 
     private void Refuse(ReplacePte replace) =>

@@ -39,7 +39,8 @@ public sealed record WalkRefused(FaultId Id, ProcessFate Fate) : IAddressSpacePr
 /// the page's VMA is still <see cref="Vma"/> and the mm has not forked since its fork count was <see cref="Forks"/>
 /// (growing the stack down to <see cref="GrowStackTo"/> first if given), shoot down the old translation if a frame
 /// is replaced, then wake <see cref="Waiters"/> with
-/// <see cref="Report"/>. If the page changed meanwhile, nothing is installed, the waiters fault again, and a frame
+/// <see cref="Report"/>. If the page changed meanwhile, nothing is installed, the waiters fault again (each counted when
+/// only the PTE changed: the fault lost a race to the page, FaultHandler.LostRace), and a frame
 /// memory prepared for it (<see cref="FramePrepared"/>) is given back. <see cref="Trace"/> is the leader's fault's, and
 /// <see cref="Work"/> what memory did to the frame since <see cref="PreparedAt"/>, for its span.
 /// </summary>
@@ -110,4 +111,5 @@ public sealed record AddressSpaceSetup(
     ImmutableDictionary<string, (VirtualAddress Start, ulong Length)> Regions, VirtualAddress StackPointer, int ShmemObjects = 0);
 
 /// <summary>The kernel parameters an mm needs to describe a fault.</summary>
-public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, Faultsim.Model.Storage.FileTable Files, Faultsim.Model.Shootdowns.ShootdownMode Shootdown);
+public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, Faultsim.Model.Storage.FileTable Files, Faultsim.Model.Shootdowns.ShootdownMode Shootdown,
+    bool Smap = true);

@@ -80,14 +80,14 @@ public sealed partial class MachineActor : SimulationActor
     {
         var spec = _workload.Machine;
         var run = _settings.Run;
-        var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown);
+        var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown, spec.Smap);
         var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences), run), "memory");
         var badPages = spec.Disk.BadPages.Select(b => new FilePage(_files.IdOf(b.File), b.Page)).ToImmutableHashSet();
         var disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
             spec.WordsPerPage, run), "disk");
         var loaders = Context.ActorOf(PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed), "loaders");
         var tlbs = Enumerable.Range(0, spec.Cpus)
-            .Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, flushBeforeWalk: spec.Frames > 0, run), $"tlb{i}"));
+            .Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, flushBeforeWalk: spec.Frames > 0, run, spec.Smap), $"tlb{i}"));
         var setups = _workload.Processes.Select(Setup).ToDictionary(s => s.Name);
         var mms = _workload.ProcessNames.Select(name =>
         {

@@ -160,7 +160,11 @@ public sealed partial class MemoryActor : SimulationActor
                 WithFrame(new Waiting.Frame(prepare, Keep: null));
                 break;
             case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
-                Install(prepare, cached.Frame, exclusive: cached.Slot is { } slot && _memory.SwapInExclusive(slot, cached.Frame));
+                var exclusive = cached.Slot is { } slot && _memory.SwapInExclusive(slot, cached.Frame);
+                if (prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, exclusive))
+                    WithFrame(new Waiting.Frame(prepare, Keep: cached.Frame)); // a write to a page others share: a private copy
+                else
+                    Install(prepare, cached.Frame, exclusive);
                 break;
             case Preparation.CopyOf copy when _memory.IsCurrent(copy.Source, copy.Generation):
                 Settle(copy.Source, _memory.Frames.Generation(copy.Source)); // faulted on again: its CPU has used it
@@ -173,10 +177,11 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Fill(done);
-                if (done.CopyForWrite)
+                var alone = done.Source is MemoryQuery.OfSwap swap && _memory.SwapInExclusive(swap.Slot, done.Frame);
+                if (done.CopyForWrite || prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, alone))
                     WithFrame(new Waiting.Frame(prepare, Keep: done.Frame)); // a private copy of the page read
                 else
-                    Install(prepare, done.Frame, exclusive: done.Source is MemoryQuery.OfSwap swap && _memory.SwapInExclusive(swap.Slot, done.Frame));
+                    Install(prepare, done.Frame, alone);
                 break;
             default:
                 _waker.Retry(prepare.Then.Waiters, prepare.Page); // the frame went away since the lookup: fault again
@@ -207,7 +212,10 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Install(prepare, _memory.NewCopy(done.Frame, prepare.Pid), exclusive: false, PageWork.Copied, _run.Latencies.PageCopy);
-                Settle(done.Frame, done.Generation); // the page-cache page itself is only cached now
+                Settle(done.Frame, done.Generation); // the page-cache (or swap-cache) page itself is only cached now
+                break;
+            case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
+                Install(prepare, _memory.NewCopy(cached.Frame, prepare.Pid), exclusive: false, PageWork.Copied, _run.Latencies.PageCopy); // a swap-cache page others share
                 break;
             default:
                 _waker.Retry(prepare.Then.Waiters, prepare.Page); // the copy's source went away meanwhile: fault again

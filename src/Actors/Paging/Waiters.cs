@@ -48,6 +48,17 @@ public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef 
         }
     }
 
+    /// <summary>
+    /// The fault lost a race to its page and installed nothing: every waiter counts it as <paramref name="kind"/> — a major
+    /// fault when the leader read the page or they waited for its read (Linux keeps VM_FAULT_MAJOR) — and retries its
+    /// access. The kind is never one that installs: no waiter is reported resolved by a PTE (invariant 2).
+    /// </summary>
+    public void Lost(ImmutableArray<Waiter> waiters, PageKey page, FaultReport report, ResolutionKind kind)
+    {
+        for (var i = 0; i < waiters.Length; i++)
+            Send(waiters[i], page, kind, report.Major, counted: true, DiskRead: i == 0 && report.DiskRead, FaultOutcome.Retry, null);
+    }
+
     /// <summary>Every waiter faults again, nothing counted (the state changed under the fault).</summary>
     public void Retry(ImmutableArray<Waiter> waiters, PageKey page)
     {

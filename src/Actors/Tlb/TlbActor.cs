@@ -32,7 +32,7 @@ public sealed class TlbActor : SimulationActor
 {
     private readonly CpuId _cpu;
     private readonly Model.Tlbs.Tlb _tlb;
-    private readonly bool _flushBeforeWalk;
+    private readonly bool _flushBeforeWalk, _smap;
     private readonly RunContext _run;
     private readonly SimTime _time;
     private readonly FaultTrace _trace;
@@ -42,11 +42,11 @@ public sealed class TlbActor : SimulationActor
     private Quantum? _quantum;      // AwaitingTranslation's data: the quantum in progress
     private long _faults;
 
-    public TlbActor(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run) : base(nameof(Idle), run.WaitBound, run.Coverage)
+    public TlbActor(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run, bool smap) : base(nameof(Idle), run.WaitBound, run.Coverage)
     {
         (_idle, _awaitingTranslation) = (Idle, AwaitingTranslation);
         _cpu = cpu;
-        _flushBeforeWalk = flushBeforeWalk;
+        (_flushBeforeWalk, _smap) = (flushBeforeWalk, smap);
         _run = run;
         _time = new SimTime(Context.System);
         _trace = new FaultTrace(run.Tracing, _time);
@@ -55,8 +55,9 @@ public sealed class TlbActor : SimulationActor
 
     /// <param name="flushBeforeWalk">Send the accesses performed so far to memory before every walk: needed when frames
     /// are limited, so that eviction sees every reference in order (LRU, Clock, OPT count them exactly).</param>
-    public static Props Props(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run) =>
-        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, flushBeforeWalk, run);
+    /// <param name="smap">The machine has SMAP on (machine.smap): a kernel access outside a user copy misses any user entry.</param>
+    public static Props Props(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run, bool smap = true) =>
+        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, flushBeforeWalk, run, smap);
 
     protected override bool Receive(object message) => Idle(message);
 
@@ -86,11 +87,10 @@ public sealed class TlbActor : SimulationActor
         while (q.Next < order.Accesses.Length)
         {
             var access = order.Accesses[q.Next];
-            var user = access.Mode == AccessMode.User;
             var forced = access.Mode == AccessMode.Forced; // the kernel's own lookup (follow_page): never the TLB
             var translation = default(Translation);
             var hit = !forced && _tlb.TryLookup(order.Asid, access.Address.Page, out translation);
-            if (hit && translation.Allows(access.Kind, user))
+            if (hit && translation.Allows(access.Kind, access.Mode, _smap))
             {
                 if (!q.JustFilled)
                     q.Tally.Hits++; // an access completed by its own walk counts that walk's miss only

@@ -107,8 +107,13 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
 
     private static string Describe(long nanos) => nanos >= 3_600_000_000_000 ? $"{nanos / 3_600_000_000_000}h ({nanos / 1_000_000_000}s)" : $"{nanos / 1_000_000_000}s";
 
-    public ulong? SizeOrOff(string path) =>
-        String(path).Equals("off", StringComparison.OrdinalIgnoreCase) ? null : Size(path);
+    public ulong? SizeOrOff(string path)
+    {
+        var text = String(path);
+        if (text.Equals("off", StringComparison.OrdinalIgnoreCase))
+            return null;
+        return Quantity.TryParse(text, out var value) ? value : throw Error(path, $"is '{text}'; write {Quantity.Describe}, or off");
+    }
 
     public bool Bool(string path, bool fallback = false)
     {

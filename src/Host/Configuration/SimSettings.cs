@@ -115,6 +115,7 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
             Frames = m.Int("frames", 0, 1 << 28),
             Policy = Enum.Parse<ReplacementPolicyKind>(m.Choice("policy", "fifo", "lru", "clock", "opt"), ignoreCase: true),
             ZeroPage = m.Bool("zero-page"),
+            Smap = m.Bool("smap"),
             WordsPerPage = m.Int("words-per-page", 1, 512),
             TlbEntries = entries,
             TlbWays = ways,

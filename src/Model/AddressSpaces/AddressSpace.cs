@@ -98,19 +98,24 @@ public sealed class AddressSpace(Asid asid)
 
     /// <summary>
     /// mprotect: sets the protection of the range. Present PTEs lose what the new protection forbids
-    /// at once; what it newly allows is granted on the next fault (a write upgrades through do_wp_page).
-    /// Returns null when part of the range is unmapped (ENOMEM), changing nothing.
+    /// at once; what it newly allows is granted on the next fault (a write upgrades through do_wp_page) —
+    /// except write for the PTEs <see cref="InstallRules.WritableOnProtect"/> makes writable at once (Linux
+    /// since 5.19), which then take no fault. Returns null when part of the range is unmapped (ENOMEM),
+    /// changing nothing.
     /// </summary>
     public IReadOnlyList<PteChange>? Protect(VirtualAddress start, VirtualAddress end, VmaFlags protection)
     {
-        if (Vmas.Protect(start, end, protection) is null)
+        if (Vmas.Protect(start, end, protection) is not { } pieces)
             return null;
         var changes = new List<PteChange>();
+        var piece = 0;
         foreach (var (page, old) in Pages.Entries(start.Page, end.Page))
         {
             if (!old.HoldsFrame)
                 continue;
-            var updated = Reprotect(old, protection);
+            while (!pieces[piece].Contains(page.BaseAddress))
+                piece++;
+            var updated = Reprotect(old, protection, pieces[piece].IsShared);
             if (updated != old)
             {
                 Pages[page] = updated;
@@ -121,10 +126,13 @@ public sealed class AddressSpace(Asid asid)
     }
 
     /// <summary>
-    /// fork: a copy of this address space under <paramref name="childAsid"/>. Private pages become
-    /// copy-on-write in both (write-protected, marked COW); shared pages stay shared. Returns the
-    /// child and the parent's PTEs that lost their write permission (they need a shootdown). The
-    /// caller adds a frame reference or swap reference for each of the child's entries.
+    /// fork: a copy of this address space under <paramref name="childAsid"/>. Every VMA is copied; PTEs only where Linux's
+    /// copy_page_range copies them (vma_needs_copy): in a VMA that has had anonymous pages
+    /// (<see cref="Vma.HasAnonymousPages"/>). Elsewhere — a file mapping without anonymous pages, a shared mapping, an
+    /// anonymous one that only mapped the zero page — the child starts with no PTEs and its faults fill them again.
+    /// Private pages it copies become copy-on-write in both (write-protected, marked COW). Returns the child and the
+    /// parent's PTEs that lost their write permission (they need a shootdown). The caller adds a frame reference or swap
+    /// reference for each of the child's entries.
     /// </summary>
     public (AddressSpace Child, IReadOnlyList<PteChange> ParentChanges) Fork(Asid childAsid)
     {
@@ -132,6 +140,8 @@ public sealed class AddressSpace(Asid asid)
         var changes = new List<PteChange>();
         foreach (var vma in Vmas.All)
         {
+            if (!vma.HasAnonymousPages)
+                continue;
             foreach (var (page, pte) in Pages.Entries(vma.FirstPage, vma.EndPage))
             {
                 var shared = pte;
@@ -154,11 +164,16 @@ public sealed class AddressSpace(Asid asid)
     public IReadOnlyList<PteChange> Teardown() =>
         Vmas.Count == 0 ? [] : Unmap(Vmas.All[0].Start, Vmas.All[^1].End);
 
-    /// <summary>Installs <paramref name="pte"/> for <paramref name="page"/>, returning what it replaced.</summary>
+    /// <summary>
+    /// Installs <paramref name="pte"/> for <paramref name="page"/>, returning what it replaced; a PTE that brings its VMA an
+    /// anonymous page marks the VMA (<see cref="InstallRules.MakesAnonymous"/>).
+    /// </summary>
     public PteChange Install(PageNumber page, Pte pte)
     {
         var old = Pages[page];
         Pages[page] = pte;
+        if (pte.IsPresent && Vmas.FindContaining(page.BaseAddress) is { HasAnonymousPages: false } vma && InstallRules.MakesAnonymous(vma, pte))
+            Vmas.MarkAnonymous(vma);
         return new PteChange(page, old, pte);
     }
 
@@ -172,7 +187,7 @@ public sealed class AddressSpace(Asid asid)
         return changes;
     }
 
-    private static Pte Reprotect(Pte pte, VmaFlags protection)
+    private static Pte Reprotect(Pte pte, VmaFlags protection, bool shared)
     {
         var accessible = (protection & VmaFlags.Protection) != 0;
         var updated = pte;
@@ -182,6 +197,8 @@ public sealed class AddressSpace(Asid asid)
             updated = updated.Without(PteFlags.ProtNone).With(PteFlags.Present);
         if ((protection & VmaFlags.Write) == 0)
             updated = updated.Without(PteFlags.Writable);
+        else if (InstallRules.WritableOnProtect(updated, shared))
+            updated = updated.With(PteFlags.Writable);
         return (protection & VmaFlags.Exec) != 0
             ? updated.Without(PteFlags.NoExecute)
             : updated.With(PteFlags.NoExecute);

@@ -85,10 +85,22 @@ public abstract record FaultEffect
     /// </summary>
     public PteFlags FlagsFor(Vma vma, AccessKind access, bool exclusive) => this switch
     {
+        _ when CopiesOnSwapIn(vma, access, exclusive) => InstallRules.NewPage(vma),
         MapCached { FromSwapCache: true } or Read { CopyForWrite: false, Source: PageSource.FromSwap } => InstallRules.SwappedIn(vma, access, exclusive),
         MapCached or Read { CopyForWrite: false } or ZeroInPageCache => InstallRules.CachedPage(vma, access),
         _ => InstallRules.NewPage(vma) | (access == AccessKind.Write ? PteFlags.Dirty : PteFlags.None), // a forced write's copy is dirty, if read-only
     };
+
+    /// <summary>
+    /// do_swap_page's write to a page others still share (not <paramref name="exclusive"/>: another PTE names its swap slot,
+    /// or maps the frame it came back to): the COW is done inside the same fault (do_swap_page calls do_wp_page), so the
+    /// faulting process maps a private copy of the swapped-in page — one fault, a major one when the page was read from
+    /// swap — and the swap-cache frame stays for the others. Both engines ask this once the page is in memory, when its
+    /// exclusivity is known, and map the copy with <see cref="FlagsFor"/>'s flags.
+    /// </summary>
+    public bool CopiesOnSwapIn(Vma vma, AccessKind access, bool exclusive) =>
+        this is MapCached { FromSwapCache: true } or Read { CopyForWrite: false, Source: PageSource.FromSwap }
+        && access == AccessKind.Write && !exclusive && !vma.IsShared;
 
     /// <summary>Where a grows-down VMA extends to, for an effect that installs below it.</summary>
     public VirtualAddress? GrowsTo => this switch

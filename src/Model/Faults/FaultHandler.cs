@@ -1,4 +1,5 @@
 using Faultsim.Model.Addressing;
+using Faultsim.Model.PageTables;
 using Faultsim.Model.Vmas;
 
 namespace Faultsim.Model.Faults;
@@ -28,6 +29,18 @@ public static class FaultHandler
         var bus = new Resolution.SigBus(BusReason.IoError);
         return f.InUserCopy ? new Resolution.EfaultFixup(bus) : bus;
     }
+
+    /// <summary>
+    /// How a fault counts whose install finds its PTE no longer the one it was decided on — another CPU's fault on the page
+    /// won the race (or reclaim took the page meanwhile) — while its VMA and its sharing stayed as they were: the kernel
+    /// sees it under the page-table lock (pte_same fails), installs nothing and returns, and the access retries through what
+    /// the PTE holds now. Linux counts that fault (mm_account_fault counts every fault neither retried nor failed): a minor
+    /// one, here <see cref="Resolution.Spurious"/>, as a fault that found the page resolved already. Null — a retry, not
+    /// counted — when nothing changed, or when the VMA or the sharing (a fork) changed: Linux's fault would have waited
+    /// for the mmap lock and then faulted afresh.
+    /// </summary>
+    public static Resolution? LostRace(Pte decidedOn, Pte now, bool vmaOrSharingChanged) =>
+        !vmaOrSharingChanged && now != decidedOn ? Resolution.Spurious.Instance : null;
 
     public static Resolution Resolve(in FaultInput f) => DecidedByVma(f) ?? InKernelCopy(f, ResolvePage(f));
 
@@ -104,6 +117,10 @@ public static class FaultHandler
         return new Resolution.StackGrowth(newStart, MapsZeroPage(f, vma));
     }
 
+    /// <summary>
+    /// do_anonymous_page: any fault on an untouched private anonymous page that is not a write — a read, or an instruction
+    /// fetch from an executable one — maps the shared zero page, when it is on; only a write allocates.
+    /// </summary>
     private static bool MapsZeroPage(in FaultInput f, Vma vma) =>
-        f.ZeroPageEnabled && f.Code.Access == AccessKind.Read && !vma.IsShared;
+        f.ZeroPageEnabled && f.Code.Access != AccessKind.Write && !vma.IsShared;
 }

@@ -11,11 +11,20 @@ public readonly record struct FrameFacts(bool IsZeroPage, bool IsAnonymous, int 
 /// <summary>The stack rules of a process: RLIMIT_STACK, the guard gap, and how far below SP an access may be.</summary>
 /// <param name="Limit">RLIMIT_STACK in bytes: the most a grows-down VMA may span.</param>
 /// <param name="GuardGap">Bytes kept free between a grown stack and the VMA below it (Linux: 256 pages).</param>
-/// <param name="SpWindow">How far below the saved stack pointer an access may grow the stack; null disables the check.</param>
+/// <param name="SpWindow">How far below the saved stack pointer an access may grow the stack; null: no such check (Linux's rule).</param>
 public readonly record struct StackRules(ulong Limit, ulong GuardGap, ulong? SpWindow)
 {
-    /// <summary>Linux's defaults: 8 MiB RLIMIT_STACK, a 1 MiB guard gap, and the classic x86 rule of 64 KiB + 256 bytes below SP.</summary>
-    public static readonly StackRules Linux = new(8UL << 20, 256 * VirtualAddress.PageSize, 65536 + 32 * sizeof(ulong));
+    /// <summary>
+    /// The classic x86 window, 64 KiB + 256 bytes below the stack pointer (room for a PUSHA below SP), that Linux checked
+    /// until 4.20 (2018); an option since (<c>machine.stack.sp-window = 65792</c>).
+    /// </summary>
+    public const ulong ClassicSpWindow = 65536 + 32 * sizeof(ulong);
+
+    /// <summary>
+    /// Linux's defaults: 8 MiB RLIMIT_STACK, a 1 MiB guard gap, and no check against the stack pointer — x86 dropped it
+    /// in 2018, so any access within the stack's growth range grows it.
+    /// </summary>
+    public static readonly StackRules Linux = new(8UL << 20, 256 * VirtualAddress.PageSize, null);
 }
 
 /// <summary>Everything the fault decision reads: the hardware's report and the kernel's state, gathered beforehand.</summary>
@@ -58,6 +67,6 @@ public readonly record struct FaultInput
     /// <summary>A forced access (FOLL_FORCE: /proc/PID/mem, ptrace): the VMA is asked by <see cref="ForcedAccess.Permits"/>.</summary>
     public bool Forced { get; init; }
 
-    /// <summary>A read fault on an untouched private anonymous page maps the shared zero page.</summary>
+    /// <summary>A non-write fault (read or fetch) on an untouched private anonymous page maps the shared zero page.</summary>
     public bool ZeroPageEnabled { get; init; }
 }

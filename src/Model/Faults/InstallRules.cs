@@ -24,6 +24,27 @@ public static class InstallRules
     public static PteFlags SwappedIn(Vma vma, AccessKind access, bool exclusive) =>
         Shared(vma, vma.IsShared || (exclusive && access == AccessKind.Write));
 
+    /// <summary>
+    /// mprotect's write upgrade (change_pte_range's can_change_pte_writable, Linux 5.19): when a protection that
+    /// allows writing is set, a present read-only PTE becomes writable at once — no write fault follows — if the write
+    /// fault would only have upgraded it in place: in a private mapping, an anonymous page the process owns alone (no
+    /// fork shares it: no COW mark; never the zero page) and has dirtied; in a shared mapping, a dirty page (the file
+    /// has been told of the write already). Any other PTE waits for its write fault (COW break, reuse, write-notify).
+    /// A clean exclusive anonymous page — made while its VMA was read-only — still takes the fault here, where Linux
+    /// since 6.0 upgrades it too.
+    /// </summary>
+    public static bool WritableOnProtect(Pte pte, bool shared) =>
+        pte.IsPresent && !pte.IsWritable && pte.IsDirty
+        && (shared || (!pte.IsCow && pte.Frame != FrameNumber.Zero));
+
+    /// <summary>
+    /// Whether installing <paramref name="pte"/> in <paramref name="vma"/> gives the VMA an anonymous page (anon_vma_prepare):
+    /// in a private anonymous mapping any frame but the zero page; in a private file mapping a private copy, which a write
+    /// fault installs dirty — a page-cache page goes in clean. A shared mapping never has anonymous pages.
+    /// </summary>
+    public static bool MakesAnonymous(Vma vma, Pte pte) =>
+        pte.IsPresent && !vma.IsShared && pte.Frame != FrameNumber.Zero && (vma.IsAnonymous || pte.IsDirty);
+
     /// <summary>COW reuse (and write-notify): the same frame, now dirty, and writable where the VMA may be written (a forced write's may not).</summary>
     public static Pte Reused(Pte pte, Vma vma) => pte.Without(PteFlags.Cow).With(PteFlags.Dirty | (vma.CanWrite ? PteFlags.Writable : PteFlags.None));
 

@@ -40,7 +40,7 @@ public sealed partial class ReferenceMachine
             else if (cpu.Tlb.TryLookup(mm.Asid, page, out var cached))
             {
                 process.Counters.TlbHits++;
-                if (cached.Allows(kind, userMode))
+                if (cached.Allows(kind, mode, _spec.Smap))
                 {
                     Perform(process, cached, address, kind, value);
                     return Outcome.Done;
@@ -51,7 +51,7 @@ public sealed partial class ReferenceMachine
             {
                 process.Counters.TlbMisses++;
                 var pte = mm.Pages.Walk(address).Pte;
-                if (pte.Allows(kind, userMode))
+                if (AccessCheck.Allows(pte, kind, mode, _spec.Smap))
                 {
                     var fill = new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags);
                     cpu.Tlb.Fill(mm.Asid, page, fill);
@@ -109,7 +109,7 @@ public sealed partial class ReferenceMachine
             case FaultEffect.AllocateZeroed zeroed:
                 var target = zeroed.GrowTo is { } newStart ? mm.Vmas.GrowDown(f.Vma!, newStart) : f.Vma!;
                 if (!InstallZeroed(cpu, process, f, target, zeroed, out var oom))
-                    return oom ? Outcome.Killed : Outcome.Again;
+                    return oom ? Outcome.Killed : Lost(process, f);
                 break;
             case FaultEffect.ZeroInPageCache shared:
                 if (ZeroInPageCache(cpu, process, f) is not { } zeroedShared)
@@ -117,7 +117,8 @@ public sealed partial class ReferenceMachine
                 Map(mm, new PageKey(mm.Asid, page), zeroedShared, shared.FlagsFor(f.Vma!, f.Code.Access, exclusive: false));
                 break;
             case FaultEffect.MapCached cached:
-                MapFrame(process, f, cached.Frame, cached);
+                if (MapFrame(cpu, process, f, cached.Frame, cached) is { } cachedOutcome)
+                    return cachedOutcome;
                 break;
             case FaultEffect.Copy { BreaksCow: false } copy:
                 if (CopyPrivately(cpu, process, f, copy.Source, copy) is { } copyOutcome)
@@ -133,9 +134,7 @@ public sealed partial class ReferenceMachine
                     return Apply(cpu, process, f, FaultHandler.FailedRead(f));
                 if (ReadIn(cpu, process, read.Source) is not { } frame)
                     return Outcome.Killed;
-                if (!read.CopyForWrite)
-                    MapFrame(process, f, frame, read);
-                else if (CopyPrivately(cpu, process, f, frame, read) is { } readOutcome)
+                if ((read.CopyForWrite ? CopyPrivately(cpu, process, f, frame, read) : MapFrame(cpu, process, f, frame, read)) is { } readOutcome)
                     return readOutcome;
                 break;
             case FaultEffect.Kill kill:
@@ -151,6 +150,18 @@ public sealed partial class ReferenceMachine
                 return Outcome.Panicked;
         }
         counters.CountFault(resolution.Kind, major: resolution is Resolution.Major);
+        return Outcome.Retry;
+    }
+
+    /// <summary>
+    /// The PTE the fault was decided on changed before its install (reclaim took the page while the fault made room):
+    /// nothing is installed and the access retries, the fault counted as the model counts a lost race.
+    /// </summary>
+    private Outcome Lost(ProcessState process, in FaultInput f)
+    {
+        if (FaultHandler.LostRace(f.Pte, process.Mm.Pages[f.Address.Page], vmaOrSharingChanged: false) is not { } lost)
+            return Outcome.Again;
+        process.Counters.CountFault(lost.Kind, major: false);
         return Outcome.Retry;
     }
 
@@ -174,25 +185,38 @@ public sealed partial class ReferenceMachine
         return true;
     }
 
-    /// <summary>Maps a page already in memory (page cache, swap cache, or just read in) with the flags <paramref name="effect"/> gives it.</summary>
-    private void MapFrame(ProcessState process, in FaultInput f, FrameNumber frame, FaultEffect effect)
+    /// <summary>
+    /// Maps a page already in memory (page cache, swap cache, or just read in) with the flags <paramref name="effect"/> gives
+    /// it — or, for a write to a swapped-in page others still share, a private copy of it (the COW inside do_swap_page).
+    /// </summary>
+    private Outcome? MapFrame(CpuState cpu, ProcessState process, in FaultInput f, FrameNumber frame, FaultEffect effect)
     {
         var mm = process.Mm;
         var key = new PageKey(mm.Asid, f.Address.Page);
         var fromSwap = effect is FaultEffect.MapCached { FromSwapCache: true } or FaultEffect.Read { Source: PageSource.FromSwap };
         // do_swap_page: the PTE is writable at once if it alone names the slot; then it gives the slot up.
         var exclusive = fromSwap && _memory.SwapInExclusive(f.Pte.Slot, frame);
-        Map(mm, key, frame, effect.FlagsFor(f.Vma!, f.Code.Access, exclusive));
+        if (effect.CopiesOnSwapIn(f.Vma!, f.Code.Access, exclusive))
+        {
+            if (CopyPrivately(cpu, process, f, frame, effect) is { } copyOutcome)
+                return copyOutcome;
+        }
+        else
+            Map(mm, key, frame, effect.FlagsFor(f.Vma!, f.Code.Access, exclusive));
         if (fromSwap)
             _memory.DropSwapEntry(f.Pte.Slot);
+        return null;
     }
 
-    /// <summary>A private write to a cached file page (do_cow_fault): the process gets its own copy, keeping the source meanwhile.</summary>
+    /// <summary>
+    /// A private write to a cached file page (do_cow_fault), or to a swapped-in page others share: the process gets its own
+    /// copy, keeping the source meanwhile.
+    /// </summary>
     private Outcome? CopyPrivately(CpuState cpu, ProcessState process, in FaultInput f, FrameNumber source, FaultEffect effect)
     {
         if (!MakeRoom(cpu, process, keep: source))
             return Outcome.Killed;
-        Map(process.Mm, new PageKey(process.Mm.Asid, f.Address.Page), _memory.NewCopy(source, process.Pid), effect.FlagsFor(f.Vma!, f.Code.Access, exclusive: true));
+        Map(process.Mm, new PageKey(process.Mm.Asid, f.Address.Page), _memory.NewCopy(source, process.Pid), effect.FlagsFor(f.Vma!, f.Code.Access, exclusive: false));
         return null;
     }
 
@@ -230,7 +254,7 @@ public sealed partial class ReferenceMachine
         if (!MakeRoom(cpu, process, keep: old))
             return Outcome.Killed;
         if (mm.Pages[key.Page] != f.Pte)
-            return Outcome.Again; // the old page was reclaimed meanwhile: fault again
+            return Lost(process, f); // the old page was reclaimed meanwhile: fault again
         var copy = _memory.NewCopy(old, process.Pid);
         var change = mm.Install(key.Page, Pte.Mapped(copy, cow.FlagsFor(f.Vma!, f.Code.Access, exclusive: true)));
         _memory.Map(copy, key);

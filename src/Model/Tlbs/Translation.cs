@@ -1,5 +1,7 @@
 using Faultsim.Model.Addressing;
+using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
+using Faultsim.Model.Workloads;
 
 namespace Faultsim.Model.Tlbs;
 
@@ -14,4 +16,7 @@ public readonly record struct Translation(FrameNumber Frame, uint Generation, Pt
     public static Translation Of(Pte pte) => new(pte.Frame, pte.GenerationTag, pte.Flags);
 
     public bool Allows(AccessKind kind, bool userMode) => Pte.Mapped(Frame, Flags).Allows(kind, userMode);
+
+    /// <summary>Whether an access in <paramref name="mode"/> may use this entry, SMAP included (<see cref="AccessCheck"/>).</summary>
+    public bool Allows(AccessKind kind, AccessMode mode, bool smap) => AccessCheck.Allows(Pte.Mapped(Frame, Flags), kind, mode, smap);
 }

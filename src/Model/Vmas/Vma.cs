@@ -15,6 +15,14 @@ public sealed record Vma(VirtualAddress Start, VirtualAddress End, VmaFlags Flag
     public bool CanWrite => (Flags & VmaFlags.Write) != 0;
     public bool CanExec => (Flags & VmaFlags.Exec) != 0;
 
+    /// <summary>
+    /// Whether a private mapping has had an anonymous page (Linux's vma->anon_vma, made by the first fault that allocates
+    /// or copies one — never by mapping the zero page or a page-cache page — and kept by the VMA's pieces, its merges and
+    /// a fork's copy). fork copies the PTEs of such a VMA only (<see cref="AddressSpaces.AddressSpace.Fork"/>); elsewhere
+    /// the child's faults fill them from the page cache or the zero page. Not part of how a page is mapped (<see cref="MapsAlike"/>).
+    /// </summary>
+    public bool HasAnonymousPages { get; init; }
+
     public bool Contains(VirtualAddress address) => address >= Start && address < End;
 
     /// <summary>Whether an access of <paramref name="kind"/> is allowed by this VMA (x86 reads are allowed by any of r, w, x).</summary>

@@ -91,6 +91,15 @@ public sealed class VmaTree
         return grown;
     }
 
+    /// <summary>Marks <paramref name="vma"/> as having had an anonymous page (anon_vma_prepare); it stays so.</summary>
+    public void MarkAnonymous(Vma vma)
+    {
+        var i = _vmas.IndexOf(vma);
+        if (i < 0)
+            throw new InvalidOperationException($"{vma} is not mapped");
+        _vmas[i] = vma with { HasAnonymousPages = true };
+    }
+
     /// <summary>Whether every address in [<paramref name="start"/>, <paramref name="end"/>) lies in some VMA.</summary>
     public bool IsFullyMapped(VirtualAddress start, VirtualAddress end)
     {
@@ -133,7 +142,7 @@ public sealed class VmaTree
         {
             if (_vmas[i].CanMergeWith(_vmas[i + 1]))
             {
-                _vmas[i] = _vmas[i] with { End = _vmas[i + 1].End };
+                _vmas[i] = _vmas[i] with { End = _vmas[i + 1].End, HasAnonymousPages = _vmas[i].HasAnonymousPages || _vmas[i + 1].HasAnonymousPages };
                 _vmas.RemoveAt(i + 1);
                 to--;
             }

@@ -32,6 +32,8 @@ public sealed record MachineSpec
     public int Frames { get; init; }
     public ReplacementPolicyKind Policy { get; init; } = ReplacementPolicyKind.Lru;
     public bool ZeroPage { get; init; } = true;
+    /// <summary>SMAP (CR4.SMAP): the kernel outside a user copy may not touch a user page; doing so faults, and the kernel oopses.</summary>
+    public bool Smap { get; init; } = true;
     public int TlbEntries { get; init; } = 64;
     public int TlbWays { get; init; } = 4;
     public int WordsPerPage { get; init; } = 8;
