@@ -60,7 +60,7 @@ internal static class Reproducers
             output.WriteLine($"shrunk in {result.Runs.ToString("N0", CultureInfo.InvariantCulture)} runs (at most {maxRuns.ToString("N0", CultureInfo.InvariantCulture)}: faultsim.explore.shrink.max-runs): {sizes}{steps}");
         }
         header.Add($"Run it: faultsim replay --scenario THIS-FILE --seed {seed}");
-        File.WriteAllText(path, shape.Write(header));
+        Output.WholeFile.WriteAllText("--out", path, shape.Write(header)); // whole or not at all, as every output
         var what = result is null ? "the failing run" + (shrink ? "" : ", not shrunk (--no-shrink),") : "the shrunk reproducer";
         output.WriteLine($"wrote {what} to {path} ({name}): faultsim replay --scenario {Output.ExploreReport.Quoted(path)} --seed {seed}");
     }
