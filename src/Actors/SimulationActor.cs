@@ -103,7 +103,7 @@ public abstract class SimulationActor : ActorBase
     protected sealed override void Unhandled(object message) => throw ProtocolException.Unexpected(Self.Path.Name, _state, message);
 
     /// <summary>A simulation actor's child that fails voids the run too: the failure goes up to the machine.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(-1, -1, _ => Directive.Escalate, loggingEnabled: false);
 
     protected override void PostStop()
     {

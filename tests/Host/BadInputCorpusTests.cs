@@ -47,6 +47,12 @@ public sealed class BadInputCorpusTests : IDisposable
             Files = { ["bad.conf"] = text },
         };
 
+    private static BadInput Trace(string name, string text, string expected, int line, params string[] extra) =>
+        new(name, ["run", "--trace", "{dir}/bad.trace", .. extra], expected, $"{{dir}}/bad.trace:{line}:")
+        {
+            Files = { ["bad.trace"] = text },
+        };
+
     private static BadInput Env(string name, string variable, string value, string expected) =>
         new(name, ["run"], expected) { Environment = { [variable] = value } };
 
@@ -56,6 +62,11 @@ public sealed class BadInputCorpusTests : IDisposable
         Conf("machine is a number", "faultsim.machine = 5\n", "faultsim.machine should be a section { … }, not a single value", 1),
         Conf("telemetry is a list", "faultsim {\n  telemetry = [1,2]\n}\n", "faultsim.telemetry should be a section { … }, not a list [ … ]", 2),
         Conf("cpus is null", "faultsim.machine.cpus = null\n", "faultsim.machine.cpus is null", 1),
+        Trace("a trace access of no size", "I  04000000,4\n L 10000008,eight\n", "the size is not a whole number from 1 to 4096", 2),
+        Trace("a trace access of an unknown kind", " X 10000008,8\n", "not an I, L, S or M access", 1),
+        Trace("a trace address past the user address space", " L 900000000000,8\n", "is past the user address space", 1),
+        Trace("a pinatrace line without a hex address", "zz R\n", "the address is not a hex number", 1),
+        Trace("a bad trace line on the live engine", "==1== lackey\n S 10000000,8\n L oops,8\n", "the address is not a hex number", 3, "--mode", "live"),
         Conf("a form feed between values", "faultsim.machine {\n  cpus = 2\f frames = 8\n}\n", "has the control character U+000C", 2),
         Conf("a vertical tab after a value", "faultsim.machine.cpus = 2,\v\n", "has the control character U+000B", 1),
         Conf("workload is a number", "faultsim.workload = 5\n", "faultsim.workload should be a section", 1),

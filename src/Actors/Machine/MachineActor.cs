@@ -56,12 +56,13 @@ public sealed partial class MachineActor : SimulationActor
     /// A simulation actor that throws has lost state the run depends on (a page table, the frames, a CPU's place in
     /// its script) or broke its protocol: the run cannot be trusted, so it stops and fails with the error. Loaders that
     /// merely crashed are the exception: their router restarts them, and a loader wakes its waiters before it restarts.
+    /// Not logged: the run's one line says what failed (a bad trace line met mid-run is bad input, with no stack to show).
     /// </summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(error =>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(-1, -1, error =>
     {
         Self.Tell(new SimulationFailed(error.Message));
         return Directive.Stop;
-    });
+    }, loggingEnabled: false);
 
     private bool Waiting(object message)
     {
