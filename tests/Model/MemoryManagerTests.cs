@@ -65,6 +65,26 @@ public sealed class MemoryManagerTests
     }
 
     [Fact]
+    public void A_swap_slot_whose_last_pte_goes_while_its_page_is_read_in_stays_until_the_read_is_cancelled()
+    {
+        // faultsim replay --swarm --seed 18234 crashed memory ("swap slot 6 is not in use"): the process exited while a
+        // loader read its swapped page, the exit dropped the slot's swap-cache page — the frame reserved for the read —
+        // and the read's cancellation then found the slot gone. A page being read is locked: the slot waits for the read.
+        var memory = Memory();
+        var frame = Mapped(memory, Page(1), 7);
+        var eviction = memory.BeginEviction(frame, Pid);
+        var slot = eviction.Slot!.Value;
+        memory.Unmapped(eviction, Page(1), replaced: true);
+        memory.WriteOut(eviction);
+        memory.Finish(eviction);
+        var read = memory.ReserveRead(new PageSource.FromSwap(slot));
+        memory.DropSwapEntry(slot);                               // the exit releases the PTE that named the slot
+        Assert.True(memory.Swap.IsAllocated(slot));               // the read in flight holds it in the swap cache
+        memory.CancelRead(read, new PageSource.FromSwap(slot));   // the loader crashed: the read will not happen
+        Assert.False(memory.Swap.IsAllocated(slot));              // now nothing holds it
+    }
+
+    [Fact]
     public void A_swapped_in_page_is_exclusive_only_when_no_other_pte_names_the_slot_and_none_maps_the_frame()
     {
         var memory = Memory();

@@ -11,7 +11,6 @@ namespace Faultsim.Model.Checking;
 /// </summary>
 public sealed class EventTally
 {
-    private readonly HashSet<long> _reading = []; // faults that started a disk read and were not yet woken as resolved
     private readonly Dictionary<long, FaultErrorCode> _raised = [];   // faults raised and not yet resolved: what faulted
     private readonly HashSet<(string Source, ResolutionKind Kind)> _resolutions = [];
 
@@ -35,15 +34,14 @@ public sealed class EventTally
             case SimEvent.FaultRaised raised:
                 _raised[raised.Fault] = raised.Code;
                 break;
-            case SimEvent.FaultWoken { Counted: true } woken:
+            case SimEvent.FaultWoken woken:
+                if (woken.DiskRead)
+                    Totals.DiskReads++; // counted by the fault whose load read the disk, as its CPU counts it
+                if (!woken.Counted)
+                    break;
                 Totals.CountFault(woken.Kind, major: woken.Kind == ResolutionKind.Major);
                 if (_raised.Remove(woken.Fault, out var code))
                     _resolutions.Add((SourceOf(code), woken.Kind));
-                if (_reading.Remove(woken.Fault))
-                    Totals.DiskReads++; // a read counts with the fault it resolved (one a crashed loader started is read again)
-                break;
-            case SimEvent.DiskReadStarted read:
-                _reading.Add(read.Fault);
                 break;
             case SimEvent.PageEvicted:
                 Totals.PagesEvicted++;

@@ -59,8 +59,11 @@ public abstract record SimEvent
         public override string ToString() => $"{Page}: a PTE to {Frame} installed where no VMA maps";
     }
 
-    /// <summary>A waiting fault was woken. <paramref name="Counted"/>: as resolved (not merely to fault again).</summary>
-    public sealed record FaultWoken(long Fault, PageKey Page, ResolutionKind Kind, bool Counted, string Outcome) : SimEvent
+    /// <summary>
+    /// A waiting fault was woken. <paramref name="Counted"/>: as resolved (not merely to fault again). <paramref name="DiskRead"/>:
+    /// the waiter counts the disk read of its load (what the run counts; not in the line).
+    /// </summary>
+    public sealed record FaultWoken(long Fault, PageKey Page, ResolutionKind Kind, bool Counted, string Outcome, bool DiskRead = false) : SimEvent
     {
         public override string ToString() => $"{FaultName.Of(Fault)} woken: {(Counted ? Kind.ToString() : "fault again")} ({Outcome})";
     }

@@ -27,6 +27,7 @@ public sealed class MemoryManager
 {
     private readonly Dictionary<ProcessId, MemoryCounts> _counts = [];
     private readonly HashSet<FrameNumber> _evicting = [];
+    private readonly HashSet<FrameNumber> _swapReads = [];   // frames reserved for a swap-in whose read is not yet done
     private readonly HashSet<FilePage> _shmemWritten = [];   // shared-memory pages written out: they have content on disk
     private long _evictions;
 
@@ -118,12 +119,14 @@ public sealed class MemoryManager
             return Frames.AllocatePageCache(file.Page);
         var frame = Frames.AllocateAnonymous();
         AddToSwapCache(frame, ((PageSource.FromSwap)source).Slot);
+        _swapReads.Add(frame);
         return frame;
     }
 
     /// <summary>The read is done: the frame holds the page (a file's content as read; a swap slot's from swap space).</summary>
     public void FillRead(FrameNumber frame, PageSource source, ReadOnlySpan<ulong> fileContent)
     {
+        _swapReads.Remove(frame);
         if (source is PageSource.FromSwap swap)
             Frames.Fill(frame, Swap.Read(swap.Slot));
         else
@@ -133,6 +136,7 @@ public sealed class MemoryManager
     /// <summary>A reserved read will not happen (an I/O error, an abandoned fault): the frame leaves its cache.</summary>
     public void CancelRead(FrameNumber frame, PageSource source)
     {
+        _swapReads.Remove(frame);
         if (source is PageSource.FromFile)
             Frames.RemoveFromPageCache(frame);
         else
@@ -165,9 +169,11 @@ public sealed class MemoryManager
     public void DropSwapEntry(SwapSlot slot)
     {
         var cached = Frames.LookupSwapCache(slot);
-        if (Swap.Release(slot) || cached is not { } frame || Swap.References(slot) > 0 || _evicting.Contains(frame))
+        if (Swap.Release(slot) || cached is not { } frame || Swap.References(slot) > 0 || _evicting.Contains(frame) || _swapReads.Contains(frame))
             return;
-        RemoveFromSwapCache(frame); // an eviction under way keeps its frame in the swap cache until it completes
+        // An eviction under way keeps its frame in the swap cache until it completes, and a read under way (a locked
+        // page: free_swap_and_cache leaves it) until it is filled or cancelled, which then frees the slot.
+        RemoveFromSwapCache(frame);
     }
 
     /// <summary>A PTE that is gone (munmap, exit, madvise, a COW break's old frame): its frame reference or its swap reference goes.</summary>
