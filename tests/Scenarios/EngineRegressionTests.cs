@@ -119,4 +119,21 @@ public sealed class EngineRegressionTests
         Assert.True(exit == 0, output);
         Assert.Contains("every invariant held", output);
     }
+
+    [Fact]
+    public void A_frame_whose_fault_never_used_it_settles_when_its_pte_goes_and_reclaim_goes_on()
+    {
+        // faultsim replay --swarm --seed 19783 (shrunk to frame-of-an-exited-fault.conf) broke invariant 2: a fault's
+        // frame stays off the replacement lists until its CPU uses it, its process exited first, and with one frame
+        // reclaim waited for it forever. A frame settles when a PTE of it goes.
+        var settings = ScenarioCatalog.Load(Scenario("frame-of-an-exited-fault"), []);
+        using var engine = new DeterministicEngine();
+        for (ulong seed = 19_780; seed <= 19_790; seed++)
+        {
+            var report = Runner.Run(settings, settings.Workload, seed, engine);
+            Assert.False(report.Failed, $"seed {seed}: {report.Violation?.ToString() ?? report.Crash}");
+        }
+        var (exit, output, _) = Faultsim.Tests.Host.CliHarness.Cli("replay", "--swarm", "--seed", "19783");
+        Assert.True(exit == 0, output);
+    }
 }

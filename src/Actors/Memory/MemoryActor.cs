@@ -77,7 +77,11 @@ public sealed partial class MemoryActor : SimulationActor
             case ReleasePages release:
                 _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesReleased([.. release.Pages.Select(p => p.Page)], release.Replaced));
                 foreach (var page in release.Pages)
+                {
                     _memory.Release(page);
+                    if (page.Frame is { } frame)
+                        SettleUnmapped(frame);
+                }
                 break;
             case CancelRead cancel: OnCancelRead(cancel); break;
             case AddReferences add: OnAddReferences(add); break;
@@ -288,6 +292,18 @@ public sealed partial class MemoryActor : SimulationActor
     {
         if (_copiedFrom.Remove(frame, out var source))
             _memory.Frames.Unpin(source);
+    }
+
+    /// <summary>
+    /// A frame a fault put in place settles when its CPU uses it; when a PTE of it goes first (the process exited, the
+    /// range was unmapped) that access may never come, and a frame that stays — a shared page in the page cache, a page
+    /// a forked child maps too — would be held off the replacement lists for good: with nothing else to evict, reclaim
+    /// would wait for it forever. It settles then (at worst the fault's CPU faults on it again after an eviction).
+    /// </summary>
+    private void SettleUnmapped(FrameNumber frame)
+    {
+        if (_unsettled.TryGetValue(frame, out var generation) && !_waiting.Any(w => w.Keep == frame))
+            Settle(frame, generation);
     }
 
     /// <summary>
