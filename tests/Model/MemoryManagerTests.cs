@@ -85,6 +85,23 @@ public sealed class MemoryManagerTests
     }
 
     [Fact]
+    public void A_swap_in_from_a_slot_freed_since_its_fault_saw_it_is_not_exclusive()
+    {
+        // faultsim replay --swarm --seed 4203 --set machine.frames=1 crashed memory ("swap slot 4 is not in use"): a fault
+        // of an exiting process found the page in the swap cache, and by its install the exit had freed the slot.
+        var memory = Memory();
+        var frame = Mapped(memory, Page(1), 7);
+        var eviction = memory.BeginEviction(frame, Pid);
+        var slot = eviction.Slot!.Value;
+        memory.Unmapped(eviction, Page(1), replaced: true);
+        memory.WriteOut(eviction);
+        memory.Finish(eviction);
+        memory.DropSwapEntry(slot);                       // the exit: no PTE names the slot, and it is freed
+        Assert.False(memory.Swap.IsAllocated(slot));
+        Assert.False(memory.SwapInExclusive(slot, frame));
+    }
+
+    [Fact]
     public void A_swapped_in_page_is_exclusive_only_when_no_other_pte_names_the_slot_and_none_maps_the_frame()
     {
         var memory = Memory();

@@ -162,8 +162,10 @@ public sealed class MemoryManager
     /// <summary>
     /// do_swap_page: whether the PTE being swapped in to <paramref name="frame"/> is the page's only user — no other PTE
     /// names <paramref name="slot"/>, and none maps the frame already (another swapped it in first) — so it may be mapped writable.
+    /// A slot no PTE names any more (freed since the fault saw it) makes nothing exclusive: the install that asks is refused.
     /// </summary>
-    public bool SwapInExclusive(SwapSlot slot, FrameNumber frame) => Swap.References(slot) == 1 && Frames.MapCount(frame) == 0;
+    public bool SwapInExclusive(SwapSlot slot, FrameNumber frame) =>
+        Swap.IsAllocated(slot) && Swap.References(slot) == 1 && Frames.MapCount(frame) == 0;
 
     /// <summary>A PTE no longer names <paramref name="slot"/> (it maps the frame now, or is gone): the last one takes the page out of the swap cache.</summary>
     public void DropSwapEntry(SwapSlot slot)
