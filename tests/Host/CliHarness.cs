@@ -5,6 +5,12 @@ namespace Faultsim.Tests.Host;
 /// <summary>The command line run in-process, as a user's shell would run it: its exit code, standard output and standard error.</summary>
 internal static class CliHarness
 {
+    /// <summary>The dotnet host running the tests, to start faultsim out of process.</summary>
+    public static string DotnetHost => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+
+    /// <summary>The faultsim binary beside the tests (the host project is built with them).</summary>
+    public static string FaultsimDll => Path.Combine(AppContext.BaseDirectory, "faultsim.dll");
+
     public static (int Exit, string Out, string Err) Cli(params string[] args)
     {
         using var output = new StringWriter();

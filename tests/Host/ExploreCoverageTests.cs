@@ -1,7 +1,9 @@
+using Faultsim.Model.Addressing;
 using Faultsim.Actors.Monitoring;
 using Faultsim.Actors.Tlb;
 using Faultsim.Host.Running;
 using Faultsim.Host.Scenarios;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
 using static Faultsim.Tests.Host.CliHarness;
 
@@ -10,6 +12,8 @@ namespace Faultsim.Tests.Host;
 /// <summary>explore reports what its seeds touched of the protocols, and what its last tenth of seeds added.</summary>
 public sealed class ExploreCoverageTests
 {
+    private static readonly FaultSource UserWrite = new(true, AccessKind.Write);
+
     [Fact]
     public void A_pair_counts_once_at_the_lowest_seed_that_reached_it_and_the_last_tenth_counts_only_what_it_reached_first()
     {
@@ -18,8 +22,8 @@ public sealed class ExploreCoverageTests
         late.Handle(typeof(TlbActor), "Idle", typeof(string));
         late.Handle(typeof(TlbActor), "AwaitingTranslation", typeof(string));
         var (one, other) = (new ExploreCoverage(), new ExploreCoverage());
-        one.Add(95, late, [("user write", ResolutionKind.DemandZero), ("user read", ResolutionKind.ZeroPageMap)]);
-        other.Add(3, early, [("user write", ResolutionKind.DemandZero)]);
+        one.Add(95, late, [(UserWrite, ResolutionKind.DemandZero), (new FaultSource(true, AccessKind.Read), ResolutionKind.ZeroPageMap)]);
+        other.Add(3, early, [(UserWrite, ResolutionKind.DemandZero)]);
         one.Add(other);
 
         Assert.Equal((2, 2), (one.Handled, one.Resolutions));

@@ -117,12 +117,12 @@ public sealed class InterruptTests : IDisposable
             }
             """);
         var (json, trace) = (Path.Combine(_dir.Root, "run.json"), Path.Combine(_dir.Root, "trace.json"));
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var start = new ProcessStartInfo(CliHarness.DotnetHost)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "faultsim.dll"), "run", "--config", config, "--events", "-", "--json", json, "--trace-file", trace })
+        foreach (var arg in new[] { CliHarness.FaultsimDll, "run", "--config", config, "--events", "-", "--json", json, "--trace-file", trace })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();

@@ -87,8 +87,7 @@ public sealed class OutputFileTests : IDisposable
         // The kernel kills it after 4 s of CPU time (ulimit -t: SIGXCPU, then SIGKILL), well inside the run's 20-odd seconds
         // and long after it started writing; no clock is raced.
         var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "-c", "ulimit -t 4; exec \"$0\" \"$@\"", Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-                     Path.Combine(AppContext.BaseDirectory, "faultsim.dll"), "run", "--config", config, "--events", events, "--trace-file", trace })
+        foreach (var arg in new[] { "-c", "ulimit -t 4; exec \"$0\" \"$@\"", CliHarness.DotnetHost, CliHarness.FaultsimDll, "run", "--config", config, "--events", events, "--trace-file", trace })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();

@@ -23,6 +23,17 @@ public sealed class MemoryManagerTests
         return frame;
     }
 
+    /// <summary>A page of <paramref name="value"/> mapped, then evicted to swap whole: its slot (the frame it had is freed).</summary>
+    private static SwapSlot SwappedOut(MemoryManager memory, PageKey page, ulong value, out FrameNumber frame)
+    {
+        frame = Mapped(memory, page, value);
+        var eviction = memory.BeginEviction(frame, Pid);
+        memory.Unmapped(eviction, page, replaced: true);
+        memory.WriteOut(eviction);
+        memory.Finish(eviction);
+        return eviction.Slot!.Value;
+    }
+
     [Fact]
     public void An_anonymous_page_is_evicted_to_a_fresh_slot_written_out_and_freed()
     {
@@ -71,12 +82,7 @@ public sealed class MemoryManagerTests
         // loader read its swapped page, the exit dropped the slot's swap-cache page — the frame reserved for the read —
         // and the read's cancellation then found the slot gone. A page being read is locked: the slot waits for the read.
         var memory = Memory();
-        var frame = Mapped(memory, Page(1), 7);
-        var eviction = memory.BeginEviction(frame, Pid);
-        var slot = eviction.Slot!.Value;
-        memory.Unmapped(eviction, Page(1), replaced: true);
-        memory.WriteOut(eviction);
-        memory.Finish(eviction);
+        var slot = SwappedOut(memory, Page(1), 7, out _);
         var read = memory.ReserveRead(new PageSource.FromSwap(slot));
         memory.DropSwapEntry(slot);                               // the exit releases the PTE that named the slot
         Assert.True(memory.Swap.IsAllocated(slot));               // the read in flight holds it in the swap cache
@@ -90,12 +96,7 @@ public sealed class MemoryManagerTests
         // faultsim replay --swarm --seed 4203 --set machine.frames=1 crashed memory ("swap slot 4 is not in use"): a fault
         // of an exiting process found the page in the swap cache, and by its install the exit had freed the slot.
         var memory = Memory();
-        var frame = Mapped(memory, Page(1), 7);
-        var eviction = memory.BeginEviction(frame, Pid);
-        var slot = eviction.Slot!.Value;
-        memory.Unmapped(eviction, Page(1), replaced: true);
-        memory.WriteOut(eviction);
-        memory.Finish(eviction);
+        var slot = SwappedOut(memory, Page(1), 7, out var frame);
         memory.DropSwapEntry(slot);                       // the exit: no PTE names the slot, and it is freed
         Assert.False(memory.Swap.IsAllocated(slot));
         Assert.False(memory.SwapInExclusive(slot, frame));

@@ -1,3 +1,4 @@
+using Faultsim.Host.Configuration;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Host.Running;
 using Faultsim.Host.Scenarios;
@@ -20,6 +21,22 @@ public sealed class EngineRegressionTests
         return Runner.Run(settings, settings.Workload, seed).Result!;
     }
 
+    /// <summary>The run of <paramref name="seed"/>, which must hold every invariant and not crash.</summary>
+    private static RunReport Holds(SimSettings settings, ulong seed, DeterministicEngine engine)
+    {
+        var report = Runner.Run(settings, settings.Workload, seed, engine);
+        Assert.False(report.Failed, $"seed {seed}: {report.Violation?.ToString() ?? report.Crash}");
+        return report;
+    }
+
+    /// <summary>`faultsim replay --swarm ARGS` exits 0 with every invariant held.</summary>
+    private static void SwarmReplayHolds(params string[] args)
+    {
+        var (exit, output, _) = Faultsim.Tests.Host.CliHarness.Cli(["replay", "--swarm", .. args]);
+        Assert.True(exit == 0, output);
+        Assert.Contains("every invariant held", output);
+    }
+
     /// <summary>How a run ended, whatever its interleaving: a racing run may count its shootdowns differently (a CPU joins the mm before or after the exit).</summary>
     private static readonly IReadOnlySet<string> Outcome = new HashSet<string>
         { RunComparison.Process, RunComparison.Fate, RunComparison.NeverStarted, RunComparison.Panic, RunComparison.Steps, RunComparison.Memory };
@@ -36,9 +53,7 @@ public sealed class EngineRegressionTests
         var (skipped, forked) = (0, 0);
         for (ulong seed = 1; seed <= 12; seed++)
         {
-            var report = Runner.Run(settings, settings.Workload, seed, engine);
-            Assert.False(report.Failed, $"seed {seed}: {report.Violation?.ToString() ?? report.Crash}");
-            var result = report.Result!;
+            var result = Holds(settings, seed, engine).Result!;
             if (result.NeverStarted.Contains("c0"))
             {
                 skipped++;
@@ -66,9 +81,7 @@ public sealed class EngineRegressionTests
         using var engine = new DeterministicEngine();
         for (ulong seed = 1; seed <= 3; seed++)
         {
-            var report = Runner.Run(settings, settings.Workload, seed, engine);
-            Assert.False(report.Failed, $"seed {seed}: {report.Violation?.ToString() ?? report.Crash}");
-            Assert.Null(RunComparison.FirstDifference(report.Result!, reference));
+            Assert.Null(RunComparison.FirstDifference(Holds(settings, seed, engine).Result!, reference));
         }
     }
 
@@ -82,14 +95,8 @@ public sealed class EngineRegressionTests
         var settings = ScenarioCatalog.Load(Scenario("lookup-of-dropped-swap-entry"), []);
         using var engine = new DeterministicEngine();
         for (ulong seed = 1; seed <= 20; seed++)
-        {
-            var report = Runner.Run(settings, settings.Workload, seed, engine);
-            Assert.False(report.Failed, $"seed {seed}: {report.Violation?.ToString() ?? report.Crash}");
-            Assert.NotNull(report.Result);
-        }
-        var (exit, output, _) = Faultsim.Tests.Host.CliHarness.Cli("replay", "--swarm", "--seed", "6966");
-        Assert.True(exit == 0, output);
-        Assert.Contains("every invariant held", output);
+            Assert.NotNull(Holds(settings, seed, engine).Result);
+        SwarmReplayHolds("--seed", "6966");
     }
 
     [Fact]
@@ -104,10 +111,7 @@ public sealed class EngineRegressionTests
         var p0 = report.Result!.Processes.Single(p => p.Name == "p0").Counters;
         Assert.Equal(4, p0.Spurious); // every lost race counted: the swap-in and the fault queued behind it, and two demand-zero losers
         for (ulong seed = 1; seed <= 12; seed++)
-        {
-            var other = Runner.Run(settings, settings.Workload, seed, engine);
-            Assert.False(other.Failed, $"seed {seed}: {other.Violation?.ToString() ?? other.Crash}");
-        }
+            Holds(settings, seed, engine);
     }
 
     [Fact]
@@ -115,12 +119,8 @@ public sealed class EngineRegressionTests
     {
         // faultsim replay --swarm --seed 18234, and the same with --seed 4203 --set machine.frames=1, failed with exit 70
         // (memory: "swap slot N is not in use"); see MemoryManagerTests for the rules.
-        foreach (var args in new[] { new[] { "--seed", "18234" }, ["--seed", "4203", "--set", "machine.frames=1"] })
-        {
-            var (exit, output, _) = Faultsim.Tests.Host.CliHarness.Cli(["replay", "--swarm", .. args]);
-            Assert.True(exit == 0, output);
-            Assert.Contains("every invariant held", output);
-        }
+        SwarmReplayHolds("--seed", "18234");
+        SwarmReplayHolds("--seed", "4203", "--set", "machine.frames=1");
     }
 
     [Fact]
@@ -132,11 +132,7 @@ public sealed class EngineRegressionTests
         var settings = ScenarioCatalog.Load(Scenario("frame-of-an-exited-fault"), []);
         using var engine = new DeterministicEngine();
         for (ulong seed = 19_780; seed <= 19_790; seed++)
-        {
-            var report = Runner.Run(settings, settings.Workload, seed, engine);
-            Assert.False(report.Failed, $"seed {seed}: {report.Violation?.ToString() ?? report.Crash}");
-        }
-        var (exit, output, _) = Faultsim.Tests.Host.CliHarness.Cli("replay", "--swarm", "--seed", "19783");
-        Assert.True(exit == 0, output);
+            Holds(settings, seed, engine);
+        SwarmReplayHolds("--seed", "19783");
     }
 }

@@ -104,6 +104,16 @@ public static class BenchReport
     }
 
     /// <param name="partial">Whether the user interrupted the bench ("partial": true): the results are of the runs that finished.</param>
+    /// <summary>A result's engine and mode (null for the reference machine), as every bench JSON names them.</summary>
+    internal static void WriteEngine(Utf8JsonWriter json, string engine, string? mode)
+    {
+        json.WriteString("engine", engine);
+        if (mode is null)
+            json.WriteNull("mode");
+        else
+            json.WriteString("mode", mode);
+    }
+
     public static string Json(IReadOnlyList<BenchResult> results, bool partial = false)
     {
         using var stream = new MemoryStream();
@@ -116,11 +126,7 @@ public static class BenchReport
             foreach (var r in results)
             {
                 json.WriteStartObject();
-                json.WriteString("engine", r.Engine);
-                if (r.Mode is null)
-                    json.WriteNull("mode");
-                else
-                    json.WriteString("mode", r.Mode);
+                WriteEngine(json, r.Engine, r.Mode);
                 json.WriteString("workload", r.Case.Name);
                 json.WriteNumber("faults", r.Case.Faults);
                 json.WriteNumber("accesses", r.Case.Accesses);

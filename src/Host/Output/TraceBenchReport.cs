@@ -51,11 +51,7 @@ public static class TraceBenchReport
             foreach (var r in results)
             {
                 json.WriteStartObject();
-                json.WriteString("engine", r.Engine);
-                if (r.Mode is null)
-                    json.WriteNull("mode");
-                else
-                    json.WriteString("mode", r.Mode);
+                BenchReport.WriteEngine(json, r.Engine, r.Mode);
                 json.WriteNumber("accesses", r.Case.Accesses);
                 json.WriteNumber("faults", r.Case.Faults);
                 json.WriteNumber("runs", r.Runs);

@@ -1,4 +1,5 @@
 using Faultsim.Actors.Monitoring;
+using Faultsim.Model.Checking;
 using Faultsim.Model.Faults;
 
 namespace Faultsim.Host.Running;
@@ -11,10 +12,10 @@ namespace Faultsim.Host.Running;
 public sealed class ExploreCoverage
 {
     private readonly Dictionary<(Type Actor, string State, Type Message), long> _handled = [];
-    private readonly Dictionary<(string Source, ResolutionKind Kind), long> _resolutions = [];
+    private readonly Dictionary<(FaultSource Source, ResolutionKind Kind), long> _resolutions = [];
 
     /// <summary>Takes in what the run of <paramref name="seed"/> touched.</summary>
-    public void Add(long seed, ProtocolCoverage handled, IEnumerable<(string Source, ResolutionKind Kind)> resolutions)
+    public void Add(long seed, ProtocolCoverage handled, IEnumerable<(FaultSource Source, ResolutionKind Kind)> resolutions)
     {
         foreach (var pair in handled.Handled)
             Lowest(_handled, pair, seed);

@@ -1,3 +1,4 @@
+using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 
@@ -12,7 +13,7 @@ namespace Faultsim.Model.Checking;
 public sealed class EventTally
 {
     private readonly Dictionary<long, FaultErrorCode> _raised = [];   // faults raised and not yet resolved: what faulted
-    private readonly HashSet<(string Source, ResolutionKind Kind)> _resolutions = [];
+    private readonly HashSet<(FaultSource Source, ResolutionKind Kind)> _resolutions = [];
 
     /// <summary>The figures so far, in the counters a run reports (accesses and TLB figures are not events: they stay 0).</summary>
     public Counters Totals { get; } = new();
@@ -20,28 +21,25 @@ public sealed class EventTally
     /// <summary>System calls made so far.</summary>
     public long Syscalls { get; private set; }
 
-    /// <summary>Every (fault source, resolution) the run's faults met: the source is who faulted and how, e.g. "user write".</summary>
-    public IReadOnlyCollection<(string Source, ResolutionKind Kind)> Resolutions => _resolutions;
-
-    /// <summary>A fault's source: user or kernel (a user copy), and its access.</summary>
-    public static string SourceOf(FaultErrorCode code) =>
-        $"{(code.User ? "user" : "kernel")} {code.Access.ToString().ToLowerInvariant()}";
+    /// <summary>Every (fault source, resolution) the run's faults met.</summary>
+    public IReadOnlyCollection<(FaultSource Source, ResolutionKind Kind)> Resolutions => _resolutions;
 
     public void Observe(SimEvent e)
     {
         switch (e)
         {
-            case SimEvent.FaultRaised raised:
-                _raised[raised.Fault] = raised.Code;
+            case SimEvent.FaultRaised fault:
+                _raised[fault.Fault] = fault.Code;
                 break;
             case SimEvent.FaultWoken woken:
                 if (woken.DiskRead)
                     Totals.DiskReads++; // counted by the fault whose load read the disk, as its CPU counts it
+                var raised = _raised.Remove(woken.Fault, out var code); // woken once, counted or not: a retry is a fault of its own
                 if (!woken.Counted)
                     break;
                 Totals.CountFault(woken.Kind, major: woken.Kind == ResolutionKind.Major);
-                if (_raised.Remove(woken.Fault, out var code))
-                    _resolutions.Add((SourceOf(code), woken.Kind));
+                if (raised)
+                    _resolutions.Add((new FaultSource(code.User, code.Access), woken.Kind));
                 break;
             case SimEvent.PageEvicted:
                 Totals.PagesEvicted++;
@@ -54,4 +52,10 @@ public sealed class EventTally
                 break;
         }
     }
+}
+
+/// <summary>Who faulted and how: a user access or the kernel's (a user copy), and the access, e.g. "user write".</summary>
+public readonly record struct FaultSource(bool User, AccessKind Access)
+{
+    public override string ToString() => $"{(User ? "user" : "kernel")} {Access.ToString().ToLowerInvariant()}";
 }
