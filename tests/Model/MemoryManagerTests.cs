@@ -43,7 +43,7 @@ public sealed class MemoryManagerTests
         Assert.Equal(frame, eviction.Frame);
         Assert.Equal([Page(1)], eviction.Mappers);
         var slot = eviction.Slot!.Value;
-        Assert.Equal(Pte.Swapped(slot), eviction.Replacement);
+        Assert.Equal(Pte.Swapped(slot, generation: 1), eviction.Replacement); // the slot's first use
         memory.Unmapped(eviction, Page(1), replaced: true);
         var write = memory.WriteOut(eviction)!;
         Assert.Equal(new PageSource.FromSwap(slot), write.Block);

@@ -1,4 +1,5 @@
 using Faultsim.Model.Addressing;
+using Faultsim.Model.PageTables;
 using Faultsim.Model.Storage;
 
 namespace Faultsim.Tests.Model;
@@ -84,5 +85,19 @@ public sealed class SwapSpaceTests
         Assert.Equal(0, swap.References(slot));
         Assert.True(swap.SetCached(slot, false));   // nothing holds it any more
         Assert.False(swap.IsAllocated(slot));
+    }
+
+    [Fact]
+    public void A_slot_allocated_again_has_a_new_generation_so_its_swap_entry_differs_from_the_old_one()
+    {
+        var swap = new SwapSpace(1);
+        var first = swap.Allocate([1], references: 1);
+        var old = Pte.Swapped(first, swap.Generation(first));
+        Assert.True(swap.Release(first));
+        var again = swap.Allocate([2], references: 1);
+        Assert.Equal(first, again);                 // the same slot number...
+        Assert.Equal(2u, swap.Generation(again));   // ...in its second use
+        Assert.NotEqual(old, Pte.Swapped(again, swap.Generation(again)));
+        Assert.Equal(old.Slot, Pte.Swapped(again, swap.Generation(again)).Slot);
     }
 }

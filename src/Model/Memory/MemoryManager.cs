@@ -297,7 +297,8 @@ public sealed class MemoryManager
             foreach (var _ in mappers)
                 Swap.AddReference(held);
         }
-        return new Eviction(++_evictions, frame, initiator, slot, fresh, [.. mappers]);
+        var replacement = slot is { } named ? Pte.Swapped(named, Swap.Generation(named)) : Pte.None;
+        return new Eviction(++_evictions, frame, initiator, slot, replacement, fresh, [.. mappers]);
     }
 
     /// <summary>The PTE of <paramref name="page"/> holds the replacement now (<paramref name="replaced"/>), or kept its frame (a fault or a call got there first).</summary>
@@ -393,9 +394,9 @@ public sealed record WriteBack(PageSource Block, ulong[] Content);
 /// <summary>One eviction in progress: its frame, whose reclaim it serves, the slot an anonymous page goes to, and the PTEs to replace.</summary>
 public sealed class Eviction
 {
-    internal Eviction(long id, FrameNumber frame, ProcessId initiator, SwapSlot? slot, bool freshSlot, IReadOnlyList<PageKey> mappers)
+    internal Eviction(long id, FrameNumber frame, ProcessId initiator, SwapSlot? slot, Pte replacement, bool freshSlot, IReadOnlyList<PageKey> mappers)
     {
-        (Id, Frame, Initiator, Slot, FreshSlot, Mappers) = (id, frame, initiator, slot, freshSlot, mappers);
+        (Id, Frame, Initiator, Slot, Replacement, FreshSlot, Mappers) = (id, frame, initiator, slot, replacement, freshSlot, mappers);
         Unmapping = mappers.Count;
     }
 
@@ -410,8 +411,8 @@ public sealed class Eviction
     /// <summary>The PTEs that mapped the frame when the eviction began.</summary>
     public IReadOnlyList<PageKey> Mappers { get; }
 
-    /// <summary>What each PTE becomes: the swap entry of an anonymous page, nothing for a file page (it is read again).</summary>
-    public Pte Replacement => Slot is { } slot ? Pte.Swapped(slot) : Pte.None;
+    /// <summary>What each PTE becomes: the swap entry of an anonymous page (with its slot's generation), nothing for a file page (it is read again).</summary>
+    public Pte Replacement { get; }
 
     /// <summary>PTEs not yet reported replaced (or kept).</summary>
     public int Unmapping { get; internal set; }

@@ -30,9 +30,16 @@ public readonly record struct Pte(ulong Raw)
     public static Pte Swapped(SwapSlot slot) =>
         new(((ulong)slot.Value << FieldShift) | (ulong)PteFlags.SwappedOut);
 
+    /// <summary>
+    /// A swap entry that also records the low bits of the slot's generation (how often it was allocated), so that a fault
+    /// holding the entry it saw tells it from a later entry that names the same slot, freed and allocated again meanwhile.
+    /// </summary>
+    public static Pte Swapped(SwapSlot slot, uint generation) =>
+        new(Swapped(slot).Raw | ((ulong)(generation % GenerationTags) << TagShift));
+
     public PteFlags Flags => (PteFlags)(Raw & ~FieldMask & ~TagMask);
 
-    /// <summary>The frame generation recorded at install, modulo <see cref="GenerationTags"/>.</summary>
+    /// <summary>The frame's (or swap slot's) generation recorded at install, modulo <see cref="GenerationTags"/>.</summary>
     public uint GenerationTag => (uint)((Raw & TagMask) >> TagShift);
     public bool IsNone => Raw == 0;
     public bool IsPresent => (Raw & (ulong)PteFlags.Present) != 0;

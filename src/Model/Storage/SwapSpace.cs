@@ -11,6 +11,7 @@ public sealed class SwapSpace(int wordsPerPage)
 {
     private readonly Dictionary<uint, Slot> _slots = [];
     private readonly Stack<uint> _free = new();
+    private readonly Dictionary<uint, uint> _generations = []; // how often each slot was allocated
     private uint _next = 1;
 
     public int InUse => _slots.Count;
@@ -22,8 +23,12 @@ public sealed class SwapSpace(int wordsPerPage)
             throw new ArgumentException($"a page has {wordsPerPage} words, not {content.Length}", nameof(content));
         var id = _free.Count > 0 ? _free.Pop() : _next++;
         _slots[id] = new Slot(content.ToArray(), references);
+        _generations[id] = _generations.GetValueOrDefault(id) + 1;
         return new SwapSlot(id);
     }
+
+    /// <summary>How often the slot was allocated: a swap entry records it, so that one naming an earlier use is told apart.</summary>
+    public uint Generation(SwapSlot slot) => _generations.GetValueOrDefault(slot.Value);
 
     /// <summary>Rewrites the content of a slot still in use (a dirty swap-cache page swapped out again).</summary>
     public void Write(SwapSlot slot, ReadOnlySpan<ulong> content) => content.CopyTo(Get(slot).Content);
