@@ -49,6 +49,8 @@ public sealed class EngineAgreementTests : IDisposable
     [InlineData(VmaFlags.Read, "load etc\nforce-write etc = 0x42\nforce-write etc+8\nmadvise etc dontneed\nforce-write etc\nload etc\nstore etc")]
     [InlineData(VmaFlags.Read, "force-write etc = 0x42\nload etc+8\nfork child\nforce-write etc+16")]
     [InlineData(VmaFlags.Read | VmaFlags.Shared, "load etc\nforce-write etc = 0x42\nload etc")]
+    [InlineData(VmaFlags.Read, "load etc\nmprotect etc none\nforce-write etc = 0x42\nforce-write etc+8\nmprotect etc r\nload etc")]
+    [InlineData(VmaFlags.Read | VmaFlags.Write, "sys-read etc\nmprotect etc none\nforce-write etc = 0x42\nmprotect etc rw\nstore etc+8")]
     [InlineData(VmaFlags.Read | VmaFlags.Write, "load etc\nforce-write etc = 0x42\nstore etc+8\nforce-write 0x30000000")]
     public void Both_engines_give_every_figure_of_a_forced_write_alike(VmaFlags flags, string script)
     {

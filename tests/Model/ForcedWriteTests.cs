@@ -55,6 +55,31 @@ public class ForcedWriteTests
     }
 
     [Theory]
+    [InlineData(VmaFlags.Read, "load etc\nmprotect etc none\nforce-write etc = 0x42", 1L, 1L)]  // a page-cache page kept under PROT_NONE: copied
+    [InlineData(VmaFlags.Read, "mprotect etc none\nforce-write etc = 0x42", 1L, 0L)]           // untouched: read in and copied
+    [InlineData(VmaFlags.Read | VmaFlags.Write, "sys-read etc\nmprotect etc none\nforce-write etc = 0x42", 1L, 0L)] // its own dirty copy: no fault
+    public void A_forced_write_into_a_prot_none_private_mapping_lands_in_a_private_copy_the_process_can_read_once_allowed(
+        VmaFlags flags, string script, long major, long cowBreaks)
+    {
+        var result = Mapping(flags, script + "\nforce-write etc+8 = 0x43\nmprotect etc r\nload etc").Run();
+
+        var app = result.Of("app");
+        Assert.Equal(ProcessFate.Running, app.Fate);
+        Assert.Equal((major, cowBreaks, 0L), (app.Counters.Major, app.Counters[ResolutionKind.CowBreak], app.Counters.Efault));
+        Assert.Equal(0x42UL, result.Memory!.Word(app.Pid, EtcPage, 0));
+        Assert.Equal(0x43UL, result.Memory.Word(app.Pid, EtcPage, 1));
+        Assert.Empty(result.Memory.Files);
+    }
+
+    [Fact]
+    public void The_copy_a_forced_write_made_under_prot_none_is_not_present_to_the_process()
+    {
+        var result = Mapping(VmaFlags.Read, "mprotect etc none\nforce-write etc = 0x42\nload etc").Run();
+
+        Assert.Equal(ProcessFate.KilledBySigSegv, result.Of("app").Fate);
+    }
+
+    [Theory]
     [InlineData(VmaFlags.Read | VmaFlags.Shared, "force-write etc = 0x42")]     // a shared mapping it may not write
     [InlineData(VmaFlags.Read, "force-write 0x30000000 = 0x42")]                 // no mapping
     public void A_forced_write_where_it_may_not_write_fails_with_efault_and_the_process_goes_on(VmaFlags flags, string write)
@@ -88,6 +113,10 @@ public class ForcedWriteTests
         Assert.False(ForcedAccess.Allows(Pte.Mapped(frame, copy.Flags | PteFlags.Cow), AccessKind.Write, privateRo)); // shared with a fork's child
         Assert.False(ForcedAccess.Allows(copy, AccessKind.Write, sharedRo));
         Assert.True(ForcedAccess.Allows(clean, AccessKind.Read, privateRo));
+        var keptCopy = Pte.Mapped(frame, PteFlags.ProtNone | PteFlags.User | PteFlags.Dirty);
+        Assert.False(keptCopy.IsPresent);
+        Assert.True(ForcedAccess.Allows(keptCopy, AccessKind.Write, privateRo));  // its private copy, kept under PROT_NONE
+        Assert.False(ForcedAccess.Allows(keptCopy.With(PteFlags.Writable), AccessKind.Write, sharedRo));
         Assert.True(ForcedAccess.Permits(privateRo, AccessKind.Write));
         Assert.False(ForcedAccess.Permits(sharedRo, AccessKind.Write));
     }

@@ -25,7 +25,8 @@ public sealed class AddressSpace(Asid asid)
     public static PteFlags FlagsFor(Vma vma, bool writable) =>
         PteFlags.User | PteFlags.Accessed
         | (writable && vma.CanWrite ? PteFlags.Writable | PteFlags.Dirty : PteFlags.None)
-        | (vma.CanExec ? PteFlags.None : PteFlags.NoExecute);
+        | (vma.CanExec ? PteFlags.None : PteFlags.NoExecute)
+        | (vma.IsAccessible ? PteFlags.None : PteFlags.ProtNone); // a forced write's copy in a PROT_NONE mapping
 
     /// <summary>
     /// What this address space tells the fault decision about a fault at <paramref name="address"/>: the VMA,

@@ -72,7 +72,7 @@ public static class FaultHandler
         var access = f.Code.Access;
         var vma = f.Vma!;
         var pte = f.Pte;
-        if (pte.IsPresent)
+        if (pte.HoldsFrame) // present, or kept under PROT_NONE for a forced write (x86's pte_present holds for both)
         {
             if (pte.Allows(access, userMode: true))
                 return Resolution.Spurious.Instance;

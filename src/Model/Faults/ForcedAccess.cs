@@ -19,9 +19,10 @@ public static class ForcedAccess
     /// <summary>
     /// follow_page: whether a forced <paramref name="kind"/> may go through <paramref name="pte"/> as it is. A write needs a
     /// writable PTE, or in a private mapping a dirty one not marked copy-on-write: the private copy an earlier forced write
-    /// fault made (can_follow_write_pte). A page-cache page is never mapped so: it is copied first.
+    /// fault made (can_follow_write_pte) — present, or kept under PROT_NONE. A page-cache page is never mapped so: it is
+    /// copied first.
     /// </summary>
     public static bool Allows(Pte pte, AccessKind kind, Vma? vma) => kind == AccessKind.Write
-        ? pte.IsPresent && (pte.IsWritable || (pte.IsDirty && !pte.IsCow && vma is { IsShared: false }))
+        ? (pte.IsPresent && pte.IsWritable) || (pte.HoldsFrame && pte.IsDirty && !pte.IsCow && vma is { IsShared: false })
         : pte.Allows(kind, userMode: false);
 }

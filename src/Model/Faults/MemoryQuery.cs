@@ -26,7 +26,7 @@ public abstract record MemoryQuery
         if (FaultHandler.DecidedByVma(f) is not null)
             return null;
         var pte = f.Pte;
-        if (pte.IsPresent)
+        if (pte.HoldsFrame)
             return f.Code.Access == AccessKind.Write && !pte.IsWritable ? new OfFrame(pte.Frame) : null;
         if (pte.IsSwapped)
             return new OfSwap(pte.Slot);

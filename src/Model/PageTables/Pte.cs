@@ -17,8 +17,9 @@ public readonly record struct Pte(ulong Raw)
 
     public static readonly Pte None;
 
+    /// <summary>A PTE that maps <paramref name="frame"/>: present, unless <paramref name="flags"/> keep it under PROT_NONE.</summary>
     public static Pte Mapped(FrameNumber frame, PteFlags flags) =>
-        new(((ulong)frame.Value << FieldShift) | (ulong)(flags | PteFlags.Present));
+        new(((ulong)frame.Value << FieldShift) | (ulong)((flags & PteFlags.ProtNone) != 0 ? flags : flags | PteFlags.Present));
 
     /// <summary>
     /// A mapping that also records the low bits of the frame's generation when it was installed,

@@ -15,6 +15,9 @@ public sealed record Vma(VirtualAddress Start, VirtualAddress End, VmaFlags Flag
     public bool CanWrite => (Flags & VmaFlags.Write) != 0;
     public bool CanExec => (Flags & VmaFlags.Exec) != 0;
 
+    /// <summary>Whether any access is allowed (not PROT_NONE): a page mapped in an inaccessible VMA is kept, not present.</summary>
+    public bool IsAccessible => (Flags & VmaFlags.Protection) != 0;
+
     /// <summary>
     /// Whether a private mapping has had an anonymous page (Linux's vma->anon_vma, made by the first fault that allocates
     /// or copies one — never by mapping the zero page or a page-cache page — and kept by the VMA's pieces, its merges and
@@ -30,7 +33,7 @@ public sealed record Vma(VirtualAddress Start, VirtualAddress End, VmaFlags Flag
     {
         AccessKind.Write => CanWrite,
         AccessKind.Fetch => CanExec,
-        _ => (Flags & VmaFlags.Protection) != 0,
+        _ => IsAccessible,
     };
 
     /// <summary>
