@@ -82,17 +82,17 @@ public sealed class SwarmTests : IDisposable
     }
 
     [Fact]
-    public void A_race_free_draw_is_held_to_the_reference_machine_and_a_draw_with_crashes_is_not()
+    public void A_race_free_draw_is_held_to_the_reference_machine_even_with_loader_crashes_and_a_draw_with_disk_errors_is_not()
     {
         var loaded = Enumerable.Range(1, 200).Select(seed => _source.Load((ulong)seed)).ToList();
         Assert.All(loaded.Where(s => s.Checks.CountsMatchReference), s =>
         {
-            Assert.Equal(0, s.Actors.Run.LoaderCrashRate);
             Assert.Equal(0, s.Workload.Machine.Disk.ReadErrorRate);
             Assert.True(s.Workload.Scripts.Length == 1 || s.Workload.Machine.Frames == 0);
         });
         Assert.Contains(loaded, s => s.Checks.CountsMatchReference && s.Workload.Scripts.Length > 1);
         Assert.Contains(loaded, s => s.Checks.CountsMatchReference && s.Workload.Machine.Frames > 0);
+        Assert.Contains(loaded, s => s.Checks.CountsMatchReference && s.Actors.Run.LoaderCrashRate > 0); // all but the TLB's figures
     }
 
     [Fact]

@@ -151,7 +151,8 @@ public static class Runner
         if (report.Result is not { } result || report.Log is not { } log)
             return report;
         if (settings.Checks.CountsMatchReference)
-            log.Monitor.CheckCounts(result, ReferenceMachine.Run(workload, report.Seed), log.Count);
+            log.Monitor.CheckCounts(result, ReferenceMachine.Run(workload, report.Seed), log.Count,
+                settings.Actors.Run.LoaderCrashRate > 0 ? RunComparison.UnaffectedByLoaderCrashes : null);
         if (!settings.Checks.UnchangedFiles.IsEmpty && result.Memory is { } memory)
             log.Monitor.CheckFilesUnchanged(memory, settings.Checks.UnchangedFiles, log.Count);
         return report with { Violation = log.Violation };

@@ -151,9 +151,9 @@ public sealed class InvariantMonitor
     /// Invariant 6, for race-free workloads: the run's figures are the reference model's — every figure of every process,
     /// each process's fate, a process in one run only, the run's own figures and the final memory.
     /// </summary>
-    public void CheckCounts(RunResult actual, RunResult reference, long seq)
+    public void CheckCounts(RunResult actual, RunResult reference, long seq, IReadOnlySet<string>? figures = null)
     {
-        if (RunComparison.FirstDifference(actual, reference) is { } difference)
+        if (RunComparison.FirstDifference(actual, reference, figures) is { } difference)
             Fail(6, difference.Description, seq);
     }
 

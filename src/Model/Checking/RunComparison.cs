@@ -48,6 +48,13 @@ public static class RunComparison
         [Process, .. ProcessFigures.Select(f => f.Name), Fate, NeverStarted, Panic, Steps, Memory];
 
     /// <summary>
+    /// The figures a loader's crash (faultsim.chaos.loader-crash-rate, the actors' fault injection, which the reference
+    /// machine has not) leaves as they are: the faults it interrupts are retried, which walks the page tables again.
+    /// </summary>
+    public static readonly IReadOnlySet<string> UnaffectedByLoaderCrashes =
+        AllFigures.Except(["tlb.hits", "tlb.misses"]).ToHashSet();
+
+    /// <summary>
     /// Every difference of <paramref name="actual"/> from <paramref name="reference"/> among <paramref name="figures"/>
     /// (all by default), in order: processes in one run only, then each process's figures and fate (in pid order),
     /// then the run's figures, then the final memory. A process is the same in both runs when its pid and name are.
