@@ -12,11 +12,14 @@ namespace Faultsim.Host.Swarm;
 public sealed class SwarmGenerator
 {
     private const ulong Stream = 0x5ca1ab1e_0ddba11UL; // the draw's random stream is not a run's
+    private const ulong ForcedStream = 0xf0bce_d0c0ffeeUL; // forced writes draw from their own: the other draws stay as they were
     private static readonly string[] Policies = ["fifo", "lru", "clock", "opt"];
     private static readonly string[] Shootdowns = ["eager", "batched", "lazy"];
     private static readonly int[] Quanta = [1, 2, 3, 4, 8, 16, 64];
 
     private readonly SimRandom _random;
+    private readonly SimRandom _forced;
+    private readonly bool _forcedWrites;
     private readonly SwarmOptions _options;
     private readonly HashSet<SwarmFeature> _features = [];
     private readonly List<SwarmFile> _files = [];
@@ -30,7 +33,12 @@ public sealed class SwarmGenerator
     {
         _random = new SimRandom(seed ^ Stream);
         _options = options;
+        _forced = new SimRandom(seed ^ ForcedStream);
+        _forcedWrites = _forced.NextDouble() < options.ForcedWrites;
     }
+
+    /// <summary>Whether the store being drawn is made a forced kernel write (force-write); only the forced writes' own stream decides.</summary>
+    public bool ForcedWrite() => _forcedWrites && _forced.NextDouble() < _options.ForcedWriteShare;
 
     /// <summary>The draw of <paramref name="seed"/> within <paramref name="options"/>, with the knobs <paramref name="pins"/> pins.</summary>
     public static SwarmWorld Draw(ulong seed, SwarmOptions options, SwarmPins pins) => new SwarmGenerator(seed, options).Run(seed, pins);

@@ -23,6 +23,8 @@ public sealed record SwarmOptions
     public double MaxCrashRate { get; init; } = 0.3;
     public double DiskErrors { get; init; } = 0.1;
     public double MaxReadErrorRate { get; init; } = 0.05;
+    public double ForcedWrites { get; init; } = 0.2;
+    public double ForcedWriteShare { get; init; } = 0.25;
 
     public const string Section = "swarm";
 
@@ -50,6 +52,8 @@ public sealed record SwarmOptions
             MaxCrashRate = s.Fraction("max-crash-rate"),
             DiskErrors = s.Fraction("disk-errors"),
             MaxReadErrorRate = s.Fraction("max-read-error-rate"),
+            ForcedWrites = s.Fraction("forced-writes"),
+            ForcedWriteShare = s.Fraction("forced-write-share"),
         };
     }
 }

@@ -36,13 +36,14 @@ internal sealed class SwarmSegment(SwarmGenerator draw, CpuDraw cpu, int phase, 
             return;
         }
         var first = draw.Random.Next(region.Pages);
+        var verb = kind == "store" && draw.ForcedWrite() ? "force-write" : kind; // (the kernel's forced write, as Dirty COW made it)
         if (kind != "fetch" && draw.Random.Next(5) == 0 && (kind == "load" || draw.Has(SwarmFeature.ExplicitStores)))
         {
             var offset = (ulong)first * 4096 + (ulong)draw.Random.Next(8) * 8;
-            Add(kind == "store" ? $"store {region.Name}+0x{offset:x} = 0x{draw.Random.NextUInt64() >> 16:x}" : $"load {region.Name}+0x{offset:x}");
+            Add(kind == "store" ? $"{verb} {region.Name}+0x{offset:x} = 0x{draw.Random.NextUInt64() >> 16:x}" : $"load {region.Name}+0x{offset:x}");
             return;
         }
-        Add($"{kind} {Pages(region, first)}");
+        Add($"{verb} {Pages(region, first)}");
     }
 
     /// <summary>Pages of <paramref name="region"/> from <paramref name="first"/>: one, or a short range.</summary>
