@@ -25,6 +25,12 @@ public sealed class SimSettingsTests : IDisposable
     [InlineData("smap = sometimes", "faultsim.machine.smap is 'sometimes'; use on or off")]
     [InlineData("stack.limit = 8Q", "faultsim.machine.stack.limit is '8Q'")]
     [InlineData("stack.sp-window = wide", "faultsim.machine.stack.sp-window is 'wide'; write a number such as 4096, 0x1000, 64K or 8M, or off")]
+    [InlineData("fault-around = 48K", "faultsim.machine.fault-around is 49152 bytes; use a power of two from 4K to 2M (Linux's fault_around_bytes), or 0 or off for none")]
+    [InlineData("fault-around = 4M", "faultsim.machine.fault-around is 4194304 bytes; use a power of two from 4K to 2M")]
+    [InlineData("fault-around = lots", "faultsim.machine.fault-around is 'lots'; write a number such as 4096, 0x1000, 64K or 8M, or off")]
+    [InlineData("readahead.window = 6000", "faultsim.machine.readahead.window is 6000 bytes; use a multiple of 4K up to 1G, such as 128K, or 0 or off for none")]
+    [InlineData("readahead.window = 256K", "faultsim.machine.readahead.window is 262144 bytes, more than readahead.max (131072 bytes); raise readahead.max with it, or lower the window")]
+    [InlineData("readahead { max = 2G }", "faultsim.machine.readahead.max is 2147483648 bytes; use a multiple of 4K up to 1G")]
     [InlineData("disk.read-error-rate = 2", "faultsim.machine.disk.read-error-rate is '2'; use a number from 0 to 1")]
     [InlineData("disk.bad-pages = [\"libc\"]", "entry 'libc' is not FILE:PAGE")]
     [InlineData("disk.bad-pages = [\"libc:x\"]", "entry 'libc:x' is not FILE:PAGE")]
@@ -67,6 +73,19 @@ public sealed class SimSettingsTests : IDisposable
         Assert.Equal(Interleaving.RoundRobin, machine.Interleaving);
         Assert.Equal(0, machine.Disk.ReadErrorRate);
         Assert.Empty(machine.Disk.BadPages);
+        Assert.Equal(new Faultsim.Model.Memory.ReadaheadRules(16, 32, 32), machine.Readahead); // Linux: 64K fault-around, 128K windows
+    }
+
+    [Theory]
+    [InlineData("fault-around = off", 0, 32, 32)]
+    [InlineData("fault-around = 0", 0, 32, 32)]
+    [InlineData("fault-around = 2M", 512, 32, 32)]
+    [InlineData("readahead { window = off }", 16, 0, 32)]
+    [InlineData("readahead { window = 64K, max = 512K }", 16, 16, 128)]
+    public void Fault_around_and_readahead_are_read_in_pages(string line, int around, int window, int max)
+    {
+        var machine = SimSettings.From(ConfigLoader.Load(MachineFile(line), [])).Workload.Machine;
+        Assert.Equal(new Faultsim.Model.Memory.ReadaheadRules(around, window, max), machine.Readahead);
     }
 
     [Fact]

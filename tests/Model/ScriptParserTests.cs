@@ -121,7 +121,7 @@ public sealed class ScriptParserTests
     [InlineData("store heap:x", "bad page index 'x'")]
     [InlineData("store 12Q", "bad address '12Q'")]
     [InlineData("store heap = lots", "bad value 'lots'")]
-    [InlineData("madvise heap free", "unknown advice 'free'; use dontneed or pageout")]
+    [InlineData("madvise heap free", "unknown advice 'free'; use dontneed, pageout, normal, sequential, random or willneed")]
     [InlineData("munmap 0x1000", "range '0x1000' needs a length")]
     [InlineData("munmap heap+4K", "range 'heap+0x1000' needs a length")]
     [InlineData("run 9lives", "bad process name '9lives'")]

@@ -5,6 +5,7 @@ using Faultsim.Model.Checking;
 using Faultsim.Model.Common;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Memory;
 using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
 using Faultsim.Tests.Actors;
@@ -181,11 +182,11 @@ public sealed class LinuxCountsTests : IDisposable
         foreach (var result in Both(workload))
         {
             var child = result.Of("child").Counters;
-            Assert.Equal((6, 0), (child.Minor, child.Major));              // none for buf, whose PTEs fork copied
+            Assert.Equal((4, 0), (child.Minor, child.Major));              // none for buf, whose PTEs fork copied
             Assert.Equal(2, child[ResolutionKind.ZeroPageMap]);            // zeros only ever mapped the zero page
-            Assert.Equal(4, child[ResolutionKind.PageCacheHit]);           // lib (private, never written) and data (shared)
+            Assert.Equal(2, child[ResolutionKind.PageCacheHit]);           // lib (private, never written) and data (shared): page 0 maps page 1 around it
             var parent = result.Of("parent").Counters;
-            Assert.Equal((4, 4), (parent.Minor, parent.Major));          // buf and zeros, then lib and data read from disk
+            Assert.Equal((4, 2), (parent.Minor, parent.Major));          // buf and zeros, then lib and data read from disk (each its two pages at once)
         }
     }
 
@@ -206,5 +207,127 @@ public sealed class LinuxCountsTests : IDisposable
             Assert.Equal(smap ? 1 : 2, p.Minor);                 // without SMAP the run goes on: read(2) copies, buf:1 faults in
             Assert.Equal(smap ? 1 : 4, p.Accesses);
         }
+    }
+
+    private const ulong FileStart = 0x2000_0000;
+
+    /// <summary>One process on one CPU mapping file <c>f</c> of <paramref name="pages"/> pages (uncached) as region <c>f</c>.</summary>
+    private static Workload OneFile(string script, int pages = 32, ReadaheadRules? rules = null, VmaFlags flags = VmaFlags.Read) =>
+        Make(new MachineSpec { Cpus = 1, Readahead = rules ?? ReadaheadRules.Linux },
+            [Process("p", FileMap("f", FileStart, (ulong)pages * 4096, "f", flags))], script)
+            .WithFiles(new FileSpec("f", (ulong)pages * 4096));
+
+    [Fact]
+    public void Reading_32_pages_of_an_uncached_file_in_order_is_one_major_fault_and_two_minor_ones()
+    {
+        foreach (var result in Both(OneFile("run p\nload f:0..31")))
+        {
+            var p = result.Of("p").Counters;
+            Assert.Equal((1, 2), (p.Major, p.Minor));          // page 0 reads the window; 16 and the marker at 24 map from the cache
+            Assert.Equal(2, p[ResolutionKind.PageCacheHit]);
+            Assert.Equal(1, p.DiskReads);                      // the whole window in one request
+            Assert.Equal(32, p.Accesses);
+        }
+    }
+
+    [Fact]
+    public void Without_fault_around_each_cached_page_is_a_minor_fault_and_without_readahead_each_page_a_major_one()
+    {
+        foreach (var result in Both(OneFile("run p\nload f:0..31", rules: ReadaheadRules.Linux with { FaultAroundPages = 0 })))
+            Assert.Equal((1, 31, 1L), (result.Of("p").Counters.Major, result.Of("p").Counters.Minor, result.Of("p").Counters.DiskReads));
+        foreach (var result in Both(OneFile("run p\nload f:0..31", rules: ReadaheadRules.Off)))
+            Assert.Equal((32, 0, 32L), (result.Of("p").Counters.Major, result.Of("p").Counters.Minor, result.Of("p").Counters.DiskReads));
+    }
+
+    [Fact]
+    public void A_private_file_page_loaded_then_written_is_one_major_fault_then_a_cow_and_the_next_page_is_minor()
+    {
+        foreach (var result in Both(OneFile("run p\nload f:0\nstore f:0\nstore f:1", flags: VmaFlags.Read | VmaFlags.Write)))
+        {
+            var p = result.Of("p").Counters;
+            Assert.Equal((1, 2), (p.Major, p.Minor));
+            Assert.Equal(2, p[ResolutionKind.CowBreak]);       // page 1 was mapped read-only by fault-around: its write copies it
+            Assert.Equal(2, p.PagesCopied);
+            Assert.Equal(1, p.DiskReads);
+        }
+    }
+
+    [Fact]
+    public void The_marker_of_a_window_reads_the_next_one_in_one_request()
+    {
+        foreach (var result in Both(OneFile("run p\nload f:0..63", pages: 64)))
+        {
+            var p = result.Of("p").Counters;
+            Assert.Equal((1, 4), (p.Major, p.Minor));          // 0 major; 16, the marker 24 (reads 32..63), 32 and 48 minor
+            Assert.Equal(2, p.DiskReads);
+        }
+    }
+
+    [Fact]
+    public void Windows_grow_on_sequential_hits_up_to_the_maximum()
+    {
+        // 32 pages, then 64, then 128, then the file's last 32: four requests where windows that do not grow take eight.
+        foreach (var result in Both(OneFile("run p\nload f:0..255", pages: 256, rules: ReadaheadRules.Linux with { MaxPages = 128 })))
+            Assert.Equal((1, 16, 4L), (result.Of("p").Counters.Major, result.Of("p").Counters.Minor, result.Of("p").Counters.DiskReads));
+        foreach (var result in Both(OneFile("run p\nload f:0..255", pages: 256)))
+            Assert.Equal((1, 16, 8L), (result.Of("p").Counters.Major, result.Of("p").Counters.Minor, result.Of("p").Counters.DiskReads));
+    }
+
+    [Fact]
+    public void Madvise_random_reads_each_page_alone_and_sequential_reads_from_the_faulting_page_on()
+    {
+        foreach (var result in Both(OneFile("run p\nmadvise f random\nload f:0..31")))
+            Assert.Equal((32, 0, 32L), (result.Of("p").Counters.Major, result.Of("p").Counters.Minor, result.Of("p").Counters.DiskReads));
+        // Sequential: the window starts at page 0 with its marker halfway, at 16, which fault-around from 0 leaves alone.
+        foreach (var result in Both(OneFile("run p\nmadvise f sequential\nload f:0..31")))
+            Assert.Equal((1, 1, 1L), (result.Of("p").Counters.Major, result.Of("p").Counters.Minor, result.Of("p").Counters.DiskReads));
+        // normal undoes random.
+        foreach (var result in Both(OneFile("run p\nmadvise f random\nmadvise f normal\nload f:0..31")))
+            Assert.Equal((1, 2, 1L), (result.Of("p").Counters.Major, result.Of("p").Counters.Minor, result.Of("p").Counters.DiskReads));
+    }
+
+    [Fact]
+    public void Madvise_willneed_reads_the_range_ahead_so_the_reads_after_it_are_minor()
+    {
+        foreach (var result in Both(OneFile("run p\nmadvise f willneed\nload f:0..31")))
+        {
+            var p = result.Of("p").Counters;
+            Assert.Equal((0, 2), (p.Major, p.Minor));          // 0 and 16, each mapping its 16 pages from the cache
+            Assert.Equal(1, p.DiskReads);                      // one window of the maximum size
+            Assert.Equal(0, p.SyscallErrors);
+        }
+        foreach (var result in Both(OneFile("run p\nmadvise f+0x100000 4096 willneed")))
+            Assert.Equal(1, result.Of("p").Counters.SyscallErrors); // ENOMEM: nothing mapped there
+    }
+
+    [Fact]
+    public void Readahead_takes_only_free_frames()
+    {
+        var workload = OneFile("run p\nload f:0..31") with { Machine = new MachineSpec { Cpus = 1, Frames = 4 } };
+        foreach (var result in Both(workload))
+        {
+            // Page 0's window gets the three frames left (pages 1..3, mapped around it); from page 4 on memory is full, so
+            // each fault evicts one page for its own and reads nothing ahead.
+            var p = result.Of("p").Counters;
+            Assert.Equal((29, 0, 29L, 28L), (p.Major, p.Minor, p.DiskReads, p.PagesEvicted));
+        }
+    }
+
+    [Fact]
+    public void A_fault_on_a_page_being_read_ahead_by_another_cpu_waits_for_that_read_as_a_follower()
+    {
+        var workload = Make(new MachineSpec { Cpus = 2 }, [Process("p", FileMap("f", FileStart, 32 * 4096, "f"))],
+            "run p\nbarrier go\nload f:0", "run p\nbarrier go\nload f:5").WithFiles(new FileSpec("f", 32 * 4096));
+        var waited = 0;
+        for (ulong seed = 1; seed <= 30; seed++)
+        {
+            var run = _engine.Run(workload, ActorEngineTests.Settings, seed, new RandomWalkStrategy(new SimRandom(seed)));
+            Assert.True(run.Violation is null, $"seed {seed}: {run.Violation}");
+            var p = run.Result!.Of("p").Counters;
+            Assert.Equal(1, p.DiskReads);                      // whichever faults first reads the other's page too
+            Assert.Equal(2, p.Major + p.Minor);
+            waited += p.Major == 2 ? 1 : 0;                     // the other waited for that read: a major fault, as Linux counts it
+        }
+        Assert.True(waited > 0, "no seed made a CPU wait for the other's readahead");
     }
 }

@@ -8,9 +8,11 @@ namespace Faultsim.Tests.Scenarios;
 
 /// <summary>
 /// Generates race-free workloads from a seed: CPUs run threads of one or two processes, and each
-/// CPU touches only pages it owns (of an anonymous heap, a shared file mapping, a private file
-/// mapping and a region it maps itself), so every engine must give the same counts and the same
-/// final memory however it interleaves them.
+/// CPU touches only pages it owns (of an anonymous heap and a region it maps itself) and files it
+/// owns (a shared and a private file mapping of its own: the page cache reads a file's pages ahead
+/// and maps them around a fault, so two CPUs on pages of one file would race even on distinct
+/// pages), so every engine must give the same counts and the same final memory however it
+/// interleaves them.
 /// </summary>
 public static class RaceFreeWorkloads
 {
@@ -21,15 +23,19 @@ public static class RaceFreeWorkloads
         var random = new SimRandom(seed);
         var processes = 1 + random.Next(2);
         var heapPages = (ulong)(cpus * PagesPerCpu);
+        var filePages = (ulong)PagesPerCpu * 4096;
         var specs = Enumerable.Range(0, processes).Select(p => new ProcessSpec($"p{p}",
         [
             new RegionSpec("heap", new VirtualAddress(0x1000_0000), heapPages * 4096, VmaFlags.Read | VmaFlags.Write, null, 0),
-            new RegionSpec("lib", new VirtualAddress(0x2000_0000), heapPages * 4096, VmaFlags.Read | VmaFlags.Write, "lib", 0),
-            new RegionSpec("data", new VirtualAddress(0x3000_0000), heapPages * 4096, VmaFlags.Read | VmaFlags.Write | VmaFlags.Shared, "data", 0),
+            .. Enumerable.Range(0, cpus).SelectMany(c => new[]
+            {
+                new RegionSpec($"lib{c}", new VirtualAddress(0x2000_0000 + (ulong)c * 0x10_0000), filePages, VmaFlags.Read | VmaFlags.Write, $"lib{c}", 0),
+                new RegionSpec($"data{c}", new VirtualAddress(0x3000_0000 + (ulong)c * 0x10_0000), filePages, VmaFlags.Read | VmaFlags.Write | VmaFlags.Shared, $"data{c}", 0),
+            }),
         ], null)).ToList();
         var scripts = Enumerable.Range(0, cpus).Select(cpu => new CpuScript(new CpuId(cpu),
             ScriptParser.Parse(Script(random, cpu, cpus, $"p{cpu % processes}"), 1))).ToList();
-        var files = new[] { new FileSpec("lib", heapPages * 4096), new FileSpec("data", heapPages * 4096) };
+        var files = Enumerable.Range(0, cpus).SelectMany(c => new[] { new FileSpec($"lib{c}", filePages), new FileSpec($"data{c}", filePages) }).ToArray();
         return new Workload(new MachineSpec { Cpus = cpus }, [.. files], [.. specs], [.. scripts]);
     }
 
@@ -47,9 +53,9 @@ public static class RaceFreeWorkloads
             {
                 case 0 or 1: s.AppendLine($"store heap:{OwnPage()}"); break;
                 case 2: s.AppendLine($"load heap:{OwnPage()}"); break;
-                case 3: s.AppendLine($"load lib:{OwnPage()}"); break;
-                case 4: s.AppendLine($"store lib:{OwnPage()}"); break;
-                case 5: s.AppendLine($"store data:{OwnPage()}"); break;
+                case 3: s.AppendLine($"load lib{cpu}:{random.Next(PagesPerCpu)}"); break;
+                case 4: s.AppendLine($"store lib{cpu}:{random.Next(PagesPerCpu)}"); break;
+                case 5: s.AppendLine($"store data{cpu}:{random.Next(PagesPerCpu)}"); break;
                 case 6: s.AppendLine($"madvise heap+{OwnPage() * 4096} 4096 dontneed"); break;
                 case 7:
                     var page = (ulong)OwnPage() * 4096;

@@ -126,7 +126,9 @@ public sealed class SpanTreeTests : IDisposable
     /// <summary>Four CPUs load the same four pages of a file on real threads, every fault traced.</summary>
     private RunResult LiveHerd()
     {
-        var workload = Workloads.Make(new MachineSpec { Cpus = 4 }, [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4 * 4096, "lib"))],
+        // Without readahead and fault-around: each of the four pages is a herd of its own, with its own read.
+        var workload = Workloads.Make(new MachineSpec { Cpus = 4, Readahead = Faultsim.Model.Memory.ReadaheadRules.Off },
+            [Workloads.Process("p", Workloads.FileMap("lib", 0x2000_0000, 4 * 4096, "lib"))],
             [.. Enumerable.Repeat("run p\nload lib:0..3", 4)]).WithFiles(new FileSpec("lib", 4 * 4096));
         var result = ActorEngine.Run(workload, EngineSettings.Default with { Run = RunContext.Live with { Tracing = TraceSettings.Sampling(1) } }, 1,
             TimeSpan.FromMinutes(1));

@@ -217,6 +217,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case PagedOut paged when _pageOuts.Remove(paged.Id, out var pageOut):
                 Peers.Cpu(pageOut.Call.Cpu).Tell(new SyscallReturned(pageOut.Call.Id, Failed: false, _fate));
                 return true;
+            case WillNeeded done when _pageOuts.Remove(done.Id, out var willNeed):
+                Peers.Cpu(willNeed.Call.Cpu).Tell(new SyscallReturned(willNeed.Call.Id, Failed: false, _fate));
+                return true;
             case ReportAddressSpace report:
                 Sender.Tell(new AddressSpaceReport(_pid, _fate, report.WithEntries ? Entries() : [],
                     _shootdowns, _ipis, _syscallErrors, MessagesReceived));
@@ -277,6 +280,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var old = _mm.Pages[install.Page];
         if (old.IsPresent && old.Frame != install.New.Frame && !_run.Bugs.PublishBeforeFlush)
         {
+            GiveBackAround(install);
             ReplaceFrame(install, page);
             return;
         }
@@ -289,10 +293,35 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             Peers.Memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
         if (!change.Old.IsPresent || change.Old.Frame == change.New.Frame)
         {
+            InstallAround(install);
             Wake(install);
             return;
         }
+        GiveBackAround(install);
         PublishedBeforeFlush(install, page, change);
+    }
+
+    /// <summary>Fault-around: each neighbour memory prepared goes in where its PTE is empty and its VMA maps it alike, else back to memory.</summary>
+    private void InstallAround(InstallPte install)
+    {
+        foreach (var (page, pte) in install.Around)
+        {
+            var key = new PageKey(_asid, page);
+            if (!MemoryManager.MapsAround(_mm.Pages[page]) || install.Vma?.MapsAlike(_mm.Vmas.Find(page.BaseAddress), page) != true)
+            {
+                Peers.Memory.Tell(new Unprepare(key, pte.Frame));
+                continue;
+            }
+            var change = _mm.Install(page, pte);
+            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PteInstalled(key, change.Old, change.New));
+        }
+    }
+
+    /// <summary>The page's install was refused (or replaces a frame, which no read fault does): its neighbours go back to memory.</summary>
+    private void GiveBackAround(InstallPte install)
+    {
+        foreach (var (page, pte) in install.Around)
+            Peers.Memory.Tell(new Unprepare(new PageKey(_asid, page), pte.Frame));
     }
 
     /// <summary>
@@ -367,6 +396,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var page = new PageKey(_asid, install.Page);
         if (install.FramePrepared)
             Peers.Memory.Tell(new Unprepare(page, install.New.Frame));
+        GiveBackAround(install);
         if (lost is not null)
             _waker.Lost(install.Waiters, page, install.Report, lost.Kind);
         else
@@ -409,6 +439,12 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case SystemCall.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.PageOut:
                 PageOut(call, advise);
                 break;
+            case SystemCall.Madvise { Advice: Advice.Normal or Advice.Sequential or Advice.Random } advise when _mm.Advise(advise.Start, advise.End, advise.Advice):
+                Settle(call, []); // the VMAs' read advice; no PTE changes
+                break;
+            case SystemCall.Madvise { Advice: Advice.WillNeed } advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End):
+                WillNeed(call, advise);
+                break;
             case SystemCall.Madvise:
                 Fail(call);
                 break;
@@ -432,6 +468,17 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var id = ++_nextRequest;
         _pageOuts[id] = new PageOutCall(call);
         Peers.Memory.Tell(new PageOut(id, _pid, call.Cpu, frames));
+    }
+
+    /// <summary>
+    /// MADV_WILLNEED: memory reads the windows of the range's file pages (one request each); the call returns once they are
+    /// read. The mmap lock is not held meanwhile (as for MADV_PAGEOUT).
+    /// </summary>
+    private void WillNeed(Syscall call, SystemCall.Madvise advise)
+    {
+        var id = ++_nextRequest;
+        _pageOuts[id] = new PageOutCall(call);
+        Peers.Memory.Tell(new WillNeed(id, _pid, [.. _mm.WillNeed(advise.Start, advise.End, _fileSize, _settings.Readahead)]));
     }
 
     private void Fail(Syscall call)

@@ -43,10 +43,16 @@ public sealed record WalkRefused(FaultId Id, ProcessFate Fate) : IAddressSpacePr
 /// only the PTE changed: the fault lost a race to the page, FaultHandler.LostRace), and a frame
 /// memory prepared for it (<see cref="FramePrepared"/>) is given back. <see cref="Trace"/> is the leader's fault's, and
 /// <see cref="Work"/> what memory did to the frame since <see cref="PreparedAt"/>, for its span.
+/// <see cref="Around"/>: fault-around's neighbours, each installed with the page where its PTE is empty (and its VMA maps it
+/// alike), else given back to memory (Unprepare); none when the page's install is refused.
 /// </summary>
 public sealed record InstallPte(FaultId Id, CpuId Cpu, PageNumber Page, Pte Expected, Vma? Vma, long Forks, Pte New, VirtualAddress? GrowStackTo,
     ImmutableArray<Paging.Waiter> Waiters, Paging.FaultReport Report, bool FramePrepared,
-    TraceContext Trace = default, long PreparedAt = 0, PageWork Work = PageWork.None) : IAddressSpaceProtocol;
+    TraceContext Trace = default, long PreparedAt = 0, PageWork Work = PageWork.None,
+    ImmutableArray<(PageNumber Page, Pte Pte)> Around = default) : IAddressSpaceProtocol
+{
+    public ImmutableArray<(PageNumber Page, Pte Pte)> Around { get; init; } = Around.IsDefault ? [] : Around;
+}
 
 /// <summary>What memory did to a frame before its PTE was installed.</summary>
 public enum PageWork
@@ -112,4 +118,8 @@ public sealed record AddressSpaceSetup(
 
 /// <summary>The kernel parameters an mm needs to describe a fault.</summary>
 public sealed record AddressSpaceSettings(Faultsim.Model.Faults.StackRules Stack, bool ZeroPage, Faultsim.Model.Storage.FileTable Files, Faultsim.Model.Shootdowns.ShootdownMode Shootdown,
-    bool Smap = true);
+    bool Smap = true)
+{
+    /// <summary>Readahead's sizes, for the windows madvise(MADV_WILLNEED) reads (machine.readahead).</summary>
+    public Faultsim.Model.Memory.ReadaheadRules Readahead { get; init; } = Faultsim.Model.Memory.ReadaheadRules.Off;
+}

@@ -77,8 +77,8 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         {
             _inService++;
             var completed = new Completed(next.Request, next.ReplyTo);
-            if (_settings.Timed)
-                Timers.StartSingleTimer(++_timers, completed, _settings.ServiceTime); // the scheduler's clock decides
+            if (_settings.Timed) // the scheduler's clock decides; the bandwidth applies per request, over all its pages
+                Timers.StartSingleTimer(++_timers, completed, _settings.ServiceTimeOf(next.Request is ReadPage read ? 1 + read.Ahead.Length : 1));
             else
                 Self.Tell(completed); // served in arrival order, as soon as its turn comes
         }
@@ -89,8 +89,12 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         _inService--;
         FaultMetrics.Disk(-1, read: done.Request is ReadPage);
         var reply = Serve(done.Request);
-        if (done.Request is ReadPage read)
-            _run.Events?.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(read.Block.ToString(), reply is PageReadFailed));
+        if (done.Request is ReadPage read && _run.Events is { } events)
+        {
+            events.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(read.Block.ToString(), reply is PageReadFailed));
+            foreach (var ahead in read.Ahead)
+                events.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(ahead.ToString(), reply is PageReadFailed));
+        }
         done.ReplyTo.Tell(reply);
         StartNext();
     }
@@ -101,12 +105,9 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         {
             case ReadPage read when Fails(read.Block):
                 return new PageReadFailed(read.Id);
-            case ReadPage { Block: DiskBlock.OfFile file } read:
-                var content = new ulong[_wordsPerPage];
-                _files.Read(file.Page, content);
-                return new PageRead(read.Id, [.. content]);
             case ReadPage read:
-                return new PageRead(read.Id, []);
+                return new PageRead(read.Id, Content(read.Block), [.. read.Ahead.Select(ahead =>
+                    Fails(ahead, draw: false) ? new AheadRead(ahead, true, []) : new AheadRead(ahead, false, Content(ahead)))]);
             case WritePage { Block: DiskBlock.OfFile file } write:
                 _files.Write(file.Page, write.Content.AsSpan());
                 return new PageWritten(write.Id);
@@ -117,9 +118,20 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         }
     }
 
-    private bool Fails(DiskBlock block) =>
+    /// <summary>A file page's content as the disk holds it; a swap slot's lives with memory.</summary>
+    private ImmutableArray<ulong> Content(DiskBlock block)
+    {
+        if (block is not DiskBlock.OfFile file)
+            return [];
+        var content = new ulong[_wordsPerPage];
+        _files.Read(file.Page, content);
+        return [.. content];
+    }
+
+    /// <summary>Whether a read of <paramref name="block"/> fails: a bad page always, any with the error rate once per request (<paramref name="draw"/>).</summary>
+    private bool Fails(DiskBlock block, bool draw = true) =>
         (block is DiskBlock.OfFile file && _settings.BadPages.Contains(file.Page))
-        || (_settings.ReadErrorRate > 0 && _random.NextDouble() < _settings.ReadErrorRate);
+        || (draw && _settings.ReadErrorRate > 0 && _random.NextDouble() < _settings.ReadErrorRate);
 
     /// <summary>A request whose service time has passed: a message to itself, never serialized.</summary>
     private sealed record Completed(object Request, IActorRef ReplyTo) : INoSerializationVerificationNeeded;

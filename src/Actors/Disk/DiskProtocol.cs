@@ -5,8 +5,11 @@ namespace Faultsim.Actors.Disk;
 
 // Disk protocol. The disk serves reads and writes of file pages and swap slots in order, with
 // its configured latency, queue depth and bandwidth, and fails the reads it is told to fail.
-//   loader ──ReadPage──▶ disk ──PageRead | PageReadFailed──▶ loader
+//   loader ──ReadPage──▶ disk ──PageRead | PageReadFailed──▶ loader          a fault's read, with its readahead window
+//   memory ──ReadPage──▶ disk ──PageRead | PageReadFailed──▶ memory          async readahead (a marker's hit), madvise(WILLNEED)
 //   memory ──WritePage──▶ disk ──PageWritten──▶ memory
+// A read of several pages (Block, then Ahead) is one request: the latency once, the bandwidth over all its pages. It fails
+// whole when Block's read fails; a page of Ahead that fails comes back Failed, the others read.
 public interface IDiskProtocol : ISimulationMessage;
 
 /// <summary>What a disk request reads or writes.</summary>
@@ -25,11 +28,23 @@ public abstract record DiskBlock
     }
 }
 
-/// <summary>Loader → disk. Answered by <see cref="PageRead"/> (with the content of a file page) or <see cref="PageReadFailed"/>.</summary>
-public sealed record ReadPage(DiskRequestId Id, DiskBlock Block) : IDiskProtocol;
+/// <summary>
+/// Loader (or memory) → disk: <see cref="Block"/>, and in the same request the file pages of <see cref="Ahead"/> (a
+/// readahead window). Answered by <see cref="PageRead"/> (with the content of each file page) or <see cref="PageReadFailed"/>.
+/// </summary>
+public sealed record ReadPage(DiskRequestId Id, DiskBlock Block, ImmutableArray<DiskBlock> Ahead = default) : IDiskProtocol
+{
+    public ImmutableArray<DiskBlock> Ahead { get; init; } = Ahead.IsDefault ? [] : Ahead;
+}
 
-/// <summary>Disk → loader. A swap read brings no content: swap space lives with memory, the disk only times it.</summary>
-public sealed record PageRead(DiskRequestId Id, ImmutableArray<ulong> Content) : IDiskProtocol;
+/// <summary>Disk → loader (or memory). A swap read brings no content: swap space lives with memory, the disk only times it.</summary>
+public sealed record PageRead(DiskRequestId Id, ImmutableArray<ulong> Content, ImmutableArray<AheadRead> Ahead = default) : IDiskProtocol
+{
+    public ImmutableArray<AheadRead> Ahead { get; init; } = Ahead.IsDefault ? [] : Ahead;
+}
+
+/// <summary>One page of a request's <see cref="ReadPage.Ahead"/>, read (its content) or <see cref="Failed"/>.</summary>
+public sealed record AheadRead(DiskBlock Block, bool Failed, ImmutableArray<ulong> Content);
 
 /// <summary>Disk → loader: an I/O error.</summary>
 public sealed record PageReadFailed(DiskRequestId Id) : IDiskProtocol;

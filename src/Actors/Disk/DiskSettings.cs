@@ -12,5 +12,8 @@ public sealed record DiskSettings(int QueueDepth, double ReadErrorRate,
     ImmutableHashSet<FilePage> BadPages, ulong Seed, TimeSpan Latency, ulong Bandwidth, bool Timed)
 {
     /// <summary>The time one page takes: the latency, and 4 KiB at the bandwidth.</summary>
-    public TimeSpan ServiceTime => Latency + TimeSpan.FromSeconds((double)VirtualAddress.PageSize / Bandwidth);
+    public TimeSpan ServiceTime => ServiceTimeOf(1);
+
+    /// <summary>The time a request of <paramref name="pages"/> pages takes (a readahead window is one): the latency once, and its bytes at the bandwidth.</summary>
+    public TimeSpan ServiceTimeOf(int pages) => Latency + TimeSpan.FromSeconds((double)pages * VirtualAddress.PageSize / Bandwidth);
 }

@@ -136,6 +136,7 @@ public sealed partial class MachineActor
                 counters.PagesCopied = m.Copied;
                 counters.PagesEvicted = m.Evicted;
                 counters.DiskWrites = m.DiskWrites;
+                counters.DiskReads += m.DiskReads; // memory's own readahead requests, beside the faults' reads
             }
             return new ProcessReport(p.Pid, p.Name, p.Fate, counters);
         }).ToImmutableArray();

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Disk;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Paging;
 using Faultsim.Actors.Scheduling;
@@ -53,7 +54,7 @@ public sealed partial class MemoryActor : SimulationActor
     {
         _serving = Serving;
         _reclaimReport = new ReclaimReport(this);
-        _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy());
+        _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy(), settings.Readahead);
         _run = run;
         _time = new SimTime(Context.System);
         _waker = new Waker(Self.Path.Name, run, _time, Self, cpu => Peers.Tlb(cpu));
@@ -85,6 +86,9 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             case CancelRead cancel: OnCancelRead(cancel); break;
             case AddReferences add: OnAddReferences(add); break;
+            case WillNeed willNeed: OnWillNeed(willNeed, Sender); break;
+            case PageRead read when _aheadReads.Remove(read.Id, out var request): ReadAheadDone(request, read); break;
+            case PageReadFailed failed when _aheadReads.Remove(failed.Id, out var request): ReadAheadDone(request, null); break;
             case ReadContents read: OnReadContents(read); break;
             default:
                 if (!Reclaim(message))
@@ -115,7 +119,16 @@ public sealed partial class MemoryActor : SimulationActor
         }
         if (_memory.Cached(query) is { } hit)
         {
-            asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Hit(hit, _memory.Frames.Generation(hit), Waited: false)));
+            var generation = _memory.Frames.Generation(hit);
+            // do_async_mmap_readahead: a marked page's hit reads the next window, answered once that read is done
+            if (query is MemoryQuery.OfFile file && _memory.HitMarker(file.Page, lookUp.FileSize, lookUp.Flags) is { } window
+                && ReserveAhead(window, except: null) is { Length: > 0 } ahead)
+            {
+                _readFor[lookUp.Id] = [.. ahead.Select(a => a.Page)];
+                ReadAhead(ahead, new AheadRequest(ahead, new PendingHit(asker, lookUp.Id, hit, generation), null), PidOf(lookUp.Page));
+                return;
+            }
+            asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Hit(hit, generation, Waited: false)));
             return;
         }
         if (query is MemoryQuery.OfSwap { Slot: var freed } && _memory.IsStale(freed))
@@ -143,7 +156,11 @@ public sealed partial class MemoryActor : SimulationActor
         var reserved = _memory.ReserveRead(SourceOf(lookUp.Query));
         Unsettled(reserved);
         var hole = lookUp.Query is MemoryQuery.OfFile file && !_memory.HasContent(file.Page);
-        asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved), hole)));
+        // do_sync_mmap_readahead: the window's other pages, read by the loader in the same request
+        var ahead = lookUp.Query is MemoryQuery.OfFile { Page: var page } && !hole
+            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules), page)
+            : [];
+        asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved), hole, ahead)));
     }
 
     /// <summary>The read of <paramref name="source"/> will not happen: those who waited for it fault again.</summary>
@@ -158,6 +175,9 @@ public sealed partial class MemoryActor : SimulationActor
 
     private void OnPrepare(Prepare prepare)
     {
+        var readAhead = _readFor.Remove(prepare.Id, out var pages) ? pages : null; // the fault's marker read them: not mapped around
+        if (prepare.What is Preparation.ReadDone { Ahead.Length: > 0 } withAhead)
+            FillAhead(withAhead.Ahead); // the window the same request read
         switch (prepare.What)
         {
             case Preparation.ZeroFilled:
@@ -168,7 +188,7 @@ public sealed partial class MemoryActor : SimulationActor
                 if (prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, exclusive))
                     WithFrame(new Waiting.Frame(prepare, Keep: cached.Frame)); // a write to a page others share: a private copy
                 else
-                    Install(prepare, cached.Frame, exclusive);
+                    Install(prepare, cached.Frame, exclusive, readAhead: readAhead);
                 break;
             case Preparation.CopyOf copy when _memory.IsCurrent(copy.Source, copy.Generation):
                 Settle(copy.Source, _memory.Frames.Generation(copy.Source)); // faulted on again: its CPU has used it
@@ -177,7 +197,7 @@ public sealed partial class MemoryActor : SimulationActor
             case Preparation.Hole hole when Current(hole.Frame, hole.Generation):
                 _memory.FillHole(hole.Frame, prepare.Pid);
                 Unlock(hole.Source, hole.Frame, hole.Generation, waited: false); // they waited for no read: a plain hit
-                Install(prepare, hole.Frame, exclusive: false, PageWork.Zeroed, _run.Latencies.PageZero);
+                Install(prepare, hole.Frame, exclusive: false, PageWork.Zeroed, _run.Latencies.PageZero, readAhead);
                 break;
             case Preparation.ReadDone done when Current(done.Frame, done.Generation):
                 Fill(done);
@@ -185,7 +205,7 @@ public sealed partial class MemoryActor : SimulationActor
                 if (done.CopyForWrite || prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, alone))
                     WithFrame(new Waiting.Frame(prepare, Keep: done.Frame)); // a private copy of the page read
                 else
-                    Install(prepare, done.Frame, alone);
+                    Install(prepare, done.Frame, alone, readAhead: readAhead);
                 break;
             default:
                 _waker.Retry(prepare.Then.Waiters, prepare.Page); // the frame went away since the lookup: fault again
@@ -228,7 +248,8 @@ public sealed partial class MemoryActor : SimulationActor
     }
 
     /// <summary>The frame is referenced for the page's PTE, which goes to the mm to install (the model's install rules give its flags).</summary>
-    private void Install(Prepare prepare, FrameNumber frame, bool exclusive, PageWork work = PageWork.None, long latency = 0)
+    private void Install(Prepare prepare, FrameNumber frame, bool exclusive, PageWork work = PageWork.None, long latency = 0,
+        IReadOnlySet<FilePage>? readAhead = null)
     {
         _memory.Map(frame, prepare.Page);
         if (work != PageWork.None)
@@ -238,6 +259,7 @@ public sealed partial class MemoryActor : SimulationActor
         var install = prepare.Then with
         {
             New = pte, FramePrepared = true, PreparedAt = prepare.Then.Trace.IsSampled ? _time.NowNanos : 0, Work = work, // the time: for a span only
+            Around = Around(prepare, readAhead),
         };
         _time.Send(Peers.AddressSpace(prepare.Page.Asid), install, latency, Self); // zeroing or copying takes its time
     }
@@ -368,7 +390,7 @@ public sealed partial class MemoryActor : SimulationActor
                 words.Add(0);
         }
         var report = new MemoryReport(
-            _memory.Counts.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value.Zeroed, kv.Value.Copied, kv.Value.Evicted, kv.Value.DiskWrites)),
+            _memory.Counts.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value.Zeroed, kv.Value.Copied, kv.Value.Evicted, kv.Value.DiskWrites, kv.Value.DiskReads)),
             _memory.Frames.PeakInUse, MessagesReceived);
         Sender.Tell(new Contents(words.MoveToImmutable(), perPage, [.. _memory.ChangedCachedFilePages().Select(p => (p.Page, p.Words.ToImmutableArray()))], report));
     }

@@ -18,6 +18,10 @@ namespace Faultsim.Actors.Memory;
 //   TLB ──Accessed──▶ memory                                 the accesses a TLB performed (content, recency,
 //                                                           and the stale-translation check)
 //   mm ──ReleasePages──▶ memory                              PTEs that are gone, after their shootdown
+//   mm ──WillNeed──▶ memory ──ReadPage──▶ disk ──PageRead──▶ memory ──WillNeeded──▶ mm    madvise(WILLNEED)
+// Readahead: a lookup that misses a file page reserves its window's pages too (Reserved.Ahead), which the loader
+// reads in its one request; a lookup that hits a marked page (PG_readahead) is answered once memory has read the
+// next window itself (ReadPage to the disk, PageRead back). Pages being read ahead are locked like any read.
 //   mm ──AddReferences──▶ memory ──ReferencesAdded──▶ mm    fork: the child's PTEs share the frames
 // Reclaim, when a frame is needed and none is free (a frame limit): memory picks a victim by the
 // replacement policy, and for each PTE that maps it
@@ -27,8 +31,9 @@ namespace Faultsim.Actors.Memory;
 public interface IMemoryProtocol : ISimulationMessage;
 
 /// <summary>Loader → memory. Answered by <see cref="LookedUp"/>, at once or, for a page someone is reading, when the read ends.</summary>
-/// <see cref="Cpu"/> is the faulting CPU: reclaim for the read's frame runs on it.
-public sealed record LookUp(FaultId Id, CpuId Cpu, PageKey Page, MemoryQuery Query) : IMemoryProtocol;
+/// <see cref="Cpu"/> is the faulting CPU: reclaim for the read's frame runs on it. For a file page, <see cref="FileSize"/>
+/// and the VMA's <see cref="Flags"/> (its read advice) give the readahead window a miss reads, or a marker's hit.
+public sealed record LookUp(FaultId Id, CpuId Cpu, PageKey Page, MemoryQuery Query, ulong FileSize = 0, VmaFlags Flags = VmaFlags.None) : IMemoryProtocol;
 
 /// <summary>What memory answers to a <see cref="LookUp"/>.</summary>
 public abstract record CacheAnswer
@@ -44,7 +49,11 @@ public abstract record CacheAnswer
     /// Not in memory: this loader reads it, into <paramref name="Frame"/>; others asking meanwhile wait. <paramref name="Hole"/>:
     /// there is nothing to read — a shared-memory page never written out — and the frame is to be zeroed instead.
     /// </summary>
-    public sealed record Reserved(FrameNumber Frame, uint Generation, bool Hole = false) : CacheAnswer;
+    /// <paramref name="Ahead"/>: the pages of the fault's readahead window reserved too, read in the same request.
+    public sealed record Reserved(FrameNumber Frame, uint Generation, bool Hole = false, ImmutableArray<ReservedAhead> Ahead = default) : CacheAnswer
+    {
+        public ImmutableArray<ReservedAhead> Ahead { get; init; } = Ahead.IsDefault ? [] : Ahead;
+    }
 
     /// <summary>A read someone had reserved was abandoned, or the frame went away: look up again.</summary>
     public sealed record Retry : CacheAnswer
@@ -60,6 +69,12 @@ public abstract record CacheAnswer
 }
 
 public sealed record LookedUp(FaultId Id, CacheAnswer Answer) : IMemoryProtocol;
+
+/// <summary>A readahead page reserved for a read: locked (others asking for it wait) until its content arrives.</summary>
+public sealed record ReservedAhead(FilePage Page, FrameNumber Frame, uint Generation);
+
+/// <summary>A readahead page's read, done: its content, or <see cref="Failed"/> (it leaves the page cache).</summary>
+public sealed record AheadPage(FilePage Page, FrameNumber Frame, uint Generation, bool Failed, ImmutableArray<ulong> Content);
 
 /// <summary>What the frame for a new PTE is to be.</summary>
 public abstract record Preparation
@@ -82,17 +97,31 @@ public abstract record Preparation
     public sealed record Hole(FrameNumber Frame, uint Generation, MemoryQuery Source) : Preparation;
 
     /// <summary>The content of a reserved read arrived: fill the frame, wake those waiting for it, then map it (or a private copy of it).</summary>
-    public sealed record ReadDone(FrameNumber Frame, uint Generation, MemoryQuery Source, ImmutableArray<ulong> Content, bool CopyForWrite) : Preparation;
+    /// <paramref name="Ahead"/>: the readahead pages the same request read, filled and unlocked first.
+    public sealed record ReadDone(FrameNumber Frame, uint Generation, MemoryQuery Source, ImmutableArray<ulong> Content, bool CopyForWrite,
+        ImmutableArray<AheadPage> Ahead = default) : Preparation
+    {
+        public ImmutableArray<AheadPage> Ahead { get; init; } = Ahead.IsDefault ? [] : Ahead;
+    }
 }
 
 /// <summary>
 /// Loader → memory: a frame for <see cref="Page"/>, referenced for its PTE, then <see cref="Then"/> sent to
 /// the page's mm with the PTE flags the model's effect gives (<see cref="Effect"/>, <see cref="Vma"/>,
 /// <see cref="Access"/>). If the frame went away since the lookup, the waiters fault again; with no frame to be had,
-/// the OOM killer ends the process.
+/// the OOM killer ends the process. A read fault's page-cache page goes with its cached neighbours (fault-around, within
+/// <see cref="FileSize"/>), referenced for their PTEs too (<see cref="InstallPte.Around"/>).
 /// </summary>
 public sealed record Prepare(FaultId Id, PageKey Page, ProcessId Pid, Preparation What,
-    InstallPte Then, FaultEffect Effect, Vma Vma, AccessKind Access) : IMemoryProtocol;
+    InstallPte Then, FaultEffect Effect, Vma Vma, AccessKind Access, ulong FileSize = 0) : IMemoryProtocol;
+
+/// <summary>
+/// mm → memory: madvise(MADV_WILLNEED) by <paramref name="Pid"/>: read these windows' pages not cached into free frames,
+/// one disk request a window. Answered by <see cref="WillNeeded"/> once the reads are done.
+/// </summary>
+public sealed record WillNeed(long Id, ProcessId Pid, ImmutableArray<ReadaheadWindow> Windows) : IMemoryProtocol;
+
+public sealed record WillNeeded(long Id) : IMemoryProtocol;
 
 /// <summary>Loader → memory: a reserved read failed (I/O error) or was abandoned; those waiting for it look up again.</summary>
 public sealed record CancelRead(MemoryQuery Source, FrameNumber Frame) : IMemoryProtocol;
@@ -150,6 +179,6 @@ public sealed record Contents(ImmutableArray<ulong> Words, int WordsPerPage,
 
 /// <summary>What memory counted, per process.</summary>
 public sealed record MemoryReport(
-    ImmutableDictionary<ProcessId, (long Zeroed, long Copied, long Evicted, long DiskWrites)> ByProcess,
+    ImmutableDictionary<ProcessId, (long Zeroed, long Copied, long Evicted, long DiskWrites, long DiskReads)> ByProcess,
     int PeakFrames,
     long MessagesReceived);

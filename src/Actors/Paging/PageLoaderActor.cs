@@ -13,6 +13,7 @@ using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Tlbs;
+using Faultsim.Model.Vmas;
 
 namespace Faultsim.Actors.Paging;
 
@@ -113,7 +114,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         {
             job.Query = query;
             job.AskedAt = _time.NowNanos;
-            Peers.Memory.Tell(new LookUp(leader.Id, leader.Cpu, leader.Page, query));
+            Peers.Memory.Tell(new LookUp(leader.Id, leader.Cpu, leader.Page, query, job.Input.FileSize, job.Input.Vma?.Flags ?? VmaFlags.None));
             BecomeWaiting(nameof(Gathering), _gathering, "memory's answer to its lookup (LookedUp)", job);
             return true;
         }
@@ -148,6 +149,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                 break;
             case CacheAnswer.Reserved reserved:
                 job.Reservation = (job.Query!, reserved.Frame, reserved.Generation);
+                job.Ahead = reserved.Ahead;
                 job.Input = job.Input with { FileHole = reserved.Hole };
                 break;
             case CacheAnswer.Retry:
@@ -239,10 +241,16 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
             PageSource.FromSwap swap => new DiskBlock.OfSwap(swap.Slot),
             _ => throw new InvalidOperationException($"no disk block for {read.Source}"),
         };
-        _run.Events?.Record(Self.Path.Name, Peers.Disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
+        var ahead = job.Ahead.Select(a => (DiskBlock)new DiskBlock.OfFile(a.Page)).ToImmutableArray(); // the window, in the same request
+        if (_run.Events is { } events)
+        {
+            events.Record(Self.Path.Name, Peers.Disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, block.ToString()));
+            foreach (var page in ahead)
+                events.Record(Self.Path.Name, Peers.Disk.Path.Name, new SimEvent.DiskReadStarted(job.Leader.Id.Value, page.ToString()));
+        }
         job.Block = block;
         job.AskedAt = _time.NowNanos;
-        Peers.Disk.Tell(new ReadPage(job.Request, block));
+        Peers.Disk.Tell(new ReadPage(job.Request, block, ahead));
         BecomeWaiting(nameof(Reading), _reading, "the disk's read (PageRead, PageReadFailed)", job);
     }
 
@@ -259,9 +267,11 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
                 job.DiskRead = true;
                 if (_run.Bugs.WakeLateFollower && ((FaultEffect.Read)job.Effect!).CopyForWrite)
                     _copying = (job.Page, _time.NowNanos + _run.Latencies.PageCopy);
+                var ahead = job.Ahead.Zip(read.Ahead, (r, a) => new AheadPage(r.Page, r.Frame, r.Generation, a.Failed, a.Content)).ToImmutableArray();
                 job.Reservation = null; // handed over to memory with the content
+                job.Ahead = [];
                 Prepare(job, new Preparation.ReadDone(reservation.Frame, reservation.Generation, reservation.Query, read.Content,
-                    ((FaultEffect.Read)job.Effect!).CopyForWrite));
+                    ((FaultEffect.Read)job.Effect!).CopyForWrite, ahead));
                 return true;
             case PageReadFailed failed when failed.Id == job.Request:
                 _trace.Span(job.Leader.Trace, Instruments.Spans.DiskRead, job.AskedAt, Instruments.Attributes.Block, job.Block!.ToString());
@@ -283,7 +293,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         WakeFollowersEarly(job);
         var leader = job.Leader;
         Peers.Memory.Tell(new Prepare(leader.Id, leader.Page, leader.Pid, what,
-            InstallOrder(job, Pte.None), job.Effect!, job.Input.Vma!, job.Input.Code.Access));
+            InstallOrder(job, Pte.None), job.Effect!, job.Input.Vma!, job.Input.Code.Access, job.Input.FileSize));
         HandedOff(job);
     }
 
@@ -315,6 +325,9 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private void HandedOff(Job job)
     {
         job.Reservation = null;
+        foreach (var ahead in job.Ahead) // a window reserved for a fault that read nothing after all
+            Peers.Memory.Tell(new CancelRead(new MemoryQuery.OfFile(ahead.Page), ahead.Frame));
+        job.Ahead = [];
         Idle(job);
     }
 
@@ -384,12 +397,15 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// <summary>A fault reached its loader: the fault entry, with the mm's VMA lookup, is over.</summary>
     private void Arrived(ResolveFault fault) => _trace.Span(fault.Trace, Instruments.Spans.VmaLookup, fault.RaisedAt);
 
-    /// <summary>Returns what the job still holds: a read reserved but not done.</summary>
+    /// <summary>Returns what the job still holds: a read reserved but not done, with its readahead window.</summary>
     private void GiveBack(Job job)
     {
         if (job.Reservation is { } reservation)
             Peers.Memory.Tell(new CancelRead(reservation.Query, reservation.Frame));
+        foreach (var ahead in job.Ahead)
+            Peers.Memory.Tell(new CancelRead(new MemoryQuery.OfFile(ahead.Page), ahead.Frame));
         job.Reservation = null;
+        job.Ahead = [];
     }
 
     /// <summary>The fault being resolved, those waiting for it, and what its resolution holds so far.</summary>
@@ -442,6 +458,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         public MemoryQuery? Query { get; set; }
         public (FrameNumber Frame, uint Generation) Cached { get; set; }
         public (MemoryQuery Query, FrameNumber Frame, uint Generation)? Reservation { get; set; }
+        /// <summary>The readahead pages memory reserved with the read, read in the same request.</summary>
+        public ImmutableArray<ReservedAhead> Ahead { get; set; } = [];
         public DiskRequestId Request { get; set; }
         public DiskBlock? Block { get; set; }
         /// <summary>When the leader last asked memory or the disk (the start of its wait or read span).</summary>

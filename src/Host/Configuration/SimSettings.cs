@@ -6,7 +6,9 @@ using Faultsim.Actors.Telemetry;
 using Faultsim.Host.Running;
 using Faultsim.Host.Telemetry;
 using Faultsim.Model.Faults;
+using Faultsim.Model.Addressing;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Memory;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Workloads;
 
@@ -128,7 +130,26 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
             },
             Disk = new DiskFailures(m.Fraction("disk.read-error-rate"), [.. m.Strings("disk.bad-pages").Select(p => BadPage(m, p))]),
             Shootdown = Enum.Parse<ShootdownMode>(root.Choice("shootdown", "eager", "batched", "lazy"), ignoreCase: true),
+            Readahead = ReadReadahead(m),
         };
+    }
+
+    /// <summary>machine.fault-around and machine.readahead.{window,max}, in pages.</summary>
+    private static ReadaheadRules ReadReadahead(ConfigReader m)
+    {
+        const ulong page = VirtualAddress.PageSize;
+        var around = m.SizeOrOff("fault-around") ?? 0;
+        if (around != 0 && (around < page || around > ReadaheadRules.MaxFaultAroundPages * page || (around & (around - 1)) != 0))
+            throw m.Error("fault-around", $"is {around} bytes; use a power of two from 4K to 2M (Linux's fault_around_bytes), or 0 or off for none");
+        var window = m.SizeOrOff("readahead.window") ?? 0;
+        if (window % page != 0 || window > (1UL << 30))
+            throw m.Error("readahead.window", $"is {window} bytes; use a multiple of 4K up to 1G, such as 128K, or 0 or off for none");
+        var max = m.Size("readahead.max");
+        if (max % page != 0 || max > (1UL << 30))
+            throw m.Error("readahead.max", $"is {max} bytes; use a multiple of 4K up to 1G, at least readahead.window ({window} bytes)");
+        if (window > max)
+            throw m.Error("readahead.window", $"is {window} bytes, more than readahead.max ({max} bytes); raise readahead.max with it, or lower the window");
+        return new ReadaheadRules((int)(around / page), (int)(window / page), (int)(max / page));
     }
 
     private static (string File, ulong Page) BadPage(ConfigReader m, string text)

@@ -1,8 +1,11 @@
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
+using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Shootdowns;
+using Faultsim.Model.Storage;
 using Faultsim.Model.Vmas;
+using Faultsim.Model.Workloads;
 
 namespace Faultsim.Model.AddressSpaces;
 
@@ -96,6 +99,40 @@ public sealed class AddressSpace(Asid asid)
 
     /// <summary>madvise(MADV_DONTNEED): drops the PTEs, keeps the VMAs; the next touch faults afresh.</summary>
     public IReadOnlyList<PteChange> DontNeed(VirtualAddress start, VirtualAddress end) => Zap(start.Page, end.Page);
+
+    /// <summary>
+    /// madvise(MADV_NORMAL, MADV_SEQUENTIAL, MADV_RANDOM): the read advice of the range's VMAs (<see cref="AdviceFlags"/>);
+    /// no PTE changes. False when part of the range is unmapped (ENOMEM), changing nothing.
+    /// </summary>
+    public bool Advise(VirtualAddress start, VirtualAddress end, Advice advice) => Vmas.Advise(start, end, AdviceFlags(advice)) is not null;
+
+    /// <summary>The VMA read-advice bits an madvise sets: VM_SEQ_READ, VM_RAND_READ, or neither (MADV_NORMAL).</summary>
+    public static VmaFlags AdviceFlags(Advice advice) => advice switch
+    {
+        Advice.Sequential => VmaFlags.SequentialRead,
+        Advice.Random => VmaFlags.RandomRead,
+        Advice.Normal => VmaFlags.None,
+        _ => throw new ArgumentOutOfRangeException(nameof(advice), advice, "not a read advice"),
+    };
+
+    /// <summary>
+    /// madvise(MADV_WILLNEED) over [<paramref name="start"/>, <paramref name="end"/>): the readahead windows of the file
+    /// pages its file mappings cover (<see cref="Readahead.WillNeed"/>), in address order. Anonymous and shared-memory
+    /// mappings read nothing ahead here.
+    /// </summary>
+    public IReadOnlyList<ReadaheadWindow> WillNeed(VirtualAddress start, VirtualAddress end, Func<FileId, ulong> fileSize, ReadaheadRules rules)
+    {
+        var windows = new List<ReadaheadWindow>();
+        foreach (var vma in Vmas.All)
+        {
+            if (vma.End <= start || vma.Start >= end || vma.Backing is not Backing.File file || FileTable.IsShmem(file.Id))
+                continue;
+            var from = vma.FilePageOf((vma.Start > start ? vma.Start : start).Page)!.Value.Index;
+            var to = vma.FilePageOf(new PageNumber((vma.End < end ? vma.End : end).Page.Value - 1))!.Value.Index + 1;
+            windows.AddRange(Readahead.WillNeed(file.Id, from, to, fileSize(file.Id), rules));
+        }
+        return windows;
+    }
 
     /// <summary>
     /// mprotect: sets the protection of the range. Present PTEs lose what the new protection forbids

@@ -41,6 +41,9 @@ public sealed class EventTally
                 if (raised)
                     _resolutions.Add((new FaultSource(code.User, code.Access), woken.Kind));
                 break;
+            case SimEvent.ReadAheadStarted:
+                Totals.DiskReads++; // memory's own request, counted for the process it reads for
+                break;
             case SimEvent.PageEvicted:
                 Totals.PagesEvicted++;
                 break;

@@ -32,9 +32,16 @@ public abstract record SimEvent
         public override string ToString() => $"{FaultName.Of(Fault)} on {Page}: {Kind}";
     }
 
+    /// <summary>A disk read of one block begins: for a fault (its page, or a page of its readahead window), or (<see cref="Fault"/> 0) memory's own readahead.</summary>
     public sealed record DiskReadStarted(long Fault, string Block) : SimEvent
     {
-        public override string ToString() => $"read {Block} for {FaultName.Of(Fault)}";
+        public override string ToString() => Fault == 0 ? $"read {Block} ahead" : $"read {Block} for {FaultName.Of(Fault)}";
+    }
+
+    /// <summary>Memory's own readahead request for <paramref name="Pid"/> (a marker's hit, madvise(WILLNEED)): one disk read of <paramref name="Pages"/> pages.</summary>
+    public sealed record ReadAheadStarted(ProcessId Pid, int Pages) : SimEvent
+    {
+        public override string ToString() => $"readahead of {Pages} page(s) for {Pid}";
     }
 
     public sealed record DiskReadFinished(string Block, bool Failed) : SimEvent

@@ -63,13 +63,14 @@ public sealed class Counters
             Minor++;
     }
 
-    /// <summary>What memory counted for this process: pages zeroed, copied and evicted, and disk writes.</summary>
+    /// <summary>What memory counted for this process: pages zeroed, copied and evicted, disk writes, and the disk reads memory made for it.</summary>
     public void Add(Memory.MemoryCounts memory)
     {
         PagesZeroed += memory.Zeroed;
         PagesCopied += memory.Copied;
         PagesEvicted += memory.Evicted;
         DiskWrites += memory.DiskWrites;
+        DiskReads += memory.DiskReads;
     }
 
     public void Add(Counters other)

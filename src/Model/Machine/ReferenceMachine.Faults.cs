@@ -94,7 +94,10 @@ public sealed partial class ReferenceMachine
         var counters = process.Counters;
         var mm = process.Mm;
         var page = f.Address.Page;
-        switch (FaultEffect.Of(resolution, f))
+        var effect = FaultEffect.Of(resolution, f);
+        // do_async_mmap_readahead: a fault that finds its file page cached reads the next window first if the page is marked
+        var readAhead = resolution is Resolution.PageCacheHit { FromSwapCache: false } ? ReadAfterMarker(process, f) : null;
+        switch (effect)
         {
             case FaultEffect.FlushLocal:
                 cpu.Tlb.Invalidate(mm.Asid, page);
@@ -132,7 +135,7 @@ public sealed partial class ReferenceMachine
                 counters.DiskReads++;
                 if (ReadFails(read.Source))
                     return Apply(cpu, process, f, FaultHandler.FailedRead(f));
-                if (ReadIn(cpu, process, read.Source) is not { } frame)
+                if (ReadIn(cpu, process, f, read.Source) is not { } frame)
                     return Outcome.Killed;
                 if ((read.CopyForWrite ? CopyPrivately(cpu, process, f, frame, read) : MapFrame(cpu, process, f, frame, read)) is { } readOutcome)
                     return readOutcome;
@@ -149,8 +152,62 @@ public sealed partial class ReferenceMachine
                 _panic = Resolution.KernelOops.Panic(cpu.Id, process.Name, panic.Reason);
                 return Outcome.Panicked;
         }
+        if (Readahead.FaultsAround(f, effect, _memory.ReadaheadRules))
+            MapAround(process, f, readAhead);
         counters.CountFault(resolution.Kind, major: resolution is Resolution.Major);
         return Outcome.Retry;
+    }
+
+    /// <summary>
+    /// Fault-around: the cached neighbours of a read fault's page in its window are mapped where their PTE is empty, without
+    /// a fault of their own (and not those <paramref name="readAhead"/> named: the fault's own marker read them, in flight
+    /// while it mapped around).
+    /// </summary>
+    private void MapAround(ProcessState process, in FaultInput f, IReadOnlySet<FilePage>? readAhead)
+    {
+        var mm = process.Mm;
+        foreach (var (page, frame) in _memory.AroundFault(f, readAhead))
+        {
+            if (MemoryManager.MapsAround(mm.Pages[page]))
+                Map(mm, new PageKey(mm.Asid, page), frame, InstallRules.CachedPage(f.Vma!, AccessKind.Read));
+        }
+    }
+
+    /// <summary>A hit on a marked page (PG_readahead) reads the next window, in one disk request memory counts for the process.</summary>
+    private HashSet<FilePage>? ReadAfterMarker(ProcessState process, in FaultInput f)
+    {
+        var page = f.Vma!.FilePageOf(f.Address.Page)!.Value;
+        return _memory.HitMarker(page, f.FileSize, f.Vma.Flags) is { } window ? ReadAhead(process, window, except: null, counted: true) : null;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="window"/>'s pages that are not cached (besides <paramref name="except"/>, read by the fault's own
+    /// reservation) into free frames, in one request: <paramref name="counted"/> when it is a request of its own (a marker's
+    /// hit, MADV_WILLNEED) rather than part of a major fault's. A page whose read fails is left out of the cache.
+    /// </summary>
+    private HashSet<FilePage>? ReadAhead(ProcessState process, ReadaheadWindow window, FilePage? except, bool counted)
+    {
+        var reserved = _memory.ReserveAhead(window, except);
+        if (reserved.Count == 0)
+            return null;
+        if (counted)
+            _memory.CountsOf(process.Pid).DiskReads++;
+        var read = new HashSet<FilePage>();
+        var content = new ulong[_spec.WordsPerPage];
+        foreach (var (page, frame) in reserved)
+        {
+            var source = new PageSource.FromFile(page);
+            if (_badPages.Contains(page))
+            {
+                _memory.CancelRead(frame, source);
+                continue;
+            }
+            _files.Read(page, content);
+            _memory.FillRead(frame, source, content);
+            _memory.Activate(frame);
+            read.Add(page);
+        }
+        return read;
     }
 
     /// <summary>
@@ -231,15 +288,21 @@ public sealed partial class ReferenceMachine
         return frame;
     }
 
-    /// <summary>The disk read of a major fault: a new frame filled from the file or swap, entered in the page or swap cache.</summary>
-    private FrameNumber? ReadIn(CpuState cpu, ProcessState process, PageSource source)
+    /// <summary>
+    /// The disk read of a major fault: a new frame filled from the file or swap, entered in the page or swap cache — for a
+    /// file page with its readahead window (do_sync_mmap_readahead), in the same request, the window's pages first.
+    /// </summary>
+    private FrameNumber? ReadIn(CpuState cpu, ProcessState process, in FaultInput f, PageSource source)
     {
         if (!MakeRoom(cpu, process))
             return null;
         var frame = _memory.ReserveRead(source);
         Span<ulong> content = stackalloc ulong[_spec.WordsPerPage];
         if (source is PageSource.FromFile file)
+        {
+            ReadAhead(process, Readahead.ForMajorFault(file.Page, f.FileSize, f.Vma!.Flags, _memory.ReadaheadRules), file.Page, counted: false);
             _files.Read(file.Page, content);
+        }
         _memory.FillRead(frame, source, content);
         _memory.Activate(frame); // read and in its cache: from now on reclaim may take it (the copy of a private write keeps it meanwhile)
         return frame;

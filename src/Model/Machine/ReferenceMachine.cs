@@ -47,7 +47,7 @@ public sealed partial class ReferenceMachine
         _spec = workload.Machine;
         _seed = seed;
         _random = new SimRandom(seed);
-        _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy);
+        _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy, _spec.Readahead);
         _fileTable = new FileTable(workload.Files);
         foreach (var (file, page) in _spec.Disk.BadPages)
             _badPages.Add(new FilePage(_fileTable.IdOf(file), page));
@@ -260,10 +260,18 @@ public sealed partial class ReferenceMachine
             process.Counters.SyscallErrors++; // ENOMEM
             return;
         }
-        if (advise.Advice == Advice.DontNeed)
+        switch (advise.Advice)
         {
-            Settle(cpu, process.Mm, advise, process.Mm.DontNeed(start, end));
-            return;
+            case Advice.DontNeed:
+                Settle(cpu, process.Mm, advise, process.Mm.DontNeed(start, end));
+                return;
+            case Advice.Normal or Advice.Sequential or Advice.Random:
+                process.Mm.Advise(start, end, advise.Advice);
+                return;
+            case Advice.WillNeed:
+                foreach (var window in process.Mm.WillNeed(start, end, _fileTable.Size, _memory.ReadaheadRules))
+                    ReadAhead(process, window, except: null, counted: true);
+                return;
         }
         // MADV_PAGEOUT reclaims the pages this process alone maps.
         var frames = _memory.PageOutCandidates(process.Mm.Pages.Entries(start.Page, end.Page).Where(e => e.Pte.IsPresent).Select(e => e.Pte.Frame));

@@ -15,6 +15,8 @@ public sealed class MemoryCounts
     public long Copied { get; set; }
     public long Evicted { get; set; }
     public long DiskWrites { get; set; }
+    /// <summary>Disk requests memory made on the process's behalf, beside its faults' reads: async readahead (a marker's hit) and madvise(MADV_WILLNEED).</summary>
+    public long DiskReads { get; set; }
 }
 
 /// <summary>
@@ -29,14 +31,20 @@ public sealed class MemoryManager
     private readonly HashSet<FrameNumber> _evicting = [];
     private readonly HashSet<FrameNumber> _swapReads = [];   // frames reserved for a swap-in whose read is not yet done
     private readonly HashSet<FilePage> _shmemWritten = [];   // shared-memory pages written out: they have content on disk
+    private readonly HashSet<FrameNumber> _fileReads = [];   // page-cache frames whose read is not yet done (locked, not uptodate)
+    private readonly Dictionary<FilePage, ReadaheadWindow> _markers = []; // pages with PG_readahead set, and the window that set it
     private long _evictions;
 
-    public MemoryManager(int frameLimit, int wordsPerPage, IReplacementPolicy policy)
+    /// <param name="readahead">Fault-around and readahead sizes (<see cref="ReadaheadRules.Off"/> unless given).</param>
+    public MemoryManager(int frameLimit, int wordsPerPage, IReplacementPolicy policy, ReadaheadRules readahead = default)
     {
         Frames = new PhysicalMemory(frameLimit, wordsPerPage, policy);
         Swap = new SwapSpace(wordsPerPage);
         Limited = frameLimit > 0;
+        ReadaheadRules = readahead;
     }
+
+    public ReadaheadRules ReadaheadRules { get; }
 
     public PhysicalMemory Frames { get; }
     public SwapSpace Swap { get; }
@@ -116,7 +124,11 @@ public sealed class MemoryManager
     public FrameNumber ReserveRead(PageSource source)
     {
         if (source is PageSource.FromFile file)
-            return Frames.AllocatePageCache(file.Page);
+        {
+            var cached = Frames.AllocatePageCache(file.Page);
+            _fileReads.Add(cached);
+            return cached;
+        }
         var frame = Frames.AllocateAnonymous();
         AddToSwapCache(frame, ((PageSource.FromSwap)source).Slot);
         _swapReads.Add(frame);
@@ -127,6 +139,7 @@ public sealed class MemoryManager
     public void FillRead(FrameNumber frame, PageSource source, ReadOnlySpan<ulong> fileContent)
     {
         _swapReads.Remove(frame);
+        _fileReads.Remove(frame);
         if (source is PageSource.FromSwap swap)
             Frames.Fill(frame, Swap.Read(swap.Slot));
         else
@@ -137,8 +150,12 @@ public sealed class MemoryManager
     public void CancelRead(FrameNumber frame, PageSource source)
     {
         _swapReads.Remove(frame);
-        if (source is PageSource.FromFile)
+        _fileReads.Remove(frame);
+        if (source is PageSource.FromFile file)
+        {
+            _markers.Remove(file.Page);
             Frames.RemoveFromPageCache(frame);
+        }
         else
             RemoveFromSwapCache(frame);
     }
@@ -158,6 +175,68 @@ public sealed class MemoryManager
         if (!_evicting.Contains(frame))
             Frames.Activate(frame);
     }
+
+    /// <summary>
+    /// Reserves the reads of <paramref name="window"/>'s pages besides <paramref name="except"/> (the faulting page, read
+    /// by its own reservation) that are neither cached nor holes, in frames that are free now: readahead's allocations do
+    /// not reclaim, so under a frame limit the window ends where free frames do. The window's marker is set on its page,
+    /// if that page is read now. Each reserved frame is filled (<see cref="FillRead"/>) or cancelled (<see cref="CancelRead"/>).
+    /// </summary>
+    public IReadOnlyList<(FilePage Page, FrameNumber Frame)> ReserveAhead(ReadaheadWindow window, FilePage? except)
+    {
+        List<(FilePage, FrameNumber)>? reserved = null;
+        foreach (var page in window.Pages)
+        {
+            if (page == except || Frames.LookupPageCache(page) is not null || !HasContent(page))
+                continue;
+            if (IsFull)
+                break;
+            var frame = ReserveRead(new PageSource.FromFile(page));
+            if (window.Marker == page.Index)
+                _markers[page] = window;
+            (reserved ??= []).Add((page, frame));
+        }
+        return reserved is null ? [] : reserved;
+    }
+
+    /// <summary>
+    /// A fault found <paramref name="page"/> in the page cache (do_async_mmap_readahead): when the page carries a marker,
+    /// the marker goes and the next window is returned, for the caller to read in one request (<see cref="ReserveAhead"/>);
+    /// null when it carries none, or under MADV_RANDOM (which leaves the marker).
+    /// </summary>
+    public ReadaheadWindow? HitMarker(FilePage page, ulong fileSize, Vmas.VmaFlags flags)
+    {
+        if ((flags & Vmas.VmaFlags.RandomRead) != 0 || !_markers.Remove(page, out var window))
+            return null;
+        return Readahead.AfterMarker(window, fileSize, flags, ReadaheadRules);
+    }
+
+    /// <summary>Whether <paramref name="page"/> carries an async-readahead marker (PG_readahead).</summary>
+    public bool IsMarked(FilePage page) => _markers.ContainsKey(page);
+
+    /// <summary>
+    /// Fault-around (filemap_map_pages) for the read fault <paramref name="f"/>: the pages of its window besides the
+    /// faulting one whose file page is in the page cache, read (not locked by a read in flight), not under eviction and
+    /// without a marker — for the caller to map where their PTE is empty (<see cref="MapsAround"/>), without a fault.
+    /// </summary>
+    public IReadOnlyList<(PageNumber Page, FrameNumber Frame)> AroundFault(in FaultInput f, IReadOnlySet<FilePage>? skip = null)
+    {
+        var vma = f.Vma!;
+        var (from, to) = Readahead.FaultAroundRange(f.Address, vma, f.FileSize, ReadaheadRules);
+        var around = new List<(PageNumber, FrameNumber)>();
+        for (var p = from.Value; p < to.Value; p++)
+        {
+            var page = new PageNumber(p);
+            if (page == f.Address.Page || vma.FilePageOf(page) is not { } filePage || skip?.Contains(filePage) == true)
+                continue;
+            if (Frames.LookupPageCache(filePage) is { } frame && !_fileReads.Contains(frame) && !_evicting.Contains(frame) && !_markers.ContainsKey(filePage))
+                around.Add((page, frame));
+        }
+        return around;
+    }
+
+    /// <summary>filemap_map_folio_range maps a neighbour only where its PTE is empty: a present, swapped or PROT_NONE one stays.</summary>
+    public static bool MapsAround(Pte now) => now.IsNone;
 
     /// <summary>
     /// do_swap_page: whether the PTE being swapped in to <paramref name="frame"/> is the page's only user — no other PTE
@@ -349,7 +428,10 @@ public sealed class MemoryManager
         if (eviction.Slot is not null)
             RemoveFromSwapCache(frame); // the frame goes; the slot stays while a PTE names it
         else
+        {
+            _markers.Remove(Frames.CachedFilePage(frame)); // PG_readahead goes with the page
             Frames.RemoveFromPageCache(frame);
+        }
         CountsOf(eviction.Initiator).Evicted++;
         return true;
     }

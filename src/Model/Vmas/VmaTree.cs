@@ -67,7 +67,18 @@ public sealed class VmaTree
     /// Sets the protection of [<paramref name="start"/>, <paramref name="end"/>) to <paramref name="protection"/>.
     /// Returns the pieces as they were before, or null when part of the range is unmapped (ENOMEM; nothing changes).
     /// </summary>
-    public IReadOnlyList<Vma>? Protect(VirtualAddress start, VirtualAddress end, VmaFlags protection)
+    public IReadOnlyList<Vma>? Protect(VirtualAddress start, VirtualAddress end, VmaFlags protection) =>
+        SetFlags(start, end, VmaFlags.Protection, protection);
+
+    /// <summary>
+    /// madvise(MADV_NORMAL, MADV_SEQUENTIAL, MADV_RANDOM): sets the read advice of [<paramref name="start"/>,
+    /// <paramref name="end"/>) to <paramref name="advice"/> (<see cref="VmaFlags.ReadAdvice"/> bits, none for normal),
+    /// splitting and merging VMAs as mprotect does. Null when part of the range is unmapped (ENOMEM; nothing changes).
+    /// </summary>
+    public IReadOnlyList<Vma>? Advise(VirtualAddress start, VirtualAddress end, VmaFlags advice) =>
+        SetFlags(start, end, VmaFlags.ReadAdvice, advice);
+
+    private IReadOnlyList<Vma>? SetFlags(VirtualAddress start, VirtualAddress end, VmaFlags mask, VmaFlags value)
     {
         if (!IsFullyMapped(start, end))
             return null;
@@ -75,7 +86,7 @@ public sealed class VmaTree
         var first = FirstEndingAbove(start);
         var at = first;
         foreach (var piece in before)
-            _vmas.Insert(at++, piece with { Flags = (piece.Flags & ~VmaFlags.Protection) | (protection & VmaFlags.Protection) });
+            _vmas.Insert(at++, piece with { Flags = (piece.Flags & ~mask) | (value & mask) });
         MergeBetween(first - 1, at);
         return before;
     }

@@ -33,6 +33,14 @@ public enum Advice
     DontNeed,
     /// <summary>MADV_PAGEOUT: reclaim the pages now (swap out anonymous, drop clean file pages).</summary>
     PageOut,
+    /// <summary>MADV_NORMAL: the default readahead again (a major fault reads the window around its page).</summary>
+    Normal,
+    /// <summary>MADV_SEQUENTIAL: a major fault reads ahead from its page on (VM_SEQ_READ).</summary>
+    Sequential,
+    /// <summary>MADV_RANDOM: a major fault reads its page alone, and markers read nothing ahead (VM_RAND_READ).</summary>
+    Random,
+    /// <summary>MADV_WILLNEED: read the range's file pages into the page cache now, in windows of the readahead maximum.</summary>
+    WillNeed,
 }
 
 /// <summary>An address in a script: a region of the running process plus an offset, or an absolute address.</summary>

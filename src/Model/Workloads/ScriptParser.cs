@@ -13,7 +13,7 @@ namespace Faultsim.Model.Workloads;
 /// sys-read TARGET                  sys-write TARGET          kernel-read|kernel-write TARGET
 /// force-write TARGET [= VALUE]
 /// mmap NAME ADDR LENGTH PROT [anon | file:FILE[+OFFSET]] [shared|private] [growsdown]
-/// munmap RANGE     mprotect RANGE PROT     madvise RANGE dontneed|pageout
+/// munmap RANGE     mprotect RANGE PROT     madvise RANGE dontneed|pageout|normal|sequential|random|willneed
 /// fork CHILD       exit                    sp ADDR                 barrier NAME
 /// </code>
 /// </summary>
@@ -178,7 +178,11 @@ public static class ScriptParser
         {
             "dontneed" => Advice.DontNeed,
             "pageout" => Advice.PageOut,
-            _ => throw Error($"unknown advice '{word}'; use dontneed or pageout"),
+            "normal" => Advice.Normal,
+            "sequential" => Advice.Sequential,
+            "random" => Advice.Random,
+            "willneed" => Advice.WillNeed,
+            _ => throw Error($"unknown advice '{word}'; use dontneed, pageout, normal, sequential, random or willneed"),
         };
 
         private string Name(string what) => CheckName(Word(what), what);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
+using Faultsim.Model.Memory;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Vmas;
@@ -41,6 +42,8 @@ public sealed record MachineSpec
     public Interleaving Interleaving { get; init; } = Interleaving.RoundRobin;
     public DiskFailures Disk { get; init; } = DiskFailures.None;
     public ShootdownMode Shootdown { get; init; } = ShootdownMode.Batched;
+    /// <summary>Fault-around and readahead (machine.fault-around, machine.readahead): Linux's 64 KiB and 128 KiB by default.</summary>
+    public ReadaheadRules Readahead { get; init; } = ReadaheadRules.Linux;
 }
 
 public sealed record FileSpec(string Name, ulong Size);
