@@ -85,6 +85,16 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             case CancelRead cancel: OnCancelRead(cancel); break;
             case AddReferences add: OnAddReferences(add); break;
+            case LockPages locks:
+                foreach (var page in locks.Pages)
+                {
+                    if (locks.Locks)
+                        _memory.Lock(page.Page, page.Frame!.Value);
+                    else
+                        _memory.Unlock(page.Page);
+                }
+                break;
+            case MovePages moved: _memory.Move(moved.Asid, moved.Moves, moved.Locked); break;
             case ReadContents read: OnReadContents(read); break;
             default:
                 if (!Reclaim(message))
@@ -230,7 +240,7 @@ public sealed partial class MemoryActor : SimulationActor
     /// <summary>The frame is referenced for the page's PTE, which goes to the mm to install (the model's install rules give its flags).</summary>
     private void Install(Prepare prepare, FrameNumber frame, bool exclusive, PageWork work = PageWork.None, long latency = 0)
     {
-        _memory.Map(frame, prepare.Page);
+        _memory.Map(frame, prepare.Page, prepare.Vma.IsLocked);
         if (work != PageWork.None)
             Unsettled(frame); // a new frame: on the replacement lists once its PTE is in place
         var flags = prepare.Effect.FlagsFor(prepare.Vma, prepare.Access, exclusive);

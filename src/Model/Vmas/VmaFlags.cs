@@ -10,6 +10,13 @@ public enum VmaFlags
     Exec = 1 << 2,
     Shared = 1 << 3,
     GrowsDown = 1 << 4,
+    /// <summary>VM_LOCKED (mlock, MAP_LOCKED): the VMA's pages are faulted in when it is locked and never reclaimed while it is.</summary>
+    Locked = 1 << 5,
+    /// <summary>
+    /// mmap's MAP_POPULATE: the call faults the mapping's pages in before it returns. A flag of the call, never kept in a
+    /// VMA (<see cref="Workloads.SystemCall.Mmap.VmaFlags"/>).
+    /// </summary>
+    Populate = 1 << 6,
 
     /// <summary>The protection bits that mprotect changes.</summary>
     Protection = Read | Write | Exec,
