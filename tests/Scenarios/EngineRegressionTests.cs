@@ -135,4 +135,17 @@ public sealed class EngineRegressionTests
             Holds(settings, seed, engine);
         SwarmReplayHolds("--seed", "19783");
     }
+
+    [Fact]
+    public void A_cow_break_in_a_locked_vma_locks_the_copy_and_reclaim_never_chooses_it()
+    {
+        // faultsim explore --swarm --set swarm.lock-ops=1 broke invariant 8 at seed 207 (shrunk to cow-break-under-mlock.conf):
+        // memory kept one lock per page, so the copy a COW break maps while the old frame is still locked there went
+        // unlocked, and reclaim chose it again and again while the mm refused to unmap a locked VMA's page.
+        var settings = ScenarioCatalog.Load(Scenario("cow-break-under-mlock"), []);
+        using var engine = new DeterministicEngine();
+        for (ulong seed = 200; seed <= 215; seed++)
+            Holds(settings, seed, engine);
+        SwarmReplayHolds("--seed", "207", "--set", "swarm.lock-ops=1");
+    }
 }

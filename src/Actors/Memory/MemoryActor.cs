@@ -91,7 +91,7 @@ public sealed partial class MemoryActor : SimulationActor
                     if (locks.Locks)
                         _memory.Lock(page.Page, page.Frame!.Value);
                     else
-                        _memory.Unlock(page.Page);
+                        _memory.Unlock(page.Page, page.Frame!.Value);
                 }
                 break;
             case MovePages moved: _memory.Move(moved.Asid, moved.Moves, moved.Locked); break;

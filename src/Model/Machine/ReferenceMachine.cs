@@ -264,7 +264,7 @@ public sealed partial class ReferenceMachine
         if (locks)
             _memory.Lock(page, frame);
         else
-            _memory.Unlock(page);
+            _memory.Unlock(page, frame);
     }
 
     /// <summary>mremap's changes: the old PTEs shot down, a shrink's tail released, the moved frames found at their new pages.</summary>

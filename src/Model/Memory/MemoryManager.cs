@@ -30,7 +30,7 @@ public sealed class MemoryManager
     private readonly HashSet<FrameNumber> _evicting = [];
     private readonly HashSet<FrameNumber> _swapReads = [];   // frames reserved for a swap-in whose read is not yet done
     private readonly HashSet<FilePage> _shmemWritten = [];   // shared-memory pages written out: they have content on disk
-    private readonly Dictionary<PageKey, FrameNumber> _locked = []; // mappings in a locked VMA: each pins its frame (mlock)
+    private readonly HashSet<(PageKey Page, FrameNumber Frame)> _locked = []; // mappings in a locked VMA: each pins its frame (mlock)
     private long _evictions;
 
     public MemoryManager(int frameLimit, int wordsPerPage, IReplacementPolicy policy)
@@ -169,19 +169,17 @@ public sealed class MemoryManager
     /// </summary>
     public void Lock(PageKey page, FrameNumber frame)
     {
-        if (frame != FrameNumber.Zero && _locked.TryAdd(page, frame))
+        // Keyed by page and frame: a COW break in a locked VMA maps the copy (locked) before the old frame's reference goes.
+        if (frame != FrameNumber.Zero && _locked.Add((page, frame)))
             Frames.Pin(frame);
     }
 
-    /// <summary>munlock: the PTE of <paramref name="page"/> is no longer in a locked VMA; its frame may be reclaimed again unless another locked PTE maps it.</summary>
-    public void Unlock(PageKey page)
+    /// <summary>munlock: the PTE of <paramref name="page"/> that maps <paramref name="frame"/> is no longer in a locked VMA; the frame may be reclaimed again unless another locked PTE maps it.</summary>
+    public void Unlock(PageKey page, FrameNumber frame)
     {
-        if (_locked.Remove(page, out var frame))
+        if (_locked.Remove((page, frame)))
             Frames.Unpin(frame);
     }
-
-    /// <summary>Whether a locked PTE maps <paramref name="frame"/> (for tests and checks).</summary>
-    public bool IsLocked(FrameNumber frame) => _locked.ContainsValue(frame);
 
     /// <summary>
     /// mremap moved these PTEs of <paramref name="asid"/>: each frame is mapped at its new page instead of its old one (the
@@ -200,8 +198,7 @@ public sealed class MemoryManager
 
     private void Unmapping(FrameNumber frame, PageKey page)
     {
-        if (_locked.TryGetValue(page, out var locked) && locked == frame)
-            Unlock(page);
+        Unlock(page, frame);
         Frames.Unmap(frame, page);
     }
 
