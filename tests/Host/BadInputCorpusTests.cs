@@ -140,6 +140,13 @@ public sealed class BadInputCorpusTests : IDisposable
         Script("an mmap past 2^47", "      run p\n      mmap m 0x7ffffffff000 1M rw", "past the user address space", 8),
         // Scripts.
         Script("an unknown operation", "      jump p", "unknown operation 'jump'", 7),
+        Script("an mlock without a range", "      run p\n      mlock", "'mlock' needs a range", 8),
+        Script("an munlock of an offset without a length", "      run p\n      munlock buf+4K", "needs a length", 8),
+        Script("an mremap to an unaligned length", "      run p\n      mremap buf 5000", "mremap new length 5000 is not a positive multiple of the 4K page size", 8),
+        Script("an mremap with an unknown option", "      run p\n      mremap buf 8K fixed", "unknown mremap option 'fixed'; use maymove", 8),
+        Script("an mremap of an address", "      run p\n      mremap 0x10000 8K", "bad region name '0x10000'", 8),
+        Script("an mmap with an unknown flag", "      run p\n      mmap m 0x20000 4K rw populated", "use anon, file:NAME[+OFFSET], shared, private, growsdown, populate or locked", 8),
+        Conf("a file on an unknown filesystem", "faultsim.workload {\n  files {\n    f { size = 4K, fs = btrfs }\n  }\n}\n", "is 'btrfs'; use one of ext4, tmpfs", 3),
         Script("a store to an unknown region", "      run p\n      store heap:0", "no region 'heap'", 8),
         Script("a page range backwards", "      run p\n      store buf:3..1", "page range 3..1 runs backwards", 8),
         Script("a munmap without a range", "      run p\n      munmap", "munmap", 8),

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Faultsim.Host.Cli;
+using Faultsim.Host.Configuration;
 using Faultsim.Host.Scenarios;
 using Faultsim.Host.Swarm;
 using Faultsim.Model.Addressing;
@@ -93,6 +94,23 @@ public sealed class SwarmTests : IDisposable
         Assert.Contains(loaded, s => s.Checks.CountsMatchReference && s.Workload.Scripts.Length > 1);
         Assert.Contains(loaded, s => s.Checks.CountsMatchReference && s.Workload.Machine.Frames > 0);
         Assert.Contains(loaded, s => s.Checks.CountsMatchReference && s.Actors.Run.LoaderCrashRate > 0); // all but the TLB's figures
+    }
+
+    [Fact]
+    public void Lock_ops_add_mlock_munlock_and_mremap_lines_from_a_stream_of_their_own_and_leave_every_other_line_as_it_was()
+    {
+        var locking = new SwarmSource(["swarm.lock-ops=1"]);
+        var added = 0;
+        for (ulong seed = 1; seed <= 30; seed++)
+        {
+            var (plain, with) = (_source.Load(seed), locking.Load(seed));
+            static string Lines(SimSettings s, bool locks) => string.Join("|", s.Workload.Scripts.Select(script =>
+                string.Join(";", script.Ops.Where(o => locks == o is Op.Lock or Op.Remap).Select(o => o with { Line = 0 }))));
+            Assert.Equal(Lines(plain, locks: false), Lines(with, locks: false));
+            Assert.Equal("", Lines(plain, locks: true).Replace("|", "", StringComparison.Ordinal)); // off by default
+            added += with.Workload.Scripts.Sum(script => script.Ops.Count(o => o is Op.Lock or Op.Remap));
+        }
+        Assert.True(added > 10, $"only {added} mlock, munlock or mremap lines in 30 draws");
     }
 
     [Fact]

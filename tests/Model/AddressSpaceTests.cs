@@ -2,6 +2,7 @@ using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Faults;
 using Faultsim.Model.PageTables;
+using Faultsim.Model.Storage;
 using Faultsim.Model.Vmas;
 
 namespace Faultsim.Tests.Model;
@@ -187,15 +188,28 @@ public sealed class AddressSpaceTests
     public void Protect_adding_write_leaves_a_clean_page_read_only()
     {
         var mm = new AddressSpace(new Asid(1));
+        var sharedFile = Shared with { Backing = new Backing.File(new FileId(0), 0) }; // ext4-like: write-notify
         mm.Map(Private);
-        mm.Map(Shared);
-        foreach (var vma in new[] { Private, Shared })
+        mm.Map(sharedFile);
+        foreach (var vma in new[] { Private, sharedFile })
             mm.Install(vma.FirstPage, Pte.Mapped(new FrameNumber(7), AddressSpace.FlagsFor(vma, writable: false)));
         mm.Protect(Private.Start, Shared.End, VmaFlags.Read);
         Assert.Empty(mm.Protect(Private.Start, Private.End, Rw)!);
         Assert.Empty(mm.Protect(Shared.Start, Shared.End, Rw)!);
         Assert.False(mm.Pages[Private.FirstPage].IsWritable);
-        Assert.False(mm.Pages[Shared.FirstPage].IsWritable); // a shared page's first write still notifies the file
+        Assert.False(mm.Pages[Shared.FirstPage].IsWritable); // a shared file page's first write still notifies the file
+    }
+
+    [Fact]
+    public void Protect_adding_write_makes_every_present_page_of_a_shmem_mapping_writable_as_it_takes_no_write_notify()
+    {
+        var mm = new AddressSpace(new Asid(1));
+        var shmem = Shared with { Backing = new Backing.File(new FileId(FileTable.ShmemBase), 0, Shmem: true) };
+        mm.Map(shmem);
+        mm.Install(shmem.FirstPage, Pte.Mapped(new FrameNumber(7), AddressSpace.FlagsFor(shmem, writable: false)));
+        mm.Protect(shmem.Start, shmem.End, VmaFlags.Read);
+        Assert.Single(mm.Protect(shmem.Start, shmem.End, Rw)!);
+        Assert.True(mm.Pages[shmem.FirstPage].IsWritable);
     }
 
     [Fact]

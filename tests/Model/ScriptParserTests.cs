@@ -20,6 +20,10 @@ public sealed class ScriptParserTests
     public static TheoryData<string, Op> Operations => new()
     {
         { "run app", new Op.Run(Line, "app") },
+        { "mlock heap", new Op.Lock(Line, new RangeExpr(Region("heap"), null), Locks: true) },
+        { "munlock heap+4K 8K", new Op.Lock(Line, new RangeExpr(Region("heap", 4096), 8192), Locks: false) },
+        { "mremap heap 16K maymove", new Op.Remap(Line, "heap", 16384, MayMove: true) },
+        { "mremap heap 8K", new Op.Remap(Line, "heap", 8192, MayMove: false) },
         { "load heap:0..15", new Op.Access(Line, AccessKind.Read, new AccessTarget.Pages("heap", 0, 15), AccessMode.User, null) },
         { "store heap:3", new Op.Access(Line, AccessKind.Write, new AccessTarget.Pages("heap", 3, 3), AccessMode.User, null) },
         { "store heap+8 = 0x2a", new Op.Access(Line, AccessKind.Write, new AccessTarget.At(Region("heap", 8)), AccessMode.User, 42) },
@@ -79,6 +83,11 @@ public sealed class ScriptParserTests
     [InlineData("mprotect heap", "'mprotect' needs a protection")]
     [InlineData("madvise heap", "'madvise' needs a advice")]
     [InlineData("fork", "'fork' needs a child process")]
+    [InlineData("mlock", "'mlock' needs a range")]
+    [InlineData("munlock", "'munlock' needs a range")]
+    [InlineData("mremap heap", "'mremap' needs a new length")]
+    [InlineData("mremap heap 0", "mremap new length 0 is not a positive multiple of the 4K page size")]
+    [InlineData("mremap heap 8K move", "unknown mremap option 'move'; use maymove (MREMAP_MAYMOVE) or nothing")]
     [InlineData("barrier", "'barrier' needs a barrier")]
     public void A_missing_argument_says_what_the_operation_needs(string line, string message)
     {

@@ -29,6 +29,15 @@ public sealed class EngineRegressionTests
         return report;
     }
 
+    /// <summary>The regression scenario <paramref name="scenario"/> holds every invariant at each seed from <paramref name="first"/> to <paramref name="last"/>.</summary>
+    private static void HoldsOverSeeds(string scenario, ulong first, ulong last)
+    {
+        var settings = ScenarioCatalog.Load(Scenario(scenario), []);
+        using var engine = new DeterministicEngine();
+        for (var seed = first; seed <= last; seed++)
+            Holds(settings, seed, engine);
+    }
+
     /// <summary>`faultsim replay --swarm ARGS` exits 0 with every invariant held.</summary>
     private static void SwarmReplayHolds(params string[] args)
     {
@@ -129,10 +138,7 @@ public sealed class EngineRegressionTests
         // faultsim replay --swarm --seed 19783 (shrunk to frame-of-an-exited-fault.conf) broke invariant 2: a fault's
         // frame stays off the replacement lists until its CPU uses it, its process exited first, and with one frame
         // reclaim waited for it forever. A frame settles when a PTE of it goes.
-        var settings = ScenarioCatalog.Load(Scenario("frame-of-an-exited-fault"), []);
-        using var engine = new DeterministicEngine();
-        for (ulong seed = 19_780; seed <= 19_790; seed++)
-            Holds(settings, seed, engine);
+        HoldsOverSeeds("frame-of-an-exited-fault", 19_780, 19_790);
         SwarmReplayHolds("--seed", "19783");
     }
 
@@ -142,10 +148,17 @@ public sealed class EngineRegressionTests
         // faultsim replay --swarm --seed 4649 --set machine.cpus=8 --set machine.frames=3 broke invariant 5: a fault's
         // stale copy of a swapped-in page was installed over the written page, because the slot its entry named had been
         // freed and allocated again (swap-slot-used-again.conf failed at seeds 4, 8, 11 and 26 of these).
-        var settings = ScenarioCatalog.Load(Scenario("swap-slot-used-again"), []);
-        using var engine = new DeterministicEngine();
-        for (ulong seed = 1; seed <= 30; seed++)
-            Holds(settings, seed, engine);
+        HoldsOverSeeds("swap-slot-used-again", 1, 30);
         SwarmReplayHolds("--seed", "4649", "--set", "machine.cpus=8", "--set", "machine.frames=3");
+    }
+
+    [Fact]
+    public void A_cow_break_in_a_locked_vma_locks_the_copy_and_reclaim_never_chooses_it()
+    {
+        // faultsim explore --swarm --set swarm.lock-ops=1 broke invariant 8 at seed 207 (shrunk to cow-break-under-mlock.conf):
+        // memory kept one lock per page, so the copy a COW break maps while the old frame is still locked there went
+        // unlocked, and reclaim chose it again and again while the mm refused to unmap a locked VMA's page.
+        HoldsOverSeeds("cow-break-under-mlock", 200, 215);
+        SwarmReplayHolds("--seed", "207", "--set", "swarm.lock-ops=1");
     }
 }

@@ -19,7 +19,7 @@ namespace Faultsim.Tests.Scenarios;
 /// engines — the reference machine and the deterministic actor engine, over several seeds — with the exact getrusage
 /// figures Linux gives.
 /// </summary>
-public sealed class LinuxCountsTests : IDisposable
+public sealed partial class LinuxCountsTests : IDisposable
 {
     private readonly DeterministicEngine _engine = new();
 

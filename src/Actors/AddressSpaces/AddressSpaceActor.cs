@@ -29,7 +29,8 @@ namespace Faultsim.Actors.AddressSpaces;
 /// </summary>
 // Ready ──Walk──▶ Walked, or ResolveFault to the page's loader;  ──InstallPte──▶ install, FaultResolved to the waiters
 // Ready ──ReplacePte (eviction)──▶ replace, unlocked flush, then PteReplaced;  ──madvise(PAGEOUT)──▶ PageOut to memory
-// Ready ──Syscall mmap | munmap | mprotect | madvise(DONTNEED)──▶ Flushing(Call) ──last ShootdownCompleted──▶ Ready, SyscallReturned
+// Ready ──Syscall mlock | munlock──▶ LockPages to memory, SyscallReturned (no PTE changes: nothing to shoot down)
+// Ready ──Syscall mmap | munmap | mprotect | madvise(DONTNEED) | mremap (MovePages to memory first)──▶ Flushing(Call) ──last ShootdownCompleted──▶ Ready, SyscallReturned
 // Ready ──InstallPte over another frame (COW break)──▶ Flushing(CowBreak) ──last ShootdownCompleted──▶ Ready, new PTE, FaultResolved
 // Ready ──Syscall fork──▶ Flushing(Fork) ──last ShootdownCompleted──▶ StartForked to the child's mm, AddReferences to memory:
 //       Referencing(Fork) ──ReferencesAdded──▶ Ready, ProcessReady to the machine, SyscallReturned
@@ -233,15 +234,19 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var pte = _mm.Pages[walk.Address.Page];
         var user = walk.Mode == AccessMode.User;
-        var allows = walk.Mode == AccessMode.Forced
-            ? ForcedAccess.Allows(pte, walk.Access, _mm.Vmas.Find(walk.Address))
-            : AccessCheck.Allows(pte, walk.Access, walk.Mode, _settings.Smap);
+        var access = walk.Mode == AccessMode.Populate ? PopulateAccess.KindFor(_mm.Vmas.Find(walk.Address)) : walk.Access;
+        var allows = walk.Mode switch
+        {
+            AccessMode.Forced => ForcedAccess.Allows(pte, access, _mm.Vmas.Find(walk.Address)),
+            AccessMode.Populate => PopulateAccess.Allows(pte, access),
+            _ => AccessCheck.Allows(pte, access, walk.Mode, _settings.Smap),
+        };
         if (!walk.ProtectionFault && allows)
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
             return;
         }
-        var code = FaultErrorCode.For(walk.Access, walk.ProtectionFault || pte.IsPresent, user);
+        var code = FaultErrorCode.For(access, walk.ProtectionFault || pte.IsPresent, user);
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
             walk.Mode.ReturnsEfault(), _settings.ZeroPage, _fileSize, forced: walk.Mode == AccessMode.Forced);
         var page = new PageKey(_asid, walk.Address.Page);
@@ -375,9 +380,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         var page = new PageKey(_asid, replace.Page);
         var pte = _mm.Pages[replace.Page];
-        if (!pte.HoldsFrame || pte.Frame != replace.Frame)
+        if (!pte.HoldsFrame || pte.Frame != replace.Frame || _mm.Vmas.FindContaining(replace.Page.BaseAddress)?.IsLocked == true)
         {
-            Refuse(replace); // a fault or a call got there first
+            Refuse(replace); // a fault or a call got there first — or an mlock: try_to_unmap leaves a locked VMA's page
             return;
         }
         var change = _mm.Install(replace.Page, replace.Replacement);
@@ -422,7 +427,23 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case SystemCall.Mmap map:
                 var backing = _settings.Files.BackingFor(map.File, map.FileOffset, map.Flags, _pid, ref _shmemObjects);
                 _regions[map.Name] = (map.Start, map.Length);
-                Settle(call, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.Flags, backing)));
+                Settle(call, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.VmaFlags(), backing)));
+                break;
+            case SystemCall.Mlock mlock:
+                if (_mm.Lock(mlock.Start, mlock.End, mlock.Locks) is not { } frames)
+                {
+                    Fail(call); // ENOMEM: part of the range is unmapped
+                    break;
+                }
+                if (frames.Count > 0) // memory hears it before any fault the populate raises
+                    Peers.Memory.Tell(new LockPages([.. frames.Select(f => new PageRelease(new PageKey(_asid, f.Page), f.Frame, null))], mlock.Locks));
+                Peers.Cpu(call.Cpu).Tell(new SyscallReturned(call.Id, Failed: false, ProcessFate.Running));
+                break;
+            case SystemCall.Mremap remap:
+                if (_mm.Remap(remap, out _) is not { } remapping)
+                    Fail(call); // EFAULT, ENOMEM
+                else
+                    Remap(call, remap, remapping);
                 break;
             case SystemCall.Munmap unmap:
                 Settle(call, _mm.Unmap(unmap.Start, unmap.End));
@@ -433,10 +454,10 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 else
                     Fail(call); // ENOMEM: part of the range is unmapped
                 break;
-            case SystemCall.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.DontNeed:
+            case SystemCall.Madvise advise when _mm.AdviseRefusal(advise.Start, advise.End, advise.Advice) is null && advise.Advice == Advice.DontNeed:
                 Settle(call, _mm.DontNeed(advise.Start, advise.End));
                 break;
-            case SystemCall.Madvise advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End) && advise.Advice == Advice.PageOut:
+            case SystemCall.Madvise advise when _mm.AdviseRefusal(advise.Start, advise.End, advise.Advice) is null && advise.Advice == Advice.PageOut:
                 PageOut(call, advise);
                 break;
             case SystemCall.Madvise { Advice: Advice.Normal or Advice.Sequential or Advice.Random } advise when _mm.Advise(advise.Start, advise.End, advise.Advice):
@@ -479,6 +500,24 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         var id = ++_nextRequest;
         _pageOuts[id] = new PageOutCall(call);
         Peers.Memory.Tell(new WillNeed(id, _pid, [.. _mm.WillNeed(advise.Start, advise.End, _fileSize, _settings.Readahead)]));
+    }
+
+    /// <summary>
+    /// mremap's changes: memory finds the moved frames at their new pages at once (none is freed), the old PTEs are shot
+    /// down and a shrink's tail released, and the call returns where the region is now.
+    /// </summary>
+    private void Remap(Syscall call, SystemCall.Mremap remap, Remapping remapping)
+    {
+        if (remapping.Moves.Count > 0)
+        {
+            var locked = _mm.Vmas.FindContaining(remapping.Moves[0].To.BaseAddress)!.IsLocked;
+            Peers.Memory.Tell(new MovePages(_asid, [.. remapping.Moves], locked));
+            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesMoved(_asid, [.. remapping.Moves]));
+        }
+        if (_regions.ContainsKey(remap.Region))
+            _regions[remap.Region] = (remapping.Result.Start, remap.NewLength);
+        FlushLocked(new LockedOp.Call(call, remapping.Result), RangeRounds(call, remapping.Changes), call.Cpu, includeInitiator: true,
+            Release(remapping.Dropped));
     }
 
     private void Fail(Syscall call)
@@ -532,7 +571,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         switch (op)
         {
             case LockedOp.Call call:
-                Peers.Cpu(call.Syscall.Cpu).Tell(new SyscallReturned(call.Syscall.Id, Failed: false, ProcessFate.Running));
+                Peers.Cpu(call.Syscall.Cpu).Tell(new SyscallReturned(call.Syscall.Id, Failed: false, ProcessFate.Running, call.Remapped));
                 Unlock();
                 break;
             case LockedOp.CowBreak { Install: var install }:
@@ -683,7 +722,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         private LockedOp() { }
 
         /// <summary>mmap, munmap, mprotect, madvise(DONTNEED): once its changes are shot down, the call returns.</summary>
-        public sealed record Call(Syscall Syscall) : LockedOp;
+        public sealed record Call(Syscall Syscall, RemapResult? Remapped = null) : LockedOp;
 
         /// <summary>A COW break (wp_page_copy): once the old PTE is shot down, the new one is published and the waiters woken.</summary>
         public sealed record CowBreak(InstallPte Install) : LockedOp;

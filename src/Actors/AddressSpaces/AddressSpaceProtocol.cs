@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Faultsim.Actors.Telemetry;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Machine;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Tlbs;
@@ -82,7 +83,7 @@ public sealed record KillProcess(ProcessFate Fate, CpuId Cpu) : IAddressSpacePro
 public sealed record Syscall(SyscallId Id, CpuId Cpu, SystemCall Call, VirtualAddress StackPointer) : IAddressSpaceProtocol;
 
 /// <summary>mm → CPU: the call returned; <see cref="Failed"/> for an error return (EINVAL, ENOMEM), <see cref="Fate"/> when the process is gone.</summary>
-public sealed record SyscallReturned(SyscallId Id, bool Failed, ProcessFate Fate) : IAddressSpaceProtocol;
+public sealed record SyscallReturned(SyscallId Id, bool Failed, ProcessFate Fate, RemapResult? Remapped = null) : IAddressSpaceProtocol;
 
 /// <summary>
 /// Machine → mm at the end of a run: what it counted, and every PTE when <see cref="WithEntries"/> (only a run that

@@ -143,7 +143,7 @@ public sealed class CpuActor : SimulationActor
         switch (message)
         {
             case SyscallReturned returned when returned.Id == id:
-                _program.CallReturned(processEnded: returned.Fate != ProcessFate.Running);
+                _program.CallReturned(processEnded: returned.Fate != ProcessFate.Running, returned.Failed, returned.Remapped);
                 return Resume(halted);
             case Halt:
                 Become(nameof(AwaitingCall), m => AwaitingCall(m, id, halted: true));

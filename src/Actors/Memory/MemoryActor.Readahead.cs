@@ -142,7 +142,7 @@ public sealed partial class MemoryActor
         var ptes = ImmutableArray.CreateBuilder<(PageNumber, Pte)>(around.Count);
         foreach (var (page, frame) in around)
         {
-            _memory.Map(frame, new PageKey(prepare.Page.Asid, page));
+            _memory.Map(frame, new PageKey(prepare.Page.Asid, page), prepare.Vma.IsLocked); // locked as the fault's own page is
             ptes.Add((page, Pte.Mapped(frame, flags, _memory.Frames.Generation(frame))));
         }
         return ptes.MoveToImmutable();

@@ -89,6 +89,16 @@ public sealed partial class MemoryActor : SimulationActor
             case WillNeed willNeed: OnWillNeed(willNeed, Sender); break;
             case PageRead read when _aheadReads.Remove(read.Id, out var request): ReadAheadDone(request, read); break;
             case PageReadFailed failed when _aheadReads.Remove(failed.Id, out var request): ReadAheadDone(request, null); break;
+            case LockPages locks:
+                foreach (var page in locks.Pages)
+                {
+                    if (locks.Locks)
+                        _memory.Lock(page.Page, page.Frame!.Value);
+                    else
+                        _memory.Unlock(page.Page, page.Frame!.Value);
+                }
+                break;
+            case MovePages moved: _memory.Move(moved.Asid, moved.Moves, moved.Locked); break;
             case ReadContents read: OnReadContents(read); break;
             default:
                 if (!Reclaim(message))
@@ -251,7 +261,7 @@ public sealed partial class MemoryActor : SimulationActor
     private void Install(Prepare prepare, FrameNumber frame, bool exclusive, PageWork work = PageWork.None, long latency = 0,
         IReadOnlySet<FilePage>? readAhead = null)
     {
-        _memory.Map(frame, prepare.Page);
+        _memory.Map(frame, prepare.Page, prepare.Vma.IsLocked);
         if (work != PageWork.None)
             Unsettled(frame); // a new frame: on the replacement lists once its PTE is in place
         var flags = prepare.Effect.FlagsFor(prepare.Vma, prepare.Access, exclusive);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Faultsim.Actors.AddressSpaces;
 using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
@@ -23,6 +24,8 @@ namespace Faultsim.Actors.Memory;
 // reads in its one request; a lookup that hits a marked page (PG_readahead) is answered once memory has read the
 // next window itself (ReadPage to the disk, PageRead back). Pages being read ahead are locked like any read.
 //   mm ──AddReferences──▶ memory ──ReferencesAdded──▶ mm    fork: the child's PTEs share the frames
+//   mm ──LockPages──▶ memory                                 mlock / munlock: frames pinned against reclaim, or not
+//   mm ──MovePages──▶ memory                                 mremap moved PTEs: the reverse map follows
 // Reclaim, when a frame is needed and none is free (a frame limit): memory picks a victim by the
 // replacement policy, and for each PTE that maps it
 //   memory ──EvictPage──▶ that page's loader ──ReplacePte──▶ mm [shootdown] ──PteReplaced──▶ memory
@@ -151,6 +154,16 @@ public sealed record ReleasePages(ImmutableArray<PageRelease> Pages, bool Replac
 public sealed record AddReferences(long Id, ProcessId Parent, Asid ChildAsid, ImmutableArray<PageRelease> Pages) : IMemoryProtocol;
 
 public sealed record ReferencesAdded(long Id) : IMemoryProtocol;
+
+/// <summary>
+/// mm → memory: mlock (<paramref name="Locks"/>) or munlock — these PTEs, in VMAs locked or unlocked now, map these frames
+/// (each <see cref="PageRelease.Frame"/>): a locked one is never chosen for reclaim while a locked PTE maps it. Sent before
+/// the call returns, so memory hears it before any fault of the populate that follows.
+/// </summary>
+public sealed record LockPages(ImmutableArray<PageRelease> Pages, bool Locks) : IMemoryProtocol;
+
+/// <summary>mm → memory: mremap moved these PTEs of <paramref name="Asid"/>; memory finds their frames at the new pages (a lock follows when <paramref name="Locked"/>).</summary>
+public sealed record MovePages(Asid Asid, ImmutableArray<PageMove> Moves, bool Locked) : IMemoryProtocol;
 
 /// <summary>mm → memory: MADV_PAGEOUT by <see cref="Cpu"/> — reclaim these frames (each mapped by this process alone). Answered by <see cref="PagedOut"/>.</summary>
 public sealed record PageOut(long Id, ProcessId Pid, CpuId Cpu, ImmutableArray<FrameNumber> Frames) : IMemoryProtocol;

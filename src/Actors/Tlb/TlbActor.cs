@@ -87,7 +87,7 @@ public sealed class TlbActor : SimulationActor
         while (q.Next < order.Accesses.Length)
         {
             var access = order.Accesses[q.Next];
-            var forced = access.Mode == AccessMode.Forced; // the kernel's own lookup (follow_page): never the TLB
+            var forced = access.Mode.WalksPageTable(); // the kernel's own lookup (follow_page): never the TLB
             var translation = default(Translation);
             var hit = !forced && _tlb.TryLookup(order.Asid, access.Address.Page, out translation);
             if (hit && translation.Allows(access.Kind, access.Mode, _smap))
@@ -153,7 +153,7 @@ public sealed class TlbActor : SimulationActor
     private void Filled(Quantum q, Translation translation)
     {
         var access = q.Order.Accesses[q.Next];
-        if (access.Mode == AccessMode.Forced)
+        if (access.Mode.WalksPageTable())
         {
             if (!q.Invalidated)
                 Perform(q, access, translation); // through the page table's entry, which the TLB does not keep
@@ -202,12 +202,12 @@ public sealed class TlbActor : SimulationActor
         var page = q.Order.Accesses[q.Next].Address.Page;
         if (resolved.Counted && ++q.FaultsOnThisAccess > FaultHandler.MaxResolutionsPerAccess)
             throw new InvalidOperationException(FaultHandler.NotConverging(_cpu, q.Order.Accesses[q.Next].Address));
-        if (q.Order.Accesses[q.Next].Mode == AccessMode.Forced)
+        if (q.Order.Accesses[q.Next].Mode.WalksPageTable())
         {
             // faultin_page done: the lookup is made again (follow_page). Planted bug forced-write-in-page-cache: as a read
             // from now on (FOLL_WRITE dropped once the COW fault is done), so a page discarded meanwhile comes back as
             // the page-cache page, read-only, and the write goes through it into the file.
-            q.ForcedAsRead |= resolved.Counted && _run.Bugs.ForcedWriteInPageCache;
+            q.ForcedAsRead |= resolved.Counted && _run.Bugs.ForcedWriteInPageCache && q.Order.Accesses[q.Next].Mode == AccessMode.Forced;
             _tlb.Invalidate(q.Order.Asid, page); // an entry the fault replaced (a COW break's old frame) goes here too
         }
         else if (resolved.Translation is { } translation && !q.Invalidated)

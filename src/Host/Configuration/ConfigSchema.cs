@@ -13,6 +13,7 @@ public static class ConfigSchema
     private static readonly string[] WorkloadPatterns =
     [
         "faultsim.workload.files.*.size",
+        "faultsim.workload.files.*.fs",
         "faultsim.workload.processes.*.stack-pointer",
         "faultsim.workload.processes.*.regions.*.start",
         "faultsim.workload.processes.*.regions.*.end",

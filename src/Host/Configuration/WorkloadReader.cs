@@ -11,7 +11,8 @@ internal sealed class WorkloadReader(ConfigReader workload, MachineSpec machine)
 {
     public Workload Read()
     {
-        var files = workload.Names("files").Select(name => new FileSpec(name, workload.Size($"files.{name}.size"))).ToImmutableArray();
+        var files = workload.Names("files").Select(name => new FileSpec(name, workload.Size($"files.{name}.size"),
+            workload.OptionalString($"files.{name}.fs") is not null && workload.Choice($"files.{name}.fs", "ext4", "tmpfs") == "tmpfs")).ToImmutableArray();
         foreach (var (file, _) in machine.Disk.BadPages)
         {
             if (!files.Any(f => f.Name == file))

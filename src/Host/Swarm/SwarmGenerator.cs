@@ -13,6 +13,7 @@ public sealed class SwarmGenerator
 {
     private const ulong Stream = 0x5ca1ab1e_0ddba11UL; // the draw's random stream is not a run's
     private const ulong ForcedStream = 0xf0bce_d0c0ffeeUL; // forced writes draw from their own: the other draws stay as they were
+    private const ulong LockStream = 0x10cced_5eedUL;    // mlock, munlock and mremap lines: a stream of their own, so the rest of a draw is as it was
     private static readonly string[] Policies = ["fifo", "lru", "clock", "opt"];
     private static readonly string[] Shootdowns = ["eager", "batched", "lazy"];
     private static readonly int[] Quanta = [1, 2, 3, 4, 8, 16, 64];
@@ -20,6 +21,8 @@ public sealed class SwarmGenerator
     private readonly SimRandom _random;
     private readonly SimRandom _forced;
     private readonly bool _forcedWrites;
+    private readonly SimRandom _locks;
+    private readonly bool _lockOps;  // whether this draw has mlock, munlock and mremap lines (a feature, drawn from their stream)
     private readonly SwarmOptions _options;
     private readonly HashSet<SwarmFeature> _features = [];
     private readonly List<SwarmFile> _files = [];
@@ -32,9 +35,11 @@ public sealed class SwarmGenerator
     private SwarmGenerator(ulong seed, SwarmOptions options)
     {
         _random = new SimRandom(seed ^ Stream);
+        _locks = new SimRandom(seed ^ LockStream);
         _options = options;
         _forced = new SimRandom(seed ^ ForcedStream);
         _forcedWrites = _forced.NextDouble() < options.ForcedWrites;
+        _lockOps = _locks.NextDouble() < options.LockOps;
     }
 
     /// <summary>Whether the store being drawn is made a forced kernel write (force-write); only the forced writes' own stream decides.</summary>
@@ -211,6 +216,21 @@ public sealed class SwarmGenerator
         if (cpu.Process is null || !candidates.Contains(cpu.Process) || _random.Next(10) >= 6)
             Switch(cpu, candidates[_random.Next(candidates.Count)]);
         new SwarmSegment(this, cpu, phase, raceFreeShape).Write(lines);
+        if (_lockOps && cpu.Lines[^1] != "exit" && _locks.Next(3) == 0)
+            cpu.Lines.Add(LockLine(cpu.Known[_locks.Next(cpu.Known.Count)]));
+    }
+
+    /// <summary>An mlock, munlock or mremap of <paramref name="region"/> (its whole, or some of its pages), from the lock stream.</summary>
+    private string LockLine(SwarmRegion region)
+    {
+        var first = _locks.Next(region.Pages);
+        var range = _locks.Next(2) == 0 ? region.Name : $"{region.Name}+0x{(ulong)first * 4096:x} {(ulong)(1 + _locks.Next(region.Pages - first)) * 4096}";
+        return _locks.Next(4) switch
+        {
+            0 or 1 => $"mlock {range}",
+            2 => $"munlock {range}",
+            _ => $"mremap {region.Name} {(ulong)(1 + _locks.Next(2 * _options.MaxPages)) * 4096}{(_locks.Next(2) == 0 ? " maymove" : "")}",
+        };
     }
 
     /// <summary>The CPU runs <paramref name="process"/> from here on.</summary>

@@ -15,6 +15,7 @@ public sealed record SwarmOptions
     public int MaxPhases { get; init; } = 3;
     public double Syscalls { get; init; } = 0.35;
     public double FeatureChance { get; init; } = 0.7;
+    public double LockOps { get; init; }
     public double RaceFree { get; init; } = 0.3;
     public double FrameLimit { get; init; } = 0.4;
     public int MaxFrames { get; init; } = 12;
@@ -44,6 +45,7 @@ public sealed record SwarmOptions
             MaxPhases = s.Int("max-phases", 1, 16),
             Syscalls = s.Fraction("syscalls"),
             FeatureChance = s.Fraction("feature-chance"),
+            LockOps = s.Fraction("lock-ops"),
             RaceFree = s.Fraction("race-free"),
             FrameLimit = s.Fraction("frame-limit"),
             MaxFrames = s.Int("max-frames", 1, 1 << 20),

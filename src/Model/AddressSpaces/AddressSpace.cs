@@ -153,7 +153,7 @@ public sealed class AddressSpace(Asid asid)
                 continue;
             while (!pieces[piece].Contains(page.BaseAddress))
                 piece++;
-            var updated = Reprotect(old, protection, pieces[piece].IsShared);
+            var updated = Reprotect(old, protection, pieces[piece].IsShared, pieces[piece].WantsWriteNotify);
             if (updated != old)
             {
                 Pages[page] = updated;
@@ -161,6 +161,88 @@ public sealed class AddressSpace(Asid asid)
             }
         }
         return changes;
+    }
+
+    /// <summary>
+    /// mlock (<paramref name="locked"/>) or munlock of [<paramref name="start"/>, <paramref name="end"/>): sets or clears
+    /// VM_LOCKED on its VMAs and returns the frames its PTEs map now (never the zero page), which memory locks or unlocks
+    /// (mlock_vma_folio / munlock_folio) — the pages not yet in memory are the populate's to fault in, and a fault in a
+    /// locked VMA locks its frame as it maps it. Null when part of the range is unmapped (ENOMEM), changing nothing.
+    /// </summary>
+    public IReadOnlyList<(PageNumber Page, FrameNumber Frame)>? Lock(VirtualAddress start, VirtualAddress end, bool locked)
+    {
+        if (Vmas.SetLocked(start, end, locked) is null)
+            return null;
+        return [.. Pages.Entries(start.Page, end.Page)
+            .Where(e => e.Pte.HoldsFrame && e.Pte.Frame != FrameNumber.Zero)
+            .Select(e => (e.Page, e.Pte.Frame))];
+    }
+
+    /// <summary>
+    /// Why madvise(<paramref name="advice"/>) of [<paramref name="start"/>, <paramref name="end"/>) fails, or null when it
+    /// may go on: ENOMEM when part of the range is unmapped; EINVAL when a VMA of it is locked, for the advice that drops or
+    /// reclaims pages (MADV_DONTNEED, MADV_PAGEOUT: Linux refuses VM_LOCKED VMAs).
+    /// </summary>
+    public string? AdviseRefusal(VirtualAddress start, VirtualAddress end, Workloads.Advice advice)
+    {
+        if (!Vmas.IsFullyMapped(start, end))
+            return "ENOMEM";
+        if (advice is Workloads.Advice.DontNeed or Workloads.Advice.PageOut
+            && Vmas.All.Any(v => v.IsLocked && v.Start < end && v.End > start))
+            return "EINVAL";
+        return null;
+    }
+
+    /// <summary>
+    /// mremap of [<paramref name="call"/>.Start, + Length) to NewLength bytes, as Linux's does it: the old range must lie in
+    /// one VMA (else EFAULT); a shrink unmaps the tail; a growth extends the VMA in place when the range ends its VMA and
+    /// the pages after it are free (and within the user address space); otherwise, with MREMAP_MAYMOVE, the range moves —
+    /// its VMA piece and its PTEs (move_vma, move_ptes) — to the lowest free range above its VMA that fits, and without it
+    /// the call fails with ENOMEM. A locked region stays locked and the part a growth adds is faulted in
+    /// (<see cref="RemapResult.PopulateFrom"/>). Null with <paramref name="error"/> when it fails, changing nothing.
+    /// </summary>
+    public Remapping? Remap(Workloads.SystemCall.Mremap call, out string? error)
+    {
+        error = null;
+        var (start, oldEnd) = (call.Start, call.Start + call.Length);
+        var newEnd = call.Start.Value + call.NewLength;
+        if (Vmas.FindContaining(start) is not { } vma || vma.End < oldEnd)
+        {
+            error = "EFAULT";
+            return null;
+        }
+        if (newEnd <= oldEnd.Value)
+        {
+            var dropped = Unmap(new VirtualAddress(newEnd), oldEnd);
+            return new Remapping(new RemapResult(start, default, default), dropped, dropped, []);
+        }
+        var populate = vma.IsLocked;
+        if (vma.End == oldEnd && newEnd <= VirtualAddress.UserEnd.Value && Vmas.IsFree(oldEnd, new VirtualAddress(newEnd)))
+        {
+            Vmas.Extend(vma, new VirtualAddress(newEnd));
+            return new Remapping(new RemapResult(start, populate ? oldEnd : default, populate ? new VirtualAddress(newEnd) : default), [], [], []);
+        }
+        if (!call.MayMove || Vmas.FreeRangeAbove(vma.End, call.NewLength) is not { } to)
+        {
+            error = "ENOMEM";
+            return null;
+        }
+        var piece = Vmas.Unmap(start, oldEnd)[0];
+        Vmas.Map(piece with { Start = to, End = to + call.NewLength });
+        var changes = new List<PteChange>();
+        var moves = new List<PageMove>();
+        foreach (var (page, pte) in Pages.Entries(start.Page, oldEnd.Page))
+        {
+            changes.Add(new PteChange(page, pte, Pte.None));
+            moves.Add(new PageMove(page, to.Page + (page - start.Page), pte));
+        }
+        foreach (var move in moves)
+        {
+            Pages[move.From] = Pte.None;
+            Pages[move.To] = move.Pte;
+        }
+        var grownFrom = to + call.Length;
+        return new Remapping(new RemapResult(to, populate ? grownFrom : default, populate ? to + call.NewLength : default), changes, [], moves);
     }
 
     /// <summary>
@@ -225,7 +307,7 @@ public sealed class AddressSpace(Asid asid)
         return changes;
     }
 
-    private static Pte Reprotect(Pte pte, VmaFlags protection, bool shared)
+    private static Pte Reprotect(Pte pte, VmaFlags protection, bool shared, bool writeNotify)
     {
         var accessible = (protection & VmaFlags.Protection) != 0;
         var updated = pte;
@@ -235,7 +317,7 @@ public sealed class AddressSpace(Asid asid)
             updated = updated.Without(PteFlags.ProtNone).With(PteFlags.Present);
         if ((protection & VmaFlags.Write) == 0)
             updated = updated.Without(PteFlags.Writable);
-        else if (InstallRules.WritableOnProtect(updated, shared))
+        else if (InstallRules.WritableOnProtect(updated, shared, writeNotify))
             updated = updated.With(PteFlags.Writable);
         return (protection & VmaFlags.Exec) != 0
             ? updated.Without(PteFlags.NoExecute)

@@ -12,7 +12,8 @@ public static class SyscallRules
     /// <summary>
     /// Whether <paramref name="call"/> fails with EINVAL on its arguments alone: an mmap that <see cref="AddressSpace.CanMap"/>
     /// refuses; a munmap, mprotect or madvise whose start is not page-aligned or whose end lies beyond the user address space
-    /// (or wrapped past 2^64); a munmap of no bytes (mprotect and madvise of no bytes do nothing and succeed).
+    /// (or wrapped past 2^64), and so an mlock or munlock (whose start is rounded down to a page first); an mremap of an
+    /// unaligned start or to no bytes; a munmap of no bytes (mprotect, madvise and mlock of no bytes do nothing and succeed).
     /// </summary>
     public static bool Refuses(SystemCall call) => call switch
     {
@@ -20,6 +21,8 @@ public static class SyscallRules
         SystemCall.Munmap unmap => BadRange(unmap.Start, unmap.End) || unmap.End.Value == unmap.Start.Value,
         SystemCall.Mprotect protect => BadRange(protect.Start, protect.End),
         SystemCall.Madvise advise => BadRange(advise.Start, advise.End),
+        SystemCall.Mlock mlock => BadRange(mlock.Start, mlock.End),
+        SystemCall.Mremap remap => !remap.Start.IsPageAligned || remap.NewLength == 0,
         _ => false,
     };
 

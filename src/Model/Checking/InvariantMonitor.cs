@@ -82,6 +82,9 @@ public sealed class InvariantMonitor
                 foreach (var page in released.Pages)
                     _expected.GetValueOrDefault(new ProcessId(page.Asid.Value))?.RemovePage(page.Page.Value);
                 break;
+            case SimEvent.PagesMoved moved when _expected.TryGetValue(new ProcessId(moved.Asid.Value), out var words):
+                words.MovePages(moved.Moves.Select(m => (m.From.Value, m.To.Value)));
+                break;
             case SimEvent.Forked forked when _expected.TryGetValue(forked.Parent, out var parent) && forked.Parent != forked.Child:
                 _expected[forked.Child] = Of(_expected, forked.Child).WithPagesOf(parent); // the child starts with the parent's memory
                 break;

@@ -97,6 +97,13 @@ public abstract record SimEvent
         public override string ToString() => $"shootdown#{Round} complete";
     }
 
+    /// <summary>mremap moved PTEs of <paramref name="Asid"/> (move_ptes): the content of each From page is at its To page now.</summary>
+    public sealed record PagesMoved(Asid Asid, ImmutableArray<AddressSpaces.PageMove> Moves) : SimEvent
+    {
+        public override string ToString() =>
+            $"moved {Moves.Length} page(s) of {Asid}{(Moves.Length > 0 ? $" from {Moves[0].From} to {Moves[0].To}" : "")}";
+    }
+
     /// <summary>Memory dropped the references of PTEs that are gone (munmap, madvise, exit, a COW's old frame).</summary>
     public sealed record PagesReleased(ImmutableArray<PageKey> Pages, bool Replaced = false) : SimEvent
     {

@@ -40,6 +40,23 @@ public sealed class StoredWords
             _words.Remove(Key(page, word));
     }
 
+    /// <summary>Each From page's words are the To page's now (mremap moved the pages; no two moves share a page).</summary>
+    public void MovePages(IEnumerable<(ulong From, ulong To)> moves)
+    {
+        var moved = new List<(ulong Page, int Word, ulong Value)>();
+        foreach (var (from, to) in moves)
+        {
+            for (var word = 0; word < _wordsSeen; word++)
+            {
+                if (_words.TryGetValue(Key(from, word), out var value))
+                    moved.Add((to, word, value));
+            }
+            RemovePage(from);
+        }
+        foreach (var (page, word, value) in moved)
+            Set(page, word, value);
+    }
+
     /// <summary>
     /// Each page that <paramref name="from"/> holds words of is replaced by its copy (a forked child starts with its
     /// parent's memory); pages only this one holds stay.

@@ -17,8 +17,13 @@ public static class InstallRules
     /// <summary>The shared zero page: read-only, so the first write copies it.</summary>
     public static PteFlags ZeroPage(Vma vma) => AddressSpace.FlagsFor(vma, writable: false);
 
-    /// <summary>A page-cache page: writable only for a write to a shared mapping; a private mapping keeps it copy-on-write.</summary>
-    public static PteFlags CachedPage(Vma vma, AccessKind access) => Shared(vma, vma.IsShared && access == AccessKind.Write);
+    /// <summary>
+    /// A page-cache page: in a private mapping copy-on-write; in a shared one writable for a write (do_shared_fault tells
+    /// the file at once), and for a read too where the mapping takes no write-notify (shmem: its writable shared mappings'
+    /// page protection is writable) — else read-only, so that the first write is a write-notify fault.
+    /// </summary>
+    public static PteFlags CachedPage(Vma vma, AccessKind access) =>
+        Shared(vma, vma.IsShared && (access == AccessKind.Write || !vma.WantsWriteNotify));
 
     /// <summary>A page back from swap (do_swap_page): writable at once if shared, or on a write when no other PTE still names the slot.</summary>
     public static PteFlags SwappedIn(Vma vma, AccessKind access, bool exclusive) =>
@@ -33,9 +38,9 @@ public static class InstallRules
     /// A clean exclusive anonymous page — made while its VMA was read-only — still takes the fault here, where Linux
     /// since 6.0 upgrades it too.
     /// </summary>
-    public static bool WritableOnProtect(Pte pte, bool shared) =>
-        pte.IsPresent && !pte.IsWritable && pte.IsDirty
-        && (shared || (!pte.IsCow && pte.Frame != FrameNumber.Zero));
+    public static bool WritableOnProtect(Pte pte, bool shared, bool writeNotify = true) =>
+        pte.IsPresent && !pte.IsWritable
+        && (shared ? pte.IsDirty || !writeNotify : pte.IsDirty && !pte.IsCow && pte.Frame != FrameNumber.Zero);
 
     /// <summary>
     /// Whether installing <paramref name="pte"/> in <paramref name="vma"/> gives the VMA an anonymous page (anon_vma_prepare):

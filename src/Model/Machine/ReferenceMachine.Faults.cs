@@ -27,12 +27,16 @@ public sealed partial class ReferenceMachine
         for (var resolutions = 0; resolutions <= FaultHandler.MaxResolutionsPerAccess;)
         {
             bool present;
-            if (mode == AccessMode.Forced)
+            if (mode.WalksPageTable())
             {
                 var pte = mm.Pages.Walk(address).Pte; // follow_page: the kernel's own lookup, not the TLB's
-                if (ForcedAccess.Allows(pte, kind, mm.Vmas.Find(address)))
+                var vma = mm.Vmas.Find(address);
+                if (mode == AccessMode.Populate)
+                    kind = PopulateAccess.KindFor(vma); // faulted as the populate needs it; only touched after
+                if (mode == AccessMode.Populate ? PopulateAccess.Allows(pte, kind) : ForcedAccess.Allows(pte, kind, vma))
                 {
-                    Perform(process, new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags), address, kind, value);
+                    var touch = mode == AccessMode.Populate ? AccessKind.Read : kind;
+                    Perform(process, new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags), address, touch, value);
                     return Outcome.Done;
                 }
                 present = pte.IsPresent;
@@ -320,7 +324,7 @@ public sealed partial class ReferenceMachine
             return Lost(process, f); // the old page was reclaimed meanwhile: fault again
         var copy = _memory.NewCopy(old, process.Pid);
         var change = mm.Install(key.Page, Pte.Mapped(copy, cow.FlagsFor(f.Vma!, f.Code.Access, exclusive: true)));
-        _memory.Map(copy, key);
+        _memory.Map(copy, key, f.Vma!.IsLocked);
         _memory.Activate(copy);
         Shootdown(cpu.Id, mm, [change]);                               // nobody may still reach the old frame through this page...
         _memory.Release(new PageRelease(key, old, null));              // ...before its reference is dropped
@@ -330,7 +334,7 @@ public sealed partial class ReferenceMachine
     private void Map(AddressSpace mm, PageKey key, FrameNumber frame, PteFlags flags)
     {
         mm.Install(key.Page, Pte.Mapped(frame, flags));
-        _memory.Map(frame, key);
+        _memory.Map(frame, key, locked: mm.Vmas.FindContaining(key.Page.BaseAddress)?.IsLocked == true);
         _memory.Activate(frame);
     }
 

@@ -204,19 +204,18 @@ public sealed partial class ReferenceMachine
                 program.Accessed(outcome == Outcome.Done ? 1 : 0, endedEarly: outcome != Outcome.Done); // a signal, EFAULT or panic ends the operation
                 return;
             case CpuStepKind.Call:
-                Call(cpu, cpu.Process!, step.Call!);
-                program.CallReturned(processEnded: !cpu.Process!.Alive);
+                var failed = !Call(cpu, cpu.Process!, step.Call!, out var remapped);
+                program.CallReturned(processEnded: !cpu.Process!.Alive, failed, remapped);
                 return;
         }
     }
 
-    private void Call(CpuState cpu, ProcessState process, SystemCall call)
+    /// <summary>One system call, done at once; false when it failed (counted in syscall_errors).</summary>
+    private bool Call(CpuState cpu, ProcessState process, SystemCall call, out RemapResult? remapped)
     {
+        remapped = null;
         if (SyscallRules.Refuses(call))
-        {
-            process.Counters.SyscallErrors++; // EINVAL
-            return;
-        }
+            return Failed(process); // EINVAL
         switch (call)
         {
             case SystemCall.Mmap map:
@@ -226,13 +225,23 @@ public sealed partial class ReferenceMachine
                 Settle(cpu, process.Mm, call, process.Mm.Unmap(unmap.Start, unmap.End));
                 break;
             case SystemCall.Mprotect protect:
-                if (process.Mm.Protect(protect.Start, protect.End, protect.Protection) is { } changes)
-                    Settle(cpu, process.Mm, call, changes);
-                else
-                    process.Counters.SyscallErrors++; // ENOMEM: part of the range is not mapped
+                if (process.Mm.Protect(protect.Start, protect.End, protect.Protection) is not { } changes)
+                    return Failed(process); // ENOMEM: part of the range is not mapped
+                Settle(cpu, process.Mm, call, changes);
                 break;
             case SystemCall.Madvise advise:
-                DoAdvise(cpu, process, advise);
+                return DoAdvise(cpu, process, advise);
+            case SystemCall.Mlock mlock:
+                if (process.Mm.Lock(mlock.Start, mlock.End, mlock.Locks) is not { } frames)
+                    return Failed(process); // ENOMEM
+                foreach (var (page, frame) in frames)
+                    LockFrame(new PageKey(process.Mm.Asid, page), frame, mlock.Locks);
+                break;
+            case SystemCall.Mremap remap:
+                if (process.Mm.Remap(remap, out _) is not { } remapping)
+                    return Failed(process); // EFAULT, ENOMEM
+                DoRemap(cpu, process, remap, remapping);
+                remapped = remapping.Result;
                 break;
             case SystemCall.Fork fork:
                 DoFork(cpu, process, fork);
@@ -241,42 +250,65 @@ public sealed partial class ReferenceMachine
                 EndProcess(cpu, process, ProcessFate.Exited);
                 break;
         }
+        return true;
+    }
+
+    private static bool Failed(ProcessState process)
+    {
+        process.Counters.SyscallErrors++;
+        return false;
+    }
+
+    private void LockFrame(PageKey page, FrameNumber frame, bool locks)
+    {
+        if (locks)
+            _memory.Lock(page, frame);
+        else
+            _memory.Unlock(page, frame);
+    }
+
+    /// <summary>mremap's changes: the old PTEs shot down, a shrink's tail released, the moved frames found at their new pages.</summary>
+    private void DoRemap(CpuState cpu, ProcessState process, SystemCall.Mremap remap, Remapping remapping)
+    {
+        var mm = process.Mm;
+        Shootdown(cpu.Id, mm, ShootdownRules.RangeRounds(_spec.Shootdown, mm, ShootdownRules.RangeOf(remap), remapping.Changes));
+        foreach (var release in PageRelease.Dropped(mm.Asid, remapping.Dropped))
+            _memory.Release(release);
+        _memory.Move(mm.Asid, remapping.Moves, locked: remapping.Moves.Count > 0 && mm.Vmas.FindContaining(remapping.Moves[0].To.BaseAddress)!.IsLocked);
     }
 
     private void DoMap(CpuState cpu, ProcessState process, SystemCall.Mmap map)
     {
         var start = map.Start;
         var objects = process.ShmemObjects;
-        var vma = new Vma(start, start + map.Length, map.Flags, _fileTable.BackingFor(map.File, map.FileOffset, map.Flags, process.Pid, ref objects));
+        var vma = new Vma(start, start + map.Length, map.VmaFlags(), _fileTable.BackingFor(map.File, map.FileOffset, map.Flags, process.Pid, ref objects));
         process.ShmemObjects = objects;
         Settle(cpu, process.Mm, map, process.Mm.Map(vma)); // the program has noted the region in the process's regions
     }
 
-    private void DoAdvise(CpuState cpu, ProcessState process, SystemCall.Madvise advise)
+    private bool DoAdvise(CpuState cpu, ProcessState process, SystemCall.Madvise advise)
     {
         var (start, end) = (advise.Start, advise.End);
-        if (!process.Mm.Vmas.IsFullyMapped(start, end))
-        {
-            process.Counters.SyscallErrors++; // ENOMEM
-            return;
-        }
+        if (process.Mm.AdviseRefusal(start, end, advise.Advice) is not null)
+            return Failed(process); // ENOMEM, or EINVAL for a locked VMA
         switch (advise.Advice)
         {
             case Advice.DontNeed:
                 Settle(cpu, process.Mm, advise, process.Mm.DontNeed(start, end));
-                return;
+                return true;
             case Advice.Normal or Advice.Sequential or Advice.Random:
                 process.Mm.Advise(start, end, advise.Advice);
-                return;
+                return true;
             case Advice.WillNeed:
                 foreach (var window in process.Mm.WillNeed(start, end, _fileTable.Size, _memory.ReadaheadRules))
                     ReadAhead(process, window, except: null, counted: true);
-                return;
+                return true;
         }
         // MADV_PAGEOUT reclaims the pages this process alone maps.
         var frames = _memory.PageOutCandidates(process.Mm.Pages.Entries(start.Page, end.Page).Where(e => e.Pte.IsPresent).Select(e => e.Pte.Frame));
         foreach (var frame in frames)
             Evict(frame, cpu, process);
+        return true;
     }
 
     private void DoFork(CpuState cpu, ProcessState parent, SystemCall.Fork fork)

@@ -1,4 +1,5 @@
 using Faultsim.Model.Addressing;
+using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Frames;
 using Faultsim.Model.Machine;
@@ -33,6 +34,7 @@ public sealed class MemoryManager
     private readonly HashSet<FilePage> _shmemWritten = [];   // shared-memory pages written out: they have content on disk
     private readonly HashSet<FrameNumber> _fileReads = [];   // page-cache frames whose read is not yet done (locked, not uptodate)
     private readonly Dictionary<FilePage, ReadaheadWindow> _markers = []; // pages with PG_readahead set, and the window that set it
+    private readonly HashSet<(PageKey Page, FrameNumber Frame)> _locked = []; // mappings in a locked VMA: each pins its frame (mlock)
     private long _evictions;
 
     /// <param name="readahead">Fault-around and readahead sizes (<see cref="ReadaheadRules.Off"/> unless given).</param>
@@ -163,11 +165,59 @@ public sealed class MemoryManager
     /// <summary>Frees a frame allocated for a fault that was abandoned before anything mapped it.</summary>
     public void FreeUnused(FrameNumber frame) => Frames.FreeUnused(frame);
 
-    /// <summary>A PTE of <paramref name="page"/> maps the frame now (its reference).</summary>
-    public void Map(FrameNumber frame, PageKey page) => Frames.Map(frame, page);
+    /// <summary>
+    /// A PTE of <paramref name="page"/> maps the frame now (its reference); <paramref name="locked"/> when its VMA is locked
+    /// (VM_LOCKED), and then the frame is never chosen for reclaim while that PTE maps it (<see cref="Lock"/>).
+    /// </summary>
+    public void Map(FrameNumber frame, PageKey page, bool locked = false)
+    {
+        Frames.Map(frame, page);
+        if (locked)
+            Lock(page, frame);
+    }
 
     /// <summary>That PTE was not installed after all: its reference goes (the frame is freed if nothing else holds it).</summary>
-    public void Unmap(FrameNumber frame, PageKey page) => Frames.Unmap(frame, page);
+    public void Unmap(FrameNumber frame, PageKey page) => Unmapping(frame, page);
+
+    /// <summary>
+    /// mlock: the PTE of <paramref name="page"/>, which maps <paramref name="frame"/>, is in a locked VMA now; the frame is
+    /// unevictable (Linux's mlocked folio on the unevictable list) until every such PTE is unlocked or gone. Reclaim passes
+    /// it over; when every frame is so, a fault that needs one finds nothing to evict and the OOM killer ends its process.
+    /// </summary>
+    public void Lock(PageKey page, FrameNumber frame)
+    {
+        // Keyed by page and frame: a COW break in a locked VMA maps the copy (locked) before the old frame's reference goes.
+        if (frame != FrameNumber.Zero && _locked.Add((page, frame)))
+            Frames.Pin(frame);
+    }
+
+    /// <summary>munlock: the PTE of <paramref name="page"/> that maps <paramref name="frame"/> is no longer in a locked VMA; the frame may be reclaimed again unless another locked PTE maps it.</summary>
+    public void Unlock(PageKey page, FrameNumber frame)
+    {
+        if (_locked.Remove((page, frame)))
+            Frames.Unpin(frame);
+    }
+
+    /// <summary>
+    /// mremap moved these PTEs of <paramref name="asid"/>: each frame is mapped at its new page instead of its old one (the
+    /// reverse map follows, a lock too: <paramref name="locked"/> when the moved region is locked); swap slots are unchanged.
+    /// </summary>
+    public void Move(Asid asid, IEnumerable<PageMove> moves, bool locked)
+    {
+        foreach (var move in moves)
+        {
+            if (!move.Pte.HoldsFrame)
+                continue;
+            Map(move.Pte.Frame, new PageKey(asid, move.To), locked);
+            Unmapping(move.Pte.Frame, new PageKey(asid, move.From));
+        }
+    }
+
+    private void Unmapping(FrameNumber frame, PageKey page)
+    {
+        Unlock(page, frame);
+        Frames.Unmap(frame, page);
+    }
 
     /// <summary>The frame may be chosen for eviction from now on — unless an eviction holds it, which puts it back itself.</summary>
     public void Activate(FrameNumber frame)
@@ -261,7 +311,7 @@ public sealed class MemoryManager
     public void Release(PageRelease page)
     {
         if (page.Frame is { } frame)
-            Frames.Unmap(frame, page.Page);
+            Unmapping(frame, page.Page);
         if (page.Slot is { } slot)
             DropSwapEntry(slot);
     }
@@ -384,7 +434,7 @@ public sealed class MemoryManager
     public void Unmapped(Eviction eviction, PageKey page, bool replaced)
     {
         if (replaced)
-            Frames.Unmap(eviction.Frame, page);
+            Unmapping(eviction.Frame, page);
         else if (eviction.Slot is { } slot)
             Swap.Release(slot); // that PTE does not name the slot
         eviction.Unmapping--;

@@ -89,6 +89,7 @@ public static class ShootdownRules
         SystemCall.Mprotect protect => (protect.Start.Page, protect.End.Page),
         SystemCall.Madvise { Advice: Advice.DontNeed } advise => (advise.Start.Page, advise.End.Page),
         SystemCall.Fork => (new PageNumber(0), VirtualAddress.UserEnd.Page),
+        SystemCall.Mremap remap => (remap.Start.Page, (remap.Start + remap.Length).Page),
         _ => (default, default),
     };
 

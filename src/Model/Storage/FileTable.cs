@@ -52,9 +52,9 @@ public sealed class FileTable
     public Backing BackingFor(string? file, ulong fileOffset, VmaFlags flags, ProcessId creator, ref int shmemObjects)
     {
         if (file is not null)
-            return new Backing.File(IdOf(file), fileOffset / VirtualAddress.PageSize);
+            return new Backing.File(IdOf(file), fileOffset / VirtualAddress.PageSize, _files[IdOf(file).Value].Tmpfs);
         if ((flags & VmaFlags.Shared) != 0)
-            return new Backing.File(Shmem(creator, shmemObjects++), 0);
+            return new Backing.File(Shmem(creator, shmemObjects++), 0, Shmem: true);
         return Backing.Anonymous.Instance;
     }
 

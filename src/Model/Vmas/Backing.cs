@@ -14,8 +14,12 @@ public abstract record Backing
         public override string ToString() => "anon";
     }
 
-    /// <summary>A file mapping starting at page <paramref name="PageOffset"/> of the file.</summary>
-    public sealed record File(FileId Id, ulong PageOffset) : Backing
+    /// <summary>
+    /// A file mapping starting at page <paramref name="PageOffset"/> of the file. <paramref name="Shmem"/>: the file is
+    /// shmem — a shared anonymous mapping's object, or a tmpfs / memfd file — whose mappings take no write-notify fault
+    /// (shmem has no page_mkwrite: a shared writable mapping maps its pages writable at once).
+    /// </summary>
+    public sealed record File(FileId Id, ulong PageOffset, bool Shmem = false) : Backing
     {
         public override string ToString() => $"{Id}@{PageOffset}";
     }

@@ -11,6 +11,14 @@ public sealed record Vma(VirtualAddress Start, VirtualAddress End, VmaFlags Flag
     public bool IsShared => (Flags & VmaFlags.Shared) != 0;
     public bool IsAnonymous => Backing is Backing.Anonymous;
     public bool GrowsDown => (Flags & VmaFlags.GrowsDown) != 0;
+    public bool IsLocked => (Flags & VmaFlags.Locked) != 0;
+
+    /// <summary>
+    /// vma_wants_writenotify: a shared mapping of a file whose filesystem must hear of the first write to a clean page
+    /// (page_mkwrite: ext4 and the like). Its pages are mapped read-only until written, and a write to a clean one is a
+    /// fault of its own. Shmem (shared anonymous memory, tmpfs, memfd) is not told: its pages are mapped writable at once.
+    /// </summary>
+    public bool WantsWriteNotify => IsShared && Backing is Backing.File { Shmem: false };
     public bool CanRead => (Flags & VmaFlags.Read) != 0;
     public bool CanWrite => (Flags & VmaFlags.Write) != 0;
     public bool CanExec => (Flags & VmaFlags.Exec) != 0;

@@ -68,7 +68,15 @@ public sealed class VmaTree
     /// Returns the pieces as they were before, or null when part of the range is unmapped (ENOMEM; nothing changes).
     /// </summary>
     public IReadOnlyList<Vma>? Protect(VirtualAddress start, VirtualAddress end, VmaFlags protection) =>
-        SetFlags(start, end, VmaFlags.Protection, protection);
+        Reflag(start, end, flags => (flags & ~VmaFlags.Protection) | (protection & VmaFlags.Protection));
+
+    /// <summary>
+    /// mlock / munlock (mlock_fixup): sets or clears <see cref="VmaFlags.Locked"/> on [<paramref name="start"/>,
+    /// <paramref name="end"/>), splitting and merging as <see cref="Protect"/> does. Returns the pieces as they were before,
+    /// or null when part of the range is unmapped (ENOMEM; nothing changes).
+    /// </summary>
+    public IReadOnlyList<Vma>? SetLocked(VirtualAddress start, VirtualAddress end, bool locked) =>
+        Reflag(start, end, flags => locked ? flags | VmaFlags.Locked : flags & ~VmaFlags.Locked);
 
     /// <summary>
     /// madvise(MADV_NORMAL, MADV_SEQUENTIAL, MADV_RANDOM): sets the read advice of [<paramref name="start"/>,
@@ -76,9 +84,9 @@ public sealed class VmaTree
     /// splitting and merging VMAs as mprotect does. Null when part of the range is unmapped (ENOMEM; nothing changes).
     /// </summary>
     public IReadOnlyList<Vma>? Advise(VirtualAddress start, VirtualAddress end, VmaFlags advice) =>
-        SetFlags(start, end, VmaFlags.ReadAdvice, advice);
+        Reflag(start, end, flags => (flags & ~VmaFlags.ReadAdvice) | (advice & VmaFlags.ReadAdvice));
 
-    private IReadOnlyList<Vma>? SetFlags(VirtualAddress start, VirtualAddress end, VmaFlags mask, VmaFlags value)
+    private IReadOnlyList<Vma>? Reflag(VirtualAddress start, VirtualAddress end, Func<VmaFlags, VmaFlags> change)
     {
         if (!IsFullyMapped(start, end))
             return null;
@@ -86,7 +94,7 @@ public sealed class VmaTree
         var first = FirstEndingAbove(start);
         var at = first;
         foreach (var piece in before)
-            _vmas.Insert(at++, piece with { Flags = (piece.Flags & ~mask) | (value & mask) });
+            _vmas.Insert(at++, piece with { Flags = change(piece.Flags) });
         MergeBetween(first - 1, at);
         return before;
     }
@@ -100,6 +108,39 @@ public sealed class VmaTree
         var grown = vma with { Start = newStart };
         _vmas[i] = grown;
         return grown;
+    }
+
+    /// <summary>Moves the end of <paramref name="vma"/> up to <paramref name="newEnd"/> (mremap's growth in place); the range it adds must be free.</summary>
+    public Vma Extend(Vma vma, VirtualAddress newEnd)
+    {
+        var i = _vmas.IndexOf(vma);
+        if (i < 0 || newEnd <= vma.End || !IsFree(vma.End, newEnd))
+            throw new InvalidOperationException($"cannot extend {vma} to {newEnd}");
+        var grown = vma with { End = newEnd };
+        _vmas[i] = grown;
+        MergeBetween(i, i + 1);
+        return grown;
+    }
+
+    /// <summary>Whether no VMA overlaps [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    public bool IsFree(VirtualAddress start, VirtualAddress end) => Find(start) is not { } vma || vma.Start >= end;
+
+    /// <summary>
+    /// The lowest start at or above <paramref name="from"/> of a free range of <paramref name="length"/> bytes within the
+    /// user address space (where mremap moves a region it may not grow in place), or null when there is none.
+    /// </summary>
+    public VirtualAddress? FreeRangeAbove(VirtualAddress from, ulong length)
+    {
+        var cursor = from.Value;
+        for (var i = FirstEndingAbove(from); ; i++)
+        {
+            var limit = i < _vmas.Count ? _vmas[i].Start.Value : VirtualAddress.UserEnd.Value;
+            if (limit >= cursor && limit - cursor >= length)
+                return cursor + length <= VirtualAddress.UserEnd.Value ? new VirtualAddress(cursor) : null;
+            if (i >= _vmas.Count)
+                return null;
+            cursor = Math.Max(cursor, _vmas[i].End.Value);
+        }
     }
 
     /// <summary>Marks <paramref name="vma"/> as having had an anonymous page (anon_vma_prepare); it stays so.</summary>
@@ -124,11 +165,11 @@ public sealed class VmaTree
         return cursor >= end;
     }
 
-    /// <summary>Copies every VMA (fork).</summary>
+    /// <summary>Copies every VMA (fork). The copies are not locked: dup_mmap clears VM_LOCKED, the child has no mlock of its own.</summary>
     public VmaTree Clone()
     {
         var copy = new VmaTree();
-        copy._vmas.AddRange(_vmas);
+        copy._vmas.AddRange(_vmas.Select(v => v.IsLocked ? v with { Flags = v.Flags & ~VmaFlags.Locked } : v));
         return copy;
     }
 

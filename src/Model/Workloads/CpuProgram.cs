@@ -12,13 +12,29 @@ public abstract record SystemCall
     private SystemCall() { }
 
     /// <summary>mmap(MAP_FIXED) of <paramref name="Length"/> bytes at <paramref name="Start"/> (of <paramref name="File"/> from <paramref name="FileOffset"/>, or anonymous), remembered as region <paramref name="Name"/>.</summary>
-    public sealed record Mmap(string Name, VirtualAddress Start, ulong Length, VmaFlags Flags, string? File, ulong FileOffset) : SystemCall;
+    public sealed record Mmap(string Name, VirtualAddress Start, ulong Length, VmaFlags Flags, string? File, ulong FileOffset) : SystemCall
+    {
+        /// <summary>The flags of the VMA it maps: its own without <see cref="VmaFlags.Populate"/>, which is the call's.</summary>
+        public VmaFlags VmaFlags() => Flags & ~Vmas.VmaFlags.Populate;
+
+        /// <summary>Whether the call faults its pages in before it returns: MAP_POPULATE, or MAP_LOCKED (which populates too).</summary>
+        public bool Populates() => (Flags & (Vmas.VmaFlags.Populate | Vmas.VmaFlags.Locked)) != 0;
+    }
 
     public sealed record Munmap(VirtualAddress Start, VirtualAddress End) : SystemCall;
 
     public sealed record Mprotect(VirtualAddress Start, VirtualAddress End, VmaFlags Protection) : SystemCall;
 
     public sealed record Madvise(VirtualAddress Start, VirtualAddress End, Advice Advice) : SystemCall;
+
+    /// <summary>mlock (<paramref name="Locks"/>) or munlock of [<paramref name="Start"/>, <paramref name="End"/>), the start rounded down to a page as Linux rounds it.</summary>
+    public sealed record Mlock(VirtualAddress Start, VirtualAddress End, bool Locks) : SystemCall;
+
+    /// <summary>
+    /// mremap of region <paramref name="Region"/>, now <paramref name="Length"/> bytes at <paramref name="Start"/>, to
+    /// <paramref name="NewLength"/> bytes (<see cref="AddressSpace.Remap"/>); <paramref name="MayMove"/>: MREMAP_MAYMOVE.
+    /// </summary>
+    public sealed record Mremap(string Region, VirtualAddress Start, ulong Length, ulong NewLength, bool MayMove) : SystemCall;
 
     /// <summary>fork: a child process <paramref name="Child"/> (pid <paramref name="ChildPid"/>) with copy-on-write copies of every private page.</summary>
     public sealed record Fork(string Child, ProcessId ChildPid) : SystemCall;
@@ -71,6 +87,9 @@ public sealed class CpuProgram
     private int _pc;
     private long _sub;          // the access at hand of a page range, or of the replay's batch
     private ulong _stores;
+    private SystemCall? _call;                      // the call made last, until it returns
+    private VirtualAddress _populateFrom;           // the populate at hand (mlock, MAP_POPULATE): its first page,
+    private long _populatePages;                    // and how many pages it faults in; _sub is the page at hand
     private IAccessReader? _reader;                 // the replay at hand, once it is opened
     private ArraySegment<TracedAccess> _batch;      // its accesses read last, those before _sub done
 
@@ -109,6 +128,8 @@ public sealed class CpuProgram
     {
         if (_reader is not null && _sub < _batch.Count && Alive) // the replay at hand, within the batch read: its next access
             return new CpuStep(CpuStepKind.Access, Line: _ops[_pc].Line, Access: Replayed(_batch[(int)_sub], _stores));
+        if (_populatePages > 0 && Alive) // the populate a call started: its next page
+            return new CpuStep(CpuStepKind.Access, Line: _ops[_pc].Line, Access: Populating(_sub));
         while (!Done)
         {
             var op = _ops[_pc];
@@ -151,6 +172,12 @@ public sealed class CpuProgram
     {
         var (pc, sub, stores) = (_pc, _sub, _stores);
         var count = 0;
+        if (_populatePages > 0) // a populate is handed on alone, up to its end
+        {
+            for (; sub < _populatePages && count < max; sub++, count++)
+                into.Add(Populating(sub));
+            return count;
+        }
         while (count < max && pc < _ops.Length)
         {
             if (_ops[pc] is Op.Replay)
@@ -185,6 +212,16 @@ public sealed class CpuProgram
     /// </summary>
     public void Accessed(int completed, bool endedEarly)
     {
+        if (_populatePages > 0)
+        {
+            for (var i = 0; i < completed + (endedEarly ? 1 : 0); i++)
+            {
+                Steps++;
+                if (i == completed || ++_sub >= _populatePages)
+                    (_pc, _sub, _populatePages) = (_pc + 1, 0, 0); // done, or a page it could not fault in ended it (EFAULT)
+            }
+            return;
+        }
         for (var i = 0; i < completed + (endedEarly ? 1 : 0); i++)
         {
             if (_ops[_pc] is Op.Replay)
@@ -233,14 +270,41 @@ public sealed class CpuProgram
     /// stays the operation at hand, and <see cref="Next"/> gives it as <see cref="CpuStepKind.ForkSkipped"/>, as for a
     /// fork reached after the process ended.
     /// </summary>
-    public void CallReturned(bool processEnded)
+    /// <param name="failed">The call failed (EINVAL, ENOMEM, …): it populates nothing, and mremap moved nothing.</param>
+    /// <param name="remapped">What a successful mremap did: where the region is now, and the range it faults in.</param>
+    public void CallReturned(bool processEnded, bool failed = false, RemapResult? remapped = null)
     {
         if (processEnded || _ops[_pc] is Op.Exit)
             Alive = false;
         if (processEnded && _ops[_pc] is Op.Fork)
             return;
-        Advance();
+        var call = _call;
+        _call = null;
+        if (remapped is { } moved && !failed && call is SystemCall.Mremap remap)
+            _regions[remap.Region] = (moved.Start, remap.NewLength);
+        var (from, to) = failed || !Alive ? (default, default) : PopulateRangeOf(call, remapped);
+        if (to.Value <= from.Value)
+        {
+            Advance();
+            return;
+        }
+        // mlock and MAP_POPULATE fault the range in before they return: one access a page, this operation's still.
+        Steps++;
+        (_populateFrom, _populatePages, _sub) = (from, (long)(to.Page - from.Page), 0);
     }
+
+    /// <summary>The pages a call that returned faults in: a populating mmap's, an mlock's, and the part mremap added to a locked region.</summary>
+    private static (VirtualAddress From, VirtualAddress To) PopulateRangeOf(SystemCall? call, RemapResult? remapped) => call switch
+    {
+        SystemCall.Mmap map when map.Populates() => (map.Start, map.Start + map.Length),
+        SystemCall.Mlock { Locks: true } mlock => (mlock.Start, mlock.End),
+        SystemCall.Mremap when remapped is { } r => (r.PopulateFrom, r.PopulateTo),
+        _ => (default, default),
+    };
+
+    /// <summary>The populate's access of its page number <paramref name="sub"/>: the kernel's touch of the page, which stores nothing.</summary>
+    private ScriptAccess Populating(long sub) =>
+        new(_populateFrom + (ulong)sub * VirtualAddress.PageSize, AccessKind.Read, AccessMode.Populate, 0);
 
     /// <summary>The process died (a fatal signal, the OOM killer, another thread's exit): what follows is skipped.</summary>
     public void ProcessEnded() => Alive = false;
@@ -257,6 +321,7 @@ public sealed class CpuProgram
         CloseReplay();
         _pc++;
         _sub = 0;
+        _populatePages = 0;
         Steps++;
     }
 
@@ -314,7 +379,11 @@ public sealed class CpuProgram
 
     private static CpuStep NeedRegion(string region, int line) => new(CpuStepKind.NeedRegion, region, line);
 
-    private static CpuStep Called(SystemCall call, int line) => new(CpuStepKind.Call, Line: line, Call: call);
+    private CpuStep Called(SystemCall call, int line)
+    {
+        _call = call;
+        return new(CpuStepKind.Call, Line: line, Call: call);
+    }
 
     private static CpuStep NeedRegionOf(Op.Access access) => NeedRegion(BaseOf(access).Region!, access.Line);
 
@@ -334,6 +403,12 @@ public sealed class CpuProgram
                 return WithRange(protect.Range, op.Line, (s, e) => new SystemCall.Mprotect(s, e, protect.Protection));
             case Op.Advise advise:
                 return WithRange(advise.Range, op.Line, (s, e) => new SystemCall.Madvise(s, e, advise.Advice));
+            case Op.Lock lockOp:
+                return WithRange(lockOp.Range, op.Line, (s, e) => new SystemCall.Mlock(s.PageAlignedDown, e, lockOp.Locks));
+            case Op.Remap remap:
+                if (!_regions.TryGetValue(remap.Region, out var region))
+                    return NeedRegion(remap.Region, op.Line);
+                return Called(new SystemCall.Mremap(remap.Region, region.Start, region.Length, remap.NewLength, remap.MayMove), op.Line);
             case Op.Fork fork:
                 return Called(new SystemCall.Fork(fork.Child, _pidOf(fork.Child)), op.Line);
             case Op.Exit:

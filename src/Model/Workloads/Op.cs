@@ -17,13 +17,22 @@ public enum AccessMode
     /// private mapping the process cannot, through a private copy; a bad address gives EFAULT (<see cref="Faults.ForcedAccess"/>).
     /// </summary>
     Forced,
+    /// <summary>
+    /// The kernel faulting a page in for mlock or MAP_POPULATE (populate_vma_page_range → get_user_pages): it looks the
+    /// page up in the page table itself, never the TLB, and faults it in — as a write in a private writable mapping (to
+    /// break COW), else as a read (<see cref="Faults.PopulateAccess"/>) — then only touches it; it stores nothing.
+    /// </summary>
+    Populate,
 }
 
 /// <summary>What an access mode means to the fault path.</summary>
 public static class AccessModes
 {
     /// <summary>Whether a fault the kernel cannot resolve ends the access with EFAULT (a user copy, a forced access) rather than an oops.</summary>
-    public static bool ReturnsEfault(this AccessMode mode) => mode is AccessMode.UserCopy or AccessMode.Forced;
+    public static bool ReturnsEfault(this AccessMode mode) => mode is AccessMode.UserCopy or AccessMode.Forced or AccessMode.Populate;
+
+    /// <summary>Whether the kernel looks the page up in the page table itself (get_user_pages' follow_page), never through the TLB.</summary>
+    public static bool WalksPageTable(this AccessMode mode) => mode is AccessMode.Forced or AccessMode.Populate;
 }
 
 /// <summary>What madvise asks for.</summary>
@@ -93,6 +102,12 @@ public abstract record Op(int Line)
     public sealed record Protect(int Line, RangeExpr Range, VmaFlags Protection) : Op(Line);
 
     public sealed record Advise(int Line, RangeExpr Range, Advice Advice) : Op(Line);
+
+    /// <summary>mlock (<paramref name="Locks"/>) or munlock of a range; mlock then faults the range's pages in.</summary>
+    public sealed record Lock(int Line, RangeExpr Range, bool Locks) : Op(Line);
+
+    /// <summary>mremap of region <paramref name="Region"/> to <paramref name="NewLength"/> bytes; <paramref name="MayMove"/>: MREMAP_MAYMOVE.</summary>
+    public sealed record Remap(int Line, string Region, ulong NewLength, bool MayMove) : Op(Line);
 
     public sealed record Fork(int Line, string Child) : Op(Line);
 

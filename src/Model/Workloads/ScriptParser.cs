@@ -12,15 +12,16 @@ namespace Faultsim.Model.Workloads;
 /// run PROCESS                      load|store|fetch TARGET [= VALUE]
 /// sys-read TARGET                  sys-write TARGET          kernel-read|kernel-write TARGET
 /// force-write TARGET [= VALUE]
-/// mmap NAME ADDR LENGTH PROT [anon | file:FILE[+OFFSET]] [shared|private] [growsdown]
+/// mmap NAME ADDR LENGTH PROT [anon | file:FILE[+OFFSET]] [shared|private] [growsdown] [populate] [locked]
 /// munmap RANGE     mprotect RANGE PROT     madvise RANGE dontneed|pageout|normal|sequential|random|willneed
+/// mlock RANGE      munlock RANGE           mremap REGION NEW_LENGTH [maymove]
 /// fork CHILD       exit                    sp ADDR                 barrier NAME
 /// </code>
 /// </summary>
 public static class ScriptParser
 {
     public const string Grammar =
-        "run | load | store | fetch | sys-read | sys-write | kernel-read | kernel-write | force-write | mmap | munmap | mprotect | madvise | fork | exit | sp | barrier";
+        "run | load | store | fetch | sys-read | sys-write | kernel-read | kernel-write | force-write | mmap | munmap | mprotect | madvise | mlock | munlock | mremap | fork | exit | sp | barrier";
 
     /// <param name="firstLine">The config-file line of the script's first line, so errors point into the file.</param>
     public static ImmutableArray<Op> Parse(string script, int firstLine)
@@ -61,6 +62,9 @@ public static class ScriptParser
                 "munmap" => new Op.Unmap(line, Range()),
                 "mprotect" => new Op.Protect(line, Range(), Protection(Word("protection"))),
                 "madvise" => new Op.Advise(line, Range(), AdviceOf(Word("advice"))),
+                "mlock" => new Op.Lock(line, Range(), Locks: true),
+                "munlock" => new Op.Lock(line, Range(), Locks: false),
+                "mremap" => RemapOp(),
                 "fork" => new Op.Fork(line, Name("child process")),
                 "exit" => new Op.Exit(line),
                 "sp" => new Op.SetStackPointer(line, Address(Word("address"))),
@@ -103,13 +107,15 @@ public static class ScriptParser
                     case "shared": flags |= VmaFlags.Shared; break;
                     case "private": flags &= ~VmaFlags.Shared; break;
                     case "growsdown": flags |= VmaFlags.GrowsDown; break;
+                    case "populate": flags |= VmaFlags.Populate; break;
+                    case "locked": flags |= VmaFlags.Locked; break;
                     case var w when w.StartsWith("file:", StringComparison.Ordinal):
                         var spec = word[5..].Split('+', 2);
                         file = CheckName(spec[0], "file");
                         offset = spec.Length > 1 ? Number(spec[1], "file offset") : 0;
                         break;
                     default:
-                        throw Error($"unknown mmap option '{word}'; use anon, file:NAME[+OFFSET], shared, private or growsdown");
+                        throw Error($"unknown mmap option '{word}'; use anon, file:NAME[+OFFSET], shared, private, growsdown, populate or locked");
                 }
             }
             if (length == 0 || length % VirtualAddress.PageSize != 0)
@@ -119,6 +125,22 @@ public static class ScriptParser
             if (start.Offset % (long)VirtualAddress.PageSize != 0)
                 throw Error($"mmap address {start} is not page-aligned");
             return new Op.Map(line, name, start, length, flags, file, offset);
+        }
+
+        private Op RemapOp()
+        {
+            var region = Name("region");
+            var length = Number(Word("new length"), "new length");
+            var mayMove = false;
+            if (_next < words.Length)
+            {
+                if (!words[_next].Equals("maymove", StringComparison.OrdinalIgnoreCase))
+                    throw Error($"unknown mremap option '{words[_next]}'; use maymove (MREMAP_MAYMOVE) or nothing");
+                (mayMove, _next) = (true, _next + 1);
+            }
+            if (length == 0 || length % VirtualAddress.PageSize != 0)
+                throw Error($"mremap new length {length} is not a positive multiple of the 4K page size");
+            return new Op.Remap(line, region, length, mayMove);
         }
 
         private RangeExpr Range()

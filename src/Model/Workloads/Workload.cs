@@ -46,7 +46,8 @@ public sealed record MachineSpec
     public ReadaheadRules Readahead { get; init; } = ReadaheadRules.Linux;
 }
 
-public sealed record FileSpec(string Name, ulong Size);
+/// <summary>A file of the workload. <paramref name="Tmpfs"/>: it lives on tmpfs (or is a memfd), so it is shmem and its shared mappings take no write-notify faults; else it is on a disk filesystem like ext4.</summary>
+public sealed record FileSpec(string Name, ulong Size, bool Tmpfs = false);
 
 /// <summary>A region a process starts with (as if exec had mapped it). <see cref="File"/> null means anonymous.</summary>
 public sealed record RegionSpec(string Name, VirtualAddress Start, ulong Length, VmaFlags Flags, string? File, ulong FileOffset);
