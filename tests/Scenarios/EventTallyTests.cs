@@ -54,4 +54,30 @@ public sealed class EventTallyTests : IDisposable
             AssertTallyEqualsTotals(settings, seed, $"swarm seed {seed}");
         }
     }
+
+    [Fact]
+    public void Reads_memory_makes_itself_for_a_markers_window_and_for_willneed_tally_as_the_totals_count_them()
+    {
+        using var dir = new Faultsim.Tests.Host.TempDirectory();
+        var path = dir.Write("readahead.conf", """
+            faultsim {
+              machine.cpus = 1
+              workload {
+                files {
+                  f { size = 256K }
+                  g { size = 64K }
+                }
+                processes { p { regions {
+                  f { start = 0x20000000, size = 256K, prot = r, file = f }
+                  g { start = 0x30000000, size = 64K, prot = r, file = g }
+                } } }
+                cpus { 0 = "run p\nmadvise g willneed\nload f:0..63\nload g:0..15" }
+              }
+            }
+            """);
+        var settings = ScenarioCatalog.Load(path, []);
+        var report = Runner.Run(settings, settings.Workload, 1, _engine);
+        Assert.Equal(3, report.Result!.Totals.DiskReads); // willneed's one request, page 0's window, and the marker's next window
+        AssertTallyEqualsTotals(settings, 1, "readahead");
+    }
 }

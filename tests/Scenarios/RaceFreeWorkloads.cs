@@ -49,8 +49,12 @@ public static class RaceFreeWorkloads
         int OwnPage() => cpu + cpus * random.Next(PagesPerCpu);
         for (var i = 0; i < 12 + random.Next(24); i++)
         {
-            switch (random.Next(10))
+            switch (random.Next(11))
             {
+                case 10:
+                    string[] advice = ["normal", "sequential", "random", "willneed"];
+                    s.AppendLine($"madvise {(random.Next(2) == 0 ? "lib" : "data")}{cpu} {advice[random.Next(advice.Length)]}");
+                    break;
                 case 0 or 1: s.AppendLine($"store heap:{OwnPage()}"); break;
                 case 2: s.AppendLine($"load heap:{OwnPage()}"); break;
                 case 3: s.AppendLine($"load lib{cpu}:{random.Next(PagesPerCpu)}"); break;

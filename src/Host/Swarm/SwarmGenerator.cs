@@ -300,6 +300,8 @@ public enum SwarmFeature
     SharedFiles,
     SharedAnonymous,
     Stacks,
+    /// <summary>madvise normal, sequential, random and willneed: the readahead of file regions.</summary>
+    ReadAdvice,
 }
 
 /// <summary>One CPU's script as it is drawn: its lines, the process it runs and the regions it surely knows.</summary>

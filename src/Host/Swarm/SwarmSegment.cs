@@ -2,11 +2,12 @@ namespace Faultsim.Host.Swarm;
 
 /// <summary>
 /// The lines one CPU runs in one phase: loads, stores and fetches over the regions it knows, and system calls — mmap,
-/// munmap, mprotect, madvise (dontneed, pageout), read(2) and write(2) into user buffers, fork, exit, stack growth.
+/// munmap, mprotect, madvise (dontneed, pageout; normal, sequential, random, willneed), read(2) and write(2) into user buffers, fork, exit, stack growth.
 /// </summary>
 internal sealed class SwarmSegment(SwarmGenerator draw, CpuDraw cpu, int phase, bool raceFreeShape)
 {
     private static readonly string[] Protections = ["r", "rw", "none", "rx", "rw"];
+    private static readonly string[] ReadAdvices = ["normal", "sequential", "random", "willneed"];
 
     public void Write(int lines)
     {
@@ -72,7 +73,7 @@ internal sealed class SwarmSegment(SwarmGenerator draw, CpuDraw cpu, int phase, 
                  {
                      (SwarmFeature.SysReads, 3), (SwarmFeature.SysWrites, 3), (SwarmFeature.Mmaps, 3), (SwarmFeature.Munmaps, 2),
                      (SwarmFeature.Mprotects, 3), (SwarmFeature.DontNeeds, 3), (SwarmFeature.PageOuts, 3), (SwarmFeature.Forks, 3),
-                     (SwarmFeature.Exits, 1), (SwarmFeature.StackGrowth, stacks.Count > 0 ? 3 : 0),
+                     (SwarmFeature.Exits, 1), (SwarmFeature.StackGrowth, stacks.Count > 0 ? 3 : 0), (SwarmFeature.ReadAdvice, 3),
                  })
         {
             if (weight > 0 && draw.Has(feature))
@@ -102,6 +103,9 @@ internal sealed class SwarmSegment(SwarmGenerator draw, CpuDraw cpu, int phase, 
                 return true;
             case SwarmFeature.DontNeeds or SwarmFeature.PageOuts:
                 Add($"madvise {Range(AnyRegion())} {(chosen == SwarmFeature.DontNeeds ? "dontneed" : "pageout")}");
+                return true;
+            case SwarmFeature.ReadAdvice:
+                Add($"madvise {Range(AnyRegion())} {ReadAdvices[draw.Random.Next(ReadAdvices.Length)]}");
                 return true;
             case SwarmFeature.Forks:
                 return Fork();
