@@ -148,4 +148,17 @@ public sealed class EngineRegressionTests
             Holds(settings, seed, engine);
         SwarmReplayHolds("--seed", "4649", "--set", "machine.cpus=8", "--set", "machine.frames=3");
     }
+
+    [Fact]
+    public void A_fork_after_a_forced_write_under_prot_none_copies_the_page_kept_there()
+    {
+        // faultsim replay --swarm --seed 3271 broke invariant 5 (shrunk to forced-write-under-prot-none-then-fork.conf): the
+        // page a forced write installed in a PROT_NONE mapping did not mark its VMA as having anonymous pages, so fork did
+        // not copy its PTE and the child saw zeroes.
+        var settings = ScenarioCatalog.Load(Scenario("forced-write-under-prot-none-then-fork"), []);
+        using var engine = new DeterministicEngine();
+        for (ulong seed = 1; seed <= 3; seed++)
+            Holds(settings, seed, engine);
+        SwarmReplayHolds("--seed", "3271");
+    }
 }
