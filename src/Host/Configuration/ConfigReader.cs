@@ -133,6 +133,15 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
         return TryFraction(text, out var value) ? value : throw Error(path, $"is '{text}'; use a number from 0 to 1");
     }
 
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/> (a weight, a skew).</summary>
+    public double Number(string path, double min, double max)
+    {
+        var text = String(path);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw Error(path, $"is '{text}'; use a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
+    }
+
     /// <summary>Reads a number from 0 to 1 (a probability, a ratio).</summary>
     public static bool TryFraction(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value is >= 0 and <= 1;

@@ -23,6 +23,18 @@ public static class ConfigSchema
         "faultsim.workload.processes.*.regions.*.shared",
         "faultsim.workload.processes.*.regions.*.grows-down",
         "faultsim.workload.cpus.*",
+        "faultsim.workload.generator.kind",
+        "faultsim.workload.generator.accesses",
+        "faultsim.workload.generator.pages",
+        "faultsim.workload.generator.stride",
+        "faultsim.workload.generator.theta",
+        "faultsim.workload.generator.write-fraction",
+        "faultsim.workload.generator.rounds",
+        "faultsim.workload.generator.processes",
+        "faultsim.workload.generator.map-pages",
+        "faultsim.workload.generator.backing",
+        "faultsim.workload.generator.cache",
+        "faultsim.workload.generator.mix.*",
     ];
 
     /// <summary>Whether <paramref name="path"/> is a key, or an object on the way to one, that faultsim reads.</summary>
