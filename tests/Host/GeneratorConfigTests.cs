@@ -40,7 +40,7 @@ public sealed class GeneratorConfigTests
     [InlineData("kind = mix\n    mix { zipf = 0 }", 4, "faultsim.workload.generator.mix weighs nothing; give at least one of sequential, strided, uniform, zipf a weight above 0")]
     [InlineData("kind = herd\n    backing = tape", 4, "faultsim.workload.generator.backing is 'tape'; use one of file, anon")]
     [InlineData("kind = file-read\n    cache = hot", 4, "faultsim.workload.generator.cache is 'hot'; use one of cold, warm")]
-    [InlineData("kind = uniform\n    accesses = lots", 4, "faultsim.workload.generator.accesses is 'lots'; use none or a whole number from 1, e.g. 50000000")]
+    [InlineData("kind = uniform\n    accesses = lots", 4, "faultsim.workload.generator.accesses is 'lots'; use a whole number from 1 to 4,611,686,018,427,387,903")]
     [InlineData("pages = 4", 2, "faultsim.workload.generator has no kind; say which workload to generate: sequential, strided, uniform, zipf, herd, cow-storm, churn, stack, file-read, mix")]
     public void A_bad_generator_key_is_one_error_at_its_file_and_line(string body, int line, string message)
     {

@@ -9,6 +9,7 @@ public static class ConfigSchema
 {
     public const string Root = "faultsim";
     public const string WorkloadPath = "faultsim.workload";
+    public const string ExperimentSection = "experiment";
 
     private static readonly string[] WorkloadPatterns =
     [
@@ -42,6 +43,8 @@ public static class ConfigSchema
     {
         if (path == "akka" || path.StartsWith("akka.", StringComparison.Ordinal))
             return true; // passed through to Akka.NET
+        if (path == ExperimentSection || path.StartsWith(ExperimentSection + ".", StringComparison.Ordinal))
+            return true; // an experiment file's sweep, read by `faultsim experiment`; a run of the file alone leaves it aside
         if (path.StartsWith(WorkloadPath, StringComparison.Ordinal))
             return path == WorkloadPath || WorkloadPatterns.Any(p => MatchesPrefix(path, p));
         return defaultKeys.Contains(path);

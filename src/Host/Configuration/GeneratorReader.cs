@@ -29,7 +29,7 @@ internal static class GeneratorReader
         var kind = GeneratorKinds.Parse(g.Choice("kind", [.. GeneratorKinds.Names]));
         var spec = new GeneratorSpec(
             kind,
-            g.Has("accesses") ? g.CountOr("accesses", "none", 1) ?? throw g.Error("accesses", "is none; give a whole number of accesses per CPU, e.g. 10000") : d.Accesses,
+            g.Has("accesses") ? g.Count("accesses", 1, long.MaxValue / 2) : d.Accesses,
             g.Has("pages") ? g.Int("pages", 1, 1 << 24) : d.Pages,
             g.Has("stride") ? g.Int("stride", 1, 1 << 24) : d.Stride,
             g.Has("theta") ? g.Number("theta", 0, 10) : d.Theta,
