@@ -35,18 +35,18 @@ internal static class ExperimentCommands
         {
             var spec = ExperimentCatalog.Load(parse.GetValue(experiment)!, parse.GetValue(quick));
             ExperimentRunner.Check(spec);
-            var out_ = ExperimentOutput.Create(parse.GetValue(outDir) ?? Path.Combine("experiments", spec.Name));
+            var results = ExperimentOutput.Create(parse.GetValue(outDir) ?? Path.Combine("experiments", spec.Name));
             var progress = new ExperimentProgress(spec.Points.Length * spec.Seeds.Length);
             var runs = ExperimentProgressBar.Run(progress, error,
-                () => ExperimentRunner.Run(spec, parse.GetValue(jobs) ?? Environment.ProcessorCount, progress, out_.WriteRun, cli.Interrupt));
-            var written = out_.Write(spec, runs);
+                () => ExperimentRunner.Run(spec, parse.GetValue(jobs) ?? Environment.ProcessorCount, progress, results.WriteRun, cli.Interrupt));
+            var written = results.Write(spec, runs);
             ExperimentOutput.Table(output, spec, runs);
             var finished = runs.Count(r => r is not null);
             if (cli.Interrupt.IsCancellationRequested)
                 output.WriteLine($"interrupted (SIGINT): {finished} of {runs.Length} runs finished; the points whose every seed finished are kept");
             foreach (var path in written)
                 output.WriteLine($"wrote {path}");
-            output.WriteLine($"wrote {finished} run{(finished == 1 ? "" : "s")} to {out_.Runs}");
+            output.WriteLine($"wrote {finished} run{(finished == 1 ? "" : "s")} to {results.Runs}");
             var failed = runs.Count(r => r is not null && r.Status != "ok");
             if (failed > 0)
                 error.WriteLine($"faultsim: {failed} of {finished} runs did not finish cleanly (see the status column of results.csv)");

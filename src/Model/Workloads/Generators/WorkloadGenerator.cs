@@ -28,106 +28,106 @@ public static class WorkloadGenerator
     /// <param name="line">The config line the generator is set at: every generated operation carries it, for messages.</param>
     public static Workload Generate(GeneratorSpec spec, MachineSpec machine, ulong seed, int line)
     {
-        var cpus = machine.Cpus;
-        var scripts = new List<CpuScript>();
-        var processes = new List<ProcessSpec>();
-        var files = ImmutableArray<FileSpec>.Empty;
-        var rw = VmaFlags.Read | VmaFlags.Write;
-        switch (spec.Kind)
+        var context = new Context(spec, machine, seed, line);
+        var (files, processes, scripts) = spec.Kind switch
         {
-            case GeneratorKind.Herd:
+            GeneratorKind.Herd => Herd(context),
+            GeneratorKind.CowStorm => CowStorm(context),
+            GeneratorKind.Churn => Churn(context),
+            GeneratorKind.Stack => Stack(context),
+            GeneratorKind.FileRead => FileRead(context),
+            _ => Pattern(context),
+        };
+        return new Workload(machine, files, processes, [.. scripts.Where(s => !s.Ops.IsEmpty)]);
+    }
+
+    /// <summary>What every kind's generator is given: the spec, the machine, the seed and the config line.</summary>
+    private sealed record Context(GeneratorSpec Spec, MachineSpec Machine, ulong Seed, int Line)
+    {
+        public int Cpus => Machine.Cpus;
+    }
+
+    private const VmaFlags ReadWrite = VmaFlags.Read | VmaFlags.Write;
+
+    private static CpuScript Script(int cpu, IEnumerable<Op> ops) => new(new CpuId(cpu), [.. ops]);
+
+    private static (ImmutableArray<FileSpec>, ImmutableArray<ProcessSpec>, IEnumerable<CpuScript>) Pattern(Context c) =>
+        ([], [new ProcessSpec("gen", [new RegionSpec(Region, RegionStart, Bytes(c.Spec.Pages), ReadWrite, null, 0)], null)],
+            Enumerable.Range(0, c.Cpus).Select(cpu => Script(cpu,
+                [new Op.Run(c.Line, "gen"), new Op.Replay(c.Line, PatternStream(c.Spec, c.Spec.Kind, c.Seed, cpu, c.Cpus, c.Machine.WordsPerPage))])));
+
+    private static (ImmutableArray<FileSpec>, ImmutableArray<ProcessSpec>, IEnumerable<CpuScript>) Herd(Context c)
+    {
+        var (spec, line) = (c.Spec, c.Line);
+        var region = spec.FileBacked
+            ? new RegionSpec(Region, RegionStart, Bytes(spec.Rounds), VmaFlags.Read, File, 0)
+            : new RegionSpec(Region, RegionStart, Bytes(spec.Rounds), ReadWrite, null, 0);
+        ImmutableArray<FileSpec> files = spec.FileBacked ? [new FileSpec(File, Bytes(spec.Rounds))] : [];
+        var kind = spec.FileBacked ? AccessKind.Read : AccessKind.Write;
+        IEnumerable<Op> Rounds() => Enumerable.Range(0, spec.Rounds).SelectMany(r => new Op[] { new Op.Barrier(line, "herd"), Touch(line, kind, (ulong)r, (ulong)r) });
+        return (files, [new ProcessSpec("herd", [region], null)], Enumerable.Range(0, c.Cpus).Select(cpu => Script(cpu, [new Op.Run(line, "herd"), .. Rounds()])));
+    }
+
+    private static (ImmutableArray<FileSpec>, ImmutableArray<ProcessSpec>, IEnumerable<CpuScript>) CowStorm(Context c)
+    {
+        var (spec, line) = (c.Spec, c.Line);
+        var perCpu = Enumerable.Range(0, c.Cpus).Select(_ => new List<Op>()).ToArray();
+        perCpu[0].Add(new Op.Run(line, "parent"));
+        perCpu[0].Add(Touch(line, AccessKind.Write, 0, (ulong)spec.Pages - 1));
+        for (var child = 1; child <= spec.Processes; child++)
+            perCpu[0].Add(new Op.Fork(line, $"child{child}"));
+        for (var child = 1; child <= spec.Processes; child++)
+            perCpu[child % c.Cpus].AddRange([new Op.Run(line, $"child{child}"), Touch(line, AccessKind.Write, 0, (ulong)spec.Pages - 1), new Op.Exit(line)]);
+        return ([], [new ProcessSpec("parent", [new RegionSpec(Region, RegionStart, Bytes(spec.Pages), ReadWrite, null, 0)], null)],
+            perCpu.Select((ops, cpu) => Script(cpu, ops)));
+    }
+
+    private static (ImmutableArray<FileSpec>, ImmutableArray<ProcessSpec>, IEnumerable<CpuScript>) Churn(Context c)
+    {
+        var (spec, line) = (c.Spec, c.Line);
+        IEnumerable<Op> Rounds(int cpu)
+        {
+            var name = $"m{cpu}";
+            var start = AddressExpr.Absolute((ChurnStart + (ulong)cpu * ChurnSlot).Value);
+            for (var round = 0; round < spec.Rounds; round++)
             {
-                var region = spec.FileBacked
-                    ? new RegionSpec(Region, RegionStart, Bytes(spec.Rounds), VmaFlags.Read, File, 0)
-                    : new RegionSpec(Region, RegionStart, Bytes(spec.Rounds), rw, null, 0);
-                if (spec.FileBacked)
-                    files = [new FileSpec(File, Bytes(spec.Rounds))];
-                processes.Add(new ProcessSpec("herd", [region], null));
-                var kind = spec.FileBacked ? AccessKind.Read : AccessKind.Write;
-                for (var cpu = 0; cpu < cpus; cpu++)
-                {
-                    var ops = ImmutableArray.CreateBuilder<Op>();
-                    ops.Add(new Op.Run(line, "herd"));
-                    for (var round = 0UL; round < (ulong)spec.Rounds; round++)
-                    {
-                        ops.Add(new Op.Barrier(line, "herd"));
-                        ops.Add(Touch(line, kind, round, round));
-                    }
-                    scripts.Add(new CpuScript(new CpuId(cpu), ops.ToImmutable()));
-                }
-                break;
+                yield return new Op.Map(line, name, start, Bytes(spec.MapPages), ReadWrite, null, 0);
+                yield return new Op.Access(line, AccessKind.Write, new AccessTarget.Pages(name, 0, (ulong)spec.MapPages - 1), AccessMode.User, null);
+                yield return new Op.Unmap(line, new RangeExpr(new AddressExpr(name, 0), null));
             }
-            case GeneratorKind.CowStorm:
-            {
-                processes.Add(new ProcessSpec("parent", [new RegionSpec(Region, RegionStart, Bytes(spec.Pages), rw, null, 0)], null));
-                var perCpu = Enumerable.Range(0, cpus).Select(_ => ImmutableArray.CreateBuilder<Op>()).ToArray();
-                perCpu[0].Add(new Op.Run(line, "parent"));
-                perCpu[0].Add(Touch(line, AccessKind.Write, 0, (ulong)spec.Pages - 1));
-                for (var child = 1; child <= spec.Processes; child++)
-                    perCpu[0].Add(new Op.Fork(line, $"child{child}"));
-                for (var child = 1; child <= spec.Processes; child++)
-                {
-                    var ops = perCpu[child % cpus];
-                    ops.Add(new Op.Run(line, $"child{child}"));
-                    ops.Add(Touch(line, AccessKind.Write, 0, (ulong)spec.Pages - 1));
-                    ops.Add(new Op.Exit(line));
-                }
-                scripts.AddRange(perCpu.Select((ops, cpu) => new CpuScript(new CpuId(cpu), ops.ToImmutable())).Where(s => !s.Ops.IsEmpty));
-                break;
-            }
-            case GeneratorKind.Churn:
-            {
-                processes.Add(new ProcessSpec("churn", [], null));
-                for (var cpu = 0; cpu < cpus; cpu++)
-                {
-                    var name = $"m{cpu}";
-                    var ops = ImmutableArray.CreateBuilder<Op>();
-                    ops.Add(new Op.Run(line, "churn"));
-                    for (var round = 0; round < spec.Rounds; round++)
-                    {
-                        ops.Add(new Op.Map(line, name, AddressExpr.Absolute((ChurnStart + (ulong)cpu * ChurnSlot).Value), Bytes(spec.MapPages), rw, null, 0));
-                        ops.Add(new Op.Access(line, AccessKind.Write, new AccessTarget.Pages(name, 0, (ulong)spec.MapPages - 1), AccessMode.User, null));
-                        ops.Add(new Op.Unmap(line, new RangeExpr(new AddressExpr(name, 0), null)));
-                    }
-                    scripts.Add(new CpuScript(new CpuId(cpu), ops.ToImmutable()));
-                }
-                break;
-            }
-            case GeneratorKind.Stack:
-                for (var cpu = 0; cpu < cpus; cpu++)
-                {
-                    var process = $"stack{cpu}";
-                    processes.Add(new ProcessSpec(process, [new RegionSpec("stack", StackTop - VirtualAddress.PageSize, VirtualAddress.PageSize, rw | VmaFlags.GrowsDown, null, 0)], null));
-                    scripts.Add(new CpuScript(new CpuId(cpu), [new Op.Run(line, process), new Op.Replay(line, StackStream(spec, seed, cpu, machine.WordsPerPage))]));
-                }
-                break;
-            case GeneratorKind.FileRead:
-            {
-                files = [new FileSpec(File, Bytes(spec.Pages))];
-                var region = new RegionSpec(Region, RegionStart, Bytes(spec.Pages), VmaFlags.Read, File, 0);
-                processes.Add(new ProcessSpec("reader", [region], null));
-                if (spec.WarmCache)
-                    processes.Add(new ProcessSpec("warmer", [region], null));
-                for (var cpu = 0; cpu < cpus; cpu++)
-                {
-                    var ops = ImmutableArray.CreateBuilder<Op>();
-                    if (spec.WarmCache && cpu == 0)
-                        ops.AddRange(new Op.Run(line, "warmer"), Touch(line, AccessKind.Read, 0, (ulong)spec.Pages - 1), new Op.Exit(line));
-                    if (spec.WarmCache)
-                        ops.Add(new Op.Barrier(line, "warm"));
-                    ops.Add(new Op.Run(line, "reader"));
-                    ops.Add(new Op.Replay(line, PatternStream(spec with { WriteFraction = 0 }, GeneratorKind.Sequential, seed, cpu, cpus, machine.WordsPerPage)));
-                    scripts.Add(new CpuScript(new CpuId(cpu), ops.ToImmutable()));
-                }
-                break;
-            }
-            default:
-                processes.Add(new ProcessSpec("gen", [new RegionSpec(Region, RegionStart, Bytes(spec.Pages), rw, null, 0)], null));
-                for (var cpu = 0; cpu < cpus; cpu++)
-                    scripts.Add(new CpuScript(new CpuId(cpu), [new Op.Run(line, "gen"), new Op.Replay(line, PatternStream(spec, spec.Kind, seed, cpu, cpus, machine.WordsPerPage))]));
-                break;
         }
-        return new Workload(machine, files, [.. processes], [.. scripts]);
+        return ([], [new ProcessSpec("churn", [], null)], Enumerable.Range(0, c.Cpus).Select(cpu => Script(cpu, [new Op.Run(line, "churn"), .. Rounds(cpu)])));
+    }
+
+    private static (ImmutableArray<FileSpec>, ImmutableArray<ProcessSpec>, IEnumerable<CpuScript>) Stack(Context c)
+    {
+        var stack = new RegionSpec("stack", StackTop - VirtualAddress.PageSize, VirtualAddress.PageSize, ReadWrite | VmaFlags.GrowsDown, null, 0);
+        return ([], [.. Enumerable.Range(0, c.Cpus).Select(cpu => new ProcessSpec($"stack{cpu}", [stack], null))],
+            Enumerable.Range(0, c.Cpus).Select(cpu => Script(cpu,
+                [new Op.Run(c.Line, $"stack{cpu}"), new Op.Replay(c.Line, StackStream(c.Spec, c.Seed, cpu, c.Machine.WordsPerPage))])));
+    }
+
+    private static (ImmutableArray<FileSpec>, ImmutableArray<ProcessSpec>, IEnumerable<CpuScript>) FileRead(Context c)
+    {
+        var (spec, line) = (c.Spec, c.Line);
+        var region = new RegionSpec(Region, RegionStart, Bytes(spec.Pages), VmaFlags.Read, File, 0);
+        ImmutableArray<ProcessSpec> processes = spec.WarmCache
+            ? [new ProcessSpec("reader", [region], null), new ProcessSpec("warmer", [region], null)]
+            : [new ProcessSpec("reader", [region], null)];
+        IEnumerable<Op> Ops(int cpu)
+        {
+            if (spec.WarmCache && cpu == 0)
+            {
+                yield return new Op.Run(line, "warmer");   // reads every page once, then the readers start
+                yield return Touch(line, AccessKind.Read, 0, (ulong)spec.Pages - 1);
+                yield return new Op.Exit(line);
+            }
+            if (spec.WarmCache)
+                yield return new Op.Barrier(line, "warm");
+            yield return new Op.Run(line, "reader");
+            yield return new Op.Replay(line, PatternStream(spec with { WriteFraction = 0 }, GeneratorKind.Sequential, c.Seed, cpu, c.Cpus, c.Machine.WordsPerPage));
+        }
+        return ([new FileSpec(File, Bytes(spec.Pages))], processes, Enumerable.Range(0, c.Cpus).Select(cpu => Script(cpu, Ops(cpu))));
     }
 
     private static ulong Bytes(int pages) => (ulong)pages * VirtualAddress.PageSize;
