@@ -68,6 +68,7 @@ public sealed class ExperimentTests
             Assert.Contains("<svg", File.ReadAllText(Path.Combine(dir.Root, Figures.FileName(figure) + ".svg")));
         }
         Assert.Contains(spec.Description, output);
+        Assert.DoesNotContain('\u001b', output + error);                                // no progress bar, no colour when redirected
     }
 
     [Fact]
