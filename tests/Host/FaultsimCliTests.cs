@@ -357,8 +357,8 @@ public sealed class FaultsimCliTests : IDisposable
     public void The_readmes_example_workload_config_runs()
     {
         var readme = Readme();
-        var start = readme.IndexOf("```hocon\n", StringComparison.Ordinal);
-        Assert.True(start >= 0, "the README has no ```hocon example");
+        var start = readme.IndexOf("```hocon\nfaultsim.workload {", StringComparison.Ordinal);
+        Assert.True(start >= 0, "the README has no ```hocon example of a workload");
         start += "```hocon\n".Length;
         var example = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
         var path = _dir.Write("example.conf", example);

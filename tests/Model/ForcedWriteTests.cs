@@ -72,6 +72,14 @@ public class ForcedWriteTests
     }
 
     [Fact]
+    public void A_fork_after_a_forced_write_under_prot_none_gives_the_child_the_written_copy()
+    {
+        var result = Mapping(VmaFlags.Read, "mprotect etc none\nforce-write etc = 0x42\nfork child").Run();
+
+        Assert.Equal(0x42UL, result.Memory!.Word(result.Of("child").Pid, EtcPage, 0)); // fork copied the PTE kept under PROT_NONE
+    }
+
+    [Fact]
     public void The_copy_a_forced_write_made_under_prot_none_is_not_present_to_the_process()
     {
         var result = Mapping(VmaFlags.Read, "mprotect etc none\nforce-write etc = 0x42\nload etc").Run();

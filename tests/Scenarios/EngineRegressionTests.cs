@@ -161,4 +161,14 @@ public sealed class EngineRegressionTests
         HoldsOverSeeds("cow-break-under-mlock", 200, 215);
         SwarmReplayHolds("--seed", "207", "--set", "swarm.lock-ops=1");
     }
+
+    [Fact]
+    public void A_fork_after_a_forced_write_under_prot_none_copies_the_page_kept_there()
+    {
+        // faultsim replay --swarm --seed 3271 broke invariant 5 (shrunk to forced-write-under-prot-none-then-fork.conf): the
+        // page a forced write installed in a PROT_NONE mapping did not mark its VMA as having anonymous pages, so fork did
+        // not copy its PTE and the child saw zeroes.
+        HoldsOverSeeds("forced-write-under-prot-none-then-fork", 1, 3);
+        SwarmReplayHolds("--seed", "3271");
+    }
 }

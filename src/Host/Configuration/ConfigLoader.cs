@@ -67,9 +67,14 @@ public static class ConfigLoader
 
         // The workload is taken whole from the highest layer with one (overrides of single keys aside),
         // so that a file's processes never mix with the default's.
+        // A generator given with --set over a file's scripted workload replaces that workload whole, as a file's would.
         var owner = layers.First(l => l.Map.HasLines && l.Config.HasPath(ConfigSchema.WorkloadPath));
+        var sets = layers.TakeWhile(l => !l.Map.HasLines).ToList();
+        var generator = $"{ConfigSchema.WorkloadPath}.{GeneratorReader.Section}";
+        if (!owner.Config.HasPath(generator) && sets.FirstOrDefault(l => l.Config.HasPath(generator)) is { Map: not null } generated)
+            (owner, sets) = (generated, [.. sets.Where(l => l.Config.HasPath(ConfigSchema.WorkloadPath) && l != generated)]);
         var workload = owner.Config;
-        foreach (var layer in layers.TakeWhile(l => !l.Map.HasLines).Reverse())
+        foreach (var layer in sets.AsEnumerable().Reverse())
             workload = layer.Config.WithFallback(workload);
         return new LoadedConfig(merged, workload.GetConfig(ConfigSchema.WorkloadPath), [.. layers.Select(l => l.Map)], owner.Map);
     }

@@ -53,6 +53,15 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
         return (int)value;
     }
 
+    /// <summary>A count from <paramref name="min"/> to <paramref name="max"/> (underscores may group digits).</summary>
+    public long Count(string path, long min, long max)
+    {
+        var text = String(path).Trim();
+        return long.TryParse(text.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw Error(path, string.Create(CultureInfo.InvariantCulture, $"is '{text}'; use a whole number from {min:N0} to {max:N0}"));
+    }
+
     /// <summary>A count of at least <paramref name="min"/> (underscores may group digits), or the word <paramref name="none"/> (null).</summary>
     public long? CountOr(string path, string none, long min)
     {
@@ -131,6 +140,15 @@ internal sealed class ConfigReader(LoadedConfig loaded, Config config, string pr
     {
         var text = String(path);
         return TryFraction(text, out var value) ? value : throw Error(path, $"is '{text}'; use a number from 0 to 1");
+    }
+
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/> (a weight, a skew).</summary>
+    public double Number(string path, double min, double max)
+    {
+        var text = String(path);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw Error(path, $"is '{text}'; use a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
     }
 
     /// <summary>Reads a number from 0 to 1 (a probability, a ratio).</summary>

@@ -9,6 +9,7 @@ public static class ConfigSchema
 {
     public const string Root = "faultsim";
     public const string WorkloadPath = "faultsim.workload";
+    public const string ExperimentSection = "experiment";
 
     private static readonly string[] WorkloadPatterns =
     [
@@ -24,6 +25,18 @@ public static class ConfigSchema
         "faultsim.workload.processes.*.regions.*.shared",
         "faultsim.workload.processes.*.regions.*.grows-down",
         "faultsim.workload.cpus.*",
+        "faultsim.workload.generator.kind",
+        "faultsim.workload.generator.accesses",
+        "faultsim.workload.generator.pages",
+        "faultsim.workload.generator.stride",
+        "faultsim.workload.generator.theta",
+        "faultsim.workload.generator.write-fraction",
+        "faultsim.workload.generator.rounds",
+        "faultsim.workload.generator.processes",
+        "faultsim.workload.generator.map-pages",
+        "faultsim.workload.generator.backing",
+        "faultsim.workload.generator.cache",
+        "faultsim.workload.generator.mix.*",
     ];
 
     /// <summary>Whether <paramref name="path"/> is a key, or an object on the way to one, that faultsim reads.</summary>
@@ -31,6 +44,8 @@ public static class ConfigSchema
     {
         if (path == "akka" || path.StartsWith("akka.", StringComparison.Ordinal))
             return true; // passed through to Akka.NET
+        if (path == ExperimentSection || path.StartsWith(ExperimentSection + ".", StringComparison.Ordinal))
+            return true; // an experiment file's sweep, read by `faultsim experiment`; a run of the file alone leaves it aside
         if (path.StartsWith(WorkloadPath, StringComparison.Ordinal))
             return path == WorkloadPath || WorkloadPatterns.Any(p => MatchesPrefix(path, p));
         return defaultKeys.Contains(path);

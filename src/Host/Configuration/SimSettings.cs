@@ -34,7 +34,7 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
         var engine = root.Choice("engine", Engines);
         var seed = root.Seed("seed");
         var machine = ReadMachine(root);
-        var workload = new WorkloadReader(new ConfigReader(loaded, loaded.Workload, ConfigSchema.WorkloadPath), machine).Read();
+        var workload = new WorkloadReader(new ConfigReader(loaded, loaded.Workload, ConfigSchema.WorkloadPath), machine, seed).Read();
         var actors = new EngineSettings(
             root.Int("actors.quantum", 1, 1 << 16),
             root.Int("machine.disk.queue-depth", 1, 1 << 16),

@@ -7,17 +7,16 @@ using Faultsim.Model.Workloads;
 namespace Faultsim.Host.Configuration;
 
 /// <summary>Reads the workload section: files, the processes the machine starts with, and the CPU scripts.</summary>
-internal sealed class WorkloadReader(ConfigReader workload, MachineSpec machine)
+/// <param name="seed">The run's seed (faultsim.seed), which a generated workload's streams are drawn from.</param>
+internal sealed class WorkloadReader(ConfigReader workload, MachineSpec machine, ulong seed)
 {
     public Workload Read()
     {
+        if (workload.Has(GeneratorReader.Section))
+            return CheckBadPages(GeneratorReader.Read(workload, machine, seed));
         var files = workload.Names("files").Select(name => new FileSpec(name, workload.Size($"files.{name}.size"),
             workload.OptionalString($"files.{name}.fs") is not null && workload.Choice($"files.{name}.fs", "ext4", "tmpfs") == "tmpfs")).ToImmutableArray();
-        foreach (var (file, _) in machine.Disk.BadPages)
-        {
-            if (!files.Any(f => f.Name == file))
-                throw workload.Loaded.Error("faultsim.machine.disk.bad-pages", $"faultsim.machine.disk.bad-pages names file '{file}', which is not in the workload's files");
-        }
+        CheckBadPages(new Workload(machine, files, [], []));
         var processes = workload.Names("processes").Select(name => ReadProcess(name, files)).ToImmutableArray();
         var keyed = workload.Names("cpus").Select(key => (Key: key, Script: ReadScript(key))).OrderBy(s => s.Script.Cpu.Value).ToList();
         var result = new Workload(machine, files, processes, [.. keyed.Select(s => s.Script)]);
@@ -29,6 +28,16 @@ internal sealed class WorkloadReader(ConfigReader workload, MachineSpec machine)
         {
             var culprit = keyed.FirstOrDefault(s => s.Script.Ops.Any(op => op.Line == e.Line)).Key;
             throw culprit is null ? new ConfigException(workload.Loaded.WorkloadSource.Origin, e.Line, e.Message) : ScriptError(culprit, e);
+        }
+        return result;
+    }
+
+    private Workload CheckBadPages(Workload result)
+    {
+        foreach (var (file, _) in machine.Disk.BadPages)
+        {
+            if (!result.Files.Any(f => f.Name == file))
+                throw workload.Loaded.Error("faultsim.machine.disk.bad-pages", $"faultsim.machine.disk.bad-pages names file '{file}', which is not in the workload's files");
         }
         return result;
     }

@@ -10,23 +10,13 @@ public static class ScenarioCatalog
 {
     private const string Prefix = "scenarios/";
 
-    public static IReadOnlyList<string> Names { get; } =
-    [
-        .. typeof(ScenarioCatalog).Assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal))
-            .Select(n => n[Prefix.Length..^".conf".Length])
-            .Order(StringComparer.Ordinal),
-    ];
+    public static IReadOnlyList<string> Names { get; } = EmbeddedConfigs.Names(Prefix);
 
     /// <summary>The scenario's config file: an embedded one by name, or a file by path.</summary>
     public static (string Origin, string? Text) File(string scenario)
     {
         if (Names.Contains(scenario))
-        {
-            using var stream = typeof(ScenarioCatalog).Assembly.GetManifestResourceStream(Prefix + scenario + ".conf")!;
-            using var reader = new StreamReader(stream);
-            return ($"config/scenarios/{scenario}.conf (embedded)", reader.ReadToEnd());
-        }
+            return ($"config/scenarios/{scenario}.conf (embedded)", EmbeddedConfigs.Text(Prefix, scenario));
         if (scenario.EndsWith(".conf", StringComparison.Ordinal))
             return (scenario, ConfigLoader.ReadFile("--scenario", scenario)
                               ?? throw new ConfigException(scenario, null, "no such config file; check the path given to --scenario"));

@@ -292,7 +292,7 @@ public sealed class AddressSpace(Asid asid)
     {
         var old = Pages[page];
         Pages[page] = pte;
-        if (pte.IsPresent && Vmas.FindContaining(page.BaseAddress) is { HasAnonymousPages: false } vma && InstallRules.MakesAnonymous(vma, pte))
+        if (pte.HoldsFrame && Vmas.FindContaining(page.BaseAddress) is { HasAnonymousPages: false } vma && InstallRules.MakesAnonymous(vma, pte))
             Vmas.MarkAnonymous(vma);
         return new PteChange(page, old, pte);
     }

@@ -45,10 +45,11 @@ public static class InstallRules
     /// <summary>
     /// Whether installing <paramref name="pte"/> in <paramref name="vma"/> gives the VMA an anonymous page (anon_vma_prepare):
     /// in a private anonymous mapping any frame but the zero page; in a private file mapping a private copy, which a write
-    /// fault installs dirty — a page-cache page goes in clean. A shared mapping never has anonymous pages.
+    /// fault installs dirty — a page-cache page goes in clean. A shared mapping never has anonymous pages. A page a forced
+    /// write put in a PROT_NONE mapping counts too: it is kept, not present.
     /// </summary>
     public static bool MakesAnonymous(Vma vma, Pte pte) =>
-        pte.IsPresent && !vma.IsShared && pte.Frame != FrameNumber.Zero && (vma.IsAnonymous || pte.IsDirty);
+        pte.HoldsFrame && !vma.IsShared && pte.Frame != FrameNumber.Zero && (vma.IsAnonymous || pte.IsDirty);
 
     /// <summary>COW reuse (and write-notify): the same frame, now dirty, and writable where the VMA may be written (a forced write's may not).</summary>
     public static Pte Reused(Pte pte, Vma vma) => pte.Without(PteFlags.Cow).With(PteFlags.Dirty | (vma.CanWrite ? PteFlags.Writable : PteFlags.None));
