@@ -37,6 +37,8 @@ public static class FaultsimCli
             ScenarioCommands.Explore(cli),
             ScenarioCommands.Replay(cli),
             BenchCommand.Create(cli),
+            ClusterCommands.Node(cli),
+            ClusterCommands.Cluster(cli),
         };
         root.Options.Add(verbose);
         var parse = root.Parse(args);
