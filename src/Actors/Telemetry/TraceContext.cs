@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Faultsim.Actors.Telemetry;
 
@@ -32,6 +33,30 @@ public readonly record struct TraceContext(ulong TraceHigh, ulong TraceLow, ulon
         BinaryPrimitives.WriteUInt64BigEndian(trace[8..], TraceLow);
         BinaryPrimitives.WriteUInt64BigEndian(span, Span);
         return new ActivityContext(ActivityTraceId.CreateFromBytes(trace), ActivitySpanId.CreateFromBytes(span), ActivityTraceFlags.Recorded);
+    }
+
+    /// <summary>The W3C <c>traceparent</c> header of this context (version 00, sampled); null when not sampled.</summary>
+    public string? ToTraceParent() => IsSampled ? $"00-{TraceHigh:x16}{TraceLow:x16}-{Span:x16}-01" : null;
+
+    /// <summary>
+    /// The context a W3C <c>traceparent</c> names (null or empty: <see cref="None"/>); false for a header that is not one.
+    /// Only version 00 is read, as the W3C recommendation has it; the flags are not kept (a context that travels is sampled).
+    /// </summary>
+    public static bool TryParse(string? traceParent, out TraceContext context)
+    {
+        context = None;
+        if (string.IsNullOrEmpty(traceParent))
+            return true;
+        var text = traceParent.AsSpan();
+        if (text.Length != 55 || !text.StartsWith("00-") || text[35] != '-' || text[52] != '-'
+            || !ulong.TryParse(text[3..19], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var high)
+            || !ulong.TryParse(text[19..35], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var low)
+            || !ulong.TryParse(text[36..52], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var span)
+            || !byte.TryParse(text[53..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _)
+            || span == 0 || (high | low) == 0)
+            return false;
+        context = new TraceContext(high, low, span);
+        return true;
     }
 
     public override string ToString() => IsSampled ? $"{TraceHigh:x16}{TraceLow:x16}/{Span:x16}" : "none";

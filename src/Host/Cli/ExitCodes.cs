@@ -22,6 +22,11 @@ public static class ExitCodes
     /// </summary>
     public const int InternalError = 70;
     /// <summary>
+    /// A cluster could not be reached or lost this node: no seed node let it in within faultsim.cluster.join-timeout, no
+    /// node of the role a run needs is up, or the cluster downed the node. One line on stderr says which (sysexits' EX_UNAVAILABLE).
+    /// </summary>
+    public const int Unavailable = 69;
+    /// <summary>
     /// The user interrupted the command (Ctrl-C, SIGINT): it stopped at once, printed what it had done (marked partial),
     /// wrote its outputs whole with "partial": true, and exits 128 + SIGINT, as a shell reports a process Ctrl-C ended.
     /// </summary>

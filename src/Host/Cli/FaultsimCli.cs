@@ -39,6 +39,8 @@ public static class FaultsimCli
             BenchCommand.Create(cli),
             ExperimentCommands.List(cli),
             ExperimentCommands.Run(cli),
+            ClusterCommands.Node(cli),
+            ClusterCommands.Cluster(cli),
         };
         root.Options.Add(verbose);
         var parse = root.Parse(args);
