@@ -2,6 +2,7 @@ using Faultsim.Model.Addressing;
 using Faultsim.Model.Common;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
+using Faultsim.Model.Memory;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Workloads;
 using Faultsim.Model.Workloads.Generators;
@@ -181,12 +182,15 @@ public sealed class WorkloadGeneratorTests
         Assert.Equal(3000, totals.Accesses);
     }
 
-    [Fact]
-    public void A_herd_reads_each_of_its_pages_from_disk_once()
+    [Theory]
+    [InlineData(false, 9)] // a read per page
+    [InlineData(true, 1)]  // the first page's readahead window brings all nine
+    public void A_herd_reads_each_of_its_pages_from_disk_once(bool readahead, long reads)
     {
         var spec = Spec with { Kind = GeneratorKind.Herd, Rounds = 9 };
-        var totals = ReferenceMachine.Run(WorkloadGenerator.Generate(spec, Machine(cpus: 4), 1, 1), 1).Totals;
-        Assert.Equal(9, totals.DiskReads);
+        var machine = Machine(cpus: 4) with { Readahead = readahead ? ReadaheadRules.Linux : ReadaheadRules.Off };
+        var totals = ReferenceMachine.Run(WorkloadGenerator.Generate(spec, machine, 1, 1), 1).Totals;
+        Assert.Equal(reads, totals.DiskReads);
         Assert.Equal(9 * 4, totals.Accesses);
     }
 
@@ -196,7 +200,8 @@ public sealed class WorkloadGeneratorTests
     public void File_reads_are_major_when_the_cache_is_cold_and_page_cache_hits_when_it_is_warm(bool warm, long majors, long hits)
     {
         var spec = Spec with { Kind = GeneratorKind.FileRead, Pages = 16, Accesses = 40, WarmCache = warm };
-        var result = ReferenceMachine.Run(WorkloadGenerator.Generate(spec, Machine(cpus: 2), 1, 1), 1);
+        var machine = Machine(cpus: 2) with { Readahead = ReadaheadRules.Off }; // a fault and a read per page
+        var result = ReferenceMachine.Run(WorkloadGenerator.Generate(spec, machine, 1, 1), 1);
         Assert.Equal(majors, result.Totals.Major);
         Assert.Equal(16, result.Totals.DiskReads);
         Assert.Equal(hits, result.Processes.Single(p => p.Name == "reader").Counters[ResolutionKind.PageCacheHit]);
