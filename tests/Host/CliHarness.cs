@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Faultsim.Host.Cli;
 
 namespace Faultsim.Tests.Host;
@@ -17,5 +18,26 @@ internal static class CliHarness
         using var error = new StringWriter();
         var exit = FaultsimCli.Run(args, output, error);
         return (exit, output.ToString(), error.ToString());
+    }
+
+    /// <summary>
+    /// The command line run in a process of its own — for what a process-wide figure measures (the managed heap), which the
+    /// other tests running beside it in this process would blur. Killed after <paramref name="timeout"/>.
+    /// </summary>
+    public static (int Exit, string Out, string Err) OutOfProcess(TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo(DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(FaultsimDll);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"faultsim {string.Join(' ', args)} did not end within {timeout}");
+        }
+        return (process.ExitCode, output.Result, error.Result);
     }
 }

@@ -79,6 +79,10 @@ public static class MessageTable
         ("PteReplaced", typeof(PteReplaced)),
         ("ReadContents", typeof(ReadContents)),
         ("Contents", typeof(Contents)),
+        ("WillNeed", typeof(WillNeed)),
+        ("WillNeeded", typeof(WillNeeded)),
+        ("LockPages", typeof(LockPages)),
+        ("MovePages", typeof(MovePages)),
         // FaultProtocol
         ("ResolveFault", typeof(ResolveFault)),
         ("FaultResolved", typeof(FaultResolved)),
