@@ -70,6 +70,32 @@ public sealed class VmaTreeTests
     }
 
     [Fact]
+    public void Mlock_splits_out_the_locked_piece_munlock_merges_it_back_and_no_bytes_change_nothing()
+    {
+        var tree = Tree(Anon(0x1000, 0x5000));
+        Assert.NotNull(tree.SetLocked(A(0x2000), A(0x3000), locked: true));
+        Assert.Equal([Anon(0x1000, 0x2000), Anon(0x2000, 0x3000, Rw | VmaFlags.Locked), Anon(0x3000, 0x5000)], tree.All);
+        Assert.Empty(tree.SetLocked(A(0x4000), A(0x4000), locked: true)!);
+        Assert.Empty(tree.Protect(A(0x4000), A(0x4000), R)!);
+        Assert.Equal(3, tree.Count);
+        tree.SetLocked(A(0x1000), A(0x5000), locked: false);
+        Assert.Equal([Anon(0x1000, 0x5000)], tree.All);
+        Assert.Null(tree.SetLocked(A(0x1000), A(0x6000), locked: true)); // ENOMEM: a hole
+        Assert.Equal([Anon(0x1000, 0x5000)], tree.All);
+    }
+
+    [Fact]
+    public void Mremap_extends_a_vma_into_free_pages_and_finds_the_lowest_free_range_above_one()
+    {
+        var tree = Tree(Anon(0x1000, 0x2000), Anon(0x3000, 0x4000, R));
+        Assert.True(tree.IsFree(A(0x2000), A(0x3000)));
+        Assert.False(tree.IsFree(A(0x2000), A(0x3001)));
+        tree.Extend(tree.All[0], A(0x3000));
+        Assert.Equal(A(0x4000), tree.FreeRangeAbove(A(0x3000), 0x3000));
+        Assert.Throws<InvalidOperationException>(() => tree.Extend(tree.All[0], A(0x3800)));
+    }
+
+    [Fact]
     public void Munmap_of_the_middle_of_a_vma_splits_it_in_two()
     {
         var tree = Tree(Anon(0x1000, 0x5000));

@@ -171,4 +171,24 @@ public sealed class EngineRegressionTests
         HoldsOverSeeds("forced-write-under-prot-none-then-fork", 1, 3);
         SwarmReplayHolds("--seed", "3271");
     }
+
+    [Fact]
+    public void A_major_fault_with_every_frame_locked_meets_the_oom_killer_and_reads_nothing_on_both_engines()
+    {
+        // faultsim explore --swarm --set swarm.lock-ops=1 --set machine.frames=1 broke invariant 6 at seed 62 (shrunk to
+        // read-with-every-frame-locked.conf): the reference machine counted the disk read of a fault that found no frame.
+        HoldsOverSeeds("read-with-every-frame-locked", 60, 64);
+        var reference = Reference("read-with-every-frame-locked", 62).Processes.Single();
+        Assert.Equal((ProcessFate.KilledByOom, 0L, 1L), (reference.Fate, reference.Counters.DiskReads, reference.Counters.Minor));
+        SwarmReplayHolds("--seed", "62", "--set", "swarm.lock-ops=1", "--set", "machine.frames=1");
+    }
+
+    [Fact]
+    public void A_page_locked_after_a_fault_mapped_its_frame_again_during_an_eviction_stays_locked_when_the_old_reference_goes()
+    {
+        // faultsim explore --swarm --set swarm.lock-ops=1 --set machine.frames=1 broke invariant 8 at seed 288 (shrunk to
+        // relocked-after-eviction.conf): the eviction's release of the old reference dropped the lock of the new one.
+        HoldsOverSeeds("relocked-after-eviction", 280, 296);
+        SwarmReplayHolds("--seed", "288", "--set", "swarm.lock-ops=1", "--set", "machine.frames=1");
+    }
 }

@@ -171,6 +171,8 @@ public sealed class AddressSpace(Asid asid)
     /// </summary>
     public IReadOnlyList<(PageNumber Page, FrameNumber Frame)>? Lock(VirtualAddress start, VirtualAddress end, bool locked)
     {
+        if (end <= start)
+            return []; // no bytes: nothing to do, and it succeeds
         if (Vmas.SetLocked(start, end, locked) is null)
             return null;
         return [.. Pages.Entries(start.Page, end.Page)

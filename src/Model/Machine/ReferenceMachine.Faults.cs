@@ -136,11 +136,14 @@ public sealed partial class ReferenceMachine
                     return cowOutcome;
                 break;
             case FaultEffect.Read read:
-                counters.DiskReads++;
                 if (ReadFails(read.Source))
+                {
+                    counters.DiskReads++;
                     return Apply(cpu, process, f, FaultHandler.FailedRead(f));
+                }
                 if (ReadIn(cpu, process, f, read.Source) is not { } frame)
-                    return Outcome.Killed;
+                    return Outcome.Killed; // no frame for the read (every other one locked): the OOM killer, and nothing read
+                counters.DiskReads++;
                 if ((read.CopyForWrite ? CopyPrivately(cpu, process, f, frame, read) : MapFrame(cpu, process, f, frame, read)) is { } readOutcome)
                     return readOutcome;
                 break;

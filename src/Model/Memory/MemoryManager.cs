@@ -215,7 +215,10 @@ public sealed class MemoryManager
 
     private void Unmapping(FrameNumber frame, PageKey page)
     {
-        Unlock(page, frame);
+        // The page's last reference to the frame takes its lock along (before the frame may be freed). Another reference of
+        // the same page to the same frame — a fault mapped it again before the release of the old one came — keeps it.
+        if (_locked.Contains((page, frame)) && Frames.Mappers(frame).Count(m => m == page) == 1)
+            Unlock(page, frame);
         Frames.Unmap(frame, page);
     }
 

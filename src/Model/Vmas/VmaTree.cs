@@ -88,6 +88,8 @@ public sealed class VmaTree
 
     private IReadOnlyList<Vma>? Reflag(VirtualAddress start, VirtualAddress end, Func<VmaFlags, VmaFlags> change)
     {
+        if (end <= start)
+            return []; // no bytes: nothing changes (no VMA is split at a range that has none)
         if (!IsFullyMapped(start, end))
             return null;
         var before = Unmap(start, end);
