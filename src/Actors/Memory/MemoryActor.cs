@@ -195,7 +195,9 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
                 var exclusive = cached.Slot is { } slot && _memory.SwapInExclusive(slot, cached.Frame);
-                if (prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, exclusive))
+                if (prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, exclusive) && _memory.IsEvicting(cached.Frame))
+                    _waker.Retry(prepare.Then.Waiters, prepare.Page); // a copy waits until the eviction's shootdowns let nobody write it
+                else if (prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, exclusive))
                     WithFrame(new Waiting.Frame(prepare, Keep: cached.Frame)); // a write to a page others share: a private copy
                 else
                     Install(prepare, cached.Frame, exclusive, readAhead: readAhead);
@@ -248,7 +250,7 @@ public sealed partial class MemoryActor : SimulationActor
                 Install(prepare, _memory.NewCopy(done.Frame, prepare.Pid), exclusive: false, PageWork.Copied, _run.Latencies.PageCopy);
                 Settle(done.Frame, done.Generation); // the page-cache (or swap-cache) page itself is only cached now
                 break;
-            case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
+            case Preparation.Cached cached when Current(cached.Frame, cached.Generation) && !_memory.IsEvicting(cached.Frame):
                 Install(prepare, _memory.NewCopy(cached.Frame, prepare.Pid), exclusive: false, PageWork.Copied, _run.Latencies.PageCopy); // a swap-cache page others share
                 break;
             default:

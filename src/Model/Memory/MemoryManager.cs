@@ -60,6 +60,12 @@ public sealed class MemoryManager
     /// <summary>Whether some frame may be chosen for eviction now.</summary>
     public bool CanEvict => Frames.Evictable > 0;
 
+    /// <summary>
+    /// Whether an eviction holds the frame (Linux's reclaim holds the folio lock until it is done): until its PTEs are
+    /// shot down, CPUs may still write the page through their TLBs, so nothing may copy it meanwhile.
+    /// </summary>
+    public bool IsEvicting(FrameNumber frame) => _evicting.Contains(frame);
+
     public MemoryCounts CountsOf(ProcessId pid) => _counts.TryGetValue(pid, out var counts) ? counts : _counts[pid] = new();
 
     public IReadOnlyDictionary<ProcessId, MemoryCounts> Counts => _counts;
