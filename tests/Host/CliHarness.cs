@@ -20,17 +20,23 @@ internal static class CliHarness
         return (exit, output.ToString(), error.ToString());
     }
 
+    /// <summary>`faultsim ARGS` started in a process of its own, its standard output and error redirected for the caller to read.</summary>
+    public static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo(DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(FaultsimDll);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
+    }
+
     /// <summary>
     /// The command line run in a process of its own — for what a process-wide figure measures (the managed heap), which the
     /// other tests running beside it in this process would blur. Killed after <paramref name="timeout"/>.
     /// </summary>
     public static (int Exit, string Out, string Err) OutOfProcess(TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(FaultsimDll);
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        using var process = Start(args);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))

@@ -56,10 +56,7 @@ public sealed class ClusterProcessTests : IDisposable
     /// <summary>A node process, and a task that completes with its first line containing <paramref name="marker"/>.</summary>
     private (Process Process, Task<string> Up, Task<string> Output) StartNode(string config)
     {
-        var start = new ProcessStartInfo(CliHarness.DotnetHost) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { CliHarness.FaultsimDll, "node", "--config", config })
-            start.ArgumentList.Add(arg);
-        var process = Process.Start(start)!;
+        var process = CliHarness.Start("node", "--config", config);
         _started.Add(process);
         var up = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = Task.Run(async () =>

@@ -118,14 +118,7 @@ public sealed class InterruptTests : IDisposable
             }
             """);
         var (json, trace) = (Path.Combine(_dir.Root, "run.json"), Path.Combine(_dir.Root, "trace.json"));
-        var start = new ProcessStartInfo(CliHarness.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in new[] { CliHarness.FaultsimDll, "run", "--config", config, "--events", "-", "--json", json, "--trace-file", trace })
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        using var process = CliHarness.Start("run", "--config", config, "--events", "-", "--json", json, "--trace-file", trace);
         var error = process.StandardError.ReadToEndAsync();
         var first = await process.StandardOutput.ReadLineAsync(); // the run has begun: its first event is out
         Assert.NotNull(first);

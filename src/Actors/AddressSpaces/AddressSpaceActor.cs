@@ -454,10 +454,10 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 else
                     Fail(call); // ENOMEM: part of the range is unmapped
                 break;
-            case SystemCall.Madvise advise when _mm.AdviseRefusal(advise.Start, advise.End, advise.Advice) is null && advise.Advice == Advice.DontNeed:
+            case SystemCall.Madvise { Advice: Advice.DontNeed } advise when _mm.AdviseRefusal(advise.Start, advise.End, advise.Advice) is null:
                 Settle(call, _mm.DontNeed(advise.Start, advise.End));
                 break;
-            case SystemCall.Madvise advise when _mm.AdviseRefusal(advise.Start, advise.End, advise.Advice) is null && advise.Advice == Advice.PageOut:
+            case SystemCall.Madvise { Advice: Advice.PageOut } advise when _mm.AdviseRefusal(advise.Start, advise.End, advise.Advice) is null:
                 PageOut(call, advise);
                 break;
             case SystemCall.Madvise { Advice: Advice.Normal or Advice.Sequential or Advice.Random } advise when _mm.Advise(advise.Start, advise.End, advise.Advice):

@@ -195,9 +195,10 @@ public sealed partial class MemoryActor : SimulationActor
                 break;
             case Preparation.Cached cached when Current(cached.Frame, cached.Generation):
                 var exclusive = cached.Slot is { } slot && _memory.SwapInExclusive(slot, cached.Frame);
-                if (prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, exclusive) && _memory.IsEvicting(cached.Frame))
+                var copies = prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, exclusive);
+                if (copies && _memory.IsEvicting(cached.Frame))
                     _waker.Retry(prepare.Then.Waiters, prepare.Page); // a copy waits until the eviction's shootdowns let nobody write it
-                else if (prepare.Effect.CopiesOnSwapIn(prepare.Vma, prepare.Access, exclusive))
+                else if (copies)
                     WithFrame(new Waiting.Frame(prepare, Keep: cached.Frame)); // a write to a page others share: a private copy
                 else
                     Install(prepare, cached.Frame, exclusive, readAhead: readAhead);

@@ -162,16 +162,17 @@ internal sealed class ExperimentReader
         }
         if (!_config.HasPath($"{path}.from") || !_config.HasPath($"{path}.to"))
             throw Error(path, "is a range without from and to; write { from = A, to = B, step = S } or factor = F");
-        if (_config.HasPath($"{path}.step") && _config.HasPath($"{path}.factor"))
+        var geometric = _config.HasPath($"{path}.factor");
+        if (_config.HasPath($"{path}.step") && geometric)
             throw Error(path, "has both step and factor; give one");
         var (from, to) = (Number("from", 0), Number("to", 0));
         var (step, factor) = (Number("step", 1), Number("factor", 1));
-        if (_config.HasPath($"{path}.factor") ? factor < 2 || from < 1 : step < 1)
-            throw Error(path, _config.HasPath($"{path}.factor") ? "needs factor 2 or more from 1 or more" : "needs a step of 1 or more");
+        if (geometric ? factor < 2 || from < 1 : step < 1)
+            throw Error(path, geometric ? "needs factor 2 or more from 1 or more" : "needs a step of 1 or more");
         if (to < from)
             throw Error(path, $"goes from {from} down to {to}; give to at least from");
         var values = new List<string>();
-        for (var v = from; v <= to && values.Count <= 10_000; v = _config.HasPath($"{path}.factor") ? v * factor : v + step)
+        for (var v = from; v <= to && values.Count <= 10_000; v = geometric ? v * factor : v + step)
             values.Add(v.ToString(CultureInfo.InvariantCulture));
         return values.Count > 10_000 ? throw Error(path, "has more than 10,000 values; widen its step") : [.. values];
     }

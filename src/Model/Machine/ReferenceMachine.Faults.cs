@@ -173,10 +173,11 @@ public sealed partial class ReferenceMachine
     private void MapAround(ProcessState process, in FaultInput f, IReadOnlySet<FilePage>? readAhead)
     {
         var mm = process.Mm;
+        var flags = InstallRules.CachedPage(f.Vma!, AccessKind.Read);
         foreach (var (page, frame) in _memory.AroundFault(f, readAhead))
         {
             if (MemoryManager.MapsAround(mm.Pages[page]))
-                Map(mm, new PageKey(mm.Asid, page), frame, InstallRules.CachedPage(f.Vma!, AccessKind.Read));
+                Map(mm, new PageKey(mm.Asid, page), frame, flags);
         }
     }
 

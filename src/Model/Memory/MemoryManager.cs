@@ -282,16 +282,16 @@ public sealed class MemoryManager
     {
         var vma = f.Vma!;
         var (from, to) = Readahead.FaultAroundRange(f.Address, vma, f.FileSize, ReadaheadRules);
-        var around = new List<(PageNumber, FrameNumber)>();
+        List<(PageNumber, FrameNumber)>? around = null; // most faults find no neighbour cached: no list for them
         for (var p = from.Value; p < to.Value; p++)
         {
             var page = new PageNumber(p);
             if (page == f.Address.Page || vma.FilePageOf(page) is not { } filePage || skip?.Contains(filePage) == true)
                 continue;
             if (Frames.LookupPageCache(filePage) is { } frame && !_fileReads.Contains(frame) && !_evicting.Contains(frame) && !_markers.ContainsKey(filePage))
-                around.Add((page, frame));
+                (around ??= []).Add((page, frame));
         }
-        return around;
+        return around is null ? [] : around;
     }
 
     /// <summary>filemap_map_folio_range maps a neighbour only where its PTE is empty: a present, swapped or PROT_NONE one stays.</summary>
