@@ -199,4 +199,14 @@ public sealed class EngineRegressionTests
         // which failed at seeds 3480, 3487 and 3490 of these): a fault copied a page a CPU still wrote through its TLB.
         HoldsOverSeeds("copy-of-a-page-under-eviction", 3480, 3495);
     }
+
+    [Fact]
+    public void A_shared_page_written_again_during_its_write_out_keeps_the_newer_content_when_the_eviction_ends()
+    {
+        // faultsim replay --swarm --seed 2580 --set shootdown=lazy --set machine.frames=2 broke invariant 7 (shrunk to
+        // redirtied-during-write-out.conf, which failed at seeds 1, 17, 19, 25, 26 and 27 of these): the eviction's end
+        // freed a frame a fault had mapped and written again after the write-out, once that fault's process had died.
+        HoldsOverSeeds("redirtied-during-write-out", 1, 30);
+        SwarmReplayHolds("--seed", "2580", "--set", "shootdown=lazy", "--set", "machine.frames=2");
+    }
 }
