@@ -232,15 +232,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     private void OnWalk(Walk walk)
     {
-        var pte = _mm.Pages[walk.Address.Page];
+        var (pte, access, allows) = _mm.Walk(walk.Address, walk.Access, walk.Mode, _settings.Smap);
         var user = walk.Mode == AccessMode.User;
-        var access = walk.Mode == AccessMode.Populate ? PopulateAccess.KindFor(_mm.Vmas.Find(walk.Address)) : walk.Access;
-        var allows = walk.Mode switch
-        {
-            AccessMode.Forced => ForcedAccess.Allows(pte, access, _mm.Vmas.Find(walk.Address)),
-            AccessMode.Populate => PopulateAccess.Allows(pte, access),
-            _ => AccessCheck.Allows(pte, access, walk.Mode, _settings.Smap),
-        };
         if (!walk.ProtectionFault && allows)
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
@@ -282,8 +275,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         {
             _mm.Vmas.GrowDown(_mm.Vmas.Find(newStart)!, newStart);
         }
-        var old = _mm.Pages[install.Page];
-        if (old.IsPresent && old.Frame != install.New.Frame && !_run.Bugs.PublishBeforeFlush)
+        if (now.IsPresent && now.Frame != install.New.Frame && !_run.Bugs.PublishBeforeFlush)
         {
             GiveBackAround(install);
             ReplaceFrame(install, page);
@@ -510,8 +502,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         if (remapping.Moves.Count > 0)
         {
-            var locked = _mm.Vmas.FindContaining(remapping.Moves[0].To.BaseAddress)!.IsLocked;
-            Peers.Memory.Tell(new MovePages(_asid, [.. remapping.Moves], locked));
+            Peers.Memory.Tell(new MovePages(_asid, [.. remapping.Moves], remapping.Locked));
             _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesMoved(_asid, [.. remapping.Moves]));
         }
         if (_regions.ContainsKey(remap.Region))

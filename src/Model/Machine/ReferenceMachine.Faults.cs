@@ -29,11 +29,9 @@ public sealed partial class ReferenceMachine
             bool present;
             if (mode.WalksPageTable())
             {
-                var pte = mm.Pages.Walk(address).Pte; // follow_page: the kernel's own lookup, not the TLB's
-                var vma = mm.Vmas.Find(address);
-                if (mode == AccessMode.Populate)
-                    kind = PopulateAccess.KindFor(vma); // faulted as the populate needs it; only touched after
-                if (mode == AccessMode.Populate ? PopulateAccess.Allows(pte, kind) : ForcedAccess.Allows(pte, kind, vma))
+                var (pte, walked, allowed) = mm.Walk(address, kind, mode, _spec.Smap); // follow_page: the kernel's own lookup, not the TLB's
+                kind = walked; // a populate's: faulted as it needs the page; only touched after
+                if (allowed)
                 {
                     var touch = mode == AccessMode.Populate ? AccessKind.Read : kind;
                     Perform(process, new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags), address, touch, value);
@@ -54,8 +52,8 @@ public sealed partial class ReferenceMachine
             else
             {
                 process.Counters.TlbMisses++;
-                var pte = mm.Pages.Walk(address).Pte;
-                if (AccessCheck.Allows(pte, kind, mode, _spec.Smap))
+                var (pte, _, allowed) = mm.Walk(address, kind, mode, _spec.Smap);
+                if (allowed)
                 {
                     var fill = new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags);
                     cpu.Tlb.Fill(mm.Asid, page, fill);

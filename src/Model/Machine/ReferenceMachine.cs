@@ -274,7 +274,7 @@ public sealed partial class ReferenceMachine
         Shootdown(cpu.Id, mm, ShootdownRules.RangeRounds(_spec.Shootdown, mm, ShootdownRules.RangeOf(remap), remapping.Changes));
         foreach (var release in PageRelease.Dropped(mm.Asid, remapping.Dropped))
             _memory.Release(release);
-        _memory.Move(mm.Asid, remapping.Moves, locked: remapping.Moves.Count > 0 && mm.Vmas.FindContaining(remapping.Moves[0].To.BaseAddress)!.IsLocked);
+        _memory.Move(mm.Asid, remapping.Moves, remapping.Locked);
     }
 
     private void DoMap(CpuState cpu, ProcessState process, SystemCall.Mmap map)

@@ -154,6 +154,13 @@ public sealed class VmaTree
         _vmas[i] = vma with { HasAnonymousPages = true };
     }
 
+    /// <summary>The VMAs that overlap [<paramref name="start"/>, <paramref name="end"/>), in address order.</summary>
+    public IEnumerable<Vma> Overlapping(VirtualAddress start, VirtualAddress end)
+    {
+        for (var i = FirstEndingAbove(start); i < _vmas.Count && _vmas[i].Start < end; i++)
+            yield return _vmas[i];
+    }
+
     /// <summary>Whether every address in [<paramref name="start"/>, <paramref name="end"/>) lies in some VMA.</summary>
     public bool IsFullyMapped(VirtualAddress start, VirtualAddress end)
     {
