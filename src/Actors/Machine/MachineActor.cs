@@ -83,8 +83,7 @@ public sealed partial class MachineActor : SimulationActor
         var run = _settings.Run;
         var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
         var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead }, run), "memory");
-        var badPages = spec.Disk.BadPages.Select(b => new FilePage(_files.IdOf(b.File), b.Page)).ToImmutableHashSet();
-        var disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
+        var disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, ReadErrors.Of(spec.Disk, _files), _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
             spec.WordsPerPage, run), "disk");
         var loaders = Context.ActorOf(PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed), "loaders");
         var tlbs = Enumerable.Range(0, spec.Cpus)
@@ -195,6 +194,9 @@ public sealed partial class MachineActor : SimulationActor
                 return true;
             case ProcessReady ready:
                 Register(new ProcessEntry(ready.Pid, ready.Name, Asid.Of(ready.Pid), ready.StackPointer, ready.Regions));
+                return true;
+            case RegionChanged changed when _processes.Values.FirstOrDefault(p => p.Asid == changed.Asid) is { } entry:
+                _processes[entry.Name] = entry with { Regions = entry.Regions.SetItem(changed.Name, (changed.Start, changed.Length)) };
                 return true;
             case CpuFinished finished:
                 _finished[finished.Cpu] = finished;

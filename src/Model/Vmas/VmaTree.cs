@@ -174,6 +174,22 @@ public sealed class VmaTree
         return cursor >= end;
     }
 
+    /// <summary>
+    /// Fills an empty tree with <paramref name="vmas"/> exactly as they are — sorted, none merged — as a forked child's
+    /// copy holds them (dup_mmap copies each VMA; pieces that became alike stay apart).
+    /// </summary>
+    public void Restore(IEnumerable<Vma> vmas)
+    {
+        if (_vmas.Count > 0)
+            throw new InvalidOperationException("only an empty address space is restored");
+        _vmas.AddRange(vmas.OrderBy(v => v.Start.Value));
+        for (var i = 1; i < _vmas.Count; i++)
+        {
+            if (_vmas[i].Start < _vmas[i - 1].End)
+                throw new ArgumentException($"{_vmas[i - 1]} and {_vmas[i]} overlap", nameof(vmas));
+        }
+    }
+
     /// <summary>Copies every VMA (fork). The copies are not locked: dup_mmap clears VM_LOCKED, the child has no mlock of its own.</summary>
     public VmaTree Clone()
     {
