@@ -511,8 +511,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         if (remapping.Moves.Count > 0)
         {
             var locked = _mm.Vmas.FindContaining(remapping.Moves[0].To.BaseAddress)!.IsLocked;
-            Peers.Memory.Tell(new MovePages(_asid, [.. remapping.Moves], locked));
-            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesMoved(_asid, [.. remapping.Moves]));
+            Peers.Memory.Tell(new MovePages(_asid, [.. remapping.Moves], locked)); // memory records the move (PagesMoved) in its order of accesses
         }
         if (_regions.ContainsKey(remap.Region))
             _regions[remap.Region] = (remapping.Result.Start, remap.NewLength);

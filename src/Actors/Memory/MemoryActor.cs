@@ -98,7 +98,12 @@ public sealed partial class MemoryActor : SimulationActor
                         _memory.Unlock(page.Page, page.Frame!.Value);
                 }
                 break;
-            case MovePages moved: _memory.Move(moved.Asid, moved.Moves, moved.Locked); break;
+            case MovePages moved:
+                // Recorded here, in memory's order: accesses a TLB made before the move and reports later are applied before
+                // it, to the pages they were made at; those it reports after it reach the pages the frames moved to.
+                _memory.Move(moved.Asid, moved.Moves, moved.Locked);
+                _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.PagesMoved(moved.Asid, moved.Moves));
+                break;
             case ReadContents read: OnReadContents(read); break;
             default:
                 if (!Reclaim(message))
@@ -378,9 +383,10 @@ public sealed partial class MemoryActor : SimulationActor
             if (_run.Events is not { } events)
                 continue;
             var word = _memory.Frames.WordOf(access.Offset);
+            var page = _memory.PageOfAccess(access.Frame, access.Page);
             events.Record(Sender.Path.Name, Self.Path.Name, access.Write
-                ? new SimEvent.StoreApplied(access.Page, word, access.Value, _memory.FileOf(access.Frame))
-                : new SimEvent.LoadApplied(accessed.Cpu, access.Page, word, read, _memory.FileOf(access.Frame)));
+                ? new SimEvent.StoreApplied(page, word, access.Value, _memory.FileOf(access.Frame))
+                : new SimEvent.LoadApplied(accessed.Cpu, page, word, read, _memory.FileOf(access.Frame)));
         }
     }
 

@@ -355,6 +355,19 @@ public sealed class MemoryManager
         return true;
     }
 
+    /// <summary>
+    /// The page whose content an access through a translation of <paramref name="page"/> to <paramref name="frame"/> reached:
+    /// that page, unless mremap moved it while the access was on its way (a TLB reports its accesses when it acknowledges
+    /// the move's shootdown) — then the page of the same address space that maps the frame now, where the content is.
+    /// </summary>
+    public PageKey PageOfAccess(FrameNumber frame, PageKey page)
+    {
+        if (frame == FrameNumber.Zero || Frames.UseOf(frame) == FrameUse.Free || Frames.IsMappedBy(frame, page))
+            return page;
+        var same = Frames.Mappers(frame).Where(m => m.Asid == page.Asid).ToList();
+        return same.Count == 1 ? same[0] : page;
+    }
+
     /// <summary>The file page a frame holds when it is a page-cache frame (a shared mapping's page, or one not copied yet); else null.</summary>
     public FilePage? FileOf(FrameNumber frame) => Frames.UseOf(frame) == FrameUse.PageCache ? Frames.CachedFilePage(frame) : null;
 
