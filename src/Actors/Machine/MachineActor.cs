@@ -82,7 +82,7 @@ public sealed partial class MachineActor : SimulationActor
         var spec = _workload.Machine;
         var run = _settings.Run;
         var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
-        var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead }, run), "memory");
+        var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead, Files = _files }, run), "memory");
         var badPages = spec.Disk.BadPages.Select(b => new FilePage(_files.IdOf(b.File), b.Page)).ToImmutableHashSet();
         var disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
             spec.WordsPerPage, run), "disk");

@@ -54,7 +54,7 @@ public sealed partial class MemoryActor : SimulationActor
     {
         _serving = Serving;
         _reclaimReport = new ReclaimReport(this);
-        _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy(), settings.Readahead);
+        _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy(), settings.Readahead, settings.Files);
         _run = run;
         _time = new SimTime(Context.System);
         _waker = new Waker(Self.Path.Name, run, _time, Self, cpu => Peers.Tlb(cpu));
@@ -173,7 +173,7 @@ public sealed partial class MemoryActor : SimulationActor
         var hole = lookUp.Query is MemoryQuery.OfFile file && !_memory.HasContent(file.Page);
         // do_sync_mmap_readahead: the window's other pages, read by the loader in the same request
         var ahead = lookUp.Query is MemoryQuery.OfFile { Page: var page } && !hole
-            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules), page)
+            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules, _memory.IsShmem(page.File)), page)
             : [];
         asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved), hole, ahead)));
     }

@@ -47,8 +47,8 @@ public sealed partial class ReferenceMachine
         _spec = workload.Machine;
         _seed = seed;
         _random = new SimRandom(seed);
-        _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy, _spec.Readahead);
         _fileTable = new FileTable(workload.Files);
+        _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy, _spec.Readahead, _fileTable);
         foreach (var (file, page) in _spec.Disk.BadPages)
             _badPages.Add(new FilePage(_fileTable.IdOf(file), page));
         _barriers = new BarrierTable(_spec.Cpus, workload.Scripts);
