@@ -150,6 +150,23 @@ public sealed partial class LinuxCountsTests
     }
 
     [Fact]
+    public void Stores_a_tlb_reports_after_mremap_moved_their_pages_are_held_at_the_pages_they_reached()
+    {
+        // The stores just before the move are still in the TLB's batch when the move's shootdown asks for it: memory applies
+        // them to the moved frames, and the monitor must expect them at the new pages (no write is lost, invariant 5).
+        var workload = Make(new MachineSpec { Cpus = 1 },
+            [Process("p", Anon("buf", Heap, 8 * 4096), Anon("other", Heap + 8 * 4096, 4096, VmaFlags.Read))],
+            "run p\nstore buf:0..7\nmremap buf 64K maymove\nstore buf:8..15\nload buf:0..15");
+        foreach (var result in Both(workload))
+        {
+            var p = result.Of("p");
+            Assert.Equal((16, 0), (p.Counters.Minor, p.Counters.Major)); // the moved pages take no fault at their new address
+            var moved = (Heap >> 12) + 9;                                 // the lowest free range above: after other
+            Assert.Equal(0x1_0000_0000_01UL, result.Memory!.Word(p.Pid, new PageNumber(moved), 0));
+        }
+    }
+
+    [Fact]
     public void Mremap_shrinks_by_unmapping_the_tail_and_grows_back_with_fresh_pages()
     {
         foreach (var result in Both(OneCpu("run p\nstore buf:0..3\nmremap buf 8K\nmremap buf 16K\nload buf:0..3")))

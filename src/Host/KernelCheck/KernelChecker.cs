@@ -8,50 +8,6 @@ using Faultsim.Model.Machine;
 
 namespace Faultsim.Host.KernelCheck;
 
-/// <summary>What one engine (or Linux) counted for a part: minor and major faults, pages copied, and the signal that ended it.</summary>
-internal sealed record PartCount(long Minor, long Major, long? Copies, string? Signal)
-{
-    /// <summary>Whether <paramref name="other"/> counts the same; copies only where this one (Linux's) tells them.</summary>
-    public bool Matches(PartCount other) =>
-        Minor == other.Minor && Major == other.Major && Signal == other.Signal && (Copies is null || Copies == other.Copies);
-
-    public override string ToString() => Text(copies: true);
-
-    /// <summary>"minor/major", then " cN" (pages copied) when <paramref name="copies"/> and known, then the signal.</summary>
-    public string Text(bool copies) =>
-        $"{Minor}/{Major}" + (copies && Copies is { } c ? $" c{c}" : "") + (Signal is { } s ? " " + s.ToUpperInvariant() : "");
-}
-
-/// <summary>One row of kernel-check: a part of a pattern, Linux's counts (null when not run) and each engine's; the reason where it depends on the host.</summary>
-/// <param name="Agree">Whether Linux and both engines agree; null where the pattern depends on the host (<see cref="Reason"/>).</param>
-internal sealed record CheckRow(string Pattern, string Part, string What, PartCount? Linux, PartCount Reference, PartCount Actors, bool? Agree, string? Reason);
-
-/// <summary>The host's settings the model runs with, each with where it came from.</summary>
-internal sealed record HostSettings(bool ZeroPage, bool Smap, bool Swap, ulong ReadaheadBytes, ulong FaultAroundBytes, string Thp,
-    ImmutableArray<string> Assumed)
-{
-    /// <summary>The config layer under every pattern: faultsim.machine as this host has it.</summary>
-    public string Config =>
-        $"faultsim.machine {{\n  zero-page = {(ZeroPage ? "on" : "off")}\n  smap = {(Smap ? "on" : "off")}\n" +
-        $"  fault-around = {FaultAroundBytes}\n  readahead {{ window = {ReadaheadBytes}, max = {ReadaheadBytes} }}\n}}\n";
-
-    public static HostSettings From(ImmutableDictionary<string, string> host)
-    {
-        var assumed = ImmutableArray.CreateBuilder<string>();
-        long Number(string key, long fallback, string what)
-        {
-            if (host.TryGetValue(key, out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out var n) && n > 0)
-                return n;
-            assumed.Add(what);
-            return fallback;
-        }
-        var readahead = Number("readahead-kb", 128, "readahead 128K (the device's read_ahead_kb was not found)") * 1024;
-        var around = Number("fault-around-bytes", 65536, "fault-around 64K (Linux's default; debugfs's fault_around_bytes is not readable)");
-        return new HostSettings(host.GetValueOrDefault("zero-page") != "off", host.GetValueOrDefault("smap") == "on", host.GetValueOrDefault("swap") == "on",
-            (ulong)readahead, (ulong)around, host.GetValueOrDefault("thp") ?? "unknown", assumed.ToImmutable());
-    }
-}
-
 /// <summary>Runs each pattern's parts on the reference machine and the actor engine (deterministic, seed 1) with the host's settings, beside Linux's counts.</summary>
 internal static class KernelChecker
 {
@@ -91,6 +47,8 @@ internal static class KernelChecker
         var settings = SimSettings.From(ConfigLoader.LoadText(
             [($"kernel-check pattern {pattern.Name}", pattern.Config(lines)), ("kernel-check host settings", host.Config)], [$"engine={engineName}", $"seed={Seed}"]));
         var report = Runner.Run(settings, settings.Workload, Seed, engine, interrupt: interrupt);
+        if (report.Interrupted)
+            throw new OperationCanceledException(interrupt);
         if (report.Result is not { } result || report.Failed || report.Crash is not null)
             throw new KernelCheckException($"pattern {pattern.Name} did not run to its end on the {engineName} engine: {report.Crash ?? report.Violation?.ToString() ?? "no result"}");
         return result;

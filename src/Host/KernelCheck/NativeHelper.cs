@@ -5,18 +5,6 @@ using Faultsim.Host.Configuration;
 
 namespace Faultsim.Host.KernelCheck;
 
-/// <summary>What the helper measured for one part of a pattern on the host's kernel.</summary>
-/// <param name="Copies">Pages whose frame changed (from /proc/self/pagemap); null where the pattern does not tell.</param>
-/// <param name="Signal">"sigsegv" or "sigbus" when the part ended with that signal; null when it ran to its end.</param>
-internal sealed record NativeCount(long Minor, long Major, long? Copies, string? Signal);
-
-/// <summary>The helper's output: the host's settings, each part's counts, and why a pattern is skipped or depends on the host.</summary>
-internal sealed record NativeRun(
-    ImmutableDictionary<string, string> Host,
-    ImmutableDictionary<(string Pattern, string Part), NativeCount> Counts,
-    ImmutableDictionary<string, string> Skipped,
-    ImmutableDictionary<string, string> HostDependent);
-
 /// <summary>
 /// The C helper (kernel-check.c, embedded in the binary): compiled with the system's C compiler into a temporary
 /// directory, run there, and its lines parsed. Without a compiler, or on a host that is not Linux, it is bad input (exit 2).
@@ -71,7 +59,7 @@ internal static class NativeHelper
             var binary = Path.Combine(dir, "kernel-check");
             var (built, _, buildErrors) = Execute(compiler, ["-O1", "-o", binary, source, "-pthread"], dir);
             if (built != 0)
-                throw new ConfigException("--cc", null,
+                throw new ConfigException("kernel-check", null,
                     $"{compiler} could not build the helper (exit {built}): {FirstLine(buildErrors)}; give a C compiler for this Linux host (with its C library's headers)");
             var files = Directory.CreateDirectory(Path.Combine(dir, "files")).FullName;
             var (exit, output, errors) = Execute(binary, [files, .. patterns], dir);
@@ -140,6 +128,3 @@ internal static class NativeHelper
         return new NativeRun(host.ToImmutable(), counts.ToImmutable(), skipped.ToImmutable(), notes.ToImmutable());
     }
 }
-
-/// <summary>The native helper misbehaved (it is part of faultsim: an internal error, exit 70).</summary>
-internal sealed class KernelCheckException(string message) : Exception(message);
