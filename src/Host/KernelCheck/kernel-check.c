@@ -34,7 +34,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17 */
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21 /* Linux 5.4 */
+#endif
+
 #define PG 4096UL
+#define HIDDEN UINT64_MAX /* present, its frame number hidden (no CAP_SYS_ADMIN) */
 #define ANON 0x10000000UL    /* faultsim's region a */
 #define BLOCK 0x10080000UL   /* region b: right after a 512K a */
 #define FILEMAP 0x20000000UL /* region f */
@@ -128,7 +136,7 @@ static void *anon(uintptr_t addr, size_t pages, int prot)
     return map(addr, pages, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 }
 
-/* The frame of each page of [p, p + pages), 0 where none is present. */
+/* The frame of each page of [p, p + pages), 0 where none is present, HIDDEN where the kernel does not tell it. */
 static void frames(const volatile char *p, size_t pages, uint64_t *out)
 {
     int pagemap = open("/proc/self/pagemap", O_RDONLY); /* this process's own: a descriptor inherited over fork reads the parent's */
@@ -138,16 +146,21 @@ static void frames(const volatile char *p, size_t pages, uint64_t *out)
         uint64_t entry = 0;
         if (pread(pagemap, &entry, sizeof entry, (off_t)(((uintptr_t)p / PG + i) * sizeof entry)) != sizeof entry)
             die("pread /proc/self/pagemap");
-        out[i] = (entry >> 63) & 1 ? entry & ((1ULL << 55) - 1) : 0;
+        uint64_t frame = entry & ((1ULL << 55) - 1);
+        out[i] = (entry >> 63) & 1 ? (frame ? frame : HIDDEN) : 0;
     }
     close(pagemap);
 }
 
+/* Pages whose frame changed; -1 (not told) when the kernel hides frame numbers from this process. */
 static long changed(const uint64_t *before, const uint64_t *after, size_t pages)
 {
     long n = 0;
-    for (size_t i = 0; i < pages; i++)
+    for (size_t i = 0; i < pages; i++) {
+        if (before[i] == HIDDEN || after[i] == HIDDEN)
+            return -1;
         n += before[i] != after[i];
+    }
     return n;
 }
 
@@ -843,7 +856,7 @@ static void swap_pattern(const char *name, int forked)
         return;
     }
     uint64_t frame[1];
-    frames(a, 1, frame);
+    frames(a, 1, frame); /* 0: not present, swapped out */
     if (frame[0] != 0) {
         skip(name, "host-dependent: MADV_PAGEOUT left the page in memory (reclaim kept it)");
         return;
@@ -894,7 +907,7 @@ static void host(void)
     load(a, 0, 1);
     uint64_t f[2];
     frames(a, 2, f);
-    if (f[0] == 0) { /* no frame numbers without CAP_SYS_ADMIN: a write after the read faults again only on the zero page */
+    if (f[0] == HIDDEN) { /* no frame numbers without CAP_SYS_ADMIN: a write after the read faults again only on the zero page */
         struct rusage r0, r1;
         WARM(r0, r1);
         getrusage(RUSAGE_SELF, &r0);
