@@ -82,7 +82,7 @@ public sealed partial class MachineActor : SimulationActor
         var spec = _workload.Machine;
         var run = _settings.Run;
         var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
-        var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead }, run), "memory");
+        var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead, Files = _files }, run), "memory");
         var disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, ReadErrors.Of(spec.Disk, _files), _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
             spec.WordsPerPage, run), "disk");
         var loaders = Context.ActorOf(PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed), "loaders");

@@ -54,7 +54,7 @@ public sealed partial class MemoryActor : SimulationActor
     {
         _serving = Serving;
         _reclaimReport = new ReclaimReport(this);
-        _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy(), settings.Readahead);
+        _memory = new MemoryManager(settings.Frames, settings.WordsPerPage, settings.CreatePolicy(), settings.Readahead, settings.Files);
         _run = run;
         _time = new SimTime(Context.System);
         _waker = new Waker(Self.Path.Name, run, _time, Self, cpu => Peers.Tlb(cpu));
@@ -99,9 +99,10 @@ public sealed partial class MemoryActor : SimulationActor
                 }
                 break;
             case MovePages moved:
-                // Recorded here, not by the mm: accesses a CPU made before its mremap reach memory first, at the old pages.
+                // Recorded here, in memory's order: accesses a TLB made before the move and reports later are applied before
+                // it, to the pages they were made at; those it reports after it reach the pages the frames moved to.
                 _memory.Move(moved.Asid, moved.Moves, moved.Locked);
-                _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesMoved(moved.Asid, moved.Moves));
+                _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.PagesMoved(moved.Asid, moved.Moves));
                 break;
             case ReadContents read: OnReadContents(read); break;
             default:
@@ -172,7 +173,7 @@ public sealed partial class MemoryActor : SimulationActor
         var hole = lookUp.Query is MemoryQuery.OfFile file && !_memory.HasContent(file.Page);
         // do_sync_mmap_readahead: the window's other pages, read by the loader in the same request
         var ahead = lookUp.Query is MemoryQuery.OfFile { Page: var page } && !hole
-            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules), page)
+            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules, _memory.IsShmem(page.File)), page)
             : [];
         asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved), hole, ahead)));
     }
@@ -382,9 +383,10 @@ public sealed partial class MemoryActor : SimulationActor
             if (_run.Events is not { } events)
                 continue;
             var word = _memory.Frames.WordOf(access.Offset);
+            var page = _memory.PageOfAccess(access.Frame, access.Page);
             events.Record(Sender.Path.Name, Self.Path.Name, access.Write
-                ? new SimEvent.StoreApplied(access.Page, word, access.Value, _memory.FileOf(access.Frame))
-                : new SimEvent.LoadApplied(accessed.Cpu, access.Page, word, read, _memory.FileOf(access.Frame)));
+                ? new SimEvent.StoreApplied(page, word, access.Value, _memory.FileOf(access.Frame))
+                : new SimEvent.LoadApplied(accessed.Cpu, page, word, read, _memory.FileOf(access.Frame)));
         }
     }
 

@@ -11,5 +11,8 @@ public sealed record MemorySettings(int Frames, int WordsPerPage, ReplacementPol
     /// <summary>Fault-around and readahead (machine.fault-around, machine.readahead); none unless given.</summary>
     public ReadaheadRules Readahead { get; init; } = ReadaheadRules.Off;
 
+    /// <summary>The machine's files, which tell shmem (tmpfs) files from disk ones; none: only shared-memory objects are shmem.</summary>
+    public Faultsim.Model.Storage.FileTable? Files { get; init; }
+
     public IReplacementPolicy CreatePolicy() => ReplacementPolicies.Create(Policy, OptReferences);
 }

@@ -41,6 +41,7 @@ public static class FaultsimCli
             ExperimentCommands.Run(cli),
             ClusterCommands.Node(cli),
             ClusterCommands.Cluster(cli),
+            KernelCheckCommand.Create(cli),
         };
         root.Options.Add(verbose);
         var parse = root.Parse(args);

@@ -145,7 +145,7 @@ public sealed class AddressSpace(Asid asid)
         var windows = new List<ReadaheadWindow>();
         foreach (var vma in Vmas.Overlapping(start, end))
         {
-            if (vma.Backing is not Backing.File file || FileTable.IsShmem(file.Id))
+            if (vma.Backing is not Backing.File file || file.Shmem)
                 continue;
             var from = vma.FilePageOf((vma.Start > start ? vma.Start : start).Page)!.Value.Index;
             var to = vma.FilePageOf(new PageNumber((vma.End < end ? vma.End : end).Page.Value - 1))!.Value.Index + 1;

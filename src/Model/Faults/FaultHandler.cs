@@ -97,7 +97,11 @@ public static class FaultHandler
         var copy = access == AccessKind.Write && !vma.IsShared;
         if (f.CachedFrame is { } cached)
             return new Resolution.PageCacheHit(cached, FromSwapCache: false, copy);
-        return f.FileHole ? Resolution.DemandZero.SharedFrame : new Resolution.Major(new PageSource.FromFile(filePage), copy);
+        // A hole of a shmem file (never written): shmem_fault zeroes a page in the page cache; a private mapping's write
+        // gets its own zeroed page instead, which holds what a copy of it would.
+        if (f.FileHole)
+            return copy ? Resolution.DemandZero.NewFrame : Resolution.DemandZero.SharedFrame;
+        return new Resolution.Major(new PageSource.FromFile(filePage), copy);
     }
 
     /// <summary>An access below a grows-down VMA: expand_stack's checks, then a demand-zero fault.</summary>

@@ -207,6 +207,13 @@ public sealed class PhysicalMemory
         FreeIfUnreferenced(frame);
     }
 
+    /// <summary>Whether a PTE of <paramref name="page"/> maps the frame (the reverse map, without building a list).</summary>
+    public bool IsMappedBy(FrameNumber frame, PageKey page)
+    {
+        var f = frame.Value;
+        return _mapCount[f] > 0 && (_firstMapper[f] == page || (_moreMappers.TryGetValue(f, out var more) && more.Contains(page)));
+    }
+
     /// <summary>Every page whose PTE maps the frame (the reverse map).</summary>
     public IReadOnlyList<PageKey> Mappers(FrameNumber frame)
     {

@@ -315,7 +315,7 @@ public sealed partial class ReferenceMachine
         Span<ulong> content = stackalloc ulong[_spec.WordsPerPage];
         if (source is PageSource.FromFile file)
         {
-            ReadAhead(process, Readahead.ForMajorFault(file.Page, f.FileSize, f.Vma!.Flags, _memory.ReadaheadRules), file.Page, counted: false);
+            ReadAhead(process, Readahead.ForMajorFault(file.Page, f.FileSize, f.Vma!.Flags, _memory.ReadaheadRules, _memory.IsShmem(file.Page.File)), file.Page, counted: false);
             _files.Read(file.Page, content);
         }
         _memory.FillRead(frame, source, content);

@@ -47,8 +47,8 @@ public sealed partial class ReferenceMachine
         _spec = workload.Machine;
         _seed = seed;
         _random = new SimRandom(seed);
-        _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy, _spec.Readahead);
         _fileTable = new FileTable(workload.Files);
+        _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy, _spec.Readahead, _fileTable);
         _readErrors = ReadErrors.Of(_spec.Disk, _fileTable);
         _barriers = new BarrierTable(_spec.Cpus, workload.Scripts);
         _cpus = new CpuState[_spec.Cpus];

@@ -31,6 +31,7 @@ public sealed class MemoryManager
     private readonly Dictionary<ProcessId, MemoryCounts> _counts = [];
     private readonly HashSet<FrameNumber> _evicting = [];
     private readonly HashSet<FrameNumber> _swapReads = [];   // frames reserved for a swap-in whose read is not yet done
+    private readonly FileTable? _files;
     private readonly HashSet<FilePage> _shmemWritten = [];   // shared-memory pages written out: they have content on disk
     private readonly HashSet<FrameNumber> _fileReads = [];   // page-cache frames whose read is not yet done (locked, not uptodate)
     private readonly Dictionary<FilePage, ReadaheadWindow> _markers = []; // pages with PG_readahead set, and the window that set it
@@ -38,8 +39,10 @@ public sealed class MemoryManager
     private long _evictions;
 
     /// <param name="readahead">Fault-around and readahead sizes (<see cref="ReadaheadRules.Off"/> unless given).</param>
-    public MemoryManager(int frameLimit, int wordsPerPage, IReplacementPolicy policy, ReadaheadRules readahead = default)
+    /// <param name="files">The machine's files, which tell shmem (tmpfs) files from disk ones; none: only shared-memory objects are shmem.</param>
+    public MemoryManager(int frameLimit, int wordsPerPage, IReplacementPolicy policy, ReadaheadRules readahead = default, FileTable? files = null)
     {
+        _files = files;
         Frames = new PhysicalMemory(frameLimit, wordsPerPage, policy);
         Swap = new SwapSpace(wordsPerPage);
         Limited = frameLimit > 0;
@@ -80,7 +83,10 @@ public sealed class MemoryManager
     };
 
     /// <summary>Whether the file page has content on disk: every page of a file does, a shared-memory object's once written out.</summary>
-    public bool HasContent(FilePage page) => !FileTable.IsShmem(page.File) || _shmemWritten.Contains(page);
+    public bool HasContent(FilePage page) => !IsShmem(page.File) || _shmemWritten.Contains(page);
+
+    /// <summary>Whether the file is shmem (a shared-memory object, a tmpfs file): no disk content until a page is written out, read a page at a time.</summary>
+    public bool IsShmem(FileId file) => _files?.IsShmemFile(file) ?? FileTable.IsShmem(file);
 
     /// <summary>A shared-memory page never written out is made zeroed in the frame reserved for it (no disk read).</summary>
     public void FillHole(FrameNumber frame, ProcessId pid)
@@ -88,6 +94,7 @@ public sealed class MemoryManager
         Span<ulong> zeroes = stackalloc ulong[Frames.WordsPerPage];
         zeroes.Clear();
         Frames.Fill(frame, zeroes);
+        _fileReads.Remove(frame); // filled: fault-around may map it now
         CountsOf(pid).Zeroed++;
     }
 
@@ -355,6 +362,19 @@ public sealed class MemoryManager
         return true;
     }
 
+    /// <summary>
+    /// The page whose content an access through a translation of <paramref name="page"/> to <paramref name="frame"/> reached:
+    /// that page, unless mremap moved it while the access was on its way (a TLB reports its accesses when it acknowledges
+    /// the move's shootdown) — then the page of the same address space that maps the frame now, where the content is.
+    /// </summary>
+    public PageKey PageOfAccess(FrameNumber frame, PageKey page)
+    {
+        if (frame == FrameNumber.Zero || Frames.UseOf(frame) == FrameUse.Free || Frames.IsMappedBy(frame, page))
+            return page;
+        var same = Frames.Mappers(frame).Where(m => m.Asid == page.Asid).ToList();
+        return same.Count == 1 ? same[0] : page;
+    }
+
     /// <summary>The file page a frame holds when it is a page-cache frame (a shared mapping's page, or one not copied yet); else null.</summary>
     public FilePage? FileOf(FrameNumber frame) => Frames.UseOf(frame) == FrameUse.PageCache ? Frames.CachedFilePage(frame) : null;
 
@@ -465,7 +485,7 @@ public sealed class MemoryManager
         PageSource block = eviction.Slot is { } slot ? new PageSource.FromSwap(slot) : new PageSource.FromFile(Frames.CachedFilePage(frame));
         if (eviction.Slot is { } written)
             Swap.Write(written, content);
-        else if (block is PageSource.FromFile { Page: var page } && FileTable.IsShmem(page.File))
+        else if (block is PageSource.FromFile { Page: var page } && IsShmem(page.File))
             _shmemWritten.Add(page);
         Frames.MarkClean(frame);
         CountsOf(eviction.Initiator).DiskWrites++;

@@ -54,9 +54,10 @@ public static class Readahead
     /// MADV_RANDOM or with readahead off; from the page on, its marker halfway, under MADV_SEQUENTIAL; otherwise the
     /// read-around window centred on the page, its marker a quarter from its end. Clamped to the file's end.
     /// </summary>
-    public static ReadaheadWindow ForMajorFault(FilePage page, ulong fileSize, VmaFlags flags, ReadaheadRules rules)
+    /// <param name="shmem">The file is shmem (its pages come back from swap one at a time): the page alone.</param>
+    public static ReadaheadWindow ForMajorFault(FilePage page, ulong fileSize, VmaFlags flags, ReadaheadRules rules, bool shmem)
     {
-        if (rules.WindowPages <= 1 || (flags & VmaFlags.RandomRead) != 0 || FileTable.IsShmem(page.File))
+        if (rules.WindowPages <= 1 || (flags & VmaFlags.RandomRead) != 0 || shmem)
             return new ReadaheadWindow(page.File, page.Index, 1, null);
         var size = rules.WindowPages;
         if ((flags & VmaFlags.SequentialRead) != 0)

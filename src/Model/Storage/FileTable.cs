@@ -32,6 +32,9 @@ public sealed class FileTable
 
     public static bool IsShmem(FileId file) => file.Value >= ShmemBase;
 
+    /// <summary>Whether <paramref name="file"/> is shmem: a shared-memory object, or a workload file on tmpfs (a memfd) — its pages live in memory (and swap) alone, holes until written.</summary>
+    public bool IsShmemFile(FileId file) => IsShmem(file) || _files[file.Value].Tmpfs;
+
     /// <summary>The <paramref name="index"/>th shared-memory object <paramref name="creator"/> made.</summary>
     public static FileId Shmem(ProcessId creator, int index) =>
         index is >= 0 and < 256 && creator.Value is > 0 and < (1 << 13)
