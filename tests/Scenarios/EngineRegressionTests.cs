@@ -239,6 +239,10 @@ public sealed class EngineRegressionTests
         var p = Assert.Single(reference.Processes);
         Assert.Equal((ProcessFate.Running, 2L, 0L), (p.Fate, p.Counters.Accesses, p.Counters.Segv));
         EnginesAgree("region-moved-by-another-cpu", 8, reference);
+        // The same while cpu1 already runs the process and caches the page (its script goes on after the mremap).
+        var running = Reference("region-moved-while-another-cpu-runs", 1);
+        Assert.Equal((ProcessFate.Running, 16L), (Assert.Single(running.Processes).Fate, running.Processes[0].Counters.Minor));
+        EnginesAgree("region-moved-while-another-cpu-runs", 8, running);
     }
 
     [Fact]
