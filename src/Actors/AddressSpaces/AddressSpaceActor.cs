@@ -66,7 +66,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     public AddressSpaceActor(Asid asid, AddressSpaceSetup? setup, AddressSpaceSettings settings, RunContext run)
         : base(setup is null ? nameof(Unborn) : nameof(Ready), run.WaitBound, run.Coverage)
     {
-        (_asid, _pid) = (asid, new ProcessId(asid.Value));
+        (_asid, _pid) = (asid, asid.Pid);
         _settings = settings;
         _run = run;
         _time = new SimTime(Context.System);

@@ -90,7 +90,7 @@ public static class ActorEngine
 
     /// <summary>OPT replacement needs the future: a recording run of the reference machine supplies the page references.</summary>
     internal static EngineSettings WithFuture(Workload workload, EngineSettings settings, ulong seed) =>
-        workload.Machine.Policy == ReplacementPolicyKind.Opt && workload.Machine.Frames > 0 && settings.OptReferences.IsEmpty
+        ReplacementPolicies.NeedsFuture(workload.Machine) && settings.OptReferences.IsEmpty
             ? settings with { OptReferences = [.. ReferenceMachine.RecordReferences(workload, seed)] }
             : settings;
 }

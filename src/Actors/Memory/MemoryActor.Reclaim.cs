@@ -74,10 +74,10 @@ public sealed partial class MemoryActor
     /// <summary>A request that needs a free frame: a read's reservation, a preparation's new frame (keeping a copy's source).</summary>
     private abstract record Waiting(ProcessId Pid, CpuId Cpu, FrameNumber? Keep)
     {
-        public sealed record Read(LookUp LookUp, IActorRef Asker) : Waiting(new ProcessId(LookUp.Page.Asid.Value), LookUp.Cpu, null);
+        public sealed record Read(LookUp LookUp, IActorRef Asker) : Waiting(LookUp.Page.Asid.Pid, LookUp.Cpu, null);
 
         /// <summary>Planted bug no-leader-election: a second reader of a page being read, into a frame of its own.</summary>
-        public sealed record SecondRead(LookUp LookUp, IActorRef Asker) : Waiting(new ProcessId(LookUp.Page.Asid.Value), LookUp.Cpu, null);
+        public sealed record SecondRead(LookUp LookUp, IActorRef Asker) : Waiting(LookUp.Page.Asid.Pid, LookUp.Cpu, null);
 
         public sealed record Frame(Prepare Prepare, FrameNumber? Keep) : Waiting(Prepare.Pid, Prepare.Then.Cpu, Keep);
     }

@@ -392,7 +392,7 @@ public sealed partial class MemoryActor : SimulationActor
 
     private void OnAddReferences(AddReferences add)
     {
-        _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.Forked(add.Parent, new ProcessId(add.ChildAsid.Value)));
+        _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.Forked(add.Parent, add.ChildAsid.Pid));
         _memory.AddReferences(add.Pages);
         Sender.Tell(new ReferencesAdded(add.Id));
     }

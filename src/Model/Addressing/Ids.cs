@@ -15,6 +15,9 @@ public readonly record struct Asid(int Value)
     /// <summary>The asid of a process's mm: one per process, never reused within a run.</summary>
     public static Asid Of(ProcessId pid) => new(pid.Value);
 
+    /// <summary>The process whose mm this is (<see cref="Of"/> the other way).</summary>
+    public ProcessId Pid => new(Value);
+
     public override string ToString() => $"asid {Value}";
 }
 

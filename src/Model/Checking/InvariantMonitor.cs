@@ -73,16 +73,16 @@ public sealed class InvariantMonitor
                 Of(_shared, file.File).Set(file.Index, store.Word, store.Value);
                 break;
             case SimEvent.StoreApplied store:
-                Of(_expected, new ProcessId(store.Page.Asid.Value)).Set(store.Page.Page.Value, store.Word, store.Value);
+                Of(_expected, store.Page.Asid.Pid).Set(store.Page.Page.Value, store.Word, store.Value);
                 break;
             case SimEvent.LoadApplied load:
                 Loaded(seq, load);
                 break;
             case SimEvent.PagesReleased { Replaced: false } released: // (a COW break's old frame: the content lives on in the copy)
                 foreach (var page in released.Pages)
-                    _expected.GetValueOrDefault(new ProcessId(page.Asid.Value))?.RemovePage(page.Page.Value);
+                    _expected.GetValueOrDefault(page.Asid.Pid)?.RemovePage(page.Page.Value);
                 break;
-            case SimEvent.PagesMoved moved when _expected.TryGetValue(new ProcessId(moved.Asid.Value), out var words):
+            case SimEvent.PagesMoved moved when _expected.TryGetValue(moved.Asid.Pid, out var words):
                 words.MovePages(moved.Moves.Select(m => (m.From.Value, m.To.Value)));
                 break;
             case SimEvent.Forked forked when _expected.TryGetValue(forked.Parent, out var parent) && forked.Parent != forked.Child:
@@ -170,7 +170,7 @@ public sealed class InvariantMonitor
     {
         var (stored, page) = load.File is { } file
             ? (_shared.GetValueOrDefault(file.File), file.Index)
-            : (_expected.GetValueOrDefault(new ProcessId(load.Page.Asid.Value)), load.Page.Page.Value);
+            : (_expected.GetValueOrDefault(load.Page.Asid.Pid), load.Page.Page.Value);
         if (stored is not null && stored.TryGet(page, load.Word, out var last) && last != load.Value)
             Fail(7, $"{load.Cpu} loaded 0x{load.Value:x} from {load.Page} word {load.Word}, but the last store there wrote 0x{last:x}", seq);
     }

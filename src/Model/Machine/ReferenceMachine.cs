@@ -70,7 +70,7 @@ public sealed partial class ReferenceMachine
     public static RunResult Run(Workload workload, ulong seed, bool captureMemory = true, CancellationToken interrupt = default)
     {
         WorkloadValidator.Validate(workload);
-        var future = workload.Machine.Policy == ReplacementPolicyKind.Opt ? RecordReferences(workload, seed, interrupt) : null;
+        var future = ReplacementPolicies.NeedsFuture(workload.Machine) ? RecordReferences(workload, seed, interrupt) : null;
         return new ReferenceMachine(workload, seed, ReplacementPolicies.Create(workload.Machine.Policy, future)).Execute(captureMemory, interrupt);
     }
 
