@@ -78,7 +78,7 @@ public sealed class ConstantMemoryTests
     }
 
     /// <summary>A source that weighs the live heap (after a full collection) at its <paramref name="weighAt"/>th operation and at its end.</summary>
-    private sealed class HeapProbe(IOpSource inner, long weighAt) : IOpSource
+    internal sealed class HeapProbe(IOpSource inner, long weighAt) : IOpSource
     {
         public List<long> Weights { get; } = [];
 
