@@ -117,9 +117,6 @@ public sealed class CpuProgram
     /// <summary>The operation at hand (for messages: its line).</summary>
     public Op Current => _ops.Current ?? throw new InvalidOperationException($"cpu {Cpu.Value} has no operation left");
 
-    /// <summary>The operations the program holds: the one at hand and those read ahead (a stream's, a few, whatever its length).</summary>
-    public int OpsHeld => _ops.Held;
-
     /// <summary>The byte offset of this CPU's own word in any page.</summary>
     private ulong OwnWordOffset => (ulong)(Cpu.Value % _wordsPerPage) * sizeof(ulong);
 
