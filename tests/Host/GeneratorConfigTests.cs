@@ -36,8 +36,9 @@ public sealed class GeneratorConfigTests
     [InlineData("kind = zipf\n    theta = -1", 4, "faultsim.workload.generator.theta is '-1'; use a number from 0 to 10")]
     [InlineData("kind = stack\n    pages = 4096", 4, "faultsim.workload.generator.pages is 4096: a stack that deep passes machine.stack.limit (8192K); use at most 2048 pages")]
     [InlineData("kind = strided\n    pages = 8\n    stride = 9", 5, "faultsim.workload.generator.stride is 9, more than the region's 8 pages; use a stride from 1 to pages")]
-    [InlineData("kind = mix\n    mix { random = 1 }", 4, "faultsim.workload.generator.mix.random is not a pattern a mix takes; weigh sequential, strided, uniform, zipf")]
-    [InlineData("kind = mix\n    mix { zipf = 0 }", 4, "faultsim.workload.generator.mix weighs nothing; give at least one of sequential, strided, uniform, zipf a weight above 0")]
+    [InlineData("kind = mix\n    mix { random = 1 }", 4, "faultsim.workload.generator.mix.random is not a kind a mix takes; weigh sequential, strided, uniform, zipf, herd, cow-storm, churn, stack, file-read")]
+    [InlineData("kind = mix\n    mix { zipf = 0 }", 4, "faultsim.workload.generator.mix weighs nothing; give at least one of sequential, strided, uniform, zipf, herd, cow-storm, churn, stack, file-read a weight above 0")]
+    [InlineData("kind = mix\n    pages = 4096\n    mix { stack = 1 }", 4, "faultsim.workload.generator.pages is 4096: a stack that deep passes machine.stack.limit (8192K); use at most 2048 pages")]
     [InlineData("kind = herd\n    backing = tape", 4, "faultsim.workload.generator.backing is 'tape'; use one of file, anon")]
     [InlineData("kind = file-read\n    cache = hot", 4, "faultsim.workload.generator.cache is 'hot'; use one of cold, warm")]
     [InlineData("kind = uniform\n    accesses = lots", 4, "faultsim.workload.generator.accesses is 'lots'; use a whole number from 1 to 4,611,686,018,427,387,903")]
@@ -69,6 +70,21 @@ public sealed class GeneratorConfigTests
         Assert.Equal(reference.Totals.Total, actors.Result!.Totals.Total);
         Assert.Equal(reference.Totals.Major, actors.Result.Totals.Major);
         Assert.Equal(reference.Totals.Accesses, actors.Result.Totals.Accesses);
+    }
+
+    [Fact]
+    public void A_mix_weighs_any_kind_and_the_actor_engine_runs_it_to_the_reference_machines_counts()
+    {
+        var settings = Load("faultsim {\n  machine.cpus = 1\n  machine.frames = 24\n  workload.generator {\n    kind = mix\n    accesses = 300\n" +
+            "    mix { stack = 1, cow-storm = 1, churn = 1, herd = 1, zipf = 2 }\n  }\n}");
+        Assert.Equal(["gen", "herd", "cow0", "churn", "stack0"], settings.Workload.Processes.Select(p => p.Name));
+        using var engine = new DeterministicEngine();
+        var actors = Runner.Run(settings, settings.Workload, settings.Seed, engine);
+        var reference = ReferenceRun(settings);
+        Assert.False(actors.Failed, actors.Violation?.ToString());
+        Assert.Equal(reference.Totals.Total, actors.Result!.Totals.Total);
+        Assert.Equal(reference.Totals[ResolutionKind.CowBreak], actors.Result.Totals[ResolutionKind.CowBreak]);
+        Assert.True(reference.Totals[ResolutionKind.CowBreak] > 0 && reference.Totals.Ipis == 0 && reference.Totals.DiskReads > 0, "each kind drawn");
     }
 
     private static Faultsim.Model.Machine.RunResult ReferenceRun(SimSettings settings) =>

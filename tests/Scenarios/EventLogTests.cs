@@ -36,6 +36,27 @@ public class EventLogTests
         Assert.Equal(Fnv1a.Mix(Fnv1a.Offset, golden), log.Hash);   // the hash of the golden file's bytes, as when the log was kept whole
     }
 
+    /// <summary>
+    /// Generated workloads whose rounds became streams of operations (the herd, the churn, the COW storm) and a mix of
+    /// access patterns give the event log, byte for byte, that they gave as scripts made whole: the operations are the
+    /// same, and so is every message.
+    /// </summary>
+    [Theory]
+    [InlineData("herd", "workload.generator.rounds=4")]
+    [InlineData("churn", "workload.generator.rounds=3", "workload.generator.map-pages=2")]
+    [InlineData("cow-storm", "workload.generator.processes=4", "workload.generator.pages=3")]
+    [InlineData("mix", "workload.generator.accesses=40", "workload.generator.pages=16", "machine.cpus=2")]
+    public void A_generated_workload_gives_its_golden_event_log(string kind, params string[] keys)
+    {
+        var settings = Faultsim.Host.Configuration.SimSettings.From(Faultsim.Host.Configuration.ConfigLoader.Load(null,
+            ["seed=5", "machine.cpus=3", $"workload.generator.kind={kind}", .. keys]));
+        var golden = File.ReadAllBytes(Path.Combine(GoldenDirectory, $"generator-{kind}-seed5.log"));
+        var whole = new WholeLog();
+        var log = Runner.Run(settings, settings.Workload, settings.Seed, sink: whole).Log!;
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(golden), whole.Text);
+        Assert.Equal(Fnv1a.Mix(Fnv1a.Offset, golden), log.Hash);
+    }
+
     [Fact]
     public void The_hash_taken_event_by_event_equals_the_hash_of_the_whole_text_of_a_longer_run()
     {

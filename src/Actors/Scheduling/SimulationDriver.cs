@@ -22,7 +22,10 @@ public sealed class SimulationDriver
     private readonly object _gate = new();
     private readonly List<IRunnable> _ready = [];
     private readonly List<int> _readyIds = [];
-    private readonly Dictionary<IRunnable, int> _ids = new(ReferenceEqualityComparer.Instance);
+    // Each mailbox's number, in the order they first asked to run. Weakly held: a stopped actor's mailbox (a shootdown
+    // round's, an idle loader's) leaves the table with it, so a run of any length holds only its live actors' numbers.
+    private readonly ConditionalWeakTable<IRunnable, StrongBox<int>> _ids = new();
+    private int _nextId;
     private SchedulingStrategy _strategy = new RandomWalkStrategy(new Model.Common.SimRandom(0));
     private Thread? _owner;
     private int _awaiting; // threads in AwaitSubmission, the only ones a submission need wake
@@ -39,7 +42,7 @@ public sealed class SimulationDriver
     /// <summary>The distinct mailboxes that asked to run since the last reset.</summary>
     public int Mailboxes
     {
-        get { lock (_gate) return _ids.Count; }
+        get { lock (_gate) return _nextId; }
     }
 
     /// <summary>Work submitted by a thread other than the driver's since the last reset.</summary>
@@ -50,15 +53,22 @@ public sealed class SimulationDriver
     {
         lock (_gate)
         {
-            if (!_ids.TryGetValue(run, out var id))
-                _ids[run] = id = _ids.Count;
             _ready.Add(run);
-            _readyIds.Add(id);
+            _readyIds.Add(IdOf(run));
             if (_owner is not null && Thread.CurrentThread != _owner)
                 ForeignSubmissions++;
             if (_awaiting > 0)
                 Monitor.PulseAll(_gate);
         }
+    }
+
+    /// <summary>The number of <paramref name="run"/>'s mailbox: the next one when it asks to run for the first time. Under the gate.</summary>
+    private int IdOf(IRunnable run)
+    {
+        if (_ids.TryGetValue(run, out var id))
+            return id.Value;
+        _ids.Add(run, new StrongBox<int>(_nextId));
+        return _nextId++;
     }
 
     /// <summary>Makes the calling thread the driver and starts a new run under <paramref name="strategy"/>.</summary>
@@ -69,8 +79,9 @@ public sealed class SimulationDriver
             _owner = Thread.CurrentThread;
             _strategy = strategy;
             _ids.Clear();
+            _nextId = 0;
             for (var i = 0; i < _ready.Count; i++)
-                _readyIds[i] = _ids.TryGetValue(_ready[i], out var id) ? id : _ids[_ready[i]] = _ids.Count;
+                _readyIds[i] = IdOf(_ready[i]);
             Steps = 0;
             ForeignSubmissions = 0;
         }

@@ -12,7 +12,7 @@ internal static class GeneratorReader
 {
     public const string Section = "generator";
 
-    /// <summary>The keys of the section (mix is a section of weights by pattern).</summary>
+    /// <summary>The keys of the section (mix is a section of weights by kind).</summary>
     public static readonly IReadOnlyList<string> Keys =
     [
         "kind", "accesses", "pages", "stride", "theta", "write-fraction", "rounds", "processes", "map-pages", "backing", "cache", "mix",
@@ -40,12 +40,13 @@ internal static class GeneratorReader
             !g.Has("backing") || g.Choice("backing", "file", "anon") == "file",
             g.Has("cache") && g.Choice("cache", "cold", "warm") == "warm",
             g.Has("mix") ? Mix(g) : d.Mix);
-        if (kind == GeneratorKind.Stack && (ulong)spec.Pages * 4096 > machine.Stack.Limit)
-            throw g.Error("pages", $"is {spec.Pages}: a stack that deep passes machine.stack.limit ({machine.Stack.Limit / 1024}K); use at most {machine.Stack.Limit / 4096} pages");
-        if (kind == GeneratorKind.Strided && spec.Stride > spec.Pages)
-            throw g.Error("stride", $"is {spec.Stride}, more than the region's {spec.Pages} pages; use a stride from 1 to pages");
+        bool Uses(GeneratorKind k) => kind == k || (kind == GeneratorKind.Mix && spec.Mix.Any(m => m.Kind == k && m.Weight > 0));
         if (kind == GeneratorKind.Mix && spec.Mix.Sum(m => m.Weight) <= 0)
             throw g.Error("mix", $"weighs nothing; give at least one of {string.Join(", ", GeneratorKinds.Mixable.Select(k => k.Name()))} a weight above 0");
+        if (Uses(GeneratorKind.Stack) && (ulong)spec.Pages * 4096 > machine.Stack.Limit)
+            throw g.Error("pages", $"is {spec.Pages}: a stack that deep passes machine.stack.limit ({machine.Stack.Limit / 1024}K); use at most {machine.Stack.Limit / 4096} pages");
+        if (Uses(GeneratorKind.Strided) && spec.Stride > spec.Pages)
+            throw g.Error("stride", $"is {spec.Stride}, more than the region's {spec.Pages} pages; use a stride from 1 to pages");
         return WorkloadGenerator.Generate(spec, machine, seed, g.ValueLine("kind"));
     }
 
@@ -53,7 +54,7 @@ internal static class GeneratorReader
     {
         var names = GeneratorKinds.Mixable.Select(k => k.Name()).ToArray();
         foreach (var name in g.Names("mix").Where(n => !names.Contains(n)))
-            throw g.Error($"mix.{name}", $"is not a pattern a mix takes; weigh {string.Join(", ", names)}");
+            throw g.Error($"mix.{name}", $"is not a kind a mix takes; weigh {string.Join(", ", names)}");
         return [.. GeneratorKinds.Mixable.Select(k => (k, g.Has($"mix.{k.Name()}") ? g.Number($"mix.{k.Name()}", 0, 1e6) : 0))];
     }
 }

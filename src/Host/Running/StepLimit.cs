@@ -68,12 +68,13 @@ public sealed record StepLimit(long Steps, string Key, string? Basis = null)
 
     /// <summary>
     /// The size of a workload's scripts, summed over its CPUs: each access counts the pages it touches (a page range
-    /// one per page), each munmap, mprotect or madvise the pages of its range, every other operation one.
+    /// one per page), each munmap, mprotect or madvise the pages of its range, a stream its own size as it counts it
+    /// (<see cref="IOpSource.Size"/>), every other operation one.
     /// </summary>
     public static long ScriptSize(Workload workload)
     {
         var regions = workload.Processes.SelectMany(p => p.Regions).Select(r => (r.Name, r.Length))
-            .Concat(workload.Scripts.SelectMany(s => s.Ops).OfType<Op.Map>().Select(m => (m.Name, m.Length)))
+            .Concat(workload.Scripts.SelectMany(s => s.Declared).OfType<Op.Map>().Select(m => (m.Name, m.Length)))
             .GroupBy(r => r.Name).ToDictionary(g => g.Key, g => g.Max(r => r.Length));
         long size = 0;
         foreach (var op in workload.Scripts.SelectMany(s => s.Ops))
@@ -81,6 +82,7 @@ public sealed record StepLimit(long Steps, string Key, string? Basis = null)
             size += op switch
             {
                 Op.Access access => access.Target.Count,
+                Op.Stream stream => stream.Source.Size,
                 Op.Unmap unmap => Pages(unmap.Range, regions),
                 Op.Protect protect => Pages(protect.Range, regions),
                 Op.Advise advise => Pages(advise.Range, regions),

@@ -15,7 +15,7 @@ public sealed class BarrierTable
     {
         foreach (var script in scripts)
         {
-            foreach (var barrier in script.Ops.OfType<Op.Barrier>())
+            foreach (var barrier in script.Declared.OfType<Op.Barrier>())
             {
                 if (!_barriers.TryGetValue(barrier.Name, out var entry))
                     _barriers[barrier.Name] = entry = (new bool[cpus], new int[cpus]);

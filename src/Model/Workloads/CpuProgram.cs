@@ -77,14 +77,14 @@ public readonly record struct CpuStep(CpuStepKind Kind, string? Name = null, int
 /// The engine carries the steps out — at once (the reference machine) or as messages (the actor engine) — and tells
 /// the program how each ended. A replay (<see cref="Op.Replay"/>, a program's trace) is read a batch at a time as its
 /// accesses are done, never held whole: the program opens its source when the replay comes up and closes it at its end.
+/// A stream (<see cref="Op.Stream"/>, a generator's operations) is read an operation at a time (<see cref="OpCursor"/>).
 /// </summary>
 public sealed class CpuProgram
 {
-    private readonly ImmutableArray<Op> _ops;
+    private readonly OpCursor _ops;
     private readonly int _wordsPerPage;
     private readonly Func<string, ProcessId> _pidOf;
     private IDictionary<string, (VirtualAddress Start, ulong Length)> _regions = new Dictionary<string, (VirtualAddress, ulong)>();
-    private int _pc;
     private long _sub;          // the access at hand of a page range, or of the replay's batch
     private ulong _stores;
     private SystemCall? _call;                      // the call made last, until it returns
@@ -95,7 +95,7 @@ public sealed class CpuProgram
 
     public CpuProgram(CpuId cpu, ImmutableArray<Op> ops, int wordsPerPage, Func<string, ProcessId> pidOf)
     {
-        (Cpu, _ops, _wordsPerPage, _pidOf) = (cpu, ops, wordsPerPage, pidOf);
+        (Cpu, _ops, _wordsPerPage, _pidOf) = (cpu, new OpCursor(ops), wordsPerPage, pidOf);
     }
 
     public CpuId Cpu { get; }
@@ -112,10 +112,10 @@ public sealed class CpuProgram
     /// <summary>Steps done: one per access, per operation (a barrier is one, however long it waits), per skipped operation.</summary>
     public long Steps { get; private set; }
 
-    public bool Done => _pc >= _ops.Length;
+    public bool Done => _ops.Current is null;
 
     /// <summary>The operation at hand (for messages: its line).</summary>
-    public Op Current => _ops[_pc];
+    public Op Current => _ops.Current ?? throw new InvalidOperationException($"cpu {Cpu.Value} has no operation left");
 
     /// <summary>The byte offset of this CPU's own word in any page.</summary>
     private ulong OwnWordOffset => (ulong)(Cpu.Value % _wordsPerPage) * sizeof(ulong);
@@ -127,12 +127,11 @@ public sealed class CpuProgram
     public CpuStep Next()
     {
         if (_reader is not null && _sub < _batch.Count && Alive) // the replay at hand, within the batch read: its next access
-            return new CpuStep(CpuStepKind.Access, Line: _ops[_pc].Line, Access: Replayed(_batch[(int)_sub], _stores));
+            return new CpuStep(CpuStepKind.Access, Line: Current.Line, Access: Replayed(_batch[(int)_sub], _stores));
         if (_populatePages > 0 && Alive) // the populate a call started: its next page
-            return new CpuStep(CpuStepKind.Access, Line: _ops[_pc].Line, Access: Populating(_sub));
-        while (!Done)
+            return new CpuStep(CpuStepKind.Access, Line: Current.Line, Access: Populating(_sub));
+        while (_ops.Current is { } op)
         {
-            var op = _ops[_pc];
             switch (op)
             {
                 case Op.Run run:
@@ -170,7 +169,7 @@ public sealed class CpuProgram
     /// </summary>
     public int PeekAccesses(List<ScriptAccess> into, int max)
     {
-        var (pc, sub, stores) = (_pc, _sub, _stores);
+        var (pc, sub, stores) = (0, _sub, _stores);  // pc: how far after the operation at hand
         var count = 0;
         if (_populatePages > 0) // a populate is handed on alone, up to its end
         {
@@ -178,11 +177,11 @@ public sealed class CpuProgram
                 into.Add(Populating(sub));
             return count;
         }
-        while (count < max && pc < _ops.Length)
+        while (count < max && _ops.At(pc) is { } op)
         {
-            if (_ops[pc] is Op.Replay)
+            if (op is Op.Replay)
             {
-                if (pc == _pc) // a replay is read once it is the operation at hand (Next read its batch): up to the batch's end
+                if (pc == 0) // a replay is read once it is the operation at hand (Next read its batch): up to the batch's end
                 {
                     var batch = _batch.AsSpan();
                     for (var i = (int)sub; i < batch.Length && count < max; i++, count++)
@@ -194,7 +193,7 @@ public sealed class CpuProgram
                 }
                 break;
             }
-            if (_ops[pc] is not Op.Access access || Peek(access, sub, stores) is not { } next)
+            if (op is not Op.Access access || Peek(access, sub, stores) is not { } next)
                 break;
             into.Add(next);
             count++;
@@ -218,13 +217,17 @@ public sealed class CpuProgram
             {
                 Steps++;
                 if (i == completed || ++_sub >= _populatePages)
-                    (_pc, _sub, _populatePages) = (_pc + 1, 0, 0); // done, or a page it could not fault in ended it (EFAULT)
+                {
+                    _ops.Advance(); // done, or a page it could not fault in ended it (EFAULT)
+                    (_sub, _populatePages) = (0, 0);
+                }
             }
             return;
         }
         for (var i = 0; i < completed + (endedEarly ? 1 : 0); i++)
         {
-            if (_ops[_pc] is Op.Replay)
+            var op = Current;
+            if (op is Op.Replay)
             {
                 if (_batch[(int)_sub].Kind == AccessKind.Write)
                     _stores++;
@@ -235,12 +238,15 @@ public sealed class CpuProgram
                     _sub++;
                 continue;
             }
-            var access = (Op.Access)_ops[_pc];
+            var access = (Op.Access)op;
             if (access.Kind == AccessKind.Write && access.Value is null)
                 _stores++;
             Steps++;
             if (i == completed || ++_sub >= access.Target.Count)
-                (_pc, _sub) = (_pc + 1, 0);
+            {
+                _ops.Advance();
+                _sub = 0;
+            }
         }
     }
 
@@ -274,9 +280,9 @@ public sealed class CpuProgram
     /// <param name="remapped">What a successful mremap did: where the region is now, and the range it faults in.</param>
     public void CallReturned(bool processEnded, bool failed = false, RemapResult? remapped = null)
     {
-        if (processEnded || _ops[_pc] is Op.Exit)
+        if (processEnded || Current is Op.Exit)
             Alive = false;
-        if (processEnded && _ops[_pc] is Op.Fork)
+        if (processEnded && Current is Op.Fork)
             return;
         var call = _call;
         _call = null;
@@ -319,7 +325,7 @@ public sealed class CpuProgram
     private void Advance()
     {
         CloseReplay();
-        _pc++;
+        _ops.Advance();
         _sub = 0;
         _populatePages = 0;
         Steps++;
@@ -368,7 +374,8 @@ public sealed class CpuProgram
     private void EndReplay()
     {
         CloseReplay();
-        (_pc, _sub) = (_pc + 1, 0);
+        _ops.Advance();
+        _sub = 0;
     }
 
     private void CloseReplay()

@@ -124,4 +124,13 @@ public abstract record Op(int Line)
     /// traced address; a store writes the CPU's next store value, as a store without a value does.
     /// </summary>
     public sealed record Replay(int Line, IAccessSource Source) : Op(Line);
+
+    /// <summary>
+    /// Carries out every operation of <paramref name="Source"/> in order, in its place, as if the script listed them here
+    /// (a generated workload's operations, made as the CPU reaches them). A stream yields no streams.
+    /// </summary>
+    public sealed record Stream(int Line, IOpSource Source) : Op(Line)
+    {
+        public override string ToString() => $"stream {Source.Name}";
+    }
 }

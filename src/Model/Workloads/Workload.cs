@@ -62,19 +62,27 @@ public sealed record ProcessSpec(string Name, ImmutableArray<RegionSpec> Regions
         ?? Regions.Where(r => (r.Flags & VmaFlags.GrowsDown) != 0).Select(r => r.Start + r.Length - 64).FirstOrDefault();
 }
 
-public sealed record CpuScript(CpuId Cpu, ImmutableArray<Op> Ops);
+public sealed record CpuScript(CpuId Cpu, ImmutableArray<Op> Ops)
+{
+    /// <summary>
+    /// The operations as the checks before a run see them: each stream's repertoire (<see cref="IOpSource.Repertoire"/>)
+    /// in its place, so a generated workload's processes, forks, barriers and regions are known without making its operations.
+    /// </summary>
+    public IEnumerable<Op> Declared => Ops.SelectMany(op => op is Op.Stream stream ? stream.Source.Repertoire : [op]);
+}
 
 /// <summary>A whole workload: machine, files, the processes it starts with, and one script per CPU.</summary>
 public sealed record Workload(MachineSpec Machine, ImmutableArray<FileSpec> Files, ImmutableArray<ProcessSpec> Processes, ImmutableArray<CpuScript> Scripts)
 {
     /// <summary>
     /// Every process name with its pid: the starting processes get 1, 2, … in order, then each
-    /// forked child the next pid in the order its fork appears (CPU by CPU, line by line), so
+    /// forked child the next pid in the order its fork appears (CPU by CPU, line by line; a stream's
+    /// forks in its repertoire's order), so
     /// pids do not depend on how a run interleaves.
     /// </summary>
     public ImmutableArray<string> ProcessNames =>
         [.. Processes.Select(p => p.Name)
-            .Concat(Scripts.SelectMany(s => s.Ops).OfType<Op.Fork>().Select(f => f.Child))
+            .Concat(Scripts.SelectMany(s => s.Declared).OfType<Op.Fork>().Select(f => f.Child))
             .Distinct()];
 
     public ProcessId PidOf(string process) => new(ProcessNames.IndexOf(process) + 1);

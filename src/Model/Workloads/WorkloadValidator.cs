@@ -13,7 +13,7 @@ public static class WorkloadValidator
         var files = workload.Files.Select(f => f.Name).ToHashSet();
         var regions = workload.Processes.SelectMany(p => p.Regions).Select(r => r.Name).ToHashSet();
         var forks = new HashSet<string>();
-        foreach (var fork in workload.Scripts.SelectMany(s => s.Ops).OfType<Op.Fork>())
+        foreach (var fork in workload.Scripts.SelectMany(s => s.Declared).OfType<Op.Fork>())
         {
             if (declared.Contains(fork.Child) || !forks.Add(fork.Child))
                 throw new WorkloadException(fork.Line, $"process '{fork.Child}' already exists; give each forked child a new name");
@@ -23,7 +23,7 @@ public static class WorkloadValidator
             if (AddressSpace.MapRefusal(region.Start, region.Length) is { } refusal)
                 throw new WorkloadException(null, $"region '{region.Name}' {refusal}");
         }
-        foreach (var map in workload.Scripts.SelectMany(s => s.Ops).OfType<Op.Map>())
+        foreach (var map in workload.Scripts.SelectMany(s => s.Declared).OfType<Op.Map>())
         {
             if (map.Start.Region is null && AddressSpace.MapRefusal(new VirtualAddress((ulong)map.Start.Offset), map.Length) is { } refusal)
                 throw new WorkloadException(map.Line, $"mmap {map.Name} is refused: the mapping {refusal}");
@@ -38,7 +38,7 @@ public static class WorkloadValidator
                 throw new WorkloadException(script.Ops.FirstOrDefault()?.Line,
                     $"there is a script for cpu {script.Cpu.Value} but the machine has {workload.Machine.Cpus} CPUs (0..{workload.Machine.Cpus - 1}); raise machine.cpus or drop the script");
             var running = false;
-            foreach (var op in script.Ops)
+            foreach (var op in script.Declared)
             {
                 switch (op)
                 {

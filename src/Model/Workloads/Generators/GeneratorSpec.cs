@@ -23,14 +23,23 @@ public enum GeneratorKind
     Stack,
     /// <summary>Every CPU reads a file through a private mapping, its pages not yet cached (cold) or read once before (warm).</summary>
     FileRead,
-    /// <summary>Each access drawn from one of the access patterns (sequential, strided, uniform, zipf) by weight.</summary>
+    /// <summary>
+    /// Each draw one unit of a kind chosen by weight: an access of an access pattern, of the stack or of the file reads, a
+    /// round of the herd or the churn, a fork round of the COW storm (<see cref="MixedWorkload"/>).
+    /// </summary>
     Mix,
 }
 
-/// <summary>The access patterns a <see cref="GeneratorKind.Mix"/> mixes.</summary>
+/// <summary>The kinds' names, and which a <see cref="GeneratorKind.Mix"/> mixes.</summary>
 public static class GeneratorKinds
 {
-    public static readonly ImmutableArray<GeneratorKind> Mixable = [GeneratorKind.Sequential, GeneratorKind.Strided, GeneratorKind.Uniform, GeneratorKind.Zipf];
+    /// <summary>The access patterns: each a page of one region per access.</summary>
+    public static readonly ImmutableArray<GeneratorKind> Patterns = [GeneratorKind.Sequential, GeneratorKind.Strided, GeneratorKind.Uniform, GeneratorKind.Zipf];
+
+    /// <summary>What a mix mixes: every kind but the mix.</summary>
+    public static readonly ImmutableArray<GeneratorKind> Mixable = [.. Enum.GetValues<GeneratorKind>().Where(k => k != GeneratorKind.Mix)];
+
+    public static bool IsPattern(GeneratorKind kind) => Patterns.Contains(kind);
 
     /// <summary>The kind's name in the config (cow-storm, file-read, …).</summary>
     public static string Name(this GeneratorKind kind) => kind switch
@@ -59,7 +68,7 @@ public static class GeneratorKinds
 /// <param name="MapPages">Pages of each region a churn maps.</param>
 /// <param name="FileBacked">A herd's page: a file page (a major fault, one disk read) or anonymous (a store, demand-zero).</param>
 /// <param name="WarmCache">File reads: whether the file's pages are in the page cache before the readers start.</param>
-/// <param name="Mix">The weight of each access pattern of a mix (the rest weigh 0).</param>
+/// <param name="Mix">The weight of each kind of a mix (the rest weigh 0).</param>
 public sealed record GeneratorSpec(
     GeneratorKind Kind, long Accesses, int Pages, int Stride, double Theta, double WriteFraction, int Rounds, int Processes,
     int MapPages, bool FileBacked, bool WarmCache, ImmutableArray<(GeneratorKind Kind, double Weight)> Mix)
