@@ -19,7 +19,10 @@ namespace Faultsim.Actors.Scheduling;
 /// the earlier runs', shootdown rounds). After a run the engine drains the machine: the actors of the run
 /// that are not slots are stopped and what is still queued is dropped, so nothing of a run reaches the next.
 /// A run takes the same steps in the same order as on a machine made for it (<c>reuseMachine: false</c>,
-/// which tests compare against).
+/// which tests compare against). One thing the kept machine cannot give: a run stopped with messages still
+/// queued (at a violation or a limit) goes on, on a machine of its own, while the stop reaches each actor, and
+/// what its actors do meanwhile is in its log; such a run (rare in explore: a failing seed) is run again on a
+/// machine made for it, and so is a run whose events go to a sink as they happen.
 /// </summary>
 public sealed class DeterministicEngine : IDisposable
 {
@@ -52,12 +55,15 @@ public sealed class DeterministicEngine : IDisposable
     private readonly RunSlot _slot = new();
     private readonly IActorRef _host;
     private readonly SlotLease? _slots;
+    private readonly string? _extraConfig;
+    private DeterministicEngine? _own;
+    private Workload? _validated;
 
     /// <param name="extraConfig">HOCON over <see cref="Config"/> (tests add serialize-messages = on).</param>
     /// <param name="reuseMachine">Keep the machine's actors from run to run (the default); false: a new machine and actors for every run.</param>
     public DeterministicEngine(string? extraConfig = null, bool reuseMachine = true)
     {
-        _slots = reuseMachine ? new SlotLease() : null;
+        (_slots, _extraConfig) = (reuseMachine ? new SlotLease() : null, extraConfig);
         var config = ConfigurationFactory.ParseString(extraConfig ?? "")
             .WithFallback(ConfigurationFactory.ParseString(Config))
             .WithFallback(ConfigurationFactory.ParseString(MessageSerializer.Config));
@@ -81,8 +87,28 @@ public sealed class DeterministicEngine : IDisposable
     public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy,
         EventLogOptions? events = null, long? maxSteps = null, Action? stopped = null, CancellationToken interrupt = default)
     {
-        WorkloadValidator.Validate(workload);
+        if (!ReferenceEquals(workload, _validated))
+            WorkloadValidator.Validate(workload); // a workload is immutable: explore's seeds of a scenario share one
+        _validated = workload;
         events ??= EventLogOptions.Default;
+        if (_slots is null)
+            return RunOnce(workload, settings, seed, strategy, events, maxSteps, stopped, interrupt, out _);
+        if (events.Sink is not null)
+            return Own.Run(workload, settings, seed, strategy, events, maxSteps, stopped, interrupt); // the sink sees each event as it happens
+        var again = strategy.Restart();
+        var run = RunOnce(workload, settings, seed, strategy, events, maxSteps, stopped, interrupt, out var leftWork);
+        // A run stopped with work queued (at a violation, a limit): on a machine of its own, that work would still run
+        // while the stop went down the actors, adding events to its log. That is the run's log, so it runs there again.
+        return leftWork ? Own.Run(workload, settings, seed, again, events, maxSteps, stopped, interrupt) : run;
+    }
+
+    /// <summary>The engine of a machine made for each run, for the runs the kept machine cannot give exactly; made when first needed.</summary>
+    private DeterministicEngine Own => _own ??= new DeterministicEngine(_extraConfig, reuseMachine: false);
+
+    /// <param name="leftWork">Whether the kept machine's run stopped with work queued (not for a run that was interrupted).</param>
+    private DeterministicRun RunOnce(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy,
+        EventLogOptions events, long? maxSteps, Action? stopped, CancellationToken interrupt, out bool leftWork)
+    {
         settings = settings with { TimedDisk = true }; // on the virtual clock the disk's service time costs nothing real
         var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt, events.Tail, events.Sink);
         if (_slots is not null)
@@ -102,7 +128,9 @@ public sealed class DeterministicEngine : IDisposable
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)
             log.Monitor.AtEnd(log.Count);  // it stopped making progress: a waiter sleeps, or the workload deadlocked
         var (reply, steps, mailboxes) = (_slot.Reply, _driver.Steps, _driver.Mailboxes);
-        stopped?.Invoke();
+        leftWork = _slots is not null && outcome != DriverOutcome.Interrupted && _driver.HasWork;
+        if (!leftWork)
+            stopped?.Invoke();
         if (_slots is not null)
         {
             _slots.BeginDrain();
@@ -138,6 +166,7 @@ public sealed class DeterministicEngine : IDisposable
     /// <summary>The system stops its actors on our dispatcher too, so the driver keeps running them until it has terminated.</summary>
     public void Dispose()
     {
+        _own?.Dispose();
         var terminated = _system.Terminate();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!terminated.IsCompleted && DateTime.UtcNow < deadline)

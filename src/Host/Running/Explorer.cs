@@ -74,6 +74,7 @@ public static class Explorer
 
         void Seeds(int t, DeterministicEngine engine, ExploreCoverage touched)
         {
+            (SimSettings? Of, StepLimit? Limit) last = (null, null); // a scenario's seeds share its settings: its limit is worked out once
             for (long seed = 1 + t; seed <= seeds; seed += threads)
             {
                 lock (gate)
@@ -84,10 +85,12 @@ public static class Explorer
                 try
                 {
                     var settings = settingsOf((ulong)seed);
+                    if (!ReferenceEquals(settings, last.Of))
+                        last = (settings, settings.Explore.LimitFor(settings.Workload));
                     var handled = new Faultsim.Actors.Monitoring.ProtocolCoverage();
                     settings = settings with
                     {
-                        StepLimit = settings.Explore.LimitFor(settings.Workload),
+                        StepLimit = last.Limit,
                         Actors = settings.Actors with { Run = settings.Actors.Run with { Coverage = handled } },
                     };
                     var report = RunOrRefuse(settings, (ulong)seed, engine, interrupt);
