@@ -29,6 +29,7 @@ public abstract class SimulationActor : ActorBase
     private ICancelable? _check;
     private ActorDirectory? _peers;
     private readonly Monitoring.ProtocolCoverage? _coverage;
+    private Receive? _receive;   // the current state's handler, for a slot that hosts this actor (null: the first state, Receive)
 
     /// <param name="initialState">The name of the state <see cref="ActorBase.Receive"/> is (the first state).</param>
     /// <param name="waitBound">How long a waiting state may last (live runs); null: unbounded.</param>
@@ -63,6 +64,7 @@ public abstract class SimulationActor : ActorBase
     protected void Become(string state, Receive receive)
     {
         (_state, _awaiting, _pending) = (state, null, null);
+        _receive = receive;
         base.Become(receive);
     }
 
@@ -76,8 +78,15 @@ public abstract class SimulationActor : ActorBase
         _waits++;
         if (_waitBound is { } bound && _check is null)
             _check = Context.System.Scheduler.ScheduleTellOnceCancelable(bound, Self, WaitCheck.Instance, Self);
+        _receive = receive;
         base.Become(receive);
     }
+
+    /// <summary>A message to this actor, handed on by the <see cref="Machine.ActorSlot"/> that hosts it, to its current state.</summary>
+    internal bool Deliver(object message) => AroundReceive(_receive ??= Receive, message);
+
+    /// <summary>How this actor supervises its children, for the slot that hosts it (whose children they are).</summary>
+    internal SupervisorStrategy Supervision() => SupervisorStrategy();
 
     protected override bool AroundReceive(Receive receive, object message)
     {

@@ -125,4 +125,36 @@ public sealed class SimulationDriverSpec : DeterministicSpec
             arrivedAt.Add(clock.NowNanos);
         }
     }
+
+    [Theory]
+    [InlineData(StrategyKind.Random)]
+    [InlineData(StrategyKind.Pct)]
+    public void A_restarted_strategy_picks_again_what_it_picked(StrategyKind kind)
+    {
+        var strategy = SchedulingStrategy.Create(kind, seed: 9, pctDepth: 3, pctSteps: 40);
+        var ready = new List<int>();
+        var first = new List<int>();
+        for (var step = 0; step < 60; step++)
+        {
+            ready.Add(step % 7);
+            first.Add(strategy.Pick(ready, step));
+        }
+        var again = strategy.Restart();
+        ready.Clear();
+        var second = new List<int>();
+        for (var step = 0; step < 60; step++)
+        {
+            ready.Add(step % 7);
+            second.Add(again.Pick(ready, step));
+        }
+
+        Assert.Equal(first, second);
+        var fresh = SchedulingStrategy.Create(kind, seed: 9, pctDepth: 3, pctSteps: 40);
+        ready.Clear();
+        for (var step = 0; step < 60; step++)
+        {
+            ready.Add(step % 7);
+            Assert.Equal(first[step], fresh.Pick(ready, step));
+        }
+    }
 }

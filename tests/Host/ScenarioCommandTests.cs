@@ -29,7 +29,7 @@ public sealed class ScenarioCommandTests : IDisposable
         var (exit, output, error) = Cli("explore", "--scenario", "herd", "--seeds", "40");
         Assert.Equal("", error);
         Assert.Equal(ExitCodes.Ok, exit);
-        Assert.Matches(@"^no violation in 40 seeds of herd: 40 seeds in [0-9.]+ s \([0-9,]+ seeds/s\)", output);
+        Assert.Matches(@"^no violation in 40 seeds of herd: 40 seeds in [0-9.]+ s \([0-9,]+ seeds/s, [0-9,]+ steps/s\)", output);
     }
 
     [Fact]

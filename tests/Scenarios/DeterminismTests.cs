@@ -1,4 +1,5 @@
 using Faultsim.Actors.Scheduling;
+using Faultsim.Host.Configuration;
 using Faultsim.Host.Running;
 using Faultsim.Host.Scenarios;
 using Faultsim.Model.Faults;
@@ -25,6 +26,48 @@ public class DeterminismTests
         Assert.Equal(freshLog.Lines, againLog.Lines);
         Assert.Equal(fresh.Log!.Hash, again.Log!.Hash);
         Assert.Equal(fresh.Result!.Memory!.Hash, again.Result!.Memory!.Hash);
+    }
+
+    /// <summary>
+    /// The deterministic engine keeps its machine's actors from run to run (slots given a new actor each run): every run
+    /// on it, after whatever ran before — another scenario, a run stopped mid-flight at a violation or at its step limit,
+    /// a swarm draw of another shape — is exactly the run a machine made for it gives, step for step.
+    /// </summary>
+    [Fact]
+    public void A_machine_kept_from_run_to_run_gives_every_run_exactly_what_a_machine_made_for_it_gives()
+    {
+        var swarm = new Faultsim.Host.Swarm.SwarmSource([]);
+        var evict = ScenarioCatalog.Load("evict-race", []);
+        (SimSettings Settings, ulong Seed)[] runs =
+        [
+            (ScenarioCatalog.Load("herd", []), 7),
+            (ScenarioCatalog.Load("munmap-race", ["bugs.free-before-acks=true"]), 1),   // stops at a violation, messages in flight
+            (ScenarioCatalog.Load("herd", []), 7),
+            (evict with { StepLimit = new StepLimit(60, StepLimit.RunKey) }, 2),          // stops at its step limit
+            (evict, 2),
+            (ScenarioCatalog.Load("loader-crash", ["chaos.loader-crash-rate=0.5"]), 3),    // loaders restart
+            (swarm.Load(4), 4),
+            (swarm.Load(9), 9),
+            (ScenarioCatalog.Load("cow-publish", ["explore.strategy=pct"]), 5),
+            (swarm.Load(4), 4),
+            (ScenarioCatalog.Load("herd", []), 7),
+        ];
+        using var kept = new DeterministicEngine();
+        foreach (var (settings, seed) in runs)
+        {
+            var (onKept, onOwn) = (new WholeLog(), new WholeLog());
+            var reused = Runner.Run(settings, settings.Workload, seed, kept, onKept);
+            using var own = new DeterministicEngine(reuseMachine: false);
+            var made = Runner.Run(settings, settings.Workload, seed, own, onOwn);
+
+            Assert.NotEmpty(onOwn.Lines);
+            Assert.Equal(onOwn.Lines, onKept.Lines);
+            Assert.Equal(made.Log!.Hash, reused.Log!.Hash);
+            Assert.Equal((made.Steps, made.Mailboxes), (reused.Steps, reused.Mailboxes));
+            Assert.Equal(made.Violation?.Description, reused.Violation?.Description);
+            Assert.Equal(made.StoppedAt, reused.StoppedAt);
+            Assert.Equal(made.Result?.Memory?.Hash, reused.Result?.Memory?.Hash);
+        }
     }
 
     [Fact]

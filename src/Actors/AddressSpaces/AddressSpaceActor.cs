@@ -83,7 +83,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     public IStash Stash { get; set; } = null!;
 
     public static Props Props(Asid asid, AddressSpaceSetup? setup, AddressSpaceSettings settings, RunContext run) =>
-        Akka.Actor.Props.Create(typeof(AddressSpaceActor), asid, setup, settings, run);
+        ActorFactory.Props(() => new AddressSpaceActor(asid, setup, settings, run));
 
     protected override bool Receive(object message) => _forked ? Unborn(message) : Ready(message);
 

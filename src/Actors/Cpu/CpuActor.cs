@@ -44,7 +44,7 @@ public sealed class CpuActor : SimulationActor
     }
 
     public static Props Props(CpuId id, ImmutableArray<Op> ops, CpuSettings settings) =>
-        Akka.Actor.Props.Create(typeof(CpuActor), id, ops, settings);
+        ActorFactory.Props(() => new CpuActor(id, ops, settings));
 
     private CpuId Id => _program.Cpu;
 

@@ -40,7 +40,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         _draw = _random.NextDouble;
     }
 
-    public static Props Props(DiskSettings settings, int wordsPerPage, RunContext run) => Akka.Actor.Props.Create(typeof(DiskActor), settings, wordsPerPage, run);
+    public static Props Props(DiskSettings settings, int wordsPerPage, RunContext run) => ActorFactory.Props(() => new DiskActor(settings, wordsPerPage, run));
 
     protected override bool Receive(object message) => Serving(message);
 

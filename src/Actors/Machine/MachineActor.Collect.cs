@@ -90,8 +90,9 @@ public sealed partial class MachineActor
                 _tlbMessages += stats.MessagesReceived;
                 foreach (var latencies in stats.Latencies)
                 {
-                    var histogram = LatencyHistogram.From(latencies.Buckets, latencies.Max);
-                    if (_latency.TryGetValue(latencies.Kind, out var merged)) merged.Merge(histogram); else _latency[latencies.Kind] = histogram;
+                    if (!_latency.TryGetValue(latencies.Kind, out var merged))
+                        _latency[latencies.Kind] = merged = new LatencyHistogram();
+                    merged.Merge(latencies.Buckets, latencies.Max);
                 }
                 collected = collected with { Tlbs = collected.Tlbs + 1 };
                 break;

@@ -37,18 +37,21 @@ public sealed partial class MachineActor : SimulationActor
     private readonly SortedSet<string> _neverStarted = new(StringComparer.Ordinal);   // their parent ended before the fork
     private readonly Dictionary<CpuId, CpuFinished> _finished = [];
     private readonly List<string> _violations = [];
+    private readonly SlotLease? _slots;
     private IActorRef _requester = ActorRefs.Nobody;
     private string? _panic;
 
-    public MachineActor(Workload workload, EngineSettings settings, ulong seed) : base(nameof(Waiting), coverage: settings.Run.Coverage)
+    /// <param name="slots">The engine's slots if this machine runs in one (its actors are slots kept from run to run); null: it creates its actors.</param>
+    public MachineActor(Workload workload, EngineSettings settings, ulong seed, SlotLease? slots) : base(nameof(Waiting), coverage: settings.Run.Coverage)
     {
-        (_workload, _settings, _seed) = (workload, settings, seed);
+        (_workload, _settings, _seed, _slots) = (workload, settings, seed, slots);
         _files = new FileTable(workload.Files);
         _barriers = new BarrierTable(workload.Machine.Cpus, workload.Scripts);
     }
 
-    public static Props Props(Workload workload, EngineSettings settings, ulong seed) =>
-        Akka.Actor.Props.Create(typeof(MachineActor), workload, settings, seed);
+    /// <param name="slots">The engine's slots when the machine runs in one (<see cref="ActorSlot"/>); null: it creates its actors.</param>
+    public static Props Props(Workload workload, EngineSettings settings, ulong seed, SlotLease? slots = null) =>
+        ActorFactory.Props(() => new MachineActor(workload, settings, seed, slots));
 
     protected override bool Receive(object message) => Waiting(message);
 
@@ -75,45 +78,87 @@ public sealed partial class MachineActor : SimulationActor
 
     /// <summary>
     /// Every simulation actor is created here, in a handler, and told the directory; the CPUs start only once every actor
-    /// has it (Connected), so no message can reach an actor that does not yet know its peers.
+    /// has it (Connected), so no message can reach an actor that does not yet know its peers. A machine in a slot
+    /// (<see cref="ActorSlot"/>, the deterministic engine's) finds its actors' slots among its children, made before the
+    /// run (<see cref="SlotNames"/>), and tells each its actor's props with the directory, in the order in which it would
+    /// have created them: each slot's mailbox then asks to run when a new actor's would have, so the run is the same.
     /// </summary>
     private void Start()
     {
         var spec = _workload.Machine;
         var run = _settings.Run;
         var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
-        var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead, Files = _files }, run), "memory");
-        var disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, ReadErrors.Of(spec.Disk, _files), _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
-            spec.WordsPerPage, run), "disk");
-        var loaders = Context.ActorOf(PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed), "loaders");
-        var tlbs = Enumerable.Range(0, spec.Cpus)
-            .Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, flushBeforeWalk: spec.Frames > 0, run, spec.Smap), $"tlb{i}"));
-        var setups = _workload.Processes.Select(Setup).ToDictionary(s => s.Name);
-        var mms = _workload.ProcessNames.Select(name =>
-        {
-            var asid = Asid.Of(_workload.PidOf(name));
-            return KeyValuePair.Create(asid, Context.ActorOf(AddressSpaceActor.Props(asid, setups.GetValueOrDefault(name), mmSettings, run), $"mm{asid.Value}"));
-        });
+        var setups = new Dictionary<string, AddressSpaceSetup>(_workload.Processes.Length);
+        foreach (var process in _workload.Processes)
+            setups[process.Name] = Setup(process);
         var cpuSettings = new CpuSettings(_settings.Quantum, spec.WordsPerPage,
             _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf), run.Coverage);
-        var cpus = Enumerable.Range(0, spec.Cpus).Select(i =>
+        // In the order of creation: memory, the disk, the loaders' router, the TLBs, the address spaces, the CPUs.
+        var actors = new List<(string Name, Props Props)>(3 + 2 * spec.Cpus + _workload.ProcessNames.Length)
+        {
+            ("memory", MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead, Files = _files }, run)),
+            ("disk", DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, ReadErrors.Of(spec.Disk, _files), _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
+                spec.WordsPerPage, run)),
+            ("loaders", PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed, _slots)),
+        };
+        for (var i = 0; i < spec.Cpus; i++)
+            actors.Add(($"tlb{i}", TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, flushBeforeWalk: spec.Frames > 0, run, spec.Smap)));
+        var asids = new List<Asid>(_workload.ProcessNames.Length);
+        foreach (var name in _workload.ProcessNames)
+        {
+            var asid = Asid.Of(_workload.PidOf(name));
+            asids.Add(asid);
+            actors.Add(($"mm{asid.Value}", AddressSpaceActor.Props(asid, setups.GetValueOrDefault(name), mmSettings, run)));
+        }
+        for (var i = 0; i < spec.Cpus; i++)
         {
             var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
-            return Context.ActorOf(CpuActor.Props(new CpuId(i), ops, cpuSettings), $"cpu{i}");
-        });
+            actors.Add(($"cpu{i}", CpuActor.Props(new CpuId(i), ops, cpuSettings)));
+        }
+        var refs = new IActorRef[actors.Count];
+        for (var i = 0; i < actors.Count; i++)
+            refs[i] = _slots is null ? Context.ActorOf(actors[i].Props, actors[i].Name) : SlotOf(actors[i].Name);
+        var mms = ImmutableDictionary.CreateBuilder<Asid, IActorRef>();
+        for (var i = 0; i < asids.Count; i++)
+            mms.Add(asids[i], refs[3 + spec.Cpus + i]);
         var directory = new ActorDirectory
         {
-            Machine = Self, Memory = memory, Disk = disk, Loaders = loaders,
-            Tlbs = [.. tlbs], AddressSpaces = ImmutableDictionary.CreateRange(mms), Cpus = [.. cpus],
+            Machine = Self, Memory = refs[0], Disk = refs[1], Loaders = refs[2],
+            Tlbs = [.. refs.AsSpan(3, spec.Cpus)], AddressSpaces = mms.ToImmutable(), Cpus = [.. refs.AsSpan(3 + spec.Cpus + asids.Count, spec.Cpus)],
         };
         UsePeers(directory);
         foreach (var setup in setups.Values)
             _processes[setup.Name] = new ProcessEntry(setup.Pid, setup.Name, setup.Asid, setup.StackPointer, setup.Regions);
-        IActorRef[] everyone = [memory, disk, loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus];
-        foreach (var actor in everyone)
-            actor.Tell(new Connect(directory));
-        BecomeConnecting(everyone.Length);
+        if (_slots is not null)
+        {
+            for (var i = 0; i < refs.Length; i++)
+                refs[i].Tell(new Reincarnate(actors[i].Props, new Connect(directory)));
+        }
+        else
+        {
+            IActorRef[] everyone = [directory.Memory, directory.Disk, directory.Loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus];
+            foreach (var actor in everyone)
+                actor.Tell(new Connect(directory));
+        }
+        BecomeConnecting(refs.Length);
     }
+
+    /// <summary>The names of the machine's actors for <paramref name="workload"/>: the slots a machine in a slot needs before its run.</summary>
+    public static IEnumerable<string> SlotNames(Workload workload)
+    {
+        yield return "memory";
+        yield return "disk";
+        yield return "loaders";
+        for (var i = 0; i < workload.Machine.Cpus; i++)
+            yield return $"tlb{i}";
+        foreach (var name in workload.ProcessNames)
+            yield return $"mm{Asid.Of(workload.PidOf(name)).Value}";
+        for (var i = 0; i < workload.Machine.Cpus; i++)
+            yield return $"cpu{i}";
+    }
+
+    private IActorRef SlotOf(string name) =>
+        Context.Child(name) is { } slot && !slot.IsNobody() ? slot : throw new InvalidOperationException($"the machine has no slot {name}: SlotNames makes it before the run");
 
     private void BecomeConnecting(int remaining) => Become(nameof(Connecting), m => Connecting(m, remaining));
 

@@ -61,7 +61,7 @@ public sealed partial class MemoryActor : SimulationActor
     }
 
     public static Props Props(MemorySettings settings, RunContext run) =>
-        Akka.Actor.Props.Create(typeof(MemoryActor), settings, run);
+        ActorFactory.Props(() => new MemoryActor(settings, run));
 
     protected override bool Receive(object message) => Serving(message);
 

@@ -64,8 +64,11 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(ActorDirectory peers, RunContext run, ulong seed) =>
-        Akka.Actor.Props.Create(typeof(PageLoaderActor), peers, run, new SimRandom(seed));
+    public static Props Props(ActorDirectory peers, RunContext run, ulong seed)
+    {
+        var random = new SimRandom(seed); // one stream for the loader and every restart of it
+        return ActorFactory.Props(() => new PageLoaderActor(peers, run, random));
+    }
 
     protected override bool AroundReceive(Receive receive, object message)
     {

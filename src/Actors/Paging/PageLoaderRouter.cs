@@ -20,15 +20,17 @@ public sealed class PageLoaderRouter : SimulationActor
     private readonly Func<ActorDirectory, ulong, Props> _loaderProps;
     private readonly RunContext _run;
     private readonly ulong _seed;
+    private readonly SlotLease? _slots;
     private readonly Dictionary<PageKey, (IActorRef Loader, long Last)> _bound = [];
     private readonly Stack<IActorRef> _free = new();
     private long _routed, _loaderMessages;
     private int _created, _peak;
 
     /// <param name="loaderProps">The props of a loader, given the run's directory and its seed.</param>
-    public PageLoaderRouter(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed) : base("Routing", coverage: run.Coverage)
+    /// <param name="slots">The engine's slots when the router runs in one: its loaders are slots too, kept for the next run; null: plain actors.</param>
+    public PageLoaderRouter(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed, SlotLease? slots) : base("Routing", coverage: run.Coverage)
     {
-        (_loaderProps, _run, _seed) = (loaderProps, run, seed);
+        (_loaderProps, _run, _seed, _slots) = (loaderProps, run, seed, slots);
     }
 
     protected override bool Receive(object message) => Routing(message);
@@ -60,8 +62,8 @@ public sealed class PageLoaderRouter : SimulationActor
         }
     }
 
-    public static Props Props(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed) =>
-        Akka.Actor.Props.Create(typeof(PageLoaderRouter), loaderProps, run, seed);
+    public static Props Props(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed, SlotLease? slots = null) =>
+        ActorFactory.Props(() => new PageLoaderRouter(loaderProps, run, seed, slots));
 
     /// <summary>
     /// A crashed loader restarts (its waiters are woken in its PreRestart); only a crash not injected on purpose is logged.
@@ -85,16 +87,36 @@ public sealed class PageLoaderRouter : SimulationActor
             // (Planted bug no-leader-election: every fault gets a loader of its own, so none waits for another.)
             if (!bound)
                 FaultMetrics.Loaders(+1);
-            binding = (_free.Count > 0 ? _free.Pop() : NewLoader(), 0);
+            Props? incarnate = null;
+            binding = (_free.Count > 0 ? _free.Pop() : NewLoader(out incarnate), 0);
             _peak = Math.Max(_peak, bound ? _bound.Count + 1 : _bound.Count); // (with the planted bug, a page bound twice counts twice)
+            if (incarnate is not null)
+            {
+                binding.Last = ++_routed;
+                binding.Loader.Tell(new Reincarnate(incarnate, new Routed(binding.Last, message)), Sender);
+                return;
+            }
         }
         binding.Last = ++_routed;
         binding.Loader.Tell(new Routed(binding.Last, message), Sender);
     }
 
-    private IActorRef NewLoader()
+    /// <summary>
+    /// A loader for the run: a new actor, or in a slot the slot of that name kept from an earlier run, whose first message
+    /// must then bring the loader's props (<paramref name="incarnate"/>, null otherwise).
+    /// </summary>
+    private IActorRef NewLoader(out Props? incarnate)
     {
         _created++;
-        return Context.ActorOf(_loaderProps(Peers, _seed + (ulong)_created), "loader-" + _created);
+        var (props, name) = (_loaderProps(Peers, _seed + (ulong)_created), "loader-" + _created);
+        incarnate = null;
+        if (_slots is null)
+            return Context.ActorOf(props, name);
+        if (Context.Child(name) is { } kept && !kept.IsNobody())
+        {
+            incarnate = props;
+            return kept;
+        }
+        return Context.ActorOf(ActorSlot.Props(_slots, props), name);
     }
 }

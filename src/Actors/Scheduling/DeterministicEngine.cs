@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
 using Faultsim.Actors.Machine;
@@ -12,8 +13,16 @@ namespace Faultsim.Actors.Scheduling;
 /// <summary>
 /// Runs the actor engine deterministically: an actor system whose simulation dispatcher and scheduler are
 /// the driver's, so that a run is a function of (workload, settings, seed, strategy). One system serves
-/// run after run (creating a system per seed would cost far more than the runs); each run is a new
-/// machine, child of one long-lived host actor, created and driven on the calling thread.
+/// run after run (creating a system per seed would cost far more than the runs), and so does one machine:
+/// its actors are slots (<see cref="ActorSlot"/>) kept from run to run, each given a new actor instance by
+/// the run's first message to it, so a run creates no actors but those its protocol makes (loaders beyond
+/// the earlier runs', shootdown rounds). After a run the engine drains the machine: the actors of the run
+/// that are not slots are stopped and what is still queued is dropped, so nothing of a run reaches the next.
+/// A run takes the same steps in the same order as on a machine made for it (<c>reuseMachine: false</c>,
+/// which tests compare against). One thing the kept machine cannot give: a run stopped with messages still
+/// queued (at a violation or a limit) goes on, on a machine of its own, while the stop reaches each actor, and
+/// what its actors do meanwhile is in its log; such a run (rare in explore: a failing seed) is run again on a
+/// machine made for it, and so is a run whose events go to a sink as they happen.
 /// </summary>
 public sealed class DeterministicEngine : IDisposable
 {
@@ -45,17 +54,23 @@ public sealed class DeterministicEngine : IDisposable
     private readonly VirtualScheduler _clock;
     private readonly RunSlot _slot = new();
     private readonly IActorRef _host;
+    private readonly SlotLease? _slots;
+    private readonly string? _extraConfig;
+    private DeterministicEngine? _own;
+    private Workload? _validated;
 
     /// <param name="extraConfig">HOCON over <see cref="Config"/> (tests add serialize-messages = on).</param>
-    public DeterministicEngine(string? extraConfig = null)
+    /// <param name="reuseMachine">Keep the machine's actors from run to run (the default); false: a new machine and actors for every run.</param>
+    public DeterministicEngine(string? extraConfig = null, bool reuseMachine = true)
     {
+        (_slots, _extraConfig) = (reuseMachine ? new SlotLease() : null, extraConfig);
         var config = ConfigurationFactory.ParseString(extraConfig ?? "")
             .WithFallback(ConfigurationFactory.ParseString(Config))
             .WithFallback(ConfigurationFactory.ParseString(MessageSerializer.Config));
         _system = ActorSystem.Create("faultsim-deterministic", config);
         _driver = SimulationDriver.Of(_system);
         _clock = (VirtualScheduler)_system.Scheduler;
-        _host = _system.ActorOf(Props.Create(typeof(RunHost), _slot), "host");
+        _host = _system.ActorOf(Props.Create(typeof(RunHost), _slot, _slots), "host");
         AwaitHost();
     }
 
@@ -72,10 +87,35 @@ public sealed class DeterministicEngine : IDisposable
     public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy,
         EventLogOptions? events = null, long? maxSteps = null, Action? stopped = null, CancellationToken interrupt = default)
     {
-        WorkloadValidator.Validate(workload);
+        if (!ReferenceEquals(workload, _validated))
+            WorkloadValidator.Validate(workload); // a workload is immutable: explore's seeds of a scenario share one
+        _validated = workload;
         events ??= EventLogOptions.Default;
+        if (_slots is null)
+            return RunOnce(workload, settings, seed, strategy, events, maxSteps, stopped, interrupt, out _);
+        if (events.Sink is not null)
+            return Own.Run(workload, settings, seed, strategy, events, maxSteps, stopped, interrupt); // the sink sees each event as it happens
+        var again = strategy.Restart();
+        var run = RunOnce(workload, settings, seed, strategy, events, maxSteps, stopped, interrupt, out var leftWork);
+        // A run stopped with work queued (at a violation, a limit): on a machine of its own, that work would still run
+        // while the stop went down the actors, adding events to its log. That is the run's log, so it runs there again.
+        return leftWork ? Own.Run(workload, settings, seed, again, events, maxSteps, stopped, interrupt) : run;
+    }
+
+    /// <summary>The engine of a machine made for each run, for the runs the kept machine cannot give exactly; made when first needed.</summary>
+    private DeterministicEngine Own => _own ??= new DeterministicEngine(_extraConfig, reuseMachine: false);
+
+    /// <param name="leftWork">Whether the kept machine's run stopped with work queued (not for a run that was interrupted).</param>
+    private DeterministicRun RunOnce(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy,
+        EventLogOptions events, long? maxSteps, Action? stopped, CancellationToken interrupt, out bool leftWork)
+    {
         settings = settings with { TimedDisk = true }; // on the virtual clock the disk's service time costs nothing real
         var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt, events.Tail, events.Sink);
+        if (_slots is not null)
+        {
+            _host.Tell(new RunHost.Prepare([.. MachineActor.SlotNames(workload)]));
+            _driver.Run(_clock, () => false, long.MaxValue); // the slots this run needs and earlier ones did not are made
+        }
         _slot.Begin(_clock.NowNanos);
         _driver.Reset(strategy);
         _clock.Jitter(new SimRandom(seed ^ JitterStream), settings.Run.Latencies.Jitter);
@@ -88,9 +128,20 @@ public sealed class DeterministicEngine : IDisposable
         if (outcome == DriverOutcome.Quiescent && _slot.Reply is null)
             log.Monitor.AtEnd(log.Count);  // it stopped making progress: a waiter sleeps, or the workload deadlocked
         var (reply, steps, mailboxes) = (_slot.Reply, _driver.Steps, _driver.Mailboxes);
-        stopped?.Invoke();
-        _host.Tell(RunHost.Stop.Instance);
-        _driver.Run(_clock, () => false, long.MaxValue); // the machine and its actors wind down
+        leftWork = _slots is not null && outcome != DriverOutcome.Interrupted && _driver.HasWork;
+        if (!leftWork)
+            stopped?.Invoke();
+        if (_slots is not null)
+        {
+            _slots.BeginDrain();
+            _driver.Run(_clock, () => false, long.MaxValue); // what the run left queued (and its timers) is dropped
+            _slots.Draining = false;
+        }
+        else
+        {
+            _host.Tell(RunHost.Stop.Instance);
+            _driver.Run(_clock, () => false, long.MaxValue); // the machine and its actors wind down
+        }
         if (_driver.ForeignSubmissions > 0)
             throw new InvalidOperationException($"{_driver.ForeignSubmissions} mailbox run(s) came from other threads: the run was not deterministic");
         var result = reply is RunFinished finished ? log.Complete(finished.Result) : null;
@@ -115,6 +166,7 @@ public sealed class DeterministicEngine : IDisposable
     /// <summary>The system stops its actors on our dispatcher too, so the driver keeps running them until it has terminated.</summary>
     public void Dispose()
     {
+        _own?.Dispose();
         var terminated = _system.Terminate();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!terminated.IsCompleted && DateTime.UtcNow < deadline)
@@ -152,19 +204,33 @@ internal sealed class RunSlot
     }
 }
 
-/// <summary>The long-lived parent of each run's machine, so that every simulation actor is created on the driver's thread.</summary>
+/// <summary>
+/// The long-lived parent of the machine, so that every simulation actor is created on the driver's thread: of the one
+/// machine slot kept from run to run, or (without <paramref name="slots"/>) of a new machine for each run.
+/// </summary>
 internal sealed class RunHost : ReceiveActor
 {
     private IActorRef? _machine;
     private long _runs;
 
-    public RunHost(RunSlot slot)
+    public RunHost(RunSlot slot, SlotLease? slots)
     {
         Receive<Ping>(_ => slot.Ready = true);
+        Receive<Prepare>(prepare =>
+        {
+            if (_machine is null || _machine.IsNobody() || Context.Child("machine").IsNobody())
+                _machine = Context.ActorOf(ActorSlot.Props(slots!), "machine");
+            _machine.Tell(new EnsureSlots(prepare.Names));
+        });
         Receive<Start>(start =>
         {
-            _machine = Context.ActorOf(MachineActor.Props(start.Workload, start.Settings, start.Seed), $"machine-{++_runs}");
-            _machine.Tell(StartRun.Instance);
+            if (slots is null)
+            {
+                _machine = Context.ActorOf(MachineActor.Props(start.Workload, start.Settings, start.Seed), $"machine-{++_runs}");
+                _machine.Tell(StartRun.Instance);
+            }
+            else
+                _machine!.Tell(new Reincarnate(MachineActor.Props(start.Workload, start.Settings, start.Seed, slots), StartRun.Instance));
         });
         Receive<Stop>(_ =>
         {
@@ -181,6 +247,9 @@ internal sealed class RunHost : ReceiveActor
     }
 
     public sealed record Start(Workload Workload, EngineSettings Settings, ulong Seed) : IRunControl;
+
+    /// <summary>Engine → host, before a run on the kept machine: the machine's slots the run needs.</summary>
+    public sealed record Prepare(ImmutableArray<string> Names) : IRunControl;
 
     public sealed record Stop : IRunControl
     {

@@ -17,6 +17,9 @@ public abstract class SchedulingStrategy
     /// <summary>The index into <paramref name="ready"/> of the mailbox to run at step <paramref name="step"/>.</summary>
     public abstract int Pick(IReadOnlyList<int> ready, long step);
 
+    /// <summary>The same strategy as it was made, before its first pick: it picks again what this one picked.</summary>
+    public abstract SchedulingStrategy Restart();
+
     public static SchedulingStrategy Create(StrategyKind kind, ulong seed, int pctDepth, long pctSteps) => kind switch
     {
         StrategyKind.Pct => new PctStrategy(new SimRandom(seed), pctDepth, pctSteps),
@@ -27,7 +30,11 @@ public abstract class SchedulingStrategy
 /// <summary>A random walk: every ready mailbox is as likely to run next.</summary>
 public sealed class RandomWalkStrategy(SimRandom random) : SchedulingStrategy
 {
+    private readonly SimRandom _start = random.Copy();
+
     public override int Pick(IReadOnlyList<int> ready, long step) => random.Next(ready.Count);
+
+    public override SchedulingStrategy Restart() => new RandomWalkStrategy(_start.Copy());
 }
 
 /// <summary>
@@ -38,14 +45,16 @@ public sealed class RandomWalkStrategy(SimRandom random) : SchedulingStrategy
 /// </summary>
 public sealed class PctStrategy : SchedulingStrategy
 {
-    private readonly SimRandom _random;
+    private readonly SimRandom _random, _start;
+    private readonly int _depth;
+    private readonly long _steps;
     private readonly Dictionary<int, double> _priority = [];
     private readonly HashSet<long> _changePoints = [];
     private double _lowest;
 
     public PctStrategy(SimRandom random, int depth, long steps)
     {
-        _random = random;
+        (_random, _start, _depth, _steps) = (random, random.Copy(), depth, steps);
         for (var i = 1; i < depth; i++)
             _changePoints.Add(1 + (long)(random.NextDouble() * Math.Max(1, steps)));
     }
@@ -62,6 +71,8 @@ public sealed class PctStrategy : SchedulingStrategy
             _priority[ready[best]] = --_lowest; // demoted below every priority handed out
         return best;
     }
+
+    public override SchedulingStrategy Restart() => new PctStrategy(_start.Copy(), _depth, _steps);
 
     private double Priority(int mailbox)
     {

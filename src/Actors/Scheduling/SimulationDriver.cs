@@ -45,6 +45,12 @@ public sealed class SimulationDriver
         get { lock (_gate) return _nextId; }
     }
 
+    /// <summary>Whether some mailbox has work queued: a stopped run whose actors would still run.</summary>
+    public bool HasWork
+    {
+        get { lock (_gate) return _ready.Count > 0; }
+    }
+
     /// <summary>Work submitted by a thread other than the driver's since the last reset.</summary>
     public long ForeignSubmissions { get; private set; }
 

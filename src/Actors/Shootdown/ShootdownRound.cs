@@ -52,7 +52,7 @@ public sealed class ShootdownRound : SimulationActor
     }
 
     public static Props Props(ShootdownOrder order, ActorDirectory peers, RunContext run) =>
-        Akka.Actor.Props.Create(typeof(ShootdownRound), order, peers, run);
+        ActorFactory.Props(() => new ShootdownRound(order, peers, run));
 
     /// <summary>The IPIs a round sends (the model's rule): one per target other than the initiator, none in lazy mode.</summary>
     public static int IpisOf(ShootdownOrder order) => ShootdownRules.Ipis(order.Mode, order.Targets, order.Initiator);

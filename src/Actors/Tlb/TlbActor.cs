@@ -57,7 +57,7 @@ public sealed class TlbActor : SimulationActor
     /// are limited, so that eviction sees every reference in order (LRU, Clock, OPT count them exactly).</param>
     /// <param name="smap">The machine has SMAP on (machine.smap): a kernel access outside a user copy misses any user entry.</param>
     public static Props Props(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run, bool smap = true) =>
-        Akka.Actor.Props.Create(typeof(TlbActor), cpu, entries, ways, flushBeforeWalk, run, smap);
+        ActorFactory.Props(() => new TlbActor(cpu, entries, ways, flushBeforeWalk, run, smap));
 
     protected override bool Receive(object message) => Idle(message);
 

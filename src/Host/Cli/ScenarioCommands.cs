@@ -71,7 +71,7 @@ internal static class ScenarioCommands
             Reproducers.Check(directory);
             var outcome = WithProgress(output, count, report =>
                 Explorer.Explore(source.Settings, count, parse.GetValue(threads) ?? Environment.ProcessorCount, report, cli.Interrupt));
-            var speed = $"{outcome.SeedsRun:N0} seeds in {outcome.Elapsed.TotalSeconds:F1} s ({outcome.SeedsPerSecond:N0} seeds/s)";
+            var speed = outcome.Speed;
             if (outcome.Interrupted && outcome.Failure is null)
             {
                 output.WriteLine($"interrupted (SIGINT): partial: no violation in the {outcome.SeedsRun:N0} of {count:N0} seeds of {source.Name} that finished" +

@@ -42,11 +42,7 @@ public static class ConfigLoader
     /// <param name="overrides">The --set arguments, each "key=value", over every file.</param>
     public static LoadedConfig LoadText(IReadOnlyList<(string Origin, string? Text)> files, IReadOnlyList<string> overrides)
     {
-        var defaults = HoconSourceMap.Scan(EmbeddedOrigin, DefaultConfigText);
-        var defaultKeys = defaults.Keys.ToHashSet(StringComparer.Ordinal);
-        var defaultKinds = new Dictionary<string, ValueKind>(StringComparer.Ordinal);
-        foreach (var setting in defaults.Settings)
-            defaultKinds[setting.Path] = setting.Kind;
+        var (defaults, defaultKeys, defaultKinds, defaultConfig) = Defaults.Value;
         var layers = new List<(HoconSourceMap Map, Config Config)>();
 
         foreach (var assignment in overrides.Reverse())
@@ -59,7 +55,7 @@ public static class ConfigLoader
             CheckKinds(map, defaultKeys, defaultKinds);
             layers.Add((map, Parse(map, text)));
         }
-        layers.Add((defaults, Parse(defaults, DefaultConfigText)));
+        layers.Add((defaults, defaultConfig));
 
         var merged = layers[0].Config;
         foreach (var layer in layers.Skip(1))
@@ -78,6 +74,19 @@ public static class ConfigLoader
             workload = layer.Config.WithFallback(workload);
         return new LoadedConfig(merged, workload.GetConfig(ConfigSchema.WorkloadPath), [.. layers.Select(l => l.Map)], owner.Map);
     }
+
+    /// <summary>
+    /// The embedded default, scanned and parsed once: its keys, their kinds and its config, the lowest layer of every load
+    /// (a swarm explore loads a config per seed). Read only, by any thread: a Config's fallbacks make new configs.
+    /// </summary>
+    private static readonly Lazy<(HoconSourceMap Map, HashSet<string> Keys, Dictionary<string, ValueKind> Kinds, Config Config)> Defaults = new(() =>
+    {
+        var map = HoconSourceMap.Scan(EmbeddedOrigin, DefaultConfigText);
+        var kinds = new Dictionary<string, ValueKind>(StringComparer.Ordinal);
+        foreach (var setting in map.Settings)
+            kinds[setting.Path] = setting.Kind;
+        return (map, map.Keys.ToHashSet(StringComparer.Ordinal), kinds, Parse(map, DefaultConfigText));
+    });
 
     /// <summary>A --set argument as the HOCON line it stands for, with its full key.</summary>
     public static (string Key, string Text) OverrideText(string assignment)

@@ -47,7 +47,7 @@ public static class ConfigSchema
         if (path == ExperimentSection || path.StartsWith(ExperimentSection + ".", StringComparison.Ordinal))
             return true; // an experiment file's sweep, read by `faultsim experiment`; a run of the file alone leaves it aside
         if (path.StartsWith(WorkloadPath, StringComparison.Ordinal))
-            return path == WorkloadPath || WorkloadPatterns.Any(p => MatchesPrefix(path, p));
+            return path == WorkloadPath || MatchesAny(path.Split('.'), exactLength: false);
         return defaultKeys.Contains(path);
     }
 
@@ -62,8 +62,8 @@ public static class ConfigSchema
         {
             if (path == WorkloadPath)
                 return ValueKind.Object;
-            return WorkloadPatterns.Any(p => p.Split('.').Length == path.Split('.').Length && MatchesPrefix(path, p)) ? ValueKind.Value
-                : WorkloadPatterns.Any(p => MatchesPrefix(path, p)) ? ValueKind.Object : null;
+            var segments = path.Split('.');
+            return MatchesAny(segments, exactLength: true) ? ValueKind.Value : MatchesAny(segments, exactLength: false) ? ValueKind.Object : null;
         }
         return defaults.TryGetValue(path, out var kind) ? kind : null;
     }
@@ -86,11 +86,21 @@ public static class ConfigSchema
         return best.Key is not null && best.Distance <= Math.Max(3, path.Length / 4) ? best.Key : null;
     }
 
-    /// <summary>Whether the segments of <paramref name="path"/> match the start of <paramref name="pattern"/> ('*' matches any one segment).</summary>
-    private static bool MatchesPrefix(string path, string pattern)
+    /// <summary>The segments of each of <see cref="WorkloadPatterns"/>, split once (every key of every load is matched against them).</summary>
+    private static readonly string[][] PatternSegments = [.. WorkloadPatterns.Select(p => p.Split('.'))];
+
+    /// <summary>Whether <paramref name="segments"/> match the start of a workload pattern (all of one, if <paramref name="exactLength"/>).</summary>
+    private static bool MatchesAny(string[] segments, bool exactLength)
     {
-        var segments = path.Split('.');
-        var expected = pattern.Split('.');
+        foreach (var pattern in PatternSegments)
+            if ((!exactLength || pattern.Length == segments.Length) && MatchesPrefix(segments, pattern))
+                return true;
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="segments"/> match the start of <paramref name="expected"/> ('*' matches any one segment).</summary>
+    private static bool MatchesPrefix(string[] segments, string[] expected)
+    {
         if (segments.Length > expected.Length)
             return false;
         for (var i = 0; i < segments.Length; i++)

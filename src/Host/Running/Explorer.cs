@@ -10,6 +10,14 @@ public sealed record ExploreOutcome(RunReport? Failure, long SeedsRun, TimeSpan 
 {
     public double SeedsPerSecond => SeedsRun / Math.Max(Elapsed.TotalSeconds, 1e-9);
 
+    /// <summary>The steps (mailbox runs, one message each) the seeds that finished took, all together.</summary>
+    public long Steps { get; init; }
+
+    public double StepsPerSecond => Steps / Math.Max(Elapsed.TotalSeconds, 1e-9);
+
+    /// <summary>How many seeds ran and how fast: "N seeds in S s (R seeds/s, M steps/s)".</summary>
+    public string Speed => $"{SeedsRun:N0} seeds in {Elapsed.TotalSeconds:F1} s ({SeedsPerSecond:N0} seeds/s, {StepsPerSecond:N0} steps/s)";
+
     /// <summary>The settings the failing seed ran with (its own draw, under --swarm); null if none failed.</summary>
     public SimSettings? FailureSettings { get; init; }
 
@@ -45,7 +53,7 @@ public static class Explorer
         RunReport? failure = null;
         SimSettings? failureSettings = null;
         (long Seed, ExceptionDispatchInfo Error)? thrown = null;
-        long lowestFailure = long.MaxValue, run = 0, passedThrough = 0;
+        long lowestFailure = long.MaxValue, run = 0, passedThrough = 0, steps = 0;
         var finishedAbove = new HashSet<long>(); // seeds finished above passedThrough + 1, which a slower thread still holds
         var gate = new object();
         var coverage = new ExploreCoverage();
@@ -66,6 +74,7 @@ public static class Explorer
 
         void Seeds(int t, DeterministicEngine engine, ExploreCoverage touched)
         {
+            (SimSettings? Of, StepLimit? Limit) last = (null, null); // a scenario's seeds share its settings: its limit is worked out once
             for (long seed = 1 + t; seed <= seeds; seed += threads)
             {
                 lock (gate)
@@ -76,10 +85,12 @@ public static class Explorer
                 try
                 {
                     var settings = settingsOf((ulong)seed);
+                    if (!ReferenceEquals(settings, last.Of))
+                        last = (settings, settings.Explore.LimitFor(settings.Workload));
                     var handled = new Faultsim.Actors.Monitoring.ProtocolCoverage();
                     settings = settings with
                     {
-                        StepLimit = settings.Explore.LimitFor(settings.Workload),
+                        StepLimit = last.Limit,
                         Actors = settings.Actors with { Run = settings.Actors.Run with { Coverage = handled } },
                     };
                     var report = RunOrRefuse(settings, (ulong)seed, engine, interrupt);
@@ -89,6 +100,7 @@ public static class Explorer
                     lock (gate)
                     {
                         run++;
+                        steps += report.Steps;
                         finishedAbove.Add(seed);
                         while (finishedAbove.Remove(passedThrough + 1))
                             passedThrough++;
@@ -114,6 +126,7 @@ public static class Explorer
         thrown?.Error.Throw();
         return new ExploreOutcome(failure, run, clock.Elapsed)
         {
+            Steps = steps,
             FailureSettings = failureSettings,
             Interrupted = interrupt.IsCancellationRequested,
             PassedThrough = Math.Min(passedThrough, lowestFailure - 1),

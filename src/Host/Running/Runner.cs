@@ -63,7 +63,7 @@ public static class Runner
     private static RunReport Deterministic(SimSettings settings, Workload workload, ulong seed, DeterministicEngine? engine, EventLogOptions events,
         CancellationToken interrupt)
     {
-        var owned = engine is null ? new DeterministicEngine() : null;
+        var owned = engine is null ? new DeterministicEngine(reuseMachine: false) : null; // one run: nothing to keep its machine for
         try
         {
             var limit = settings.StepLimit;

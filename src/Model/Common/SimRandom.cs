@@ -17,6 +17,11 @@ public sealed class SimRandom
         _s3 = SplitMix(ref seed);
     }
 
+    private SimRandom(ulong s0, ulong s1, ulong s2, ulong s3) => (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+
+    /// <summary>A generator at this one's place in its stream: it draws what this one draws next.</summary>
+    public SimRandom Copy() => new(_s0, _s1, _s2, _s3);
+
     public ulong NextUInt64()
     {
         var result = ulong.RotateLeft(_s1 * 5, 7) * 9;

@@ -5,8 +5,8 @@ namespace Faultsim.Model.Replacement;
 /// <summary>The one place a replacement policy is made, for every engine.</summary>
 public static class ReplacementPolicies
 {
-    /// <summary>Whether a run of <paramref name="machine"/> needs its future recorded first: OPT, with a frame limit that makes it choose.</summary>
-    public static bool NeedsFuture(Workloads.MachineSpec machine) => machine.Policy == ReplacementPolicyKind.Opt && machine.Frames > 0;
+    /// <summary>Whether a run of <paramref name="machine"/> needs its future recorded first (OPT does).</summary>
+    public static bool NeedsFuture(Workloads.MachineSpec machine) => machine.Policy == ReplacementPolicyKind.Opt;
 
     /// <summary>A policy of <paramref name="kind"/>; OPT needs <paramref name="future"/>, every page reference of the run in order.</summary>
     public static IReplacementPolicy Create(ReplacementPolicyKind kind, IReadOnlyList<PageKey>? future = null) => kind switch
