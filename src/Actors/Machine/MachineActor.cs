@@ -5,6 +5,7 @@ using Faultsim.Actors.Cpu;
 using Faultsim.Actors.Disk;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
+using Faultsim.Actors.Placement;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
@@ -37,10 +38,12 @@ public sealed partial class MachineActor : SimulationActor
     private readonly SortedSet<string> _neverStarted = new(StringComparer.Ordinal);   // their parent ended before the fork
     private readonly Dictionary<CpuId, CpuFinished> _finished = [];
     private readonly List<string> _violations = [];
+    private readonly List<ActorPlacement> _placed = [];           // a cluster run: where each part runs
+    private readonly List<IActorRef> _nodeRuns = [];              // a cluster run: each node's run parts
     private IActorRef _requester = ActorRefs.Nobody;
     private string? _panic;
 
-    public MachineActor(Workload workload, EngineSettings settings, ulong seed) : base(nameof(Waiting), coverage: settings.Run.Coverage)
+    public MachineActor(Workload workload, EngineSettings settings, ulong seed) : base(nameof(Waiting), coverage: settings.Run.Coverage, traffic: settings.Run.Traffic)
     {
         (_workload, _settings, _seed) = (workload, settings, seed);
         _files = new FileTable(workload.Files);
@@ -75,45 +78,63 @@ public sealed partial class MachineActor : SimulationActor
 
     /// <summary>
     /// Every simulation actor is created here, in a handler, and told the directory; the CPUs start only once every actor
-    /// has it (Connected), so no message can reach an actor that does not yet know its peers.
+    /// has it (Connected), so no message can reach an actor that does not yet know its peers. On a cluster the parts are
+    /// created by the nodes they are placed on (<see cref="Placing"/>), and told the directory once every node has answered.
     /// </summary>
     private void Start()
     {
-        var spec = _workload.Machine;
-        var run = _settings.Run;
-        var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
-        var memory = Context.ActorOf(MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead }, run), "memory");
-        var badPages = spec.Disk.BadPages.Select(b => new FilePage(_files.IdOf(b.File), b.Page)).ToImmutableHashSet();
-        var disk = Context.ActorOf(DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
-            spec.WordsPerPage, run), "disk");
-        var loaders = Context.ActorOf(PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed), "loaders");
-        var tlbs = Enumerable.Range(0, spec.Cpus)
-            .Select(i => Context.ActorOf(TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, flushBeforeWalk: spec.Frames > 0, run, spec.Smap), $"tlb{i}"));
-        var setups = _workload.Processes.Select(Setup).ToDictionary(s => s.Name);
-        var mms = _workload.ProcessNames.Select(name =>
-        {
-            var asid = Asid.Of(_workload.PidOf(name));
-            return KeyValuePair.Create(asid, Context.ActorOf(AddressSpaceActor.Props(asid, setups.GetValueOrDefault(name), mmSettings, run), $"mm{asid.Value}"));
-        });
-        var cpuSettings = new CpuSettings(_settings.Quantum, spec.WordsPerPage,
-            _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf), run.Coverage);
-        var cpus = Enumerable.Range(0, spec.Cpus).Select(i =>
-        {
-            var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
-            return Context.ActorOf(CpuActor.Props(new CpuId(i), ops, cpuSettings), $"cpu{i}");
-        });
-        var directory = new ActorDirectory
-        {
-            Machine = Self, Memory = memory, Disk = disk, Loaders = loaders,
-            Tlbs = [.. tlbs], AddressSpaces = ImmutableDictionary.CreateRange(mms), Cpus = [.. cpus],
-        };
-        UsePeers(directory);
-        foreach (var setup in setups.Values)
+        var parts = new MachineParts(_workload, _settings, _seed);
+        foreach (var setup in parts.Setups)
             _processes[setup.Name] = new ProcessEntry(setup.Pid, setup.Name, setup.Asid, setup.StackPointer, setup.Regions);
-        IActorRef[] everyone = [memory, disk, loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus];
+        if (_settings.Placement is { } placement)
+        {
+            var byHost = parts.All.GroupBy(p => placement.Hosts[p]).ToList();
+            foreach (var host in byHost)
+                host.Key.Tell(new CreateParts(placement.Spec, [.. host]));
+            _placed.Add(new ActorPlacement("machine", placement.MachineNode));
+            BecomePlacing(parts, byHost.Count, ImmutableDictionary<Part, IActorRef>.Empty);
+            return;
+        }
+        Connect(parts, parts.All.ToDictionary(p => p, p => Context.ActorOf(parts.Props(p), p.Name)));
+    }
+
+    private void Connect(MachineParts parts, IReadOnlyDictionary<Part, IActorRef> actors)
+    {
+        var directory = parts.Directory(Self, actors);
+        UsePeers(directory);
+        IActorRef[] everyone = [directory.Memory, directory.Disk, directory.Loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus];
         foreach (var actor in everyone)
             actor.Tell(new Connect(directory));
         BecomeConnecting(everyone.Length);
+    }
+
+    private void BecomePlacing(MachineParts parts, int nodes, ImmutableDictionary<Part, IActorRef> actors) =>
+        BecomeWaiting(nameof(Placing), m => Placing(m, parts, nodes, actors), "every node's parts (PartsCreated)");
+
+    /// <summary>A cluster run: each node answers with the parts placed on it; the machine watches each, since a node may be lost.</summary>
+    private bool Placing(object message, MachineParts parts, int nodes, ImmutableDictionary<Part, IActorRef> actors)
+    {
+        switch (message)
+        {
+            case PartsCreated created:
+                _nodeRuns.Add(Sender);
+                foreach (var placed in created.Parts)
+                {
+                    Context.Watch(placed.Actor);
+                    _placed.Add(new ActorPlacement(placed.Part.Name, created.Node));
+                }
+                actors = actors.AddRange(created.Parts.Select(p => KeyValuePair.Create(p.Part, p.Actor)));
+                if (nodes > 1)
+                    BecomePlacing(parts, nodes - 1, actors);
+                else
+                    Connect(parts, actors);
+                return true;
+            case PartsRefused refused:
+                End(new RunCrashed($"node {refused.Node} could not make its part of the run: {refused.Reason}"));
+                return true;
+            default:
+                return Always(message);
+        }
     }
 
     private void BecomeConnecting(int remaining) => Become(nameof(Connecting), m => Connecting(m, remaining));
@@ -131,14 +152,6 @@ public sealed partial class MachineActor : SimulationActor
         foreach (var cpu in Peers.Cpus)
             cpu.Tell(CpuActor.Start.Instance);
         return true;
-    }
-
-    private AddressSpaceSetup Setup(ProcessSpec process)
-    {
-        var pid = _workload.PidOf(process.Name);
-        var vmas = _files.VmasOf(process, pid, out var shmemObjects);
-        return new AddressSpaceSetup(pid, process.Name, Asid.Of(pid), [.. vmas], [],
-            process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer, shmemObjects);
     }
 
     /// <summary>From now on CPUs find the forked process; those already waiting for it are answered.</summary>
@@ -227,6 +240,14 @@ public sealed partial class MachineActor : SimulationActor
                 return true;
             case SimulationFailed failed:
                 End(new RunCrashed(failed.Message));
+                return true;
+            case PartFailed failed:
+                End(new RunCrashed(failed.Message));
+                return true;
+            case Terminated stopped:
+                var part = _placed.FirstOrDefault(p => p.Actor == stopped.ActorRef.Path.Name);
+                End(new RunCrashed($"{stopped.ActorRef.Path.Name} on {part?.Node ?? stopped.ActorRef.Path.Address.ToString()} stopped before the run ended " +
+                                   "(its node left the cluster or was lost)"));
                 return true;
             case ViolationFound violation:
                 _violations.Add(violation.Description);

@@ -52,7 +52,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// Draws this loader's injected crashes (faultsim.chaos.loader-crash-rate). Every incarnation of the loader gets the
     /// same instance from its Props, so a restarted loader goes on with the next draw instead of repeating the crash.
     /// </param>
-    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound, run.Coverage)
+    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound, run.Coverage, run.Traffic)
     {
         UsePeers(peers);
         (_idle, _gathering, _reading) = (Idle, Gathering, Reading);

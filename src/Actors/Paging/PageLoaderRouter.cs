@@ -26,7 +26,7 @@ public sealed class PageLoaderRouter : SimulationActor
     private int _created, _peak;
 
     /// <param name="loaderProps">The props of a loader, given the run's directory and its seed.</param>
-    public PageLoaderRouter(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed) : base("Routing", coverage: run.Coverage)
+    public PageLoaderRouter(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed) : base("Routing", coverage: run.Coverage, traffic: run.Traffic)
     {
         (_loaderProps, _run, _seed) = (loaderProps, run, seed);
     }

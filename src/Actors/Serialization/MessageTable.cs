@@ -94,6 +94,13 @@ public static class MessageTable
         ("LoaderOf", typeof(LoaderOf)),
         ("GetRouterStats", typeof(GetRouterStats)),
         ("RouterStats", typeof(RouterStats)),
+        // PlacementProtocol
+        ("CreateParts", typeof(Placement.CreateParts)),
+        ("PartsCreated", typeof(Placement.PartsCreated)),
+        ("PartsRefused", typeof(Placement.PartsRefused)),
+        ("PartFailed", typeof(Placement.PartFailed)),
+        ("GetTraffic", typeof(Placement.GetTraffic)),
+        ("Traffic", typeof(Placement.Traffic)),
         // ShootdownProtocol
         ("ShootdownCompleted", typeof(ShootdownCompleted)),
         // TlbProtocol
