@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Placement;
 using Faultsim.Host.Cluster;
@@ -14,7 +16,7 @@ namespace Faultsim.Tests.Host;
 /// Three nodes on loopback (ports the system picks) and a client that submits runs, as faultsim run --cluster does: the
 /// parts of the machine live on the nodes of their roles, every message between them crosses through faultsim's
 /// serializer, and a race-free workload gives the counts and final memory of the run on one node and of the reference
-/// machine. The cluster is formed once for the class; every wait is for a membership event or a reply, bounded.
+/// machine; the page loaders are entities of a shard region on the pager nodes. The cluster is formed once for the class; every wait is for a membership event or a reply, bounded.
 /// </summary>
 public sealed class ClusterRunTests(ClusterRunTests.Cluster cluster) : IClassFixture<ClusterRunTests.Cluster>
 {
@@ -42,7 +44,8 @@ public sealed class ClusterRunTests(ClusterRunTests.Cluster cluster) : IClassFix
             Assert.Equal(cluster.Client.Address.ToString(), nodeOf["machine"]);
             Assert.Equal(cluster.With(NodeRoles.Memory)[0], nodeOf["memory"]);
             Assert.Equal(cluster.With(NodeRoles.Disk)[0], nodeOf["disk"]);
-            Assert.Equal(cluster.With(NodeRoles.Pager)[0], nodeOf["loaders"]);
+            Assert.Equal(cluster.With(NodeRoles.Pager)[0], nodeOf["loaders"]);                 // a routing point on each pager node
+            Assert.Equal(cluster.With(NodeRoles.Pager)[1], nodeOf["loaders1"]);
             for (var cpu = 0; cpu < cpus; cpu++)
             {
                 Assert.Equal(cluster.With(NodeRoles.Cpu)[cpu % 2], nodeOf[$"cpu{cpu}"]);  // the two cpu nodes in turn
@@ -51,6 +54,25 @@ public sealed class ClusterRunTests(ClusterRunTests.Cluster cluster) : IClassFix
             Assert.Equal(3, distributed.Placement.Select(p => p.Node).Distinct().Count() - 1); // every node has a part (and the client the machine)
             Assert.InRange(distributed.CrossNodeMessages, 1, distributed.Messages);
         }
+    }
+
+    [Fact]
+    public async Task The_loaders_of_a_run_are_entities_of_the_page_loader_shards_spread_over_the_pager_nodes()
+    {
+        var spec = new RunSpec("race-free.conf", RaceFreeWorkloads.Hocon(77, 4), ["seed=5"]);
+        var result = (await ClusterRun.RunAsync(cluster.Client, spec, Bound).WaitAsync(Bound)).Result!;
+        var (_, workload) = ClusterRun.Load(spec);
+        ActorEngineTests.AssertSameCounts(workload.Run(5), result, "seed 5, 4 CPUs");
+        var shards = new List<int>();
+        foreach (var pager in cluster.Nodes.Where(n => n.Roles.Contains(NodeRoles.Pager)))
+        {
+            var region = Akka.Hosting.ActorRegistry.For(pager.Node.System).Get<ClusterRun.PageLoaderShard>();
+            var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Bound);
+            shards.Add(state.Shards.Count);
+        }
+        Assert.Equal(2, shards.Count);
+        Assert.All(shards, count => Assert.True(count > 0, $"a pager node hosts no shard of loaders: {string.Join(", ", shards)}"));
+        Assert.True(shards.Sum() <= ClusterRun.LoaderShards);
     }
 
     [Fact]
@@ -79,6 +101,11 @@ public sealed class ClusterRunTests(ClusterRunTests.Cluster cluster) : IClassFix
 
         public ClusterNode Client { get; private set; } = null!;
 
+        /// <summary>The nodes with their roles.</summary>
+        public IEnumerable<(ClusterNode Node, string[] Roles)> Nodes => _nodes.Zip(RoleSets);
+
+        private static readonly string[][] RoleSets = [[NodeRoles.Cpu, NodeRoles.Memory], [NodeRoles.Cpu, NodeRoles.Pager], [NodeRoles.Disk, NodeRoles.Pager]];
+
         /// <summary>The hosts the client found, in address order.</summary>
         public ImmutableArray<ClusterRun.NodeHost> Hosts { get; private set; }
 
@@ -89,9 +116,8 @@ public sealed class ClusterRunTests(ClusterRunTests.Cluster cluster) : IClassFix
         public async Task InitializeAsync()
         {
             var settings = ClusterNodeTests.Settings("faultsim.cluster.down-unreachable-after = 5s");
-            string[][] roles = [[NodeRoles.Cpu, NodeRoles.Memory], [NodeRoles.Cpu, NodeRoles.Pager], [NodeRoles.Disk, NodeRoles.Pager]];
-            foreach (var r in roles)
-                _nodes.Add(await ClusterNode.StartAsync(settings, r, port: 0, actors: ClusterRun.StartHost));
+            foreach (var r in RoleSets)
+                _nodes.Add(await ClusterRun.StartNodeAsync(settings, r, port: 0));
             Client = await ClusterNode.StartAsync(settings, [NodeRoles.Client], port: 0);
             foreach (var node in _nodes.Append(Client))
                 node.Join(_nodes[0].Address);

@@ -88,9 +88,9 @@ public sealed partial class MachineActor : SimulationActor
             _processes[setup.Name] = new ProcessEntry(setup.Pid, setup.Name, setup.Asid, setup.StackPointer, setup.Regions);
         if (_settings.Placement is { } placement)
         {
-            var byHost = parts.All.GroupBy(p => placement.Hosts[p]).ToList();
+            var byHost = placement.Hosts.GroupBy(p => p.Value, p => p.Key).ToList();
             foreach (var host in byHost)
-                host.Key.Tell(new CreateParts(placement.Spec, [.. host]));
+                host.Key.Tell(new CreateParts(placement.Run, placement.Spec, [.. host.OrderBy(p => p.Kind).ThenBy(p => p.Index)]));
             _placed.Add(new ActorPlacement("machine", placement.MachineNode));
             BecomePlacing(parts, byHost.Count, ImmutableDictionary<Part, IActorRef>.Empty);
             return;
@@ -102,7 +102,8 @@ public sealed partial class MachineActor : SimulationActor
     {
         var directory = parts.Directory(Self, actors);
         UsePeers(directory);
-        IActorRef[] everyone = [directory.Memory, directory.Disk, directory.Loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus];
+        IActorRef[] everyone = [directory.Memory, directory.Disk, directory.Loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus,
+            .. actors.Where(a => a.Key is { Kind: PartKind.Loaders, Index: > 0 }).Select(a => a.Value)]; // a cluster's other routing points
         foreach (var actor in everyone)
             actor.Tell(new Connect(directory));
         BecomeConnecting(everyone.Length);

@@ -32,7 +32,7 @@ public readonly record struct Part(PartKind Kind, int Index)
     {
         PartKind.Memory => "memory",
         PartKind.Disk => "disk",
-        PartKind.Loaders => "loaders",
+        PartKind.Loaders => Index == 0 ? "loaders" : $"loaders{Index}",
         PartKind.Tlb => $"tlb{Index}",
         PartKind.AddressSpace => $"mm{Index}",
         _ => $"cpu{Index}",
@@ -52,10 +52,12 @@ public sealed class MachineParts
     private readonly AddressSpaceSettings _mmSettings;
     private readonly CpuSettings _cpuSettings;
     private readonly ImmutableDictionary<Asid, AddressSpaceSetup> _setups;
+    private readonly Func<RunContext, ulong, Props>? _loaders;
 
-    public MachineParts(Workload workload, EngineSettings settings, ulong seed)
+    /// <param name="loaders">How the loaders' routing point is made (a cluster's, in front of its shard region); null: a <see cref="PageLoaderRouter"/>.</param>
+    public MachineParts(Workload workload, EngineSettings settings, ulong seed, Func<RunContext, ulong, Props>? loaders = null)
     {
-        (_workload, _settings, _seed) = (workload, settings, seed);
+        (_workload, _settings, _seed, _loaders) = (workload, settings, seed, loaders);
         var spec = workload.Machine;
         Files = new FileTable(workload.Files);
         _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, Files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
@@ -92,6 +94,8 @@ public sealed class MachineParts
                 var badPages = spec.Disk.BadPages.Select(b => new FilePage(Files.IdOf(b.File), b.Page)).ToImmutableHashSet();
                 return DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency,
                     _settings.DiskBandwidth, _settings.TimedDisk), spec.WordsPerPage, run);
+            case PartKind.Loaders when _loaders is not null:
+                return _loaders(run, _seed);
             case PartKind.Loaders:
                 return PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed);
             case PartKind.Tlb:
@@ -105,7 +109,10 @@ public sealed class MachineParts
         }
     }
 
-    /// <summary>The directory of a run whose parts are <paramref name="actors"/>, driven by <paramref name="machine"/>.</summary>
+    /// <summary>
+    /// The directory of a run whose parts are <paramref name="actors"/>, driven by <paramref name="machine"/>. A cluster
+    /// run has a loaders' routing point on every pager node (loaders1, …); the directory names the first.
+    /// </summary>
     public ActorDirectory Directory(IActorRef machine, IReadOnlyDictionary<Part, IActorRef> actors) => new()
     {
         Machine = machine,

@@ -69,6 +69,14 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     protected override bool AroundReceive(Receive receive, object message)
     {
+        if (message is StopLoader)
+        {
+            if (_job is null)
+                Context.Stop(Self);     // passivated between two faults
+            else
+                Stash.Stash();          // a fault in flight: stop once it has been handed off
+            return true;
+        }
         if (message is not Routed routed)
             return base.AroundReceive(receive, message);
         _lastSequence = routed.Sequence;
@@ -100,8 +108,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         if (message is EvictPage evict)
         {
             ReplacePte(evict); // after any fault on the page
-            Peers.Loaders.Tell(new LoaderIdle(evict.Page, _lastSequence, MessagesReceived - _reported));
-            _reported = MessagesReceived;
+            ReportIdle(evict.Page);
             return true;
         }
         if (message is not ResolveFault leader)
@@ -376,8 +383,16 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         _job = null;
         Become(nameof(Idle), _idle);
         Stash.UnstashAll();
-        Peers.Loaders.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
+        ReportIdle(job.Page);
+    }
+
+    /// <summary>Nothing in flight: the router may unbind this loader, or (a cluster run) its shard passivate it.</summary>
+    private void ReportIdle(PageKey page)
+    {
+        Peers.Loaders.Tell(new LoaderIdle(page, _lastSequence, MessagesReceived - _reported));
         _reported = MessagesReceived;
+        if (_run.IdleRequest is { } request)
+            Context.Parent.Tell(request);
     }
 
     /// <summary>

@@ -4,8 +4,8 @@ using Faultsim.Actors.Machine;
 
 namespace Faultsim.Actors.Placement;
 
-/// <summary>Rebuilds a run's parts from its spec on this node, its actors counting what they get from other nodes in <paramref name="traffic"/>; throws for a spec it cannot read.</summary>
-public delegate MachineParts PartsOf(RunSpec spec, CrossNodeTraffic traffic);
+/// <summary>Rebuilds the parts of run <paramref name="run"/> from its spec on this node, its actors counting what they get from other nodes in <paramref name="traffic"/>; throws for a spec it cannot read.</summary>
+public delegate MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic traffic);
 
 /// <summary>
 /// The one actor a cluster node offers runs (found under <see cref="Name"/> at the node's address): for each
@@ -26,7 +26,7 @@ public sealed class NodeHostActor : ReceiveActor
             MachineParts parts;
             try
             {
-                parts = partsOf(create.Spec, traffic);
+                parts = partsOf(create.Run, create.Spec, traffic);
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {

@@ -15,8 +15,11 @@ public interface IPlacementProtocol : ISimulationMessage;
 /// <summary>What a run is, as every node rebuilds it: the run config's text, where it came from, and the overrides (--set).</summary>
 public sealed record RunSpec(string Origin, string Text, ImmutableArray<string> Overrides);
 
-/// <summary>Machine → a node's host: create these parts of the run <see cref="Spec"/>. Answered by <see cref="PartsCreated"/> or <see cref="PartsRefused"/>.</summary>
-public sealed record CreateParts(RunSpec Spec, ImmutableArray<Part> Parts) : IPlacementProtocol;
+/// <summary>
+/// Machine → a node's host: create these parts of the run <see cref="Run"/> (an id unique in the cluster) whose spec is
+/// <see cref="Spec"/>. Answered by <see cref="PartsCreated"/> or <see cref="PartsRefused"/>.
+/// </summary>
+public sealed record CreateParts(string Run, RunSpec Spec, ImmutableArray<Part> Parts) : IPlacementProtocol;
 
 /// <summary>A part of the run and its actor.</summary>
 public sealed record PlacedPart(Part Part, IActorRef Actor);
@@ -43,4 +46,4 @@ public sealed record Traffic(string Node, long Received) : IPlacementProtocol;
 /// Where a cluster run's parts go (engine settings of the submitting machine only): the node host of each part, the run as
 /// the nodes rebuild it, and the address of the node the machine itself runs on.
 /// </summary>
-public sealed record ClusterPlacement(RunSpec Spec, ImmutableDictionary<Part, IActorRef> Hosts, string MachineNode);
+public sealed record ClusterPlacement(string Run, RunSpec Spec, ImmutableDictionary<Part, IActorRef> Hosts, string MachineNode);

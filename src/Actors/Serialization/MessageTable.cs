@@ -94,6 +94,8 @@ public static class MessageTable
         ("LoaderOf", typeof(LoaderOf)),
         ("GetRouterStats", typeof(GetRouterStats)),
         ("RouterStats", typeof(RouterStats)),
+        ("LoaderEnvelope", typeof(LoaderEnvelope)),
+        ("StopLoader", typeof(StopLoader)),
         // PlacementProtocol
         ("CreateParts", typeof(Placement.CreateParts)),
         ("PartsCreated", typeof(Placement.PartsCreated)),

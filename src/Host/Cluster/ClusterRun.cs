@@ -3,6 +3,9 @@ using Akka.Actor;
 using Akka.Cluster;
 using Faultsim.Actors;
 using Faultsim.Actors.Machine;
+using Faultsim.Actors.Paging;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
 using Faultsim.Actors.Placement;
 using Faultsim.Host.Configuration;
 using Faultsim.Host.Running;
@@ -37,12 +40,16 @@ public static class ClusterRun
         return (settings, settings.Workload);
     }
 
-    /// <summary>A node's <see cref="PartsOf"/>: the run rebuilt from its spec, with the settings its machine gave its own parts.</summary>
-    public static MachineParts PartsOf(RunSpec spec, CrossNodeTraffic traffic)
+    /// <summary>
+    /// A node's <see cref="PartsOf"/>: the run rebuilt from its spec, with the settings its machine gave its own parts,
+    /// its loaders' routing point in front of the node's shard region (<paramref name="region"/>, on a pager node).
+    /// </summary>
+    public static MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic traffic, LoaderRuns runs, IActorRef? region)
     {
         var (settings, workload) = Load(spec);
         var engine = ActorEngine.Prepare(workload, WithTraffic(settings.Actors, traffic), settings.Seed);
-        return new MachineParts(workload, engine, settings.Seed);
+        return new MachineParts(workload, engine, settings.Seed,
+            region is null ? null : (context, seed) => ShardedLoaders.Props(run, region, runs, context, seed));
     }
 
     private static EngineSettings WithTraffic(EngineSettings engine, CrossNodeTraffic traffic) =>
@@ -54,7 +61,7 @@ public static class ClusterRun
         var (settings, workload) = Load(spec);
         var hosts = await FindHostsAsync(client, interrupt).ConfigureAwait(false);
         var parts = new MachineParts(workload, settings.Actors, settings.Seed);
-        var placement = new ClusterPlacement(spec, Place(parts.All, hosts), client.Address.ToString());
+        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts), client.Address.ToString());
         var engine = WithTraffic(settings.Actors, new CrossNodeTraffic()) with { Placement = placement };
         var result = await Task.Run(() => ActorEngine.Run(client.System, workload, engine, settings.Seed, timeout, interrupt: interrupt), interrupt)
             .ConfigureAwait(false);
@@ -106,12 +113,47 @@ public static class ClusterRun
         }
     }
 
-    /// <summary>Starts a node's host, which makes the parts of runs placed on it (faultsim node's actors).</summary>
-    public static void StartHost(ActorSystem system, Akka.Hosting.IActorRegistry registry)
+    /// <summary>The shard region of page loaders, in the hosting registry.</summary>
+    public sealed class PageLoaderShard;
+
+    /// <summary>The number of shards of page loaders: about ten per node of the largest cluster foreseen; never changed while a cluster lives.</summary>
+    public const int LoaderShards = 30;
+
+    /// <summary>
+    /// Starts a faultsim node with <paramref name="roles"/>: its host, which makes the parts of runs placed on it, and on
+    /// a pager node the shard region of page loaders (state in distributed data, remember-entities off, an idle loader
+    /// passivated — by itself between two faults, and by its shard after <see cref="LoaderIdleAfter"/> whatever happens).
+    /// </summary>
+    public static Task<ClusterNode> StartNodeAsync(NodeSettings settings, IReadOnlyList<string> roles, int? port = null)
     {
-        var node = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
-        registry.Register<NodeHostActor>(system.ActorOf(NodeHostActor.Props(PartsOf, node), NodeHostActor.Name));
+        var runs = new LoaderRuns(new Passivate(StopLoader.Instance));
+        var pager = roles.Contains(NodeRoles.Pager);
+        return ClusterNode.StartAsync(settings, roles, port,
+            actors: (system, registry) =>
+            {
+                var region = pager ? registry.Get<PageLoaderShard>() : null;
+                var node = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
+                PartsOf partsOf = (run, spec, traffic) => PartsOf(run, spec, traffic, runs, region);
+                registry.Register<NodeHostActor>(system.ActorOf(NodeHostActor.Props(partsOf, node), NodeHostActor.Name));
+            },
+            configure: akka =>
+            {
+                if (pager)
+                    akka.WithShardRegion<PageLoaderShard>("page-loaders", runs.EntityProps,
+                        HashCodeMessageExtractor.Create(LoaderShards, m => (m as LoaderEnvelope)?.EntityId!, m => m is LoaderEnvelope e ? e.Message : m),
+                        new ShardOptions
+                        {
+                            Role = NodeRoles.Pager,
+                            StateStoreMode = StateStoreMode.DData,
+                            RememberEntities = false,
+                            PassivateIdleEntityAfter = LoaderIdleAfter,
+                            HandOffStopMessage = StopLoader.Instance,
+                        });
+            });
     }
+
+    /// <summary>How long a loader that got no message stays before its shard passivates it (one whose run ended without it going idle).</summary>
+    public static readonly TimeSpan LoaderIdleAfter = TimeSpan.FromMinutes(1);
 
     /// <summary>The role of the nodes a part runs on.</summary>
     public static string RoleOf(Part part) => part.Kind switch
@@ -124,7 +166,9 @@ public static class ClusterRun
 
     /// <summary>
     /// Where each part runs: the single parts on the first node of their role (in address order), CPU i and TLB i together
-    /// on the (i mod n)-th cpu node, and the k-th address space on the (k mod n)-th.
+    /// on the (i mod n)-th cpu node, and the k-th address space on the (k mod n)-th. The loaders' routing point is on
+    /// every pager node (loaders, loaders1, …), each in front of its node's shard region, the loaders themselves sharded
+    /// over the pager nodes.
     /// </summary>
     public static ImmutableDictionary<Part, IActorRef> Place(IEnumerable<Part> parts, IReadOnlyList<NodeHost> hosts)
     {
@@ -148,6 +192,11 @@ public static class ClusterRun
                 _ => 0,
             };
             placed[part] = nodes[index % nodes.Count].Actor;
+            if (part.Kind == PartKind.Loaders)
+            {
+                for (var k = 1; k < nodes.Count; k++)
+                    placed[new Part(PartKind.Loaders, k)] = nodes[k].Actor;
+            }
         }
         return placed.ToImmutable();
     }
