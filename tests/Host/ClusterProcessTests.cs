@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 
 namespace Faultsim.Tests.Host;
 
 /// <summary>
-/// `faultsim node` as a user starts it: three processes on 127.0.0.1 form a cluster that `cluster status` lists, and each
-/// leaves gracefully on SIGTERM. Every process the test starts is killed when it ends, whatever happened.
+/// `faultsim node` as a user starts it: three processes on 127.0.0.1 form a cluster that `cluster status` lists and that
+/// runs submitted with `run --cluster` (out of process too) give the figures of one node and of the reference machine on,
+/// and each leaves gracefully on SIGTERM. Every process the test starts is killed when it ends, whatever happened.
 /// </summary>
 public sealed class ClusterProcessTests : IDisposable
 {
@@ -101,6 +103,44 @@ public sealed class ClusterProcessTests : IDisposable
             Assert.Equal(0, process.ExitCode);
             Assert.Contains(": left the cluster", await all);
         }
+    }
+
+    [Fact]
+    public async Task Runs_submitted_with_run_cluster_to_three_node_processes_give_the_figures_of_one_node_and_of_the_reference_machine()
+    {
+        var ports = FreePorts(3);
+        string[][] roles = [["cpu", "memory"], ["cpu", "pager"], ["disk", "pager"]];
+        var nodes = ports.Select((port, i) => StartNode(_dir.Write($"node{i}.conf",
+            ClusterKeys(ports) + $"\nfaultsim.cluster.node {{ port = {port}, roles = [{string.Join(", ", roles[i])}] }}\n"))).ToList();
+        foreach (var node in nodes)
+            await node.Up.WaitAsync(Bound);
+        var cluster = _dir.Write("cluster.conf", ClusterKeys(ports));
+
+        foreach (var (seed, cpus) in new[] { (1, 2), (2, 4) })
+        {
+            var config = _dir.Write($"race{seed}.conf", Scenarios.RaceFreeWorkloads.Hocon((ulong)(seed * 7919 + cpus), cpus));
+            string[] run = ["run", "--config", config, "--seed", seed.ToString(CultureInfo.InvariantCulture), "--json", "-"];
+            var (exit, output, error) = CliHarness.OutOfProcess(Bound, [.. run, "--cluster", cluster]);
+            Assert.True(exit == 0, $"run --cluster exited {exit}: {error}");
+            var distributed = JsonNode.Parse(output)!;
+            var oneNode = Json(CliHarness.Cli([.. run, "--mode", "live"]));
+            var reference = Json(CliHarness.Cli([.. run, "--engine", "reference"]));
+            foreach (var figure in new[] { "processes", "memory", "steps", "never_started", "panic" })
+            {
+                Assert.True(JsonNode.DeepEquals(oneNode[figure], distributed[figure]), $"seed {seed}, {cpus} CPUs: {figure} differs from one node's");
+                Assert.True(JsonNode.DeepEquals(reference[figure], distributed[figure]), $"seed {seed}, {cpus} CPUs: {figure} differs from the reference machine's");
+            }
+            var placed = distributed["cluster"]!["nodes"]!.AsArray().Select(n => n!["address"]!.GetValue<string>()).ToList();
+            foreach (var port in ports)
+                Assert.Contains($"akka.tcp://faultsim@127.0.0.1:{port}", placed);   // every node ran a part of it
+            Assert.True(distributed["cluster"]!["messages_crossed_nodes"]!.GetValue<long>() > 0);
+        }
+    }
+
+    private static JsonNode Json((int Exit, string Out, string Err) run)
+    {
+        Assert.True(run.Exit == 0, run.Err);
+        return JsonNode.Parse(run.Out)!;
     }
 
     [Fact]

@@ -90,6 +90,8 @@ public sealed partial class MachineActor : SimulationActor
         {
             var byHost = placement.Hosts.GroupBy(p => p.Value, p => p.Key).ToList();
             foreach (var host in byHost)
+                Context.Watch(host.Key); // a node lost before it answers ends the run too
+            foreach (var host in byHost)
                 host.Key.Tell(new CreateParts(placement.Run, placement.Spec, [.. host.OrderBy(p => p.Kind).ThenBy(p => p.Index)]));
             _placed.Add(new ActorPlacement("machine", placement.MachineNode));
             BecomePlacing(parts, byHost.Count, ImmutableDictionary<Part, IActorRef>.Empty);

@@ -33,7 +33,17 @@ public sealed class NodeHostActor : ReceiveActor
                 Sender.Tell(new PartsRefused(node, error.Message));
                 return;
             }
-            Context.ActorOf(RunPartsActor.Props(parts, create.Parts, Sender, node, traffic), $"run{++_runs}");
+            Props[] props;
+            try
+            {
+                props = [.. create.Parts.Select(parts.Props)];
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                Sender.Tell(new PartsRefused(node, error.Message));
+                return;
+            }
+            Context.ActorOf(RunPartsActor.Props(create.Parts, [.. props], Sender, node, traffic), $"run{++_runs}");
         });
 
     public static Props Props(PartsOf partsOf, string node) => Akka.Actor.Props.Create(typeof(NodeHostActor), partsOf, node);
@@ -52,18 +62,19 @@ public sealed class RunPartsActor : ReceiveActor
     private readonly IActorRef _machine;
     private readonly string _node;
 
-    public RunPartsActor(MachineParts parts, ImmutableArray<Part> placed, IActorRef machine, string node, CrossNodeTraffic traffic)
+    /// <param name="props">How each of <paramref name="placed"/> is made, in the same order.</param>
+    public RunPartsActor(ImmutableArray<Part> placed, ImmutableArray<Props> props, IActorRef machine, string node, CrossNodeTraffic traffic)
     {
         (_machine, _node) = (machine, node);
         Context.Watch(machine);
-        var created = placed.Select(p => new PlacedPart(p, Context.ActorOf(parts.Props(p), p.Name))).ToImmutableArray();
+        var created = placed.Select((p, i) => new PlacedPart(p, Context.ActorOf(props[i], p.Name))).ToImmutableArray();
         machine.Tell(new PartsCreated(node, created));
         Receive<GetTraffic>(_ => Sender.Tell(new Traffic(node, traffic.Received)));
         Receive<Terminated>(_ => Context.Stop(Self)); // only the machine is watched
     }
 
-    public static Props Props(MachineParts parts, ImmutableArray<Part> placed, IActorRef machine, string node, CrossNodeTraffic traffic) =>
-        Akka.Actor.Props.Create(typeof(RunPartsActor), parts, placed, machine, node, traffic);
+    public static Props Props(ImmutableArray<Part> placed, ImmutableArray<Props> props, IActorRef machine, string node, CrossNodeTraffic traffic) =>
+        Akka.Actor.Props.Create(typeof(RunPartsActor), placed, props, machine, node, traffic);
 
     /// <summary>A part that throws has voided the run: the machine ends it, and the part stops.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(-1, -1, error =>

@@ -48,7 +48,8 @@ public sealed class ClusterNode : IAsyncDisposable
     public static Config Hocon(NodeSettings settings) => ConfigurationFactory.ParseString($$"""
         akka {
           loglevel = WARNING
-          stdout-loglevel = WARNING
+          stdout-loglevel = OFF
+          loggers = ["{{StandardErrorLogger.TypeName}}"]
           log-dead-letters = off
           log-dead-letters-during-shutdown = off
           cluster {
