@@ -154,6 +154,44 @@ public sealed class ClusterProcessTests : IDisposable
     }
 
     [Theory]
+    [InlineData("--refs 1,2", "--refs: a cluster run (--cluster) runs the workload of --config; drop --refs or --cluster")]
+    [InlineData("--events run.log", "--events: a cluster run (--cluster) keeps no event log; drop --events or --cluster")]
+    [InlineData("--max-steps 50000000", "--max-steps: a cluster run (--cluster) is live, and a step limit stops deterministic runs; drop --max-steps or --cluster")]
+    [InlineData("--mode deterministic", "--mode: a cluster run is live (its actors run on several nodes); drop --mode deterministic or --cluster")]
+    [InlineData("--engine reference", "--engine: a cluster run runs the actor engine; drop engine = reference (or --engine reference) to run on a cluster")]
+    public void Run_cluster_refuses_what_a_cluster_run_cannot_do_in_one_line_and_exit_2(string options, string message)
+    {
+        var cluster = _dir.Write("cluster.conf", $"faultsim.cluster.seed-nodes = [\"127.0.0.1:{FreePorts(1)[0]}\"]\n");
+        var (exit, _, error) = CliHarness.Cli(["run", "--cluster", cluster, .. options.Split(' ')]);
+        Assert.Equal(2, exit);
+        Assert.Equal($"faultsim: {message}\n", error);
+    }
+
+    [Fact]
+    public void Run_cluster_with_no_cluster_to_join_says_so_and_exits_69()
+    {
+        var port = FreePorts(1)[0];
+        var cluster = _dir.Write("cluster.conf", $"faultsim.cluster {{ seed-nodes = [\"127.0.0.1:{port}\"], join-timeout = 1s }}\n");
+        var (exit, output, error) = CliHarness.Cli("run", "--cluster", cluster);
+        Assert.Equal(69, exit);
+        Assert.Equal("", output);
+        Assert.StartsWith($"faultsim: no cluster let this client in within 1s at akka.tcp://faultsim@127.0.0.1:{port}", error);
+    }
+
+    [Fact]
+    public void A_cluster_file_that_binds_akkas_json_serializer_to_system_object_is_refused_by_every_command_at_its_line()
+    {
+        var cluster = _dir.Write("cluster.conf", "faultsim.cluster.seed-nodes = [\"127.0.0.1:4053\"]\nakka.actor.serialization-bindings {\n  \"System.Object\" = json\n}\n");
+        foreach (var command in new[] { new[] { "run", "--cluster", cluster }, ["cluster", "status", "--cluster", cluster], ["node", "--config", cluster] })
+        {
+            var (exit, _, error) = CliHarness.Cli(command);
+            Assert.Equal(2, exit);
+            Assert.Equal($"faultsim: {cluster}:3: binds System.Object to Akka's JSON serializer (json), which would load any type a peer names; " +
+                         "remove the binding: faultsim's own serializer carries every message between nodes\n", error);
+        }
+    }
+
+    [Theory]
     [InlineData("faultsim.cluster.node.roles = [cpu, gpu]", "node.conf:2: faultsim.cluster.node.roles names the role 'gpu'; use any of cpu, pager, memory, disk")]
     [InlineData("faultsim.cluster.node.roles = []", "node.conf:2: faultsim.cluster.node.roles is empty; give the node one or more of cpu, pager, memory, disk")]
     [InlineData("faultsim.cluster.seed-nodes = [\"127.0.0.1\"]", "node.conf:2: faultsim.cluster.seed-nodes has '127.0.0.1'; write each seed as \"host:port\", e.g. \"127.0.0.1:4053\"")]

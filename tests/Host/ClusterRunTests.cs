@@ -61,8 +61,14 @@ public sealed class ClusterRunTests(ClusterRunTests.Cluster cluster) : IClassFix
     {
         var spec = new RunSpec("race-free.conf", RaceFreeWorkloads.Hocon(77, 4), ["seed=5"]);
         var result = (await ClusterRun.RunAsync(cluster.Client, spec, Bound).WaitAsync(Bound)).Result!;
-        var (_, workload) = ClusterRun.Load(spec);
+        var (settings, workload) = ClusterRun.Load(spec);
         ActorEngineTests.AssertSameCounts(workload.Run(5), result, "seed 5, 4 CPUs");
+        using var summary = new StringWriter();
+        Faultsim.Host.Output.RunSummary.Write(summary, new Faultsim.Host.Running.RunReport(result, null, null, 0, 5), workload, settings, "race-free.conf");
+        var lines = summary.ToString().Split('\n').Select(l => l.TrimEnd()).ToList();
+        Assert.Contains($"cluster: the parts on 3 nodes, the machine here; {result.CrossNodeMessages:N0} of {result.Messages:N0} messages crossed nodes " +
+                        $"({100.0 * result.CrossNodeMessages / result.Messages:F1}%)", lines);
+        Assert.Contains($"  {cluster.With(NodeRoles.Disk)[0]}: disk {(cluster.With(NodeRoles.Pager)[0] == cluster.With(NodeRoles.Disk)[0] ? "loaders" : "loaders1")}", lines);
         var shards = new List<int>();
         foreach (var pager in cluster.Nodes.Where(n => n.Roles.Contains(NodeRoles.Pager)))
         {

@@ -76,11 +76,17 @@ internal static class RunCommand
             var configPath = parse.GetValue(config);
             if (parse.GetValue(cluster) is { } clusterFile)
             {
-                foreach (var (option, given) in new[] { ("--refs", parse.GetValue(refs)), ("--trace", parse.GetValue(trace) is { Length: > 0 } ? "" : null),
-                             ("--events", parse.GetValue(events)), ("--trace-file", parse.GetValue(traceFile)), ("--max-steps", parse.GetValue(maxSteps)) })
+                foreach (var (option, given, why) in new[]
+                         {
+                             ("--refs", parse.GetValue(refs), "runs the workload of --config"),
+                             ("--trace", parse.GetValue(trace) is { Length: > 0 } ? "" : null, "runs the workload of --config"),
+                             ("--events", parse.GetValue(events), "keeps no event log"),
+                             ("--trace-file", parse.GetValue(traceFile), "records no spans"),
+                             ("--max-steps", parse.GetValue(maxSteps), "is live, and a step limit stops deterministic runs"),
+                         })
                 {
                     if (given is not null)
-                        throw new ConfigException(option, null, $"a cluster run (--cluster) takes its workload from --config and keeps no {option[2..]}; drop {option} or --cluster");
+                        throw new ConfigException(option, null, $"a cluster run (--cluster) {why}; drop {option} or --cluster");
                 }
                 if (parse.GetValue(mode) == "deterministic")
                     throw new ConfigException("--mode", null, "a cluster run is live (its actors run on several nodes); drop --mode deterministic or --cluster");

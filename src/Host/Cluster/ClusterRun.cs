@@ -81,7 +81,7 @@ public static class ClusterRun
         bound.CancelAfter(IdentifyTimeout + IdentifyTimeout);
         while (true)
         {
-            var members = client.Cluster.State.Members
+            var members = (await StateAsync(client).ConfigureAwait(false)).Members
                 .Where(m => m.Status == MemberStatus.Up && m.Roles.Any(NodeRoles.All.Contains))
                 .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
                 .ToList();
@@ -97,6 +97,31 @@ public static class ClusterRun
             }
             await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false); // the node is starting its host
         }
+    }
+
+    /// <summary>
+    /// The members as the cluster's publisher knows them now (<c>Cluster.State</c> is a copy of it kept by a subscriber of
+    /// its own, which may lag behind: a client just let in may see there fewer members than are up).
+    /// </summary>
+    private static async Task<ClusterEvent.CurrentClusterState> StateAsync(ClusterNode client)
+    {
+        var state = new TaskCompletionSource<ClusterEvent.CurrentClusterState>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var receiver = client.System.ActorOf(Props.Create(() => new StateReceiver(state)));
+        try
+        {
+            client.Cluster.SendCurrentClusterState(receiver);
+            return await state.Task.WaitAsync(IdentifyTimeout).ConfigureAwait(false);
+        }
+        finally
+        {
+            client.System.Stop(receiver);
+        }
+    }
+
+    private sealed class StateReceiver : ReceiveActor
+    {
+        public StateReceiver(TaskCompletionSource<ClusterEvent.CurrentClusterState> state) =>
+            Receive<ClusterEvent.CurrentClusterState>(s => state.TrySetResult(s));
     }
 
     private static async Task<IActorRef?> Identify(ClusterNode client, Address member)
