@@ -230,6 +230,8 @@ public sealed class AddressSpaceSpec : DeterministicSpec
         Assert.True(flush.Scope.Covers(Faults.Asid, Faults.Anon.Page), $"{flush.Scope} does not cover the evicted page");
         var local = Next<Invalidate>(_tlb0);              // the caller's own TLB too
         _tlb0.Reply(new InvalidateAcked(local.Id, new CpuId(0)));
+        if (call == "mmap-over")
+            Assert.Equal("again", Next<RegionChanged>(_cpu).Name); // the other CPU that ran the process hears of the new region
         AssertSilent(_cpu);                               // CPU 1 may still write the old frame: the call has not returned
         _tlb1.Reply(new InvalidateAcked(flush.Id, new CpuId(1)));
         if (call == "fork")

@@ -32,7 +32,7 @@ public sealed class DiskSpec : DeterministicSpec
 
     private IActorRef Disk(int depth = 1, double errorRate = 0, FilePage[]? bad = null, ulong seed = 1, TimeSpan? latency = null,
         ulong bandwidth = Bandwidth, bool timed = true) =>
-        Spawn(DiskActor.Props(new DiskSettings(depth, errorRate, [.. bad ?? []], seed, latency ?? Latency, bandwidth, timed),
+        Spawn(DiskActor.Props(new DiskSettings(depth, new ReadErrors(bad ?? [], errorRate), seed, latency ?? Latency, bandwidth, timed),
             Words, RunContext.Live with { Events = _events }));
 
     private static FilePage Lib(ulong page) => new(new FileId(0), page);

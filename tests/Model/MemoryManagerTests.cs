@@ -76,6 +76,31 @@ public sealed class MemoryManagerTests
     }
 
     [Fact]
+    public void A_file_page_written_again_after_its_write_out_stays_cached_with_the_newer_content_though_no_pte_maps_it()
+    {
+        // faultsim replay --swarm --seed 2580 --set shootdown=lazy --set machine.frames=2 broke invariant 7: a fault mapped
+        // a shared page again during its write-out and stored into it, its process died, and the eviction's end freed
+        // the frame because nothing mapped it — the newer content was lost and a later read fetched the older one.
+        var memory = Memory();
+        var file = new PageSource.FromFile(new FilePage(new FileId(0), 0));
+        var frame = memory.ReserveRead(file);
+        memory.FillRead(frame, file, [1]);
+        memory.Map(frame, Page(1));
+        memory.Activate(frame);
+        memory.Frames.Write(frame, 0, 2);
+        var eviction = memory.BeginEviction(frame, Pid);
+        memory.Unmapped(eviction, Page(1), replaced: true);
+        Assert.Equal(2UL, memory.WriteOut(eviction)!.Content[0]);
+        memory.Map(frame, Page(1));                               // a fault finds it cached and maps it again
+        memory.Frames.Write(frame, 0, 3);
+        memory.Release(new PageRelease(Page(1), frame, null));  // its process dies
+        Assert.False(memory.Finish(eviction));
+        Assert.Equal(frame, memory.Cached(new MemoryQuery.OfFile(new FilePage(new FileId(0), 0))));
+        Assert.Equal(3UL, memory.Frames.Read(frame, 0));
+        Assert.Equal(0L, memory.CountsOf(Pid).Evicted);
+    }
+
+    [Fact]
     public void A_swap_slot_whose_last_pte_goes_while_its_page_is_read_in_stays_until_the_read_is_cancelled()
     {
         // faultsim replay --swarm --seed 18234 crashed memory ("swap slot 6 is not in use"): the process exited while a

@@ -3,6 +3,7 @@ using Faultsim.Actors.Scheduling;
 using Faultsim.Host.Running;
 using Faultsim.Host.Scenarios;
 using Faultsim.Model.Checking;
+using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
 
 namespace Faultsim.Tests.Scenarios;
@@ -198,5 +199,78 @@ public sealed class EngineRegressionTests
         // faultsim explore --swarm --seeds 20000 broke invariant 5 at seed 3487 (shrunk to copy-of-a-page-under-eviction.conf,
         // which failed at seeds 3480, 3487 and 3490 of these): a fault copied a page a CPU still wrote through its TLB.
         HoldsOverSeeds("copy-of-a-page-under-eviction", 3480, 3495);
+    }
+
+    [Fact]
+    public void A_shared_page_written_again_during_its_write_out_keeps_the_newer_content_when_the_eviction_ends()
+    {
+        // faultsim replay --swarm --seed 2580 --set shootdown=lazy --set machine.frames=2 broke invariant 7 (shrunk to
+        // redirtied-during-write-out.conf, which failed at seeds 1, 17, 19, 25, 26 and 27 of these): the eviction's end
+        // freed a frame a fault had mapped and written again after the write-out, once that fault's process had died.
+        HoldsOverSeeds("redirtied-during-write-out", 1, 30);
+        SwarmReplayHolds("--seed", "2580", "--set", "shootdown=lazy", "--set", "machine.frames=2");
+    }
+
+    /// <summary>The actors give every figure of <paramref name="scenario"/> as the reference machine does, at each seed from 1 to <paramref name="seeds"/>.</summary>
+    private static void EnginesAgree(string scenario, ulong seeds, RunResult reference)
+    {
+        var settings = ScenarioCatalog.Load(Scenario(scenario), []);
+        using var engine = new DeterministicEngine();
+        for (ulong seed = 1; seed <= seeds; seed++)
+            Assert.Null(RunComparison.FirstDifference(Holds(settings, seed, engine).Result!, reference));
+    }
+
+    [Fact]
+    public void A_cow_break_that_replaces_a_frame_kept_under_prot_none_drops_the_old_frame_on_both_engines()
+    {
+        // faultsim run -c cow-break-under-prot-none.conf: the child's store was cow_reuse on the reference machine and
+        // cow_break on the actors, which kept the parent's old reference to the child's frame.
+        var reference = Reference("cow-break-under-prot-none", 1);
+        var child = reference.Processes.Single(p => p.Name == "child");
+        Assert.Equal((1L, 0L, 0L), (child.Counters[ResolutionKind.CowReuse], child.Counters[ResolutionKind.CowBreak], child.Counters.PagesCopied));
+        EnginesAgree("cow-break-under-prot-none", 6, reference);
+    }
+
+    [Fact]
+    public void A_cpu_that_switches_to_a_process_finds_its_regions_where_another_cpu_moved_them()
+    {
+        // faultsim run -c region-moved-by-another-cpu.conf: cpu1's load after cpu0's mremap was a SIGSEGV on the actors.
+        var reference = Reference("region-moved-by-another-cpu", 1);
+        var p = Assert.Single(reference.Processes);
+        Assert.Equal((ProcessFate.Running, 2L, 0L), (p.Fate, p.Counters.Accesses, p.Counters.Segv));
+        EnginesAgree("region-moved-by-another-cpu", 8, reference);
+    }
+
+    [Fact]
+    public void A_forked_child_keeps_its_parents_vmas_as_they_are_split_and_both_engines_refuse_an_mremap_across_two()
+    {
+        // faultsim run -c fork-keeps-split-vmas.conf: the child's mremap failed (EFAULT) on the reference machine and
+        // succeeded on the actors, which had merged the two pieces of buf when they rebuilt the child's VMAs.
+        var reference = Reference("fork-keeps-split-vmas", 1);
+        Assert.Equal(1L, reference.Processes.Single(p => p.Name == "child").Counters.SyscallErrors);
+        EnginesAgree("fork-keeps-split-vmas", 3, reference);
+    }
+
+    [Fact]
+    public void A_read_of_a_bad_page_makes_room_for_its_frame_before_it_fails_on_both_engines()
+    {
+        // faultsim run -c failed-read-makes-room-first.conf: the reference machine failed the read before making room,
+        // so q's page stayed; the actors evicted it first, as Linux allocates the folio before the I/O.
+        var reference = Reference("failed-read-makes-room-first", 1);
+        var (p, q) = (reference.Processes.Single(x => x.Name == "p"), reference.Processes.Single(x => x.Name == "q"));
+        Assert.Equal((ProcessFate.KilledBySigBus, 1L, 1L), (p.Fate, p.Counters.PagesEvicted, p.Counters.DiskWrites));
+        Assert.Equal((1L, 1L), (q.Counters.Major, q.Counters.DiskReads));
+        EnginesAgree("failed-read-makes-room-first", 3, reference);
+    }
+
+    [Fact]
+    public void A_bad_page_in_a_readahead_window_fails_that_page_alone_on_both_engines()
+    {
+        // faultsim run -c bad-page-in-a-readahead-window.conf: the actors failed the whole window MADV_WILLNEED read, so
+        // the load of page 1 was a major fault; the reference machine (and Linux) fail only the bad page's folio.
+        var reference = Reference("bad-page-in-a-readahead-window", 1);
+        var p = Assert.Single(reference.Processes);
+        Assert.Equal((0L, 1L, 1L), (p.Counters.Major, p.Counters.Minor, p.Counters.DiskReads));
+        EnginesAgree("bad-page-in-a-readahead-window", 3, reference);
     }
 }

@@ -55,6 +55,40 @@ public sealed class LivenessTests : IDisposable
     }
 
     [Fact]
+    public void Explore_shrinks_a_run_that_makes_no_progress_to_a_smaller_one_with_a_lower_step_limit_that_replays_to_invariant_8()
+    {
+        var path = _dir.Write("spin.conf", """
+            faultsim {
+              machine.cpus = 1
+              chaos.loader-crash-rate = 1
+              workload {
+                files { lib { size = 4K } }
+                processes {
+                  app {
+                    regions {
+                      heap { start = 0x10000000, size = 4K }
+                      lib { start = 0x20000000, size = 4K, prot = r, file = lib }
+                    }
+                  }
+                }
+                cpus { 0 = "run app\nstore heap:0\nload lib:0" }
+              }
+            }
+            """);
+        var (exit, output, _) = Cli("explore", "--scenario", path, "--seeds", "1", "--out", _dir.Root);
+        Assert.Equal(ExitCodes.Violation, exit);
+        // The store made progress and goes; the step limit comes down to the bound of the smaller script and a message.
+        Assert.Matches(@"shrunk in \d+ runs \(at most 1,000: faultsim.explore.shrink.max-runs\): 3 → 2 script lines, 1 → 1 CPUs, [\d,]+ → [\d,]+ events, stopped at 10,001 messages \(max-steps\)", output);
+        var reproducer = Path.Combine(_dir.Root, "invariant-8-seed-1.conf");
+        var shape = Faultsim.Host.Shrinking.ScenarioShape.Parse(File.ReadAllText(reproducer));
+        Assert.Equal("10001", shape.Knob("faultsim.max-steps"));
+        Assert.DoesNotContain("store", string.Join("\n", shape.Scripts[0]));
+        var replay = Cli("replay", "--scenario", reproducer, "--seed", "1");
+        Assert.Equal(ExitCodes.Violation, replay.Exit);
+        Assert.Contains("invariant 8 (every run makes progress) violated: no progress in the last 10,001 messages", replay.Out.ReplaceLineEndings(" "));
+    }
+
+    [Fact]
     public void A_workload_that_deadlocks_on_the_reference_machine_too_is_bad_input_not_a_violation()
     {
         var path = _dir.Write("deadlock.conf", """

@@ -87,10 +87,16 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     protected override bool Receive(object message) => _forked ? Unborn(message) : Ready(message);
 
-    private void Set(AddressSpaceSetup setup)
+    /// <summary>The mm's start: a process's regions mapped (merged where alike, as mmap does), or a fork's copy exactly as it is.</summary>
+    private void Set(AddressSpaceSetup setup, bool forked = false)
     {
-        foreach (var vma in setup.Vmas)
-            _mm.Vmas.Map(vma);
+        if (forked)
+            _mm.Vmas.Restore(setup.Vmas);
+        else
+        {
+            foreach (var vma in setup.Vmas)
+                _mm.Vmas.Map(vma);
+        }
         foreach (var (page, pte) in setup.Entries)
             _mm.Pages[page] = pte;
         foreach (var (name, region) in setup.Regions)
@@ -103,7 +109,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         if (message is StartForked start)
         {
-            Set(start.Setup);
+            Set(start.Setup, forked: true);
             Unlock();
             return true;
         }
@@ -232,15 +238,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     private void OnWalk(Walk walk)
     {
-        var pte = _mm.Pages[walk.Address.Page];
+        var (pte, access, allows) = _mm.Walk(walk.Address, walk.Access, walk.Mode, _settings.Smap);
         var user = walk.Mode == AccessMode.User;
-        var access = walk.Mode == AccessMode.Populate ? PopulateAccess.KindFor(_mm.Vmas.Find(walk.Address)) : walk.Access;
-        var allows = walk.Mode switch
-        {
-            AccessMode.Forced => ForcedAccess.Allows(pte, access, _mm.Vmas.Find(walk.Address)),
-            AccessMode.Populate => PopulateAccess.Allows(pte, access),
-            _ => AccessCheck.Allows(pte, access, walk.Mode, _settings.Smap),
-        };
         if (!walk.ProtectionFault && allows)
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
@@ -282,8 +281,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         {
             _mm.Vmas.GrowDown(_mm.Vmas.Find(newStart)!, newStart);
         }
-        var old = _mm.Pages[install.Page];
-        if (old.IsPresent && old.Frame != install.New.Frame && !_run.Bugs.PublishBeforeFlush)
+        if (InstallRules.ReplacesFrame(now, install.New) && !_run.Bugs.PublishBeforeFlush)
         {
             GiveBackAround(install);
             ReplaceFrame(install, page);
@@ -296,7 +294,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         TraceInstall(install);
         if (change.Old.IsSwapped)
             Peers.Memory.Tell(new SwapEntryDropped(change.Old.Slot)); // the PTE names the frame now, not the slot
-        if (!change.Old.IsPresent || change.Old.Frame == change.New.Frame)
+        if (!InstallRules.ReplacesFrame(change.Old, change.New))
         {
             InstallAround(install);
             Wake(install);
@@ -426,7 +424,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 break;
             case SystemCall.Mmap map:
                 var backing = _settings.Files.BackingFor(map.File, map.FileOffset, map.Flags, _pid, ref _shmemObjects);
-                _regions[map.Name] = (map.Start, map.Length);
+                RegionMoved(map.Name, map.Start, map.Length, call.Cpu);
                 Settle(call, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.VmaFlags(), backing)));
                 break;
             case SystemCall.Mlock mlock:
@@ -510,14 +508,25 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     {
         if (remapping.Moves.Count > 0)
         {
-            var locked = _mm.Vmas.FindContaining(remapping.Moves[0].To.BaseAddress)!.IsLocked;
-            Peers.Memory.Tell(new MovePages(_asid, [.. remapping.Moves], locked));
-            _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesMoved(_asid, [.. remapping.Moves]));
+            Peers.Memory.Tell(new MovePages(_asid, [.. remapping.Moves], remapping.Locked)); // memory records the move as it makes it
         }
         if (_regions.ContainsKey(remap.Region))
-            _regions[remap.Region] = (remapping.Result.Start, remap.NewLength);
+            RegionMoved(remap.Region, remapping.Result.Start, remap.NewLength, call.Cpu);
         FlushLocked(new LockedOp.Call(call, remapping.Result), RangeRounds(call, remapping.Changes), call.Cpu, includeInitiator: true,
             Release(remapping.Dropped));
+    }
+
+    /// <summary>The region <paramref name="name"/> is here now: the machine and the other CPUs that have run the process hear it (the caller's program knows).</summary>
+    private void RegionMoved(string name, VirtualAddress start, ulong length, CpuId caller)
+    {
+        _regions[name] = (start, length);
+        var changed = new RegionChanged(_asid, name, start, length);
+        Peers.Machine.Tell(changed);
+        foreach (var cpu in _mm.Cpus.Cpus)
+        {
+            if (cpu != caller)
+                Peers.Cpu(cpu).Tell(changed);
+        }
     }
 
     private void Fail(Syscall call)

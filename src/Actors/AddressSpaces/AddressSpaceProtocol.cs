@@ -102,6 +102,14 @@ public sealed record LookupRegion(string Name) : IAddressSpaceProtocol;
 public sealed record RegionFound(string Name, VirtualAddress Start, ulong Length) : IAddressSpaceProtocol;
 
 /// <summary>
+/// mm → the machine and every CPU that has run the process: a region is somewhere else now (mmap of its name, mremap
+/// that moved or resized it). A process's region table is one, as its threads' pointers are one memory: a CPU that runs
+/// it, or switches to it later, uses the region where it is now. Sent before the call returns, so whatever follows the
+/// call (a barrier, a switch) comes after it in each mailbox.
+/// </summary>
+public sealed record RegionChanged(Asid Asid, string Name, VirtualAddress Start, ulong Length) : Cpu.ICpuProtocol, Machine.IMachineProtocol;
+
+/// <summary>
 /// Parent's mm → the mm of the child it forks (made Unborn with the run, found in the directory): the child's address
 /// space, copied under the parent's mmap lock. CPUs learn of the child only after it (ProcessReady, once memory has
 /// counted the child's references), and whatever reaches the child before it waits.

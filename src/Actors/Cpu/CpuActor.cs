@@ -29,6 +29,7 @@ public sealed class CpuActor : SimulationActor
     private readonly int _quantum;
     private readonly Dictionary<ProcessId, QuantumStats> _stats = [];
     private readonly List<ScriptAccess> _accesses;
+    private readonly Receive _regionChanged;
     private Running? _process;
     private long _requests;
 
@@ -37,6 +38,7 @@ public sealed class CpuActor : SimulationActor
     public CpuActor(CpuId id, ImmutableArray<Op> ops, CpuSettings settings) : base(nameof(Idle), coverage: settings.Coverage, traffic: settings.Traffic)
     {
         _program = new CpuProgram(id, ops, settings.WordsPerPage, name => settings.Pids[name]);
+        _regionChanged = OnRegionChanged;
         _quantum = settings.Quantum;
         _accesses = new List<ScriptAccess>(settings.Quantum);
     }
@@ -47,6 +49,18 @@ public sealed class CpuActor : SimulationActor
     private CpuId Id => _program.Cpu;
 
     protected override bool Receive(object message) => Idle(message);
+
+    /// <summary>A region of a process moved, whatever the CPU is doing: its program uses it where it is now if it runs that process.</summary>
+    protected override bool AroundReceive(Receive receive, object message) =>
+        base.AroundReceive(message is RegionChanged ? _regionChanged : receive, message);
+
+    private bool OnRegionChanged(object message)
+    {
+        var changed = (RegionChanged)message;
+        if (_process?.Asid == changed.Asid)
+            _program.Learn(changed.Name, changed.Start, changed.Length);
+        return true;
+    }
 
     private bool Idle(object message)
     {

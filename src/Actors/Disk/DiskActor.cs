@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Telemetry;
+using Faultsim.Model.Addressing;
 using Faultsim.Model.Checking;
 using Faultsim.Model.Common;
 using Faultsim.Model.Storage;
@@ -21,6 +22,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
     private readonly DiskSettings _settings;
     private readonly FileStore _files = new();
     private readonly SimRandom _random;
+    private readonly Func<double> _draw;
     private readonly Queue<(object Request, IActorRef ReplyTo)> _queue = new();
     private readonly int _wordsPerPage;
     private readonly RunContext _run;
@@ -35,6 +37,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         _settings = settings;
         _wordsPerPage = wordsPerPage;
         _random = new SimRandom(settings.Seed);
+        _draw = _random.NextDouble;
     }
 
     public static Props Props(DiskSettings settings, int wordsPerPage, RunContext run) => Akka.Actor.Props.Create(typeof(DiskActor), settings, wordsPerPage, run);
@@ -103,11 +106,13 @@ public sealed class DiskActor : SimulationActor, IWithTimers
     {
         switch (request)
         {
-            case ReadPage read when Fails(read.Block):
+            case ReadPage { Demanded: true } read when _settings.Errors.FailsDemanded(FileOf(read.Block), _draw):
                 return new PageReadFailed(read.Id);
             case ReadPage read:
-                return new PageRead(read.Id, Content(read.Block), [.. read.Ahead.Select(ahead =>
-                    Fails(ahead, draw: false) ? new AheadRead(ahead, true, []) : new AheadRead(ahead, false, Content(ahead)))]);
+                var blockFailed = !read.Demanded && FileOf(read.Block) is { } first && _settings.Errors.FailsAhead(first);
+                return new PageRead(read.Id, blockFailed ? [] : Content(read.Block), [.. read.Ahead.Select(ahead =>
+                    FileOf(ahead) is { } page && _settings.Errors.FailsAhead(page) ? new AheadRead(ahead, true, []) : new AheadRead(ahead, false, Content(ahead)))])
+                { BlockFailed = blockFailed };
             case WritePage { Block: DiskBlock.OfFile file } write:
                 _files.Write(file.Page, write.Content.AsSpan());
                 return new PageWritten(write.Id);
@@ -128,10 +133,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         return [.. content];
     }
 
-    /// <summary>Whether a read of <paramref name="block"/> fails: a bad page always, any with the error rate once per request (<paramref name="draw"/>).</summary>
-    private bool Fails(DiskBlock block, bool draw = true) =>
-        (block is DiskBlock.OfFile file && _settings.BadPages.Contains(file.Page))
-        || (draw && _settings.ReadErrorRate > 0 && _random.NextDouble() < _settings.ReadErrorRate);
+    private static FilePage? FileOf(DiskBlock block) => block is DiskBlock.OfFile file ? file.Page : null;
 
     /// <summary>A request whose service time has passed: a message to itself, never serialized.</summary>
     private sealed record Completed(object Request, IActorRef ReplyTo) : INoSerializationVerificationNeeded;

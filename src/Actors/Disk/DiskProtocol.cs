@@ -35,12 +35,18 @@ public abstract record DiskBlock
 public sealed record ReadPage(DiskRequestId Id, DiskBlock Block, ImmutableArray<DiskBlock> Ahead = default) : IDiskProtocol
 {
     public ImmutableArray<DiskBlock> Ahead { get; init; } = Ahead.IsDefault ? [] : Ahead;
+
+    /// <summary>A fault demands <see cref="Block"/> (it fails the request when it fails); false for memory's own readahead, where it is one page of the window like the rest.</summary>
+    public bool Demanded { get; init; } = true;
 }
 
 /// <summary>Disk → loader (or memory). A swap read brings no content: swap space lives with memory, the disk only times it.</summary>
 public sealed record PageRead(DiskRequestId Id, ImmutableArray<ulong> Content, ImmutableArray<AheadRead> Ahead = default) : IDiskProtocol
 {
     public ImmutableArray<AheadRead> Ahead { get; init; } = Ahead.IsDefault ? [] : Ahead;
+
+    /// <summary>The block of a request no fault demanded (<see cref="ReadPage.Demanded"/> false) failed, alone.</summary>
+    public bool BlockFailed { get; init; }
 }
 
 /// <summary>One page of a request's <see cref="ReadPage.Ahead"/>, read (its content) or <see cref="Failed"/>.</summary>

@@ -212,6 +212,9 @@ public sealed partial class MachineActor : SimulationActor
             case ProcessReady ready:
                 Register(new ProcessEntry(ready.Pid, ready.Name, Asid.Of(ready.Pid), ready.StackPointer, ready.Regions));
                 return true;
+            case RegionChanged changed when _processes.Values.FirstOrDefault(p => p.Asid == changed.Asid) is { } entry:
+                _processes[entry.Name] = entry with { Regions = entry.Regions.SetItem(changed.Name, (changed.Start, changed.Length)) };
+                return true;
             case CpuFinished finished:
                 _finished[finished.Cpu] = finished;
                 if (_finished.Count == Peers.Cpus.Length)

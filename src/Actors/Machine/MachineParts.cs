@@ -91,8 +91,7 @@ public sealed class MachineParts
             case PartKind.Memory:
                 return MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead }, run);
             case PartKind.Disk:
-                var badPages = spec.Disk.BadPages.Select(b => new FilePage(Files.IdOf(b.File), b.Page)).ToImmutableHashSet();
-                return DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, spec.Disk.ReadErrorRate, badPages, _seed, _settings.DiskLatency,
+                return DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, ReadErrors.Of(spec.Disk, Files), _seed, _settings.DiskLatency,
                     _settings.DiskBandwidth, _settings.TimedDisk), spec.WordsPerPage, run);
             case PartKind.Loaders when _loaders is not null:
                 return _loaders(run, _seed);

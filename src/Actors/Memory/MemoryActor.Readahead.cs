@@ -78,14 +78,14 @@ public sealed partial class MemoryActor
             foreach (var block in blocks)
                 events.Record(Self.Path.Name, Peers.Disk.Path.Name, new SimEvent.DiskReadStarted(0, block.ToString()));
         }
-        Peers.Disk.Tell(new ReadPage(id, blocks[0], blocks.RemoveAt(0)));
+        Peers.Disk.Tell(new ReadPage(id, blocks[0], blocks.RemoveAt(0)) { Demanded = false });
     }
 
     /// <summary>Memory's own read is done (<paramref name="read"/> null: it failed): its pages are filled, then its caller answered.</summary>
     private void ReadAheadDone(AheadRequest request, PageRead? read)
     {
         var pages = request.Pages;
-        FillAhead([.. pages.Select((p, i) => new AheadPage(p.Page, p.Frame, p.Generation, read is null || (i > 0 && read.Ahead[i - 1].Failed),
+        FillAhead([.. pages.Select((p, i) => new AheadPage(p.Page, p.Frame, p.Generation, read is null || (i == 0 ? read.BlockFailed : read.Ahead[i - 1].Failed),
             read is null ? [] : i == 0 ? read.Content : read.Ahead[i - 1].Content))]);
         if (request.Hit is { } hit)
             hit.Asker.Tell(new LookedUp(hit.Id, new CacheAnswer.Hit(hit.Frame, hit.Generation, Waited: false)));

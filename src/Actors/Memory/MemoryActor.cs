@@ -98,7 +98,11 @@ public sealed partial class MemoryActor : SimulationActor
                         _memory.Unlock(page.Page, page.Frame!.Value);
                 }
                 break;
-            case MovePages moved: _memory.Move(moved.Asid, moved.Moves, moved.Locked); break;
+            case MovePages moved:
+                // Recorded here, not by the mm: accesses a CPU made before its mremap reach memory first, at the old pages.
+                _memory.Move(moved.Asid, moved.Moves, moved.Locked);
+                _run.Events?.Record(Self.Path.Name, null, new SimEvent.PagesMoved(moved.Asid, moved.Moves));
+                break;
             case ReadContents read: OnReadContents(read); break;
             default:
                 if (!Reclaim(message))

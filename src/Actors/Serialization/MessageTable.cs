@@ -37,6 +37,7 @@ public static class MessageTable
         ("AddressSpaceReport", typeof(AddressSpaceReport)),
         ("LookupRegion", typeof(LookupRegion)),
         ("RegionFound", typeof(RegionFound)),
+        ("RegionChanged", typeof(RegionChanged)),
         ("StartForked", typeof(StartForked)),
         // CpuProtocol
         ("CpuStart", typeof(CpuActor.Start)),

@@ -54,10 +54,8 @@ internal static class BenchCommand
             if (parse.GetValue(tracing))
                 return Tracing(parse, output, settings, faults, runs, cpus, only, modes, engines, json, cli.Interrupt);
             var names = parse.GetValue(only) is { Length: > 0 } chosen ? chosen : BenchWorkloads.Names;
-            var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
-            var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
             var results = new List<BenchResult>();
-            using var timed = new BenchEngines(which.Contains(ReferenceMachine.EngineName), actorModes, DeterministicSettings(settings), LiveSettings(settings));
+            using var timed = Chosen(parse, engines, modes, settings);
             foreach (var name in names)
             {
                 var bench = BenchWorkloads.Create(name, parse.GetValue(faults) ?? 1_000_000, parse.GetValue(cpus) ?? 4, settings.Workload.Machine);
@@ -104,16 +102,22 @@ internal static class BenchCommand
             throw new ConfigException(TraceSet.Option, null, "bench --trace times the trace alone; leave out --tracing, --workload, --faults and --cpus");
         using var traces = TraceSet.Open([path])!;
         var file = traces.Files[0];
-        var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
-        var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
         var count = parse.GetValue(runs) ?? 5;
-        using var timed = new BenchEngines(which.Contains(ReferenceMachine.EngineName), actorModes, DeterministicSettings(settings), LiveSettings(settings));
+        using var timed = Chosen(parse, engines, modes, settings);
         var (results, readAlone) = traces.Run(error: null,
             () => (TraceBench.Measure(file, settings.Workload.Machine, count, timed.Runners, interrupt), TraceBench.ReadAlone(file, count, interrupt)));
         var partial = interrupt.IsCancellationRequested;
         CommonOptions.Report(parse.GetValue(json), output, () => TraceBenchReport.Write(output, path, readAlone, results, partial),
             () => TraceBenchReport.Json(path, readAlone, results, partial));
         return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
+    }
+
+    /// <summary>The engines --engine and --mode choose (all of them by default), set up to be timed.</summary>
+    private static BenchEngines Chosen(ParseResult parse, Option<string[]> engines, Option<string[]> modes, SimSettings settings)
+    {
+        var which = parse.GetValue(engines) is { Length: > 0 } e ? e : Engines;
+        var actorModes = which.Contains(MachineActor.EngineName) ? parse.GetValue(modes) is { Length: > 0 } m ? m : BenchEngines.Modes : [];
+        return new BenchEngines(which.Contains(ReferenceMachine.EngineName), actorModes, DeterministicSettings(settings), LiveSettings(settings));
     }
 
     /// <summary>A deterministic run as `faultsim run` makes one: the default config's latencies on the virtual clock (the OTEL_* variables play no part).</summary>

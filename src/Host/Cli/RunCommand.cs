@@ -222,7 +222,7 @@ internal static class RunCommand
         }
         catch (WorkloadException ex) when (ex.Line is not null)
         {
-            throw new ConfigException(settings.WorkloadOrigin, ex.Line, ex.Message);
+            throw settings.ErrorIn(ex);
         }
     }
 }

@@ -27,6 +27,10 @@ public sealed record SimSettings(string Engine, ulong Seed, Workload Workload, s
     public static readonly string[] Engines = [MachineActor.EngineName, ReferenceMachine.EngineName];
     public static readonly string[] Modes = ["deterministic", "live"];
 
+    /// <summary>A workload error found while running (a script's, a generator's), as bad config pointing into the workload's file.</summary>
+    public ConfigException ErrorIn(WorkloadException error, string? context = null) =>
+        new(WorkloadOrigin, error.Line, context is null ? error.Message : $"{context}: {error.Message}");
+
     /// <param name="environment">Reads an environment variable (OTEL_*); the process's own by default.</param>
     public static SimSettings From(LoadedConfig loaded, Func<string, string?>? environment = null)
     {

@@ -110,7 +110,7 @@ public static class ExperimentRunner
         }
         catch (WorkloadException e) when (e.Line is not null)
         {
-            throw new ConfigException(settings.WorkloadOrigin, e.Line, e.Message); // a workload error found while running points into its file
+            throw settings.ErrorIn(e);
         }
     }
 

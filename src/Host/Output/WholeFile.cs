@@ -29,8 +29,15 @@ public sealed class WholeFile : IDisposable
     public static string TemporaryFor(string path)
     {
         var full = System.IO.Path.GetFullPath(path);
-        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        return System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, TemporaryName(System.IO.Path.GetFileName(full), $"{Environment.ProcessId}"));
     }
+
+    /// <summary>The name of a temporary file of <paramref name="name"/> written by process <paramref name="pid"/> (or a pattern: "*").</summary>
+    private static string TemporaryName(string name, string pid) => $"{TemporaryPrefix(name)}{pid}{TemporarySuffix}";
+
+    private static string TemporaryPrefix(string name) => $".{name}.";
+
+    private const string TemporarySuffix = ".tmp";
 
     /// <summary>Starts writing <paramref name="path"/>; a place that cannot be written is a <see cref="ConfigException"/> naming <paramref name="option"/>.</summary>
     public static WholeFile Create(string option, string path)
@@ -58,9 +65,9 @@ public sealed class WholeFile : IDisposable
         var (directory, name) = (System.IO.Path.GetDirectoryName(full)!, System.IO.Path.GetFileName(full));
         try
         {
-            foreach (var stale in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
+            foreach (var stale in Directory.EnumerateFiles(directory, TemporaryName(name, "*")))
             {
-                var pid = System.IO.Path.GetFileName(stale)[(name.Length + 2)..^".tmp".Length];
+                var pid = System.IO.Path.GetFileName(stale)[TemporaryPrefix(name).Length..^TemporarySuffix.Length];
                 if (int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
                     && id != Environment.ProcessId && !Running(id))
                     File.Delete(stale);

@@ -130,7 +130,7 @@ public static class Explorer
         }
         catch (Faultsim.Model.Workloads.WorkloadException e)
         {
-            throw new ConfigException(settings.WorkloadOrigin, e.Line, $"seed {seed}: {e.Message}");
+            throw settings.ErrorIn(e, $"seed {seed}");
         }
     }
 }

@@ -32,6 +32,26 @@ public sealed class AddressSpace(Asid asid)
         | (vma.IsAccessible ? PteFlags.None : PteFlags.ProtNone); // a forced write's copy in a PROT_NONE mapping
 
     /// <summary>
+    /// A page-table walk for an access, as both engines make it — the MMU's on a TLB miss, or the kernel's own lookup
+    /// (follow_page) for a forced access or a populate: the PTE, the kind the access is faulted as (a populate's, as its
+    /// VMA needs it), and whether the PTE lets it through without a fault.
+    /// </summary>
+    public AccessWalk Walk(VirtualAddress address, AccessKind kind, AccessMode mode, bool smap)
+    {
+        var pte = Pages[address.Page];
+        switch (mode)
+        {
+            case AccessMode.Populate:
+                var populate = PopulateAccess.KindFor(Vmas.Find(address));
+                return new(pte, populate, PopulateAccess.Allows(pte, populate));
+            case AccessMode.Forced:
+                return new(pte, kind, ForcedAccess.Allows(pte, kind, Vmas.Find(address)));
+            default:
+                return new(pte, kind, AccessCheck.Allows(pte, kind, mode, smap));
+        }
+    }
+
+    /// <summary>
     /// What this address space tells the fault decision about a fault at <paramref name="address"/>: the VMA,
     /// the one below it, the PTE, and the file size behind a file mapping. Memory facts (frame reference
     /// counts, caches) are the caller's to add.
@@ -123,9 +143,9 @@ public sealed class AddressSpace(Asid asid)
     public IReadOnlyList<ReadaheadWindow> WillNeed(VirtualAddress start, VirtualAddress end, Func<FileId, ulong> fileSize, ReadaheadRules rules)
     {
         var windows = new List<ReadaheadWindow>();
-        foreach (var vma in Vmas.All)
+        foreach (var vma in Vmas.Overlapping(start, end))
         {
-            if (vma.End <= start || vma.Start >= end || vma.Backing is not Backing.File file || FileTable.IsShmem(file.Id))
+            if (vma.Backing is not Backing.File file || FileTable.IsShmem(file.Id))
                 continue;
             var from = vma.FilePageOf((vma.Start > start ? vma.Start : start).Page)!.Value.Index;
             var to = vma.FilePageOf(new PageNumber((vma.End < end ? vma.End : end).Page.Value - 1))!.Value.Index + 1;
@@ -190,7 +210,7 @@ public sealed class AddressSpace(Asid asid)
         if (!Vmas.IsFullyMapped(start, end))
             return "ENOMEM";
         if (advice is Workloads.Advice.DontNeed or Workloads.Advice.PageOut
-            && Vmas.All.Any(v => v.IsLocked && v.Start < end && v.End > start))
+            && Vmas.Overlapping(start, end).Any(v => v.IsLocked))
             return "EINVAL";
         return null;
     }
@@ -216,13 +236,13 @@ public sealed class AddressSpace(Asid asid)
         if (newEnd <= oldEnd.Value)
         {
             var dropped = Unmap(new VirtualAddress(newEnd), oldEnd);
-            return new Remapping(new RemapResult(start, default, default), dropped, dropped, []);
+            return new Remapping(new RemapResult(start, default, default), dropped, dropped, [], vma.IsLocked);
         }
         var populate = vma.IsLocked;
         if (vma.End == oldEnd && newEnd <= VirtualAddress.UserEnd.Value && Vmas.IsFree(oldEnd, new VirtualAddress(newEnd)))
         {
             Vmas.Extend(vma, new VirtualAddress(newEnd));
-            return new Remapping(new RemapResult(start, populate ? oldEnd : default, populate ? new VirtualAddress(newEnd) : default), [], [], []);
+            return new Remapping(new RemapResult(start, populate ? oldEnd : default, populate ? new VirtualAddress(newEnd) : default), [], [], [], vma.IsLocked);
         }
         if (!call.MayMove || Vmas.FreeRangeAbove(vma.End, call.NewLength) is not { } to)
         {
@@ -244,7 +264,7 @@ public sealed class AddressSpace(Asid asid)
             Pages[move.To] = move.Pte;
         }
         var grownFrom = to + call.Length;
-        return new Remapping(new RemapResult(to, populate ? grownFrom : default, populate ? to + call.NewLength : default), changes, [], moves);
+        return new Remapping(new RemapResult(to, populate ? grownFrom : default, populate ? to + call.NewLength : default), changes, [], moves, vma.IsLocked);
     }
 
     /// <summary>
@@ -326,3 +346,6 @@ public sealed class AddressSpace(Asid asid)
             : updated.With(PteFlags.NoExecute);
     }
 }
+
+/// <summary>What a walk for an access found: the PTE, the kind the access is faulted as, and whether it may go through.</summary>
+public readonly record struct AccessWalk(Pte Pte, AccessKind Kind, bool Allowed);

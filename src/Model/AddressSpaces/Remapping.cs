@@ -12,6 +12,7 @@ public readonly record struct PageMove(PageNumber From, PageNumber To, Pte Pte);
 /// <summary>
 /// What mremap changed in an address space: its result, the PTE changes to shoot down (every old PTE that moved or went),
 /// those among them whose references go (a shrink's tail), and the PTEs that moved, whose frames memory now finds at
-/// their new pages. The caller settles frames and TLBs from these, as for any call.
+/// their new pages — locked there when the region is (<paramref name="Locked"/>: VM_LOCKED moves with it). The caller
+/// settles frames and TLBs from these, as for any call.
 /// </summary>
-public sealed record Remapping(RemapResult Result, IReadOnlyList<PteChange> Changes, IReadOnlyList<PteChange> Dropped, IReadOnlyList<PageMove> Moves);
+public sealed record Remapping(RemapResult Result, IReadOnlyList<PteChange> Changes, IReadOnlyList<PteChange> Dropped, IReadOnlyList<PageMove> Moves, bool Locked);

@@ -51,6 +51,12 @@ public static class InstallRules
     public static bool MakesAnonymous(Vma vma, Pte pte) =>
         pte.HoldsFrame && !vma.IsShared && pte.Frame != FrameNumber.Zero && (vma.IsAnonymous || pte.IsDirty);
 
+    /// <summary>
+    /// Whether installing <paramref name="next"/> over <paramref name="now"/> replaces a frame — a present PTE's, or one a
+    /// forced write kept not present under PROT_NONE — whose reference goes once no TLB can reach it (a COW break).
+    /// </summary>
+    public static bool ReplacesFrame(Pte now, Pte next) => now.HoldsFrame && now.Frame != next.Frame;
+
     /// <summary>COW reuse (and write-notify): the same frame, now dirty, and writable where the VMA may be written (a forced write's may not).</summary>
     public static Pte Reused(Pte pte, Vma vma) => pte.Without(PteFlags.Cow).With(PteFlags.Dirty | (vma.CanWrite ? PteFlags.Writable : PteFlags.None));
 

@@ -5,6 +5,7 @@ using Faultsim.Model.Frames;
 using Faultsim.Model.Memory;
 using Faultsim.Model.PageTables;
 using Faultsim.Model.Shootdowns;
+using Faultsim.Model.Storage;
 using Faultsim.Model.Tlbs;
 using Faultsim.Model.Vmas;
 using Faultsim.Model.Workloads;
@@ -29,11 +30,9 @@ public sealed partial class ReferenceMachine
             bool present;
             if (mode.WalksPageTable())
             {
-                var pte = mm.Pages.Walk(address).Pte; // follow_page: the kernel's own lookup, not the TLB's
-                var vma = mm.Vmas.Find(address);
-                if (mode == AccessMode.Populate)
-                    kind = PopulateAccess.KindFor(vma); // faulted as the populate needs it; only touched after
-                if (mode == AccessMode.Populate ? PopulateAccess.Allows(pte, kind) : ForcedAccess.Allows(pte, kind, vma))
+                var (pte, walked, allowed) = mm.Walk(address, kind, mode, _spec.Smap); // follow_page: the kernel's own lookup, not the TLB's
+                kind = walked; // a populate's: faulted as it needs the page; only touched after
+                if (allowed)
                 {
                     var touch = mode == AccessMode.Populate ? AccessKind.Read : kind;
                     Perform(process, new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags), address, touch, value);
@@ -54,8 +53,8 @@ public sealed partial class ReferenceMachine
             else
             {
                 process.Counters.TlbMisses++;
-                var pte = mm.Pages.Walk(address).Pte;
-                if (AccessCheck.Allows(pte, kind, mode, _spec.Smap))
+                var (pte, _, allowed) = mm.Walk(address, kind, mode, _spec.Smap);
+                if (allowed)
                 {
                     var fill = new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags);
                     cpu.Tlb.Fill(mm.Asid, page, fill);
@@ -136,13 +135,13 @@ public sealed partial class ReferenceMachine
                     return cowOutcome;
                 break;
             case FaultEffect.Read read:
-                if (ReadFails(read.Source))
+                if (ReadIn(cpu, process, f, read.Source, out var failed) is not { } frame)
                 {
+                    if (!failed)
+                        return Outcome.Killed; // no frame for the read (every other one locked): the OOM killer, and nothing read
                     counters.DiskReads++;
                     return Apply(cpu, process, f, FaultHandler.FailedRead(f));
                 }
-                if (ReadIn(cpu, process, f, read.Source) is not { } frame)
-                    return Outcome.Killed; // no frame for the read (every other one locked): the OOM killer, and nothing read
                 counters.DiskReads++;
                 if ((read.CopyForWrite ? CopyPrivately(cpu, process, f, frame, read) : MapFrame(cpu, process, f, frame, read)) is { } readOutcome)
                     return readOutcome;
@@ -205,7 +204,7 @@ public sealed partial class ReferenceMachine
         foreach (var (page, frame) in reserved)
         {
             var source = new PageSource.FromFile(page);
-            if (_badPages.Contains(page))
+            if (_readErrors.FailsAhead(page))
             {
                 _memory.CancelRead(frame, source);
                 continue;
@@ -229,10 +228,6 @@ public sealed partial class ReferenceMachine
         process.Counters.CountFault(lost.Kind, major: false);
         return Outcome.Retry;
     }
-
-    private bool ReadFails(PageSource source) =>
-        (source is PageSource.FromFile file && _badPages.Contains(file.Page))
-        || (_spec.Disk.ReadErrorRate > 0 && _random.NextDouble() < _spec.Disk.ReadErrorRate);
 
     /// <summary>Demand-zero: a fresh zeroed frame, the process's alone.</summary>
     private bool InstallZeroed(CpuState cpu, ProcessState process, in FaultInput f, Vma vma, FaultEffect effect, out bool oom)
@@ -300,11 +295,23 @@ public sealed partial class ReferenceMachine
     /// The disk read of a major fault: a new frame filled from the file or swap, entered in the page or swap cache — for a
     /// file page with its readahead window (do_sync_mmap_readahead), in the same request, the window's pages first.
     /// </summary>
-    private FrameNumber? ReadIn(CpuState cpu, ProcessState process, in FaultInput f, PageSource source)
+    /// <summary>
+    /// A major fault's read: room made for its frame, which is reserved, then the read — null when there is no room (the
+    /// OOM killer), or when the read fails (<paramref name="failed"/>: as Linux allocates the folio before the I/O, the
+    /// room was made first), and then nothing is read ahead either.
+    /// </summary>
+    private FrameNumber? ReadIn(CpuState cpu, ProcessState process, in FaultInput f, PageSource source, out bool failed)
     {
+        failed = false;
         if (!MakeRoom(cpu, process))
             return null;
         var frame = _memory.ReserveRead(source);
+        if (_readErrors.FailsDemanded((source as PageSource.FromFile)?.Page, _random.NextDouble))
+        {
+            _memory.CancelRead(frame, source);
+            failed = true;
+            return null;
+        }
         Span<ulong> content = stackalloc ulong[_spec.WordsPerPage];
         if (source is PageSource.FromFile file)
         {

@@ -30,7 +30,7 @@ public sealed partial class ReferenceMachine
     private readonly MemoryManager _memory;
     private readonly FileStore _files = new();
     private readonly FileTable _fileTable;
-    private readonly HashSet<FilePage> _badPages = [];
+    private readonly ReadErrors _readErrors;
     private readonly CpuState[] _cpus;
     private readonly List<ProcessState> _processes = [];
     private readonly Dictionary<string, ProcessState> _byName = [];
@@ -49,8 +49,7 @@ public sealed partial class ReferenceMachine
         _random = new SimRandom(seed);
         _memory = new MemoryManager(_spec.Frames, _spec.WordsPerPage, policy, _spec.Readahead);
         _fileTable = new FileTable(workload.Files);
-        foreach (var (file, page) in _spec.Disk.BadPages)
-            _badPages.Add(new FilePage(_fileTable.IdOf(file), page));
+        _readErrors = ReadErrors.Of(_spec.Disk, _fileTable);
         _barriers = new BarrierTable(_spec.Cpus, workload.Scripts);
         _cpus = new CpuState[_spec.Cpus];
         for (var i = 0; i < _cpus.Length; i++)
@@ -274,7 +273,7 @@ public sealed partial class ReferenceMachine
         Shootdown(cpu.Id, mm, ShootdownRules.RangeRounds(_spec.Shootdown, mm, ShootdownRules.RangeOf(remap), remapping.Changes));
         foreach (var release in PageRelease.Dropped(mm.Asid, remapping.Dropped))
             _memory.Release(release);
-        _memory.Move(mm.Asid, remapping.Moves, locked: remapping.Moves.Count > 0 && mm.Vmas.FindContaining(remapping.Moves[0].To.BaseAddress)!.IsLocked);
+        _memory.Move(mm.Asid, remapping.Moves, remapping.Locked);
     }
 
     private void DoMap(CpuState cpu, ProcessState process, SystemCall.Mmap map)

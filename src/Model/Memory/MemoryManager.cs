@@ -472,12 +472,18 @@ public sealed class MemoryManager
         return new WriteBack(block, content);
     }
 
-    /// <summary>The eviction is over: the frame is freed and true returned — unless a fault mapped it again meanwhile, and then it stays.</summary>
+    /// <summary>
+    /// The eviction is over: the frame is freed and true returned — unless a fault mapped it again meanwhile, or one did
+    /// and wrote it after the write-out (its PTE may be gone by now, but what it wrote is the page's newest content), and
+    /// then it stays.
+    /// </summary>
     public bool Finish(Eviction eviction)
     {
         var frame = eviction.Frame;
         _evicting.Remove(frame);
-        if (Frames.MapCount(frame) > 0)
+        // An anonymous page written again matters only while a PTE names its slot; a page-cache page's content is its file's.
+        var rewritten = Frames.IsDirty(frame) && (eviction.Slot is not { } named || Swap.References(named) > 0);
+        if (Frames.MapCount(frame) > 0 || rewritten)
         {
             if (eviction.Slot is { } kept && Swap.References(kept) == 0)
                 RemoveFromSwapCache(frame); // no PTE names the slot: the page is plain anonymous memory again

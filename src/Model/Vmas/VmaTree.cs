@@ -154,6 +154,13 @@ public sealed class VmaTree
         _vmas[i] = vma with { HasAnonymousPages = true };
     }
 
+    /// <summary>The VMAs that overlap [<paramref name="start"/>, <paramref name="end"/>), in address order.</summary>
+    public IEnumerable<Vma> Overlapping(VirtualAddress start, VirtualAddress end)
+    {
+        for (var i = FirstEndingAbove(start); i < _vmas.Count && _vmas[i].Start < end; i++)
+            yield return _vmas[i];
+    }
+
     /// <summary>Whether every address in [<paramref name="start"/>, <paramref name="end"/>) lies in some VMA.</summary>
     public bool IsFullyMapped(VirtualAddress start, VirtualAddress end)
     {
@@ -165,6 +172,22 @@ public sealed class VmaTree
             cursor = _vmas[i].End;
         }
         return cursor >= end;
+    }
+
+    /// <summary>
+    /// Fills an empty tree with <paramref name="vmas"/> exactly as they are — sorted, none merged — as a forked child's
+    /// copy holds them (dup_mmap copies each VMA; pieces that became alike stay apart).
+    /// </summary>
+    public void Restore(IEnumerable<Vma> vmas)
+    {
+        if (_vmas.Count > 0)
+            throw new InvalidOperationException("only an empty address space is restored");
+        _vmas.AddRange(vmas.OrderBy(v => v.Start.Value));
+        for (var i = 1; i < _vmas.Count; i++)
+        {
+            if (_vmas[i].Start < _vmas[i - 1].End)
+                throw new ArgumentException($"{_vmas[i - 1]} and {_vmas[i]} overlap", nameof(vmas));
+        }
     }
 
     /// <summary>Copies every VMA (fork). The copies are not locked: dup_mmap clears VM_LOCKED, the child has no mlock of its own.</summary>
