@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.Event;
 using Faultsim.Actors.Machine;
 using Faultsim.Model.Addressing;
 
@@ -91,14 +92,27 @@ public sealed class LoaderRuns(object idleRequest)
     {
         var run = entityId[..entityId.IndexOf('|', StringComparison.Ordinal)];
         if (!_runs.TryGetValue(run, out var loaders))
-            return Akka.Actor.Props.Create(typeof(EndedRunLoader));
+            return Akka.Actor.Props.Create(typeof(UnknownRunLoader), run, idleRequest);
         return PageLoaderActor.Props(loaders.Directory, loaders.Context with { IdleRequest = idleRequest },
             loaders.Seed + (ulong)(uint)StringComparer.Ordinal.GetHashCode(entityId));
     }
 
-    /// <summary>The loader of a page of a run that has ended on this node: what still comes for it has no one to serve it.</summary>
-    private sealed class EndedRunLoader : ReceiveActor
+    /// <summary>
+    /// The loader of a page of a run this node has no routing point of: the run has ended here (a late message), or the
+    /// node joined after the run was placed and a shard of it moved here. What comes has no directory to be served
+    /// with: it is dropped with a warning (the fault that sent it ends the run when its wait bound passes), and the
+    /// loader asks its shard to passivate it.
+    /// </summary>
+    private sealed class UnknownRunLoader : ReceiveActor
     {
-        public EndedRunLoader() => ReceiveAny(_ => Context.Stop(Self));
+        public UnknownRunLoader(string run, object idleRequest)
+        {
+            Receive<StopLoader>(_ => Context.Stop(Self));
+            ReceiveAny(message =>
+            {
+                Context.GetLogger().Warning("a page loader of run {0}, which this node does not run, drops {1}", run, message.GetType().Name);
+                Context.Parent.Tell(idleRequest);
+            });
+        }
     }
 }
