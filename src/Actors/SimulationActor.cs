@@ -30,15 +30,19 @@ public abstract class SimulationActor : ActorBase
     private ActorDirectory? _peers;
     private readonly Monitoring.ProtocolCoverage? _coverage;
     private Receive? _receive;   // the current state's handler, for a slot that hosts this actor (null: the first state, Receive)
+    private readonly CrossNodeTraffic? _traffic;
 
     /// <param name="initialState">The name of the state <see cref="ActorBase.Receive"/> is (the first state).</param>
     /// <param name="waitBound">How long a waiting state may last (live runs); null: unbounded.</param>
     /// <param name="coverage">Where each (state, message) handled is noted (explore's coverage); null: nowhere.</param>
-    protected SimulationActor(string initialState, TimeSpan? waitBound = null, Monitoring.ProtocolCoverage? coverage = null)
+    /// <param name="traffic">Where a message from another node is counted (a cluster run); null: not counted.</param>
+    protected SimulationActor(string initialState, TimeSpan? waitBound = null, Monitoring.ProtocolCoverage? coverage = null,
+        CrossNodeTraffic? traffic = null)
     {
         _state = initialState;
         _waitBound = waitBound;
         _coverage = coverage;
+        _traffic = traffic;
     }
 
     /// <summary>Where this actor's peers are: given by <see cref="Connect"/>, or at creation to an actor made after it.</summary>
@@ -96,6 +100,7 @@ public abstract class SimulationActor : ActorBase
             return true;
         }
         MessagesReceived++;
+        _traffic?.Note(Sender);
         _coverage?.Handle(GetType(), _state, message.GetType());
         if (message is Connect connect)
         {

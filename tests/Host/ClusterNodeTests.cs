@@ -77,7 +77,7 @@ public sealed class ClusterNodeTests : IAsyncLifetime
     }
 
     /// <summary>Completes when <paramref name="node"/> sees <paramref name="count"/> members Up.</summary>
-    private static Task<MembershipView> Members(ClusterNode node, int count) => Watch(node, view => view.Members.Count(m => m.Status == MemberStatus.Up) == count);
+    internal static Task<MembershipView> Members(ClusterNode node, int count) => Watch(node, view => view.Members.Count(m => m.Status == MemberStatus.Up) == count);
 
     /// <summary>Completes when <paramref name="node"/> has removed <paramref name="address"/>.</summary>
     private static Task<MembershipView> Removed(ClusterNode node, Address address) =>

@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 
 namespace Faultsim.Tests.Host;
 
 /// <summary>
-/// `faultsim node` as a user starts it: three processes on 127.0.0.1 form a cluster that `cluster status` lists, and each
-/// leaves gracefully on SIGTERM. Every process the test starts is killed when it ends, whatever happened.
+/// `faultsim node` as a user starts it: three processes on 127.0.0.1 form a cluster that `cluster status` lists and that
+/// runs submitted with `run --cluster` (out of process too) give the figures of one node and of the reference machine on,
+/// and each leaves gracefully on SIGTERM. Every process the test starts is killed when it ends, whatever happened.
 /// </summary>
 public sealed class ClusterProcessTests : IDisposable
 {
@@ -104,6 +106,44 @@ public sealed class ClusterProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Runs_submitted_with_run_cluster_to_three_node_processes_give_the_figures_of_one_node_and_of_the_reference_machine()
+    {
+        var ports = FreePorts(3);
+        string[][] roles = [["cpu", "memory"], ["cpu", "pager"], ["disk", "pager"]];
+        var nodes = ports.Select((port, i) => StartNode(_dir.Write($"node{i}.conf",
+            ClusterKeys(ports) + $"\nfaultsim.cluster.node {{ port = {port}, roles = [{string.Join(", ", roles[i])}] }}\n"))).ToList();
+        foreach (var node in nodes)
+            await node.Up.WaitAsync(Bound);
+        var cluster = _dir.Write("cluster.conf", ClusterKeys(ports));
+
+        foreach (var (seed, cpus) in new[] { (1, 2), (2, 4) })
+        {
+            var config = _dir.Write($"race{seed}.conf", Scenarios.RaceFreeWorkloads.Hocon((ulong)(seed * 7919 + cpus), cpus));
+            string[] run = ["run", "--config", config, "--seed", seed.ToString(CultureInfo.InvariantCulture), "--json", "-"];
+            var (exit, output, error) = CliHarness.OutOfProcess(Bound, [.. run, "--cluster", cluster]);
+            Assert.True(exit == 0, $"run --cluster exited {exit}: {error}");
+            var distributed = JsonNode.Parse(output)!;
+            var oneNode = Json(CliHarness.Cli([.. run, "--mode", "live"]));
+            var reference = Json(CliHarness.Cli([.. run, "--engine", "reference"]));
+            foreach (var figure in new[] { "processes", "memory", "steps", "never_started", "panic" })
+            {
+                Assert.True(JsonNode.DeepEquals(oneNode[figure], distributed[figure]), $"seed {seed}, {cpus} CPUs: {figure} differs from one node's");
+                Assert.True(JsonNode.DeepEquals(reference[figure], distributed[figure]), $"seed {seed}, {cpus} CPUs: {figure} differs from the reference machine's");
+            }
+            var placed = distributed["cluster"]!["nodes"]!.AsArray().Select(n => n!["address"]!.GetValue<string>()).ToList();
+            foreach (var port in ports)
+                Assert.Contains($"akka.tcp://faultsim@127.0.0.1:{port}", placed);   // every node ran a part of it
+            Assert.True(distributed["cluster"]!["messages_crossed_nodes"]!.GetValue<long>() > 0);
+        }
+    }
+
+    private static JsonNode Json((int Exit, string Out, string Err) run)
+    {
+        Assert.True(run.Exit == 0, run.Err);
+        return JsonNode.Parse(run.Out)!;
+    }
+
+    [Fact]
     public void A_client_that_no_cluster_lets_in_says_so_and_exits_69()
     {
         var port = FreePorts(1)[0];
@@ -111,6 +151,44 @@ public sealed class ClusterProcessTests : IDisposable
         var (exit, _, error) = CliHarness.Cli("cluster", "status", "--cluster", cluster);
         Assert.Equal(69, exit);
         Assert.StartsWith($"faultsim: no cluster let this client in within 1s at akka.tcp://faultsim@127.0.0.1:{port}; start its nodes with 'faultsim node --config FILE'", error);
+    }
+
+    [Theory]
+    [InlineData("--refs 1,2", "--refs: a cluster run (--cluster) runs the workload of --config; drop --refs or --cluster")]
+    [InlineData("--events run.log", "--events: a cluster run (--cluster) keeps no event log; drop --events or --cluster")]
+    [InlineData("--max-steps 50000000", "--max-steps: a cluster run (--cluster) is live, and a step limit stops deterministic runs; drop --max-steps or --cluster")]
+    [InlineData("--mode deterministic", "--mode: a cluster run is live (its actors run on several nodes); drop --mode deterministic or --cluster")]
+    [InlineData("--engine reference", "--engine: a cluster run runs the actor engine; drop engine = reference (or --engine reference) to run on a cluster")]
+    public void Run_cluster_refuses_what_a_cluster_run_cannot_do_in_one_line_and_exit_2(string options, string message)
+    {
+        var cluster = _dir.Write("cluster.conf", $"faultsim.cluster.seed-nodes = [\"127.0.0.1:{FreePorts(1)[0]}\"]\n");
+        var (exit, _, error) = CliHarness.Cli(["run", "--cluster", cluster, .. options.Split(' ')]);
+        Assert.Equal(2, exit);
+        Assert.Equal($"faultsim: {message}\n", error);
+    }
+
+    [Fact]
+    public void Run_cluster_with_no_cluster_to_join_says_so_and_exits_69()
+    {
+        var port = FreePorts(1)[0];
+        var cluster = _dir.Write("cluster.conf", $"faultsim.cluster {{ seed-nodes = [\"127.0.0.1:{port}\"], join-timeout = 1s }}\n");
+        var (exit, output, error) = CliHarness.Cli("run", "--cluster", cluster);
+        Assert.Equal(69, exit);
+        Assert.Equal("", output);
+        Assert.StartsWith($"faultsim: no cluster let this client in within 1s at akka.tcp://faultsim@127.0.0.1:{port}", error);
+    }
+
+    [Fact]
+    public void A_cluster_file_that_binds_akkas_json_serializer_to_system_object_is_refused_by_every_command_at_its_line()
+    {
+        var cluster = _dir.Write("cluster.conf", "faultsim.cluster.seed-nodes = [\"127.0.0.1:4053\"]\nakka.actor.serialization-bindings {\n  \"System.Object\" = json\n}\n");
+        foreach (var command in new[] { new[] { "run", "--cluster", cluster }, ["cluster", "status", "--cluster", cluster], ["node", "--config", cluster] })
+        {
+            var (exit, _, error) = CliHarness.Cli(command);
+            Assert.Equal(2, exit);
+            Assert.Equal($"faultsim: {cluster}:3: binds System.Object to Akka's JSON serializer (json), which would load any type a peer names; " +
+                         "remove the binding: faultsim's own serializer carries every message between nodes\n", error);
+        }
     }
 
     [Theory]

@@ -39,6 +39,37 @@ public static class RaceFreeWorkloads
         return new Workload(new MachineSpec { Cpus = cpus }, [.. files], [.. specs], [.. scripts]);
     }
 
+    /// <summary>
+    /// The workload <see cref="Generate"/> makes from the same seed, as the text of a config file (what a cluster run's
+    /// nodes are given): the same files, regions and scripts.
+    /// </summary>
+    public static string Hocon(ulong seed, int cpus)
+    {
+        var random = new SimRandom(seed);
+        var processes = 1 + random.Next(2);
+        var heapBytes = cpus * PagesPerCpu * 4096;
+        var fileBytes = PagesPerCpu * 4096;
+        var s = new StringBuilder($"faultsim.machine.cpus = {cpus}\nfaultsim.workload {{\n  files {{\n");
+        for (var c = 0; c < cpus; c++)
+            s.AppendLine($"    lib{c} {{ size = {fileBytes} }}\n    data{c} {{ size = {fileBytes} }}");
+        s.AppendLine("  }\n  processes {");
+        for (var p = 0; p < processes; p++)
+        {
+            s.AppendLine($"    p{p} {{ regions {{\n      heap {{ start = 0x10000000, size = {heapBytes}, prot = rw }}");
+            for (var c = 0; c < cpus; c++)
+            {
+                s.AppendLine($"      lib{c} {{ start = 0x{0x2000_0000 + c * 0x10_0000:x}, size = {fileBytes}, prot = rw, file = lib{c} }}");
+                s.AppendLine($"      data{c} {{ start = 0x{0x3000_0000 + c * 0x10_0000:x}, size = {fileBytes}, prot = rw, file = data{c}, shared = on }}");
+            }
+            s.AppendLine("    } }");
+        }
+        s.AppendLine("  }\n  cpus {");
+        for (var cpu = 0; cpu < cpus; cpu++)
+            s.AppendLine($"    {cpu} = \"\"\"\n{Script(random, cpu, cpus, $"p{cpu % processes}")}\"\"\"");
+        s.AppendLine("  }\n}");
+        return s.ToString();
+    }
+
     /// <summary>A script over the pages <paramref name="cpu"/> owns: page p of a shared region is its own when p mod cpus = cpu.</summary>
     private static string Script(SimRandom random, int cpu, int cpus, string process)
     {

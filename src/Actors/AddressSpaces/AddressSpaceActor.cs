@@ -64,7 +64,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
 
     /// <param name="setup">The process's address space; null for a child of a fork, which gets it from its parent (<see cref="StartForked"/>).</param>
     public AddressSpaceActor(Asid asid, AddressSpaceSetup? setup, AddressSpaceSettings settings, RunContext run)
-        : base(setup is null ? nameof(Unborn) : nameof(Ready), run.WaitBound, run.Coverage)
+        : base(setup is null ? nameof(Unborn) : nameof(Ready), run.WaitBound, run.Coverage, run.Traffic)
     {
         (_asid, _pid) = (asid, asid.Pid);
         _settings = settings;

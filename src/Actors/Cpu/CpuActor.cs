@@ -35,7 +35,7 @@ public sealed class CpuActor : SimulationActor
 
     // The CPU's own waits are unbounded: those at the TLB and the mm are bounded where they wait (the TLB, the mm), and
     // one at the machine lasts as long as another CPU's script may.
-    public CpuActor(CpuId id, ImmutableArray<Op> ops, CpuSettings settings) : base(nameof(Idle), coverage: settings.Coverage)
+    public CpuActor(CpuId id, ImmutableArray<Op> ops, CpuSettings settings) : base(nameof(Idle), coverage: settings.Coverage, traffic: settings.Traffic)
     {
         _program = new CpuProgram(id, ops, settings.WordsPerPage, name => settings.Pids[name]);
         _regionChanged = OnRegionChanged;
@@ -258,4 +258,8 @@ public sealed class CpuActor : SimulationActor
 
 /// <summary>What a CPU needs besides its script.</summary>
 /// <param name="Coverage">Where the CPU notes each (state, message) it handles (explore's coverage); null: nowhere.</param>
-public sealed record CpuSettings(int Quantum, int WordsPerPage, ImmutableDictionary<string, ProcessId> Pids, Monitoring.ProtocolCoverage? Coverage = null);
+public sealed record CpuSettings(int Quantum, int WordsPerPage, ImmutableDictionary<string, ProcessId> Pids, Monitoring.ProtocolCoverage? Coverage = null)
+{
+    /// <summary>Where the CPU counts the messages it gets from other nodes (a cluster run); null: not counted.</summary>
+    public CrossNodeTraffic? Traffic { get; init; }
+}

@@ -31,7 +31,7 @@ public sealed class DiskActor : SimulationActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public DiskActor(DiskSettings settings, int wordsPerPage, RunContext run) : base(nameof(Serving), coverage: run.Coverage)
+    public DiskActor(DiskSettings settings, int wordsPerPage, RunContext run) : base(nameof(Serving), coverage: run.Coverage, traffic: run.Traffic)
     {
         _run = run;
         _settings = settings;

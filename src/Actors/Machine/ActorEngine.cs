@@ -60,9 +60,7 @@ public static class ActorEngine
     public static RunResult Run(ActorSystem system, Workload workload, EngineSettings settings, ulong seed, TimeSpan timeout,
         bool captureMemory = true, Action<IActorRef>? keepAlive = null, CancellationToken interrupt = default)
     {
-        WorkloadValidator.Validate(workload);
-        settings = WithFuture(workload, settings, seed) with { CaptureMemory = captureMemory };
-        settings = settings with { Run = settings.Run with { Tracing = settings.Run.Tracing.ForRun(seed, SimTime.WallNanos), WaitBound = settings.WaitBound } };
+        settings = Prepare(workload, settings, seed, captureMemory);
         var machine = system.ActorOf(MachineActor.Props(workload, settings, seed), $"machine-{Interlocked.Increment(ref _runs)}");
         try
         {
@@ -87,6 +85,17 @@ public static class ActorEngine
     }
 
     private static long _runs;
+
+    /// <summary>
+    /// The settings a live run's actors get: the future OPT needs, whether memory is captured, the run's tracing and wait
+    /// bound. Every node of a cluster run prepares its parts' settings so, from the same run.
+    /// </summary>
+    public static EngineSettings Prepare(Workload workload, EngineSettings settings, ulong seed, bool captureMemory = true)
+    {
+        WorkloadValidator.Validate(workload);
+        settings = WithFuture(workload, settings, seed) with { CaptureMemory = captureMemory };
+        return settings with { Run = settings.Run with { Tracing = settings.Run.Tracing.ForRun(seed, SimTime.WallNanos), WaitBound = settings.WaitBound } };
+    }
 
     /// <summary>OPT replacement needs the future: a recording run of the reference machine supplies the page references.</summary>
     internal static EngineSettings WithFuture(Workload workload, EngineSettings settings, ulong seed) =>

@@ -37,5 +37,8 @@ public sealed record EngineSettings(int Quantum, int DiskQueueDepth, int Threads
     /// <summary>For OPT replacement: every page reference of the run in order, as a recording run saw them.</summary>
     public System.Collections.Immutable.ImmutableArray<Faultsim.Model.Addressing.PageKey> OptReferences { get; init; } = [];
 
+    /// <summary>A cluster run: on which node each part of the machine is created (null: every part is a child of the machine).</summary>
+    public Placement.ClusterPlacement? Placement { get; init; }
+
     public static readonly EngineSettings Default = new(64, 32);
 }

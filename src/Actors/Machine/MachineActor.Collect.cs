@@ -4,6 +4,7 @@ using Faultsim.Actors.AddressSpaces;
 using Faultsim.Actors.Disk;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
+using Faultsim.Actors.Placement;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
 using Faultsim.Model.Machine;
@@ -74,7 +75,9 @@ public sealed partial class MachineActor
         Peers.Loaders.Tell(GetRouterStats.Instance);
         foreach (var tlb in Peers.Tlbs)
             tlb.Tell(Tlb.GetTlbStats.Instance);
-        var collected = new Collected(reports, contents.Report, image, Router: null, Tlbs: 0);
+        foreach (var node in _nodeRuns)
+            node.Tell(GetTraffic.Instance);
+        var collected = new Collected(reports, contents.Report, image, Router: null, Tlbs: 0, Nodes: 0, CrossNode: 0);
         Become(nameof(CollectingStats), m => CollectingStats(m, collected));
         return true;
     }
@@ -96,18 +99,23 @@ public sealed partial class MachineActor
                 }
                 collected = collected with { Tlbs = collected.Tlbs + 1 };
                 break;
+            case Traffic traffic:
+                collected = collected with { Nodes = collected.Nodes + 1, CrossNode = collected.CrossNode + traffic.Received };
+                break;
             default:
                 return Always(message);
         }
-        if (collected.Router is { } done && collected.Tlbs == Peers.Tlbs.Length)
-            Finish(collected.Reports, collected.Memory, done, collected.Image);
+        if (collected.Router is { } done && collected.Tlbs == Peers.Tlbs.Length && collected.Nodes == _nodeRuns.Count)
+            Finish(collected.Reports, collected.Memory, done, collected.Image, collected.CrossNode);
         else
             Become(nameof(CollectingStats), m => CollectingStats(m, collected));
         return true;
     }
 
     /// <summary>What the end of a run has gathered once memory and the disk have answered.</summary>
-    private sealed record Collected(ImmutableDictionary<ProcessId, AddressSpaceReport> Reports, MemoryReport Memory, MemoryImage Image, RouterStats? Router, int Tlbs);
+    /// <param name="Nodes">The nodes (of a cluster run) that told their traffic so far; <paramref name="CrossNode"/> is what their parts got from other nodes.</param>
+    private sealed record Collected(ImmutableDictionary<ProcessId, AddressSpaceReport> Reports, MemoryReport Memory, MemoryImage Image, RouterStats? Router, int Tlbs,
+        int Nodes, long CrossNode);
 
     /// <summary>The run's memory as processes would read it: their anonymous pages, and the file pages changed (the page cache over the disk).</summary>
     private MemoryImage Image(IEnumerable<(ProcessId Pid, PageNumber Page)> pages, Contents contents, WrittenFiles written)
@@ -117,7 +125,7 @@ public sealed partial class MachineActor
             _files.Name);
     }
 
-    private void Finish(ImmutableDictionary<ProcessId, AddressSpaceReport> reports, MemoryReport memory, RouterStats router, MemoryImage image)
+    private void Finish(ImmutableDictionary<ProcessId, AddressSpaceReport> reports, MemoryReport memory, RouterStats router, MemoryImage image, long crossNode)
     {
         var processes = _processes.Values.OrderBy(p => p.Pid.Value).Select(p =>
         {
@@ -153,6 +161,8 @@ public sealed partial class MachineActor
             Messages = messages,
             NeverStarted = [.. _neverStarted],
             FaultLatency = [.. _latency.OrderBy(kv => kv.Key).Select(kv => LatencySummary.Of(kv.Key, kv.Value))],
+            Placement = [.. _placed],
+            CrossNodeMessages = crossNode + (_settings.Run.Traffic?.Received ?? 0),
         };
         End(new RunFinished(result));
     }

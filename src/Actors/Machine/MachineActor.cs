@@ -5,6 +5,7 @@ using Faultsim.Actors.Cpu;
 using Faultsim.Actors.Disk;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
+using Faultsim.Actors.Placement;
 using Faultsim.Actors.Tlb;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.Faults;
@@ -38,11 +39,14 @@ public sealed partial class MachineActor : SimulationActor
     private readonly Dictionary<CpuId, CpuFinished> _finished = [];
     private readonly List<string> _violations = [];
     private readonly SlotLease? _slots;
+    private readonly List<ActorPlacement> _placed = [];           // a cluster run: where each part runs
+    private readonly List<IActorRef> _nodeRuns = [];              // a cluster run: each node's run parts
     private IActorRef _requester = ActorRefs.Nobody;
     private string? _panic;
 
     /// <param name="slots">The engine's slots if this machine runs in one (its actors are slots kept from run to run); null: it creates its actors.</param>
-    public MachineActor(Workload workload, EngineSettings settings, ulong seed, SlotLease? slots) : base(nameof(Waiting), coverage: settings.Run.Coverage)
+    public MachineActor(Workload workload, EngineSettings settings, ulong seed, SlotLease? slots)
+        : base(nameof(Waiting), coverage: settings.Run.Coverage, traffic: settings.Run.Traffic)
     {
         (_workload, _settings, _seed, _slots) = (workload, settings, seed, slots);
         _files = new FileTable(workload.Files);
@@ -78,69 +82,79 @@ public sealed partial class MachineActor : SimulationActor
 
     /// <summary>
     /// Every simulation actor is created here, in a handler, and told the directory; the CPUs start only once every actor
-    /// has it (Connected), so no message can reach an actor that does not yet know its peers. A machine in a slot
-    /// (<see cref="ActorSlot"/>, the deterministic engine's) finds its actors' slots among its children, made before the
-    /// run (<see cref="SlotNames"/>), and tells each its actor's props with the directory, in the order in which it would
-    /// have created them: each slot's mailbox then asks to run when a new actor's would have, so the run is the same.
+    /// has it (Connected), so no message can reach an actor that does not yet know its peers. On a cluster the parts are
+    /// created by the nodes they are placed on (<see cref="Placing"/>), and told the directory once every node has answered.
+    /// A machine in a slot (<see cref="ActorSlot"/>, the deterministic engine's) finds its actors' slots among its children,
+    /// made before the run (<see cref="SlotNames"/>), and tells each its actor's props with the directory, in the order in
+    /// which it would have created them: each slot's mailbox then asks to run when a new actor's would have, so the run is the same.
     /// </summary>
     private void Start()
     {
-        var spec = _workload.Machine;
-        var run = _settings.Run;
-        var mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, _files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
-        var setups = new Dictionary<string, AddressSpaceSetup>(_workload.Processes.Length);
-        foreach (var process in _workload.Processes)
-            setups[process.Name] = Setup(process);
-        var cpuSettings = new CpuSettings(_settings.Quantum, spec.WordsPerPage,
-            _workload.ProcessNames.ToImmutableDictionary(n => n, _workload.PidOf), run.Coverage);
-        // In the order of creation: memory, the disk, the loaders' router, the TLBs, the address spaces, the CPUs.
-        var actors = new List<(string Name, Props Props)>(3 + 2 * spec.Cpus + _workload.ProcessNames.Length)
-        {
-            ("memory", MemoryActor.Props(new MemorySettings(spec.Frames, spec.WordsPerPage, spec.Policy, _settings.OptReferences) { Readahead = spec.Readahead, Files = _files }, run)),
-            ("disk", DiskActor.Props(new DiskSettings(_settings.DiskQueueDepth, ReadErrors.Of(spec.Disk, _files), _seed, _settings.DiskLatency, _settings.DiskBandwidth, _settings.TimedDisk),
-                spec.WordsPerPage, run)),
-            ("loaders", PageLoaderRouter.Props((peers, seed) => PageLoaderActor.Props(peers, run, seed), run, _seed, _slots)),
-        };
-        for (var i = 0; i < spec.Cpus; i++)
-            actors.Add(($"tlb{i}", TlbActor.Props(new CpuId(i), spec.TlbEntries, spec.TlbWays, flushBeforeWalk: spec.Frames > 0, run, spec.Smap)));
-        var asids = new List<Asid>(_workload.ProcessNames.Length);
-        foreach (var name in _workload.ProcessNames)
-        {
-            var asid = Asid.Of(_workload.PidOf(name));
-            asids.Add(asid);
-            actors.Add(($"mm{asid.Value}", AddressSpaceActor.Props(asid, setups.GetValueOrDefault(name), mmSettings, run)));
-        }
-        for (var i = 0; i < spec.Cpus; i++)
-        {
-            var ops = _workload.Scripts.FirstOrDefault(s => s.Cpu.Value == i)?.Ops ?? [];
-            actors.Add(($"cpu{i}", CpuActor.Props(new CpuId(i), ops, cpuSettings)));
-        }
-        var refs = new IActorRef[actors.Count];
-        for (var i = 0; i < actors.Count; i++)
-            refs[i] = _slots is null ? Context.ActorOf(actors[i].Props, actors[i].Name) : SlotOf(actors[i].Name);
-        var mms = ImmutableDictionary.CreateBuilder<Asid, IActorRef>();
-        for (var i = 0; i < asids.Count; i++)
-            mms.Add(asids[i], refs[3 + spec.Cpus + i]);
-        var directory = new ActorDirectory
-        {
-            Machine = Self, Memory = refs[0], Disk = refs[1], Loaders = refs[2],
-            Tlbs = [.. refs.AsSpan(3, spec.Cpus)], AddressSpaces = mms.ToImmutable(), Cpus = [.. refs.AsSpan(3 + spec.Cpus + asids.Count, spec.Cpus)],
-        };
-        UsePeers(directory);
-        foreach (var setup in setups.Values)
+        var parts = new MachineParts(_workload, _settings, _seed, _slots);
+        foreach (var setup in parts.Setups)
             _processes[setup.Name] = new ProcessEntry(setup.Pid, setup.Name, setup.Asid, setup.StackPointer, setup.Regions);
+        if (_settings.Placement is { } placement)
+        {
+            var byHost = placement.Hosts.GroupBy(p => p.Value, p => p.Key).ToList();
+            foreach (var host in byHost)
+                Context.Watch(host.Key); // a node lost before it answers ends the run too
+            foreach (var host in byHost)
+                host.Key.Tell(new CreateParts(placement.Run, placement.Spec, [.. host.OrderBy(p => p.Kind).ThenBy(p => p.Index)]));
+            _placed.Add(new ActorPlacement("machine", placement.MachineNode));
+            BecomePlacing(parts, byHost.Count, ImmutableDictionary<Part, IActorRef>.Empty);
+            return;
+        }
         if (_slots is not null)
         {
-            for (var i = 0; i < refs.Length; i++)
-                refs[i].Tell(new Reincarnate(actors[i].Props, new Connect(directory)));
+            var slots = parts.All.ToDictionary(p => p, p => SlotOf(p.Name));
+            var directory = parts.Directory(Self, slots);
+            UsePeers(directory);
+            foreach (var part in parts.All) // in the order of creation
+                slots[part].Tell(new Reincarnate(parts.Props(part), new Connect(directory)));
+            BecomeConnecting(parts.All.Length);
+            return;
         }
-        else
+        Connect(parts, parts.All.ToDictionary(p => p, p => Context.ActorOf(parts.Props(p), p.Name)));
+    }
+
+    private void Connect(MachineParts parts, IReadOnlyDictionary<Part, IActorRef> actors)
+    {
+        var directory = parts.Directory(Self, actors);
+        UsePeers(directory);
+        IActorRef[] everyone = [directory.Memory, directory.Disk, directory.Loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus,
+            .. actors.Where(a => a.Key is { Kind: PartKind.Loaders, Index: > 0 }).Select(a => a.Value)]; // a cluster's other routing points
+        foreach (var actor in everyone)
+            actor.Tell(new Connect(directory));
+        BecomeConnecting(everyone.Length);
+    }
+
+    private void BecomePlacing(MachineParts parts, int nodes, ImmutableDictionary<Part, IActorRef> actors) =>
+        BecomeWaiting(nameof(Placing), m => Placing(m, parts, nodes, actors), "every node's parts (PartsCreated)");
+
+    /// <summary>A cluster run: each node answers with the parts placed on it; the machine watches each, since a node may be lost.</summary>
+    private bool Placing(object message, MachineParts parts, int nodes, ImmutableDictionary<Part, IActorRef> actors)
+    {
+        switch (message)
         {
-            IActorRef[] everyone = [directory.Memory, directory.Disk, directory.Loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus];
-            foreach (var actor in everyone)
-                actor.Tell(new Connect(directory));
+            case PartsCreated created:
+                _nodeRuns.Add(Sender);
+                foreach (var placed in created.Parts)
+                {
+                    Context.Watch(placed.Actor);
+                    _placed.Add(new ActorPlacement(placed.Part.Name, created.Node));
+                }
+                actors = actors.AddRange(created.Parts.Select(p => KeyValuePair.Create(p.Part, p.Actor)));
+                if (nodes > 1)
+                    BecomePlacing(parts, nodes - 1, actors);
+                else
+                    Connect(parts, actors);
+                return true;
+            case PartsRefused refused:
+                End(new RunCrashed($"node {refused.Node} could not make its part of the run: {refused.Reason}"));
+                return true;
+            default:
+                return Always(message);
         }
-        BecomeConnecting(refs.Length);
     }
 
     /// <summary>The names of the machine's actors for <paramref name="workload"/>: the slots a machine in a slot needs before its run.</summary>
@@ -175,14 +189,6 @@ public sealed partial class MachineActor : SimulationActor
         foreach (var cpu in Peers.Cpus)
             cpu.Tell(CpuActor.Start.Instance);
         return true;
-    }
-
-    private AddressSpaceSetup Setup(ProcessSpec process)
-    {
-        var pid = _workload.PidOf(process.Name);
-        var vmas = _files.VmasOf(process, pid, out var shmemObjects);
-        return new AddressSpaceSetup(pid, process.Name, Asid.Of(pid), [.. vmas], [],
-            process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer, shmemObjects);
     }
 
     /// <summary>From now on CPUs find the forked process; those already waiting for it are answered.</summary>
@@ -274,6 +280,14 @@ public sealed partial class MachineActor : SimulationActor
                 return true;
             case SimulationFailed failed:
                 End(new RunCrashed(failed.Message));
+                return true;
+            case PartFailed failed:
+                End(new RunCrashed(failed.Message));
+                return true;
+            case Terminated stopped:
+                var part = _placed.FirstOrDefault(p => p.Actor == stopped.ActorRef.Path.Name);
+                End(new RunCrashed($"{stopped.ActorRef.Path.Name} on {part?.Node ?? stopped.ActorRef.Path.Address.ToString()} stopped before the run ended " +
+                                   "(its node left the cluster or was lost)"));
                 return true;
             case ViolationFound violation:
                 _violations.Add(violation.Description);

@@ -65,4 +65,10 @@ public sealed record RunContext(Latencies Latencies, PlantedBugs Bugs, double Lo
 
     /// <summary>Where the run's actors note each (state, message) they handle (explore's coverage); null: not noted.</summary>
     public Monitoring.ProtocolCoverage? Coverage { get; init; }
+
+    /// <summary>Where this node's actors of the run count the messages they got from other nodes (a cluster run); null: not counted.</summary>
+    public CrossNodeTraffic? Traffic { get; init; }
+
+    /// <summary>What a loader tells its parent when it is idle (a shard's Passivate, in a cluster run); null: nothing (the router unbinds it).</summary>
+    public object? IdleRequest { get; init; }
 }

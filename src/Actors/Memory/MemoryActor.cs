@@ -50,7 +50,7 @@ public sealed partial class MemoryActor : SimulationActor
     /// </summary>
     private readonly Dictionary<FrameNumber, FrameNumber> _copiedFrom = [];
 
-    public MemoryActor(MemorySettings settings, RunContext run) : base(nameof(Serving), run.WaitBound, run.Coverage)
+    public MemoryActor(MemorySettings settings, RunContext run) : base(nameof(Serving), run.WaitBound, run.Coverage, run.Traffic)
     {
         _serving = Serving;
         _reclaimReport = new ReclaimReport(this);

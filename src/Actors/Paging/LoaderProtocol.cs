@@ -7,7 +7,9 @@ namespace Faultsim.Actors.Paging;
 //   anyone ──IPageMessage──▶ router ──Routed──▶ the loader bound to that page (bound on first use)
 //   loader ──LoaderIdle──▶ router          nothing in flight: the router unbinds it for reuse,
 //                                          unless more was routed to it since
-// The router stands in for a shard region: one routing point, loaders kept only for hot pages.
+// The router stands in for a shard region: one routing point, loaders kept only for hot pages. On a cluster:
+//   anyone ──IPageMessage──▶ ShardedLoaders ──LoaderEnvelope──▶ shard region ──Routed──▶ the loader entity of that page
+//   loader ──LoaderIdle──▶ ShardedLoaders, and its idle request (Passivate) to its shard ──StopLoader──▶ loader, stopped when idle
 public interface ILoaderProtocol : ISimulationMessage;
 
 /// <summary>Router → loader: a page message, numbered so the loader can say which it saw last.</summary>
@@ -15,6 +17,19 @@ public sealed record Routed(long Sequence, IPageMessage Message) : ILoaderProtoc
 
 /// <summary>Loader → router: idle since message <see cref="Sequence"/>; <see cref="Received"/> messages since its last report.</summary>
 public sealed record LoaderIdle(PageKey Page, long Sequence, long Received) : ILoaderProtocol;
+
+/// <summary>Routing point → shard region (a cluster run): a page message for the loader entity of its run and page.</summary>
+public sealed record LoaderEnvelope(string Run, Routed Message) : ILoaderProtocol
+{
+    /// <summary>The loader's entity id: run|asid|page.</summary>
+    public string EntityId => $"{Run}|{Message.Message.Page.Asid.Value}|{Message.Message.Page.Page.Value}";
+}
+
+/// <summary>Shard → loader entity, after the loader asked to be passivated: stop once no fault is in flight.</summary>
+public sealed record StopLoader : ILoaderProtocol
+{
+    public static readonly StopLoader Instance = new();
+}
 
 /// <summary>Anyone → router: which loader serves a page now. Answered by <see cref="LoaderOf"/>.</summary>
 public sealed record GetLoader(PageKey Page) : ILoaderProtocol;

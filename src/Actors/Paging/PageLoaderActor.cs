@@ -52,7 +52,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// Draws this loader's injected crashes (faultsim.chaos.loader-crash-rate). Every incarnation of the loader gets the
     /// same instance from its Props, so a restarted loader goes on with the next draw instead of repeating the crash.
     /// </param>
-    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound, run.Coverage)
+    public PageLoaderActor(ActorDirectory peers, RunContext run, SimRandom chaos) : base(nameof(Idle), run.WaitBound, run.Coverage, run.Traffic)
     {
         UsePeers(peers);
         (_idle, _gathering, _reading) = (Idle, Gathering, Reading);
@@ -72,6 +72,14 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
 
     protected override bool AroundReceive(Receive receive, object message)
     {
+        if (message is StopLoader)
+        {
+            if (_job is null)
+                Context.Stop(Self);     // passivated between two faults
+            else
+                Stash.Stash();          // a fault in flight: stop once it has been handed off
+            return true;
+        }
         if (message is not Routed routed)
             return base.AroundReceive(receive, message);
         _lastSequence = routed.Sequence;
@@ -103,8 +111,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         if (message is EvictPage evict)
         {
             ReplacePte(evict); // after any fault on the page
-            Peers.Loaders.Tell(new LoaderIdle(evict.Page, _lastSequence, MessagesReceived - _reported));
-            _reported = MessagesReceived;
+            ReportIdle(evict.Page);
             return true;
         }
         if (message is not ResolveFault leader)
@@ -379,8 +386,16 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         _job = null;
         Become(nameof(Idle), _idle);
         Stash.UnstashAll();
-        Peers.Loaders.Tell(new LoaderIdle(job.Page, _lastSequence, MessagesReceived - _reported));
+        ReportIdle(job.Page);
+    }
+
+    /// <summary>Nothing in flight: the router may unbind this loader, or (a cluster run) its shard passivate it.</summary>
+    private void ReportIdle(PageKey page)
+    {
+        Peers.Loaders.Tell(new LoaderIdle(page, _lastSequence, MessagesReceived - _reported));
         _reported = MessagesReceived;
+        if (_run.IdleRequest is { } request)
+            Context.Parent.Tell(request);
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public sealed class PageLoaderRouter : SimulationActor
 
     /// <param name="loaderProps">The props of a loader, given the run's directory and its seed.</param>
     /// <param name="slots">The engine's slots when the router runs in one: its loaders are slots too, kept for the next run; null: plain actors.</param>
-    public PageLoaderRouter(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed, SlotLease? slots) : base("Routing", coverage: run.Coverage)
+    public PageLoaderRouter(Func<ActorDirectory, ulong, Props> loaderProps, RunContext run, ulong seed, SlotLease? slots) : base("Routing", coverage: run.Coverage, traffic: run.Traffic)
     {
         (_loaderProps, _run, _seed, _slots) = (loaderProps, run, seed, slots);
     }

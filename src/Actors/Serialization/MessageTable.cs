@@ -95,6 +95,15 @@ public static class MessageTable
         ("LoaderOf", typeof(LoaderOf)),
         ("GetRouterStats", typeof(GetRouterStats)),
         ("RouterStats", typeof(RouterStats)),
+        ("LoaderEnvelope", typeof(LoaderEnvelope)),
+        ("StopLoader", typeof(StopLoader)),
+        // PlacementProtocol
+        ("CreateParts", typeof(Placement.CreateParts)),
+        ("PartsCreated", typeof(Placement.PartsCreated)),
+        ("PartsRefused", typeof(Placement.PartsRefused)),
+        ("PartFailed", typeof(Placement.PartFailed)),
+        ("GetTraffic", typeof(Placement.GetTraffic)),
+        ("Traffic", typeof(Placement.Traffic)),
         // ShootdownProtocol
         ("ShootdownCompleted", typeof(ShootdownCompleted)),
         // TlbProtocol

@@ -28,7 +28,7 @@ public sealed class ShootdownRound : SimulationActor
     private long _started;
 
     /// <remarks>Its wait is not bounded itself: the mm (Flushing) or memory (Reclaiming) waiting for it is.</remarks>
-    public ShootdownRound(ShootdownOrder order, ActorDirectory peers, RunContext run) : base(nameof(AwaitingAcks), coverage: run.Coverage)
+    public ShootdownRound(ShootdownOrder order, ActorDirectory peers, RunContext run) : base(nameof(AwaitingAcks), coverage: run.Coverage, traffic: run.Traffic)
     {
         UsePeers(peers);
         _order = order;

@@ -42,7 +42,7 @@ public sealed class TlbActor : SimulationActor
     private Quantum? _quantum;      // AwaitingTranslation's data: the quantum in progress
     private long _faults;
 
-    public TlbActor(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run, bool smap) : base(nameof(Idle), run.WaitBound, run.Coverage)
+    public TlbActor(CpuId cpu, int entries, int ways, bool flushBeforeWalk, RunContext run, bool smap) : base(nameof(Idle), run.WaitBound, run.Coverage, run.Traffic)
     {
         (_idle, _awaitingTranslation) = (Idle, AwaitingTranslation);
         _cpu = cpu;

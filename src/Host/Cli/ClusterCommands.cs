@@ -51,7 +51,7 @@ internal static class ClusterCommands
             signal.Cancel = true; // leave gracefully rather than die at once
             stop.Cancel();
         });
-        await using var node = await ClusterNode.StartAsync(settings, settings.Roles);
+        await using var node = await ClusterRun.StartNodeAsync(settings, settings.Roles);
         cli.Output.WriteLine($"faultsim node {node.Address} [{string.Join(",", settings.Roles)}]: joining {string.Join(", ", settings.SeedNodes)}");
         var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         var up = node.WaitUpAsync(settings.JoinTimeout);

@@ -63,6 +63,10 @@ public static class FaultsimCli
         {
             return Fail(error, e.Message, ExitCodes.BadInput);
         }
+        catch (Cluster.ClusterUnavailableException e)
+        {
+            return Fail(error, e.Message, ExitCodes.Unavailable);
+        }
         catch (Faultsim.Actors.Machine.SimulationException e)
         {
             return Fail(error, Running.Runner.CrashOf(e.Message), ExitCodes.InternalError);

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Faultsim.Host.Cluster;
 using Faultsim.Host.Configuration;
+using Faultsim.Actors.Placement;
 using Faultsim.Host.Output;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Host.Running;
@@ -49,9 +51,15 @@ internal static class RunCommand
         var policy = new Option<string?>("--policy") { Description = "Replacement policy (same as --set machine.policy=NAME)", HelpName = "fifo|lru|clock|opt" };
         policy.AcceptOnlyFromAmong("fifo", "lru", "clock", "opt");
 
+        var cluster = new Option<string?>("--cluster")
+        {
+            Description = "Run on a running cluster instead, its seed nodes named by FILE (e.g. config/cluster/local.conf): live, on the actor engine",
+            HelpName = "FILE",
+        };
+
         var command = new Command("run", "Run a workload and print a summary of its faults")
         {
-            config, seed, json, set, engine, mode, strategy, events, traceFile, maxSteps, refs, trace, traceMode, frames, policy,
+            config, seed, json, set, engine, mode, strategy, events, traceFile, maxSteps, refs, trace, traceMode, frames, policy, cluster,
         };
         command.SetAction(parse =>
         {
@@ -66,6 +74,24 @@ internal static class RunCommand
             if (parse.GetValue(policy) is { } p) overrides.Add($"machine.policy={p}");
             if (parse.GetValue(maxSteps) is { } ms) overrides.Add($"max-steps={ms}");
             var configPath = parse.GetValue(config);
+            if (parse.GetValue(cluster) is { } clusterFile)
+            {
+                foreach (var (option, given, why) in new[]
+                         {
+                             ("--refs", parse.GetValue(refs), "runs the workload of --config"),
+                             ("--trace", parse.GetValue(trace) is { Length: > 0 } ? "" : null, "runs the workload of --config"),
+                             ("--events", parse.GetValue(events), "keeps no event log"),
+                             ("--trace-file", parse.GetValue(traceFile), "records no spans"),
+                             ("--max-steps", parse.GetValue(maxSteps), "is live, and a step limit stops deterministic runs"),
+                         })
+                {
+                    if (given is not null)
+                        throw new ConfigException(option, null, $"a cluster run (--cluster) {why}; drop {option} or --cluster");
+                }
+                if (parse.GetValue(mode) == "deterministic")
+                    throw new ConfigException("--mode", null, "a cluster run is live (its actors run on several nodes); drop --mode deterministic or --cluster");
+                return RunOnCluster(cli, clusterFile, configPath, overrides, parse.GetValue(json));
+            }
             var settings = SimSettings.From(ConfigLoader.Load(configPath, overrides), cli.Environment);
 
             var workload = settings.Workload;
@@ -94,6 +120,42 @@ internal static class RunCommand
             return ExitCodes.Of(report, error);
         });
         return command;
+    }
+
+    /// <summary>
+    /// faultsim run --cluster FILE: the run submitted to the cluster FILE names, from a client member that leaves when the
+    /// run is done; the same summary and JSON as a run on one node, and where each actor ran.
+    /// </summary>
+    private static int RunOnCluster(CliContext cli, string clusterFile, string? configPath, IReadOnlyList<string> overrides, string? json)
+    {
+        var nodeSettings = ClusterCommands.Load("--cluster", clusterFile, []);
+        ConfigLoader.Load(configPath, overrides); // bad input is reported here, before any cluster is contacted
+        var spec = new RunSpec(configPath ?? "", configPath is null ? "" : ConfigLoader.ReadFile("--config", configPath) ?? "", [.. overrides]);
+        var (settings, workload) = ClusterRun.Load(spec);
+        return RunOnCluster(cli, nodeSettings, spec, settings, workload, json, configPath ?? ConfigLoader.EmbeddedOrigin).GetAwaiter().GetResult();
+    }
+
+    private static async Task<int> RunOnCluster(CliContext cli, NodeSettings nodeSettings, RunSpec spec, SimSettings settings, Workload workload,
+        string? json, string source)
+    {
+        await using var client = await ClusterCommands.Client(cli, nodeSettings);
+        if (client is null)
+            return ExitCodes.Unavailable;
+        RunReport report;
+        try
+        {
+            report = await ClusterRun.RunAsync(client, spec, Runner.LiveTimeout, cli.Interrupt);
+        }
+        catch (WorkloadException ex) when (ex.Line is not null)
+        {
+            throw new ConfigException(settings.WorkloadOrigin, ex.Line, ex.Message);
+        }
+        catch (OperationCanceledException) when (cli.Interrupt.IsCancellationRequested)
+        {
+            report = new RunReport(null, null, null, 0, settings.Seed) { Interrupted = true }; // the machine is stopped, and its parts with it
+        }
+        Report(cli.Output, json, report, workload, settings, source, null, alwaysLog: false);
+        return ExitCodes.Of(report, cli.Error);
     }
 
     /// <summary>--events FILE: the file every event is streamed to (- for <paramref name="output"/>), opened before the run; null without the option.</summary>

@@ -48,7 +48,8 @@ public sealed class ClusterNode : IAsyncDisposable
     public static Config Hocon(NodeSettings settings) => ConfigurationFactory.ParseString($$"""
         akka {
           loglevel = WARNING
-          stdout-loglevel = WARNING
+          stdout-loglevel = OFF
+          loggers = ["{{StandardErrorLogger.TypeName}}"]
           log-dead-letters = off
           log-dead-letters-during-shutdown = off
           cluster {
@@ -69,8 +70,9 @@ public sealed class ClusterNode : IAsyncDisposable
     /// (the settings' when null). It joins the seed nodes; with none, call <see cref="Join"/>.
     /// </summary>
     /// <param name="actors">Starts the node's own actors once the system is up.</param>
+    /// <param name="configure">Adds to the node's wiring (its shard regions).</param>
     public static async Task<ClusterNode> StartAsync(NodeSettings settings, IReadOnlyList<string> roles, int? port = null,
-        Action<ActorSystem, IActorRegistry>? actors = null)
+        Action<ActorSystem, IActorRegistry>? actors = null, Action<AkkaConfigurationBuilder>? configure = null)
     {
         var builder = new HostBuilder().ConfigureServices(services => services.AddAkka(settings.Name, akka =>
         {
@@ -88,6 +90,7 @@ public sealed class ClusterNode : IAsyncDisposable
                     SplitBrainResolver = new KeepMajorityOption(),
                 })
                 .WithCustomSerializer("faultsim", [typeof(ISimulationMessage)], system => new MessageSerializer(system));
+            configure?.Invoke(akka);
             if (actors is not null)
                 akka.WithActors(actors);
         }));

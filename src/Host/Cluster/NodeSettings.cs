@@ -14,6 +14,7 @@ public sealed record NodeSettings(
 {
     public static NodeSettings From(LoadedConfig loaded)
     {
+        RefuseJsonBindings(loaded);
         var cluster = new ConfigReader(loaded, loaded.Merged, "").Section(ConfigSchema.Root).Section("cluster");
         var node = cluster.Section("node");
         var name = cluster.String("name");
@@ -29,6 +30,27 @@ public sealed record NodeSettings(
         return new NodeSettings(name, seeds,
             cluster.Duration("down-unreachable-after", ConfigReader.MaxWallNanos), cluster.Duration("join-timeout", ConfigReader.MaxWallNanos),
             node.String("hostname"), publicHostname.Length == 0 ? null : publicHostname, node.Int("port", 0, 65535), roles);
+    }
+
+    private const string Bindings = "akka.actor.serialization-bindings.";
+
+    /// <summary>
+    /// A cluster config may not bind Akka's Newtonsoft JSON serializer to System.Object (or to faultsim's messages): it
+    /// would carry what crosses nodes by a CLR type name the peer sends, which faultsim's own serializer never does.
+    /// </summary>
+    private static void RefuseJsonBindings(LoadedConfig loaded)
+    {
+        foreach (var key in loaded.KeysSetUnder(Bindings))
+        {
+            var type = key[Bindings.Length..].Trim('"');
+            var serializer = loaded.Merged.GetString($"{Bindings}\"{type}\"") ?? ""; // the type's name has dots: one quoted key
+            var serializerType = loaded.Merged.GetString($"akka.actor.serializers.{serializer}") ?? "";
+            var json = serializer == "json" || serializerType.Contains("NewtonSoftJsonSerializer", StringComparison.Ordinal);
+            var crosses = type.Split(',')[0].Trim() is "System.Object" or "object" || type.StartsWith("Faultsim.", StringComparison.Ordinal);
+            if (json && crosses)
+                throw loaded.Error(key, $"binds {type} to Akka's JSON serializer ({serializer}), which would load any type a peer names; " +
+                                        "remove the binding: faultsim's own serializer carries every message between nodes");
+        }
     }
 
     /// <summary>A seed given as host:port, as the Akka address of a node of cluster <paramref name="name"/>.</summary>

@@ -28,6 +28,11 @@ public sealed class LoadedConfig(Config merged, Config workload, IReadOnlyList<H
         return new ConfigException(sources[^1].Origin, null, $"{path}: {message}");
     }
 
+    /// <summary>Every key set under <paramref name="prefix"/> by the given texts (not the embedded default), as each text writes it.</summary>
+    public IEnumerable<string> KeysSetUnder(string prefix) =>
+        sources.Where(s => s.Origin != ConfigLoader.EmbeddedOrigin).SelectMany(s => s.Keys)
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal);
+
     /// <summary>The line where the value of <paramref name="path"/> starts, in the workload's layer.</summary>
     public int WorkloadValueLine(string path) => WorkloadSource.ValueLineOf(path) ?? WorkloadSource.LineOf(path) ?? 0;
 }

@@ -9,7 +9,8 @@ namespace Faultsim.Host.Output;
 /// <summary>
 /// The figures of a run as JSON for scripts. The names are a contract: engine, seed, cpus,
 /// faults.{minor,major,total,cow,segv,…}, disk.reads, tlb.{hits,misses,shootdowns}, ipis, and
-/// the same per process under processes[i]; never_started; events.{count,hash}, partial (Ctrl-C), limit, violation, latency.
+/// the same per process under processes[i]; never_started; events.{count,hash}, partial (Ctrl-C), limit, violation, latency;
+/// a cluster run's cluster.{messages_crossed_nodes,nodes[i].{address,actors}}.
 /// </summary>
 public static class RunJson
 {
@@ -79,6 +80,24 @@ public static class RunJson
         foreach (var name in result.NeverStarted)
             json.WriteStringValue(name);
         json.WriteEndArray();
+        if (!result.Placement.IsEmpty)
+        {
+            json.WriteStartObject("cluster");
+            json.WriteNumber("messages_crossed_nodes", result.CrossNodeMessages);
+            json.WriteStartArray("nodes");
+            foreach (var node in result.Placement.GroupBy(p => p.Node))
+            {
+                json.WriteStartObject();
+                json.WriteString("address", node.Key);
+                json.WriteStartArray("actors");
+                foreach (var placed in node)
+                    json.WriteStringValue(placed.Actor);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
     }
 
     /// <summary>What an interrupted run's report says of where it stopped.</summary>

@@ -42,6 +42,15 @@ public static class RunSummary
             console.MarkupLine($"final memory: {memory.Pages.Length:N0} pages, hash {memory.Hash:x16}");
         if (result.Messages > 0)
             console.MarkupLine($"{result.Messages:N0} actor messages ({(t.Total == 0 ? 0 : result.Messages / (double)t.Total):F1} per fault)");
+        if (!result.Placement.IsEmpty)
+        {
+            var nodes = result.Placement.GroupBy(p => p.Node).ToList();
+            console.MarkupLine($"cluster: the parts on {nodes.Count(n => n.All(p => p.Actor != "machine"))} nodes, the machine here; " +
+                               $"{result.CrossNodeMessages:N0} of {result.Messages:N0} messages crossed nodes " +
+                               $"({(result.Messages == 0 ? 0 : 100.0 * result.CrossNodeMessages / result.Messages):F1}%)");
+            foreach (var node in nodes)
+                console.MarkupLine($"  {Markup.Escape(node.Key)}: {Markup.Escape(string.Join(" ", node.Select(p => p.Actor)))}");
+        }
         foreach (var name in result.NeverStarted)
             console.MarkupLine($"process '{Markup.Escape(name)}' never started: its parent ended before forking it");
         foreach (var violation in result.Violations)

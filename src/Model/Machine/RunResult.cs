@@ -47,4 +47,13 @@ public sealed record RunResult(
 
     /// <summary>Whether the user interrupted the run: its figures are those so far (partial), and it has no memory image.</summary>
     public bool Interrupted { get; init; }
+
+    /// <summary>A cluster run: the node each of the machine's actors ran on (empty for a run on one node).</summary>
+    public ImmutableArray<ActorPlacement> Placement { get; init; } = [];
+
+    /// <summary>A cluster run: the messages the run's actors received from an actor on another node (0 on one node).</summary>
+    public long CrossNodeMessages { get; init; }
 }
+
+/// <summary>Where one actor of a cluster run ran: its name (cpu0, tlb0, mm1, memory, …) and its node's address.</summary>
+public sealed record ActorPlacement(string Actor, string Node);

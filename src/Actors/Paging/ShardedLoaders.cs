@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Event;
+using Faultsim.Actors.Machine;
+using Faultsim.Model.Addressing;
+
+namespace Faultsim.Actors.Paging;
+
+/// <summary>
+/// The loaders' routing point of a cluster run: every page message goes to the shard region of page loaders, as the
+/// entity of its (run, address space, page), one loader per page being resolved, passivated when idle. One per pager
+/// node of the run; each enters the run's directory in its node's <see cref="LoaderRuns"/>, from which the node's
+/// shards make the run's loaders. The directory names the first as the run's Loaders.
+/// </summary>
+// One state, Routing: IPageMessage ──LoaderEnvelope──▶ the region; LoaderIdle ──▶ its messages counted; GetRouterStats ──▶ answered
+public sealed class ShardedLoaders : SimulationActor
+{
+    private readonly string _run;
+    private readonly IActorRef _region;
+    private readonly LoaderRuns _runs;
+    private readonly RunContext _context;
+    private readonly ulong _seed;
+    private readonly HashSet<PageKey> _pages = [];
+    private long _routed, _loaderMessages;
+
+    /// <param name="run">The run's id, unique in the cluster: part of every loader's entity id.</param>
+    /// <param name="region">This node's shard region of page loaders.</param>
+    public ShardedLoaders(string run, IActorRef region, LoaderRuns runs, RunContext context, ulong seed)
+        : base("Routing", coverage: context.Coverage, traffic: context.Traffic)
+    {
+        (_run, _region, _runs, _context, _seed) = (run, region, runs, context, seed);
+    }
+
+    public static Props Props(string run, IActorRef region, LoaderRuns runs, RunContext context, ulong seed) =>
+        Akka.Actor.Props.Create(typeof(ShardedLoaders), run, region, runs, context, seed);
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        if (message is Connect)
+            _runs.Add(_run, new LoaderRun(Peers, _context, _seed)); // before any CPU starts: the machine waits for Connected
+        return handled;
+    }
+
+    protected override bool Receive(object message) => Routing(message);
+
+    private bool Routing(object message)
+    {
+        switch (message)
+        {
+            case IPageMessage page:
+                _pages.Add(page.Page);
+                _region.Tell(new LoaderEnvelope(_run, new Routed(++_routed, page)), Sender);
+                return true;
+            case LoaderIdle idle:
+                _loaderMessages += idle.Received;
+                return true;
+            case GetRouterStats:
+                // the shards keep no count of their loaders: each page routed had one, at least
+                Sender.Tell(new RouterStats(_pages.Count, _pages.Count, MessagesReceived + _loaderMessages));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    protected override void PostStop()
+    {
+        _runs.Remove(_run);
+        base.PostStop();
+    }
+}
+
+/// <summary>What a node's shards need to make a run's loader: the run's directory, what its actors share, and its seed.</summary>
+public sealed record LoaderRun(ActorDirectory Directory, RunContext Context, ulong Seed);
+
+/// <summary>
+/// The runs whose loaders a node's shards make, by run id: entered by the run's <see cref="ShardedLoaders"/> on the node
+/// once it has the directory, left when it stops. One per node, shared by its routing points and its shard region.
+/// </summary>
+/// <param name="idleRequest">What a loader tells its shard when idle (the shard's Passivate): it is then stopped, between two faults.</param>
+public sealed class LoaderRuns(object idleRequest)
+{
+    private readonly ConcurrentDictionary<string, LoaderRun> _runs = new(StringComparer.Ordinal);
+
+    public void Add(string run, LoaderRun loaders) => _runs[run] = loaders;
+
+    public void Remove(string run) => _runs.TryRemove(run, out _);
+
+    /// <summary>The props of the loader <paramref name="entityId"/> (see <see cref="LoaderEnvelope.EntityId"/>).</summary>
+    public Props EntityProps(string entityId)
+    {
+        var run = entityId[..entityId.IndexOf('|', StringComparison.Ordinal)];
+        if (!_runs.TryGetValue(run, out var loaders))
+            return Akka.Actor.Props.Create(typeof(UnknownRunLoader), run, idleRequest);
+        return PageLoaderActor.Props(loaders.Directory, loaders.Context with { IdleRequest = idleRequest },
+            loaders.Seed + (ulong)(uint)StringComparer.Ordinal.GetHashCode(entityId));
+    }
+
+    /// <summary>
+    /// The loader of a page of a run this node has no routing point of: the run has ended here (a late message), or the
+    /// node joined after the run was placed and a shard of it moved here. What comes has no directory to be served
+    /// with: it is dropped with a warning (the fault that sent it ends the run when its wait bound passes), and the
+    /// loader asks its shard to passivate it.
+    /// </summary>
+    private sealed class UnknownRunLoader : ReceiveActor
+    {
+        public UnknownRunLoader(string run, object idleRequest)
+        {
+            Receive<StopLoader>(_ => Context.Stop(Self));
+            ReceiveAny(message =>
+            {
+                Context.GetLogger().Warning("a page loader of run {0}, which this node does not run, drops {1}", run, message.GetType().Name);
+                Context.Parent.Tell(idleRequest);
+            });
+        }
+    }
+}

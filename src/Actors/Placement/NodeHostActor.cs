@@ -1,0 +1,85 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.Machine;
+
+namespace Faultsim.Actors.Placement;
+
+/// <summary>Rebuilds the parts of run <paramref name="run"/> from its spec on this node, its actors counting what they get from other nodes in <paramref name="traffic"/>; throws for a spec it cannot read.</summary>
+public delegate MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic traffic);
+
+/// <summary>
+/// The one actor a cluster node offers runs (found under <see cref="Name"/> at the node's address): for each
+/// <see cref="CreateParts"/> it starts the run's parts on this node, under a <see cref="RunPartsActor"/> of their own.
+/// </summary>
+// Serving ──CreateParts──▶ Serving (a RunPartsActor more, or PartsRefused)
+public sealed class NodeHostActor : ReceiveActor
+{
+    /// <summary>The name a node's host has, at every node: a submitting machine finds it at the address of each member.</summary>
+    public const string Name = "faultsim-node";
+
+    private long _runs;
+
+    public NodeHostActor(PartsOf partsOf, string node) =>
+        Receive<CreateParts>(create =>
+        {
+            var traffic = new CrossNodeTraffic();
+            MachineParts parts;
+            try
+            {
+                parts = partsOf(create.Run, create.Spec, traffic);
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                Sender.Tell(new PartsRefused(node, error.Message));
+                return;
+            }
+            Props[] props;
+            try
+            {
+                props = [.. create.Parts.Select(parts.Props)];
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                Sender.Tell(new PartsRefused(node, error.Message));
+                return;
+            }
+            Context.ActorOf(RunPartsActor.Props(create.Parts, [.. props], Sender, node, traffic), $"run{++_runs}");
+        });
+
+    public static Props Props(PartsOf partsOf, string node) => Akka.Actor.Props.Create(typeof(NodeHostActor), partsOf, node);
+
+    /// <summary>A run's parts that fail are the run's business (its machine is told): the host goes on serving.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(-1, -1, _ => Directive.Stop, loggingEnabled: false);
+}
+
+/// <summary>
+/// A run's parts on one node: it creates them, tells the machine, reports a part that fails, counts their cross-node
+/// traffic for the machine, and stops with them when the machine stops (or its node is lost to this one).
+/// </summary>
+// Running ──GetTraffic──▶ Running (Traffic);  Running ──Terminated(machine)──▶ stopped, the parts with it
+public sealed class RunPartsActor : ReceiveActor
+{
+    private readonly IActorRef _machine;
+    private readonly string _node;
+
+    /// <param name="props">How each of <paramref name="placed"/> is made, in the same order.</param>
+    public RunPartsActor(ImmutableArray<Part> placed, ImmutableArray<Props> props, IActorRef machine, string node, CrossNodeTraffic traffic)
+    {
+        (_machine, _node) = (machine, node);
+        Context.Watch(machine);
+        var created = placed.Select((p, i) => new PlacedPart(p, Context.ActorOf(props[i], p.Name))).ToImmutableArray();
+        machine.Tell(new PartsCreated(node, created));
+        Receive<GetTraffic>(_ => Sender.Tell(new Traffic(node, traffic.Received)));
+        Receive<Terminated>(_ => Context.Stop(Self)); // only the machine is watched
+    }
+
+    public static Props Props(ImmutableArray<Part> placed, ImmutableArray<Props> props, IActorRef machine, string node, CrossNodeTraffic traffic) =>
+        Akka.Actor.Props.Create(typeof(RunPartsActor), placed, props, machine, node, traffic);
+
+    /// <summary>A part that throws has voided the run: the machine ends it, and the part stops.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(-1, -1, error =>
+    {
+        _machine.Tell(new PartFailed(_node, error.Message));
+        return Directive.Stop;
+    }, loggingEnabled: false);
+}

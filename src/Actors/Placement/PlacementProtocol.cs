@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Faultsim.Actors.Machine;
+
+namespace Faultsim.Actors.Placement;
+
+// Placement protocol: a run whose machine's parts live on the nodes of a cluster (see MachineActor, NodeHostActor).
+//   machine ──CreateParts──▶ node host ──creates──▶ run parts (one actor per node and run)
+//   run parts ──PartsCreated | PartsRefused──▶ machine        every part placed on the node, or why none could be
+//   run parts ──PartFailed──▶ machine                          an actor of the run failed there: the run is void
+//   machine ──GetTraffic──▶ run parts ──Traffic──▶ machine     at the end: what the node's parts got from other nodes
+//   run parts watch the machine: when it stops, so do the run's actors on their node.
+public interface IPlacementProtocol : ISimulationMessage;
+
+/// <summary>What a run is, as every node rebuilds it: the run config's text, where it came from, and the overrides (--set).</summary>
+public sealed record RunSpec(string Origin, string Text, ImmutableArray<string> Overrides);
+
+/// <summary>
+/// Machine → a node's host: create these parts of the run <see cref="Run"/> (an id unique in the cluster) whose spec is
+/// <see cref="Spec"/>. Answered by <see cref="PartsCreated"/> or <see cref="PartsRefused"/>.
+/// </summary>
+public sealed record CreateParts(string Run, RunSpec Spec, ImmutableArray<Part> Parts) : IPlacementProtocol;
+
+/// <summary>A part of the run and its actor.</summary>
+public sealed record PlacedPart(Part Part, IActorRef Actor);
+
+/// <summary>Run parts → machine: the parts on <see cref="Node"/> (its address) exist, not yet connected.</summary>
+public sealed record PartsCreated(string Node, ImmutableArray<PlacedPart> Parts) : IPlacementProtocol;
+
+/// <summary>Node host → machine: <see cref="Node"/> could not make the run's parts (it could not rebuild the run).</summary>
+public sealed record PartsRefused(string Node, string Reason) : IPlacementProtocol;
+
+/// <summary>Run parts → machine: an actor of the run on <see cref="Node"/> failed with <see cref="Message"/>.</summary>
+public sealed record PartFailed(string Node, string Message) : IPlacementProtocol;
+
+/// <summary>Machine → run parts, once every CPU has finished. Answered by <see cref="Traffic"/>.</summary>
+public sealed record GetTraffic : IPlacementProtocol
+{
+    public static readonly GetTraffic Instance = new();
+}
+
+/// <summary>Run parts → machine: the messages the run's actors on <see cref="Node"/> received from other nodes.</summary>
+public sealed record Traffic(string Node, long Received) : IPlacementProtocol;
+
+/// <summary>
+/// Where a cluster run's parts go (engine settings of the submitting machine only): the node host of each part, the run as
+/// the nodes rebuild it, and the address of the node the machine itself runs on.
+/// </summary>
+public sealed record ClusterPlacement(string Run, RunSpec Spec, ImmutableDictionary<Part, IActorRef> Hosts, string MachineNode);

@@ -1,0 +1,228 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster;
+using Faultsim.Actors;
+using Faultsim.Actors.Machine;
+using Faultsim.Actors.Paging;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Faultsim.Actors.Placement;
+using Faultsim.Host.Configuration;
+using Faultsim.Host.Running;
+using Faultsim.Model.Workloads;
+
+namespace Faultsim.Host.Cluster;
+
+/// <summary>A cluster cannot take a run: no member of a role the run needs is up, or a member's host never answered.</summary>
+public sealed class ClusterUnavailableException(string message) : Exception(message);
+
+/// <summary>
+/// A run on a cluster (faultsim run --cluster). The submitting process is a client member: its machine actor drives the
+/// run, and each part of the machine is created on a node of the part's role — the CPUs with their TLBs and the address
+/// spaces on <c>cpu</c> nodes (CPU i and TLB i on the same node, spread round-robin), memory on a <c>memory</c> node, the
+/// disk on a <c>disk</c> node, the loaders on a <c>pager</c> node — by that node's <see cref="NodeHostActor"/>, which
+/// rebuilds the run from its spec. Every message between them crosses through faultsim's serializer, and the result is
+/// gathered from the parts' reports as on one node.
+/// </summary>
+public static class ClusterRun
+{
+    /// <summary>How long the submitting machine waits for the nodes' hosts to answer before it gives up.</summary>
+    private static readonly TimeSpan IdentifyTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The settings and workload of <paramref name="spec"/>, as every node reads them: a cluster run is live, on the actor engine.</summary>
+    public static (SimSettings Settings, Workload Workload) Load(RunSpec spec)
+    {
+        var loaded = ConfigLoader.LoadText(spec.Origin.Length == 0 ? null : (spec.Origin, spec.Text), [.. spec.Overrides, "mode=live"]);
+        var settings = SimSettings.From(loaded, _ => null); // the nodes' environment is not the submitter's: nothing read from it
+        if (settings.Engine != MachineActor.EngineName)
+            throw new ConfigException(spec.Origin.Length == 0 ? "--engine" : spec.Origin, null,
+                "a cluster run runs the actor engine; drop engine = reference (or --engine reference) to run on a cluster");
+        return (settings, settings.Workload);
+    }
+
+    /// <summary>
+    /// A node's <see cref="PartsOf"/>: the run rebuilt from its spec, with the settings its machine gave its own parts,
+    /// its loaders' routing point in front of the node's shard region (<paramref name="region"/>, on a pager node).
+    /// </summary>
+    public static MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic traffic, LoaderRuns runs, IActorRef? region)
+    {
+        var (settings, workload) = Load(spec);
+        var engine = ActorEngine.Prepare(workload, WithTraffic(settings.Actors, traffic), settings.Seed);
+        return new MachineParts(workload, engine, settings.Seed,
+            loaders: region is null ? null : (context, seed) => ShardedLoaders.Props(run, region, runs, context, seed));
+    }
+
+    private static EngineSettings WithTraffic(EngineSettings engine, CrossNodeTraffic traffic) =>
+        engine with { Run = engine.Run with { Traffic = traffic } };
+
+    /// <summary>Runs <paramref name="spec"/> from <paramref name="client"/> (a member of the cluster, up) on the nodes of the roles its parts need.</summary>
+    public static async Task<RunReport> RunAsync(ClusterNode client, RunSpec spec, TimeSpan timeout, CancellationToken interrupt = default)
+    {
+        var (settings, workload) = Load(spec);
+        var hosts = await FindHostsAsync(client, interrupt).ConfigureAwait(false);
+        var parts = new MachineParts(workload, settings.Actors, settings.Seed);
+        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts), client.Address.ToString());
+        var engine = WithTraffic(settings.Actors, new CrossNodeTraffic()) with { Placement = placement };
+        var result = await Task.Run(() => ActorEngine.Run(client.System, workload, engine, settings.Seed, timeout, interrupt: interrupt), interrupt)
+            .ConfigureAwait(false);
+        return new RunReport(result, null, null, 0, settings.Seed);
+    }
+
+    /// <summary>A faultsim member that is up: its address, roles and host.</summary>
+    public sealed record NodeHost(Address Address, ImmutableHashSet<string> Roles, IActorRef Actor);
+
+    /// <summary>
+    /// The host of every member that is up and holds a faultsim role, found at the member's address under
+    /// <see cref="NodeHostActor.Name"/>. A member whose host is not there yet (it is starting) is asked again.
+    /// </summary>
+    public static async Task<ImmutableArray<NodeHost>> FindHostsAsync(ClusterNode client, CancellationToken interrupt = default)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(interrupt);
+        bound.CancelAfter(IdentifyTimeout + IdentifyTimeout);
+        while (true)
+        {
+            var members = (await StateAsync(client).ConfigureAwait(false)).Members
+                .Where(m => m.Status == MemberStatus.Up && m.Roles.Any(NodeRoles.All.Contains))
+                .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
+                .ToList();
+            var identities = await Task.WhenAll(members.Select(m => Identify(client, m.Address))).ConfigureAwait(false);
+            var missing = members.Where((_, i) => identities[i] is null).ToList();
+            if (missing.Count == 0)
+                return [.. members.Select((m, i) => new NodeHost(m.Address, [.. m.Roles.Where(NodeRoles.All.Contains)], identities[i]!))];
+            if (bound.IsCancellationRequested)
+            {
+                interrupt.ThrowIfCancellationRequested();
+                throw new ClusterUnavailableException(
+                    $"the faultsim node at {string.Join(", ", missing.Select(m => m.Address))} is up but offers no runs; is it a faultsim node of this build?");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false); // the node is starting its host
+        }
+    }
+
+    /// <summary>
+    /// The members as the cluster's publisher knows them now (<c>Cluster.State</c> is a copy of it kept by a subscriber of
+    /// its own, which may lag behind: a client just let in may see there fewer members than are up).
+    /// </summary>
+    private static async Task<ClusterEvent.CurrentClusterState> StateAsync(ClusterNode client)
+    {
+        var state = new TaskCompletionSource<ClusterEvent.CurrentClusterState>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var receiver = client.System.ActorOf(Props.Create(() => new StateReceiver(state)));
+        try
+        {
+            client.Cluster.SendCurrentClusterState(receiver);
+            return await state.Task.WaitAsync(IdentifyTimeout).ConfigureAwait(false);
+        }
+        finally
+        {
+            client.System.Stop(receiver);
+        }
+    }
+
+    private sealed class StateReceiver : ReceiveActor
+    {
+        public StateReceiver(TaskCompletionSource<ClusterEvent.CurrentClusterState> state) =>
+            Receive<ClusterEvent.CurrentClusterState>(s => state.TrySetResult(s));
+    }
+
+    private static async Task<IActorRef?> Identify(ClusterNode client, Address member)
+    {
+        try
+        {
+            var selection = client.System.ActorSelection(new RootActorPath(member) / "user" / NodeHostActor.Name);
+            var identity = await selection.Ask<ActorIdentity>(new Identify(member.ToString()), IdentifyTimeout).ConfigureAwait(false);
+            return identity.Subject;
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The shard region of page loaders, in the hosting registry.</summary>
+    public sealed class PageLoaderShard;
+
+    /// <summary>The number of shards of page loaders: about ten per node of the largest cluster foreseen; never changed while a cluster lives.</summary>
+    public const int LoaderShards = 30;
+
+    /// <summary>
+    /// Starts a faultsim node with <paramref name="roles"/>: its host, which makes the parts of runs placed on it, and on
+    /// a pager node the shard region of page loaders (state in distributed data, remember-entities off, an idle loader
+    /// passivated — by itself between two faults, and by its shard after <see cref="LoaderIdleAfter"/> whatever happens).
+    /// </summary>
+    public static Task<ClusterNode> StartNodeAsync(NodeSettings settings, IReadOnlyList<string> roles, int? port = null)
+    {
+        var runs = new LoaderRuns(new Passivate(StopLoader.Instance));
+        var pager = roles.Contains(NodeRoles.Pager);
+        return ClusterNode.StartAsync(settings, roles, port,
+            actors: (system, registry) =>
+            {
+                var region = pager ? registry.Get<PageLoaderShard>() : null;
+                var node = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
+                PartsOf partsOf = (run, spec, traffic) => PartsOf(run, spec, traffic, runs, region);
+                registry.Register<NodeHostActor>(system.ActorOf(NodeHostActor.Props(partsOf, node), NodeHostActor.Name));
+            },
+            configure: akka =>
+            {
+                if (pager)
+                    akka.WithShardRegion<PageLoaderShard>("page-loaders", runs.EntityProps,
+                        HashCodeMessageExtractor.Create(LoaderShards, m => (m as LoaderEnvelope)?.EntityId!, m => m is LoaderEnvelope e ? e.Message : m),
+                        new ShardOptions
+                        {
+                            Role = NodeRoles.Pager,
+                            StateStoreMode = StateStoreMode.DData,
+                            RememberEntities = false,
+                            PassivateIdleEntityAfter = LoaderIdleAfter,
+                            HandOffStopMessage = StopLoader.Instance,
+                        });
+            });
+    }
+
+    /// <summary>How long a loader that got no message stays before its shard passivates it (one whose run ended without it going idle).</summary>
+    public static readonly TimeSpan LoaderIdleAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>The role of the nodes a part runs on.</summary>
+    public static string RoleOf(Part part) => part.Kind switch
+    {
+        PartKind.Memory => NodeRoles.Memory,
+        PartKind.Disk => NodeRoles.Disk,
+        PartKind.Loaders => NodeRoles.Pager,
+        _ => NodeRoles.Cpu,
+    };
+
+    /// <summary>
+    /// Where each part runs: the single parts on the first node of their role (in address order), CPU i and TLB i together
+    /// on the (i mod n)-th cpu node, and the k-th address space on the (k mod n)-th. The loaders' routing point is on
+    /// every pager node (loaders, loaders1, …), each in front of its node's shard region, the loaders themselves sharded
+    /// over the pager nodes.
+    /// </summary>
+    public static ImmutableDictionary<Part, IActorRef> Place(IEnumerable<Part> parts, IReadOnlyList<NodeHost> hosts)
+    {
+        var byRole = NodeRoles.All.ToDictionary(r => r, r => hosts.Where(h => h.Roles.Contains(r)).OrderBy(h => h.Address.ToString(), StringComparer.Ordinal).ToList());
+        foreach (var (role, nodes) in byRole)
+        {
+            if (nodes.Count == 0)
+                throw new ClusterUnavailableException(
+                    $"the cluster has no node with the role '{role}' up (its faultsim nodes: {(hosts.Count == 0 ? "none" : string.Join(", ", hosts.Select(h => $"{h.Address} [{string.Join(",", h.Roles.Order(StringComparer.Ordinal))}]")))}); " +
+                    $"start one whose faultsim.cluster.node.roles has {role} (see config/cluster/)");
+        }
+        var placed = ImmutableDictionary.CreateBuilder<Part, IActorRef>();
+        var mms = 0;
+        foreach (var part in parts)
+        {
+            var nodes = byRole[RoleOf(part)];
+            var index = part.Kind switch
+            {
+                PartKind.Cpu or PartKind.Tlb => part.Index,
+                PartKind.AddressSpace => mms++,
+                _ => 0,
+            };
+            placed[part] = nodes[index % nodes.Count].Actor;
+            if (part.Kind == PartKind.Loaders)
+            {
+                for (var k = 1; k < nodes.Count; k++)
+                    placed[new Part(PartKind.Loaders, k)] = nodes[k].Actor;
+            }
+        }
+        return placed.ToImmutable();
+    }
+}
