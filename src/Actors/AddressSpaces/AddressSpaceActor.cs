@@ -59,7 +59,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private readonly bool _forked;   // a child of a fork: Unborn until its parent's fork gives it its address space
     private long _forks, _nextRound, _nextFlush, _nextRequest;
     private int _shmemObjects;
-    private long _shootdowns, _ipis, _syscallErrors;
+    private readonly Counters _shootdowns = new(); // its shootdowns and IPIs, counted as the model counts them
+    private long _syscallErrors;
     private ProcessFate _fate = ProcessFate.Running;
 
     /// <param name="setup">The process's address space; null for a child of a fork, which gets it from its parent (<see cref="StartForked"/>).</param>
@@ -229,7 +230,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 return true;
             case ReportAddressSpace report:
                 Sender.Tell(new AddressSpaceReport(_pid, _fate, report.WithEntries ? Entries() : [],
-                    _shootdowns, _ipis, _syscallErrors, MessagesReceived));
+                    _shootdowns.Shootdowns, _shootdowns.Ipis, _syscallErrors, MessagesReceived));
                 return true;
             default:
                 return false;
@@ -664,8 +665,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     /// </summary>
     private bool RoundCompleted(ShootdownCompleted done)
     {
-        _ipis += done.Ipis;
-        if (done.Ipis > 0) _shootdowns++;
+        _shootdowns.CountShootdown(done.Ipis);
         _rounds.Remove(done.Id, out var id);
         _mm.FlushesPending.Finished(done.Id.Value);
         _run.Events?.Record(Self.Path.Name, null, new SimEvent.ShootdownFinished(done.Id.Value, done.Ipis));
