@@ -200,8 +200,8 @@ public sealed class TlbActor : SimulationActor
             return;
         }
         var page = q.Order.Accesses[q.Next].Address.Page;
-        if (resolved.Counted && ++q.FaultsOnThisAccess > FaultHandler.MaxResolutionsPerAccess)
-            throw new InvalidOperationException(FaultHandler.NotConverging(_cpu, q.Order.Accesses[q.Next].Address));
+        if (resolved.Counted)
+            FaultHandler.Resolved(ref q.FaultsOnThisAccess, _cpu, q.Order.Accesses[q.Next].Address);
         if (q.Order.Accesses[q.Next].Mode.WalksPageTable())
         {
             // faultin_page done: the lookup is made again (follow_page). Planted bug forced-write-in-page-cache: as a read
@@ -336,7 +336,7 @@ public sealed class TlbActor : SimulationActor
         public IActorRef Mm { get; } = mm;
         public QuantumTally Tally { get; } = new();
         public int Next { get; set; }
-        public int FaultsOnThisAccess { get; set; }
+        public int FaultsOnThisAccess; // a field: FaultHandler.Resolved counts it in place
         /// <summary>Retries of this access because its loader crashed, since its last resolution: its next backoff doubles.</summary>
         public int CrashesInARow { get; set; }
         public bool JustFilled { get; set; }

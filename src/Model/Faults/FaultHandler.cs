@@ -23,6 +23,16 @@ public static class FaultHandler
     public static string NotConverging(CpuId cpu, VirtualAddress address) =>
         $"{cpu} faulted {MaxResolutionsPerAccess} times in a row at {address}: the fault path does not converge";
 
+    /// <summary>
+    /// One more resolution of the access at <paramref name="address"/>, whose resolutions so far <paramref name="resolutions"/>
+    /// counts (both engines count them so): past <see cref="MaxResolutionsPerAccess"/> the fault path does not converge.
+    /// </summary>
+    public static void Resolved(ref int resolutions, CpuId cpu, VirtualAddress address)
+    {
+        if (++resolutions > MaxResolutionsPerAccess)
+            throw new InvalidOperationException(NotConverging(cpu, address));
+    }
+
     /// <summary>A disk read that failed: SIGBUS for the process, or EFAULT when the kernel was copying for a system call.</summary>
     public static Resolution FailedRead(in FaultInput f)
     {

@@ -25,7 +25,8 @@ public sealed partial class ReferenceMachine
         var mm = process.Mm;
         var page = address.Page;
         var userMode = mode == AccessMode.User;
-        for (var resolutions = 0; resolutions <= FaultHandler.MaxResolutionsPerAccess;)
+        var resolutions = 0;
+        while (true)
         {
             bool present;
             if (mode.WalksPageTable())
@@ -67,7 +68,7 @@ public sealed partial class ReferenceMachine
             switch (Apply(cpu, process, input, FaultHandler.Resolve(input)))
             {
                 case Outcome.Retry:
-                    resolutions++;
+                    FaultHandler.Resolved(ref resolutions, cpu.Id, address);
                     break;
                 case Outcome.Again:
                     break;
@@ -75,7 +76,6 @@ public sealed partial class ReferenceMachine
                     return ended;
             }
         }
-        throw new InvalidOperationException(FaultHandler.NotConverging(cpu.Id, address));
     }
 
     private void Perform(ProcessState process, Translation translation, VirtualAddress address, AccessKind kind, ulong value)
