@@ -138,7 +138,7 @@ public sealed partial class MemoryActor
         var around = _memory.AroundFault(f, readAhead);
         if (around.Count == 0)
             return [];
-        var flags = InstallRules.CachedPage(prepare.Vma, AccessKind.Read);
+        var flags = InstallRules.AroundPage(prepare.Vma);
         var ptes = ImmutableArray.CreateBuilder<(PageNumber, Pte)>(around.Count);
         foreach (var (page, frame) in around)
         {
@@ -147,6 +147,4 @@ public sealed partial class MemoryActor
         }
         return ptes.MoveToImmutable();
     }
-
-    private static ProcessId PidOf(PageKey page) => new(page.Asid.Value);
 }

@@ -140,7 +140,7 @@ public sealed partial class MemoryActor : SimulationActor
                 && ReserveAhead(window, except: null) is { Length: > 0 } ahead)
             {
                 _readFor[lookUp.Id] = [.. ahead.Select(a => a.Page)];
-                ReadAhead(ahead, new AheadRequest(ahead, new PendingHit(asker, lookUp.Id, hit, generation), null), PidOf(lookUp.Page));
+                ReadAhead(ahead, new AheadRequest(ahead, new PendingHit(asker, lookUp.Id, hit, generation), null), lookUp.Page.Asid.Pid);
                 return;
             }
             asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Hit(hit, generation, Waited: false)));

@@ -17,6 +17,9 @@ public static class InstallRules
     /// <summary>The shared zero page: read-only, so the first write copies it.</summary>
     public static PteFlags ZeroPage(Vma vma) => AddressSpace.FlagsFor(vma, writable: false);
 
+    /// <summary>Fault-around: a cached neighbour of a read fault's page is mapped as that read would map it.</summary>
+    public static PteFlags AroundPage(Vma vma) => CachedPage(vma, AccessKind.Read);
+
     /// <summary>
     /// A page-cache page: in a private mapping copy-on-write; in a shared one writable for a write (do_shared_fault tells
     /// the file at once), and for a read too where the mapping takes no write-notify (shmem: its writable shared mappings'

@@ -172,7 +172,7 @@ public sealed partial class ReferenceMachine
     private void MapAround(ProcessState process, in FaultInput f, IReadOnlySet<FilePage>? readAhead)
     {
         var mm = process.Mm;
-        var flags = InstallRules.CachedPage(f.Vma!, AccessKind.Read);
+        var flags = InstallRules.AroundPage(f.Vma!);
         foreach (var (page, frame) in _memory.AroundFault(f, readAhead))
         {
             if (MemoryManager.MapsAround(mm.Pages[page]))
