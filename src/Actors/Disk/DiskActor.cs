@@ -94,9 +94,11 @@ public sealed class DiskActor : SimulationActor, IWithTimers
         var reply = Serve(done.Request);
         if (done.Request is ReadPage read && _run.Events is { } events)
         {
-            events.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(read.Block.ToString(), reply is PageReadFailed));
-            foreach (var ahead in read.Ahead)
-                events.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(ahead.ToString(), reply is PageReadFailed));
+            // Each page as it went: a failed request fails them all, else a page read ahead fails alone.
+            var pages = reply as PageRead;
+            events.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(read.Block.ToString(), pages is null || pages.BlockFailed));
+            for (var i = 0; i < read.Ahead.Length; i++)
+                events.Record(Self.Path.Name, done.ReplyTo.Path.Name, new SimEvent.DiskReadFinished(read.Ahead[i].ToString(), pages is null || pages.Ahead[i].Failed));
         }
         done.ReplyTo.Tell(reply);
         StartNext();
