@@ -27,27 +27,33 @@ public sealed class LivenessTests : IDisposable
         Assert.Contains("invariant 8 (every run makes progress) violated", replay.Out);
     }
 
+    /// <summary>
+    /// A one-CPU run that makes progress (<paramref name="stores"/> into its heap), then spins: every read of the library
+    /// page crashes its loader, and the fault is retried forever.
+    /// </summary>
+    private string Spinning(string heapSize, string stores) => _dir.Write("spin.conf", $$"""
+        faultsim {
+          machine.cpus = 1
+          chaos.loader-crash-rate = 1
+          workload {
+            files { lib { size = 4K } }
+            processes {
+              app {
+                regions {
+                  heap { start = 0x10000000, size = {{heapSize}} }
+                  lib { start = 0x20000000, size = 4K, prot = r, file = lib }
+                }
+              }
+            }
+            cpus { 0 = "run app\n{{stores}}\nload lib:0" }
+          }
+        }
+        """);
+
     [Fact]
     public void A_run_that_makes_progress_and_then_spins_is_caught_at_its_last_progress()
     {
-        var path = _dir.Write("spin.conf", """
-            faultsim {
-              machine.cpus = 1
-              chaos.loader-crash-rate = 1
-              workload {
-                files { lib { size = 4K } }
-                processes {
-                  app {
-                    regions {
-                      heap { start = 0x10000000, size = 16K }
-                      lib { start = 0x20000000, size = 4K, prot = r, file = lib }
-                    }
-                  }
-                }
-                cpus { 0 = "run app\nstore heap:0..3\nload lib:0" }
-              }
-            }
-            """);
+        var path = Spinning(heapSize: "16K", stores: "store heap:0..3");
         var (exit, output, _) = Cli("explore", "--scenario", path, "--seeds", "1", "--out", _dir.Root, "--no-shrink");
         Assert.Equal(ExitCodes.Violation, exit);
         var verdict = output.ReplaceLineEndings(" ");
@@ -57,24 +63,7 @@ public sealed class LivenessTests : IDisposable
     [Fact]
     public void Explore_shrinks_a_run_that_makes_no_progress_to_a_smaller_one_with_a_lower_step_limit_that_replays_to_invariant_8()
     {
-        var path = _dir.Write("spin.conf", """
-            faultsim {
-              machine.cpus = 1
-              chaos.loader-crash-rate = 1
-              workload {
-                files { lib { size = 4K } }
-                processes {
-                  app {
-                    regions {
-                      heap { start = 0x10000000, size = 4K }
-                      lib { start = 0x20000000, size = 4K, prot = r, file = lib }
-                    }
-                  }
-                }
-                cpus { 0 = "run app\nstore heap:0\nload lib:0" }
-              }
-            }
-            """);
+        var path = Spinning(heapSize: "4K", stores: "store heap:0");
         var (exit, output, _) = Cli("explore", "--scenario", path, "--seeds", "1", "--out", _dir.Root);
         Assert.Equal(ExitCodes.Violation, exit);
         // The store made progress and goes; the step limit comes down to the bound of the smaller script and a message.

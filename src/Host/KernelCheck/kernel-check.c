@@ -112,6 +112,17 @@ static void result(const char *pattern, const char *part, const struct rusage *a
             copies, outcome);
 }
 
+/* The part of a pattern whose faults are counted: warmed up, then its body between two getrusage calls, reported as
+   PART of the pattern (no copies told, ended normally). */
+#define MEASURED(name, part, ...) do { \
+        struct rusage r0_, r1_; \
+        WARM(r0_, r1_); \
+        getrusage(RUSAGE_SELF, &r0_); \
+        __VA_ARGS__ \
+        getrusage(RUSAGE_SELF, &r1_); \
+        result(name, part, &r0_, &r1_, -1, "ok"); \
+    } while (0)
+
 static void skip(const char *pattern, const char *format, ...)
 {
     char text[512];
@@ -259,50 +270,38 @@ static void wait_child(pid_t pid)
 
 static void write_touch(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *a = anon(ANON, 32, PROT_READ | PROT_WRITE);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    store(a, 0, 31);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        store(a, 0, 31);
+    });
 }
 
 static void read_touch(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *a = anon(ANON, 32, PROT_READ | PROT_WRITE);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    load(a, 0, 31);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        load(a, 0, 31);
+    });
 }
 
 static void read_then_write(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *a = anon(ANON, 32, PROT_READ | PROT_WRITE);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    load(a, 0, 31);
-    store(a, 0, 31);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        load(a, 0, 31);
+        store(a, 0, 31);
+    });
 }
 
 static void mprotect_upgrade(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *a = anon(ANON, 8, PROT_READ | PROT_WRITE);
     store(a, 0, 7);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    mprotect((void *)a, 8 * PG, PROT_READ);
-    mprotect((void *)a, 8 * PG, PROT_READ | PROT_WRITE);
-    store(a, 0, 7);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        mprotect((void *)a, 8 * PG, PROT_READ);
+        mprotect((void *)a, 8 * PG, PROT_READ | PROT_WRITE);
+        store(a, 0, 7);
+    });
 }
 
 static void cow_mprotect(const char *name)
@@ -470,15 +469,12 @@ static void fork_child_reads_shared_anon(const char *name)
 
 static void dontneed_anon(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *a = anon(ANON, 8, PROT_READ | PROT_WRITE);
     store(a, 0, 7);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    madvise((void *)a, 8 * PG, MADV_DONTNEED);
-    store(a, 0, 7);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        madvise((void *)a, 8 * PG, MADV_DONTNEED);
+        store(a, 0, 7);
+    });
 }
 
 static void exec_zero_page(const char *name)
@@ -499,45 +495,36 @@ static void exec_zero_page(const char *name)
 
 static void populate(const char *name)
 {
-    struct rusage r0, r1;
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    volatile char *a = mmap((void *)ANON, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_POPULATE, -1, 0);
-    if (a == MAP_FAILED)
-        die("mmap");
-    store(a, 0, 15);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        volatile char *a = mmap((void *)ANON, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_POPULATE, -1, 0);
+        if (a == MAP_FAILED)
+            die("mmap");
+        store(a, 0, 15);
+    });
 }
 
 static void populate_past_eof(const char *name)
 {
-    struct rusage r0, r1;
     int fd = file("populate-file", 2, 0);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    volatile char *f = mmap((void *)FILEMAP, 4 * PG, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE | MAP_POPULATE, fd, 0);
-    if (f == MAP_FAILED)
-        die("mmap");
-    load(f, 0, 1);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        volatile char *f = mmap((void *)FILEMAP, 4 * PG, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE | MAP_POPULATE, fd, 0);
+        if (f == MAP_FAILED)
+            die("mmap");
+        load(f, 0, 1);
+    });
 }
 
 static void mlock_pattern(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *a = anon(ANON, 16, PROT_READ | PROT_WRITE);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    if (mlock((void *)a, 16 * PG) != 0) {
-        skip(name, "host-dependent: mlock failed (%s): RLIMIT_MEMLOCK is too low here", strerror(errno));
-        return;
-    }
-    store(a, 0, 15);
-    load(a, 0, 15);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        if (mlock((void *)a, 16 * PG) != 0) {
+            skip(name, "host-dependent: mlock failed (%s): RLIMIT_MEMLOCK is too low here", strerror(errno));
+            return;
+        }
+        store(a, 0, 15);
+        load(a, 0, 15);
+    });
 }
 
 static void mremap_pattern(const char *name, int blocked)
@@ -621,17 +608,14 @@ static void stack_limit(const char *name)
 
 static void file_read(const char *name, int cold, int advice)
 {
-    struct rusage r0, r1;
     volatile char *f = file_map(name, "read", 32, 32, PROT_READ, MAP_PRIVATE, cold);
     if (!f)
         return;
     if (advice >= 0)
         madvise((void *)f, 32 * PG, advice);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    load(f, 0, 31);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        load(f, 0, 31);
+    });
 }
 
 static void file_read_sequential_uncached(const char *name) { file_read(name, 1, -1); }
@@ -642,16 +626,13 @@ static void fault_around(const char *name) { file_read(name, 0, -1); }
 static void file_read_random_order(const char *name)
 {
     static const int order[] = { 17, 3, 28, 9, 22, 0, 13, 30, 6, 25, 11, 19 };
-    struct rusage r0, r1;
     volatile char *f = file_map(name, "random", 32, 32, PROT_READ, MAP_PRIVATE, 1);
     if (!f)
         return;
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        (void)f[order[i] * PG];
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+            (void)f[order[i] * PG];
+    });
 }
 
 static void file_willneed(const char *name)
@@ -685,95 +666,75 @@ static void file_willneed(const char *name)
 
 static void private_file_load_then_write(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *f = file_map(name, "private", 32, 32, PROT_READ | PROT_WRITE, MAP_PRIVATE, 1);
     if (!f)
         return;
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    (void)f[0];
-    f[0] = 1;
-    f[PG] = 1;
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        (void)f[0];
+        f[0] = 1;
+        f[PG] = 1;
+    });
 }
 
 static void private_file_write(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *f = file_map(name, "private-write", 8, 8, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
     if (!f)
         return;
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    store(f, 0, 7);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        store(f, 0, 7);
+    });
 }
 
 static void dontneed_private_file(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *f = file_map(name, "dontneed", 8, 8, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
     if (!f)
         return;
     store(f, 0, 7);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    madvise((void *)f, 8 * PG, MADV_DONTNEED);
-    load(f, 0, 7);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        madvise((void *)f, 8 * PG, MADV_DONTNEED);
+        load(f, 0, 7);
+    });
 }
 
 static void shared_file_read_then_write(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *f = file_map(name, "shared", 8, 8, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
     if (!f)
         return;
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    load(f, 0, 7);
-    store(f, 0, 7);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        load(f, 0, 7);
+        store(f, 0, 7);
+    });
 }
 
 static void shared_file_write_uncached(const char *name)
 {
-    struct rusage r0, r1;
     volatile char *f = file_map(name, "shared-cold", 8, 8, PROT_READ | PROT_WRITE, MAP_SHARED, 1);
     if (!f)
         return;
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    store(f, 0, 7);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "p", &r0, &r1, -1, "ok");
+    MEASURED(name, "p", {
+        store(f, 0, 7);
+    });
 }
 
 static void tmpfs_shared_read_then_write(const char *name)
 {
-    struct rusage r0, r1;
     int fd = memfd_create("kernel-check", 0); /* a file on tmpfs (shmem), 16 pages of holes */
     if (fd < 0 || ftruncate(fd, 16 * PG) != 0)
         die("memfd_create");
     volatile char *f = map(FILEMAP, 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd);
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    load(f, 0, 15);
-    store(f, 0, 15);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "holes", &r0, &r1, -1, "ok");
+    MEASURED(name, "holes", {
+        load(f, 0, 15);
+        store(f, 0, 15);
+    });
     munmap((void *)f, 16 * PG);
     volatile char *g = map(FILEMAP, 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd); /* its pages are in the page cache now */
-    WARM(r0, r1);
-    getrusage(RUSAGE_SELF, &r0);
-    load(g, 0, 15);
-    store(g, 0, 15);
-    getrusage(RUSAGE_SELF, &r1);
-    result(name, "cached", &r0, &r1, -1, "ok");
+    MEASURED(name, "cached", {
+        load(g, 0, 15);
+        store(g, 0, 15);
+    });
 }
 
 static void past_eof(const char *name)
