@@ -25,9 +25,13 @@ public sealed class CpuSpec : DeterministicSpec
         (_tlb, _mm, _machine) = (CreateTestProbe("tlb"), CreateTestProbe("mm"), CreateTestProbe("machine"));
     }
 
-    private IActorRef Cpu(string script, int quantum = 16, int id = 1)
+    /// <param name="acrossNodes">A CPU of a cluster run (its messages from other nodes are counted).</param>
+    private IActorRef Cpu(string script, int quantum = 16, int id = 1, bool acrossNodes = false)
     {
-        var settings = new CpuSettings(quantum, WordsPerPage: 512, ImmutableDictionary<string, ProcessId>.Empty.Add("p", new ProcessId(1)).Add("c", new ProcessId(2)));
+        var settings = new CpuSettings(quantum, WordsPerPage: 512, ImmutableDictionary<string, ProcessId>.Empty.Add("p", new ProcessId(1)).Add("c", new ProcessId(2)))
+        {
+            Traffic = acrossNodes ? new CrossNodeTraffic() : null,
+        };
         var cpu = Spawn(CpuActor.Props(new CpuId(id), ScriptParser.Parse(script, 1), settings));
         Connect(cpu, new ActorDirectory
         {
@@ -45,6 +49,38 @@ public sealed class CpuSpec : DeterministicSpec
         Assert.Equal(("p", 1), (find.Name, find.Line));
         cpu.Tell(new ProcessFound("p", new ProcessId(1), new Asid(1), new VirtualAddress(0x7fff_0000), Regions, Alive: true), _machine.Ref);
         Next<CpuAttached>(_mm);
+    }
+
+    [Fact]
+    public void A_cpu_of_a_cluster_run_goes_on_once_its_mm_has_it_in_the_mask_and_sends_its_barrier_and_finish_after_its_accesses()
+    {
+        var cpu = Cpu("run p\nstore buf:0\nbarrier b\nload buf:0", acrossNodes: true);
+        Next<FindProcess>(_machine);
+        cpu.Tell(new ProcessFound("p", new ProcessId(1), new Asid(1), new VirtualAddress(0x7fff_0000), Regions, Alive: true), _machine.Ref);
+        Assert.Equal(new CpuAttached(new CpuId(1), Acknowledge: true), Next<CpuAttached>(_mm));
+        AssertSilent(_tlb); // another CPU told of this one's switch (a barrier) must find it in the mask
+        cpu.Tell(new CpuAttachAcknowledged(new Asid(1)), _mm.Ref);
+        var store = Next<ExecuteQuantum>(_tlb);
+        cpu.Tell(new QuantumExecuted(store.Id, 1, QuantumEnd.Completed, ProcessFate.Running, QuantumStats.Zero), _tlb.Ref);
+        // The arrival goes the way of the store (TLB, memory), so no load after the barrier reaches memory before it.
+        Assert.Equal(new ArriveAtBarrier(new CpuId(1), "b", 3), Next<AfterAccesses>(_tlb).Message);
+        AssertSilent(_machine);
+        cpu.Tell(new BarrierPassed("b"), _machine.Ref);
+        var load = Next<ExecuteQuantum>(_tlb);
+        cpu.Tell(new QuantumExecuted(load.Id, 1, QuantumEnd.Completed, ProcessFate.Running, QuantumStats.Zero), _tlb.Ref);
+        Assert.Equal(4, Assert.IsType<CpuFinished>(Next<AfterAccesses>(_tlb).Message).Steps);
+        AssertSilent(_machine);
+    }
+
+    [Fact]
+    public void A_cpu_on_one_node_tells_the_machine_and_the_mm_straight_for_a_tell_is_in_its_mailbox_at_once()
+    {
+        var cpu = Cpu("run p\nbarrier b");
+        FindP(cpu);
+        Assert.Equal("b", Next<ArriveAtBarrier>(_machine).Name);
+        cpu.Tell(new BarrierPassed("b"), _machine.Ref);
+        Next<CpuFinished>(_machine);
+        AssertSilent(_tlb);
     }
 
     [Fact]

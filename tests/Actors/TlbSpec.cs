@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Faultsim.Actors;
 using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Cpu;
 using Faultsim.Actors.Memory;
 using Faultsim.Actors.Paging;
 using Faultsim.Actors.Tlb;
@@ -45,6 +46,19 @@ public sealed class TlbSpec : DeterministicSpec
     /// <summary>A TLB whose waits are bounded by <paramref name="bound"/>, on the virtual clock.</summary>
     private IActorRef BoundedTlb(TimeSpan bound) =>
         Tlb(TlbActor.Props(new CpuId(1), 64, 4, flushBeforeWalk: false, RunContext.Live with { WaitBound = bound }));
+
+    [Fact]
+    public void Tlb_passes_a_cpus_message_for_the_machine_to_memory_behind_the_accesses_of_its_quanta()
+    {
+        var frame = new Translation(Faults.Frame, 0, PteFlags.Present | PteFlags.User | PteFlags.Writable);
+        Execute(new ScriptAccess(Faults.Anon, AccessKind.Write, AccessMode.User, 0x11));
+        _mm.Reply(new Walked(Next<Walk>(_mm).Id, frame));
+        Next<QuantumExecuted>(_cpu);
+        var arrive = new AfterAccesses(new ArriveAtBarrier(new CpuId(0), "b", 2));
+        _tlb.Tell(arrive, _cpu.Ref);
+        Assert.Equal(0x11UL, Next<Accessed>(_memory).Accesses.Single().Value);
+        Assert.Same(arrive, Next<AfterAccesses>(_memory));
+    }
 
     [Fact]
     public void Tlb_fails_the_run_on_a_message_its_state_does_not_take()

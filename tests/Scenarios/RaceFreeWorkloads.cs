@@ -12,7 +12,9 @@ namespace Faultsim.Tests.Scenarios;
 /// owns (a shared and a private file mapping of its own: the page cache reads a file's pages ahead
 /// and maps them around a fault, so two CPUs on pages of one file would race even on distinct
 /// pages), so every engine must give the same counts and the same final memory however it
-/// interleaves them.
+/// interleaves them. With several CPUs, each passes a barrier after switching to its process:
+/// a shootdown's targets are the CPUs in its mm's mask, and without it they would depend on
+/// whether another CPU had switched in yet.
 /// </summary>
 public static class RaceFreeWorkloads
 {
@@ -73,7 +75,7 @@ public static class RaceFreeWorkloads
     /// <summary>A script over the pages <paramref name="cpu"/> owns: page p of a shared region is its own when p mod cpus = cpu.</summary>
     private static string Script(SimRandom random, int cpu, int cpus, string process)
     {
-        var s = new StringBuilder($"run {process}\n");
+        var s = new StringBuilder($"run {process}\n{(cpus > 1 ? "barrier started\n" : "")}");
         var own = $"own{cpu}";
         var ownStart = 0x4000_0000UL + (ulong)cpu * 0x10_0000;
         var mapped = false;

@@ -144,6 +144,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 return true;
             case CpuAttached attached:
                 _mm.Cpus.Add(attached.Cpu); // switch_mm: from now on the CPU may cache this mm's translations
+                Acknowledge(attached);
                 return true;
             default:
                 return Common(message);
@@ -176,6 +177,12 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         return LockedOut(message) || Common(message);
     }
 
+    private void Acknowledge(CpuAttached attached)
+    {
+        if (attached.Acknowledge)
+            Peers.Cpu(attached.Cpu).Tell(new CpuAttachAcknowledged(_asid));
+    }
+
     /// <summary>While the mmap lock is held, what needs the page table or the VMAs waits.</summary>
     private bool LockedOut(object message)
     {
@@ -206,8 +213,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
             case LookupRegion lookup:
                 OnLookupRegion(lookup);
                 return true;
-            case CpuAttached:
-                return true; // nothing of it runs any more
+            case CpuAttached attached:
+                Acknowledge(attached); // nothing of it runs any more
+                return true;
             default:
                 return Common(message);
         }

@@ -17,6 +17,7 @@ namespace Faultsim.Actors.AddressSpaces;
 //   loader (or memory, for a frame it prepared) ──InstallPte──▶ mm [shootdown, release],
 //     then mm ──FaultResolved──▶ every waiter's TLB (FaultProtocol): the PTE first, then the wake-ups
 //   CPU ──Syscall──▶ mm [PTE changes, shootdown, release] ──SyscallReturned──▶ CPU
+//   CPU ──CpuAttached──▶ mm (joins the CPU mask) [──CpuAttachAcknowledged──▶ CPU, in a cluster run]
 //   mm ──StartForked──▶ the forked child's mm                 fork: the child's copy of the address space
 // Syscalls take the mmap lock for writing: walks, installs and other syscalls wait until they end.
 public interface IAddressSpaceProtocol : ISimulationMessage;
@@ -70,8 +71,15 @@ public enum PageWork
 /// </summary>
 public sealed record ReplacePte(long EvictionId, PageNumber Page, FrameNumber Frame, Pte Replacement, CpuId Initiator) : IAddressSpaceProtocol;
 
-/// <summary>CPU → mm of the process it switches to: it runs the process now and may cache its translations (it joins the CPU mask).</summary>
-public sealed record CpuAttached(CpuId Cpu) : IAddressSpaceProtocol;
+/// <summary>
+/// CPU → mm of the process it switches to: it runs the process now and may cache its translations (it joins the CPU mask).
+/// <see cref="Acknowledge"/>: answer <see cref="CpuAttachAcknowledged"/> once joined (a cluster run, where the CPU's next
+/// message to another node could otherwise reach a peer of the mm first: switch_mm sets the mask before the CPU goes on).
+/// </summary>
+public sealed record CpuAttached(CpuId Cpu, bool Acknowledge = false) : IAddressSpaceProtocol;
+
+/// <summary>mm → CPU: the CPU is in the mask (or the process has ended, and nothing of it runs any more).</summary>
+public sealed record CpuAttachAcknowledged(Asid Asid) : IAddressSpaceProtocol;
 
 /// <summary>Loader → mm: a fatal signal (SIGSEGV, SIGBUS, OOM): the process ends.</summary>
 public sealed record KillProcess(ProcessFate Fate, CpuId Cpu) : IAddressSpaceProtocol;

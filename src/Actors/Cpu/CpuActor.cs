@@ -20,6 +20,7 @@ namespace Faultsim.Actors.Cpu;
 // Stepping ──call──▶ AwaitingCall ──SyscallReturned──▶ Stepping
 // Stepping ──unknown region──▶ AwaitingRegion ──RegionFound──▶ Stepping | NoSuchRegion (the workload failed)
 // Stepping ──run──▶ AwaitingProcess ──ProcessFound | ProcessNeverStarted──▶ Stepping
+//   (a cluster run: ProcessFound ──▶ AwaitingAttach ──CpuAttachAcknowledged──▶ Stepping)
 // Stepping ──barrier──▶ AwaitingBarrier ──BarrierPassed──▶ Stepping
 // Stepping ──script done | panic──▶ Finished;  Halt: at the machine ──▶ Finished at once,
 //   at the TLB or the mm ──▶ the same state, halted: its answer (what it counted) comes in, then Finished
@@ -30,6 +31,7 @@ public sealed class CpuActor : SimulationActor
     private readonly Dictionary<ProcessId, QuantumStats> _stats = [];
     private readonly List<ScriptAccess> _accesses;
     private readonly Receive _regionChanged;
+    private readonly bool _acrossNodes;
     private Running? _process;
     private long _requests;
 
@@ -40,6 +42,7 @@ public sealed class CpuActor : SimulationActor
         _program = new CpuProgram(id, ops, settings.WordsPerPage, name => settings.Pids[name]);
         _regionChanged = OnRegionChanged;
         _quantum = settings.Quantum;
+        _acrossNodes = settings.Traffic is not null;
         _accesses = new List<ScriptAccess>(settings.Quantum);
     }
 
@@ -96,7 +99,7 @@ public sealed class CpuActor : SimulationActor
                     Become(nameof(AwaitingProcess), AwaitingProcess);
                     return;
                 case CpuStepKind.Barrier:
-                    Peers.Machine.Tell(new ArriveAtBarrier(Id, step.Name!, step.Line));
+                    TellMachineAfterAccesses(new ArriveAtBarrier(Id, step.Name!, step.Line));
                     Become(nameof(AwaitingBarrier), AwaitingBarrier);
                     return;
                 case CpuStepKind.NeedRegion:
@@ -197,9 +200,13 @@ public sealed class CpuActor : SimulationActor
         {
             case ProcessFound found:
                 _process = new Running(found.Name, found.Pid, found.Asid);
-                MmOf(_process).Tell(new CpuAttached(Id)); // before any walk of this CPU can reach the mm
-                _program.Switched(found.Name, found.Alive, found.StackPointer, new Dictionary<string, (VirtualAddress, ulong)>(found.Regions));
-                return Resume(halted: false);
+                MmOf(_process).Tell(new CpuAttached(Id, Acknowledge: _acrossNodes)); // before any walk of this CPU can reach the mm
+                if (_acrossNodes)
+                {
+                    Become(nameof(AwaitingAttach), m => AwaitingAttach(m, found));
+                    return true;
+                }
+                return Switched(found);
             case ProcessNeverStarted:
                 _process = null;
                 _program.NeverStarted();
@@ -209,6 +216,26 @@ public sealed class CpuActor : SimulationActor
             default:
                 return false;
         }
+    }
+
+    /// <summary>A cluster run: the CPU goes on once the mm has it in its mask, as switch_mm sets the mask before the CPU runs on.</summary>
+    private bool AwaitingAttach(object message, ProcessFound found)
+    {
+        switch (message)
+        {
+            case CpuAttachAcknowledged acknowledged when acknowledged.Asid == found.Asid:
+                return Switched(found);
+            case Halt:
+                return Finish(); // the acknowledgement, when it comes, is of no use
+            default:
+                return false;
+        }
+    }
+
+    private bool Switched(ProcessFound found)
+    {
+        _program.Switched(found.Name, found.Alive, found.StackPointer, new Dictionary<string, (VirtualAddress, ulong)>(found.Regions));
+        return Resume(halted: false);
     }
 
     private bool AwaitingBarrier(object message)
@@ -236,9 +263,18 @@ public sealed class CpuActor : SimulationActor
 
     private bool Finish()
     {
-        Peers.Machine.Tell(new CpuFinished(Id, _stats.ToImmutableDictionary(), _program.Steps, MessagesReceived));
+        TellMachineAfterAccesses(new CpuFinished(Id, _stats.ToImmutableDictionary(), _program.Steps, MessagesReceived));
         Become(nameof(Finished), Finished);
         return true;
+    }
+
+    /// <summary>A message the machine must get after every access of this CPU has reached memory (see <see cref="AfterAccesses"/>).</summary>
+    private void TellMachineAfterAccesses(ICpuProtocol message)
+    {
+        if (_acrossNodes)
+            Peers.Tlb(Id).Tell(new AfterAccesses(message));
+        else
+            Peers.Machine.Tell(message);
     }
 
     /// <summary>Late replies after a halt are of no use.</summary>
@@ -260,6 +296,9 @@ public sealed class CpuActor : SimulationActor
 /// <param name="Coverage">Where the CPU notes each (state, message) it handles (explore's coverage); null: nowhere.</param>
 public sealed record CpuSettings(int Quantum, int WordsPerPage, ImmutableDictionary<string, ProcessId> Pids, Monitoring.ProtocolCoverage? Coverage = null)
 {
-    /// <summary>Where the CPU counts the messages it gets from other nodes (a cluster run); null: not counted.</summary>
+    /// <summary>
+    /// Where the CPU counts the messages it gets from other nodes (a cluster run); null: not counted. A CPU of a cluster
+    /// run also sends what must follow its accesses or its joining a mask along the paths that keep that order.
+    /// </summary>
     public CrossNodeTraffic? Traffic { get; init; }
 }

@@ -8,6 +8,7 @@ namespace Faultsim.Actors.Cpu;
 //   CPU ──FindProcess──▶ machine ──ProcessFound──▶ CPU      at once, or when a fork creates it
 //   CPU ──ArriveAtBarrier──▶ machine ──BarrierPassed──▶ CPU  when every CPU naming it has arrived
 //   CPU ──CpuFinished──▶ machine                              its script is done
+// In a cluster run the arrival and the finish travel as AfterAccesses: CPU ──▶ its TLB ──▶ memory ──▶ machine.
 public interface ICpuProtocol : ISimulationMessage;
 
 /// <summary>CPU → machine: the process a script line runs. Answered by <see cref="ProcessFound"/>.</summary>
@@ -30,6 +31,15 @@ public sealed record BarrierPassed(string Name) : ICpuProtocol;
 
 /// <summary>CPU → machine: the script is done (or the machine halted it); what the CPU and its TLB counted for each process it ran.</summary>
 public sealed record CpuFinished(CpuId Cpu, ImmutableDictionary<ProcessId, QuantumStats> ByProcess, long Steps, long MessagesReceived) : ICpuProtocol;
+
+/// <summary>
+/// CPU → its TLB → memory → machine, in a cluster run: <see cref="Message"/> (an arrival at a barrier, a finish) along the
+/// path of the CPU's accesses, so that it reaches the machine after memory has applied them. Akka orders messages per
+/// sender and receiver only: sent straight, it could let the machine pass another CPU whose load then reaches memory
+/// before this CPU's store, or read memory for the run's result before the last accesses arrive. On one node a Tell is
+/// in its receiver's mailbox at once, so the direct message keeps that order by itself.
+/// </summary>
+public sealed record AfterAccesses(ICpuProtocol Message) : ICpuProtocol;
 
 /// <summary>Machine → CPU: stop now (the kernel panicked). Answered by <see cref="CpuFinished"/> unless it already finished.</summary>
 public sealed record Halt : ICpuProtocol

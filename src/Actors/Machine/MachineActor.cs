@@ -246,9 +246,6 @@ public sealed partial class MachineActor : SimulationActor
             case ProcessReady ready:
                 Register(new ProcessEntry(ready.Pid, ready.Name, Asid.Of(ready.Pid), ready.StackPointer, ready.Regions));
                 return true;
-            case RegionChanged changed when _processes.Values.FirstOrDefault(p => p.Asid == changed.Asid) is { } entry:
-                _processes[entry.Name] = entry with { Regions = entry.Regions.SetItem(changed.Name, (changed.Start, changed.Length)) };
-                return true;
             case CpuFinished finished:
                 _finished[finished.Cpu] = finished;
                 if (_finished.Count == Peers.Cpus.Length)
@@ -265,8 +262,8 @@ public sealed partial class MachineActor : SimulationActor
     }
 
     /// <summary>
-    /// What the machine takes in whatever it is doing: a failed child ends the run; violations, panics and ends of processes
-    /// are noted; anything else breaks the protocol and ends the run as a crash (the machine is the run: it cannot fail
+    /// What the machine takes in whatever it is doing: a failed child ends the run; violations, panics, ends of processes
+    /// and moves of regions are noted; anything else breaks the protocol and ends the run as a crash (the machine is the run: it cannot fail
     /// by throwing, which would only restart it).
     /// </summary>
     private bool Always(object message)
@@ -295,6 +292,10 @@ public sealed partial class MachineActor : SimulationActor
             case ProcessEnded ended:
                 var entry = _processes.Values.First(p => p.Pid == ended.Pid);
                 _processes[entry.Name] = entry with { Fate = ended.Fate };
+                return true;
+            case RegionChanged changed: // in any state: from another node, a move may come after the CPU that made it finished
+                if (_processes.Values.FirstOrDefault(p => p.Asid == changed.Asid) is { } moved)
+                    _processes[moved.Name] = moved with { Regions = moved.Regions.SetItem(changed.Name, (changed.Start, changed.Length)) };
                 return true;
             default:
                 End(new RunCrashed(ProtocolException.Unexpected(Self.Path.Name, StateName, message).Message));

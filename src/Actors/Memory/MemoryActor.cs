@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Cpu;
 using Faultsim.Actors.Disk;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Paging;
@@ -26,6 +27,7 @@ namespace Faultsim.Actors.Memory;
 // Reclaiming ──no request waits and no eviction is under way──▶ Serving
 // Both states take every message of the memory protocol alike (a lookup of a page being read waits in that read's
 // queue, not in a state); Reclaiming is the waiting one, bounded in live runs like every wait.
+// Both states: AfterAccesses (a cluster run's CPU: its barrier or finish) on to the machine, the accesses before it applied.
 public sealed partial class MemoryActor : SimulationActor
 {
     private readonly MemoryManager _memory;
@@ -105,6 +107,7 @@ public sealed partial class MemoryActor : SimulationActor
                 _run.Events?.Record(Sender.Path.Name, Self.Path.Name, new SimEvent.PagesMoved(moved.Asid, moved.Moves));
                 break;
             case ReadContents read: OnReadContents(read); break;
+            case AfterAccesses after: Peers.Machine.Tell(after.Message); break; // a CPU's accesses before it are applied
             default:
                 if (!Reclaim(message))
                     return false;

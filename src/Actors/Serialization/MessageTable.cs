@@ -30,6 +30,7 @@ public static class MessageTable
         ("InstallPte", typeof(InstallPte)),
         ("ReplacePte", typeof(ReplacePte)),
         ("CpuAttached", typeof(CpuAttached)),
+        ("CpuAttachAcknowledged", typeof(CpuAttachAcknowledged)),
         ("KillProcess", typeof(KillProcess)),
         ("Syscall", typeof(Syscall)),
         ("SyscallReturned", typeof(SyscallReturned)),
@@ -49,6 +50,7 @@ public static class MessageTable
         ("BarrierPassed", typeof(BarrierPassed)),
         ("CpuFinished", typeof(CpuFinished)),
         ("Halt", typeof(Halt)),
+        ("AfterAccesses", typeof(AfterAccesses)),
         // DiskProtocol
         ("ReadPage", typeof(ReadPage)),
         ("PageRead", typeof(PageRead)),

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using System.Collections.Immutable;
 using Faultsim.Actors.AddressSpaces;
+using Faultsim.Actors.Cpu;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Scheduling;
 using Faultsim.Actors.Memory;
@@ -25,7 +26,7 @@ namespace Faultsim.Actors.Tlb;
 //      Walk to the mm ──▶ AwaitingTranslation(quantum) ──Walked | FaultResolved(retry)──▶ runs on from that access
 //      AwaitingTranslation ──FaultResolved(its loader crashed)──▶ AwaitingTranslation ──BackedOff (its timer)──▶ faults again
 // a run ends (last access, EFAULT, kill, panic; AwaitingTranslation also on WalkRefused) ──▶ Idle, QuantumExecuted to the CPU
-// Idle: GetTlbStats. Idle | AwaitingTranslation: Invalidate at once (a TLB takes messages only between steps: each is a flush point)
+// Idle: GetTlbStats; AfterAccesses (a cluster run's CPU: its barrier or finish) on to memory, behind the quanta's accesses. Idle | AwaitingTranslation: Invalidate at once (a TLB takes messages only between steps: each is a flush point)
 // The quantum in progress is AwaitingTranslation's data, kept in one field: the state is entered on every miss, and
 // that costs no allocation (its handler is a delegate made once).
 public sealed class TlbActor : SimulationActor
@@ -70,6 +71,9 @@ public sealed class TlbActor : SimulationActor
                 return true;
             case Invalidate order:
                 Apply(order, Sender);
+                return true;
+            case AfterAccesses after:
+                Peers.Memory.Tell(after); // the quantum's accesses went before it
                 return true;
             case GetTlbStats:
                 Sender.Tell(new TlbStats(_cpu, MessagesReceived,
