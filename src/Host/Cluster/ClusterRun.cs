@@ -56,14 +56,17 @@ public static class ClusterRun
         engine with { Run = engine.Run with { Traffic = traffic } };
 
     /// <summary>Runs <paramref name="spec"/> from <paramref name="client"/> (a member of the cluster, up) on the nodes of the roles its parts need.</summary>
-    public static async Task<RunReport> RunAsync(ClusterNode client, RunSpec spec, TimeSpan timeout, CancellationToken interrupt = default)
+    /// <param name="rule">Where the parts go on the nodes of their roles (<see cref="Place"/>).</param>
+    /// <param name="captureMemory">Whether the result carries the final memory (a benchmark's runs leave it out, as on one node).</param>
+    public static async Task<RunReport> RunAsync(ClusterNode client, RunSpec spec, TimeSpan timeout, CancellationToken interrupt = default,
+        PlacementRule rule = PlacementRule.Spread, bool captureMemory = true)
     {
         var (settings, workload) = Load(spec);
         var hosts = await FindHostsAsync(client, interrupt).ConfigureAwait(false);
         var parts = new MachineParts(workload, settings.Actors, settings.Seed);
-        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts), client.Address.ToString());
-        var engine = WithTraffic(settings.Actors, new CrossNodeTraffic()) with { Placement = placement };
-        var result = await Task.Run(() => ActorEngine.Run(client.System, workload, engine, settings.Seed, timeout, interrupt: interrupt), interrupt)
+        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts, rule), client.Address.ToString());
+        var engine = WithTraffic(settings.Actors, new CrossNodeTraffic()) with { Placement = placement, CaptureMemory = captureMemory };
+        var result = await Task.Run(() => ActorEngine.Run(client.System, workload, engine, settings.Seed, timeout, captureMemory, interrupt: interrupt), interrupt)
             .ConfigureAwait(false);
         return new RunReport(result, null, null, 0, settings.Seed);
     }
@@ -190,12 +193,14 @@ public static class ClusterRun
     };
 
     /// <summary>
-    /// Where each part runs: the single parts on the first node of their role (in address order), CPU i and TLB i together
-    /// on the (i mod n)-th cpu node, and the k-th address space on the (k mod n)-th. The loaders' routing point is on
-    /// every pager node (loaders, loaders1, …), each in front of its node's shard region, the loaders themselves sharded
-    /// over the pager nodes.
+    /// Where each part runs. <see cref="PlacementRule.Spread"/>: the single parts on the first node of their role (in
+    /// address order), CPU i and TLB i together on the (i mod n)-th cpu node, and the k-th address space on the (k mod
+    /// n)-th. <see cref="PlacementRule.Colocated"/>: every part whose role the memory node has on that node (the first
+    /// memory node), the others as spread. The loaders' routing point is on every pager node (loaders, loaders1, …),
+    /// each in front of its node's shard region, the loaders themselves sharded over the pager nodes; the first
+    /// (the one the directory names) is on the memory node when it is a pager, colocated.
     /// </summary>
-    public static ImmutableDictionary<Part, IActorRef> Place(IEnumerable<Part> parts, IReadOnlyList<NodeHost> hosts)
+    public static ImmutableDictionary<Part, IActorRef> Place(IEnumerable<Part> parts, IReadOnlyList<NodeHost> hosts, PlacementRule rule = PlacementRule.Spread)
     {
         var byRole = NodeRoles.All.ToDictionary(r => r, r => hosts.Where(h => h.Roles.Contains(r)).OrderBy(h => h.Address.ToString(), StringComparer.Ordinal).ToList());
         foreach (var (role, nodes) in byRole)
@@ -205,18 +210,22 @@ public static class ClusterRun
                     $"the cluster has no node with the role '{role}' up (its faultsim nodes: {(hosts.Count == 0 ? "none" : string.Join(", ", hosts.Select(h => $"{h.Address} [{string.Join(",", h.Roles.Order(StringComparer.Ordinal))}]")))}); " +
                     $"start one whose faultsim.cluster.node.roles has {role} (see config/cluster/)");
         }
+        var home = byRole[NodeRoles.Memory][0];
+        if (rule == PlacementRule.Colocated && byRole[NodeRoles.Pager].Remove(home))
+            byRole[NodeRoles.Pager].Insert(0, home);
         var placed = ImmutableDictionary.CreateBuilder<Part, IActorRef>();
         var mms = 0;
         foreach (var part in parts)
         {
-            var nodes = byRole[RoleOf(part)];
+            var role = RoleOf(part);
+            var nodes = byRole[role];
             var index = part.Kind switch
             {
                 PartKind.Cpu or PartKind.Tlb => part.Index,
                 PartKind.AddressSpace => mms++,
                 _ => 0,
             };
-            placed[part] = nodes[index % nodes.Count].Actor;
+            placed[part] = rule == PlacementRule.Colocated && home.Roles.Contains(role) ? home.Actor : nodes[index % nodes.Count].Actor;
             if (part.Kind == PartKind.Loaders)
             {
                 for (var k = 1; k < nodes.Count; k++)
@@ -225,4 +234,14 @@ public static class ClusterRun
         }
         return placed.ToImmutable();
     }
+}
+
+/// <summary>How a cluster run's parts are spread over the nodes of their roles (see <see cref="ClusterRun.Place"/>).</summary>
+public enum PlacementRule
+{
+    /// <summary>Round-robin: the CPUs (each with its TLB) and the address spaces over the cpu nodes (run --cluster's).</summary>
+    Spread,
+
+    /// <summary>On the memory node whatever it can host: a fault's messages stay on one node when it hosts cpu, memory and pager.</summary>
+    Colocated,
 }
