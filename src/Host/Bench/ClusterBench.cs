@@ -97,7 +97,7 @@ public static class ClusterBench
     private static async Task<ClusterBenchResult?> MeasureLayout(BenchCase bench, RunSpec spec, int runs, BenchRunner oneNode, long oneNodeMessages,
         ClusterLayout layout, CancellationToken interrupt)
     {
-        await using var cluster = await LoopbackCluster.StartAsync(LoopbackCluster.Settings("faultsim-bench", TimeSpan.FromSeconds(5)), layout.Roles, Bound)
+        await using var cluster = await LoopbackCluster.StartAsync(LoopbackCluster.Settings("faultsim-bench", TimeSpan.FromSeconds(5)), layout.Roles, Bound, quiet: true)
             .ConfigureAwait(false);
         RunResult Run() => ClusterRun.RunAsync(cluster.Client, spec, Running.Runner.LiveTimeout, interrupt, layout.Rule, captureMemory: false)
             .GetAwaiter().GetResult().Result!;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Cluster;
+using Akka.Hosting;
 
 namespace Faultsim.Host.Cluster;
 
@@ -30,14 +31,21 @@ public sealed class LoopbackCluster : IAsyncDisposable
         new(name, [], downUnreachableAfter, TimeSpan.FromSeconds(30), "127.0.0.1", null, 0, []);
 
     /// <summary>Starts a node of each of <paramref name="roles"/>, and the client; throws <see cref="ClusterUnavailableException"/> when they are not all up within <paramref name="bound"/>.</summary>
-    public static async Task<LoopbackCluster> StartAsync(NodeSettings settings, IReadOnlyList<string[]> roles, TimeSpan bound)
+    /// <param name="quiet">Akka's log off on every member: its shutdown logs each peer's disassociation as an error.</param>
+    public static async Task<LoopbackCluster> StartAsync(NodeSettings settings, IReadOnlyList<string[]> roles, TimeSpan bound, bool quiet = false)
     {
+        void Quiet(AkkaConfigurationBuilder akka)
+        {
+            if (quiet)
+                akka.AddHocon("akka.loglevel = OFF", HoconAddMode.Prepend);
+        }
+
         var cluster = new LoopbackCluster(roles);
         try
         {
             foreach (var r in roles)
-                cluster._nodes.Add(await ClusterRun.StartNodeAsync(settings, r, port: 0).ConfigureAwait(false));
-            cluster.Client = await ClusterNode.StartAsync(settings, [NodeRoles.Client], port: 0).ConfigureAwait(false);
+                cluster._nodes.Add(await ClusterRun.StartNodeAsync(settings, r, port: 0, configure: Quiet).ConfigureAwait(false));
+            cluster.Client = await ClusterNode.StartAsync(settings, [NodeRoles.Client], port: 0, configure: Quiet).ConfigureAwait(false);
             var everyone = cluster._nodes.Append(cluster.Client).ToList();
             foreach (var node in everyone)
                 node.Join(cluster._nodes[0].Address);
