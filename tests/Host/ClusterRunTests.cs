@@ -81,6 +81,43 @@ public sealed class ClusterRunTests(ClusterRunTests.Cluster cluster) : IClassFix
         Assert.True(shards.Sum() <= ClusterRun.LoaderShards);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task The_monitor_checks_a_cluster_run_on_the_events_of_every_node_and_a_race_free_run_holds_every_invariant(int cpus)
+    {
+        var spec = new RunSpec("race-free.conf", RaceFreeWorkloads.Hocon(31 + (ulong)cpus, cpus), ["seed=2"]);
+        var report = await ClusterRun.RunAsync(cluster.Client, spec, Bound, events: true, tail: 1_000_000).WaitAsync(Bound);
+        var result = report.Result!;
+        var (settings, workload) = ClusterRun.Load(spec);
+        ActorEngineTests.AssertSameCounts(workload.Run(2), result, $"{cpus} CPUs against the reference machine");
+        Assert.Null(report.Violation);
+        Assert.True(result.EventCount > 0 && result.EventCount == report.Log!.Count, $"the run's log has {report.Log!.Count} events, its result {result.EventCount}");
+        Assert.Equal(report.Log.Count, report.Log.Tail.Count); // the whole log: every node's events are in it
+        var nodeOf = result.Placement.ToDictionary(p => p.Actor, p => p.Node);
+        var nodes = report.Log.Tail.Select(e => nodeOf.GetValueOrDefault(e.Actor)).OfType<string>().Distinct().ToList();
+        Assert.True(nodes.Count >= 3, $"the log has events of the parts on {string.Join(", ", nodes)} only");
+        Assert.Contains(report.Log.Tail, e => e.Event is Faultsim.Model.Checking.SimEvent.FaultDecided && !nodeOf.ContainsKey(e.Actor)); // a sharded loader's
+        Assert.True(report.Log.Tail.Zip(report.Log.Tail.Skip(1)).All(p => p.First.TimeNanos <= p.Second.TimeNanos), "the merged log is in time order");
+    }
+
+    [Theory]
+    [InlineData("cow-after-fork", "cow-ignore-refcount", 3, "a COW write to asid 2/page 0x10000 reused frame 1, which 1 other mapping(s) still share")]
+    public async Task A_planted_bug_is_caught_by_the_monitor_on_a_cluster_run_and_the_same_workload_is_clean_without_it(string scenario, string bug, int invariant, string message)
+    {
+        var (origin, text) = Faultsim.Host.Scenarios.ScenarioCatalog.File(scenario);
+        var clean = await ClusterRun.RunAsync(cluster.Client, new RunSpec(origin, text!, ["seed=1"]), Bound, events: true).WaitAsync(Bound);
+        Assert.Null(clean.Violation);
+        Assert.Empty(clean.Result!.Violations);
+
+        var planted = await ClusterRun.RunAsync(cluster.Client, new RunSpec(origin, text!, ["seed=1", $"bugs.{bug}=true"]), Bound, events: true).WaitAsync(Bound);
+        var violation = Assert.IsType<Faultsim.Model.Checking.Violation>(planted.Violation);
+        Assert.Equal(invariant, violation.Invariant);
+        Assert.StartsWith(message, violation.Description);
+        var at = planted.Log!.Tail.Single(e => e.Seq == violation.AtEvent);
+        Assert.DoesNotContain(planted.Result!.Placement, p => p.Actor == at.Actor); // recorded by a loader, an entity of a pager node's shard
+    }
+
     [Fact]
     public void Parts_are_placed_by_role_and_a_role_no_node_has_is_refused_naming_it()
     {

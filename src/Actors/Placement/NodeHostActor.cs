@@ -4,29 +4,45 @@ using Faultsim.Actors.Machine;
 
 namespace Faultsim.Actors.Placement;
 
-/// <summary>Rebuilds the parts of run <paramref name="run"/> from its spec on this node, its actors counting what they get from other nodes in <paramref name="traffic"/>; throws for a spec it cannot read.</summary>
-public delegate MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic traffic);
+/// <summary>
+/// Rebuilds the parts of run <paramref name="run"/> from its spec on this node, its actors counting what they get from
+/// other nodes in <paramref name="traffic"/> and recording their events in <paramref name="events"/> (null: the run keeps
+/// none); throws for a spec it cannot read.
+/// </summary>
+public delegate MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic traffic, Monitoring.EventLog? events);
 
 /// <summary>
 /// The one actor a cluster node offers runs (found under <see cref="Name"/> at the node's address): for each
 /// <see cref="CreateParts"/> it starts the run's parts on this node, under a <see cref="RunPartsActor"/> of their own.
 /// </summary>
-// Serving ──CreateParts──▶ Serving (a RunPartsActor more, or PartsRefused)
+// Serving ──CreateParts──▶ Serving (a RunPartsActor more, or PartsRefused);  Serving ──GetRunEvents──▶ Serving (RunEvents batches)
 public sealed class NodeHostActor : ReceiveActor
 {
     /// <summary>The name a node's host has, at every node: a submitting machine finds it at the address of each member.</summary>
     public const string Name = "faultsim-node";
 
+    /// <summary>Events per <see cref="RunEvents"/> batch: well within a frame (each event is tens of bytes on the wire).</summary>
+    public const int EventBatch = 4096;
+
+    private readonly NodeEventStore _events = new();
     private long _runs;
 
-    public NodeHostActor(PartsOf partsOf, string node) =>
+    public NodeHostActor(PartsOf partsOf, string node)
+    {
+        Receive<GetRunEvents>(get =>
+        {
+            var events = _events.Take(get.Run);
+            for (var i = 0; i < events.Length; i += EventBatch)
+                Sender.Tell(new RunEvents(node, events.Slice(i, Math.Min(EventBatch, events.Length - i)), Last: false));
+            Sender.Tell(new RunEvents(node, [], Last: true));
+        });
         Receive<CreateParts>(create =>
         {
             var traffic = new CrossNodeTraffic();
             MachineParts parts;
             try
             {
-                parts = partsOf(create.Run, create.Spec, traffic);
+                parts = partsOf(create.Run, create.Spec, traffic, create.Spec.Events ? _events.Open(create.Run).Log : null);
             }
             catch (Exception error) when (error is not OutOfMemoryException)
             {
@@ -45,6 +61,7 @@ public sealed class NodeHostActor : ReceiveActor
             }
             Context.ActorOf(RunPartsActor.Props(create.Parts, [.. props], Sender, node, traffic), $"run{++_runs}");
         });
+    }
 
     public static Props Props(PartsOf partsOf, string node) => Akka.Actor.Props.Create(typeof(NodeHostActor), partsOf, node);
 

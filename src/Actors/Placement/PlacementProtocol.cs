@@ -12,8 +12,11 @@ namespace Faultsim.Actors.Placement;
 //   run parts watch the machine: when it stops, so do the run's actors on their node.
 public interface IPlacementProtocol : ISimulationMessage;
 
-/// <summary>What a run is, as every node rebuilds it: the run config's text, where it came from, and the overrides (--set).</summary>
-public sealed record RunSpec(string Origin, string Text, ImmutableArray<string> Overrides);
+/// <summary>
+/// What a run is, as every node rebuilds it: the run config's text, where it came from, and the overrides (--set); and
+/// whether its parts record its events (<see cref="Events"/>: each node keeps them until the machine asks, see <see cref="GetRunEvents"/>).
+/// </summary>
+public sealed record RunSpec(string Origin, string Text, ImmutableArray<string> Overrides, bool Events = false);
 
 /// <summary>
 /// Machine → a node's host: create these parts of the run <see cref="Run"/> (an id unique in the cluster) whose spec is
@@ -41,6 +44,15 @@ public sealed record GetTraffic : IPlacementProtocol
 
 /// <summary>Run parts → machine: the messages the run's actors on <see cref="Node"/> received from other nodes.</summary>
 public sealed record Traffic(string Node, long Received) : IPlacementProtocol;
+
+/// <summary>
+/// Submitter → a node's host, once the run has ended: the events the node's parts of run <see cref="Run"/> recorded.
+/// Answered by <see cref="RunEvents"/> batches, the last marked.
+/// </summary>
+public sealed record GetRunEvents(string Run) : IPlacementProtocol;
+
+/// <summary>Node host → submitter: a batch of the events <see cref="Node"/> recorded for the run, in the node's order; <see cref="Last"/> ends them.</summary>
+public sealed record RunEvents(string Node, ImmutableArray<NodeEvent> Events, bool Last) : IPlacementProtocol;
 
 /// <summary>
 /// Where a cluster run's parts go (engine settings of the submitting machine only): the node host of each part, the run as

@@ -106,6 +106,8 @@ public static class MessageTable
         ("PartFailed", typeof(Placement.PartFailed)),
         ("GetTraffic", typeof(Placement.GetTraffic)),
         ("Traffic", typeof(Placement.Traffic)),
+        ("GetRunEvents", typeof(Placement.GetRunEvents)),
+        ("RunEvents", typeof(Placement.RunEvents)),
         // ShootdownProtocol
         ("ShootdownCompleted", typeof(ShootdownCompleted)),
         // TlbProtocol

@@ -46,6 +46,20 @@ public static class BenchWorkloads
         return new("demand-zero", $"{cpus} CPUs store to {share * cpus:N0} new anonymous pages, each CPU its own", workload, share * cpus, share * cpus);
     }
 
+    /// <summary>
+    /// The workload of <see cref="DemandZero"/> as the text of a config file (what a cluster run's nodes rebuild a run
+    /// from): the same region and scripts.
+    /// </summary>
+    public static string DemandZeroHocon(int pages, int cpus)
+    {
+        var share = pages / cpus;
+        var s = new System.Text.StringBuilder($"faultsim.machine.cpus = {cpus}\nfaultsim.workload {{\n  processes {{\n");
+        s.Append($"    p {{ regions {{ buf {{ start = 0x{Base.Value:x}, size = {(ulong)share * (ulong)cpus * VirtualAddress.PageSize}, prot = rw }} }} }}\n  }}\n  cpus {{\n");
+        for (var c = 0; c < cpus; c++)
+            s.Append($"    {c} = \"\"\"\nrun p\nstore buf:{c * share}..{(c + 1) * share - 1}\n\"\"\"\n");
+        return s.Append("  }\n}\n").ToString();
+    }
+
     /// <summary>A parent writes its pages, forks, and the child writes them all: half demand-zero, half COW breaks with a copy.</summary>
     private static BenchCase Cow(int faults)
     {

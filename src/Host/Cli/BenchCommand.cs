@@ -40,15 +40,22 @@ internal static class BenchCommand
             HelpName = "FILE",
         };
 
+        var cluster = new Option<bool>("--cluster")
+        {
+            Description = "Time demand-zero on a 3-node cluster on loopback in this process, in each layout, against one node (default 100000 faults)",
+        };
+
         var command = new Command("bench", "Measure simulated faults per second of the engines")
         {
-            faults, runs, cpus, only, engines, modes, tracing, trace, config, set, json,
+            faults, runs, cpus, only, engines, modes, tracing, trace, cluster, config, set, json,
         };
         command.SetAction(parse =>
         {
             OutputPaths.Check([("--json", parse.GetValue(json))], [("--config", parse.GetValue(config))]);
             var tracePath = parse.GetValue(trace);
             var settings = Settings(cli, parse.GetValue(config), parse.GetValue(set) ?? [], ownFaults: tracePath is null);
+            if (parse.GetValue(cluster))
+                return Cluster(parse, output, settings, parse.GetValue(set) ?? [], faults, runs, cpus, only, engines, modes, tracing, trace, config, json, cli.Interrupt);
             if (tracePath is not null)
                 return Trace(parse, output, settings, tracePath, runs, engines, modes, only, tracing, faults, cpus, json, cli.Interrupt);
             if (parse.GetValue(tracing))
@@ -90,6 +97,28 @@ internal static class BenchCommand
         }
         var partial = interrupt.IsCancellationRequested;
         CommonOptions.Report(parse.GetValue(json), output, () => BenchReport.WriteTracing(output, results, partial), () => BenchReport.TracingJson(results, partial));
+        return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
+    }
+
+    /// <summary>bench --cluster: demand-zero on a 3-node loopback cluster in each layout, against the live engine on one node.</summary>
+    private static int Cluster(ParseResult parse, TextWriter output, SimSettings settings, IReadOnlyList<string> overrides, Option<int?> faults, Option<int?> runs,
+        Option<int?> cpus, Option<string[]> only, Option<string[]> engines, Option<string[]> modes, Option<bool> tracing, Option<string?> trace, Option<string?> config,
+        Option<string?> json, CancellationToken interrupt)
+    {
+        if (parse.GetValue(tracing) || parse.GetValue(trace) is not null || parse.GetValue(engines) is { Length: > 0 } || parse.GetValue(modes) is { Length: > 0 })
+            throw new ConfigException("--cluster", null, "bench --cluster times the live actor engine on a cluster and on one node; leave out --tracing, --trace, --engine and --mode");
+        if (parse.GetValue(only) is { Length: > 0 } chosen && chosen.Any(n => n != "demand-zero"))
+            throw new ConfigException("--cluster", null, "bench --cluster times the demand-zero workload; leave out --workload or give --workload demand-zero");
+        if (parse.GetValue(config) is not null)
+            throw new ConfigException("--cluster", null, "the cluster's nodes rebuild bench's run from its workload and --set alone; leave out --config (give settings with --set)");
+        var count = parse.GetValue(faults) ?? 100_000;
+        var cpuCount = parse.GetValue(cpus) ?? 4;
+        var bench = BenchWorkloads.Create("demand-zero", count, cpuCount, settings.Workload.Machine);
+        using var timed = new BenchEngines(reference: false, ["live"], DeterministicSettings(settings), LiveSettings(settings));
+        var results = ClusterBench.Measure(bench, BenchWorkloads.DemandZeroHocon(count, cpuCount), overrides, parse.GetValue(runs) ?? 5, timed.Runners[0],
+            ClusterLayout.All, interrupt);
+        var partial = interrupt.IsCancellationRequested;
+        CommonOptions.Report(parse.GetValue(json), output, () => ClusterBenchReport.Write(output, results, partial), () => ClusterBenchReport.Json(results, partial));
         return partial ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 

@@ -144,7 +144,7 @@ internal static class RunCommand
         RunReport report;
         try
         {
-            report = await ClusterRun.RunAsync(client, spec, Runner.LiveTimeout, cli.Interrupt);
+            report = await ClusterRun.RunAsync(client, spec, Runner.LiveTimeout, cli.Interrupt, events: true);
         }
         catch (WorkloadException ex) when (ex.Line is not null)
         {

@@ -3,8 +3,10 @@ using Akka.Actor;
 using Akka.Cluster;
 using Faultsim.Actors;
 using Faultsim.Actors.Machine;
+using Faultsim.Actors.Monitoring;
 using Faultsim.Actors.Paging;
 using Akka.Cluster.Hosting;
+using Akka.Hosting;
 using Akka.Cluster.Sharding;
 using Faultsim.Actors.Placement;
 using Faultsim.Host.Configuration;
@@ -44,10 +46,10 @@ public static class ClusterRun
     /// A node's <see cref="PartsOf"/>: the run rebuilt from its spec, with the settings its machine gave its own parts,
     /// its loaders' routing point in front of the node's shard region (<paramref name="region"/>, on a pager node).
     /// </summary>
-    public static MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic traffic, LoaderRuns runs, IActorRef? region)
+    public static MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic traffic, LoaderRuns runs, IActorRef? region, EventLog? events = null)
     {
         var (settings, workload) = Load(spec);
-        var engine = ActorEngine.Prepare(workload, WithTraffic(settings.Actors, traffic), settings.Seed);
+        var engine = ActorEngine.Prepare(workload, WithEvents(WithTraffic(settings.Actors, traffic), events), settings.Seed);
         return new MachineParts(workload, engine, settings.Seed,
             loaders: region is null ? null : (context, seed) => ShardedLoaders.Props(run, region, runs, context, seed));
     }
@@ -55,17 +57,103 @@ public static class ClusterRun
     private static EngineSettings WithTraffic(EngineSettings engine, CrossNodeTraffic traffic) =>
         engine with { Run = engine.Run with { Traffic = traffic } };
 
+    private static EngineSettings WithEvents(EngineSettings engine, EventLog? events) =>
+        engine with { Run = engine.Run with { Events = events } };
+
     /// <summary>Runs <paramref name="spec"/> from <paramref name="client"/> (a member of the cluster, up) on the nodes of the roles its parts need.</summary>
-    public static async Task<RunReport> RunAsync(ClusterNode client, RunSpec spec, TimeSpan timeout, CancellationToken interrupt = default)
+    /// <param name="rule">Where the parts go on the nodes of their roles (<see cref="Place"/>).</param>
+    /// <param name="captureMemory">Whether the result carries the final memory (a benchmark's runs leave it out, as on one node).</param>
+    /// <param name="events">
+    /// Whether the run keeps its event log (`run --cluster` does; a benchmark does not): every node's parts record their
+    /// events, stamped by the node's monotonic clock, and keep them until the run has ended; the machine's own are kept
+    /// here. Then every node is asked for its events, all are merged by time into the report's log, and its invariant
+    /// monitor checks them, and the final memory, as on one node. The stamps compare on one machine (a loopback
+    /// cluster); across machines the merge is only as good as their clocks.
+    /// </param>
+    /// <param name="tail">The events the report's log keeps in memory (for a violation's report).</param>
+    public static async Task<RunReport> RunAsync(ClusterNode client, RunSpec spec, TimeSpan timeout, CancellationToken interrupt = default,
+        PlacementRule rule = PlacementRule.Spread, bool captureMemory = true, bool events = false, int tail = EventLog.DefaultTail)
     {
+        spec = spec with { Events = events };
         var (settings, workload) = Load(spec);
         var hosts = await FindHostsAsync(client, interrupt).ConfigureAwait(false);
         var parts = new MachineParts(workload, settings.Actors, settings.Seed);
-        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts), client.Address.ToString());
-        var engine = WithTraffic(settings.Actors, new CrossNodeTraffic()) with { Placement = placement };
-        var result = await Task.Run(() => ActorEngine.Run(client.System, workload, engine, settings.Seed, timeout, interrupt: interrupt), interrupt)
+        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts, rule), client.Address.ToString());
+        var own = events ? new NodeEventBuffer() : null;
+        var engine = WithEvents(WithTraffic(settings.Actors, new CrossNodeTraffic()), own?.Log) with { Placement = placement, CaptureMemory = captureMemory };
+        var result = await Task.Run(() => ActorEngine.Run(client.System, workload, engine, settings.Seed, timeout, captureMemory, interrupt: interrupt), interrupt)
             .ConfigureAwait(false);
-        return new RunReport(result, null, null, 0, settings.Seed);
+        if (own is null)
+            return new RunReport(result, null, null, 0, settings.Seed);
+        var log = await GatherAsync(client, placement, own, tail, interrupt).ConfigureAwait(false);
+        result = log.Complete(result);
+        return new RunReport(result, log, log.Violation, 0, settings.Seed);
+    }
+
+    /// <summary>How long the submitter waits for a node's events once the run has ended (each batch a reply).</summary>
+    private static readonly TimeSpan EventsTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The run's log: the events of every node that has parts of it (asked with <see cref="GetRunEvents"/>) and the
+    /// machine's own, merged by their stamps (a tie: by node, then by the node's order) and recorded in that order into
+    /// a log whose monitor checks them as they come, each with its own stamp, counted from the run's first event.
+    /// </summary>
+    private static async Task<EventLog> GatherAsync(ClusterNode client, ClusterPlacement placement, NodeEventBuffer own, int tail, CancellationToken interrupt)
+    {
+        var nodes = placement.Hosts.Values.Distinct().ToList();
+        var gathered = await Task.WhenAll(nodes.Select(host => EventsOf(client, host, placement.Run, interrupt))).ConfigureAwait(false);
+        var merged = gathered.Prepend(own.Events)
+            .SelectMany((events, node) => events.Select(e => (Event: e, Node: node)))
+            .OrderBy(e => e.Event.TimeNanos).ThenBy(e => e.Node).ThenBy(e => e.Event.Seq)
+            .Select(e => e.Event)
+            .ToList();
+        var origin = merged.Count == 0 ? 0 : merged[0].TimeNanos;
+        var now = 0L;
+        var log = new EventLog(() => now, tail);
+        foreach (var e in merged)
+        {
+            now = e.TimeNanos - origin;
+            log.Record(e.Actor, e.Peer, e.Event);
+        }
+        return log;
+    }
+
+    /// <summary>Every event <paramref name="host"/>'s node kept of <paramref name="run"/>, in the node's order.</summary>
+    private static async Task<ImmutableArray<NodeEvent>> EventsOf(ClusterNode client, IActorRef host, string run, CancellationToken interrupt)
+    {
+        var done = new TaskCompletionSource<ImmutableArray<NodeEvent>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var receiver = client.System.ActorOf(Props.Create(() => new EventsReceiver(host, run, done)));
+        try
+        {
+            return await done.Task.WaitAsync(EventsTimeout, interrupt).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new ClusterUnavailableException($"the node of {host.Path.Address} did not send the run's events within {EventsTimeout.TotalSeconds:0}s (was it lost?)");
+        }
+        finally
+        {
+            client.System.Stop(receiver);
+        }
+    }
+
+    /// <summary>Asks a node's host for a run's events and gathers its batches until the last; a host that stops ends it empty-handed.</summary>
+    private sealed class EventsReceiver : ReceiveActor
+    {
+        public EventsReceiver(IActorRef host, string run, TaskCompletionSource<ImmutableArray<NodeEvent>> done)
+        {
+            var events = ImmutableArray.CreateBuilder<NodeEvent>();
+            Context.Watch(host);
+            host.Tell(new GetRunEvents(run));
+            Receive<RunEvents>(batch =>
+            {
+                events.AddRange(batch.Events);
+                if (batch.Last)
+                    done.TrySetResult(events.ToImmutable());
+            });
+            Receive<Terminated>(_ => done.TrySetException(new ClusterUnavailableException(
+                $"the node of {host.Path.Address} was lost before it sent the run's events")));
+        }
     }
 
     /// <summary>A faultsim member that is up: its address, roles and host.</summary>
@@ -149,7 +237,8 @@ public static class ClusterRun
     /// a pager node the shard region of page loaders (state in distributed data, remember-entities off, an idle loader
     /// passivated — by itself between two faults, and by its shard after <see cref="LoaderIdleAfter"/> whatever happens).
     /// </summary>
-    public static Task<ClusterNode> StartNodeAsync(NodeSettings settings, IReadOnlyList<string> roles, int? port = null)
+    /// <param name="configure">Adds to the node's wiring (a benchmark's in-process nodes silence Akka's log of their shutdown).</param>
+    public static Task<ClusterNode> StartNodeAsync(NodeSettings settings, IReadOnlyList<string> roles, int? port = null, Action<AkkaConfigurationBuilder>? configure = null)
     {
         var runs = new LoaderRuns(new Passivate(StopLoader.Instance));
         var pager = roles.Contains(NodeRoles.Pager);
@@ -158,11 +247,12 @@ public static class ClusterRun
             {
                 var region = pager ? registry.Get<PageLoaderShard>() : null;
                 var node = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
-                PartsOf partsOf = (run, spec, traffic) => PartsOf(run, spec, traffic, runs, region);
+                PartsOf partsOf = (run, spec, traffic, events) => PartsOf(run, spec, traffic, runs, region, events);
                 registry.Register<NodeHostActor>(system.ActorOf(NodeHostActor.Props(partsOf, node), NodeHostActor.Name));
             },
             configure: akka =>
             {
+                configure?.Invoke(akka);
                 if (pager)
                     akka.WithShardRegion<PageLoaderShard>("page-loaders", runs.EntityProps,
                         HashCodeMessageExtractor.Create(LoaderShards, m => (m as LoaderEnvelope)?.EntityId!, m => m is LoaderEnvelope e ? e.Message : m),
@@ -190,12 +280,14 @@ public static class ClusterRun
     };
 
     /// <summary>
-    /// Where each part runs: the single parts on the first node of their role (in address order), CPU i and TLB i together
-    /// on the (i mod n)-th cpu node, and the k-th address space on the (k mod n)-th. The loaders' routing point is on
-    /// every pager node (loaders, loaders1, …), each in front of its node's shard region, the loaders themselves sharded
-    /// over the pager nodes.
+    /// Where each part runs. <see cref="PlacementRule.Spread"/>: the single parts on the first node of their role (in
+    /// address order), CPU i and TLB i together on the (i mod n)-th cpu node, and the k-th address space on the (k mod
+    /// n)-th. <see cref="PlacementRule.Colocated"/>: every part whose role the memory node has on that node (the first
+    /// memory node), the others as spread. The loaders' routing point is on every pager node (loaders, loaders1, …),
+    /// each in front of its node's shard region, the loaders themselves sharded over the pager nodes; the first
+    /// (the one the directory names) is on the memory node when it is a pager, colocated.
     /// </summary>
-    public static ImmutableDictionary<Part, IActorRef> Place(IEnumerable<Part> parts, IReadOnlyList<NodeHost> hosts)
+    public static ImmutableDictionary<Part, IActorRef> Place(IEnumerable<Part> parts, IReadOnlyList<NodeHost> hosts, PlacementRule rule = PlacementRule.Spread)
     {
         var byRole = NodeRoles.All.ToDictionary(r => r, r => hosts.Where(h => h.Roles.Contains(r)).OrderBy(h => h.Address.ToString(), StringComparer.Ordinal).ToList());
         foreach (var (role, nodes) in byRole)
@@ -205,18 +297,22 @@ public static class ClusterRun
                     $"the cluster has no node with the role '{role}' up (its faultsim nodes: {(hosts.Count == 0 ? "none" : string.Join(", ", hosts.Select(h => $"{h.Address} [{string.Join(",", h.Roles.Order(StringComparer.Ordinal))}]")))}); " +
                     $"start one whose faultsim.cluster.node.roles has {role} (see config/cluster/)");
         }
+        var home = byRole[NodeRoles.Memory][0];
+        if (rule == PlacementRule.Colocated && byRole[NodeRoles.Pager].Remove(home))
+            byRole[NodeRoles.Pager].Insert(0, home);
         var placed = ImmutableDictionary.CreateBuilder<Part, IActorRef>();
         var mms = 0;
         foreach (var part in parts)
         {
-            var nodes = byRole[RoleOf(part)];
+            var role = RoleOf(part);
+            var nodes = byRole[role];
             var index = part.Kind switch
             {
                 PartKind.Cpu or PartKind.Tlb => part.Index,
                 PartKind.AddressSpace => mms++,
                 _ => 0,
             };
-            placed[part] = nodes[index % nodes.Count].Actor;
+            placed[part] = rule == PlacementRule.Colocated && home.Roles.Contains(role) ? home.Actor : nodes[index % nodes.Count].Actor;
             if (part.Kind == PartKind.Loaders)
             {
                 for (var k = 1; k < nodes.Count; k++)
@@ -225,4 +321,14 @@ public static class ClusterRun
         }
         return placed.ToImmutable();
     }
+}
+
+/// <summary>How a cluster run's parts are spread over the nodes of their roles (see <see cref="ClusterRun.Place"/>).</summary>
+public enum PlacementRule
+{
+    /// <summary>Round-robin: the CPUs (each with its TLB) and the address spaces over the cpu nodes (run --cluster's).</summary>
+    Spread,
+
+    /// <summary>On the memory node whatever it can host: a fault's messages stay on one node when it hosts cpu, memory and pager.</summary>
+    Colocated,
 }

@@ -50,3 +50,36 @@ public sealed class MembershipView
         }
     }
 }
+
+/// <summary>Completes a task when the membership a node is told of satisfies a condition (then stops): a wait for membership events, with no polling.</summary>
+public sealed class MembershipWatch : ReceiveActor
+{
+    public MembershipWatch(Func<MembershipView, bool> done, TaskCompletionSource<MembershipView> completion)
+    {
+        var view = new MembershipView();
+        ReceiveAny(message =>
+        {
+            if (!view.Apply(message) || !done(view))
+                return;
+            completion.TrySetResult(view);
+            Context.Stop(Self);
+        });
+    }
+
+    protected override void PreStart() => MembershipView.Subscribe(Context.System, Self);
+
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+
+}
+
+/// <summary>Waits for membership events on a node.</summary>
+public static class Membership
+{
+    /// <summary>Completes when <paramref name="node"/>'s view of the members satisfies <paramref name="done"/>.</summary>
+    public static Task<MembershipView> WhenAsync(ClusterNode node, Func<MembershipView, bool> done)
+    {
+        var completion = new TaskCompletionSource<MembershipView>(TaskCreationOptions.RunContinuationsAsynchronously);
+        node.System.ActorOf(Props.Create(() => new MembershipWatch(done, completion)));
+        return completion.Task;
+    }
+}
