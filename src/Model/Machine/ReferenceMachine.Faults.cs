@@ -147,20 +147,20 @@ public sealed partial class ReferenceMachine
                     return readOutcome;
                 break;
             case FaultEffect.Kill kill:
-                counters.CountFault(resolution.Kind, major: false);
+                counters.CountFault(resolution);
                 EndProcess(cpu, process, kill.Fate);
                 return Outcome.Killed;
             case FaultEffect.Fixup:
-                counters.CountFault(resolution.Kind, major: false);
+                counters.CountFault(resolution);
                 return Outcome.Efault;
             case FaultEffect.Panic panic:
-                counters.CountFault(resolution.Kind, major: false);
+                counters.CountFault(resolution);
                 _panic = Resolution.KernelOops.Panic(cpu.Id, process.Name, panic.Reason);
                 return Outcome.Panicked;
         }
         if (Readahead.FaultsAround(f, effect, _memory.ReadaheadRules))
             MapAround(process, f, readAhead);
-        counters.CountFault(resolution.Kind, major: resolution is Resolution.Major);
+        counters.CountFault(resolution);
         return Outcome.Retry;
     }
 
@@ -225,7 +225,7 @@ public sealed partial class ReferenceMachine
     {
         if (FaultHandler.LostRace(f.Pte, process.Mm.Pages[f.Address.Page], vmaOrSharingChanged: false) is not { } lost)
             return Outcome.Again;
-        process.Counters.CountFault(lost.Kind, major: false);
+        process.Counters.CountFault(lost);
         return Outcome.Retry;
     }
 
