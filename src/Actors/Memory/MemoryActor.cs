@@ -409,7 +409,7 @@ public sealed partial class MemoryActor : SimulationActor
                 words.Add(0);
         }
         var report = new MemoryReport(
-            _memory.Counts.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value.Zeroed, kv.Value.Copied, kv.Value.Evicted, kv.Value.DiskWrites, kv.Value.DiskReads)),
+            _memory.Counts.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.Totals),
             _memory.Frames.PeakInUse, MessagesReceived);
         Sender.Tell(new Contents(words.MoveToImmutable(), perPage, [.. _memory.ChangedCachedFilePages().Select(p => (p.Page, p.Words.ToImmutableArray()))], report));
     }

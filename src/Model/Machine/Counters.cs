@@ -83,7 +83,7 @@ public sealed class Counters
         waitedForRead ? (ResolutionKind.Major, true) : (resolution.Kind, resolution is Resolution.Major);
 
     /// <summary>What memory counted for this process: pages zeroed, copied and evicted, disk writes, and the disk reads memory made for it.</summary>
-    public void Add(Memory.MemoryCounts memory)
+    public void Add(Memory.MemoryTotals memory)
     {
         PagesZeroed += memory.Zeroed;
         PagesCopied += memory.Copied;

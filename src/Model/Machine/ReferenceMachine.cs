@@ -106,7 +106,7 @@ public sealed partial class ReferenceMachine
         var totals = new Counters();
         foreach (var process in _processes)
         {
-            process.Counters.Add(_memory.CountsOf(process.Pid));
+            process.Counters.Add(_memory.CountsOf(process.Pid).Totals);
             totals.Add(process.Counters);
         }
         return new RunResult(

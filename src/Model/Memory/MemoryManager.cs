@@ -18,7 +18,13 @@ public sealed class MemoryCounts
     public long DiskWrites { get; set; }
     /// <summary>Disk requests memory made on the process's behalf, beside its faults' reads: async readahead (a marker's hit) and madvise(MADV_WILLNEED).</summary>
     public long DiskReads { get; set; }
+
+    /// <summary>The counts as they are now, as one value (what a run adds to the process's <see cref="Counters"/>).</summary>
+    public MemoryTotals Totals => new(Zeroed, Copied, Evicted, DiskWrites, DiskReads);
 }
+
+/// <summary>What memory counted for one process, as one value: see <see cref="MemoryCounts"/>.</summary>
+public readonly record struct MemoryTotals(long Zeroed, long Copied, long Evicted, long DiskWrites, long DiskReads);
 
 /// <summary>
 /// The kernel's memory management, for every engine alike: frames with the page cache and the swap cache, swap space,
