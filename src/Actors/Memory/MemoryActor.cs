@@ -137,7 +137,7 @@ public sealed partial class MemoryActor : SimulationActor
             var generation = _memory.Frames.Generation(hit);
             // do_async_mmap_readahead: a marked page's hit reads the next window, answered once that read is done
             if (query is MemoryQuery.OfFile file && _memory.HitMarker(file.Page, lookUp.FileSize, lookUp.Flags) is { } window
-                && ReserveAhead(window, except: null) is { Length: > 0 } ahead)
+                && ReserveAhead(window, except: null, lookUp.Page.Asid.Pid) is { Length: > 0 } ahead)
             {
                 _readFor[lookUp.Id] = [.. ahead.Select(a => a.Page)];
                 ReadAhead(ahead, new AheadRequest(ahead, new PendingHit(asker, lookUp.Id, hit, generation), null), lookUp.Page.Asid.Pid);
@@ -173,7 +173,7 @@ public sealed partial class MemoryActor : SimulationActor
         var hole = lookUp.Query is MemoryQuery.OfFile file && !_memory.HasContent(file.Page);
         // do_sync_mmap_readahead: the window's other pages, read by the loader in the same request
         var ahead = lookUp.Query is MemoryQuery.OfFile { Page: var page } && !hole
-            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules, _memory.IsShmem(page.File)), page)
+            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules, _memory.IsShmem(page.File)), page, requestOf: null)
             : [];
         asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved), hole, ahead)));
     }

@@ -194,11 +194,9 @@ public sealed partial class ReferenceMachine
     /// </summary>
     private HashSet<FilePage>? ReadAhead(ProcessState process, ReadaheadWindow window, FilePage? except, bool counted)
     {
-        var reserved = _memory.ReserveAhead(window, except);
+        var reserved = _memory.ReserveAhead(window, except, counted ? process.Pid : null);
         if (reserved.Count == 0)
             return null;
-        if (counted)
-            _memory.CountsOf(process.Pid).DiskReads++;
         var read = new HashSet<FilePage>();
         var content = new ulong[_spec.WordsPerPage];
         foreach (var (page, frame) in reserved)

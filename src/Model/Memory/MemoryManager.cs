@@ -253,8 +253,11 @@ public sealed class MemoryManager
     /// by its own reservation) that are neither cached nor holes, in frames that are free now: readahead's allocations do
     /// not reclaim, so under a frame limit the window ends where free frames do. The window's marker is set on its page,
     /// if that page is read now. Each reserved frame is filled (<see cref="FillRead"/>) or cancelled (<see cref="CancelRead"/>).
+    /// A request of memory's own (a marker's hit, MADV_WILLNEED) names the process it reads for, <paramref name="requestOf"/>:
+    /// when it reserves anything, it is one disk read of that process's; the pages a major fault reads along are part of the
+    /// fault's request (null).
     /// </summary>
-    public IReadOnlyList<(FilePage Page, FrameNumber Frame)> ReserveAhead(ReadaheadWindow window, FilePage? except)
+    public IReadOnlyList<(FilePage Page, FrameNumber Frame)> ReserveAhead(ReadaheadWindow window, FilePage? except, ProcessId? requestOf = null)
     {
         List<(FilePage, FrameNumber)>? reserved = null;
         foreach (var page in window.Pages)
@@ -268,7 +271,11 @@ public sealed class MemoryManager
                 _markers[page] = window;
             (reserved ??= []).Add((page, frame));
         }
-        return reserved is null ? [] : reserved;
+        if (reserved is null)
+            return [];
+        if (requestOf is { } pid)
+            CountsOf(pid).DiskReads++;
+        return reserved;
     }
 
     /// <summary>
