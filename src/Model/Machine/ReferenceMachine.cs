@@ -287,26 +287,22 @@ public sealed partial class ReferenceMachine
 
     private bool DoAdvise(CpuState cpu, ProcessState process, SystemCall.Madvise advise)
     {
-        var (start, end) = (advise.Start, advise.End);
-        if (process.Mm.AdviseRefusal(start, end, advise.Advice) is not null)
-            return Failed(process); // ENOMEM, or EINVAL for a locked VMA
-        switch (advise.Advice)
+        switch (process.Mm.Madvise(advise, _fileTable.Size, _memory.ReadaheadRules))
         {
-            case Advice.DontNeed:
-                Settle(cpu, process.Mm, advise, process.Mm.DontNeed(start, end));
-                return true;
-            case Advice.Normal or Advice.Sequential or Advice.Random:
-                process.Mm.Advise(start, end, advise.Advice);
-                return true;
-            case Advice.WillNeed:
-                foreach (var window in process.Mm.WillNeed(start, end, _fileTable.Size, _memory.ReadaheadRules))
+            case AdviceEffect.Refused:
+                return Failed(process); // ENOMEM, or EINVAL for a locked VMA
+            case AdviceEffect.Zapped zapped:
+                Settle(cpu, process.Mm, advise, zapped.Changes);
+                break;
+            case AdviceEffect.ReadAhead willNeed:
+                foreach (var window in willNeed.Windows)
                     ReadAhead(process, window, except: null, counted: true);
-                return true;
+                break;
+            case AdviceEffect.PageOut pageOut:
+                foreach (var frame in _memory.PageOutCandidates(pageOut.Frames))
+                    Evict(frame, cpu, process);
+                break;
         }
-        // MADV_PAGEOUT reclaims the pages this process alone maps.
-        var frames = _memory.PageOutCandidates(process.Mm.Pages.Entries(start.Page, end.Page).Where(e => e.Pte.IsPresent).Select(e => e.Pte.Frame));
-        foreach (var frame in frames)
-            Evict(frame, cpu, process);
         return true;
     }
 
