@@ -424,9 +424,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Fail(call); // EINVAL
                 break;
             case SystemCall.Mmap map:
-                var backing = _settings.Files.BackingFor(map.File, map.FileOffset, map.Flags, _pid, ref _shmemObjects);
+                var vma = _settings.Files.VmaFor(map, _pid, ref _shmemObjects);
                 RegionMoved(map.Name, map.Start, map.Length, call.Cpu);
-                Settle(call, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.VmaFlags(), backing)));
+                Settle(call, _mm.Map(vma));
                 break;
             case SystemCall.Mlock mlock:
                 if (_mm.Lock(mlock.Start, mlock.End, mlock.Locks) is not { } frames)

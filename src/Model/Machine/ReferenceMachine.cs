@@ -278,9 +278,8 @@ public sealed partial class ReferenceMachine
 
     private void DoMap(CpuState cpu, ProcessState process, SystemCall.Mmap map)
     {
-        var start = map.Start;
         var objects = process.ShmemObjects;
-        var vma = new Vma(start, start + map.Length, map.VmaFlags(), _fileTable.BackingFor(map.File, map.FileOffset, map.Flags, process.Pid, ref objects));
+        var vma = _fileTable.VmaFor(map, process.Pid, ref objects);
         process.ShmemObjects = objects;
         Settle(cpu, process.Mm, map, process.Mm.Map(vma)); // the program has noted the region in the process's regions
     }
