@@ -240,13 +240,12 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void OnWalk(Walk walk)
     {
         var (pte, access, allows) = _mm.Walk(walk.Address, walk.Access, walk.Mode, _settings.Smap);
-        var user = walk.Mode == AccessMode.User;
         if (!walk.ProtectionFault && allows)
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
             return;
         }
-        var code = FaultErrorCode.For(access, walk.ProtectionFault || pte.IsPresent, user);
+        var code = FaultErrorCode.Raised(access, walk.Mode, walk.ProtectionFault, pte);
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
             walk.Mode.ReturnsEfault(), _settings.ZeroPage, _fileSize, forced: walk.Mode == AccessMode.Forced);
         var page = new PageKey(_asid, walk.Address.Page);

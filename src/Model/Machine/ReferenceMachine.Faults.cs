@@ -24,11 +24,10 @@ public sealed partial class ReferenceMachine
     {
         var mm = process.Mm;
         var page = address.Page;
-        var userMode = mode == AccessMode.User;
         var resolutions = 0;
         while (true)
         {
-            bool present;
+            var (found, cachedEntryForbade) = (default(Pte), false); // what raises the fault: the walk's PTE, or the TLB's entry
             if (mode.WalksPageTable())
             {
                 var (pte, walked, allowed) = mm.Walk(address, kind, mode, _spec.Smap); // follow_page: the kernel's own lookup, not the TLB's
@@ -39,7 +38,7 @@ public sealed partial class ReferenceMachine
                     Perform(process, new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags), address, touch, value);
                     return Outcome.Done;
                 }
-                present = pte.IsPresent;
+                found = pte;
             }
             else if (cpu.Tlb.TryLookup(mm.Asid, page, out var cached))
             {
@@ -49,7 +48,7 @@ public sealed partial class ReferenceMachine
                     Perform(process, cached, address, kind, value);
                     return Outcome.Done;
                 }
-                present = true; // a protection fault raised from the cached entry
+                cachedEntryForbade = true; // a protection fault raised from the cached entry
             }
             else
             {
@@ -62,9 +61,9 @@ public sealed partial class ReferenceMachine
                     Perform(process, fill, address, kind, value);
                     return Outcome.Done;
                 }
-                present = pte.IsPresent;
+                found = pte;
             }
-            var input = GatherFaultInput(cpu, mm, address, FaultErrorCode.For(kind, present, userMode), mode);
+            var input = GatherFaultInput(cpu, mm, address, FaultErrorCode.Raised(kind, mode, cachedEntryForbade, found), mode);
             switch (Apply(cpu, process, input, FaultHandler.Resolve(input)))
             {
                 case Outcome.Retry:
