@@ -170,7 +170,7 @@ public sealed partial class MemoryActor : SimulationActor
         }
         var reserved = _memory.ReserveRead(SourceOf(lookUp.Query));
         Unsettled(reserved);
-        var hole = lookUp.Query is MemoryQuery.OfFile file && !_memory.HasContent(file.Page);
+        var hole = _memory.IsHole(lookUp.Query);
         // do_sync_mmap_readahead: the window's other pages, read by the loader in the same request
         var ahead = lookUp.Query is MemoryQuery.OfFile { Page: var page } && !hole
             ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules, _memory.IsShmem(page.File)), page, requestOf: null)

@@ -83,10 +83,13 @@ public sealed class MemoryManager
     public FaultInput Complete(in FaultInput f) => MemoryQuery.For(f) switch
     {
         MemoryQuery.OfFrame frame => f with { Frame = Frames.Facts(frame.Frame) },
-        MemoryQuery.OfFile file when Cached(file) is null => f with { FileHole = !HasContent(file.Page) },
+        MemoryQuery.OfFile file when Cached(file) is null => f with { FileHole = IsHole(file) },
         { } query => f with { CachedFrame = Cached(query) },
         null => f,
     };
+
+    /// <summary>Whether <paramref name="query"/> names a hole: a shmem page with no content on disk, made zeroed in the page cache instead of read.</summary>
+    public bool IsHole(MemoryQuery query) => query is MemoryQuery.OfFile file && !HasContent(file.Page);
 
     /// <summary>Whether the file page has content on disk: every page of a file does, a shared-memory object's once written out.</summary>
     public bool HasContent(FilePage page) => !IsShmem(page.File) || _shmemWritten.Contains(page);
