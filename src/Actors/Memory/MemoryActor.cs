@@ -399,19 +399,11 @@ public sealed partial class MemoryActor : SimulationActor
 
     private void OnReadContents(ReadContents read)
     {
-        var perPage = _memory.Frames.WordsPerPage;
-        var words = ImmutableArray.CreateBuilder<ulong>(read.Ptes.Length * perPage); // one array, no object a page
-        foreach (var pte in read.Ptes)
-        {
-            var content = _memory.ContentOf(pte);
-            words.AddRange(content);
-            for (var w = content.Length; w < perPage; w++)
-                words.Add(0);
-        }
+        var words = _memory.ImageWords(read.Ptes);
         var report = new MemoryReport(
             _memory.Counts.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.Totals),
             _memory.Frames.PeakInUse, MessagesReceived);
-        Sender.Tell(new Contents(words.MoveToImmutable(), perPage, [.. _memory.ChangedCachedFilePages().Select(p => (p.Page, p.Words.ToImmutableArray()))], report));
+        Sender.Tell(new Contents(words, _memory.Frames.WordsPerPage, [.. _memory.ChangedCachedFilePages().Select(p => (p.Page, p.Words.ToImmutableArray()))], report));
     }
 
     /// <summary>Whether <paramref name="frame"/> is still the frame of generation <paramref name="generation"/> (not freed nor reused).</summary>

@@ -4,6 +4,7 @@ using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Common;
 using Faultsim.Model.Frames;
 using Faultsim.Model.Memory;
+using Faultsim.Model.PageTables;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Storage;
@@ -353,16 +354,13 @@ public sealed partial class ReferenceMachine
     private MemoryImage CaptureMemory()
     {
         var pages = new List<(ProcessId, PageNumber)>();
-        var words = ImmutableArray.CreateBuilder<ulong>();
+        var ptes = new List<Pte>();
         foreach (var process in _processes.Where(p => p.Alive))
         {
             foreach (var (page, pte) in process.Mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page))
             {
-                var read = _memory.ContentOf(PageRelease.Of(new PageKey(process.Mm.Asid, page), pte));
-                if (!MemoryImage.Counts(read))
-                    continue;
                 pages.Add((process.Pid, page));
-                words.AddRange(read);
+                ptes.Add(pte);
             }
         }
         var content = new ulong[_spec.WordsPerPage];
@@ -371,6 +369,6 @@ public sealed partial class ReferenceMachine
             _files.Read(page, content);
             return (page, content.ToArray());
         }).ToList();
-        return MemoryImage.Of(PageImages.Of(pages, words.ToImmutable(), _spec.WordsPerPage), written, _memory.ChangedCachedFilePages(), _fileTable.Name);
+        return MemoryImage.Of(PageImages.Of(pages, _memory.ImageWords(ptes), _spec.WordsPerPage), written, _memory.ChangedCachedFilePages(), _fileTable.Name);
     }
 }

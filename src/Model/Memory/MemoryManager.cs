@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Faults;
@@ -537,10 +538,7 @@ public sealed class MemoryManager
         return true;
     }
 
-    /// <summary>What a PTE's page holds, as its process would read it: an anonymous frame's words, a swapped-out page's; null for a file's page-cache page (the file's content, not the process's).</summary>
-    public ReadOnlySpan<ulong> ContentOf(PageRelease page) => ContentOf(page.Frame, page.Slot);
-
-    /// <summary>The content of the page <paramref name="pte"/> maps, as <see cref="ContentOf(PageRelease)"/>.</summary>
+    /// <summary>What <paramref name="pte"/>'s page holds, as its process would read it: an anonymous frame's words, a swapped-out page's; empty for a file's page-cache page (the file's content, not the process's).</summary>
     public ReadOnlySpan<ulong> ContentOf(Pte pte) => ContentOf(pte.HoldsFrame ? pte.Frame : null, pte.IsSwapped ? pte.Slot : null);
 
     private ReadOnlySpan<ulong> ContentOf(FrameNumber? frame, SwapSlot? slot)
@@ -549,6 +547,25 @@ public sealed class MemoryManager
             return Frames.UseOf(f) == FrameUse.Anonymous ? Frames.Content(f) : [];
         var swapped = slot!.Value;
         return Frames.LookupSwapCache(swapped) is { } cached ? Frames.Content(cached) : Swap.Read(swapped);
+    }
+
+    /// <summary>
+    /// The words of the pages <paramref name="ptes"/> map, for a memory image (<see cref="PageImages.Of"/>, which keeps
+    /// those not all zero): <see cref="PhysicalMemory.WordsPerPage"/> a page, one after another in one array (no object a
+    /// page), zeroes where a PTE maps a page-cache page (the files' content, not the process's).
+    /// </summary>
+    public ImmutableArray<ulong> ImageWords(IReadOnlyCollection<Pte> ptes)
+    {
+        var perPage = Frames.WordsPerPage;
+        var words = ImmutableArray.CreateBuilder<ulong>(ptes.Count * perPage);
+        foreach (var pte in ptes)
+        {
+            var content = ContentOf(pte);
+            words.AddRange(content);
+            for (var w = content.Length; w < perPage; w++)
+                words.Add(0);
+        }
+        return words.MoveToImmutable();
     }
 
     /// <summary>The page-cache pages whose content differs from their file's original, with that content.</summary>
