@@ -131,10 +131,10 @@ public sealed partial class ReferenceMachine
                 ready[runnable++] = cpu.Id.Value;
         }
         _alone = left == 1;
+        if (BarrierTable.Deadlocks(_cpus.Length, finished: _cpus.Length - left, waiting: left - runnable))
+            throw Deadlock();
         if (runnable == 0)
-        {
-            return _cpus.All(c => c.Done) ? null : throw Deadlock();
-        }
+            return null; // every script is done
         var pick = _spec.Interleaving switch
         {
             Interleaving.Random => ready[_random.Next(runnable)],
