@@ -29,6 +29,15 @@ public sealed class BarrierTableTests
     }
 
     [Fact]
+    public void A_workload_deadlocks_when_every_cpu_not_finished_waits_and_one_does()
+    {
+        Assert.True(BarrierTable.Deadlocks(cpus: 3, finished: 1, waiting: 2));
+        Assert.True(BarrierTable.Deadlocks(cpus: 3, finished: 0, waiting: 3));
+        Assert.False(BarrierTable.Deadlocks(cpus: 3, finished: 1, waiting: 1)); // one CPU still runs: it may fork or arrive
+        Assert.False(BarrierTable.Deadlocks(cpus: 3, finished: 3, waiting: 0)); // all done: the run ends
+    }
+
+    [Fact]
     public void A_deadlock_is_told_cpu_by_cpu_at_the_first_cpus_line()
     {
         var error = BarrierTable.Deadlock(

@@ -248,13 +248,12 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
     private void OnWalk(Walk walk)
     {
         var (pte, access, allows) = _mm.Walk(walk.Address, walk.Access, walk.Mode, _settings.Smap);
-        var user = walk.Mode == AccessMode.User;
         if (!walk.ProtectionFault && allows)
         {
             Sender.Tell(new Walked(walk.Id, Translation.Of(pte)));
             return;
         }
-        var code = FaultErrorCode.For(access, walk.ProtectionFault || pte.IsPresent, user);
+        var code = FaultErrorCode.Raised(access, walk.Mode, walk.ProtectionFault, pte);
         var input = _mm.FaultInputFor(walk.Address, code, walk.StackPointer, _settings.Stack,
             walk.Mode.ReturnsEfault(), _settings.ZeroPage, _fileSize, forced: walk.Mode == AccessMode.Forced);
         var page = new PageKey(_asid, walk.Address.Page);
@@ -432,9 +431,9 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 Fail(call); // EINVAL
                 break;
             case SystemCall.Mmap map:
-                var backing = _settings.Files.BackingFor(map.File, map.FileOffset, map.Flags, _pid, ref _shmemObjects);
+                var vma = _settings.Files.VmaFor(map, _pid, ref _shmemObjects);
                 RegionMoved(map.Name, map.Start, map.Length, call.Cpu);
-                Settle(call, _mm.Map(new Vma(map.Start, map.Start + map.Length, map.VmaFlags(), backing)));
+                Settle(call, _mm.Map(vma));
                 break;
             case SystemCall.Mlock mlock:
                 if (_mm.Lock(mlock.Start, mlock.End, mlock.Locks) is not { } frames)
@@ -461,20 +460,8 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 else
                     Fail(call); // ENOMEM: part of the range is unmapped
                 break;
-            case SystemCall.Madvise { Advice: Advice.DontNeed } advise when _mm.AdviseRefusal(advise.Start, advise.End, advise.Advice) is null:
-                Settle(call, _mm.DontNeed(advise.Start, advise.End));
-                break;
-            case SystemCall.Madvise { Advice: Advice.PageOut } advise when _mm.AdviseRefusal(advise.Start, advise.End, advise.Advice) is null:
-                PageOut(call, advise);
-                break;
-            case SystemCall.Madvise { Advice: Advice.Normal or Advice.Sequential or Advice.Random } advise when _mm.Advise(advise.Start, advise.End, advise.Advice):
-                Settle(call, []); // the VMAs' read advice; no PTE changes
-                break;
-            case SystemCall.Madvise { Advice: Advice.WillNeed } advise when _mm.Vmas.IsFullyMapped(advise.Start, advise.End):
-                WillNeed(call, advise);
-                break;
-            case SystemCall.Madvise:
-                Fail(call);
+            case SystemCall.Madvise advise:
+                Advise(call, _mm.Madvise(advise, _fileSize, _settings.Readahead));
                 break;
             case SystemCall.Fork fork:
                 Fork(call, fork);
@@ -485,28 +472,49 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
         }
     }
 
-    /// <summary>
-    /// MADV_PAGEOUT: memory reclaims the frames this process alone maps. The mmap lock is not held meanwhile:
-    /// the evictions come back to this mm to replace the PTEs.
-    /// </summary>
-    private void PageOut(Syscall call, SystemCall.Madvise advise)
+    /// <summary>madvise, as the model decides it: this mm settles its own part, memory is sent its part.</summary>
+    private void Advise(Syscall call, AdviceEffect effect)
     {
-        var frames = _mm.Pages.Entries(advise.Start.Page, advise.End.Page)
-            .Where(e => e.Pte.IsPresent && e.Pte.Frame != FrameNumber.Zero).Select(e => e.Pte.Frame).ToImmutableArray();
+        switch (effect)
+        {
+            case AdviceEffect.Zapped zapped:
+                Settle(call, zapped.Changes);
+                break;
+            case AdviceEffect.ReadAdviceSet:
+                Settle(call, []); // the VMAs' read advice; no PTE changes
+                break;
+            case AdviceEffect.PageOut pageOut:
+                PageOut(call, pageOut.Frames);
+                break;
+            case AdviceEffect.ReadAhead willNeed:
+                WillNeed(call, willNeed.Windows);
+                break;
+            default:
+                Fail(call); // ENOMEM, or EINVAL for a locked VMA
+                break;
+        }
+    }
+
+    /// <summary>
+    /// MADV_PAGEOUT: memory reclaims those of <paramref name="frames"/> this process alone maps. The mmap lock is not held
+    /// meanwhile: the evictions come back to this mm to replace the PTEs.
+    /// </summary>
+    private void PageOut(Syscall call, IReadOnlyList<FrameNumber> frames)
+    {
         var id = ++_nextRequest;
         _pageOuts[id] = new PageOutCall(call);
-        Peers.Memory.Tell(new PageOut(id, _pid, call.Cpu, frames));
+        Peers.Memory.Tell(new PageOut(id, _pid, call.Cpu, [.. frames]));
     }
 
     /// <summary>
     /// MADV_WILLNEED: memory reads the windows of the range's file pages (one request each); the call returns once they are
     /// read. The mmap lock is not held meanwhile (as for MADV_PAGEOUT).
     /// </summary>
-    private void WillNeed(Syscall call, SystemCall.Madvise advise)
+    private void WillNeed(Syscall call, IReadOnlyList<ReadaheadWindow> windows)
     {
         var id = ++_nextRequest;
         _pageOuts[id] = new PageOutCall(call);
-        Peers.Memory.Tell(new WillNeed(id, _pid, [.. _mm.WillNeed(advise.Start, advise.End, _fileSize, _settings.Readahead)]));
+        Peers.Memory.Tell(new WillNeed(id, _pid, [.. windows]));
     }
 
     /// <summary>

@@ -140,13 +140,7 @@ public sealed partial class MachineActor
             counters.Ipis = mm.Ipis;
             counters.SyscallErrors = mm.SyscallErrors;
             if (memory.ByProcess.TryGetValue(p.Pid, out var m))
-            {
-                counters.PagesZeroed = m.Zeroed;
-                counters.PagesCopied = m.Copied;
-                counters.PagesEvicted = m.Evicted;
-                counters.DiskWrites = m.DiskWrites;
-                counters.DiskReads += m.DiskReads; // memory's own readahead requests, beside the faults' reads
-            }
+                counters.Add(m); // with memory's own readahead requests, beside the faults' reads
             return new ProcessReport(p.Pid, p.Name, p.Fate, counters);
         }).ToImmutableArray();
         var totals = new Counters();

@@ -306,7 +306,7 @@ public sealed partial class MachineActor : SimulationActor
     /// <summary>Every CPU still running waits here for a process never forked or a barrier never reached: the workload cannot go on.</summary>
     private void CheckDeadlock()
     {
-        if (_waiting.Count == 0 || _waiting.Count + _finished.Count < Peers.Cpus.Length)
+        if (!BarrierTable.Deadlocks(Peers.Cpus.Length, _finished.Count, _waiting.Count))
             return;
         var deadlock = BarrierTable.Deadlock(_waiting.Select(w => (w.Key, w.Value)));
         End(new RunFailed(deadlock.Line, deadlock.Message));

@@ -29,13 +29,14 @@ public sealed partial class MemoryActor
 
     /// <summary>
     /// Reserves <paramref name="window"/>'s pages that are not cached, in frames free now — none while another request waits
-    /// for a frame — each locked (a lookup waits for it) and held off reclaim until it is read.
+    /// for a frame — each locked (a lookup waits for it) and held off reclaim until it is read; a request of memory's own
+    /// counted for <paramref name="requestOf"/> (<see cref="MemoryManager.ReserveAhead"/>).
     /// </summary>
-    private ImmutableArray<ReservedAhead> ReserveAhead(ReadaheadWindow window, FilePage? except)
+    private ImmutableArray<ReservedAhead> ReserveAhead(ReadaheadWindow window, FilePage? except, ProcessId? requestOf)
     {
         if (_waiting.Count > 0)
             return [];
-        var reserved = _memory.ReserveAhead(window, except);
+        var reserved = _memory.ReserveAhead(window, except, requestOf);
         if (reserved.Count == 0)
             return [];
         var pages = ImmutableArray.CreateBuilder<ReservedAhead>(reserved.Count);
@@ -65,12 +66,11 @@ public sealed partial class MemoryActor
         }
     }
 
-    /// <summary>Memory's own request for <paramref name="request"/>'s pages (the first is the request's block), counted for <paramref name="pid"/>.</summary>
+    /// <summary>Memory's own request for <paramref name="request"/>'s pages (the first is the request's block), made for <paramref name="pid"/>.</summary>
     private void ReadAhead(ImmutableArray<ReservedAhead> pages, AheadRequest request, ProcessId pid)
     {
         var id = new DiskRequestId(++_nextRead);
         _aheadReads[id] = request;
-        _memory.CountsOf(pid).DiskReads++;
         var blocks = pages.Select(p => (DiskBlock)new DiskBlock.OfFile(p.Page)).ToImmutableArray();
         if (_run.Events is { } events)
         {
@@ -100,7 +100,7 @@ public sealed partial class MemoryActor
         var requests = 0;
         foreach (var window in willNeed.Windows)
         {
-            if (ReserveAhead(window, except: null) is { Length: > 0 } pages)
+            if (ReserveAhead(window, except: null, willNeed.Pid) is { Length: > 0 } pages)
             {
                 ReadAhead(pages, new AheadRequest(pages, null, call), willNeed.Pid);
                 requests++;

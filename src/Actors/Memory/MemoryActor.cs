@@ -140,7 +140,7 @@ public sealed partial class MemoryActor : SimulationActor
             var generation = _memory.Frames.Generation(hit);
             // do_async_mmap_readahead: a marked page's hit reads the next window, answered once that read is done
             if (query is MemoryQuery.OfFile file && _memory.HitMarker(file.Page, lookUp.FileSize, lookUp.Flags) is { } window
-                && ReserveAhead(window, except: null) is { Length: > 0 } ahead)
+                && ReserveAhead(window, except: null, lookUp.Page.Asid.Pid) is { Length: > 0 } ahead)
             {
                 _readFor[lookUp.Id] = [.. ahead.Select(a => a.Page)];
                 ReadAhead(ahead, new AheadRequest(ahead, new PendingHit(asker, lookUp.Id, hit, generation), null), lookUp.Page.Asid.Pid);
@@ -173,10 +173,10 @@ public sealed partial class MemoryActor : SimulationActor
         }
         var reserved = _memory.ReserveRead(SourceOf(lookUp.Query));
         Unsettled(reserved);
-        var hole = lookUp.Query is MemoryQuery.OfFile file && !_memory.HasContent(file.Page);
+        var hole = _memory.IsHole(lookUp.Query);
         // do_sync_mmap_readahead: the window's other pages, read by the loader in the same request
         var ahead = lookUp.Query is MemoryQuery.OfFile { Page: var page } && !hole
-            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules, _memory.IsShmem(page.File)), page)
+            ? ReserveAhead(Readahead.ForMajorFault(page, lookUp.FileSize, lookUp.Flags, _memory.ReadaheadRules, _memory.IsShmem(page.File)), page, requestOf: null)
             : [];
         asker.Tell(new LookedUp(lookUp.Id, new CacheAnswer.Reserved(reserved, _memory.Frames.Generation(reserved), hole, ahead)));
     }
@@ -402,19 +402,11 @@ public sealed partial class MemoryActor : SimulationActor
 
     private void OnReadContents(ReadContents read)
     {
-        var perPage = _memory.Frames.WordsPerPage;
-        var words = ImmutableArray.CreateBuilder<ulong>(read.Ptes.Length * perPage); // one array, no object a page
-        foreach (var pte in read.Ptes)
-        {
-            var content = _memory.ContentOf(pte);
-            words.AddRange(content);
-            for (var w = content.Length; w < perPage; w++)
-                words.Add(0);
-        }
+        var words = _memory.ImageWords(read.Ptes);
         var report = new MemoryReport(
-            _memory.Counts.ToImmutableDictionary(kv => kv.Key, kv => (kv.Value.Zeroed, kv.Value.Copied, kv.Value.Evicted, kv.Value.DiskWrites, kv.Value.DiskReads)),
+            _memory.Counts.ToImmutableDictionary(kv => kv.Key, kv => kv.Value.Totals),
             _memory.Frames.PeakInUse, MessagesReceived);
-        Sender.Tell(new Contents(words.MoveToImmutable(), perPage, [.. _memory.ChangedCachedFilePages().Select(p => (p.Page, p.Words.ToImmutableArray()))], report));
+        Sender.Tell(new Contents(words, _memory.Frames.WordsPerPage, [.. _memory.ChangedCachedFilePages().Select(p => (p.Page, p.Words.ToImmutableArray()))], report));
     }
 
     /// <summary>Whether <paramref name="frame"/> is still the frame of generation <paramref name="generation"/> (not freed nor reused).</summary>

@@ -192,6 +192,6 @@ public sealed record Contents(ImmutableArray<ulong> Words, int WordsPerPage,
 
 /// <summary>What memory counted, per process.</summary>
 public sealed record MemoryReport(
-    ImmutableDictionary<ProcessId, (long Zeroed, long Copied, long Evicted, long DiskWrites, long DiskReads)> ByProcess,
+    ImmutableDictionary<ProcessId, MemoryTotals> ByProcess,
     int PeakFrames,
     long MessagesReceived);

@@ -375,11 +375,12 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         Idle(job);
     }
 
-    /// <summary>How the waiters count the fault. Waiting for someone else's read of the page is a major fault, as in Linux.</summary>
-    private static FaultReport Report(Job job, Resolution resolution) => new(
-        job.WaitedForRead ? ResolutionKind.Major : resolution.Kind,
-        resolution is Resolution.Major || job.WaitedForRead,
-        job.DiskRead);
+    /// <summary>How the waiters count the fault, as the model counts it (<see cref="Counters.CountedAs"/>).</summary>
+    private static FaultReport Report(Job job, Resolution resolution)
+    {
+        var (kind, major) = Counters.CountedAs(resolution, job.WaitedForRead);
+        return new(kind, major, job.DiskRead);
+    }
 
     private void Idle(Job job)
     {

@@ -97,13 +97,13 @@ public sealed class TlbActor : SimulationActor
             if (hit && translation.Allows(access.Kind, access.Mode, _smap))
             {
                 if (!q.JustFilled)
-                    q.Tally.Hits++; // an access completed by its own walk counts that walk's miss only
+                    q.Tally.TlbHits++; // an access completed by its own walk counts that walk's miss only
                 Perform(q, access, translation);
                 continue;
             }
             if (!q.JustFilled && !forced) // the retry after a fault looked up once, and that walk's miss is counted already
             {
-                if (hit) q.Tally.Hits++; else q.Tally.Misses++;
+                if (hit) q.Tally.TlbHits++; else q.Tally.TlbMisses++;
             }
             q.JustFilled = false;
             var key = new PageKey(order.Asid, access.Address.Page);
@@ -177,7 +177,7 @@ public sealed class TlbActor : SimulationActor
         var latency = _time.NowNanos - q.WalkStarted;
         if (resolved.Counted)
         {
-            q.Tally.Fault(resolved.Kind, resolved.Major);
+            q.Tally.CountFault(resolved.Kind, resolved.Major);
             (_latency.TryGetValue(resolved.Kind, out var histogram) ? histogram : _latency[resolved.Kind] = new()).Add(latency);
             FaultMetrics.Resolved(resolved.Kind, q.Order.Pid, latency);
         }
@@ -216,7 +216,7 @@ public sealed class TlbActor : SimulationActor
         }
         else if (resolved.Translation is { } translation && !q.Invalidated)
         {
-            q.Tally.Misses++; // the retry's walk, which finds the new PTE
+            q.Tally.TlbMisses++; // the retry's walk, which finds the new PTE
             _tlb.Fill(q.Order.Asid, page, translation);
             q.JustFilled = true;
         }
@@ -260,9 +260,9 @@ public sealed class TlbActor : SimulationActor
     private void End(Quantum q, QuantumEnd end, ProcessFate fate)
     {
         FlushPerformed();
-        FaultMetrics.Lookups(q.Tally.Hits, q.Tally.Misses);
+        FaultMetrics.Lookups(q.Tally.TlbHits, q.Tally.TlbMisses);
         // The hits took their time too: the quantum answers that much later.
-        _time.Send(q.ReplyTo, new QuantumExecuted(q.Order.Id, q.Next, end, fate, q.Tally.ToStats()), q.Tally.Hits * _run.Latencies.TlbHit, Self);
+        _time.Send(q.ReplyTo, new QuantumExecuted(q.Order.Id, q.Next, end, fate, QuantumStats.Of(q.Tally)), q.Tally.TlbHits * _run.Latencies.TlbHit, Self);
         _quantum = null;
         Become(nameof(Idle), _idle);
     }
@@ -338,7 +338,7 @@ public sealed class TlbActor : SimulationActor
         public IActorRef ReplyTo { get; } = replyTo;
         /// <summary>The mm of the quantum's process, which its walks go to.</summary>
         public IActorRef Mm { get; } = mm;
-        public QuantumTally Tally { get; } = new();
+        public Counters Tally { get; } = new();
         public int Next { get; set; }
         public int FaultsOnThisAccess; // a field: FaultHandler.Resolved counts it in place
         /// <summary>Retries of this access because its loader crashed, since its last resolution: its next backoff doubles.</summary>

@@ -36,7 +36,13 @@ public enum QuantumEnd
 /// <summary>What a quantum counted, for the CPU to add to its process.</summary>
 public sealed record QuantumStats(long Hits, long Misses, long Accesses, long DiskReads, ImmutableArray<long> FaultsByKind, long Minor, long Major)
 {
-    public static readonly QuantumStats Zero = new(0, 0, 0, 0, [.. new long[Enum.GetValues<ResolutionKind>().Length]], 0, 0);
+    private static readonly ResolutionKind[] Kinds = Enum.GetValues<ResolutionKind>();
+
+    public static readonly QuantumStats Zero = new(0, 0, 0, 0, [.. new long[Kinds.Length]], 0, 0);
+
+    /// <summary>What a quantum counted, as the model counts it (<see cref="Counters.CountFault"/>).</summary>
+    public static QuantumStats Of(Counters counted) => new(counted.TlbHits, counted.TlbMisses, counted.Accesses, counted.DiskReads,
+        [.. Kinds.Select(kind => counted[kind])], counted.Minor, counted.Major);
 
     public QuantumStats Plus(QuantumStats other) => new(
         Hits + other.Hits, Misses + other.Misses, Accesses + other.Accesses, DiskReads + other.DiskReads,
@@ -55,23 +61,6 @@ public sealed record Invalidate(ShootdownId Id, ShootdownScope Scope) : ITlbProt
 
 /// <summary>TLB → shootdown round: the translations are gone from <see cref="Cpu"/>'s TLB.</summary>
 public sealed record InvalidateAcked(ShootdownId Id, CpuId Cpu) : ITlbProtocol;
-
-/// <summary>Counts a quantum adds up, by fault resolution.</summary>
-internal sealed class QuantumTally
-{
-    private readonly long[] _byKind = new long[Enum.GetValues<ResolutionKind>().Length];
-    public long Hits, Misses, Accesses, DiskReads, Minor, Major;
-
-    public void Fault(ResolutionKind kind, bool major)
-    {
-        _byKind[(int)kind]++;
-        if (kind is ResolutionKind.SigSegv or ResolutionKind.SigBus or ResolutionKind.EfaultFixup or ResolutionKind.KernelOops)
-            return;
-        if (major) Major++; else Minor++;
-    }
-
-    public QuantumStats ToStats() => new(Hits, Misses, Accesses, DiskReads, [.. _byKind], Minor, Major);
-}
 
 /// <summary>Machine → TLB at the end of a run. Answered by <see cref="TlbStats"/>.</summary>
 public sealed record GetTlbStats : ITlbProtocol

@@ -201,6 +201,26 @@ public sealed class AddressSpace(Asid asid)
     }
 
     /// <summary>
+    /// madvise(<paramref name="advise"/>): which advice does what. The refusal comes first (<see cref="AdviseRefusal"/>);
+    /// then this address space does its part (the zap, the read advice) and tells what is memory's (the windows to read,
+    /// the frames to page out).
+    /// </summary>
+    public AdviceEffect Madvise(SystemCall.Madvise advise, Func<FileId, ulong> fileSize, ReadaheadRules rules)
+    {
+        var (start, end) = (advise.Start, advise.End);
+        if (AdviseRefusal(start, end, advise.Advice) is { } error)
+            return new AdviceEffect.Refused(error);
+        return advise.Advice switch
+        {
+            Advice.DontNeed => new AdviceEffect.Zapped(DontNeed(start, end)),
+            Advice.PageOut => new AdviceEffect.PageOut([.. Pages.Entries(start.Page, end.Page)
+                .Where(e => e.Pte.IsPresent && e.Pte.Frame != FrameNumber.Zero).Select(e => e.Pte.Frame)]),
+            Advice.WillNeed => new AdviceEffect.ReadAhead(WillNeed(start, end, fileSize, rules)),
+            _ => Advise(start, end, advise.Advice) ? AdviceEffect.ReadAdviceSet.Instance : new AdviceEffect.Refused("ENOMEM"),
+        };
+    }
+
+    /// <summary>
     /// Why madvise(<paramref name="advice"/>) of [<paramref name="start"/>, <paramref name="end"/>) fails, or null when it
     /// may go on: ENOMEM when part of the range is unmapped; EINVAL when a VMA of it is locked, for the advice that drops or
     /// reclaims pages (MADV_DONTNEED, MADV_PAGEOUT: Linux refuses VM_LOCKED VMAs).

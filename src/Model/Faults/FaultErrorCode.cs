@@ -1,4 +1,6 @@
 using Faultsim.Model.Addressing;
+using Faultsim.Model.PageTables;
+using Faultsim.Model.Workloads;
 
 namespace Faultsim.Model.Faults;
 
@@ -25,6 +27,14 @@ public readonly record struct FaultErrorCode(uint Raw)
         | (access == AccessKind.Write ? WriteBit : 0)
         | (user ? UserBit : 0)
         | (access == AccessKind.Fetch ? FetchBit : 0));
+
+    /// <summary>
+    /// The code of a fault an access of <paramref name="mode"/> raises: P when the TLB's cached entry forbade the access
+    /// (<paramref name="cachedEntryForbade"/>: a protection fault raised from it) or the walk found <paramref name="walked"/>
+    /// present; U for a user-mode access.
+    /// </summary>
+    public static FaultErrorCode Raised(AccessKind access, AccessMode mode, bool cachedEntryForbade, Pte walked) =>
+        For(access, cachedEntryForbade || walked.IsPresent, user: mode == AccessMode.User);
 
     /// <summary>The bits by name, e.g. "P|W|U"; "-" when none is set.</summary>
     public override string ToString()

@@ -51,11 +51,11 @@ public sealed class Counters
         Ipis += ipis;
     }
 
-    /// <summary>Counts a finished fault by its final resolution, and as getrusage would.</summary>
+    /// <summary>Counts a finished fault by its final resolution, and as getrusage would (<see cref="IsHandled"/>).</summary>
     public void CountFault(ResolutionKind kind, bool major)
     {
         _byResolution[(int)kind]++;
-        if (kind is ResolutionKind.SigSegv or ResolutionKind.SigBus or ResolutionKind.EfaultFixup or ResolutionKind.KernelOops)
+        if (!IsHandled(kind))
             return;
         if (major)
             Major++;
@@ -63,8 +63,27 @@ public sealed class Counters
             Minor++;
     }
 
+    /// <summary>Counts a fault that ended as <paramref name="resolution"/>, with no wait for another's read (<see cref="CountedAs"/>).</summary>
+    public void CountFault(Resolution resolution)
+    {
+        var (kind, major) = CountedAs(resolution, waitedForRead: false);
+        CountFault(kind, major);
+    }
+
+    /// <summary>Whether a fault that ended as <paramref name="kind"/> counts as minor or major: it was handled, not ended by a signal, EFAULT or an oops.</summary>
+    public static bool IsHandled(ResolutionKind kind) =>
+        kind is not (ResolutionKind.SigSegv or ResolutionKind.SigBus or ResolutionKind.EfaultFixup or ResolutionKind.KernelOops);
+
+    /// <summary>
+    /// How a fault resolved as <paramref name="resolution"/> is counted: its kind, and major when it needed disk I/O — a
+    /// read of its own, or a wait for another fault's read of its page (<paramref name="waitedForRead"/>), which counts
+    /// as a major fault, as Linux counts it.
+    /// </summary>
+    public static (ResolutionKind Kind, bool Major) CountedAs(Resolution resolution, bool waitedForRead) =>
+        waitedForRead ? (ResolutionKind.Major, true) : (resolution.Kind, resolution is Resolution.Major);
+
     /// <summary>What memory counted for this process: pages zeroed, copied and evicted, disk writes, and the disk reads memory made for it.</summary>
-    public void Add(Memory.MemoryCounts memory)
+    public void Add(Memory.MemoryTotals memory)
     {
         PagesZeroed += memory.Zeroed;
         PagesCopied += memory.Copied;

@@ -24,11 +24,10 @@ public sealed partial class ReferenceMachine
     {
         var mm = process.Mm;
         var page = address.Page;
-        var userMode = mode == AccessMode.User;
         var resolutions = 0;
         while (true)
         {
-            bool present;
+            var (found, cachedEntryForbade) = (default(Pte), false); // what raises the fault: the walk's PTE, or the TLB's entry
             if (mode.WalksPageTable())
             {
                 var (pte, walked, allowed) = mm.Walk(address, kind, mode, _spec.Smap); // follow_page: the kernel's own lookup, not the TLB's
@@ -39,7 +38,7 @@ public sealed partial class ReferenceMachine
                     Perform(process, new Translation(pte.Frame, _memory.Frames.GenerationTag(pte.Frame), pte.Flags), address, touch, value);
                     return Outcome.Done;
                 }
-                present = pte.IsPresent;
+                found = pte;
             }
             else if (cpu.Tlb.TryLookup(mm.Asid, page, out var cached))
             {
@@ -49,7 +48,7 @@ public sealed partial class ReferenceMachine
                     Perform(process, cached, address, kind, value);
                     return Outcome.Done;
                 }
-                present = true; // a protection fault raised from the cached entry
+                cachedEntryForbade = true; // a protection fault raised from the cached entry
             }
             else
             {
@@ -62,9 +61,9 @@ public sealed partial class ReferenceMachine
                     Perform(process, fill, address, kind, value);
                     return Outcome.Done;
                 }
-                present = pte.IsPresent;
+                found = pte;
             }
-            var input = GatherFaultInput(cpu, mm, address, FaultErrorCode.For(kind, present, userMode), mode);
+            var input = GatherFaultInput(cpu, mm, address, FaultErrorCode.Raised(kind, mode, cachedEntryForbade, found), mode);
             switch (Apply(cpu, process, input, FaultHandler.Resolve(input)))
             {
                 case Outcome.Retry:
@@ -147,20 +146,20 @@ public sealed partial class ReferenceMachine
                     return readOutcome;
                 break;
             case FaultEffect.Kill kill:
-                counters.CountFault(resolution.Kind, major: false);
+                counters.CountFault(resolution);
                 EndProcess(cpu, process, kill.Fate);
                 return Outcome.Killed;
             case FaultEffect.Fixup:
-                counters.CountFault(resolution.Kind, major: false);
+                counters.CountFault(resolution);
                 return Outcome.Efault;
             case FaultEffect.Panic panic:
-                counters.CountFault(resolution.Kind, major: false);
+                counters.CountFault(resolution);
                 _panic = Resolution.KernelOops.Panic(cpu.Id, process.Name, panic.Reason);
                 return Outcome.Panicked;
         }
         if (Readahead.FaultsAround(f, effect, _memory.ReadaheadRules))
             MapAround(process, f, readAhead);
-        counters.CountFault(resolution.Kind, major: resolution is Resolution.Major);
+        counters.CountFault(resolution);
         return Outcome.Retry;
     }
 
@@ -194,11 +193,9 @@ public sealed partial class ReferenceMachine
     /// </summary>
     private HashSet<FilePage>? ReadAhead(ProcessState process, ReadaheadWindow window, FilePage? except, bool counted)
     {
-        var reserved = _memory.ReserveAhead(window, except);
+        var reserved = _memory.ReserveAhead(window, except, counted ? process.Pid : null);
         if (reserved.Count == 0)
             return null;
-        if (counted)
-            _memory.CountsOf(process.Pid).DiskReads++;
         var read = new HashSet<FilePage>();
         var content = new ulong[_spec.WordsPerPage];
         foreach (var (page, frame) in reserved)
@@ -225,7 +222,7 @@ public sealed partial class ReferenceMachine
     {
         if (FaultHandler.LostRace(f.Pte, process.Mm.Pages[f.Address.Page], vmaOrSharingChanged: false) is not { } lost)
             return Outcome.Again;
-        process.Counters.CountFault(lost.Kind, major: false);
+        process.Counters.CountFault(lost);
         return Outcome.Retry;
     }
 

@@ -4,6 +4,7 @@ using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Common;
 using Faultsim.Model.Frames;
 using Faultsim.Model.Memory;
+using Faultsim.Model.PageTables;
 using Faultsim.Model.Replacement;
 using Faultsim.Model.Shootdowns;
 using Faultsim.Model.Storage;
@@ -106,7 +107,7 @@ public sealed partial class ReferenceMachine
         var totals = new Counters();
         foreach (var process in _processes)
         {
-            process.Counters.Add(_memory.CountsOf(process.Pid));
+            process.Counters.Add(_memory.CountsOf(process.Pid).Totals);
             totals.Add(process.Counters);
         }
         return new RunResult(
@@ -130,10 +131,10 @@ public sealed partial class ReferenceMachine
                 ready[runnable++] = cpu.Id.Value;
         }
         _alone = left == 1;
+        if (BarrierTable.Deadlocks(_cpus.Length, finished: _cpus.Length - left, waiting: left - runnable))
+            throw Deadlock();
         if (runnable == 0)
-        {
-            return _cpus.All(c => c.Done) ? null : throw Deadlock();
-        }
+            return null; // every script is done
         var pick = _spec.Interleaving switch
         {
             Interleaving.Random => ready[_random.Next(runnable)],
@@ -278,35 +279,30 @@ public sealed partial class ReferenceMachine
 
     private void DoMap(CpuState cpu, ProcessState process, SystemCall.Mmap map)
     {
-        var start = map.Start;
         var objects = process.ShmemObjects;
-        var vma = new Vma(start, start + map.Length, map.VmaFlags(), _fileTable.BackingFor(map.File, map.FileOffset, map.Flags, process.Pid, ref objects));
+        var vma = _fileTable.VmaFor(map, process.Pid, ref objects);
         process.ShmemObjects = objects;
         Settle(cpu, process.Mm, map, process.Mm.Map(vma)); // the program has noted the region in the process's regions
     }
 
     private bool DoAdvise(CpuState cpu, ProcessState process, SystemCall.Madvise advise)
     {
-        var (start, end) = (advise.Start, advise.End);
-        if (process.Mm.AdviseRefusal(start, end, advise.Advice) is not null)
-            return Failed(process); // ENOMEM, or EINVAL for a locked VMA
-        switch (advise.Advice)
+        switch (process.Mm.Madvise(advise, _fileTable.Size, _memory.ReadaheadRules))
         {
-            case Advice.DontNeed:
-                Settle(cpu, process.Mm, advise, process.Mm.DontNeed(start, end));
-                return true;
-            case Advice.Normal or Advice.Sequential or Advice.Random:
-                process.Mm.Advise(start, end, advise.Advice);
-                return true;
-            case Advice.WillNeed:
-                foreach (var window in process.Mm.WillNeed(start, end, _fileTable.Size, _memory.ReadaheadRules))
+            case AdviceEffect.Refused:
+                return Failed(process); // ENOMEM, or EINVAL for a locked VMA
+            case AdviceEffect.Zapped zapped:
+                Settle(cpu, process.Mm, advise, zapped.Changes);
+                break;
+            case AdviceEffect.ReadAhead willNeed:
+                foreach (var window in willNeed.Windows)
                     ReadAhead(process, window, except: null, counted: true);
-                return true;
+                break;
+            case AdviceEffect.PageOut pageOut:
+                foreach (var frame in _memory.PageOutCandidates(pageOut.Frames))
+                    Evict(frame, cpu, process);
+                break;
         }
-        // MADV_PAGEOUT reclaims the pages this process alone maps.
-        var frames = _memory.PageOutCandidates(process.Mm.Pages.Entries(start.Page, end.Page).Where(e => e.Pte.IsPresent).Select(e => e.Pte.Frame));
-        foreach (var frame in frames)
-            Evict(frame, cpu, process);
         return true;
     }
 
@@ -358,16 +354,13 @@ public sealed partial class ReferenceMachine
     private MemoryImage CaptureMemory()
     {
         var pages = new List<(ProcessId, PageNumber)>();
-        var words = ImmutableArray.CreateBuilder<ulong>();
+        var ptes = new List<Pte>();
         foreach (var process in _processes.Where(p => p.Alive))
         {
             foreach (var (page, pte) in process.Mm.Pages.Entries(new PageNumber(0), VirtualAddress.UserEnd.Page))
             {
-                var read = _memory.ContentOf(PageRelease.Of(new PageKey(process.Mm.Asid, page), pte));
-                if (!MemoryImage.Counts(read))
-                    continue;
                 pages.Add((process.Pid, page));
-                words.AddRange(read);
+                ptes.Add(pte);
             }
         }
         var content = new ulong[_spec.WordsPerPage];
@@ -376,6 +369,6 @@ public sealed partial class ReferenceMachine
             _files.Read(page, content);
             return (page, content.ToArray());
         }).ToList();
-        return MemoryImage.Of(PageImages.Of(pages, words.ToImmutable(), _spec.WordsPerPage), written, _memory.ChangedCachedFilePages(), _fileTable.Name);
+        return MemoryImage.Of(PageImages.Of(pages, _memory.ImageWords(ptes), _spec.WordsPerPage), written, _memory.ChangedCachedFilePages(), _fileTable.Name);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Faultsim.Model.Addressing;
 using Faultsim.Model.AddressSpaces;
 using Faultsim.Model.Faults;
@@ -18,7 +19,13 @@ public sealed class MemoryCounts
     public long DiskWrites { get; set; }
     /// <summary>Disk requests memory made on the process's behalf, beside its faults' reads: async readahead (a marker's hit) and madvise(MADV_WILLNEED).</summary>
     public long DiskReads { get; set; }
+
+    /// <summary>The counts as they are now, as one value (what a run adds to the process's <see cref="Counters"/>).</summary>
+    public MemoryTotals Totals => new(Zeroed, Copied, Evicted, DiskWrites, DiskReads);
 }
+
+/// <summary>What memory counted for one process, as one value: see <see cref="MemoryCounts"/>.</summary>
+public readonly record struct MemoryTotals(long Zeroed, long Copied, long Evicted, long DiskWrites, long DiskReads);
 
 /// <summary>
 /// The kernel's memory management, for every engine alike: frames with the page cache and the swap cache, swap space,
@@ -77,10 +84,13 @@ public sealed class MemoryManager
     public FaultInput Complete(in FaultInput f) => MemoryQuery.For(f) switch
     {
         MemoryQuery.OfFrame frame => f with { Frame = Frames.Facts(frame.Frame) },
-        MemoryQuery.OfFile file when Cached(file) is null => f with { FileHole = !HasContent(file.Page) },
+        MemoryQuery.OfFile file when Cached(file) is null => f with { FileHole = IsHole(file) },
         { } query => f with { CachedFrame = Cached(query) },
         null => f,
     };
+
+    /// <summary>Whether <paramref name="query"/> names a hole: a shmem page with no content on disk, made zeroed in the page cache instead of read.</summary>
+    public bool IsHole(MemoryQuery query) => query is MemoryQuery.OfFile file && !HasContent(file.Page);
 
     /// <summary>Whether the file page has content on disk: every page of a file does, a shared-memory object's once written out.</summary>
     public bool HasContent(FilePage page) => !IsShmem(page.File) || _shmemWritten.Contains(page);
@@ -247,8 +257,11 @@ public sealed class MemoryManager
     /// by its own reservation) that are neither cached nor holes, in frames that are free now: readahead's allocations do
     /// not reclaim, so under a frame limit the window ends where free frames do. The window's marker is set on its page,
     /// if that page is read now. Each reserved frame is filled (<see cref="FillRead"/>) or cancelled (<see cref="CancelRead"/>).
+    /// A request of memory's own (a marker's hit, MADV_WILLNEED) names the process it reads for, <paramref name="requestOf"/>:
+    /// when it reserves anything, it is one disk read of that process's; the pages a major fault reads along are part of the
+    /// fault's request (null).
     /// </summary>
-    public IReadOnlyList<(FilePage Page, FrameNumber Frame)> ReserveAhead(ReadaheadWindow window, FilePage? except)
+    public IReadOnlyList<(FilePage Page, FrameNumber Frame)> ReserveAhead(ReadaheadWindow window, FilePage? except, ProcessId? requestOf = null)
     {
         List<(FilePage, FrameNumber)>? reserved = null;
         foreach (var page in window.Pages)
@@ -262,7 +275,11 @@ public sealed class MemoryManager
                 _markers[page] = window;
             (reserved ??= []).Add((page, frame));
         }
-        return reserved is null ? [] : reserved;
+        if (reserved is null)
+            return [];
+        if (requestOf is { } pid)
+            CountsOf(pid).DiskReads++;
+        return reserved;
     }
 
     /// <summary>
@@ -521,10 +538,7 @@ public sealed class MemoryManager
         return true;
     }
 
-    /// <summary>What a PTE's page holds, as its process would read it: an anonymous frame's words, a swapped-out page's; null for a file's page-cache page (the file's content, not the process's).</summary>
-    public ReadOnlySpan<ulong> ContentOf(PageRelease page) => ContentOf(page.Frame, page.Slot);
-
-    /// <summary>The content of the page <paramref name="pte"/> maps, as <see cref="ContentOf(PageRelease)"/>.</summary>
+    /// <summary>What <paramref name="pte"/>'s page holds, as its process would read it: an anonymous frame's words, a swapped-out page's; empty for a file's page-cache page (the file's content, not the process's).</summary>
     public ReadOnlySpan<ulong> ContentOf(Pte pte) => ContentOf(pte.HoldsFrame ? pte.Frame : null, pte.IsSwapped ? pte.Slot : null);
 
     private ReadOnlySpan<ulong> ContentOf(FrameNumber? frame, SwapSlot? slot)
@@ -533,6 +547,25 @@ public sealed class MemoryManager
             return Frames.UseOf(f) == FrameUse.Anonymous ? Frames.Content(f) : [];
         var swapped = slot!.Value;
         return Frames.LookupSwapCache(swapped) is { } cached ? Frames.Content(cached) : Swap.Read(swapped);
+    }
+
+    /// <summary>
+    /// The words of the pages <paramref name="ptes"/> map, for a memory image (<see cref="PageImages.Of"/>, which keeps
+    /// those not all zero): <see cref="PhysicalMemory.WordsPerPage"/> a page, one after another in one array (no object a
+    /// page), zeroes where a PTE maps a page-cache page (the files' content, not the process's).
+    /// </summary>
+    public ImmutableArray<ulong> ImageWords(IReadOnlyCollection<Pte> ptes)
+    {
+        var perPage = Frames.WordsPerPage;
+        var words = ImmutableArray.CreateBuilder<ulong>(ptes.Count * perPage);
+        foreach (var pte in ptes)
+        {
+            var content = ContentOf(pte);
+            words.AddRange(content);
+            for (var w = content.Length; w < perPage; w++)
+                words.Add(0);
+        }
+        return words.MoveToImmutable();
     }
 
     /// <summary>The page-cache pages whose content differs from their file's original, with that content.</summary>

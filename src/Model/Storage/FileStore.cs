@@ -35,9 +35,6 @@ public sealed class FileStore
     public static ulong InitialWord(FilePage page, int word) =>
         FileTable.IsShmem(page.File) ? 0 : Mix(((ulong)(uint)page.File.Value << 48) ^ (page.Index << 8) ^ (uint)word) | 1;
 
-    /// <summary>Whether the page has content on disk: every page of a file does; a shared-memory object's only once written out.</summary>
-    public bool HasContent(FilePage page) => !FileTable.IsShmem(page.File) || _written.ContainsKey(page);
-
     private static ulong Mix(ulong x)
     {
         x ^= x >> 33;

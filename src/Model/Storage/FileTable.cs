@@ -61,6 +61,10 @@ public sealed class FileTable
         return Backing.Anonymous.Instance;
     }
 
+    /// <summary>The VMA <paramref name="map"/> maps: its range with the call's VMA flags, backed as <see cref="BackingFor"/> says.</summary>
+    public Vma VmaFor(SystemCall.Mmap map, ProcessId creator, ref int shmemObjects) =>
+        new(map.Start, map.Start + map.Length, map.VmaFlags(), BackingFor(map.File, map.FileOffset, map.Flags, creator, ref shmemObjects));
+
     /// <summary>The VMAs a process starts with (as if exec had mapped its regions), and how many shared-memory objects they made.</summary>
     public IReadOnlyList<Vma> VmasOf(ProcessSpec process, ProcessId pid, out int shmemObjects)
     {

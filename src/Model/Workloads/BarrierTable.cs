@@ -40,6 +40,12 @@ public sealed class BarrierTable
     }
 
     /// <summary>
+    /// Whether a workload deadlocks: some of its <paramref name="cpus"/> CPUs wait (<paramref name="waiting"/>: for a process
+    /// never forked, or at a barrier), and every one that has not <paramref name="finished"/> does.
+    /// </summary>
+    public static bool Deadlocks(int cpus, int finished, int waiting) => waiting > 0 && waiting + finished >= cpus;
+
+    /// <summary>
     /// The error of a workload whose CPUs still running all wait, each at the step it waits in (<see cref="CpuStepKind.Switch"/>
     /// to a process never forked, or <see cref="CpuStepKind.Barrier"/>): at the first CPU's line, every CPU's wait told.
     /// </summary>
