@@ -45,6 +45,26 @@ public sealed class ShrinkTests : IDisposable
     }
 
     [Fact]
+    public void Explore_shrinks_a_swarm_draw_with_loader_crashes_and_its_reproducer_keeps_the_crash_rate_and_replays_to_the_same_invariant()
+    {
+        // lose-waiter-on-restart needs a loader to crash: the first swarm draw that catches it has chaos, and so must its reproducer.
+        var (exit, output, _) = Cli("explore", "--swarm", "--seeds", "200", "--set", "bugs.lose-waiter-on-restart=true", "--out", _dir.Root);
+
+        Assert.Equal(ExitCodes.Violation, exit);
+        Assert.Contains("replay it: faultsim replay --swarm --seed 137 --set bugs.lose-waiter-on-restart=true", output);
+        Assert.Matches(@"shrunk in \d+ runs \(at most 1,000: faultsim.explore.shrink.max-runs\): 48 → 3 script lines, 3 → 1 CPUs, 138 → 36 events", output);
+        var path = Path.Combine(_dir.Root, "invariant-2-seed-137.conf");
+        var shape = ScenarioShape.Parse(File.ReadAllText(path));
+        Assert.Equal("0.1", shape.Knob("faultsim.chaos.loader-crash-rate"));
+        var replay = Cli("replay", "--scenario", path, "--seed", "137");
+        Assert.Equal(ExitCodes.Violation, replay.Exit);
+        Assert.Contains("invariant 2 (no waiter woken before its PTE is installed, none left asleep) violated", replay.Out);
+        Assert.Contains("event log (36 events", replay.Out);
+        var crashes = Cli("replay", "--scenario", path, "--seed", "137", "--set", "chaos.loader-crash-rate=0");
+        Assert.Equal(ExitCodes.Ok, crashes.Exit); // without the crashes the bug has nothing to lose
+    }
+
+    [Fact]
     public void No_shrink_writes_the_failing_run_as_it_is()
     {
         var (exit, output, _) = Cli("explore", "--scenario", "herd", "--seeds", "5", "--set", "bugs.no-leader-election=true", "--out", _dir.Root, "--no-shrink");

@@ -99,6 +99,11 @@ public sealed partial class MemoryActor
             case Waiting.Read read:
                 ReserveRead(read);
                 break;
+            case Waiting.SecondRead { LookUp.Query: MemoryQuery.OfSwap { Slot: var slot } } second when _memory.IsStale(slot):
+                // As a first read's (ReserveRead): while it waited for a frame, the read it doubled installed the page and
+                // freed the slot, so the entry is stale and the fault faults again.
+                second.Asker.Tell(new LookedUp(second.LookUp.Id, CacheAnswer.Retry.Instance));
+                break;
             case Waiting.SecondRead second:
                 var own = _memory.Frames.AllocateAnonymous();
                 Unsettled(own);

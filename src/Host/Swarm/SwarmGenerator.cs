@@ -86,13 +86,24 @@ public sealed class SwarmGenerator
                     cpu.Lines.Add($"barrier b{phase + 1}");
             }
         }
+        var settings = new List<(string Key, string Value)>();
+        var shapes = new SwarmShapes(seed, _options);
+        List<string> shaped = [];
+        if (!raceFreeShape)
+        {
+            var first = _processes[0];
+            var added = new List<SwarmRegion>();
+            shaped = shapes.Apply(cpus, first, added, _files, () => _slots++, _options.MaxForks > 0, settings);
+            _processes[0] = first with { Known = [.. first.Known, .. added] };
+            regions += added.Count;
+        }
         var scripts = cpus.Where(c => c.Ran).ToDictionary(c => c.Cpu, c => (IReadOnlyList<string>)c.Lines);
         regions += _mapped;
         // Loader crashes (drawn only for racy shapes, unless pinned) leave every figure but the TLB's as the reference's.
-        var raceFree = knobs.ReadErrorRate == 0
+        var raceFree = shaped.Count == 0 && knobs.ReadErrorRate == 0
             && (scripts.Count <= 1 || (knobs.Frames == 0 && _treeCpus.Values.All(c => c.Count <= 1) && _fileTrees.Values.All(t => t.Count <= 1)));
         return new SwarmWorld(seed, knobs, _files, [.. _processes.Where(p => p.BornInPhase < 0)],
-            [.. _processes.Where(p => p.BornInPhase >= 0).Select(p => p.Name)], scripts, raceFree, regions, phases);
+            [.. _processes.Where(p => p.BornInPhase >= 0).Select(p => p.Name)], scripts, raceFree, regions, phases, shaped, settings);
     }
 
     /// <summary>

@@ -26,6 +26,8 @@ public sealed record SwarmOptions
     public double MaxReadErrorRate { get; init; } = 0.05;
     public double ForcedWrites { get; init; } = 0.2;
     public double ForcedWriteShare { get; init; } = 0.25;
+    public double CowThreads { get; init; } = 0.1;
+    public double LateFaults { get; init; } = 0.1;
 
     public const string Section = "swarm";
 
@@ -56,6 +58,8 @@ public sealed record SwarmOptions
             MaxReadErrorRate = s.Fraction("max-read-error-rate"),
             ForcedWrites = s.Fraction("forced-writes"),
             ForcedWriteShare = s.Fraction("forced-write-share"),
+            CowThreads = s.Fraction("cow-threads"),
+            LateFaults = s.Fraction("late-faults"),
         };
     }
 }

@@ -19,7 +19,7 @@ public static class SwarmText
                     + (k.ReadErrorRate > 0 ? Invariant($", disk read errors {k.ReadErrorRate}") : "");
         var summary = $"{Count(world.Scripts.Count, "CPU")} of {k.Cpus}, {Count(world.Roots.Count, "process", "processes")} and {Count(world.Forks.Count, "fork")}, "
                       + $"{Count(world.Regions, "region")}, {Count(lines, "script line")} in {Count(world.Phases, "phase")}; "
-                      + $"{frames}, {k.Shootdown} shootdowns{chaos}; {(world.RaceFree ? "race-free: held to the reference machine" : "racy")}";
+                      + $"{frames}, {k.Shootdown} shootdowns{chaos}; {(world.Shapes.Count > 0 ? $"shaped {string.Join(" and ", world.Shapes)}; " : "")}{(world.RaceFree ? "race-free: held to the reference machine" : "racy")}";
         var s = new StringBuilder();
         s.AppendLine(CultureInfo.InvariantCulture, $"# The swarm draw of seed {world.Seed} (faultsim explore --swarm): {summary}.");
         s.AppendLine(CultureInfo.InvariantCulture, $"# It runs as the draw does: faultsim replay --scenario THIS-FILE --seed {world.Seed}");
@@ -30,6 +30,8 @@ public static class SwarmText
         s.AppendLine(CultureInfo.InvariantCulture, $"  actors.quantum = {k.Quantum}");
         s.AppendLine(CultureInfo.InvariantCulture, $"  latency.jitter = {k.Jitter}");
         s.AppendLine(CultureInfo.InvariantCulture, $"  chaos.loader-crash-rate = {k.CrashRate}");
+        foreach (var (key, value) in world.Settings)
+            s.AppendLine(CultureInfo.InvariantCulture, $"  {key} = {value}");
         s.AppendLine(CultureInfo.InvariantCulture, $"  checks.counts-match-reference = {(world.RaceFree ? "on" : "off")}");
         s.AppendLine("  machine {");
         s.AppendLine(CultureInfo.InvariantCulture, $"    cpus = {k.Cpus}");

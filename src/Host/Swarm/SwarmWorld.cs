@@ -34,6 +34,10 @@ public sealed record SwarmRegion(string Name, SwarmRegionKind Kind, ulong Start,
 /// </summary>
 public sealed record SwarmProcess(string Name, int Tree, IReadOnlyList<SwarmRegion> Known, int BornInPhase);
 
-/// <summary>The whole of one draw before it is written out as a scenario file.</summary>
+/// <summary>
+/// The whole of one draw before it is written out as a scenario file: with the shapes it took (<see cref="SwarmShapes"/>,
+/// by their option names) and the settings they set beside the knobs (latencies: config key and value).
+/// </summary>
 public sealed record SwarmWorld(ulong Seed, SwarmKnobs Knobs, IReadOnlyList<SwarmFile> Files, IReadOnlyList<SwarmProcess> Roots,
-    IReadOnlyList<string> Forks, IReadOnlyDictionary<int, IReadOnlyList<string>> Scripts, bool RaceFree, int Regions, int Phases);
+    IReadOnlyList<string> Forks, IReadOnlyDictionary<int, IReadOnlyList<string>> Scripts, bool RaceFree, int Regions, int Phases,
+    IReadOnlyList<string> Shapes, IReadOnlyList<(string Key, string Value)> Settings);
