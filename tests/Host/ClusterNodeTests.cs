@@ -83,35 +83,10 @@ public sealed class ClusterNodeTests : IAsyncLifetime
     private static Task<MembershipView> Removed(ClusterNode node, Address address) =>
         Watch(node, view => view.Members.All(m => m.Address != address));
 
-    private static Task<MembershipView> Watch(ClusterNode node, Func<MembershipView, bool> done)
-    {
-        var completion = new TaskCompletionSource<MembershipView>(TaskCreationOptions.RunContinuationsAsynchronously);
-        node.System.ActorOf(Props.Create(() => new MembershipWatch(done, completion)));
-        return completion.Task;
-    }
+    private static Task<MembershipView> Watch(ClusterNode node, Func<MembershipView, bool> done) => Membership.WhenAsync(node, done);
 
     private sealed class Echo : ReceiveActor
     {
         public Echo() => ReceiveAny(message => Sender.Tell(message));
-    }
-
-    /// <summary>Completes its task when the membership it is told of satisfies the condition, then stops.</summary>
-    private sealed class MembershipWatch : ReceiveActor
-    {
-        public MembershipWatch(Func<MembershipView, bool> done, TaskCompletionSource<MembershipView> completion)
-        {
-            var view = new MembershipView();
-            ReceiveAny(message =>
-            {
-                if (!view.Apply(message) || !done(view))
-                    return;
-                completion.TrySetResult(view);
-                Context.Stop(Self);
-            });
-        }
-
-        protected override void PreStart() => MembershipView.Subscribe(Context.System, Self);
-
-        protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
 }

@@ -116,64 +116,51 @@ public static class BenchReport
 
     public static string Json(IReadOnlyList<BenchResult> results, bool partial = false)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        return BenchJson.Of(partial, "results", results, static (json, r) =>
         {
-            json.WriteStartObject();
-            json.WriteBoolean("partial", partial);
-            json.WriteNumber("cores", Environment.ProcessorCount);
-            json.WriteStartArray("results");
-            foreach (var r in results)
+            WriteEngine(json, r.Engine, r.Mode);
+            json.WriteString("workload", r.Case.Name);
+            json.WriteNumber("faults", r.Case.Faults);
+            json.WriteNumber("accesses", r.Case.Accesses);
+            json.WriteNumber("runs", r.Runs);
+            json.WriteNumber("median_seconds", r.MedianSeconds);
+            json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
+            json.WriteNumber("accesses_per_second", Math.Round(r.AccessesPerSecond));
+            json.WriteNumber("messages_per_fault", Math.Round(r.MessagesPerFault, 2));
+            json.WriteNumber("bytes_per_resident_page", Math.Round(r.BytesPerResidentPage));
+            if (r.MeasuredBytes)
             {
-                json.WriteStartObject();
-                WriteEngine(json, r.Engine, r.Mode);
-                json.WriteString("workload", r.Case.Name);
-                json.WriteNumber("faults", r.Case.Faults);
-                json.WriteNumber("accesses", r.Case.Accesses);
-                json.WriteNumber("runs", r.Runs);
-                json.WriteNumber("median_seconds", r.MedianSeconds);
-                json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
-                json.WriteNumber("accesses_per_second", Math.Round(r.AccessesPerSecond));
-                json.WriteNumber("messages_per_fault", Math.Round(r.MessagesPerFault, 2));
-                json.WriteNumber("bytes_per_resident_page", Math.Round(r.BytesPerResidentPage));
-                if (r.MeasuredBytes)
+                json.WriteNumber("bytes_per_resident_page_target", BytesPerPageTarget);
+                json.WriteBoolean("bytes_per_resident_page_target_met", r.BytesTargetMet);
+            }
+            else
+            {
+                json.WriteNull("bytes_per_resident_page_target");
+                json.WriteNull("bytes_per_resident_page_target_met");
+            }
+            if (r.CeilingMessagesPerSecond == 0)
+            {
+                json.WriteNull("ceiling");
+            }
+            else
+            {
+                json.WriteStartObject("ceiling");
+                json.WriteNumber("messages_per_second", Math.Round(r.MessagesPerSecond));
+                json.WriteNumber("ceiling_messages_per_second", Math.Round(r.CeilingMessagesPerSecond));
+                json.WriteNumber("share", Math.Round(r.ShareOfCeiling, 3));
+                if (r.TargetShare == 0)
                 {
-                    json.WriteNumber("bytes_per_resident_page_target", BytesPerPageTarget);
-                    json.WriteBoolean("bytes_per_resident_page_target_met", r.BytesTargetMet);
+                    json.WriteNull("target_share");
+                    json.WriteNull("target_met");
                 }
                 else
                 {
-                    json.WriteNull("bytes_per_resident_page_target");
-                    json.WriteNull("bytes_per_resident_page_target_met");
-                }
-                if (r.CeilingMessagesPerSecond == 0)
-                {
-                    json.WriteNull("ceiling");
-                }
-                else
-                {
-                    json.WriteStartObject("ceiling");
-                    json.WriteNumber("messages_per_second", Math.Round(r.MessagesPerSecond));
-                    json.WriteNumber("ceiling_messages_per_second", Math.Round(r.CeilingMessagesPerSecond));
-                    json.WriteNumber("share", Math.Round(r.ShareOfCeiling, 3));
-                    if (r.TargetShare == 0)
-                    {
-                        json.WriteNull("target_share");
-                        json.WriteNull("target_met");
-                    }
-                    else
-                    {
-                        json.WriteNumber("target_share", r.TargetShare);
-                        json.WriteBoolean("target_met", r.TargetMet);
-                    }
-                    json.WriteEndObject();
+                    json.WriteNumber("target_share", r.TargetShare);
+                    json.WriteBoolean("target_met", r.TargetMet);
                 }
                 json.WriteEndObject();
             }
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
+        });
     }
 
     /// <summary>bench --tracing: faults per second under each tracing setting, against tracing off in the same mode.</summary>
@@ -206,37 +193,24 @@ public static class BenchReport
 
     public static string TracingJson(IReadOnlyList<TracingResult> results, bool partial = false)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        return BenchJson.Of(partial, "tracing", results, (json, r) =>
         {
-            json.WriteStartObject();
-            json.WriteBoolean("partial", partial);
-            json.WriteNumber("cores", Environment.ProcessorCount);
-            json.WriteStartArray("tracing");
-            foreach (var r in results)
+            json.WriteString("mode", r.Mode);
+            json.WriteString("workload", r.Case.Name);
+            json.WriteString("tracing", r.Setting.Name);
+            json.WriteNumber("ratio", r.Setting.Ratio);
+            json.WriteNumber("faults", r.Case.Faults);
+            json.WriteNumber("runs", r.Runs);
+            json.WriteNumber("median_seconds", r.MedianSeconds);
+            json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
+            json.WriteNumber("time_vs_off", Math.Round(Slowdown(results, r), 3));
+            json.WriteNumber("spans", r.Spans);
+            if (r.Setting.Slowdown > 0)
             {
-                json.WriteStartObject();
-                json.WriteString("mode", r.Mode);
-                json.WriteString("workload", r.Case.Name);
-                json.WriteString("tracing", r.Setting.Name);
-                json.WriteNumber("ratio", r.Setting.Ratio);
-                json.WriteNumber("faults", r.Case.Faults);
-                json.WriteNumber("runs", r.Runs);
-                json.WriteNumber("median_seconds", r.MedianSeconds);
-                json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
-                json.WriteNumber("time_vs_off", Math.Round(Slowdown(results, r), 3));
-                json.WriteNumber("spans", r.Spans);
-                if (r.Setting.Slowdown > 0)
-                {
-                    json.WriteNumber("target_time_vs_off", r.Setting.Slowdown);
-                    json.WriteBoolean("target_met", Slowdown(results, r) <= r.Setting.Slowdown);
-                }
-                json.WriteEndObject();
+                json.WriteNumber("target_time_vs_off", r.Setting.Slowdown);
+                json.WriteBoolean("target_met", Slowdown(results, r) <= r.Setting.Slowdown);
             }
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
+        });
     }
 
     /// <summary>How many times longer <paramref name="r"/> took than tracing off, same mode and workload.</summary>

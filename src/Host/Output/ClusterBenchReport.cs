@@ -36,51 +36,38 @@ public static class ClusterBenchReport
 
     public static string Json(IReadOnlyList<ClusterBenchResult> results, bool partial = false)
     {
-        using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        return BenchJson.Of(partial, "cluster", results, static (json, r) =>
         {
-            json.WriteStartObject();
-            json.WriteBoolean("partial", partial);
-            json.WriteNumber("cores", Environment.ProcessorCount);
-            json.WriteStartArray("cluster");
-            foreach (var r in results)
+            json.WriteString("layout", r.Layout.Name);
+            json.WriteStartArray("nodes");
+            foreach (var roles in r.Layout.Roles)
             {
-                json.WriteStartObject();
-                json.WriteString("layout", r.Layout.Name);
-                json.WriteStartArray("nodes");
-                foreach (var roles in r.Layout.Roles)
-                {
-                    json.WriteStartArray();
-                    foreach (var role in roles)
-                        json.WriteStringValue(role);
-                    json.WriteEndArray();
-                }
+                json.WriteStartArray();
+                foreach (var role in roles)
+                    json.WriteStringValue(role);
                 json.WriteEndArray();
-                json.WriteString("placement", r.Layout.Rule.ToString().ToLowerInvariant());
-                json.WriteString("workload", r.Case.Name);
-                json.WriteNumber("faults", r.Case.Faults);
-                json.WriteNumber("runs", r.Runs);
-                json.WriteNumber("median_seconds", r.ClusterSeconds);
-                json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
-                json.WriteNumber("one_node_median_seconds", r.OneNodeSeconds);
-                json.WriteNumber("one_node_faults_per_second", Math.Round(r.OneNodeFaultsPerSecond));
-                json.WriteNumber("ratio_to_one_node", Math.Round(r.Ratio, 3));
-                json.WriteNumber("messages_per_fault", Math.Round(r.MessagesPerFault, 3));
-                json.WriteNumber("crossed_per_fault", Math.Round(r.CrossedPerFault, 3));
-                json.WriteNumber("crossed_share", Math.Round(r.CrossedShare, 4));
-                json.WriteNumber("micros_per_fault", Math.Round(r.MicrosPerFault, 3));
-                json.WriteNumber("one_node_micros_per_fault", Math.Round(r.OneNodeMicrosPerFault, 3));
-                json.WriteNumber("serialization_micros_per_fault", Math.Round(r.SerializationMicrosPerFault, 3));
-                json.WriteNumber("transport_micros_per_fault", Math.Round(r.TransportMicrosPerFault, 3));
-                json.WriteNumber("bytes_per_crossed_message", Math.Round(r.BytesPerCrossedMessage, 1));
-                json.WriteNumber("target_faults_per_second", ClusterBenchResult.Target);
-                json.WriteBoolean("target_met", r.TargetMet);
-                json.WriteEndObject();
             }
             json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
+            json.WriteString("placement", r.Layout.Rule.ToString().ToLowerInvariant());
+            json.WriteString("workload", r.Case.Name);
+            json.WriteNumber("faults", r.Case.Faults);
+            json.WriteNumber("runs", r.Runs);
+            json.WriteNumber("median_seconds", r.ClusterSeconds);
+            json.WriteNumber("faults_per_second", Math.Round(r.FaultsPerSecond));
+            json.WriteNumber("one_node_median_seconds", r.OneNodeSeconds);
+            json.WriteNumber("one_node_faults_per_second", Math.Round(r.OneNodeFaultsPerSecond));
+            json.WriteNumber("ratio_to_one_node", Math.Round(r.Ratio, 3));
+            json.WriteNumber("messages_per_fault", Math.Round(r.MessagesPerFault, 3));
+            json.WriteNumber("crossed_per_fault", Math.Round(r.CrossedPerFault, 3));
+            json.WriteNumber("crossed_share", Math.Round(r.CrossedShare, 4));
+            json.WriteNumber("micros_per_fault", Math.Round(r.MicrosPerFault, 3));
+            json.WriteNumber("one_node_micros_per_fault", Math.Round(r.OneNodeMicrosPerFault, 3));
+            json.WriteNumber("serialization_micros_per_fault", Math.Round(r.SerializationMicrosPerFault, 3));
+            json.WriteNumber("transport_micros_per_fault", Math.Round(r.TransportMicrosPerFault, 3));
+            json.WriteNumber("bytes_per_crossed_message", Math.Round(r.BytesPerCrossedMessage, 1));
+            json.WriteNumber("target_faults_per_second", ClusterBenchResult.Target);
+            json.WriteBoolean("target_met", r.TargetMet);
+        });
     }
 
     private static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);

@@ -9,7 +9,9 @@ namespace Faultsim.Model.Machine;
 /// </summary>
 public sealed class Counters
 {
-    private readonly long[] _byResolution = new long[Enum.GetValues<ResolutionKind>().Length];
+    private static readonly int Resolutions = Enum.GetValues<ResolutionKind>().Length; // once: a quantum makes a Counters
+
+    private readonly long[] _byResolution = new long[Resolutions];
 
     public long Minor { get; set; }
     public long Major { get; set; }
