@@ -47,9 +47,9 @@ public sealed class EventTallyTests : IDisposable
     [Fact]
     public void On_swarm_draws_the_events_tally_to_the_runs_totals()
     {
-        // The draws without the generator's shapes: with them, seed 27 (cow-threads and late-faults) tallies one fault minor
-        // that the run's totals count major (minor 45, major 0 against 44 and 1) — a disagreement still to be found.
-        var source = new SwarmSource(["swarm.cow-threads=0", "swarm.late-faults=0"]);
+        // Seed 27 (with the cow-threads and late-faults shapes) has a fault that lost its race to the page after its
+        // leader read it: it ends Spurious yet counts major, as Linux keeps VM_FAULT_MAJOR; its event must say so.
+        var source = new SwarmSource([]);
         for (ulong seed = 1; seed <= 60; seed++)
         {
             var settings = source.Load(seed);

@@ -81,7 +81,7 @@ public sealed class Waker(string actor, RunContext run, SimTime time, IActorRef 
     {
         var tlb = tlbOf(waiter.Cpu);
         run.Events?.Record(actor, tlb.Path.Name,
-            new SimEvent.FaultWoken(waiter.Id.Value, page, kind, counted, outcome.ToString().ToLowerInvariant(), DiskRead));
+            new SimEvent.FaultWoken(waiter.Id.Value, page, kind, counted, outcome.ToString().ToLowerInvariant(), DiskRead, major));
         if (waiter.WaitingSince >= 0)
             _trace.Span(waiter.Trace, Instruments.Spans.LoaderWait, waiter.WaitingSince);
         time.Send(tlb, new FaultResolved(waiter.Id, page, kind, major, counted, DiskRead, outcome, translation, waiter.Code, crashed),

@@ -37,7 +37,7 @@ public sealed class EventTally
                 var raised = _raised.Remove(woken.Fault, out var code); // woken once, counted or not: a retry is a fault of its own
                 if (!woken.Counted)
                     break;
-                Totals.CountFault(woken.Kind, major: woken.Kind == ResolutionKind.Major);
+                Totals.CountFault(woken.Kind, woken.Major);
                 if (raised)
                     _resolutions.Add((new FaultSource(code.User, code.Access), woken.Kind));
                 break;

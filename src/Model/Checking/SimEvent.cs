@@ -68,9 +68,11 @@ public abstract record SimEvent
 
     /// <summary>
     /// A waiting fault was woken. <paramref name="Counted"/>: as resolved (not merely to fault again). <paramref name="DiskRead"/>:
-    /// the waiter counts the disk read of its load (what the run counts; not in the line).
+    /// the waiter counts the disk read of its load (what the run counts; not in the line). <paramref name="Major"/>: counted as
+    /// a major fault — its load read the disk or waited for a read — whatever its kind, as Linux keeps VM_FAULT_MAJOR on a
+    /// fault that lost its race after the read (not in the line).
     /// </summary>
-    public sealed record FaultWoken(long Fault, PageKey Page, ResolutionKind Kind, bool Counted, string Outcome, bool DiskRead = false) : SimEvent
+    public sealed record FaultWoken(long Fault, PageKey Page, ResolutionKind Kind, bool Counted, string Outcome, bool DiskRead = false, bool Major = false) : SimEvent
     {
         public override string ToString() => $"{FaultName.Of(Fault)} woken: {(Counted ? Kind.ToString() : "fault again")} ({Outcome})";
     }
