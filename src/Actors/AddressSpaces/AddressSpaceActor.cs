@@ -143,7 +143,7 @@ public sealed class AddressSpaceActor : SimulationActor, IWithStash
                 OnLookupRegion(lookup);
                 return true;
             case CpuAttached attached:
-                _mm.Cpus.Add(attached.Cpu); // switch_mm: from now on the CPU may cache this mm's translations
+                _mm.SwitchIn(attached.Cpu);
                 Acknowledge(attached);
                 return true;
             default:

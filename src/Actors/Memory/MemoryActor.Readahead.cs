@@ -126,16 +126,7 @@ public sealed partial class MemoryActor
     /// </summary>
     private ImmutableArray<(PageNumber Page, Pte Pte)> Around(Prepare prepare, IReadOnlySet<FilePage>? readAhead)
     {
-        var f = new FaultInput
-        {
-            Address = prepare.Page.Page.BaseAddress,
-            Code = FaultErrorCode.For(prepare.Access, present: false, user: true),
-            Vma = prepare.Vma,
-            FileSize = prepare.FileSize,
-        };
-        if (!Readahead.FaultsAround(f, prepare.Effect, _memory.ReadaheadRules))
-            return [];
-        var around = _memory.AroundFault(f, readAhead);
+        var around = _memory.AroundFault(prepare.Page.Page.BaseAddress, prepare.Access, prepare.Vma, prepare.FileSize, prepare.Effect, readAhead);
         if (around.Count == 0)
             return [];
         var flags = InstallRules.AroundPage(prepare.Vma);

@@ -21,6 +21,13 @@ public sealed class AddressSpace(Asid asid)
     public PageTable Pages { get; } = new();
     public CpuMask Cpus { get; } = new();
 
+    /// <summary>
+    /// switch_mm: <paramref name="cpu"/> runs this address space from now on, so it may cache its translations and is a
+    /// target of its shootdowns from then on — joined before the CPU's first access, never after (both engines call it
+    /// at the switch, so their masks, and so their shootdown targets, are one).
+    /// </summary>
+    public void SwitchIn(CpuId cpu) => Cpus.Add(cpu);
+
     /// <summary>Its shootdown rounds in flight (mm->tlb_flush_pending): what a TLB may still cache though the page table no longer holds it.</summary>
     public PendingFlushes FlushesPending { get; } = new();
 

@@ -157,8 +157,7 @@ public sealed partial class ReferenceMachine
                 _panic = Resolution.KernelOops.Panic(cpu.Id, process.Name, panic.Reason);
                 return Outcome.Panicked;
         }
-        if (Readahead.FaultsAround(f, effect, _memory.ReadaheadRules))
-            MapAround(process, f, readAhead);
+        MapAround(process, f, effect, readAhead);
         counters.CountFault(resolution);
         return Outcome.Retry;
     }
@@ -168,11 +167,13 @@ public sealed partial class ReferenceMachine
     /// a fault of their own (and not those <paramref name="readAhead"/> named: the fault's own marker read them, in flight
     /// while it mapped around).
     /// </summary>
-    private void MapAround(ProcessState process, in FaultInput f, IReadOnlySet<FilePage>? readAhead)
+    private void MapAround(ProcessState process, in FaultInput f, FaultEffect effect, IReadOnlySet<FilePage>? readAhead)
     {
+        if (f.Vma is not { } vma)
+            return;
         var mm = process.Mm;
-        var flags = InstallRules.AroundPage(f.Vma!);
-        foreach (var (page, frame) in _memory.AroundFault(f, readAhead))
+        var flags = InstallRules.AroundPage(vma);
+        foreach (var (page, frame) in _memory.AroundFault(f.Address, f.Code.Access, vma, f.FileSize, effect, readAhead))
         {
             if (MemoryManager.MapsAround(mm.Pages[page]))
                 Map(mm, new PageKey(mm.Asid, page), frame, flags);

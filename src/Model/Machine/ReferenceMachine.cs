@@ -179,7 +179,7 @@ public sealed partial class ReferenceMachine
                 return;
             case CpuStepKind.Switch when _byName.TryGetValue(step.Name!, out var next):
                 cpu.Process = next;
-                next.Mm.Cpus.Add(cpu.Id);
+                next.Mm.SwitchIn(cpu.Id);
                 program.Switched(next.Name, next.Alive, next.InitialStackPointer, next.Regions);
                 return;
             case CpuStepKind.Switch:

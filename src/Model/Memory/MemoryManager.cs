@@ -298,19 +298,23 @@ public sealed class MemoryManager
     public bool IsMarked(FilePage page) => _markers.ContainsKey(page);
 
     /// <summary>
-    /// Fault-around (filemap_map_pages) for the read fault <paramref name="f"/>: the pages of its window besides the
-    /// faulting one whose file page is in the page cache, read (not locked by a read in flight), not under eviction and
-    /// without a marker — for the caller to map where their PTE is empty (<see cref="MapsAround"/>), without a fault.
+    /// Fault-around (filemap_map_pages) for a fault at <paramref name="address"/> in <paramref name="vma"/> that <paramref name="effect"/>
+    /// resolves: none unless it faults around (<see cref="Readahead.FaultsAround"/>), else the pages of its window besides
+    /// the faulting one whose file page is in the page cache, read (not locked by a read in flight), not under eviction,
+    /// without a marker and not in <paramref name="skip"/> — for the caller to map where their PTE is empty
+    /// (<see cref="MapsAround"/>), without a fault. Both engines ask it, so which neighbours map is one rule.
     /// </summary>
-    public IReadOnlyList<(PageNumber Page, FrameNumber Frame)> AroundFault(in FaultInput f, IReadOnlySet<FilePage>? skip = null)
+    public IReadOnlyList<(PageNumber Page, FrameNumber Frame)> AroundFault(VirtualAddress address, AccessKind access, Vmas.Vma vma, ulong fileSize,
+        FaultEffect effect, IReadOnlySet<FilePage>? skip)
     {
-        var vma = f.Vma!;
-        var (from, to) = Readahead.FaultAroundRange(f.Address, vma, f.FileSize, ReadaheadRules);
+        if (!Readahead.FaultsAround(access, vma, effect, ReadaheadRules))
+            return [];
+        var (from, to) = Readahead.FaultAroundRange(address, vma, fileSize, ReadaheadRules);
         List<(PageNumber, FrameNumber)>? around = null; // most faults find no neighbour cached: no list for them
         for (var p = from.Value; p < to.Value; p++)
         {
             var page = new PageNumber(p);
-            if (page == f.Address.Page || vma.FilePageOf(page) is not { } filePage || skip?.Contains(filePage) == true)
+            if (page == address.Page || vma.FilePageOf(page) is not { } filePage || skip?.Contains(filePage) == true)
                 continue;
             if (Frames.LookupPageCache(filePage) is { } frame && !_fileReads.Contains(frame) && !_evicting.Contains(frame) && !_markers.ContainsKey(filePage))
                 (around ??= []).Add((page, frame));

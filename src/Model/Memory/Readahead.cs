@@ -97,12 +97,12 @@ public static class Readahead
     }
 
     /// <summary>
-    /// Whether the fault <paramref name="f"/>, carried out as <paramref name="effect"/>, maps the cached pages around it
+    /// Whether a fault of <paramref name="access"/> in <paramref name="vma"/>, carried out as <paramref name="effect"/>, maps the cached pages around it
     /// (do_read_fault's do_fault_around): a read or an instruction fetch (never a write) of a file page that maps the
     /// page-cache page itself — cached, read from disk (the retried fault maps around), or a shared-memory page made now.
     /// </summary>
-    public static bool FaultsAround(in FaultInput f, FaultEffect effect, ReadaheadRules rules) =>
-        rules.FaultsAround && f.Code.Access != AccessKind.Write && f.Vma is { Backing: Backing.File }
+    public static bool FaultsAround(AccessKind access, Vma vma, FaultEffect effect, ReadaheadRules rules) =>
+        rules.FaultsAround && access != AccessKind.Write && vma is { Backing: Backing.File }
         && effect is FaultEffect.MapCached { FromSwapCache: false }
             or FaultEffect.Read { CopyForWrite: false, Source: PageSource.FromFile }
             or FaultEffect.ZeroInPageCache;
