@@ -119,11 +119,28 @@ public sealed class InterruptTests : IDisposable
             """);
         var (json, trace) = (Path.Combine(_dir.Root, "run.json"), Path.Combine(_dir.Root, "trace.json"));
         using var process = CliHarness.Start("run", "--config", config, "--events", "-", "--json", json, "--trace-file", trace);
+        try
+        {
+            await Interrupt(process, json, trace);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true); // a failed test leaves no run behind
+        }
+    }
+
+    private const int SigInt = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private async Task Interrupt(Process process, string json, string trace)
+    {
         var error = process.StandardError.ReadToEndAsync();
         var first = await process.StandardOutput.ReadLineAsync(); // the run has begun: its first event is out
         Assert.NotNull(first);
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            await kill.WaitForExitAsync();
+        Assert.Equal(0, Kill(process.Id, SigInt)); // at once, not through a kill(1) process of its own, slow to start on a loaded machine
         var rest = process.StandardOutput.ReadToEndAsync(); // drained, or the run would block on a full pipe
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "SIGINT did not stop the run");
         await rest;
