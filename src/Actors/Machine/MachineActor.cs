@@ -49,7 +49,7 @@ public sealed partial class MachineActor : SimulationActor
         : base(nameof(Waiting), coverage: settings.Run.Coverage, traffic: settings.Run.Traffic)
     {
         (_workload, _settings, _seed, _slots) = (workload, settings, seed, slots);
-        _files = new FileTable(workload.Files);
+        _files = MachineParts.FilesOf(workload);
         _barriers = new BarrierTable(workload.Machine.Cpus, workload.Scripts);
     }
 

@@ -53,18 +53,25 @@ public sealed record EventLogOptions(bool Enabled = true, int Tail = EventLog.De
 /// </summary>
 /// <remarks>
 /// The log does not keep a run whole, so a run of any length fits in memory: the monitor sees every event, the
-/// hash takes in each event's line as it is recorded, a sink (if any) receives every event, and only the last
-/// <see cref="TailCapacity"/> events are kept, for the report of a violation and its sequence diagram.
+/// hash takes in each event's line in order, a sink (if any) receives every event, and only the last
+/// <see cref="TailCapacity"/> events are kept, for the report of a violation and its sequence diagram. Without a
+/// sink no line is formatted as it is recorded: the events wait, at most <see cref="HashBatch"/> of them, and are
+/// formatted into the hash in order when the batch is full or the hash is read — the same hash, and a run whose
+/// hash nobody reads (explore's passing seeds) formats few of its lines or none.
 /// </remarks>
 public sealed class EventLog
 {
     /// <summary>Events kept in memory by default: what a violation's report prints, ending at the violating event.</summary>
     public const int DefaultTail = 2000;
 
+    /// <summary>The most events that wait, recorded but not yet in the hash (the hash takes them in when it is read).</summary>
+    public const int HashBatch = 4096;
+
     private readonly object _gate = new();
     private readonly Func<long> _clock;
     private readonly IEventSink? _sink;
     private readonly List<LoggedEvent> _tail = []; // a ring once full: the oldest at _count % TailCapacity
+    private readonly List<LoggedEvent> _unhashed = []; // recorded, in order, not yet in _hash
     private long _count;
     private ulong _hash = Fnv1a.Offset;
     private char[] _line = new char[256];
@@ -118,7 +125,14 @@ public sealed class EventLog
     /// </summary>
     public ulong Hash
     {
-        get { lock (_gate) return _hash; }
+        get
+        {
+            lock (_gate)
+            {
+                HashWaiting();
+                return _hash;
+            }
+        }
     }
 
     public void Record(string actor, string? peer, SimEvent e)
@@ -130,10 +144,14 @@ public sealed class EventLog
                 _tail.Add(logged);
             else
                 _tail[(int)((_count - 1) % TailCapacity)] = logged;
-            var line = Line(logged);
-            var length = Encoding.UTF8.GetBytes(line, _bytes);
-            _hash = Fnv1a.Mix(Fnv1a.Mix(_hash, _bytes.AsSpan(0, length)), (byte)'\n');
-            _sink?.Write(logged, line);
+            if (_sink is not null)
+                _sink.Write(logged, HashLine(logged)); // the sink sees the line as it happens: it is hashed now
+            else
+            {
+                if (_unhashed.Count == HashBatch)
+                    HashWaiting();
+                _unhashed.Add(logged);
+            }
             Monitor.Observe(logged.Seq, e);
             Tally.Observe(e);
         }
@@ -148,6 +166,23 @@ public sealed class EventLog
             Monitor.CheckMemory(memory, live, int.MaxValue, Count);
         }
         return result with { EventCount = Count };
+    }
+
+    /// <summary>Takes the events waiting into the hash, in the order they were recorded. Under the gate.</summary>
+    private void HashWaiting()
+    {
+        foreach (var waiting in _unhashed)
+            HashLine(waiting);
+        _unhashed.Clear();
+    }
+
+    /// <summary>Takes <paramref name="logged"/>'s line into the hash and returns it (valid until the next line). Under the gate.</summary>
+    private ReadOnlySpan<char> HashLine(LoggedEvent logged)
+    {
+        var line = Line(logged);
+        var length = Encoding.UTF8.GetBytes(line, _bytes);
+        _hash = Fnv1a.Mix(Fnv1a.Mix(_hash, _bytes.AsSpan(0, length)), (byte)'\n');
+        return line;
     }
 
     /// <summary>The event's line in the log's own buffers, grown when a line does not fit.</summary>

@@ -75,6 +75,7 @@ public static class Explorer
         void Seeds(int t, DeterministicEngine engine, ExploreCoverage touched)
         {
             (SimSettings? Of, StepLimit? Limit) last = (null, null); // a scenario's seeds share its settings: its limit is worked out once
+            var handled = new Faultsim.Actors.Monitoring.ProtocolCoverage(); // the thread's, cleared for each seed
             for (long seed = 1 + t; seed <= seeds; seed += threads)
             {
                 lock (gate)
@@ -87,7 +88,7 @@ public static class Explorer
                     var settings = settingsOf((ulong)seed);
                     if (!ReferenceEquals(settings, last.Of))
                         last = (settings, settings.Explore.LimitFor(settings.Workload));
-                    var handled = new Faultsim.Actors.Monitoring.ProtocolCoverage();
+                    handled.Clear();
                     settings = settings with
                     {
                         StepLimit = last.Limit,
