@@ -14,10 +14,16 @@ namespace Faultsim.Actors.Monitoring;
 /// </remarks>
 public sealed class ProtocolCoverage
 {
-    private readonly HashSet<(Type Actor, string State, Type Message)> _handled = new(ByIdentity.Instance);
+    private readonly HashSet<(Type Actor, string State, Type Message)> _handled = new(IdentityComparer);
+
+    /// <summary>Compares pairs by identity, as this set does: a pair of equal names built twice is two pairs to it.</summary>
+    public static IEqualityComparer<(Type Actor, string State, Type Message)> IdentityComparer => ByIdentity.Instance;
 
     /// <summary>Every (actor, state, message) handled since the last <see cref="Clear"/>, each once.</summary>
     public IReadOnlyCollection<(Type Actor, string State, Type Message)> Handled => _handled.ToHashSet();
+
+    /// <summary>The same by identity (<see cref="IdentityComparer"/>): what a caller that folds many runs takes in, without hashing names.</summary>
+    public IReadOnlyCollection<(Type Actor, string State, Type Message)> HandledByIdentity => _handled;
 
     public void Handle(Type actor, string state, Type message) => _handled.Add((actor, state, message));
 
