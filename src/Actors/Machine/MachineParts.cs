@@ -70,6 +70,9 @@ public sealed class MachineParts
     /// <summary>The files of <paramref name="workload"/>'s machine: the same table its parts use.</summary>
     public static FileTable FilesOf(Workload workload) => MachineShape.Of(workload).Files;
 
+    /// <summary>The names of the slots a machine for <paramref name="workload"/> needs (<see cref="MachineActor.SlotNames"/>), worked out once per workload.</summary>
+    public static ImmutableArray<string> SlotNamesOf(Workload workload) => MachineShape.Of(workload).SlotNames;
+
     /// <summary>The address spaces of the processes the workload starts with (forked children have none yet).</summary>
     public ImmutableArray<AddressSpaceSetup> Setups { get; }
 
@@ -141,6 +144,7 @@ public sealed class MachineParts
                 .. workload.ProcessNames.Select(name => new Part(PartKind.AddressSpace, Asid.Of(workload.PidOf(name)).Value)),
                 .. Enumerable.Range(0, spec.Cpus).Select(i => new Part(PartKind.Cpu, i)),
             ];
+            SlotNames = [.. MachineActor.SlotNames(workload)];
         }
 
         public FileTable Files { get; }
@@ -149,6 +153,7 @@ public sealed class MachineParts
         public ImmutableArray<AddressSpaceSetup> Setups { get; }
         public ImmutableDictionary<Asid, AddressSpaceSetup> SetupsByAsid { get; }
         public ImmutableArray<Part> All { get; }
+        public ImmutableArray<string> SlotNames { get; }
 
         public static MachineShape Of(Workload workload) => Shapes.GetValue(workload, w => new MachineShape(w));
 
