@@ -156,8 +156,8 @@ public sealed class SlotLease
         Draining = true;
         foreach (var slot in Slots)
         {
-            if (slot is ActorRefWithCell cell)
-                foreach (var child in cell.Children)
+            if (slot is ActorRefWithCell cell && cell.Underlying is not ActorCell { ChildrenContainer: Akka.Actor.Internal.EmptyChildrenContainer })
+                foreach (var child in cell.Children) // most slots have no child: those are passed over without listing them
                     if (!_slots.Contains(child))
                         ((IInternalActorRef)child).Stop();
         }
