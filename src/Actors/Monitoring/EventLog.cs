@@ -55,23 +55,20 @@ public sealed record EventLogOptions(bool Enabled = true, int Tail = EventLog.De
 /// The log does not keep a run whole, so a run of any length fits in memory: the monitor sees every event, the
 /// hash takes in each event's line in order, a sink (if any) receives every event, and only the last
 /// <see cref="TailCapacity"/> events are kept, for the report of a violation and its sequence diagram. Without a
-/// sink no line is formatted as it is recorded: the events wait, at most <see cref="HashBatch"/> of them, and are
-/// formatted into the hash in order when the batch is full or the hash is read — the same hash, and a run whose
-/// hash nobody reads (explore's passing seeds) formats few of its lines or none.
+/// sink no line is formatted as it is recorded: the events wait in the tail and are formatted into the hash in order,
+/// when the tail is about to drop one or the hash is read — the same hash, and a run whose hash nobody reads
+/// (explore's passing seeds) formats few of its lines or none.
 /// </remarks>
 public sealed class EventLog
 {
     /// <summary>Events kept in memory by default: what a violation's report prints, ending at the violating event.</summary>
     public const int DefaultTail = 2000;
 
-    /// <summary>The most events that wait, recorded but not yet in the hash (the hash takes them in when it is read).</summary>
-    public const int HashBatch = 4096;
-
     private readonly object _gate = new();
     private readonly Func<long> _clock;
     private readonly IEventSink? _sink;
     private readonly List<LoggedEvent> _tail = []; // a ring once full: the oldest at _count % TailCapacity
-    private readonly List<LoggedEvent> _unhashed = []; // recorded, in order, not yet in _hash
+    private long _hashed; // events 1.._hashed are in _hash; the later ones wait in the tail
     private long _count;
     private ulong _hash = Fnv1a.Offset;
     private char[] _line = new char[256];
@@ -129,7 +126,7 @@ public sealed class EventLog
         {
             lock (_gate)
             {
-                HashWaiting();
+                HashWaiting(_count);
                 return _hash;
             }
         }
@@ -143,14 +140,15 @@ public sealed class EventLog
             if (_tail.Count < TailCapacity)
                 _tail.Add(logged);
             else
-                _tail[(int)((_count - 1) % TailCapacity)] = logged;
-            if (_sink is not null)
-                _sink.Write(logged, HashLine(logged)); // the sink sees the line as it happens: it is hashed now
-            else
             {
-                if (_unhashed.Count == HashBatch)
-                    HashWaiting();
-                _unhashed.Add(logged);
+                HashWaiting(_count - TailCapacity); // the event it replaces goes into the hash first
+                _tail[(int)((_count - 1) % TailCapacity)] = logged;
+            }
+            if (_sink is not null)
+            {
+                HashWaiting(_count - 1);
+                _sink.Write(logged, HashLine(logged)); // the sink sees the line as it happens: it is hashed now
+                _hashed = _count;
             }
             Monitor.Observe(logged.Seq, e);
             Tally.Observe(e);
@@ -168,12 +166,11 @@ public sealed class EventLog
         return result with { EventCount = Count };
     }
 
-    /// <summary>Takes the events waiting into the hash, in the order they were recorded. Under the gate.</summary>
-    private void HashWaiting()
+    /// <summary>Takes the events waiting up to event <paramref name="upTo"/> into the hash, in order, from the tail. Under the gate.</summary>
+    private void HashWaiting(long upTo)
     {
-        foreach (var waiting in _unhashed)
-            HashLine(waiting);
-        _unhashed.Clear();
+        for (; _hashed < upTo; _hashed++)
+            HashLine(_tail[(int)(_hashed % TailCapacity)]); // event _hashed + 1
     }
 
     /// <summary>Takes <paramref name="logged"/>'s line into the hash and returns it (valid until the next line). Under the gate.</summary>
