@@ -70,6 +70,55 @@ public class DeterminismTests
         }
     }
 
+    /// <summary>
+    /// What explore does: runs on one kept machine with no sink (a sink's run goes to a machine of its own), seed after seed,
+    /// after passing runs, violations stopped with work in flight, loaders that crashed and restarted, a step limit and a
+    /// swarm draw — each the run a fresh machine gives its seed, event for event (the log's text, its hash, the steps,
+    /// the mailboxes, the verdict, the final memory).
+    /// </summary>
+    [Fact]
+    public void A_seed_run_on_the_kept_machine_after_others_is_event_for_event_the_seed_run_on_a_fresh_machine()
+    {
+        var swarm = new Faultsim.Host.Swarm.SwarmSource([]);
+        var herd = ScenarioCatalog.Load("herd", []);
+        var evict = ScenarioCatalog.Load("evict-race", []);
+        var crashing = ScenarioCatalog.Load("loader-crash", ["chaos.loader-crash-rate=0.5", "bugs.lose-waiter-on-restart=true"]);
+        (SimSettings Settings, ulong Seed)[] runs =
+        [
+            (herd, 3),
+            (ScenarioCatalog.Load("herd", ["bugs.wake-before-pte=true"]), 1),          // a violation
+            (herd, 7),
+            (ScenarioCatalog.Load("munmap-race", ["bugs.free-before-acks=true"]), 1),  // stops at a violation, messages in flight
+            (herd, 7),
+            (crashing, 1), (crashing, 2), (crashing, 3),                                // loaders crash and restart; a waiter is lost
+            (herd, 7),
+            (evict with { StepLimit = new StepLimit(60, StepLimit.RunKey) }, 2),        // stops at its step limit
+            (evict, 2),
+            (swarm.Load(4), 4),
+            (herd, 7),
+        ];
+        using var kept = new DeterministicEngine();
+        var failed = 0;
+        foreach (var (settings, seed) in runs)
+        {
+            var onKept = Runner.Run(settings, settings.Workload, seed, kept);
+            using var fresh = new DeterministicEngine(reuseMachine: false);
+            var made = Runner.Run(settings, settings.Workload, seed, fresh);
+
+            Assert.InRange(made.Log!.Count, 1, made.Log.TailCapacity); // the tail is the whole log
+            Assert.Equal(made.Log.Tail.Select(e => e.ToString()), onKept.Log!.Tail.Select(e => e.ToString()));
+            Assert.Equal(made.Log.Hash, onKept.Log.Hash);
+            Assert.Equal((made.Steps, made.Mailboxes), (onKept.Steps, onKept.Mailboxes));
+            Assert.Equal(made.Violation?.Description, onKept.Violation?.Description);
+            Assert.Equal((made.StoppedAt, made.Crash), (onKept.StoppedAt, onKept.Crash));
+            Assert.Equal(made.Result?.Memory?.Hash, onKept.Result?.Memory?.Hash);
+            Assert.Equal((made.Result?.Totals.Accesses, made.Result?.Totals.Minor, made.Result?.Totals.Major, made.Result?.Totals.TlbHits),
+                (onKept.Result?.Totals.Accesses, onKept.Result?.Totals.Minor, onKept.Result?.Totals.Major, onKept.Result?.Totals.TlbHits));
+            failed += made.Failed ? 1 : 0;
+        }
+        Assert.True(failed >= 3, $"only {failed} of the runs failed: the sequence no longer tests a kept machine after failures");
+    }
+
     [Fact]
     public void Different_seeds_interleave_a_race_differently()
     {

@@ -72,6 +72,31 @@ public class EventLogTests
         Assert.Equal(WholeTextHash(whole.Lines), report.Log.Hash);
     }
 
+    /// <summary>
+    /// Without a sink the lines are formatted into the hash only when the tail is about to drop one or the hash is read:
+    /// whatever the tail and whenever the hash is read, it is the hash of every line so far, the same as with a sink.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(2000)]
+    public void The_hash_of_a_log_without_a_sink_is_the_hash_of_every_line_so_far_whatever_its_tail(int tail)
+    {
+        var (lazy, eager) = (new EventLog(() => 42, tail), new WholeLog());
+        var withSink = new EventLog(() => 42, tail, eager);
+        for (var i = 1; i <= 25; i++)
+        {
+            lazy.Record($"cpu{i % 3}", i % 2 == 0 ? "memory" : null, Finished(i));
+            withSink.Record($"cpu{i % 3}", i % 2 == 0 ? "memory" : null, Finished(i));
+            if (i is 1 or 7 or 8 or 20) // read mid-run: later events still go into the hash after it
+                Assert.Equal(WholeTextHash(eager.Lines), lazy.Hash);
+        }
+        Assert.Equal(25, eager.Lines.Count);
+        Assert.Equal(WholeTextHash(eager.Lines), lazy.Hash);
+        Assert.Equal(withSink.Hash, lazy.Hash);
+        Assert.Equal(eager.Lines.TakeLast(Math.Min(tail, 25)), lazy.Tail.Select(e => e.ToString()));
+    }
+
     [Fact]
     public void A_sink_receives_every_event_in_order_and_each_line_is_the_events_text()
     {

@@ -28,7 +28,7 @@ public sealed class ActorSlot : ActorBase, IWithStash
     public ActorSlot(SlotLease lease, SlotIncarnation incarnation)
     {
         (_lease, _incarnation) = (lease, incarnation);
-        lease.Slots.Add(Self);
+        lease.Joined(Self);
         if (incarnation.Props is { } props)
             Incarnate(props);
     }
@@ -102,7 +102,7 @@ public sealed class ActorSlot : ActorBase, IWithStash
 
     public override void AroundPostStop()
     {
-        _lease.Slots.Remove(Self);
+        _lease.Left(Self);
         _actor?.AroundPostStop();
     }
 }
@@ -121,8 +121,31 @@ public sealed class SlotLease
 {
     public bool Draining { get; set; }
 
+    private readonly HashSet<IActorRef> _slots = [];
+
     /// <summary>Every live slot of the engine.</summary>
-    public HashSet<IActorRef> Slots { get; } = [];
+    public IReadOnlySet<IActorRef> Slots => _slots;
+
+    /// <summary>Counts every slot made or stopped: while it stands still, every name has the slot it had.</summary>
+    public long Generation { get; private set; }
+
+    /// <summary>
+    /// The machine's last run's slots for its parts and their directory, kept for the next run of a machine of the same parts:
+    /// while no slot was made or stopped (<see cref="Generation"/>) they are the same slots, so the machine need not look them up.
+    /// </summary>
+    public SlotDirectory? Directory { get; set; }
+
+    internal void Joined(IActorRef slot)
+    {
+        _slots.Add(slot);
+        Generation++;
+    }
+
+    internal void Left(IActorRef slot)
+    {
+        _slots.Remove(slot);
+        Generation++;
+    }
 
     /// <summary>
     /// After a run: every actor of the run that is not a slot (a shootdown round in flight) is stopped, and from now until
@@ -133,13 +156,17 @@ public sealed class SlotLease
         Draining = true;
         foreach (var slot in Slots)
         {
-            if (slot is ActorRefWithCell cell)
-                foreach (var child in cell.Children)
-                    if (!Slots.Contains(child))
+            if (slot is ActorRefWithCell cell && cell.Underlying is not ActorCell { ChildrenContainer: Akka.Actor.Internal.EmptyChildrenContainer })
+                foreach (var child in cell.Children) // most slots have no child: those are passed over without listing them
+                    if (!_slots.Contains(child))
                         ((IInternalActorRef)child).Stop();
         }
     }
 }
+
+/// <summary>A machine's slots for its parts (<paramref name="Parts"/>, in order) and their directory, as of <paramref name="Generation"/>.</summary>
+public sealed record SlotDirectory(System.Collections.Immutable.ImmutableArray<Part> Parts, long Generation, IActorRef Machine,
+    IReadOnlyDictionary<Part, IActorRef> Slots, ActorDirectory Directory);
 
 /// <summary>
 /// A run → a slot, as its first message there: make the slot's actor from <see cref="Props"/> and hand it

@@ -49,7 +49,7 @@ public sealed partial class MachineActor : SimulationActor
         : base(nameof(Waiting), coverage: settings.Run.Coverage, traffic: settings.Run.Traffic)
     {
         (_workload, _settings, _seed, _slots) = (workload, settings, seed, slots);
-        _files = new FileTable(workload.Files);
+        _files = MachineParts.FilesOf(workload);
         _barriers = new BarrierTable(workload.Machine.Cpus, workload.Scripts);
     }
 
@@ -106,8 +106,7 @@ public sealed partial class MachineActor : SimulationActor
         }
         if (_slots is not null)
         {
-            var slots = parts.All.ToDictionary(p => p, p => SlotOf(p.Name));
-            var directory = parts.Directory(Self, slots);
+            var (slots, directory) = SlotsOf(parts);
             UsePeers(directory);
             foreach (var part in parts.All) // in the order of creation
                 slots[part].Tell(new Reincarnate(parts.Props(part), new Connect(directory)));
@@ -169,6 +168,18 @@ public sealed partial class MachineActor : SimulationActor
             yield return $"mm{Asid.Of(workload.PidOf(name)).Value}";
         for (var i = 0; i < workload.Machine.Cpus; i++)
             yield return $"cpu{i}";
+    }
+
+    /// <summary>The slots of <paramref name="parts"/> and their directory: the last run's when its machine had the same parts and no slot was made or stopped since.</summary>
+    private (IReadOnlyDictionary<Part, IActorRef> Slots, ActorDirectory Directory) SlotsOf(MachineParts parts)
+    {
+        var lease = _slots!;
+        if (lease.Directory is { } kept && kept.Generation == lease.Generation && kept.Machine.Equals(Self) && kept.Parts.AsSpan().SequenceEqual(parts.All.AsSpan()))
+            return (kept.Slots, kept.Directory);
+        var slots = parts.All.ToDictionary(p => p, p => SlotOf(p.Name));
+        var directory = parts.Directory(Self, slots);
+        lease.Directory = new SlotDirectory(parts.All, lease.Generation, Self, slots, directory);
+        return (slots, directory);
     }
 
     private IActorRef SlotOf(string name) =>

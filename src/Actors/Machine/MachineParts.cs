@@ -60,22 +60,18 @@ public sealed class MachineParts
     public MachineParts(Workload workload, EngineSettings settings, ulong seed, SlotLease? slots = null, Func<RunContext, ulong, Props>? loaders = null)
     {
         (_workload, _settings, _seed, _slots, _loaders) = (workload, settings, seed, slots, loaders);
-        var spec = workload.Machine;
-        Files = new FileTable(workload.Files);
-        _mmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, Files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
-        _cpuSettings = new CpuSettings(settings.Quantum, spec.WordsPerPage, workload.ProcessNames.ToImmutableDictionary(n => n, workload.PidOf),
-            settings.Run.Coverage) { Traffic = settings.Run.Traffic };
-        Setups = [.. workload.Processes.Select(Setup)];
-        _setups = Setups.ToImmutableDictionary(s => s.Asid);
-        All = [
-            new Part(PartKind.Memory, 0), new Part(PartKind.Disk, 0), new Part(PartKind.Loaders, 0),
-            .. Enumerable.Range(0, spec.Cpus).Select(i => new Part(PartKind.Tlb, i)),
-            .. workload.ProcessNames.Select(name => new Part(PartKind.AddressSpace, Asid.Of(workload.PidOf(name)).Value)),
-            .. Enumerable.Range(0, spec.Cpus).Select(i => new Part(PartKind.Cpu, i)),
-        ];
+        var shape = MachineShape.Of(workload);
+        (Files, Setups, _setups, All, _mmSettings) = (shape.Files, shape.Setups, shape.SetupsByAsid, shape.All, shape.MmSettings);
+        _cpuSettings = new CpuSettings(settings.Quantum, workload.Machine.WordsPerPage, shape.Pids, settings.Run.Coverage) { Traffic = settings.Run.Traffic };
     }
 
     public FileTable Files { get; }
+
+    /// <summary>The files of <paramref name="workload"/>'s machine: the same table its parts use.</summary>
+    public static FileTable FilesOf(Workload workload) => MachineShape.Of(workload).Files;
+
+    /// <summary>The names of the slots a machine for <paramref name="workload"/> needs (<see cref="MachineActor.SlotNames"/>), worked out once per workload.</summary>
+    public static ImmutableArray<string> SlotNamesOf(Workload workload) => MachineShape.Of(workload).SlotNames;
 
     /// <summary>The address spaces of the processes the workload starts with (forked children have none yet).</summary>
     public ImmutableArray<AddressSpaceSetup> Setups { get; }
@@ -125,11 +121,48 @@ public sealed class MachineParts
         AddressSpaces = All.Where(p => p.Kind == PartKind.AddressSpace).ToImmutableDictionary(p => new Asid(p.Index), p => actors[p]),
     };
 
-    private AddressSpaceSetup Setup(ProcessSpec process)
+    /// <summary>
+    /// What of a machine follows from its workload alone — its files, the address spaces it starts with, its parts, the
+    /// processes' pids — worked out once per workload (all of it immutable) and shared by every run of it: explore runs one
+    /// workload seed after seed.
+    /// </summary>
+    private sealed class MachineShape
     {
-        var pid = _workload.PidOf(process.Name);
-        var vmas = Files.VmasOf(process, pid, out var shmemObjects);
-        return new AddressSpaceSetup(pid, process.Name, Asid.Of(pid), [.. vmas], [],
-            process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer, shmemObjects);
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Workload, MachineShape> Shapes = new();
+
+        private MachineShape(Workload workload)
+        {
+            var spec = workload.Machine;
+            Files = new FileTable(workload.Files);
+            MmSettings = new AddressSpaceSettings(spec.Stack, spec.ZeroPage, Files, spec.Shootdown, spec.Smap) { Readahead = spec.Readahead };
+            Pids = workload.ProcessNames.ToImmutableDictionary(n => n, workload.PidOf);
+            Setups = [.. workload.Processes.Select(p => Setup(workload, p))];
+            SetupsByAsid = Setups.ToImmutableDictionary(s => s.Asid);
+            All = [
+                new Part(PartKind.Memory, 0), new Part(PartKind.Disk, 0), new Part(PartKind.Loaders, 0),
+                .. Enumerable.Range(0, spec.Cpus).Select(i => new Part(PartKind.Tlb, i)),
+                .. workload.ProcessNames.Select(name => new Part(PartKind.AddressSpace, Asid.Of(workload.PidOf(name)).Value)),
+                .. Enumerable.Range(0, spec.Cpus).Select(i => new Part(PartKind.Cpu, i)),
+            ];
+            SlotNames = [.. MachineActor.SlotNames(workload)];
+        }
+
+        public FileTable Files { get; }
+        public AddressSpaceSettings MmSettings { get; }
+        public ImmutableDictionary<string, ProcessId> Pids { get; }
+        public ImmutableArray<AddressSpaceSetup> Setups { get; }
+        public ImmutableDictionary<Asid, AddressSpaceSetup> SetupsByAsid { get; }
+        public ImmutableArray<Part> All { get; }
+        public ImmutableArray<string> SlotNames { get; }
+
+        public static MachineShape Of(Workload workload) => Shapes.GetValue(workload, w => new MachineShape(w));
+
+        private AddressSpaceSetup Setup(Workload workload, ProcessSpec process)
+        {
+            var pid = workload.PidOf(process.Name);
+            var vmas = Files.VmasOf(process, pid, out var shmemObjects);
+            return new AddressSpaceSetup(pid, process.Name, Asid.Of(pid), [.. vmas], [],
+                process.Regions.ToImmutableDictionary(r => r.Name, r => (r.Start, r.Length)), process.InitialStackPointer, shmemObjects);
+        }
     }
 }

@@ -53,8 +53,11 @@ public sealed record EventLogOptions(bool Enabled = true, int Tail = EventLog.De
 /// </summary>
 /// <remarks>
 /// The log does not keep a run whole, so a run of any length fits in memory: the monitor sees every event, the
-/// hash takes in each event's line as it is recorded, a sink (if any) receives every event, and only the last
-/// <see cref="TailCapacity"/> events are kept, for the report of a violation and its sequence diagram.
+/// hash takes in each event's line in order, a sink (if any) receives every event, and only the last
+/// <see cref="TailCapacity"/> events are kept, for the report of a violation and its sequence diagram. Without a
+/// sink no line is formatted as it is recorded: the events wait in the tail and are formatted into the hash in order,
+/// when the tail is about to drop one or the hash is read — the same hash, and a run whose hash nobody reads
+/// (explore's passing seeds) formats few of its lines or none.
 /// </remarks>
 public sealed class EventLog
 {
@@ -65,6 +68,7 @@ public sealed class EventLog
     private readonly Func<long> _clock;
     private readonly IEventSink? _sink;
     private readonly List<LoggedEvent> _tail = []; // a ring once full: the oldest at _count % TailCapacity
+    private long _hashed; // events 1.._hashed are in _hash; the later ones wait in the tail
     private long _count;
     private ulong _hash = Fnv1a.Offset;
     private char[] _line = new char[256];
@@ -118,7 +122,14 @@ public sealed class EventLog
     /// </summary>
     public ulong Hash
     {
-        get { lock (_gate) return _hash; }
+        get
+        {
+            lock (_gate)
+            {
+                HashWaiting(_count);
+                return _hash;
+            }
+        }
     }
 
     public void Record(string actor, string? peer, SimEvent e)
@@ -129,11 +140,16 @@ public sealed class EventLog
             if (_tail.Count < TailCapacity)
                 _tail.Add(logged);
             else
+            {
+                HashWaiting(_count - TailCapacity); // the event it replaces goes into the hash first
                 _tail[(int)((_count - 1) % TailCapacity)] = logged;
-            var line = Line(logged);
-            var length = Encoding.UTF8.GetBytes(line, _bytes);
-            _hash = Fnv1a.Mix(Fnv1a.Mix(_hash, _bytes.AsSpan(0, length)), (byte)'\n');
-            _sink?.Write(logged, line);
+            }
+            if (_sink is not null)
+            {
+                HashWaiting(_count - 1);
+                _sink.Write(logged, HashLine(logged)); // the sink sees the line as it happens: it is hashed now
+                _hashed = _count;
+            }
             Monitor.Observe(logged.Seq, e);
             Tally.Observe(e);
         }
@@ -148,6 +164,22 @@ public sealed class EventLog
             Monitor.CheckMemory(memory, live, int.MaxValue, Count);
         }
         return result with { EventCount = Count };
+    }
+
+    /// <summary>Takes the events waiting up to event <paramref name="upTo"/> into the hash, in order, from the tail. Under the gate.</summary>
+    private void HashWaiting(long upTo)
+    {
+        for (; _hashed < upTo; _hashed++)
+            HashLine(_tail[(int)(_hashed % TailCapacity)]); // event _hashed + 1
+    }
+
+    /// <summary>Takes <paramref name="logged"/>'s line into the hash and returns it (valid until the next line). Under the gate.</summary>
+    private ReadOnlySpan<char> HashLine(LoggedEvent logged)
+    {
+        var line = Line(logged);
+        var length = Encoding.UTF8.GetBytes(line, _bytes);
+        _hash = Fnv1a.Mix(Fnv1a.Mix(_hash, _bytes.AsSpan(0, length)), (byte)'\n');
+        return line;
     }
 
     /// <summary>The event's line in the log's own buffers, grown when a line does not fit.</summary>

@@ -57,6 +57,7 @@ public sealed class DeterministicEngine : IDisposable
     private readonly SlotLease? _slots;
     private readonly string? _extraConfig;
     private DeterministicEngine? _own;
+    private (ImmutableArray<string> Names, long Generation)? _prepared; // the slots the last Prepare made sure of
     private Workload? _validated;
 
     /// <param name="extraConfig">HOCON over <see cref="Config"/> (tests add serialize-messages = on).</param>
@@ -113,8 +114,13 @@ public sealed class DeterministicEngine : IDisposable
         var log = new EventLog(() => _clock.NowNanos - _slot.StartedAt, events.Tail, events.Sink);
         if (_slots is not null)
         {
-            _host.Tell(new RunHost.Prepare([.. MachineActor.SlotNames(workload)]));
-            _driver.Run(_clock, () => false, long.MaxValue); // the slots this run needs and earlier ones did not are made
+            var names = MachineParts.SlotNamesOf(workload);
+            if (_prepared is not { } prepared || prepared.Generation != _slots.Generation || !prepared.Names.AsSpan().SequenceEqual(names.AsSpan()))
+            {
+                _host.Tell(new RunHost.Prepare(names));
+                _driver.Run(_clock, () => false, long.MaxValue); // the slots this run needs and earlier ones did not are made
+                _prepared = (names, _slots.Generation);
+            } // else the last run's slots are this one's: no slot was made or stopped since
         }
         _slot.Begin(_clock.NowNanos);
         _driver.Reset(strategy);

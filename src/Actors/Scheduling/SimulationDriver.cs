@@ -25,6 +25,10 @@ public sealed class SimulationDriver
     // Each mailbox's number, in the order they first asked to run. Weakly held: a stopped actor's mailbox (a shootdown
     // round's, an idle loader's) leaves the table with it, so a run of any length holds only its live actors' numbers.
     private readonly ConditionalWeakTable<IRunnable, StrongBox<int>> _ids = new();
+    // The first mailboxes of a run (a machine's dozen actors, which ask again and again) are held here instead, for a
+    // lookup that costs a reference's hash: at most RecentCapacity of them, until the next reset; the rest go to _ids.
+    private const int RecentCapacity = 64;
+    private readonly Dictionary<IRunnable, int> _recent = new(ReferenceEqualityComparer.Instance);
     private int _nextId;
     private SchedulingStrategy _strategy = new RandomWalkStrategy(new Model.Common.SimRandom(0));
     private Thread? _owner;
@@ -71,9 +75,14 @@ public sealed class SimulationDriver
     /// <summary>The number of <paramref name="run"/>'s mailbox: the next one when it asks to run for the first time. Under the gate.</summary>
     private int IdOf(IRunnable run)
     {
+        if (_recent.TryGetValue(run, out var recent))
+            return recent;
         if (_ids.TryGetValue(run, out var id))
             return id.Value;
-        _ids.Add(run, new StrongBox<int>(_nextId));
+        if (_recent.Count < RecentCapacity)
+            _recent[run] = _nextId;
+        else
+            _ids.Add(run, new StrongBox<int>(_nextId));
         return _nextId++;
     }
 
@@ -85,6 +94,7 @@ public sealed class SimulationDriver
             _owner = Thread.CurrentThread;
             _strategy = strategy;
             _ids.Clear();
+            _recent.Clear();
             _nextId = 0;
             for (var i = 0; i < _ready.Count; i++)
                 _readyIds[i] = IdOf(_ready[i]);

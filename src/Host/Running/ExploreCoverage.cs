@@ -11,14 +11,15 @@ namespace Faultsim.Host.Running;
 /// </summary>
 public sealed class ExploreCoverage
 {
-    private readonly Dictionary<(Type Actor, string State, Type Message), long> _handled = [];
+    // By identity while seeds run (a seed adds its pairs without hashing a name); by value when counted.
+    private readonly Dictionary<(Type Actor, string State, Type Message), long> _handledByIdentity = new(ProtocolCoverage.IdentityComparer);
     private readonly Dictionary<(FaultSource Source, ResolutionKind Kind), long> _resolutions = [];
 
     /// <summary>Takes in what the run of <paramref name="seed"/> touched.</summary>
     public void Add(long seed, ProtocolCoverage handled, IEnumerable<(FaultSource Source, ResolutionKind Kind)> resolutions)
     {
-        foreach (var pair in handled.Handled)
-            Lowest(_handled, pair, seed);
+        foreach (var pair in handled.HandledByIdentity)
+            Lowest(_handledByIdentity, pair, seed);
         foreach (var pair in resolutions)
             Lowest(_resolutions, pair, seed);
     }
@@ -26,8 +27,8 @@ public sealed class ExploreCoverage
     /// <summary>Takes in another thread's coverage.</summary>
     public void Add(ExploreCoverage other)
     {
-        foreach (var (pair, seed) in other._handled)
-            Lowest(_handled, pair, seed);
+        foreach (var (pair, seed) in other._handledByIdentity)
+            Lowest(_handledByIdentity, pair, seed);
         foreach (var (pair, seed) in other._resolutions)
             Lowest(_resolutions, pair, seed);
     }
@@ -38,12 +39,21 @@ public sealed class ExploreCoverage
             map[key] = seed;
     }
 
-    public int Handled => _handled.Count;
+    public int Handled => HandledByValue().Count;
 
     public int Resolutions => _resolutions.Count;
 
     /// <summary>The (actor, state, message) first reached by a seed above <paramref name="seed"/>.</summary>
-    public int HandledAbove(long seed) => _handled.Values.Count(s => s > seed);
+    public int HandledAbove(long seed) => HandledByValue().Values.Count(s => s > seed);
+
+    /// <summary>Each (actor, state, message) once by its value, with the lowest seed that reached it.</summary>
+    private Dictionary<(Type Actor, string State, Type Message), long> HandledByValue()
+    {
+        var byValue = new Dictionary<(Type Actor, string State, Type Message), long>();
+        foreach (var (pair, seed) in _handledByIdentity)
+            Lowest(byValue, pair, seed);
+        return byValue;
+    }
 
     /// <summary>The (fault source, resolution) first reached by a seed above <paramref name="seed"/>.</summary>
     public int ResolutionsAbove(long seed) => _resolutions.Values.Count(s => s > seed);

@@ -74,7 +74,9 @@ public static class Explorer
 
         void Seeds(int t, DeterministicEngine engine, ExploreCoverage touched)
         {
-            (SimSettings? Of, StepLimit? Limit) last = (null, null); // a scenario's seeds share its settings: its limit is worked out once
+            // A scenario's seeds share its settings: its limit and its settings for explore are worked out once.
+            (SimSettings? Of, SimSettings? Explored) last = (null, null);
+            var handled = new Faultsim.Actors.Monitoring.ProtocolCoverage(); // the thread's, cleared for each seed
             for (long seed = 1 + t; seed <= seeds; seed += threads)
             {
                 lock (gate)
@@ -86,13 +88,13 @@ public static class Explorer
                 {
                     var settings = settingsOf((ulong)seed);
                     if (!ReferenceEquals(settings, last.Of))
-                        last = (settings, settings.Explore.LimitFor(settings.Workload));
-                    var handled = new Faultsim.Actors.Monitoring.ProtocolCoverage();
-                    settings = settings with
-                    {
-                        StepLimit = last.Limit,
-                        Actors = settings.Actors with { Run = settings.Actors.Run with { Coverage = handled } },
-                    };
+                        last = (settings, settings with
+                        {
+                            StepLimit = settings.Explore.LimitFor(settings.Workload),
+                            Actors = settings.Actors with { Run = settings.Actors.Run with { Coverage = handled } },
+                        });
+                    handled.Clear();
+                    settings = last.Explored!;
                     var report = RunOrRefuse(settings, (ulong)seed, engine, interrupt);
                     if (report.Interrupted)
                         return;

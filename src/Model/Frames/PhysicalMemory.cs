@@ -27,16 +27,17 @@ public sealed class PhysicalMemory
     private readonly Dictionary<FilePage, FrameNumber> _pageCache = [];
     private readonly Dictionary<SwapSlot, FrameNumber> _swapCache = [];
     // Per-frame tables grow a chunk at a time, not by doubling: a run of millions of frames holds no spare half.
-    private readonly ChunkedArray<FrameUse> _use = new();
-    private readonly ChunkedArray<byte> _flags = new();
-    private readonly ChunkedArray<uint> _generation = new();
-    private readonly ChunkedArray<int> _mapCount = new();
-    private readonly ChunkedArray<PageKey> _firstMapper = new();
-    private readonly ChunkedArray<ulong> _owner = new();   // page cache: packed FilePage; swap cache: the slot
-    private readonly ChunkedArray<byte> _pins = new();
+    private readonly ChunkedArray<FrameUse> _use = new(initialItems: InitialFrames);
+    private readonly ChunkedArray<byte> _flags = new(initialItems: InitialFrames);
+    private readonly ChunkedArray<uint> _generation = new(initialItems: InitialFrames);
+    private readonly ChunkedArray<int> _mapCount = new(initialItems: InitialFrames);
+    private readonly ChunkedArray<PageKey> _firstMapper = new(initialItems: InitialFrames);
+    private readonly ChunkedArray<ulong> _owner = new(initialItems: InitialFrames);   // page cache: packed FilePage; swap cache: the slot
+    private readonly ChunkedArray<byte> _pins = new(initialItems: InitialFrames);
     private readonly ChunkedArray<ulong> _words;
     private uint _highWater = 1;                 // frames 0.._highWater-1 have been handed out at least once
-    private long _room = 64;                     // frames every table has room for
+    private const int InitialFrames = 16;        // a small run uses a few frames: the tables grow (doubling) when it needs more
+    private long _room = InitialFrames;          // frames every table has room for
 
     /// <param name="frameLimit">Frames available for pages (the zero page aside); 0 for no limit.</param>
     public PhysicalMemory(int frameLimit, int wordsPerPage, IReplacementPolicy policy)
@@ -46,7 +47,7 @@ public sealed class PhysicalMemory
         _limit = frameLimit;
         _policy = policy;
         WordsPerPage = wordsPerPage;
-        _words = new ChunkedArray<ulong>(wordsPerPage);
+        _words = new ChunkedArray<ulong>(wordsPerPage, InitialFrames);
         _use[0] = FrameUse.ZeroPage;
     }
 

@@ -29,14 +29,14 @@ public sealed class PageTable
         get
         {
             var leaf = FindLeaf(page);
-            return leaf is null ? Pte.None : new Pte(leaf.Ptes![page.Index(Level.Pt)]);
+            return leaf is null ? Pte.None : new Pte(leaf.Pte(page.Index(Level.Pt)));
         }
         set
         {
             var leaf = value.IsNone ? FindLeaf(page) : LeafFor(page);
             if (leaf is null)
                 return;
-            ref var slot = ref leaf.Ptes![page.Index(Level.Pt)];
+            ref var slot = ref leaf.PteSlot(page.Index(Level.Pt));
             _presentOrSwapped += (value.IsNone ? 0 : 1) - (slot == 0 ? 0 : 1);
             slot = value.Raw;
         }
@@ -68,7 +68,8 @@ public sealed class PageTable
         while (depth >= 0)
         {
             var node = nodes[depth];
-            var i = next[depth]++;
+            var i = NextUsed(node, next[depth]); // empty entries are skipped at once: most of a table is empty
+            next[depth] = i + 1;
             if (i >= EntriesPerTable)
             {
                 depth--;
@@ -77,18 +78,18 @@ public sealed class PageTable
             var entryBase = bases[depth] + (ulong)i * PagesPerEntry(node.Level);
             if (entryBase >= end)
                 yield break; // every later entry, at any level, starts later still
-            if (node.Ptes is { } ptes)
-            {
-                if (ptes[i] != 0)
-                    yield return (new PageNumber(entryBase), new Pte(ptes[i]));
-            }
-            else if (node.Children![i] is { } child)
+            if (node.IsLeaf)
+                yield return (new PageNumber(entryBase), new Pte(node.Pte(i)));
+            else if (node.Child(i) is { } child)
             {
                 depth++;
                 (nodes[depth], bases[depth], next[depth]) = (child, entryBase, FirstIndex(child.Level, entryBase, start));
             }
         }
     }
+
+    /// <summary>The first entry of <paramref name="node"/> from <paramref name="from"/> on that is not empty; <see cref="EntriesPerTable"/> if none is.</summary>
+    private static int NextUsed(Node node, int from) => from >= EntriesPerTable ? EntriesPerTable : node.NextUsed(from);
 
     /// <summary>Pages covered by one entry of a table at <paramref name="level"/>.</summary>
     private static ulong PagesPerEntry(Level level) => 1UL << (9 * (int)level);
@@ -103,7 +104,7 @@ public sealed class PageTable
         var node = _root;
         for (var level = Level.Pml4; level > Level.Pt; level--)
         {
-            node = node.Children![page.Index(level)];
+            node = node.Child(page.Index(level));
             if (node is null)
                 return null;
         }
@@ -117,7 +118,7 @@ public sealed class PageTable
         var node = _root;
         for (var level = Level.Pml4; level > Level.Pt; level--)
         {
-            ref var child = ref node.Children![page.Index(level)];
+            ref var child = ref node.ChildSlot(page.Index(level));
             if (child is null)
             {
                 child = new Node(level - 1);
@@ -139,10 +140,137 @@ public sealed class PageTable
     }
 
     /// <summary>One page-table page: child tables above the leaf level, PTEs at it.</summary>
+    /// <remarks>
+    /// Most tables of a simulated address space hold a few entries, so a table starts sparse — its used entries by index, in
+    /// order, at most <see cref="SparseEntries"/> — and becomes a dense array of 512 entries when it needs more. Either way it
+    /// reads and writes alike; a run makes its address spaces anew, so a small table costs a few bytes, not 4 KiB.
+    /// </remarks>
     internal sealed class Node(Level level)
     {
+        private const int SparseEntries = 8;
+        private Node?[]? _children; // dense (512) or sparse (SparseEntries, beside _indexes)
+        private ulong[]? _ptes;
+        private short[]? _indexes = new short[SparseEntries]; // null once dense; else the used entries' indexes, ascending
+        private int _used;
+
         public Level Level { get; } = level;
-        public Node?[]? Children { get; } = level == Level.Pt ? null : new Node?[EntriesPerTable];
-        public ulong[]? Ptes { get; } = level == Level.Pt ? new ulong[EntriesPerTable] : null;
+
+        public bool IsLeaf => Level == Level.Pt;
+
+        /// <summary>The child table at <paramref name="index"/>; null if none. Above the leaf level.</summary>
+        public Node? Child(int index)
+        {
+            if (_indexes is null)
+                return _children![index];
+            var at = Find(index);
+            return at >= 0 ? _children![at] : null;
+        }
+
+        /// <summary>The place of the child table at <paramref name="index"/>, made (empty) if the table had none.</summary>
+        public ref Node? ChildSlot(int index)
+        {
+            _children ??= new Node?[SparseEntries];
+            if (_indexes is null)
+                return ref _children[index];
+            var at = Find(index);
+            if (at < 0)
+                at = Insert(index);
+            return ref _children![_indexes is null ? index : at];
+        }
+
+        /// <summary>The raw PTE at <paramref name="index"/>; 0 if none. At the leaf level.</summary>
+        public ulong Pte(int index)
+        {
+            if (_indexes is null)
+                return _ptes![index];
+            var at = Find(index);
+            return at >= 0 ? _ptes![at] : 0;
+        }
+
+        /// <summary>The place of the PTE at <paramref name="index"/>, made (0) if the table had none.</summary>
+        public ref ulong PteSlot(int index)
+        {
+            _ptes ??= new ulong[SparseEntries];
+            if (_indexes is null)
+                return ref _ptes[index];
+            var at = Find(index);
+            if (at < 0)
+                at = Insert(index);
+            return ref _ptes![_indexes is null ? index : at];
+        }
+
+        /// <summary>The first index from <paramref name="from"/> (below 512) whose entry is not empty; 512 if none is.</summary>
+        public int NextUsed(int from)
+        {
+            if (_indexes is null)
+            {
+                if (_ptes is { } dense)
+                {
+                    var found = dense.AsSpan(from).IndexOfAnyExcept(0UL);
+                    return found < 0 ? EntriesPerTable : from + found;
+                }
+                var children = _children!;
+                while (from < EntriesPerTable && children[from] is null)
+                    from++;
+                return from;
+            }
+            for (var at = 0; at < _used; at++)
+            {
+                if (_indexes[at] >= from && (IsLeaf ? _ptes![at] != 0 : _children![at] is not null))
+                    return _indexes[at];
+            }
+            return EntriesPerTable;
+        }
+
+        private int Find(int index)
+        {
+            var indexes = _indexes!;
+            for (var at = 0; at < _used; at++)
+            {
+                if (indexes[at] == index)
+                    return at;
+            }
+            return -1;
+        }
+
+        /// <summary>Makes an empty entry at <paramref name="index"/>: its place among the sparse entries, or (the table full) the table dense.</summary>
+        private int Insert(int index)
+        {
+            var indexes = _indexes!;
+            if (_used == SparseEntries)
+            {
+                if (IsLeaf)
+                {
+                    var dense = new ulong[EntriesPerTable];
+                    for (var at = 0; at < _used; at++)
+                        dense[indexes[at]] = _ptes![at];
+                    _ptes = dense;
+                }
+                else
+                {
+                    var dense = new Node?[EntriesPerTable];
+                    for (var at = 0; at < _used; at++)
+                        dense[indexes[at]] = _children![at];
+                    _children = dense;
+                }
+                _indexes = null;
+                return index;
+            }
+            var place = 0;
+            while (place < _used && indexes[place] < index)
+                place++;
+            Array.Copy(indexes, place, indexes, place + 1, _used - place);
+            indexes[place] = (short)index;
+            if (IsLeaf)
+                Array.Copy(_ptes!, place, _ptes!, place + 1, _used - place);
+            else
+                Array.Copy(_children!, place, _children!, place + 1, _used - place);
+            if (IsLeaf)
+                _ptes![place] = 0;
+            else
+                _children![place] = null;
+            _used++;
+            return place;
+        }
     }
 }

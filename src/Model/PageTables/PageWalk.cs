@@ -45,13 +45,13 @@ public struct PageWalk
             return false;
         var read = _result.LevelsRead + 1;
         var index = _address.Index(node.Level);
-        if (node.Ptes is { } ptes)
+        if (node.IsLeaf)
         {
-            _result = new WalkResult(new Pte(ptes[index]), Level.Pt, read);
+            _result = new WalkResult(new Pte(node.Pte(index)), Level.Pt, read);
             _node = null;
             return false;
         }
-        var child = node.Children![index];
+        var child = node.Child(index);
         _result = new WalkResult(Pte.None, node.Level, read);
         _node = child;
         return child is not null;

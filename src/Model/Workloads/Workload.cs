@@ -80,10 +80,28 @@ public sealed record Workload(MachineSpec Machine, ImmutableArray<FileSpec> File
     /// forks in its repertoire's order), so
     /// pids do not depend on how a run interleaves.
     /// </summary>
-    public ImmutableArray<string> ProcessNames =>
-        [.. Processes.Select(p => p.Name)
-            .Concat(Scripts.SelectMany(s => s.Declared).OfType<Op.Fork>().Select(f => f.Child))
-            .Distinct()];
+    /// <remarks>Worked out once per workload (a workload is immutable; explore runs one many times).</remarks>
+    public ImmutableArray<string> ProcessNames => Names.Value.All;
 
-    public ProcessId PidOf(string process) => new(ProcessNames.IndexOf(process) + 1);
+    public ProcessId PidOf(string process) => new(Names.Value.Pids.TryGetValue(process, out var pid) ? pid : 0);
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Workload, Lazy<ProcessNameTable>> NameTables = new();
+
+    // Kept beside the record, not in it: a field would take part in the record's equality and be copied by `with`.
+    private Lazy<ProcessNameTable> Names => NameTables.GetValue(this, w => new Lazy<ProcessNameTable>(() => ProcessNameTable.Of(w)));
+
+    private sealed record ProcessNameTable(ImmutableArray<string> All, Dictionary<string, int> Pids)
+    {
+        public static ProcessNameTable Of(Workload workload)
+        {
+            ImmutableArray<string> all =
+            [.. workload.Processes.Select(p => p.Name)
+                .Concat(workload.Scripts.SelectMany(s => s.Declared).OfType<Op.Fork>().Select(f => f.Child))
+                .Distinct()];
+            var pids = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < all.Length; i++)
+                pids[all[i]] = i + 1;
+            return new ProcessNameTable(all, pids);
+        }
+    }
 }
