@@ -58,7 +58,6 @@ public sealed class DeterministicEngine : IDisposable
     private readonly string? _extraConfig;
     private DeterministicEngine? _own;
     private (ImmutableArray<string> Names, long Generation)? _prepared; // the slots the last Prepare made sure of
-    private Workload? _validated;
 
     /// <param name="extraConfig">HOCON over <see cref="Config"/> (tests add serialize-messages = on).</param>
     /// <param name="reuseMachine">Keep the machine's actors from run to run (the default); false: a new machine and actors for every run.</param>
@@ -88,9 +87,7 @@ public sealed class DeterministicEngine : IDisposable
     public DeterministicRun Run(Workload workload, EngineSettings settings, ulong seed, SchedulingStrategy strategy,
         EventLogOptions? events = null, long? maxSteps = null, Action? stopped = null, CancellationToken interrupt = default)
     {
-        if (!ReferenceEquals(workload, _validated))
-            WorkloadValidator.Validate(workload); // a workload is immutable: explore's seeds of a scenario share one
-        _validated = workload;
+        WorkloadValidator.Validate(workload); // once per workload: explore's seeds of a scenario share one
         events ??= EventLogOptions.Default;
         if (_slots is null)
             return RunOnce(workload, settings, seed, strategy, events, maxSteps, stopped, interrupt, out _);

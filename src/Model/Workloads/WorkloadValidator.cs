@@ -7,7 +7,20 @@ namespace Faultsim.Model.Workloads;
 /// <summary>Checks what can be checked before a run: scripts name CPUs, processes, regions and files that exist.</summary>
 public static class WorkloadValidator
 {
+    // The workloads found valid, by instance, beside them (a workload is immutable; a `with` copy is a new instance):
+    // the reader, each engine and the reference machine's check all ask, and explore asks again for every seed.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Workload, object> Valid = new();
+    private static readonly object Checked = new();
+
     public static void Validate(Workload workload)
+    {
+        if (Valid.TryGetValue(workload, out _))
+            return;
+        Check(workload);
+        Valid.AddOrUpdate(workload, Checked);
+    }
+
+    private static void Check(Workload workload)
     {
         var declared = workload.Processes.Select(p => p.Name).ToHashSet();
         var files = workload.Files.Select(f => f.Name).ToHashSet();
