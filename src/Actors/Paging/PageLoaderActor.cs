@@ -116,6 +116,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         }
         if (message is not ResolveFault leader)
             return false;
+        if (_run.LoadStarting is { } starting && !starting(leader))
+            return true; // a node-loss test's: the load is lost with its node
         if (WokeLate(leader))
             return true;
         Arrived(leader);

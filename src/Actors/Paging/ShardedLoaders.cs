@@ -12,7 +12,9 @@ namespace Faultsim.Actors.Paging;
 /// node of the run; each enters the run's directory in its node's <see cref="LoaderRuns"/>, from which the node's
 /// shards make the run's loaders. The directory names the first as the run's Loaders.
 /// </summary>
-// One state, Routing: IPageMessage ──LoaderEnvelope──▶ the region; LoaderIdle ──▶ its messages counted; GetRouterStats ──▶ answered
+// One state, Routing: IPageMessage ──LoaderEnvelope──▶ the region; LoaderIdle ──▶ its messages counted; GetRouterStats ──▶ answered;
+// LoadersMoved ──▶ the node's loaders are made with the new directory; RetireLoaders, then every sender's LoadersDrained ──▶ LoadersRetired,
+// and what still comes goes to the routing point in its place; HoldLoads ──▶ page messages kept (LoadsHeld) until ReleaseLoads
 public sealed class ShardedLoaders : SimulationActor
 {
     private readonly string _run;
@@ -22,6 +24,10 @@ public sealed class ShardedLoaders : SimulationActor
     private readonly ulong _seed;
     private readonly HashSet<PageKey> _pages = [];
     private long _routed, _loaderMessages;
+    private (IActorRef Machine, int Senders)? _retiring;
+    private IActorRef? _next;      // retired: what still comes goes there
+    private int _drained, _holds;  // holds: pager nodes leaving, whose shards hand off meanwhile
+    private readonly Queue<(IPageMessage Page, IActorRef Sender)> _held = new();
 
     /// <param name="run">The run's id, unique in the cluster: part of every loader's entity id.</param>
     /// <param name="region">This node's shard region of page loaders.</param>
@@ -37,7 +43,7 @@ public sealed class ShardedLoaders : SimulationActor
     protected override bool AroundReceive(Receive receive, object message)
     {
         var handled = base.AroundReceive(receive, message);
-        if (message is Connect)
+        if (message is Connect or LoadersMoved)
             _runs.Add(_run, new LoaderRun(Peers, _context, _seed)); // before any CPU starts: the machine waits for Connected
         return handled;
     }
@@ -48,9 +54,25 @@ public sealed class ShardedLoaders : SimulationActor
     {
         switch (message)
         {
+            case IPageMessage page when _next is not null:
+                _next.Tell(page, Sender); // retired: the routing point in its place routes it
+                return true;
+            case IPageMessage page when _holds > 0:
+                _held.Enqueue((page, Sender));
+                return true;
             case IPageMessage page:
-                _pages.Add(page.Page);
-                _region.Tell(new LoaderEnvelope(_run, new Routed(++_routed, page)), Sender);
+                Route(page, Sender);
+                return true;
+            case HoldLoads:
+                _holds++;
+                Sender.Tell(LoadsHeld.Instance);
+                return true;
+            case ReleaseLoads:
+                if (_holds > 0 && --_holds == 0)
+                {
+                    while (_held.TryDequeue(out var held))
+                        Route(held.Page, held.Sender);
+                }
                 return true;
             case LoaderIdle idle:
                 _loaderMessages += idle.Received;
@@ -59,9 +81,36 @@ public sealed class ShardedLoaders : SimulationActor
                 // the shards keep no count of their loaders: each page routed had one, at least
                 Sender.Tell(new RouterStats(_pages.Count, _pages.Count, MessagesReceived + _loaderMessages));
                 return true;
+            case RetireLoaders retire:
+                _retiring = (Sender, retire.Senders);
+                _next = retire.Next;
+                Retired();
+                return true;
+            case LoadersDrained:
+                _drained++;
+                Retired();
+                return true;
             default:
                 return false;
         }
+    }
+
+    private void Route(IPageMessage page, IActorRef sender)
+    {
+        _pages.Add(page.Page);
+        _region.Tell(new LoaderEnvelope(_run, new Routed(++_routed, page)), sender);
+    }
+
+    /// <summary>
+    /// Retiring, once every sender of page messages has drained: all they sent here has gone on to the region (which,
+    /// on a node that leaves, hands its shards off only after this).
+    /// </summary>
+    private void Retired()
+    {
+        if (_retiring is not { } retiring || _drained < retiring.Senders)
+            return;
+        retiring.Machine.Tell(new LoadersRetired(_pages.Count, _pages.Count, MessagesReceived + _loaderMessages));
+        _retiring = null;
     }
 
     protected override void PostStop()
@@ -79,7 +128,8 @@ public sealed record LoaderRun(ActorDirectory Directory, RunContext Context, ulo
 /// once it has the directory, left when it stops. One per node, shared by its routing points and its shard region.
 /// </summary>
 /// <param name="idleRequest">What a loader tells its shard when idle (the shard's Passivate): it is then stopped, between two faults.</param>
-public sealed class LoaderRuns(object idleRequest)
+/// <param name="loadStarting">Told of every load this node's loaders start (see <see cref="RunContext.LoadStarting"/>); null: none is.</param>
+public sealed class LoaderRuns(object idleRequest, Func<ResolveFault, bool>? loadStarting = null)
 {
     private readonly ConcurrentDictionary<string, LoaderRun> _runs = new(StringComparer.Ordinal);
 
@@ -93,7 +143,7 @@ public sealed class LoaderRuns(object idleRequest)
         var run = entityId[..entityId.IndexOf('|', StringComparison.Ordinal)];
         if (!_runs.TryGetValue(run, out var loaders))
             return Akka.Actor.Props.Create(typeof(UnknownRunLoader), run, idleRequest);
-        return PageLoaderActor.Props(loaders.Directory, loaders.Context with { IdleRequest = idleRequest },
+        return PageLoaderActor.Props(loaders.Directory, loaders.Context with { IdleRequest = idleRequest, LoadStarting = loadStarting },
             loaders.Seed + (ulong)(uint)StringComparer.Ordinal.GetHashCode(entityId));
     }
 
