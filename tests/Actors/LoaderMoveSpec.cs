@@ -59,6 +59,26 @@ public sealed class LoaderMoveSpec : DeterministicSpec
     }
 
     [Fact]
+    public void A_hold_is_answered_only_once_every_load_passed_on_is_reported_idle_by_its_loader_with_its_number()
+    {
+        _point.Tell(Evict(1));
+        _point.Tell(Evict(2));
+        RunUntilQuiet();
+        var first = Next<LoaderEnvelope>(_region).Message;
+        var second = Next<LoaderEnvelope>(_region).Message;
+        Assert.Equal(_point, first.Router);                      // the loader's idle report comes back here
+        _point.Tell(HoldLoads.Instance, _machine.Ref);
+        _point.Tell(new LoaderIdle(first.Message.Page, first.Sequence, Received: 1));
+        _point.Tell(new LoaderIdle(second.Message.Page, second.Sequence - 1, Received: 1)); // an older report: still in flight
+        Stats();
+        Assert.False(_machine.HasMessages, "held while a load was still in flight");
+
+        _point.Tell(new LoaderIdle(second.Message.Page, second.Sequence, Received: 1));
+        RunUntilQuiet();
+        Next<LoadsHeld>(_machine);
+    }
+
+    [Fact]
     public void Two_holds_need_two_releases()
     {
         _point.Tell(HoldLoads.Instance, _machine.Ref);

@@ -103,8 +103,15 @@ public sealed class NodeLossTests : IAsyncLifetime
     public async Task A_pager_node_that_leaves_gracefully_mid_run_hands_its_loaders_off_and_the_run_completes_with_the_reference_counts(int pager, ulong seed, int cpus)
     {
         var (target, _, hook) = Pagers[pager];
+        var leavingBegun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        CoordinatedShutdown.Get(target.System).AddTask(CoordinatedShutdown.PhaseClusterShardingShutdownRegion, "test-released", () =>
+        var shutdown = CoordinatedShutdown.Get(target.System);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "test-leaving", () =>
+        {
+            leavingBegun.TrySetResult(); // beside the node's own task, which tells the runs it is leaving
+            return Task.FromResult(Done.Instance);
+        });
+        shutdown.AddTask(CoordinatedShutdown.PhaseClusterShardingShutdownRegion, "test-released", () =>
         {
             released.TrySetResult(); // the runs released the node: its shards hand off now
             return Task.FromResult(Done.Instance);
@@ -112,13 +119,17 @@ public sealed class NodeLossTests : IAsyncLifetime
         var loads = 0;
         ResolveFault? held = null;
         Task? leaving = null;
+        var heldBeforeRelease = false;
         hook.OnLoad = fault =>
         {
             if (Interlocked.Increment(ref loads) != NthLoad)
                 return true;
             held = fault;
             leaving = Task.Run(target.LeaveAsync);
-            released.Task.Wait(Bound); // the load is held until the run has let the node go; then it finishes, and the shard hands off
+            // The load is held until the node has begun to leave: the run cannot let the node go while it is in flight, so it
+            // finishes there, and only then do the node's shards hand off.
+            leavingBegun.Task.Wait(Bound);
+            heldBeforeRelease = !released.Task.IsCompleted;
             return true;
         };
         var spec = Spec(seed, cpus);
@@ -126,6 +137,7 @@ public sealed class NodeLossTests : IAsyncLifetime
 
         Assert.True(held is not null, $"the pager node started {loads} loads, fewer than {NthLoad}: the workload does not reach it");
         Assert.True(released.Task.IsCompleted);
+        Assert.True(heldBeforeRelease, "the node's shards began to hand off while a load was in flight on it");
         AssertReferenceCounts(spec, result, $"seed {seed}, {cpus} CPUs, pager node {pager} left at its load {NthLoad}");
         var left = Assert.Single(result.NodesLeft);
         Assert.Equal(target.Address.ToString(), left.Node);

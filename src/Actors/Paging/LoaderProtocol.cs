@@ -12,8 +12,12 @@ namespace Faultsim.Actors.Paging;
 //   loader ──LoaderIdle──▶ ShardedLoaders, and its idle request (Passivate) to its shard ──StopLoader──▶ loader, stopped when idle
 public interface ILoaderProtocol : ISimulationMessage;
 
-/// <summary>Router → loader: a page message, numbered so the loader can say which it saw last.</summary>
-public sealed record Routed(long Sequence, IPageMessage Message) : ILoaderProtocol;
+/// <summary>
+/// Router → loader: a page message, numbered so the loader can say which it saw last. A cluster run's routing point names
+/// itself (<see cref="Router"/>): the loader's idle report goes back to it, with its number (a page's loader may get
+/// messages from two routing points while one retires); null: the report goes to the directory's loaders.
+/// </summary>
+public sealed record Routed(long Sequence, IPageMessage Message, IActorRef? Router = null) : ILoaderProtocol;
 
 /// <summary>Loader → router: idle since message <see cref="Sequence"/>; <see cref="Received"/> messages since its last report.</summary>
 public sealed record LoaderIdle(PageKey Page, long Sequence, long Received) : ILoaderProtocol;
@@ -81,7 +85,8 @@ public sealed record LoadersRetired(int Created, int PeakBound, long Messages) :
 
 /// <summary>
 /// Machine → a routing point, while a pager node leaves: keep every page message until <see cref="ReleaseLoads"/> (the
-/// leaving node's shards hand off meanwhile, and a shard drops what reaches it then). Answered by <see cref="LoadsHeld"/>.
+/// leaving node's shards hand off meanwhile, and a shard drops what reaches it then). Answered by <see cref="LoadsHeld"/>
+/// once every page message it passed on has been taken by its loader, which is idle since (no load in flight through it).
 /// </summary>
 public sealed record HoldLoads : ILoaderProtocol
 {

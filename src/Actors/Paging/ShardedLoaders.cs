@@ -14,7 +14,7 @@ namespace Faultsim.Actors.Paging;
 /// </summary>
 // One state, Routing: IPageMessage ──LoaderEnvelope──▶ the region; LoaderIdle ──▶ its messages counted; GetRouterStats ──▶ answered;
 // LoadersMoved ──▶ the node's loaders are made with the new directory; RetireLoaders, then every sender's LoadersDrained ──▶ LoadersRetired,
-// and what still comes goes to the routing point in its place; HoldLoads ──▶ page messages kept (LoadsHeld) until ReleaseLoads
+// and what still comes goes to the routing point in its place; HoldLoads ──▶ page messages kept (LoadsHeld once none is in flight) until ReleaseLoads
 public sealed class ShardedLoaders : SimulationActor
 {
     private readonly string _run;
@@ -28,6 +28,8 @@ public sealed class ShardedLoaders : SimulationActor
     private IActorRef? _next;      // retired: what still comes goes there
     private int _drained, _holds;  // holds: pager nodes leaving, whose shards hand off meanwhile
     private readonly Queue<(IPageMessage Page, IActorRef Sender)> _held = new();
+    private readonly Dictionary<PageKey, long> _inFlight = [];  // pages with a message passed on that their loader has not reported idle since
+    private readonly List<IActorRef> _holders = [];              // held, not yet answered: a load is still in flight
 
     /// <param name="run">The run's id, unique in the cluster: part of every loader's entity id.</param>
     /// <param name="region">This node's shard region of page loaders.</param>
@@ -65,7 +67,8 @@ public sealed class ShardedLoaders : SimulationActor
                 return true;
             case HoldLoads:
                 _holds++;
-                Sender.Tell(LoadsHeld.Instance);
+                _holders.Add(Sender);
+                Quiet();
                 return true;
             case ReleaseLoads:
                 if (_holds > 0 && --_holds == 0)
@@ -76,6 +79,11 @@ public sealed class ShardedLoaders : SimulationActor
                 return true;
             case LoaderIdle idle:
                 _loaderMessages += idle.Received;
+                if (_inFlight.TryGetValue(idle.Page, out var last) && idle.Sequence >= last)
+                {
+                    _inFlight.Remove(idle.Page);
+                    Quiet();
+                }
                 return true;
             case GetRouterStats:
                 // the shards keep no count of their loaders: each page routed had one, at least
@@ -84,11 +92,11 @@ public sealed class ShardedLoaders : SimulationActor
             case RetireLoaders retire:
                 _retiring = (Sender, retire.Senders);
                 _next = retire.Next;
-                Retired();
+                Quiet();
                 return true;
             case LoadersDrained:
                 _drained++;
-                Retired();
+                Quiet();
                 return true;
             default:
                 return false;
@@ -98,15 +106,22 @@ public sealed class ShardedLoaders : SimulationActor
     private void Route(IPageMessage page, IActorRef sender)
     {
         _pages.Add(page.Page);
-        _region.Tell(new LoaderEnvelope(_run, new Routed(++_routed, page)), sender);
+        _inFlight[page.Page] = ++_routed;
+        _region.Tell(new LoaderEnvelope(_run, new Routed(_routed, page, Self)), sender);
     }
 
     /// <summary>
-    /// Retiring, once every sender of page messages has drained: all they sent here has gone on to the region (which,
-    /// on a node that leaves, hands its shards off only after this).
+    /// Once no load is in flight through this routing point (every page message it passed on was taken by a loader that
+    /// is idle since): held, it answers LoadsHeld (a node that leaves hands its shards off only then, so no shard holds a
+    /// message while it hands off); retiring, it reports once every sender of page messages has drained too.
     /// </summary>
-    private void Retired()
+    private void Quiet()
     {
+        if (_inFlight.Count > 0)
+            return;
+        foreach (var holder in _holders)
+            holder.Tell(LoadsHeld.Instance);
+        _holders.Clear();
         if (_retiring is not { } retiring || _drained < retiring.Senders)
             return;
         retiring.Machine.Tell(new LoadersRetired(_pages.Count, _pages.Count, MessagesReceived + _loaderMessages));
