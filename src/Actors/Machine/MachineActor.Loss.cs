@@ -9,10 +9,11 @@ namespace Faultsim.Actors.Machine;
 // A cluster run that loses a node (only a cluster run's machine watches its parts). What can move is the loaders' routing
 // point: the page loaders are entities of shards, which the cluster moves to the pager nodes that stay.
 //   NodeLeaving (a graceful leave, before the node's shards hand off), every part of the node a routing point and another
-//   pager node staying ──▶ HoldLoads to the routing point that stays (a shard that hands off drops what reaches it) ──LoadsHeld──▶
-//   LoadersMoved to memory and the mms (when the directory named the node's) and RetireLoaders to it ──LoadersRetired──▶
-//   LeaveAcknowledged: the node hands its shards off, each loader finishing the load it holds ──NodeHandedOff (or its host
-//   Terminated)──▶ ReleaseLoads: the held page messages go to the shards' new homes, and the run goes on without the node.
+//   pager node staying ──▶ HoldLoads to the routing point that stays (a shard that hands off drops what reaches it)
+//   ──LoadsHeld (no load in flight through it any more)──▶ LoadersMoved to memory and the mms (when the directory named the
+//   node's) and RetireLoaders to it ──LoadersRetired (drained, its loads idle)──▶ LeaveAcknowledged: the node hands its
+//   shards off, no loader there holding a load ──NodeHandedOff (or its host Terminated)──▶ ReleaseLoads: the held page
+//   messages go to the shards' new homes, and the run goes on without the node.
 //   NodeLeaving with a part that cannot move (a CPU, a TLB, an mm, memory, the disk) or no pager node left, or any part or
 //   host of a node Terminated (the cluster downed it: killed, or unreachable past down-unreachable-after) ──▶ Reporting:
 //   every TLB elsewhere is asked which fault it waits on ──PendingFault (each, or the report's bound)──▶ Done (RunLost)
@@ -21,9 +22,9 @@ public sealed partial class MachineActor
     /// <summary>How long the machine waits for the TLBs' answers before it ends a run that lost a node with what it has.</summary>
     public static readonly TimeSpan LossReportBound = TimeSpan.FromSeconds(2);
 
-    private readonly Dictionary<Part, IActorRef> _partActors = [];       // a cluster run: each part's actor
-    private readonly HashSet<string> _goneNodes = new(StringComparer.Ordinal); // nodes that left, the run going on without them
-    private readonly List<Model.Machine.NodeLeft> _nodesLeft = [];                        // what the result says of them
+    private readonly Dictionary<Part, IActorRef> _partActors = [];                    // a cluster run: each part's actor
+    private readonly HashSet<string> _goneNodes = new(StringComparer.Ordinal);         // nodes that left, the run going on without them
+    private readonly List<Model.Machine.NodeLeft> _nodesLeft = [];                      // what the result says of them
     private readonly Dictionary<string, Leave> _leaves = new(StringComparer.Ordinal); // pager nodes leaving, until their shards have moved
     private long _retiredMessages;
     private ICancelable? _lossReport;
@@ -59,7 +60,7 @@ public sealed partial class MachineActor
             Context.Unwatch(_partActors[part]); // its host stays watched: when it stops, the node's shards have moved
         _nodeRuns.Remove(runParts); // its traffic is not asked for at the end: the node is gone by then
         var next = staying[0];
-        var old = parts.Select(p => _partActors[p]).FirstOrDefault(a => a.Equals(Peers.Loaders)); // null: nothing comes to its routing point but idle reports
+        var old = parts.Select(p => _partActors[p]).FirstOrDefault(a => a.Equals(Peers.Loaders)); // null: no page message comes to its routing point
         var leave = new Leave(runParts, old is null ? Peers.Loaders : next.Value, old, next.Key.Name, [.. staying.Select(p => p.Value)]);
         _leaves[node] = leave;
         leave.Router.Tell(HoldLoads.Instance);
