@@ -3,6 +3,8 @@ using Akka;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using Akka.Remote;
+using Akka.Remote.Transport;
 using Faultsim.Actors.Machine;
 using Faultsim.Actors.Paging;
 using Faultsim.Actors.Placement;
@@ -18,10 +20,11 @@ namespace Faultsim.Tests.Host;
 /// [pager] and a client, formed afresh for each test. A pager node that leaves gracefully hands its loaders off and the run
 /// completes with the reference machine's counts; a pager node killed, or a node holding a part that cannot move, ends
 /// the run within the stated bound (<see cref="ClusterRun.LossBound"/>) with one line naming the node, its parts and
-/// the loads in flight. "Mid-run" is made to happen by a hook on the loads a node's loaders start: at the Nth, the
+/// the loads in flight; a TLB whose wait for a lost load runs out before the node is downed names the node too. "Mid-run" is made to happen by a hook on the loads a node's loaders start: at the Nth, the
 /// test makes the node leave or kills it, and holds (or drops) that load until then, so the run cannot end first. A kill
-/// is an actor system terminated without leaving (coordinated shutdown off for termination): the others see it
-/// unreachable, and the split-brain resolver downs it. Every wait is for a membership event, a signal or a reply, bounded.
+/// cuts the node off (Akka.Remote's throttler blackholes it both ways) and terminates its actor system without leaving:
+/// the others see it unreachable, and the split-brain resolver downs it. Every wait is for a membership event, a signal
+/// or a reply, bounded.
 /// </summary>
 public sealed class NodeLossTests : IAsyncLifetime
 {
@@ -34,17 +37,19 @@ public sealed class NodeLossTests : IAsyncLifetime
     private readonly List<(ClusterNode Node, string[] Roles, LoadHook Hook)> _nodes = [];
     private ClusterNode _client = null!;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => FormAsync(DownAfter);
+
+    /// <summary>Forms the nodes and the client, with the split-brain resolver downing an unreachable member after <paramref name="downAfter"/>.</summary>
+    private async Task FormAsync(TimeSpan downAfter)
     {
-        var settings = ClusterNodeTests.Settings($"faultsim.cluster.down-unreachable-after = {DownAfter.TotalSeconds}s");
+        var settings = ClusterNodeTests.Settings($"faultsim.cluster.down-unreachable-after = {downAfter.TotalSeconds}s");
         foreach (var roles in RoleSets)
         {
             var hook = new LoadHook();
-            var node = await ClusterRun.StartNodeAsync(settings, roles, port: 0, loadStarting: hook.Starting,
-                configure: akka => akka.AddHocon("akka.coordinated-shutdown.run-by-actor-system-terminate = off", HoconAddMode.Prepend)); // Terminate: a kill
+            var node = await ClusterRun.StartNodeAsync(settings, roles, port: 0, loadStarting: hook.Starting, configure: Killable);
             _nodes.Add((node, roles, hook));
         }
-        _client = await ClusterNode.StartAsync(settings, [NodeRoles.Client], port: 0);
+        _client = await ClusterNode.StartAsync(settings, [NodeRoles.Client], port: 0, configure: Killable);
         var everyone = _nodes.Select(n => n.Node).Append(_client).ToList();
         foreach (var node in everyone)
             node.Join(_nodes[0].Node.Address);
@@ -76,6 +81,29 @@ public sealed class NodeLossTests : IAsyncLifetime
             await node.DisposeAsync();
         foreach (var (node, _, _) in _nodes)
             Assert.True(node.Terminated.IsCompleted, $"{node.Address} is still running");
+        _nodes.Clear();
+    }
+
+    /// <summary>
+    /// What a kill needs: Akka.Remote's throttler under the transport (its blackhole cuts a node off from every peer, both
+    /// ways), and termination that runs no coordinated shutdown (no leave).
+    /// </summary>
+    private static void Killable(AkkaConfigurationBuilder akka) => akka.AddHocon("""
+        akka.remote.dot-netty.tcp.applied-adapters = [trttl]
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        """, HoconAddMode.Prepend);
+
+    /// <summary>
+    /// Kills <paramref name="node"/> as a crash or a cut cable would: first nothing it sends reaches a peer, nor anything a
+    /// peer sends it (so neither its actors' stops nor a leave are heard), then its system stops. The others see it
+    /// unreachable, and the split-brain resolver downs it after down-unreachable-after.
+    /// </summary>
+    private async Task KillAsync(ClusterNode node)
+    {
+        var transport = ((RemoteActorRefProvider)((ExtendedActorSystem)node.System).Provider).Transport;
+        foreach (var peer in _nodes.Select(n => n.Node).Append(_client).Where(n => n != node))
+            Assert.True(await transport.ManagementCommand(new SetThrottle(peer.Address, ThrottleTransportAdapter.Direction.Both, Blackhole.Instance)));
+        await node.System.Terminate();
     }
 
     /// <summary>The pager nodes in address order: placement puts the routing point the directory names (loaders) on the first.</summary>
@@ -173,7 +201,7 @@ public sealed class NodeLossTests : IAsyncLifetime
                 return true;
             held = fault;
             since.Start();
-            _ = Task.Run(() => target.System.Terminate());
+            _ = Task.Run(() => KillAsync(target));
             return false; // the load is lost with its node
         };
         var spec = Spec(4, 2, "actors.wait-bound=60s"); // the TLB waiting on the lost load does not give up first
@@ -206,7 +234,7 @@ public sealed class NodeLossTests : IAsyncLifetime
             if (Interlocked.Increment(ref loads) != NthLoad)
                 return true;
             since.Start();
-            _ = kill ? Task.Run(() => target.System.Terminate()) : Task.Run(() => target.LeaveAsync());
+            _ = kill ? Task.Run(() => KillAsync(target)) : Task.Run(() => target.LeaveAsync());
             target.Terminated.Wait(Bound); // the load goes on once the node is gone: the run cannot end before
             return true;
         };
@@ -224,6 +252,34 @@ public sealed class NodeLossTests : IAsyncLifetime
         Assert.Equal($"node {target.Address} {(kill ? "was lost" : "is leaving the cluster")} mid-run with {expected}: {expected} cannot move to another node; the run ended",
             error.Message);
         Assert.True(since.Elapsed < ClusterRun.LossBound(DownAfter), $"the loss was reported after {since.Elapsed}, past its bound {ClusterRun.LossBound(DownAfter)}");
+    }
+
+    [Fact]
+    public async Task A_tlb_that_gives_up_on_a_load_of_a_killed_pager_node_not_yet_downed_ends_the_run_as_that_nodes_loss()
+    {
+        await DisposeAsync();
+        await FormAsync(TimeSpan.FromMinutes(5)); // not downed while the test runs: the TLB's wait bound (10 s) comes first
+        var (target, _, hook) = Pagers[1];
+        var loads = 0;
+        ResolveFault? held = null;
+        hook.OnLoad = fault =>
+        {
+            if (Interlocked.Increment(ref loads) != NthLoad)
+                return true;
+            held = fault;
+            _ = Task.Run(() => KillAsync(target));
+            return false; // the load is lost with its node
+        };
+        var spec = Spec(6, 2);
+        var error = await Assert.ThrowsAsync<ClusterUnavailableException>(() => ClusterRun.RunAsync(_client, spec, Bound).WaitAsync(Bound));
+
+        Assert.NotNull(held);
+        // Every load routed to the node's shards is lost until it is downed: the first TLB whose wait ran out names it.
+        Assert.StartsWith($"node {target.Address} became unreachable mid-run with loaders1 and its shards of the page loaders: protocol stuck: tlb", error.Message);
+        Assert.Contains(" waited more than 10 s in state AwaitingTranslation ", error.Message);
+        Assert.Contains(", while the node was unreachable (not yet downed); ", error.Message);
+        Assert.EndsWith("; the run ended", error.Message);
+        _client.Cluster.Down(target.Address); // the others may leave now
     }
 
     /// <summary>What a node's loaders call when they start a load: the test's <see cref="OnLoad"/>, if any.</summary>

@@ -27,6 +27,7 @@ public sealed partial class MachineActor
     private readonly List<Model.Machine.NodeLeft> _nodesLeft = [];                      // what the result says of them
     private readonly Dictionary<string, Leave> _leaves = new(StringComparer.Ordinal); // pager nodes leaving, until their shards have moved
     private long _retiredMessages;
+    private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal); // members unreachable now, as the node's watch says
     private ICancelable? _lossReport;
 
     private static string NodeOf(IActorRef actor) => actor.Path.Address.ToString();
@@ -195,11 +196,11 @@ public sealed partial class MachineActor
         }
         _lossReport?.Cancel();
         var waiting = pending.Where(p => p.Waiting).OrderBy(p => p.Cpu.Value).ToList();
+        var unanswered = message is LossReportDue ? remaining : 0;
         var loads = waiting.Count == 0
-            ? "no CPU was waiting on a fault"
+            ? unanswered == 0 ? "no CPU was waiting on a fault" : "no TLB that answered was waiting on a fault"
             : "the CPUs then waiting on a fault: " + string.Join(", ", waiting.Select(p =>
                 $"{p.Cpu} ({p.Fault} on {p.Page}, for {(p.WaitedNanos / 1e9).ToString("0.0", CultureInfo.InvariantCulture)} s)"));
-        var unanswered = message is LossReportDue ? remaining : 0;
         End(new RunLost($"{line}; {loads}{(unanswered > 0 ? $" ({unanswered} TLB(s) did not answer within {LossReportBound.TotalSeconds:0} s)" : "")}; the run ended"));
         return true;
     }
@@ -209,6 +210,10 @@ public sealed partial class MachineActor
         _lossReport?.Cancel();
         base.PostStop();
     }
+
+    /// <summary>A node of the run (one that has not left) that is unreachable now, in address order; null if none is.</summary>
+    private string? UnreachableNode() =>
+        _settings.Placement?.Hosts.Values.Select(NodeOf).Where(n => _unreachable.Contains(n) && !_goneNodes.Contains(n)).Order(StringComparer.Ordinal).FirstOrDefault();
 
     private static string Names(IEnumerable<Part> parts) => string.Join(", ", parts.Select(p => p.Name));
 

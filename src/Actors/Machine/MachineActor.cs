@@ -100,6 +100,7 @@ public sealed partial class MachineActor : SimulationActor
             var byHost = placement.Hosts.GroupBy(p => p.Value, p => p.Key).ToList();
             foreach (var host in byHost)
                 Context.Watch(host.Key); // a node lost before it answers ends the run too
+            placement.Reachability?.Tell(new WatchReachability(Self));
             foreach (var host in byHost)
                 host.Key.Tell(new CreateParts(placement.Run, placement.Spec, [.. host.OrderBy(p => p.Kind).ThenBy(p => p.Index)]));
             _placed.Add(new ActorPlacement("machine", placement.MachineNode));
@@ -282,8 +283,17 @@ public sealed partial class MachineActor : SimulationActor
             case SimulationFailed failed:
                 End(new RunCrashed(failed.Message));
                 return true;
+            case PartFailed failed when UnreachableNode() is { } node:
+                Lose(node, "became unreachable", $"{failed.Message}, while the node was unreachable (not yet downed)", runParts: null);
+                return true;
             case PartFailed failed:
                 End(new RunCrashed(failed.Message));
+                return true;
+            case NodeReachability reachability:
+                if (reachability.Reachable)
+                    _unreachable.Remove(reachability.Node);
+                else
+                    _unreachable.Add(reachability.Node);
                 return true;
             case Terminated stopped:
                 OnTerminated(stopped.ActorRef);

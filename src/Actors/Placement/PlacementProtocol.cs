@@ -57,9 +57,23 @@ public sealed record RunEvents(string Node, ImmutableArray<NodeEvent> Events, bo
 
 /// <summary>
 /// Where a cluster run's parts go (engine settings of the submitting machine only): the node host of each part, the run as
-/// the nodes rebuild it, and the address of the node the machine itself runs on.
+/// the nodes rebuild it, and the address of the node the machine itself runs on; and where the machine hears which
+/// members are unreachable (<see cref="Reachability"/>, on the machine's node: see <see cref="WatchReachability"/>; null: it does not).
 /// </summary>
-public sealed record ClusterPlacement(string Run, RunSpec Spec, ImmutableDictionary<Part, IActorRef> Hosts, string MachineNode);
+public sealed record ClusterPlacement(string Run, RunSpec Spec, ImmutableDictionary<Part, IActorRef> Hosts, string MachineNode, IActorRef? Reachability = null);
+
+/// <summary>
+/// Machine → the reachability watch of its node (in its process): tell <see cref="Subscriber"/> each member that becomes
+/// unreachable or reachable again (<see cref="NodeReachability"/>), those unreachable now first.
+/// </summary>
+public sealed record WatchReachability(IActorRef Subscriber) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// The reachability watch → machine: the member <see cref="Node"/> is (un)reachable. The machine does not end a run on
+/// this alone (the split-brain resolver may yet keep the node); but a part that fails while a node of the run is
+/// unreachable (a TLB's wait for a load there ran out first) is that node's loss, and reported so.
+/// </summary>
+public sealed record NodeReachability(string Node, bool Reachable) : INoSerializationVerificationNeeded;
 
 // Node loss (see MachineActor.Loss):
 //   node host (coordinated shutdown, before its shards hand off) ──LeaveRuns──▶ host ──NodeLeaving──▶ run parts ──▶ machine

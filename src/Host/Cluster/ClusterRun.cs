@@ -78,7 +78,8 @@ public static class ClusterRun
         var (settings, workload) = Load(spec);
         var hosts = await FindHostsAsync(client, interrupt).ConfigureAwait(false);
         var parts = new MachineParts(workload, settings.Actors, settings.Seed);
-        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts, rule), client.Address.ToString());
+        var reachability = client.System.ActorOf(Props.Create(() => new ReachabilityWatch()));
+        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts, rule), client.Address.ToString(), reachability);
         var own = events ? new NodeEventBuffer() : null;
         var engine = WithEvents(WithTraffic(settings.Actors, new CrossNodeTraffic()), own?.Log) with { Placement = placement, CaptureMemory = captureMemory };
         Faultsim.Model.Machine.RunResult result;
@@ -90,6 +91,10 @@ public static class ClusterRun
         catch (NodeLostException lost)
         {
             throw new ClusterUnavailableException(lost.Message);
+        }
+        finally
+        {
+            client.System.Stop(reachability);
         }
         if (own is null)
             return new RunReport(result, null, null, 0, settings.Seed);
@@ -164,6 +169,44 @@ public static class ClusterRun
             Receive<Terminated>(_ => done.TrySetException(new ClusterUnavailableException(
                 $"the node of {host.Path.Address} was lost before it sent the run's events")));
         }
+    }
+
+    /// <summary>
+    /// Tells a run's machine (its subscriber) which members are unreachable, as this node's cluster events say: those
+    /// unreachable when it subscribes, then each that becomes unreachable or reachable again (or is removed).
+    /// </summary>
+    private sealed class ReachabilityWatch : ReceiveActor
+    {
+        public ReachabilityWatch()
+        {
+            var view = new MembershipView();
+            var subscribers = new List<IActorRef>();
+            var told = new HashSet<string>(StringComparer.Ordinal); // unreachable, as the subscribers were told
+            Receive<WatchReachability>(watch =>
+            {
+                subscribers.Add(watch.Subscriber);
+                foreach (var node in told)
+                    watch.Subscriber.Tell(new NodeReachability(node, Reachable: false));
+            });
+            ReceiveAny(message =>
+            {
+                if (!view.Apply(message))
+                    return;
+                var now = view.Members.Where(view.IsUnreachable).Select(m => m.Address.ToString()).ToHashSet(StringComparer.Ordinal);
+                var changes = now.Except(told).Select(n => new NodeReachability(n, Reachable: false))
+                    .Concat(told.Except(now).Select(n => new NodeReachability(n, Reachable: true))).ToList();
+                told = now;
+                foreach (var change in changes)
+                {
+                    foreach (var subscriber in subscribers)
+                        subscriber.Tell(change);
+                }
+            });
+        }
+
+        protected override void PreStart() => MembershipView.Subscribe(Context.System, Self);
+
+        protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
 
     /// <summary>A faultsim member that is up: its address, roles and host.</summary>
@@ -307,11 +350,12 @@ public static class ClusterRun
     /// <summary>
     /// The bound within which a run that lost a node it cannot go on without ends, counted from the loss: for a node that
     /// leaves, at once (its coordinated shutdown tells the run first); for a node killed, Akka's failure detection (a
-    /// heartbeat a second, 3 s of acceptable pause: about 4 s), then <paramref name="downUnreachableAfter"/> until the
-    /// split-brain resolver downs it, the gossip of its removal, and the machine's report (at most
-    /// <see cref="MachineActor.LossReportBound"/>): within <paramref name="downUnreachableAfter"/> + 10 s.
+    /// heartbeat a second, 3 s of acceptable pause, and the detector's threshold), then <paramref name="downUnreachableAfter"/>
+    /// until the split-brain resolver downs it, the gossip of its removal, and the machine's report (at most
+    /// <see cref="MachineActor.LossReportBound"/>): within <paramref name="downUnreachableAfter"/> + 15 s (measured on a
+    /// loopback cluster: + 7 to 9 s). A TLB whose wait bound runs out first, while the node is unreachable, ends it sooner.
     /// </summary>
-    public static TimeSpan LossBound(TimeSpan downUnreachableAfter) => downUnreachableAfter + TimeSpan.FromSeconds(10);
+    public static TimeSpan LossBound(TimeSpan downUnreachableAfter) => downUnreachableAfter + TimeSpan.FromSeconds(15);
 
     /// <summary>How long a loader that got no message stays before its shard passivates it (one whose run ended without it going idle).</summary>
     public static readonly TimeSpan LoaderIdleAfter = TimeSpan.FromMinutes(1);
