@@ -110,6 +110,16 @@ public abstract class SimulationActor : ActorBase
             Sender.Tell(Connected.Instance); // the machine starts the CPUs only once every actor knows its peers
             return true;
         }
+        if (message is Paging.LoadersMoved moved)
+        {
+            // A cluster run's routing point leaves with its node: page messages go to the new one from now on, and the old
+            // one hears that nothing more comes from this actor, behind whatever it sent there (one sender, one receiver: in order).
+            var old = Peers.Loaders;
+            _peers = Peers with { Loaders = moved.Loaders };
+            if (moved.Drain)
+                old.Tell(Paging.LoadersDrained.Instance, Self);
+            return true;
+        }
         return base.AroundReceive(receive, message);
     }
 

@@ -75,6 +75,7 @@ public static class ActorEngine
                 RunFinished finished => finished.Result,
                 RunFailed failed => throw new WorkloadException(failed.Line, failed.Message),
                 RunCrashed crashed => throw new SimulationException(crashed.Message),
+                RunLost lost => throw new NodeLostException(lost.Message),
                 _ => throw new InvalidOperationException($"the machine answered {reply}"),
             };
         }
@@ -106,3 +107,6 @@ public static class ActorEngine
 
 /// <summary>The simulation itself failed (an actor threw): the run is void. The message says what happened.</summary>
 public sealed class SimulationException(string message) : Exception(message);
+
+/// <summary>A cluster run lost a node it could not go on without: the message names the node, its parts and the loads then in flight.</summary>
+public sealed class NodeLostException(string message) : Exception(message);

@@ -102,10 +102,16 @@ public sealed partial class MachineActor
             case Traffic traffic:
                 collected = collected with { Nodes = collected.Nodes + 1, CrossNode = collected.CrossNode + traffic.Received };
                 break;
+            case LoadersRetired retired:
+                OnRetired(retired);
+                break;
+            case LoadsHeld:
+                OnHeld();
+                break;
             default:
                 return Always(message);
         }
-        if (collected.Router is { } done && collected.Tlbs == Peers.Tlbs.Length && collected.Nodes == _nodeRuns.Count)
+        if (collected.Router is { } done && collected.Tlbs == Peers.Tlbs.Length && collected.Nodes == _nodeRuns.Count && LeavesAcknowledged)
             Finish(collected.Reports, collected.Memory, done, collected.Image, collected.CrossNode);
         else
             Become(nameof(CollectingStats), m => CollectingStats(m, collected));
@@ -146,7 +152,7 @@ public sealed partial class MachineActor
         var totals = new Counters();
         foreach (var p in processes)
             totals.Add(p.Counters);
-        var messages = MessagesReceived + memory.MessagesReceived + router.Messages + _tlbMessages + _diskMessages
+        var messages = MessagesReceived + memory.MessagesReceived + router.Messages + _retiredMessages + _tlbMessages + _diskMessages
                        + reports.Values.Sum(r => r.MessagesReceived) + _finished.Values.Sum(c => c.MessagesReceived);
         var result = new RunResult(EngineName, _seed, Peers.Cpus.Length, totals, processes, _settings.CaptureMemory ? image : null,
             _finished.Values.Sum(c => c.Steps), _panic)
@@ -156,6 +162,7 @@ public sealed partial class MachineActor
             NeverStarted = [.. _neverStarted],
             FaultLatency = [.. _latency.OrderBy(kv => kv.Key).Select(kv => LatencySummary.Of(kv.Key, kv.Value))],
             Placement = [.. _placed],
+            NodesLeft = [.. _nodesLeft],
             CrossNodeMessages = crossNode + (_settings.Run.Traffic?.Received ?? 0),
         };
         End(new RunFinished(result));

@@ -26,6 +26,7 @@ namespace Faultsim.Actors.Machine;
 // Waiting ──StartRun──▶ Connecting ──every Connected──▶ Running ──all CPUs finished──▶ CollectingMms ──every report──▶ ReadingMemory
 //   ──Contents──▶ ReadingFiles ──WrittenFiles──▶ CollectingStats ──router and every TLB──▶ Done (RunFinished)
 // Running ──WorkloadFailed | deadlock──▶ Done (RunFailed);  any state ──SimulationFailed──▶ Done (RunCrashed)
+// a cluster run: any state ──NodeLeaving | Terminated──▶ the same state (its routing points retired) or Reporting ──▶ Done (RunLost): see MachineActor.Loss
 public sealed partial class MachineActor : SimulationActor
 {
     private readonly Workload _workload;
@@ -43,6 +44,7 @@ public sealed partial class MachineActor : SimulationActor
     private readonly List<IActorRef> _nodeRuns = [];              // a cluster run: each node's run parts
     private IActorRef _requester = ActorRefs.Nobody;
     private string? _panic;
+    private bool _peersKnown;
 
     /// <param name="slots">The engine's slots if this machine runs in one (its actors are slots kept from run to run); null: it creates its actors.</param>
     public MachineActor(Workload workload, EngineSettings settings, ulong seed, SlotLease? slots)
@@ -98,6 +100,7 @@ public sealed partial class MachineActor : SimulationActor
             var byHost = placement.Hosts.GroupBy(p => p.Value, p => p.Key).ToList();
             foreach (var host in byHost)
                 Context.Watch(host.Key); // a node lost before it answers ends the run too
+            placement.Reachability?.Tell(new WatchReachability(Self));
             foreach (var host in byHost)
                 host.Key.Tell(new CreateParts(placement.Run, placement.Spec, [.. host.OrderBy(p => p.Kind).ThenBy(p => p.Index)]));
             _placed.Add(new ActorPlacement("machine", placement.MachineNode));
@@ -120,6 +123,7 @@ public sealed partial class MachineActor : SimulationActor
     {
         var directory = parts.Directory(Self, actors);
         UsePeers(directory);
+        _peersKnown = true;
         IActorRef[] everyone = [directory.Memory, directory.Disk, directory.Loaders, .. directory.Tlbs, .. directory.AddressSpaces.Values, .. directory.Cpus,
             .. actors.Where(a => a.Key is { Kind: PartKind.Loaders, Index: > 0 }).Select(a => a.Value)]; // a cluster's other routing points
         foreach (var actor in everyone)
@@ -140,6 +144,7 @@ public sealed partial class MachineActor : SimulationActor
                 foreach (var placed in created.Parts)
                 {
                     Context.Watch(placed.Actor);
+                    _partActors[placed.Part] = placed.Actor;
                     _placed.Add(new ActorPlacement(placed.Part.Name, created.Node));
                 }
                 actors = actors.AddRange(created.Parts.Select(p => KeyValuePair.Create(p.Part, p.Actor)));
@@ -289,13 +294,32 @@ public sealed partial class MachineActor : SimulationActor
             case SimulationFailed failed:
                 End(new RunCrashed(failed.Message));
                 return true;
+            case PartFailed failed when UnreachableNode() is { } node:
+                Lose(node, "became unreachable", $"{failed.Message}, while the node was unreachable (not yet downed)", runParts: null);
+                return true;
             case PartFailed failed:
                 End(new RunCrashed(failed.Message));
                 return true;
+            case NodeReachability reachability:
+                if (reachability.Reachable)
+                    _unreachable.Remove(reachability.Node);
+                else
+                    _unreachable.Add(reachability.Node);
+                return true;
             case Terminated stopped:
-                var part = _placed.FirstOrDefault(p => p.Actor == stopped.ActorRef.Path.Name);
-                End(new RunCrashed($"{stopped.ActorRef.Path.Name} on {part?.Node ?? stopped.ActorRef.Path.Address.ToString()} stopped before the run ended " +
-                                   "(its node left the cluster or was lost)"));
+                OnTerminated(stopped.ActorRef);
+                return true;
+            case NodeLeaving leaving:
+                OnLeaving(leaving.Node, Sender);
+                return true;
+            case LoadersRetired retired:
+                OnRetired(retired);
+                return true;
+            case LoadsHeld:
+                OnHeld();
+                return true;
+            case NodeHandedOff handedOff:
+                Release(handedOff.Node);
                 return true;
             case ViolationFound violation:
                 _violations.Add(violation.Description);
@@ -330,6 +354,11 @@ public sealed partial class MachineActor : SimulationActor
         Become(nameof(Done), Done);
     }
 
-    /// <summary>The run is over: what still arrives (a CPU's last word, a late report) is of no use.</summary>
-    private static bool Done(object message) => true;
+    /// <summary>The run is over: what still arrives (a CPU's last word, a late report) is of no use; a node that leaves need not wait for it.</summary>
+    private bool Done(object message)
+    {
+        if (message is NodeLeaving)
+            Sender.Tell(LeaveAcknowledged.Instance);
+        return true;
+    }
 }

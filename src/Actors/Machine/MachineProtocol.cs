@@ -32,6 +32,12 @@ public sealed record RunFailed(int? Line, string Message) : IRunControl;
 /// <summary>A simulation actor failed: the run is void. Not bad input — a fault of the simulator (or of a planted bug).</summary>
 public sealed record RunCrashed(string Message) : IRunControl;
 
+/// <summary>
+/// A cluster run lost a node holding a part it cannot go on without (<see cref="Message"/>: which node, which parts, which
+/// loads were in flight): the run is void, through no fault of the simulator.
+/// </summary>
+public sealed record RunLost(string Message) : IRunControl;
+
 /// <summary>Machine → itself: a child failed with <see cref="Message"/>.</summary>
 internal sealed record SimulationFailed(string Message) : IRunControl;
 

@@ -71,4 +71,11 @@ public sealed record RunContext(Latencies Latencies, PlantedBugs Bugs, double Lo
 
     /// <summary>What a loader tells its parent when it is idle (a shard's Passivate, in a cluster run); null: nothing (the router unbinds it).</summary>
     public object? IdleRequest { get; init; }
+
+    /// <summary>
+    /// Told when a loader takes a fault as its leader (a load starts), on the loader's thread: how a test makes a node's
+    /// loss happen mid-load. False: the load goes no further here, as when its node dies under it. Null (every run but a
+    /// node-loss test's): nothing is told.
+    /// </summary>
+    public Func<Paging.ResolveFault, bool>? LoadStarting { get; init; }
 }

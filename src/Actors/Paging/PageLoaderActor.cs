@@ -46,6 +46,7 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     private Job? _job;              // Gathering's and Reading's data: the fault being resolved
     private (PageKey Page, long Until)? _copying; // planted bug wake-late-follower: the read just handed off while memory copies it
     private long _lastSequence, _reads, _reported;
+    private Dictionary<IActorRef, long>? _routers; // a cluster run's: the last message from each routing point since the last idle report
 
     /// <param name="peers">The run's directory: a loader is made once it exists.</param>
     /// <param name="chaos">
@@ -83,6 +84,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         if (message is not Routed routed)
             return base.AroundReceive(receive, message);
         _lastSequence = routed.Sequence;
+        if (routed.Router is { } router)
+            (_routers ??= [])[router] = routed.Sequence;
         return base.AroundReceive(receive, routed.Message);
     }
 
@@ -116,6 +119,8 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
         }
         if (message is not ResolveFault leader)
             return false;
+        if (_run.LoadStarting is { } starting && !starting(leader))
+            return true; // a node-loss test's: the load is lost with its node
         if (WokeLate(leader))
             return true;
         Arrived(leader);
@@ -393,7 +398,18 @@ public sealed class PageLoaderActor : SimulationActor, IWithStash
     /// <summary>Nothing in flight: the router may unbind this loader, or (a cluster run) its shard passivate it.</summary>
     private void ReportIdle(PageKey page)
     {
-        Peers.Loaders.Tell(new LoaderIdle(page, _lastSequence, MessagesReceived - _reported));
+        if (_routers is { Count: > 0 })
+        {
+            var received = MessagesReceived - _reported;
+            foreach (var (router, sequence) in _routers)
+            {
+                router.Tell(new LoaderIdle(page, sequence, received));
+                received = 0;
+            }
+            _routers.Clear();
+        }
+        else
+            Peers.Loaders.Tell(new LoaderIdle(page, _lastSequence, MessagesReceived - _reported));
         _reported = MessagesReceived;
         if (_run.IdleRequest is { } request)
             Context.Parent.Tell(request);

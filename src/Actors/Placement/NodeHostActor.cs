@@ -16,6 +16,8 @@ public delegate MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic 
 /// <see cref="CreateParts"/> it starts the run's parts on this node, under a <see cref="RunPartsActor"/> of their own.
 /// </summary>
 // Serving ──CreateParts──▶ Serving (a RunPartsActor more, or PartsRefused);  Serving ──GetRunEvents──▶ Serving (RunEvents batches)
+// Serving ──LeaveRuns (the node's coordinated shutdown)──▶ NodeLeaving to every run's parts ──each PartsReleased, or stopped──▶ Done to the asker
+// Serving ──RunsHandedOff (the node's shards moved)──▶ to every run's parts
 public sealed class NodeHostActor : ReceiveActor
 {
     /// <summary>The name a node's host has, at every node: a submitting machine finds it at the address of each member.</summary>
@@ -25,6 +27,8 @@ public sealed class NodeHostActor : ReceiveActor
     public const int EventBatch = 4096;
 
     private readonly NodeEventStore _events = new();
+    private readonly HashSet<IActorRef> _releasing = [];
+    private readonly List<IActorRef> _leaveAskers = [];
     private long _runs;
 
     public NodeHostActor(PartsOf partsOf, string node)
@@ -59,8 +63,43 @@ public sealed class NodeHostActor : ReceiveActor
                 Sender.Tell(new PartsRefused(node, error.Message));
                 return;
             }
-            Context.ActorOf(RunPartsActor.Props(create.Parts, [.. props], Sender, node, traffic), $"run{++_runs}");
+            Context.Watch(Context.ActorOf(RunPartsActor.Props(create.Parts, [.. props], Sender, node, traffic), $"run{++_runs}"));
         });
+        Receive<LeaveRuns>(_ =>
+        {
+            _leaveAskers.Add(Sender);
+            foreach (var run in Context.GetChildren())
+            {
+                if (_releasing.Add(run))
+                    run.Tell(LeaveRuns.Instance);
+            }
+            Released();
+        });
+        Receive<RunsHandedOff>(handedOff =>
+        {
+            foreach (var run in Context.GetChildren())
+                run.Tell(handedOff);
+        });
+        Receive<PartsReleased>(_ =>
+        {
+            _releasing.Remove(Sender);
+            Released();
+        });
+        Receive<Terminated>(stopped =>
+        {
+            _releasing.Remove(stopped.ActorRef);
+            Released();
+        });
+    }
+
+    /// <summary>Every run has released its parts here (or ended): the node may go on leaving.</summary>
+    private void Released()
+    {
+        if (_releasing.Count > 0)
+            return;
+        foreach (var asker in _leaveAskers)
+            asker.Tell(Akka.Done.Instance);
+        _leaveAskers.Clear();
     }
 
     public static Props Props(PartsOf partsOf, string node) => Akka.Actor.Props.Create(typeof(NodeHostActor), partsOf, node);
@@ -74,10 +113,13 @@ public sealed class NodeHostActor : ReceiveActor
 /// traffic for the machine, and stops with them when the machine stops (or its node is lost to this one).
 /// </summary>
 // Running ──GetTraffic──▶ Running (Traffic);  Running ──Terminated(machine)──▶ stopped, the parts with it
+// Running ──LeaveRuns (its node leaves)──▶ NodeLeaving to the machine ──LeaveAcknowledged──▶ PartsReleased to the host
+//   ──RunsHandedOff (its shards moved)──▶ NodeHandedOff to the machine
 public sealed class RunPartsActor : ReceiveActor
 {
     private readonly IActorRef _machine;
     private readonly string _node;
+    private IActorRef? _host;                                   // the host, once the node leaves
 
     /// <param name="props">How each of <paramref name="placed"/> is made, in the same order.</param>
     public RunPartsActor(ImmutableArray<Part> placed, ImmutableArray<Props> props, IActorRef machine, string node, CrossNodeTraffic traffic)
@@ -87,6 +129,13 @@ public sealed class RunPartsActor : ReceiveActor
         var created = placed.Select((p, i) => new PlacedPart(p, Context.ActorOf(props[i], p.Name))).ToImmutableArray();
         machine.Tell(new PartsCreated(node, created));
         Receive<GetTraffic>(_ => Sender.Tell(new Traffic(node, traffic.Received)));
+        Receive<LeaveRuns>(_ =>
+        {
+            _host = Sender;
+            machine.Tell(new NodeLeaving(node));
+        });
+        Receive<LeaveAcknowledged>(_ => _host?.Tell(PartsReleased.Instance)); // the parts stay until the node stops: their loads finish
+        Receive<RunsHandedOff>(_ => machine.Tell(new NodeHandedOff(node)));
         Receive<Terminated>(_ => Context.Stop(Self)); // only the machine is watched
     }
 

@@ -99,6 +99,13 @@ public static class MessageTable
         ("RouterStats", typeof(RouterStats)),
         ("LoaderEnvelope", typeof(LoaderEnvelope)),
         ("StopLoader", typeof(StopLoader)),
+        ("LoadersMoved", typeof(LoadersMoved)),
+        ("LoadersDrained", typeof(LoadersDrained)),
+        ("RetireLoaders", typeof(RetireLoaders)),
+        ("LoadersRetired", typeof(LoadersRetired)),
+        ("HoldLoads", typeof(HoldLoads)),
+        ("LoadsHeld", typeof(LoadsHeld)),
+        ("ReleaseLoads", typeof(ReleaseLoads)),
         // PlacementProtocol
         ("CreateParts", typeof(Placement.CreateParts)),
         ("PartsCreated", typeof(Placement.PartsCreated)),
@@ -108,6 +115,11 @@ public static class MessageTable
         ("Traffic", typeof(Placement.Traffic)),
         ("GetRunEvents", typeof(Placement.GetRunEvents)),
         ("RunEvents", typeof(Placement.RunEvents)),
+        ("NodeLeaving", typeof(Placement.NodeLeaving)),
+        ("LeaveAcknowledged", typeof(Placement.LeaveAcknowledged)),
+        ("NodeHandedOff", typeof(Placement.NodeHandedOff)),
+        ("GetPendingFault", typeof(Placement.GetPendingFault)),
+        ("PendingFault", typeof(Placement.PendingFault)),
         // ShootdownProtocol
         ("ShootdownCompleted", typeof(ShootdownCompleted)),
         // TlbProtocol

@@ -26,7 +26,7 @@ namespace Faultsim.Actors.Tlb;
 //      Walk to the mm ──▶ AwaitingTranslation(quantum) ──Walked | FaultResolved(retry)──▶ runs on from that access
 //      AwaitingTranslation ──FaultResolved(its loader crashed)──▶ AwaitingTranslation ──BackedOff (its timer)──▶ faults again
 // a run ends (last access, EFAULT, kill, panic; AwaitingTranslation also on WalkRefused) ──▶ Idle, QuantumExecuted to the CPU
-// Idle: GetTlbStats; AfterAccesses (a cluster run's CPU: its barrier or finish) on to memory, behind the quanta's accesses. Idle | AwaitingTranslation: Invalidate at once (a TLB takes messages only between steps: each is a flush point)
+// Idle | AwaitingTranslation: GetPendingFault (a cluster run that lost a node asks what was in flight). Idle: GetTlbStats; AfterAccesses (a cluster run's CPU: its barrier or finish) on to memory, behind the quanta's accesses. Idle | AwaitingTranslation: Invalidate at once (a TLB takes messages only between steps: each is a flush point)
 // The quantum in progress is AwaitingTranslation's data, kept in one field: the state is entered on every miss, and
 // that costs no allocation (its handler is a delegate made once).
 public sealed class TlbActor : SimulationActor
@@ -74,6 +74,9 @@ public sealed class TlbActor : SimulationActor
                 return true;
             case AfterAccesses after:
                 Peers.Memory.Tell(after); // the quantum's accesses went before it
+                return true;
+            case Placement.GetPendingFault:
+                Sender.Tell(new Placement.PendingFault(_cpu, Waiting: false, default, default, 0));
                 return true;
             case GetTlbStats:
                 Sender.Tell(new TlbStats(_cpu, MessagesReceived,
@@ -140,6 +143,10 @@ public sealed class TlbActor : SimulationActor
                 return true;
             case BackedOff backedOff when backedOff.Fault == q.Fault:
                 Retry(q);
+                return true;
+            case Placement.GetPendingFault:
+                Sender.Tell(new Placement.PendingFault(_cpu, Waiting: true, q.Fault, new PageKey(q.Order.Asid, q.Order.Accesses[q.Next].Address.Page),
+                    _time.NowNanos - q.WalkStarted));
                 return true;
             case Invalidate order:
                 // Waiting is a flush point, for lazy orders too: a CPU that waited for its own ack here would deadlock

@@ -23,7 +23,8 @@ public static class ExitCodes
     public const int InternalError = 70;
     /// <summary>
     /// A cluster could not be reached or lost this node: no seed node let it in within faultsim.cluster.join-timeout, no
-    /// node of the role a run needs is up, or the cluster downed the node. One line on stderr says which (sysexits' EX_UNAVAILABLE).
+    /// node of the role a run needs is up, the cluster downed the node, or a cluster run lost a node it could not go on
+    /// without (README "Node loss"). One line on stderr says which (sysexits' EX_UNAVAILABLE).
     /// </summary>
     public const int Unavailable = 69;
     /// <summary>

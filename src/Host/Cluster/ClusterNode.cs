@@ -57,6 +57,7 @@ public sealed class ClusterNode : IAsyncDisposable
             split-brain-resolver.stable-after = {{(long)settings.DownUnreachableAfter.TotalMilliseconds}}ms
             distributed-data.durable.keys = []
           }
+          coordinated-shutdown.phases.before-cluster-shutdown.timeout = 15s # the runs release a leaving node's parts (ClusterRun.ReleaseBound)
           remote.dot-netty.tcp {
             maximum-frame-size = 16MiB
             send-buffer-size = 32MiB

@@ -78,12 +78,27 @@ public static class ClusterRun
         var (settings, workload) = Load(spec);
         var hosts = await FindHostsAsync(client, interrupt).ConfigureAwait(false);
         var parts = new MachineParts(workload, settings.Actors, settings.Seed);
-        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts, rule), client.Address.ToString());
+        var reachability = client.System.ActorOf(Props.Create(() => new ReachabilityWatch()));
+        var placement = new ClusterPlacement(Guid.NewGuid().ToString("N"), spec, Place(parts.All, hosts, rule), client.Address.ToString(), reachability);
         var own = events ? new NodeEventBuffer() : null;
         var engine = WithEvents(WithTraffic(settings.Actors, new CrossNodeTraffic()), own?.Log) with { Placement = placement, CaptureMemory = captureMemory };
-        var result = await Task.Run(() => ActorEngine.Run(client.System, workload, engine, settings.Seed, timeout, captureMemory, interrupt: interrupt), interrupt)
-            .ConfigureAwait(false);
+        Faultsim.Model.Machine.RunResult result;
+        try
+        {
+            result = await Task.Run(() => ActorEngine.Run(client.System, workload, engine, settings.Seed, timeout, captureMemory, interrupt: interrupt), interrupt)
+                .ConfigureAwait(false);
+        }
+        catch (NodeLostException lost)
+        {
+            throw new ClusterUnavailableException(lost.Message);
+        }
+        finally
+        {
+            client.System.Stop(reachability);
+        }
         if (own is null)
+            return new RunReport(result, null, null, 0, settings.Seed);
+        if (!result.NodesLeft.IsEmpty) // a node that left took its events with it: there is no whole log to check
             return new RunReport(result, null, null, 0, settings.Seed);
         var log = await GatherAsync(client, placement, own, tail, interrupt).ConfigureAwait(false);
         result = log.Complete(result);
@@ -154,6 +169,44 @@ public static class ClusterRun
             Receive<Terminated>(_ => done.TrySetException(new ClusterUnavailableException(
                 $"the node of {host.Path.Address} was lost before it sent the run's events")));
         }
+    }
+
+    /// <summary>
+    /// Tells a run's machine (its subscriber) which members are unreachable, as this node's cluster events say: those
+    /// unreachable when it subscribes, then each that becomes unreachable or reachable again (or is removed).
+    /// </summary>
+    private sealed class ReachabilityWatch : ReceiveActor
+    {
+        public ReachabilityWatch()
+        {
+            var view = new MembershipView();
+            var subscribers = new List<IActorRef>();
+            var told = new HashSet<string>(StringComparer.Ordinal); // unreachable, as the subscribers were told
+            Receive<WatchReachability>(watch =>
+            {
+                subscribers.Add(watch.Subscriber);
+                foreach (var node in told)
+                    watch.Subscriber.Tell(new NodeReachability(node, Reachable: false));
+            });
+            ReceiveAny(message =>
+            {
+                if (!view.Apply(message))
+                    return;
+                var now = view.Members.Where(view.IsUnreachable).Select(m => m.Address.ToString()).ToHashSet(StringComparer.Ordinal);
+                var changes = now.Except(told).Select(n => new NodeReachability(n, Reachable: false))
+                    .Concat(told.Except(now).Select(n => new NodeReachability(n, Reachable: true))).ToList();
+                told = now;
+                foreach (var change in changes)
+                {
+                    foreach (var subscriber in subscribers)
+                        subscriber.Tell(change);
+                }
+            });
+        }
+
+        protected override void PreStart() => MembershipView.Subscribe(Context.System, Self);
+
+        protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
     }
 
     /// <summary>A faultsim member that is up: its address, roles and host.</summary>
@@ -238,9 +291,11 @@ public static class ClusterRun
     /// passivated — by itself between two faults, and by its shard after <see cref="LoaderIdleAfter"/> whatever happens).
     /// </summary>
     /// <param name="configure">Adds to the node's wiring (a benchmark's in-process nodes silence Akka's log of their shutdown).</param>
-    public static Task<ClusterNode> StartNodeAsync(NodeSettings settings, IReadOnlyList<string> roles, int? port = null, Action<AkkaConfigurationBuilder>? configure = null)
+    /// <param name="loadStarting">Told of every load the node's loaders start (a node-loss test's hook, see <see cref="RunContext.LoadStarting"/>).</param>
+    public static Task<ClusterNode> StartNodeAsync(NodeSettings settings, IReadOnlyList<string> roles, int? port = null, Action<AkkaConfigurationBuilder>? configure = null,
+        Func<ResolveFault, bool>? loadStarting = null)
     {
-        var runs = new LoaderRuns(new Passivate(StopLoader.Instance));
+        var runs = new LoaderRuns(new Passivate(StopLoader.Instance), loadStarting);
         var pager = roles.Contains(NodeRoles.Pager);
         return ClusterNode.StartAsync(settings, roles, port,
             actors: (system, registry) =>
@@ -248,7 +303,26 @@ public static class ClusterRun
                 var region = pager ? registry.Get<PageLoaderShard>() : null;
                 var node = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
                 PartsOf partsOf = (run, spec, traffic, events) => PartsOf(run, spec, traffic, runs, region, events);
-                registry.Register<NodeHostActor>(system.ActorOf(NodeHostActor.Props(partsOf, node), NodeHostActor.Name));
+                var host = system.ActorOf(NodeHostActor.Props(partsOf, node), NodeHostActor.Name);
+                registry.Register<NodeHostActor>(host);
+                // A node that leaves first lets every run with parts here release them (a run moves its loaders' routing
+                // points elsewhere, or ends), and only then do its shards hand off: each loader finishes the load it holds.
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "faultsim-release-runs", async () =>
+                {
+                    try
+                    {
+                        return await host.Ask<Akka.Done>(LeaveRuns.Instance, ReleaseBound).ConfigureAwait(false);
+                    }
+                    catch (AskTimeoutException)
+                    {
+                        return Akka.Done.Instance; // a run's machine that does not answer is lost to this node: leave anyway
+                    }
+                });
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseClusterLeave, "faultsim-runs-handed-off", () =>
+                {
+                    host.Tell(RunsHandedOff.Instance); // the shard regions' phase is over: every shard here has moved
+                    return Task.FromResult(Akka.Done.Instance);
+                });
             },
             configure: akka =>
             {
@@ -266,6 +340,22 @@ public static class ClusterRun
                         });
             });
     }
+
+    /// <summary>
+    /// How long a node that leaves waits for the runs with parts on it to release them before it goes anyway (within the
+    /// phase's timeout, <c>akka.coordinated-shutdown.phases.before-cluster-shutdown.timeout</c>, which the node sets above it).
+    /// </summary>
+    public static readonly TimeSpan ReleaseBound = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The bound within which a run that lost a node it cannot go on without ends, counted from the loss: for a node that
+    /// leaves, at once (its coordinated shutdown tells the run first); for a node killed, Akka's failure detection (a
+    /// heartbeat a second, 3 s of acceptable pause, and the detector's threshold), then <paramref name="downUnreachableAfter"/>
+    /// until the split-brain resolver downs it, the gossip of its removal, and the machine's report (at most
+    /// <see cref="MachineActor.LossReportBound"/>): within <paramref name="downUnreachableAfter"/> + 15 s (measured on a
+    /// loopback cluster: + 7 to 9 s). A TLB whose wait bound runs out first, while the node is unreachable, ends it sooner.
+    /// </summary>
+    public static TimeSpan LossBound(TimeSpan downUnreachableAfter) => downUnreachableAfter + TimeSpan.FromSeconds(15);
 
     /// <summary>How long a loader that got no message stays before its shard passivates it (one whose run ended without it going idle).</summary>
     public static readonly TimeSpan LoaderIdleAfter = TimeSpan.FromMinutes(1);

@@ -96,6 +96,15 @@ public static class RunJson
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            json.WriteStartArray("nodes_left");
+            foreach (var left in result.NodesLeft)
+            {
+                json.WriteStartObject();
+                json.WriteString("address", left.Node);
+                json.WriteString("what", left.What);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
             json.WriteEndObject();
         }
     }

@@ -50,6 +50,8 @@ public static class RunSummary
                                $"({(result.Messages == 0 ? 0 : 100.0 * result.CrossNodeMessages / result.Messages):F1}%)");
             foreach (var node in nodes)
                 console.MarkupLine($"  {Markup.Escape(node.Key)}: {Markup.Escape(string.Join(" ", node.Select(p => p.Actor)))}");
+            foreach (var left in result.NodesLeft)
+                console.MarkupLine($"  {Markup.Escape(left.Node)} {Markup.Escape(left.What)} (its events left with it: the monitor did not check this run)");
         }
         foreach (var name in result.NeverStarted)
             console.MarkupLine($"process '{Markup.Escape(name)}' never started: its parent ended before forking it");

@@ -53,7 +53,13 @@ public sealed record RunResult(
 
     /// <summary>A cluster run: the messages the run's actors received from an actor on another node (0 on one node).</summary>
     public long CrossNodeMessages { get; init; }
+
+    /// <summary>A cluster run: each node that left the cluster mid-run while the run went on without it, and what became of its parts.</summary>
+    public ImmutableArray<NodeLeft> NodesLeft { get; init; } = [];
 }
+
+/// <summary>A node that left a cluster run mid-run (its address), and what became of its parts (<see cref="What"/>).</summary>
+public sealed record NodeLeft(string Node, string What);
 
 /// <summary>Where one actor of a cluster run ran: its name (cpu0, tlb0, mm1, memory, …) and its node's address.</summary>
 public sealed record ActorPlacement(string Actor, string Node);
