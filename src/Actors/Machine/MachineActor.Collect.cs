@@ -77,7 +77,7 @@ public sealed partial class MachineActor
             tlb.Tell(Tlb.GetTlbStats.Instance);
         foreach (var node in _nodeRuns)
             node.Tell(GetTraffic.Instance);
-        var collected = new Collected(reports, contents.Report, image, Router: null, Tlbs: 0, Nodes: 0, CrossNode: 0);
+        var collected = new Collected(reports, contents.Report, image, Router: null, Tlbs: 0, Nodes: [], CrossNode: 0);
         Become(nameof(CollectingStats), m => CollectingStats(m, collected));
         return true;
     }
@@ -100,7 +100,7 @@ public sealed partial class MachineActor
                 collected = collected with { Tlbs = collected.Tlbs + 1 };
                 break;
             case Traffic traffic:
-                collected = collected with { Nodes = collected.Nodes + 1, CrossNode = collected.CrossNode + traffic.Received };
+                collected = collected with { Nodes = collected.Nodes.Add(Sender), CrossNode = collected.CrossNode + traffic.Received };
                 break;
             case LoadersRetired retired:
                 OnRetired(retired);
@@ -111,7 +111,7 @@ public sealed partial class MachineActor
             default:
                 return Always(message);
         }
-        if (collected.Router is { } done && collected.Tlbs == Peers.Tlbs.Length && collected.Nodes == _nodeRuns.Count && LeavesAcknowledged)
+        if (collected.Router is { } done && collected.Tlbs == Peers.Tlbs.Length && _nodeRuns.TrueForAll(collected.Nodes.Contains) && LeavesAcknowledged)
             Finish(collected.Reports, collected.Memory, done, collected.Image, collected.CrossNode);
         else
             Become(nameof(CollectingStats), m => CollectingStats(m, collected));
@@ -119,9 +119,10 @@ public sealed partial class MachineActor
     }
 
     /// <summary>What the end of a run has gathered once memory and the disk have answered.</summary>
-    /// <param name="Nodes">The nodes (of a cluster run) that told their traffic so far; <paramref name="CrossNode"/> is what their parts got from other nodes.</param>
+    /// <param name="Nodes">The nodes' run parts (of a cluster run) that told their traffic so far — awaited by who they are, not
+    /// by how many, since a node that leaves meanwhile is no longer asked; <paramref name="CrossNode"/> is what their parts got from other nodes.</param>
     private sealed record Collected(ImmutableDictionary<ProcessId, AddressSpaceReport> Reports, MemoryReport Memory, MemoryImage Image, RouterStats? Router, int Tlbs,
-        int Nodes, long CrossNode);
+        ImmutableHashSet<IActorRef> Nodes, long CrossNode);
 
     /// <summary>The run's memory as processes would read it: their anonymous pages, and the file pages changed (the page cache over the disk).</summary>
     private MemoryImage Image(IEnumerable<(ProcessId Pid, PageNumber Page)> pages, Contents contents, WrittenFiles written)

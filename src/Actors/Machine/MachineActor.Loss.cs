@@ -123,6 +123,14 @@ public sealed partial class MachineActor
     {
         if (!_leaves.TryGetValue(node, out var leave))
             return;
+        if (!leave.Acknowledged)
+        {
+            // It went before the run let it go (it waits at most its 10 s: a load there or one the hold waited for never
+            // went idle, say one waiting on memory's reclaim, whose eviction the hold keeps back): what was in flight there
+            // may be lost, and a hold never released would keep every later fault waiting.
+            Lose(node, "left the cluster", "it went before the run had drained its loads, and the loads in flight there may be lost", leave.RunParts);
+            return;
+        }
         leave.HandedOff = true;
         if (!leave.Held)
             return; // released once held
