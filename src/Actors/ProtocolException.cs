@@ -12,9 +12,14 @@ public sealed class ProtocolException(string message) : Exception(message)
     public static ProtocolException Unexpected(string actor, string state, object message) =>
         new($"protocol error: {actor} in state {state} got an unexpected {message.GetType().Name}: {message}");
 
+    private const string StuckPrefix = "protocol stuck: ";
+
     public static ProtocolException Stuck(string actor, string state, string awaiting, object? pending, TimeSpan bound) =>
-        new($"protocol stuck: {actor} waited more than {Describe(bound)} in state {state} for {awaiting}"
+        new($"{StuckPrefix}{actor} waited more than {Describe(bound)} in state {state} for {awaiting}"
             + (pending is null ? "" : $", pending {pending}") + " (faultsim.actors.wait-bound)");
+
+    /// <summary>Whether <paramref name="message"/> (a failure's, as it crossed nodes) is a wait that ran past its bound (<see cref="Stuck"/>).</summary>
+    public static bool IsStuck(string message) => message.StartsWith(StuckPrefix, StringComparison.Ordinal);
 
     private static string Describe(TimeSpan bound) => bound.TotalSeconds >= 1
         ? bound.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s"

@@ -294,7 +294,7 @@ public sealed partial class MachineActor : SimulationActor
             case SimulationFailed failed:
                 End(new RunCrashed(failed.Message));
                 return true;
-            case PartFailed failed when UnreachableNode() is { } node:
+            case PartFailed failed when ProtocolException.IsStuck(failed.Message) && UnreachableNode() is { } node: // a wait the lost node stalled; any other failure is the simulation's
                 Lose(node, "became unreachable", $"{failed.Message}, while the node was unreachable (not yet downed)", runParts: null);
                 return true;
             case PartFailed failed:
