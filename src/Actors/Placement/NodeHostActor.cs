@@ -15,7 +15,8 @@ public delegate MachineParts PartsOf(string run, RunSpec spec, CrossNodeTraffic 
 /// The one actor a cluster node offers runs (found under <see cref="Name"/> at the node's address): for each
 /// <see cref="CreateParts"/> it starts the run's parts on this node, under a <see cref="RunPartsActor"/> of their own.
 /// </summary>
-// Serving ──CreateParts──▶ Serving (a RunPartsActor more, or PartsRefused);  Serving ──GetRunEvents──▶ Serving (RunEvents batches)
+// Serving ──CreateParts──▶ Serving (a RunPartsActor more, or PartsRefused; always refused once the node leaves)
+// Serving ──GetRunEvents──▶ Serving (RunEvents batches)
 // Serving ──LeaveRuns (the node's coordinated shutdown)──▶ NodeLeaving to every run's parts ──each PartsReleased, or stopped──▶ Done to the asker
 // Serving ──RunsHandedOff (the node's shards moved)──▶ to every run's parts
 public sealed class NodeHostActor : ReceiveActor
@@ -30,6 +31,7 @@ public sealed class NodeHostActor : ReceiveActor
     private readonly HashSet<IActorRef> _releasing = [];
     private readonly List<IActorRef> _leaveAskers = [];
     private long _runs;
+    private bool _leaving;                                       // the node's coordinated shutdown has begun: no new run
 
     public NodeHostActor(PartsOf partsOf, string node)
     {
@@ -42,6 +44,12 @@ public sealed class NodeHostActor : ReceiveActor
         });
         Receive<CreateParts>(create =>
         {
+            if (_leaving)
+            {
+                // Parts made now would never be released, and the node would leave under them.
+                Sender.Tell(new PartsRefused(node, "the node is leaving the cluster; submit the run again, to the nodes that stay"));
+                return;
+            }
             var traffic = new CrossNodeTraffic();
             MachineParts parts;
             try
@@ -67,6 +75,7 @@ public sealed class NodeHostActor : ReceiveActor
         });
         Receive<LeaveRuns>(_ =>
         {
+            _leaving = true;
             _leaveAskers.Add(Sender);
             foreach (var run in Context.GetChildren())
             {
