@@ -68,8 +68,14 @@ public sealed partial class MachineActor
     }
 
     /// <summary>A pager node that leaves: the run's parts there, the routing point that holds page messages meanwhile, and the one the node's replaces (if the directory named it).</summary>
-    private sealed record Leave(IActorRef RunParts, IActorRef Router, IActorRef? Old, string Next, ImmutableArray<IActorRef> Staying)
+    /// <remarks>A class, not a record: its progress changes as the leave goes on, and a record's equality would follow it.</remarks>
+    private sealed class Leave(IActorRef runParts, IActorRef router, IActorRef? old, string next, ImmutableArray<IActorRef> staying)
     {
+        public IActorRef RunParts { get; } = runParts;
+        public IActorRef Router { get; } = router;
+        public IActorRef? Old { get; } = old;
+        public string Next { get; } = next;
+        public ImmutableArray<IActorRef> Staying { get; } = staying;
         public bool Held { get; set; }
         public bool Acknowledged { get; set; }
         public bool HandedOff { get; set; }
